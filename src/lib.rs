@@ -1,0 +1,4 @@
+//! dpuctl: NIC tuning and diagnostics for Linux nodes.
+
+pub mod model;
+pub mod sys;

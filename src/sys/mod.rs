@@ -1,0 +1,16 @@
+//! The only code that talks to the kernel: netlink, the ethtool family and ioctl, sysfs, procfs.
+//!
+//! Every reader takes a [`SysRoot`], so the whole tool can be pointed at a fixture tree.
+
+pub mod collect;
+pub mod ethtool;
+pub mod irq;
+pub mod netlink;
+pub mod nl;
+pub mod procfs;
+pub mod root;
+pub mod sysctl;
+pub mod sysfs;
+pub mod topology;
+
+pub use root::SysRoot;
