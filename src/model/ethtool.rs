@@ -94,7 +94,8 @@ pub struct PauseStats {
     pub rx_pause_frames: Option<u64>,
 }
 
-/// One offload feature (`ETHTOOL_MSG_FEATURES_GET`), named as `ethtool -k` names it.
+/// One offload feature (`ETHTOOL_MSG_FEATURES_GET`), by its kernel name (`rx-gro`, not
+/// `generic-receive-offload` as `ethtool -k` prints it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feature {
     /// Kernel feature name, e.g. `rx-gro`, `rx-lro`, `tx-tcp-segmentation`.

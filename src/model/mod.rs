@@ -9,7 +9,9 @@ pub mod ethtool;
 use serde::{Deserialize, Serialize};
 
 pub use cpuset::CpuSet;
-pub use ethtool::{Channels, Coalesce, Feature, Fec, LinkInfo, Pause, PauseStats, Rings, StdStats};
+pub use ethtool::{
+    Channels, Coalesce, Feature, Fec, LinkInfo, Pause, PauseStats, Rings, StatsGroup, StdStats,
+};
 
 /// Version of the snapshot format; bumped on incompatible changes.
 pub const SNAPSHOT_SCHEMA: u32 = 1;

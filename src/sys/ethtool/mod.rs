@@ -1,1 +1,799 @@
-//! (in progress)
+//! The ethtool access layer: settings and statistics of a network device, read and changed
+//! through the ethtool generic-netlink family, plus the two things only the `SIOCETHTOOL`
+//! ioctl offers (driver info and driver-private counters, in [`ioctl`]).
+//!
+//! Everything follows Documentation/networking/ethtool-netlink.rst. Requests name the device
+//! with `ETHTOOL_A_HEADER_DEV_NAME` and leave out `ETHTOOL_FLAG_COMPACT_BITSETS`, so bitsets
+//! come back in the verbose form with their names. All calls are synchronous and act in the
+//! network namespace of the thread that opened the [`Ethtool`] (for netlink) or that makes
+//! the call (for the ioctl).
+
+mod abi;
+mod bitset;
+pub mod ioctl;
+mod msg;
+
+use std::collections::HashMap;
+
+use crate::model::ethtool::StatsGroup;
+use crate::model::{
+    Channels, Coalesce, DriverInfo, Feature, Fec, LinkInfo, NamedCounter, Pause, Rings, StdStats,
+};
+use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError};
+
+use abi::{FLAG_STATS, STATS_GROUPS};
+
+/// An ethtool failure, worded for the user: "failed to <verb> <object> on <ifname>: <cause>".
+#[derive(Debug, thiserror::Error)]
+pub enum EthtoolError {
+    /// The driver does not implement this operation (`EOPNOTSUPP`/`ENOTSUPP`); callers show
+    /// the value as "n/a" with [`EthtoolError::reason`].
+    #[error("failed to {what} on {ifname}: not supported by the driver")]
+    Unsupported {
+        /// What was attempted, e.g. "read ring sizes".
+        what: &'static str,
+        /// The interface.
+        ifname: String,
+    },
+    /// No such interface in this network namespace (`ENODEV`).
+    #[error("failed to find network interface {0:?}: no such device in this network namespace")]
+    NoDevice(String),
+    /// The name cannot be an interface name (empty, too long, or with `/`, NUL or space).
+    #[error("invalid interface name {ifname:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        ifname: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// The kernel refused for lack of privilege (`EPERM`/`EACCES`).
+    #[error("failed to {what} on {ifname}: permission denied (needs root or CAP_NET_ADMIN)")]
+    Permission {
+        /// What was attempted.
+        what: &'static str,
+        /// The interface.
+        ifname: String,
+    },
+    /// The kernel has no ethtool netlink family.
+    #[error(
+        "failed to open ethtool netlink: the kernel lacks it \
+         (needs CONFIG_ETHTOOL_NETLINK, kernel >= 5.6)"
+    )]
+    NoNetlink,
+    /// The netlink socket could not be opened or the family not resolved.
+    #[error("failed to open ethtool netlink: {0}")]
+    Open(#[source] NlError),
+    /// Any other kernel or socket failure, with the kernel's extended-ack message if it gave one.
+    #[error("failed to {what} on {ifname}: {source}")]
+    Kernel {
+        /// What was attempted.
+        what: &'static str,
+        /// The interface.
+        ifname: String,
+        /// The netlink error.
+        #[source]
+        source: NlError,
+    },
+    /// An ioctl failed for a reason other than the ones above.
+    #[error("failed to {what} on {ifname}: {source}")]
+    Io {
+        /// What was attempted.
+        what: &'static str,
+        /// The interface.
+        ifname: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A feature name that is neither a kernel feature name nor a legacy `ethtool -K` name.
+    #[error("failed to set features on {ifname}: unknown feature {name:?}")]
+    UnknownFeature {
+        /// The interface.
+        ifname: String,
+        /// The name given.
+        name: String,
+    },
+    /// The kernel accepted a feature change but some features did not end up as requested.
+    #[error(
+        "failed to set features on {ifname}: {}",
+        not_applied_msg(.features)
+    )]
+    FeaturesNotApplied {
+        /// The interface.
+        ifname: String,
+        /// Each feature that is not as requested.
+        features: Vec<NotApplied>,
+    },
+}
+
+/// A feature that a `set_features` call could not change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotApplied {
+    /// Kernel feature name.
+    pub name: String,
+    /// The requested state.
+    pub requested: bool,
+    /// True when the device does not let it change at all ("[fixed]" in `ethtool -k`).
+    pub fixed: bool,
+}
+
+fn not_applied_msg(features: &[NotApplied]) -> String {
+    let parts: Vec<String> = features
+        .iter()
+        .map(|f| {
+            let (want, is) = if f.requested {
+                ("on", "off")
+            } else {
+                ("off", "on")
+            };
+            let why = if f.fixed {
+                "the feature is fixed on this device"
+            } else {
+                "refused by the driver or by a feature it depends on"
+            };
+            format!("{} stayed {is} instead of {want} ({why})", f.name)
+        })
+        .collect();
+    parts.join("; ")
+}
+
+impl EthtoolError {
+    /// True when the driver does not support the operation.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, EthtoolError::Unsupported { .. })
+    }
+
+    /// True when there is no such interface, or the name cannot be one.
+    pub fn is_no_device(&self) -> bool {
+        matches!(
+            self,
+            EthtoolError::NoDevice(_) | EthtoolError::InvalidName { .. }
+        )
+    }
+
+    /// True when the request needs more privilege.
+    pub fn is_permission(&self) -> bool {
+        matches!(self, EthtoolError::Permission { .. })
+    }
+
+    /// A short reason for an "n/a" cell: the cause without the "failed to ..." prefix.
+    pub fn reason(&self) -> String {
+        match self {
+            EthtoolError::Unsupported { .. } => "not supported by the driver".to_string(),
+            EthtoolError::NoDevice(_) => "no such device".to_string(),
+            EthtoolError::Permission { .. } => "needs root or CAP_NET_ADMIN".to_string(),
+            EthtoolError::NoNetlink => "kernel lacks ethtool netlink".to_string(),
+            EthtoolError::Kernel { source, .. } | EthtoolError::Open(source) => source.to_string(),
+            EthtoolError::Io { source, .. } => source.to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Maps a netlink failure of `what` on `ifname` to the matching variant.
+    fn from_nl(source: NlError, what: &'static str, ifname: &str) -> Self {
+        let ifname = ifname.to_string();
+        if source.is_unsupported() {
+            EthtoolError::Unsupported { what, ifname }
+        } else if source.is_permission() {
+            EthtoolError::Permission { what, ifname }
+        } else if source.errno() == Some(libc::ENODEV) {
+            EthtoolError::NoDevice(ifname)
+        } else {
+            EthtoolError::Kernel {
+                what,
+                ifname,
+                source,
+            }
+        }
+    }
+}
+
+/// Checks that `ifname` can name an interface (`dev_valid_name()` in net/core/dev.c), so that
+/// a bad name reads as such instead of as a kernel error.
+pub(crate) fn check_ifname(ifname: &str) -> Result<(), EthtoolError> {
+    let reason = if ifname.is_empty() {
+        "empty"
+    } else if ifname.len() >= libc::IFNAMSIZ {
+        "longer than 15 bytes (IFNAMSIZ - 1)"
+    } else if ifname == "." || ifname == ".." {
+        "reserved"
+    } else if ifname
+        .bytes()
+        .any(|b| b == b'/' || b == b':' || b == 0 || b.is_ascii_whitespace())
+    {
+        "contains '/', ':', NUL or white space"
+    } else {
+        return Ok(());
+    };
+    Err(EthtoolError::InvalidName {
+        ifname: ifname.to_string(),
+        reason,
+    })
+}
+
+/// Legacy `ethtool -k`/`-K` feature names and the kernel feature names they stand for (a
+/// trailing or inner `*` matches any run of characters), as `ethtool` 6.x's `off_flag_def`
+/// table defines them.
+const LEGACY_FEATURES: &[(&str, &str, &str)] = &[
+    ("rx", "rx-checksumming", "rx-checksum"),
+    ("tx", "tx-checksumming", "tx-checksum-*"),
+    ("sg", "scatter-gather", "tx-scatter-gather*"),
+    ("tso", "tcp-segmentation-offload", "tx-tcp*-segmentation"),
+    ("ufo", "udp-fragmentation-offload", "tx-udp-fragmentation"),
+    (
+        "gso",
+        "generic-segmentation-offload",
+        "tx-generic-segmentation",
+    ),
+    ("gro", "generic-receive-offload", "rx-gro"),
+    ("lro", "large-receive-offload", "rx-lro"),
+    ("rxvlan", "rx-vlan-offload", "rx-vlan-hw-parse"),
+    ("txvlan", "tx-vlan-offload", "tx-vlan-hw-insert"),
+    ("ntuple", "ntuple-filters", "rx-ntuple-filter"),
+    ("rxhash", "receive-hashing", "rx-hashing"),
+];
+
+/// Matches `name` against a pattern with at most one `*`.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((pre, post)) => {
+            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+        }
+    }
+}
+
+/// The kernel feature names `name` stands for: itself if it is one of `known` (the
+/// `ETH_SS_FEATURES` names), else the members of a legacy `ethtool -k` name such as `gro`,
+/// `tso` or `generic-receive-offload`; empty when it is neither.
+pub fn expand_feature_name(name: &str, known: &[String]) -> Vec<String> {
+    if known.iter().any(|k| k == name) {
+        return vec![name.to_string()];
+    }
+    LEGACY_FEATURES
+        .iter()
+        .find(|(short, long, _)| *short == name || *long == name)
+        .map(|(_, _, pattern)| {
+            known
+                .iter()
+                .filter(|k| !k.is_empty() && glob_match(pattern, k))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A connection to the kernel's ethtool netlink family, with the global string sets it has
+/// fetched so far.
+pub struct Ethtool {
+    genl: Genl,
+    strsets: HashMap<u32, Vec<String>>,
+}
+
+impl Ethtool {
+    /// Opens a generic netlink socket and resolves the "ethtool" family.
+    pub fn open() -> Result<Self, EthtoolError> {
+        let genl = match Genl::open(abi::FAMILY, abi::VERSION) {
+            Ok(g) => g,
+            Err(GenlOpenError::NoFamily(_)) => return Err(EthtoolError::NoNetlink),
+            Err(GenlOpenError::Nl(source)) => return Err(EthtoolError::Open(source)),
+        };
+        Ok(Self {
+            genl,
+            strsets: HashMap::new(),
+        })
+    }
+
+    /// Sends `req` as command `cmd` and returns the replies' attributes.
+    fn send(
+        &mut self,
+        cmd: u8,
+        req: &AttrBuf,
+        what: &'static str,
+        ifname: &str,
+    ) -> Result<Vec<Vec<u8>>, EthtoolError> {
+        self.genl
+            .request(cmd, 0, req.bytes())
+            .map_err(|e| EthtoolError::from_nl(e, what, ifname))
+    }
+
+    /// A `_GET` request for `ifname` with `flags`; returns the reply's attributes.
+    fn get(
+        &mut self,
+        cmd: u8,
+        ifname: &str,
+        flags: u32,
+        what: &'static str,
+    ) -> Result<Vec<u8>, EthtoolError> {
+        self.get_with(cmd, ifname, flags, what, |_| {})
+    }
+
+    /// Like [`Ethtool::get`] with extra request attributes from `extra`.
+    fn get_with(
+        &mut self,
+        cmd: u8,
+        ifname: &str,
+        flags: u32,
+        what: &'static str,
+        extra: impl FnOnce(&mut AttrBuf),
+    ) -> Result<Vec<u8>, EthtoolError> {
+        check_ifname(ifname)?;
+        let mut req = msg::request(abi::header_attr(cmd), ifname, flags);
+        extra(&mut req);
+        let replies = self.send(cmd, &req, what, ifname)?;
+        replies
+            .into_iter()
+            .next()
+            .ok_or_else(|| EthtoolError::Kernel {
+                what,
+                ifname: ifname.to_string(),
+                source: NlError::Malformed("no reply message".into()),
+            })
+    }
+
+    /// A `_GET` that asks for statistics too, falling back to a plain request on kernels that
+    /// predate `ETHTOOL_FLAG_STATS` (they refuse unknown flags with `EOPNOTSUPP`).
+    fn get_with_stats(
+        &mut self,
+        cmd: u8,
+        ifname: &str,
+        what: &'static str,
+    ) -> Result<Vec<u8>, EthtoolError> {
+        match self.get(cmd, ifname, FLAG_STATS, what) {
+            Err(e) if e.is_unsupported() => self.get(cmd, ifname, 0, what),
+            other => other,
+        }
+    }
+
+    /// A `_SET` request for `ifname` whose attributes `fill` appends after the header.
+    fn set(
+        &mut self,
+        cmd: u8,
+        ifname: &str,
+        what: &'static str,
+        fill: impl FnOnce(&mut AttrBuf),
+    ) -> Result<Vec<Vec<u8>>, EthtoolError> {
+        check_ifname(ifname)?;
+        let mut req = msg::request(abi::header_attr(cmd), ifname, 0);
+        fill(&mut req);
+        self.send(cmd, &req, what, ifname)
+    }
+
+    /// A global string set (`ETHTOOL_MSG_STRSET_GET` without a device), cached; `ifname` is
+    /// the interface it is needed for, to give errors their context.
+    fn string_set(&mut self, id: u32, ifname: &str) -> Result<&[String], EthtoolError> {
+        if !self.strsets.contains_key(&id) {
+            let req = msg::strset_request(id);
+            let replies =
+                self.send(abi::MSG_STRSET_GET, &req, "read ethtool string set", ifname)?;
+            let mut found = Vec::new();
+            for r in &replies {
+                if let Some(set) = msg::parse_strsets(r).remove(&id) {
+                    found = set;
+                }
+            }
+            self.strsets.insert(id, found);
+        }
+        Ok(self.strsets.get(&id).map_or(&[][..], Vec::as_slice))
+    }
+
+    /// Ring sizes (`ethtool -g`).
+    pub fn rings(&mut self, ifname: &str) -> Result<Rings, EthtoolError> {
+        let r = self.get(abi::MSG_RINGS_GET, ifname, 0, "read ring sizes")?;
+        Ok(msg::parse_rings(&r))
+    }
+
+    /// Channel counts (`ethtool -l`).
+    pub fn channels(&mut self, ifname: &str) -> Result<Channels, EthtoolError> {
+        let r = self.get(abi::MSG_CHANNELS_GET, ifname, 0, "read channels")?;
+        Ok(msg::parse_channels(&r))
+    }
+
+    /// Interrupt coalescing (`ethtool -c`); fields the driver does not support are `None`.
+    pub fn coalesce(&mut self, ifname: &str) -> Result<Coalesce, EthtoolError> {
+        let r = self.get(
+            abi::MSG_COALESCE_GET,
+            ifname,
+            0,
+            "read interrupt coalescing",
+        )?;
+        Ok(msg::parse_coalesce(&r))
+    }
+
+    /// Pause frame settings and, where the driver counts them, pause frame statistics
+    /// (`ethtool -I -a`).
+    pub fn pause(&mut self, ifname: &str) -> Result<Pause, EthtoolError> {
+        let r = self.get_with_stats(abi::MSG_PAUSE_GET, ifname, "read pause settings")?;
+        Ok(msg::parse_pause(&r))
+    }
+
+    /// Offload features (`ethtool -k`), one per kernel feature name, in bit order.
+    pub fn features(&mut self, ifname: &str) -> Result<Vec<Feature>, EthtoolError> {
+        check_ifname(ifname)?;
+        let r = self.get(abi::MSG_FEATURES_GET, ifname, 0, "read features")?;
+        let names = self.string_set(abi::ETH_SS_FEATURES, ifname)?;
+        Ok(msg::parse_features(&r, names))
+    }
+
+    /// Speed, duplex, autonegotiation, port, lanes, link modes and link state (`ethtool
+    /// IFACE`), from `LINKMODES_GET`, `LINKINFO_GET` and `LINKSTATE_GET`. Parts the driver
+    /// does not support are left empty; only when it supports none of them is the result
+    /// [`EthtoolError::Unsupported`].
+    pub fn link_info(&mut self, ifname: &str) -> Result<LinkInfo, EthtoolError> {
+        fn optional<T>(r: Result<T, EthtoolError>) -> Result<Option<T>, EthtoolError> {
+            match r {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if e.is_unsupported() => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+        let modes = optional(self.get(abi::MSG_LINKMODES_GET, ifname, 0, "read link modes"))?;
+        let info = optional(self.get(abi::MSG_LINKINFO_GET, ifname, 0, "read link settings"))?;
+        let state = optional(self.get(abi::MSG_LINKSTATE_GET, ifname, 0, "read link state"))?;
+        if modes.is_none() && info.is_none() && state.is_none() {
+            return Err(EthtoolError::Unsupported {
+                what: "read link settings",
+                ifname: ifname.to_string(),
+            });
+        }
+        // Verbose bitsets carry their names; the string set is only needed for compact ones.
+        let modes = match modes {
+            Some(m) => {
+                let names = if msg::linkmodes_need_names(&m) {
+                    self.string_set(abi::ETH_SS_LINK_MODES, ifname)?.to_vec()
+                } else {
+                    Vec::new()
+                };
+                msg::parse_linkmodes(&m, &names)
+            }
+            None => msg::LinkModes::default(),
+        };
+        Ok(LinkInfo {
+            speed_mbps: modes.speed_mbps,
+            duplex: modes.duplex,
+            autoneg: modes.autoneg,
+            port: info.as_deref().and_then(msg::parse_linkinfo_port),
+            lanes: modes.lanes,
+            link_detected: state.as_deref().and_then(msg::parse_linkstate),
+            supported_modes: modes.supported,
+            advertised_modes: modes.advertised,
+        })
+    }
+
+    /// Forward error correction settings and, where counted, corrected and uncorrectable
+    /// block totals (`ethtool -I --show-fec`).
+    pub fn fec(&mut self, ifname: &str) -> Result<Fec, EthtoolError> {
+        let r = self.get_with_stats(abi::MSG_FEC_GET, ifname, "read FEC settings")?;
+        // ETHTOOL_A_FEC_ACTIVE is a bare link-mode index, so the names are always needed.
+        let names = self.string_set(abi::ETH_SS_LINK_MODES, ifname)?;
+        Ok(msg::parse_fec(&r, names))
+    }
+
+    /// Standard statistics groups eth-phy, eth-mac, eth-ctrl and rmon (`ethtool -S
+    /// --all-groups`). Groups without any counter are left out, so a driver that has none
+    /// gives an empty list rather than an error.
+    pub fn std_stats(&mut self, ifname: &str) -> Result<StdStats, EthtoolError> {
+        let what = "read standard statistics";
+        let r = match self.get_with(abi::MSG_STATS_GET, ifname, 0, what, msg::put_stats_groups) {
+            Ok(r) => r,
+            Err(e) if e.is_unsupported() => return Ok(StdStats { groups: Vec::new() }),
+            Err(e) => return Err(e),
+        };
+        let mut groups = Vec::new();
+        for g in msg::parse_stats(&r) {
+            if g.stats.is_empty() && g.hist.is_empty() {
+                continue;
+            }
+            let names = match g.ss_id {
+                Some(ss) => self.string_set(ss, ifname)?.to_vec(),
+                None => Vec::new(),
+            };
+            let name = STATS_GROUPS
+                .iter()
+                .find(|(id, _)| *id == g.id)
+                .map_or_else(|| format!("group-{}", g.id), |(_, n)| (*n).to_string());
+            groups.push(StatsGroup {
+                name,
+                counters: msg::name_group(&g, &names),
+            });
+        }
+        Ok(StdStats { groups })
+    }
+
+    /// Sets ring sizes: only the `Some` fields among `rx`, `rx_mini`, `rx_jumbo`, `tx`,
+    /// `rx_buf_len`, `cqe_size`, `tx_push` and `rx_push` are sent (`ethtool -G`).
+    pub fn set_rings(&mut self, ifname: &str, rings: &Rings) -> Result<(), EthtoolError> {
+        self.set(abi::MSG_RINGS_SET, ifname, "set ring sizes", |b| {
+            msg::put_rings(b, rings);
+        })?;
+        Ok(())
+    }
+
+    /// Sets channel counts: the `Some` fields among rx, tx, other and combined (`ethtool -L`).
+    pub fn set_channels(&mut self, ifname: &str, channels: &Channels) -> Result<(), EthtoolError> {
+        self.set(abi::MSG_CHANNELS_SET, ifname, "set channels", |b| {
+            msg::put_channels(b, channels);
+        })?;
+        Ok(())
+    }
+
+    /// Sets interrupt coalescing: every `Some` field is sent (`ethtool -C`). The kernel
+    /// refuses the whole request if the driver does not support one of them.
+    pub fn set_coalesce(&mut self, ifname: &str, coalesce: &Coalesce) -> Result<(), EthtoolError> {
+        self.set(
+            abi::MSG_COALESCE_SET,
+            ifname,
+            "set interrupt coalescing",
+            |b| msg::put_coalesce(b, coalesce),
+        )?;
+        Ok(())
+    }
+
+    /// Sets pause frame autonegotiation, reception and transmission; `None` leaves a
+    /// setting as it is (`ethtool -A`).
+    pub fn set_pause(
+        &mut self,
+        ifname: &str,
+        autoneg: Option<bool>,
+        rx: Option<bool>,
+        tx: Option<bool>,
+    ) -> Result<(), EthtoolError> {
+        self.set(abi::MSG_PAUSE_SET, ifname, "set pause settings", |b| {
+            msg::put_pause(b, autoneg, rx, tx);
+        })?;
+        Ok(())
+    }
+
+    /// Turns features on or off (`ethtool -K`). Names are kernel feature names
+    /// (`rx-gro`, `tx-tcp-segmentation`, ...) or legacy `ethtool -k` names (`gro`, `tso`,
+    /// `generic-receive-offload`, ...), which stand for the changeable members of their
+    /// group. Features not named keep their state.
+    ///
+    /// The kernel applies what it can and replies with the requested features that did not
+    /// end up as asked; those make this an [`EthtoolError::FeaturesNotApplied`] naming them.
+    pub fn set_features(
+        &mut self,
+        ifname: &str,
+        changes: &[(&str, bool)],
+    ) -> Result<(), EthtoolError> {
+        let what = "set features";
+        check_ifname(ifname)?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let known = self.string_set(abi::ETH_SS_FEATURES, ifname)?.to_vec();
+        let needs_current = changes.iter().any(|(n, _)| !known.iter().any(|k| k == n));
+        let current = if needs_current {
+            self.features(ifname)?
+        } else {
+            Vec::new()
+        };
+        let mut bits: Vec<(String, bool)> = Vec::new();
+        for &(name, on) in changes {
+            let mut members = expand_feature_name(name, &known);
+            if members.is_empty() {
+                return Err(EthtoolError::UnknownFeature {
+                    ifname: ifname.to_string(),
+                    name: name.to_string(),
+                });
+            }
+            if members.len() > 1 {
+                // Like `ethtool -K tso off`: change the group members that can change.
+                let changeable: Vec<String> = members
+                    .iter()
+                    .filter(|m| current.iter().any(|f| &f.name == *m && !f.fixed))
+                    .cloned()
+                    .collect();
+                if !changeable.is_empty() {
+                    members = changeable;
+                }
+            }
+            for m in members {
+                bits.retain(|(n, _)| *n != m);
+                bits.push((m, on));
+            }
+        }
+        let named: Vec<(&str, bool)> = bits.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let replies = self.set(abi::MSG_FEATURES_SET, ifname, what, |b| {
+            bitset::put_named(b, abi::A_FEATURES_WANTED, &named, false);
+        })?;
+        let mut failed: Vec<(String, bool)> = if let Some(r) = replies.first() {
+            msg::features_not_applied(r, &known)
+        } else {
+            // No reply (it is optional): compare with what the device now has.
+            let now = self.features(ifname)?;
+            bits.iter()
+                .filter(|(n, v)| now.iter().any(|f| &f.name == n && f.active != *v))
+                .cloned()
+                .collect()
+        };
+        if failed.is_empty() {
+            return Ok(());
+        }
+        failed.sort();
+        let now = self.features(ifname).unwrap_or_default();
+        Err(EthtoolError::FeaturesNotApplied {
+            ifname: ifname.to_string(),
+            features: failed
+                .into_iter()
+                .map(|(name, requested)| NotApplied {
+                    fixed: now.iter().any(|f| f.name == name && f.fixed),
+                    name,
+                    requested,
+                })
+                .collect(),
+        })
+    }
+
+    /// Sets the FEC modes (`ethtool --set-fec encoding ...`): `auto`, `off`, `rs`, `baser`,
+    /// `llrs` (any case). The kernel replaces the configured set with the given one.
+    pub fn set_fec(&mut self, ifname: &str, modes: &[&str]) -> Result<(), EthtoolError> {
+        let mut auto = false;
+        let mut bits: Vec<(&str, bool)> = Vec::new();
+        for m in modes {
+            // Names of the FEC bits in the ETH_SS_LINK_MODES string set.
+            let bit = match m.to_ascii_lowercase().as_str() {
+                "auto" => {
+                    auto = true;
+                    continue;
+                }
+                "off" | "none" => "None",
+                "rs" => "RS",
+                "baser" => "BASER",
+                "llrs" => "LLRS",
+                _ => {
+                    return Err(EthtoolError::Kernel {
+                        what: "set FEC",
+                        ifname: ifname.to_string(),
+                        source: NlError::Kernel {
+                            errno: libc::EINVAL,
+                            msg: Some(format!(
+                                "unknown FEC mode {m:?} (expected auto, off, rs, baser or llrs)"
+                            )),
+                        },
+                    })
+                }
+            };
+            bits.push((bit, true));
+        }
+        self.set(abi::MSG_FEC_SET, ifname, "set FEC", |b| {
+            bitset::put_named(b, abi::A_FEC_MODES, &bits, true);
+            b.u8(abi::A_FEC_AUTO, u8::from(auto));
+        })?;
+        Ok(())
+    }
+
+    /// Driver name, version, firmware version and bus address (`ethtool -i`), through the
+    /// `ETHTOOL_GDRVINFO` ioctl, which has no netlink equivalent.
+    pub fn driver_info(&self, ifname: &str) -> Result<DriverInfo, EthtoolError> {
+        ioctl::driver_info(ifname)
+    }
+
+    /// Driver-private counters in the driver's order (`ethtool -S`), through the
+    /// `ETHTOOL_GSTRINGS`/`ETHTOOL_GSTATS` ioctls, which have no netlink equivalent.
+    pub fn driver_stats(&self, ifname: &str) -> Result<Vec<NamedCounter>, EthtoolError> {
+        ioctl::driver_stats(ifname)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Vec<String> {
+        [
+            "tx-scatter-gather",
+            "tx-tcp-segmentation",
+            "tx-tcp-ecn-segmentation",
+            "tx-tcp6-segmentation",
+            "tx-udp-segmentation",
+            "rx-gro",
+            "rx-gro-hw",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect()
+    }
+
+    #[test]
+    fn feature_names_expand_from_kernel_and_legacy_names() {
+        let k = known();
+        assert_eq!(expand_feature_name("rx-gro-hw", &k), ["rx-gro-hw"]);
+        assert_eq!(expand_feature_name("gro", &k), ["rx-gro"]);
+        assert_eq!(
+            expand_feature_name("generic-receive-offload", &k),
+            ["rx-gro"]
+        );
+        assert_eq!(
+            expand_feature_name("tso", &k),
+            [
+                "tx-tcp-segmentation",
+                "tx-tcp-ecn-segmentation",
+                "tx-tcp6-segmentation"
+            ]
+        );
+        assert!(expand_feature_name("lro", &k).is_empty());
+        assert!(expand_feature_name("warp-drive", &k).is_empty());
+    }
+
+    #[test]
+    fn errors_read_like_sentences() {
+        let e = EthtoolError::from_nl(
+            NlError::Kernel {
+                errno: libc::EOPNOTSUPP,
+                msg: None,
+            },
+            "read ring sizes",
+            "veth0",
+        );
+        assert!(e.is_unsupported());
+        assert_eq!(
+            e.to_string(),
+            "failed to read ring sizes on veth0: not supported by the driver"
+        );
+        assert_eq!(e.reason(), "not supported by the driver");
+
+        let e = EthtoolError::from_nl(
+            NlError::Kernel {
+                errno: libc::EPERM,
+                msg: None,
+            },
+            "set channels",
+            "eth0",
+        );
+        assert!(e.is_permission());
+        assert!(e.to_string().contains("needs root or CAP_NET_ADMIN"), "{e}");
+
+        let e = EthtoolError::from_nl(
+            NlError::Kernel {
+                errno: libc::ENODEV,
+                msg: Some("no device matches name".into()),
+            },
+            "read channels",
+            "nope0",
+        );
+        assert!(e.is_no_device());
+        assert!(e.to_string().contains("\"nope0\""), "{e}");
+
+        let e = EthtoolError::from_nl(
+            NlError::Kernel {
+                errno: libc::EINVAL,
+                msg: Some("requested channel count exceeds maximum".into()),
+            },
+            "set channels",
+            "eth0",
+        );
+        assert_eq!(
+            e.to_string(),
+            "failed to set channels on eth0: Invalid argument: requested channel count exceeds maximum"
+        );
+        assert!(EthtoolError::NoNetlink
+            .to_string()
+            .contains("CONFIG_ETHTOOL_NETLINK"));
+
+        let e = EthtoolError::FeaturesNotApplied {
+            ifname: "a".into(),
+            features: vec![NotApplied {
+                name: "rx-gro-hw".into(),
+                requested: true,
+                fixed: true,
+            }],
+        };
+        assert_eq!(
+            e.to_string(),
+            "failed to set features on a: rx-gro-hw stayed off instead of on \
+             (the feature is fixed on this device)"
+        );
+    }
+
+    #[test]
+    fn interface_names_are_checked_before_asking_the_kernel() {
+        assert!(check_ifname("eth0").is_ok());
+        assert!(check_ifname("a-15-char-name0").is_ok());
+        for bad in ["", "a-16-char-name00", "a/b", "a b", ".."] {
+            let e = check_ifname(bad).expect_err(bad);
+            assert!(e.is_no_device(), "{bad}");
+            assert!(e.to_string().starts_with("invalid interface name"), "{e}");
+        }
+    }
+}
