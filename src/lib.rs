@@ -1,4 +1,42 @@
 //! dpuctl: NIC tuning and diagnostics for Linux nodes.
+//!
+//! The binary is a thin wrapper around [`run`]. `sys` is the only module that touches the
+//! kernel; `model` is plain data; `cmd` holds one handler per subcommand.
 
+pub mod cli;
+pub mod cmd;
 pub mod model;
+pub mod output;
+pub mod source;
 pub mod sys;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses `args` and runs the command; the exit code for success paths, `Err` for failures
+/// (which the binary prints as one line and turns into exit code 2).
+pub fn run<I, T>(args: I) -> anyhow::Result<ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            e.print()?;
+            return Ok(ExitCode::from(if e.use_stderr() { 2 } else { 0 }));
+        }
+    };
+    cmd::dispatch(cli)
+}
+
+/// True when the error chain ends in a broken pipe (the reader of stdout went away).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -2,9 +2,9 @@
 //!
 //! Masks are hexadecimal, most significant group first, in comma-separated 32-bit groups for any
 //! CPU count (see `bitmap_parse` / `cpumask_parse` in lib/bitmap.c and
-//! Documentation/networking/scaling.rst for rps_cpus and xps_cpus).
+//! Documentation/networking/scaling.rst for `rps_cpus` and `xps_cpus`).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -23,7 +23,7 @@ pub struct CpuSetError {
     why: String,
 }
 
-/// Highest CPU number accepted by the parsers (the kernel's NR_CPUS maximum is 8192).
+/// Highest CPU number accepted by the parsers (the kernel's `NR_CPUS` maximum is 8192).
 pub const MAX_CPU: u32 = 8191;
 
 impl CpuSet {
@@ -41,7 +41,11 @@ impl CpuSet {
     }
 
     /// Parses a CPU list like `0-3,8,10-11` (whitespace around it ignored; empty = no CPU).
-    /// Also accepts the kernel's stride form `0-10:2`.
+    ///
+    /// Also accepts the kernel's group form `a-b:used/group` (the first `used` CPUs of every
+    /// `group` from `a` to `b`; Documentation/admin-guide/kernel-parameters.rst, "cpu lists")
+    /// and the stride shorthand `a-b:step`, which is `a-b:1/step`. As in the kernel's
+    /// `bitmap_parselist`, a pattern needs a range: `3:2` is rejected.
     pub fn parse_list(text: &str) -> Result<Self, CpuSetError> {
         let err = |why: &str| CpuSetError {
             kind: "list",
@@ -55,17 +59,16 @@ impl CpuSet {
         }
         for part in trimmed.split(',') {
             let part = part.trim();
-            let (range, stride) = match part.split_once(':') {
-                Some((r, s)) => (r, s.parse::<u32>().map_err(|_| err("bad stride"))?),
-                None => (part, 1),
+            let (range, pattern) = match part.split_once(':') {
+                Some((r, p)) => (r, Some(p)),
+                None => (part, None),
             };
-            if stride == 0 {
-                return Err(err("stride 0"));
-            }
             let (lo, hi) = match range.split_once('-') {
-                Some((a, b)) => (parse_cpu(a).ok_or_else(|| err("bad number"))?, {
-                    parse_cpu(b).ok_or_else(|| err("bad number"))?
-                }),
+                Some((a, b)) => (
+                    parse_cpu(a).ok_or_else(|| err("bad number"))?,
+                    parse_cpu(b).ok_or_else(|| err("bad number"))?,
+                ),
+                None if pattern.is_some() => return Err(err("a :pattern needs a range")),
                 None => {
                     let c = parse_cpu(range).ok_or_else(|| err("bad number"))?;
                     (c, c)
@@ -77,7 +80,25 @@ impl CpuSet {
             if hi > MAX_CPU {
                 return Err(err("CPU number above 8191"));
             }
-            cpus.extend((lo..=hi).step_by(stride as usize));
+            let (used, group) = match pattern {
+                None => (1, 1),
+                Some(p) => match p.split_once('/') {
+                    Some((u, g)) => (
+                        parse_cpu(u).ok_or_else(|| err("bad used size"))?,
+                        parse_cpu(g).ok_or_else(|| err("bad group size"))?,
+                    ),
+                    None => (1, parse_cpu(p).ok_or_else(|| err("bad stride"))?),
+                },
+            };
+            if group == 0 {
+                return Err(err("group size 0"));
+            }
+            if used > group {
+                return Err(err("used size above group size"));
+            }
+            for start in (lo..=hi).step_by(group as usize) {
+                cpus.extend(start..start.saturating_add(used).min(hi + 1));
+            }
         }
         Ok(Self::from_cpus(cpus))
     }
@@ -112,7 +133,7 @@ impl CpuSet {
                 .iter()
                 .rev()
                 .enumerate()
-                .map(|(i, g)| (i as u32 * 32, *g))
+                .map(|(i, g)| ((i as u32).saturating_mul(32), *g))
                 .collect()
         } else {
             vec![(0, digits.as_str())]
@@ -123,14 +144,15 @@ impl CpuSet {
                 let v = c.to_digit(16).ok_or_else(|| err("not a hex digit"))?;
                 for bit in 0..4 {
                     if v & (1 << bit) != 0 {
-                        let cpu = base + bit;
+                        let cpu = base.saturating_add(bit);
                         if cpu > MAX_CPU {
                             return Err(err("CPU number above 8191"));
                         }
                         cpus.push(cpu);
                     }
                 }
-                base += 4;
+                // Saturating: a long run of zero digits must not overflow.
+                base = base.saturating_add(4);
             }
         }
         let _ = base;
@@ -162,9 +184,9 @@ impl CpuSet {
                 out.push(',');
             }
             if start == end {
-                out.push_str(&start.to_string());
+                let _ = write!(out, "{start}");
             } else {
-                out.push_str(&format!("{start}-{end}"));
+                let _ = write!(out, "{start}-{end}");
             }
             i += 1;
         }
@@ -244,5 +266,240 @@ impl<'de> Deserialize<'de> for CpuSet {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         CpuSet::parse_list(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn list(s: &str) -> Vec<u32> {
+        CpuSet::parse_list(s)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .collect()
+    }
+
+    fn mask(s: &str) -> Vec<u32> {
+        CpuSet::parse_mask(s)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn list_forms() {
+        assert_eq!(list(""), Vec::<u32>::new());
+        assert_eq!(list(" \n"), Vec::<u32>::new());
+        assert_eq!(list("0"), [0]);
+        assert_eq!(list("0-3,8"), [0, 1, 2, 3, 8]);
+        assert_eq!(list("8,0-3"), [0, 1, 2, 3, 8]);
+        assert_eq!(list("0-3,2-5"), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(list("4-7,12-15\n"), [4, 5, 6, 7, 12, 13, 14, 15]);
+        assert_eq!(list("0-10:2"), [0, 2, 4, 6, 8, 10]);
+        assert_eq!(list("0-9:3"), [0, 3, 6, 9]);
+        assert_eq!(list("5-5"), [5]);
+        assert_eq!(list("8191"), [8191]);
+        // The kernel's used/group form: the first 2 of every 8 from 0 to 15.
+        assert_eq!(list("0-15:2/8"), [0, 1, 8, 9]);
+        assert_eq!(
+            list("100-200:2/25"),
+            [100, 101, 125, 126, 150, 151, 175, 176, 200]
+        );
+        assert_eq!(list("0-3:0/4"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn bad_lists_are_rejected() {
+        for bad in [
+            "a",
+            "-1",
+            "1-",
+            "-",
+            "3-1",
+            "0,,1",
+            "1,",
+            ",1",
+            "0-10:0",
+            "0-10:",
+            "0-10:x",
+            "0-10:3/2",
+            "0-10:2/0",
+            "0-10:1/",
+            "3:2",
+            "8192",
+            "0-8192",
+            "1 2",
+            "0x3",
+            "+1",
+            "1-+3",
+            "0-3:+2",
+            "99999999999",
+        ] {
+            assert!(CpuSet::parse_list(bad).is_err(), "{bad:?} was accepted");
+        }
+        let e = CpuSet::parse_list("3-1").expect_err("bad");
+        assert_eq!(
+            e.to_string(),
+            "invalid CPU list \"3-1\": range end below start"
+        );
+    }
+
+    #[test]
+    fn mask_forms() {
+        assert_eq!(mask("00000000,00000001"), [0]);
+        assert_eq!(mask("ff"), [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(mask("0x3f"), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(mask("0X10"), [4]);
+        assert_eq!(mask("f000\n"), [12, 13, 14, 15]);
+        assert_eq!(mask("00f0"), [4, 5, 6, 7]);
+        assert_eq!(mask("0"), Vec::<u32>::new());
+        // Short leading group as the kernel prints for 33 to 63 CPUs; groups are 32 CPUs each.
+        assert_eq!(mask("1,00000000"), [32]);
+        assert_eq!(mask("1,0"), [32]);
+        assert_eq!(mask("80000000,00000000,00000000"), [95]);
+        // One long run of digits without commas.
+        assert_eq!(mask("100000000"), [32]);
+        assert_eq!(mask("AbCd"), mask("abcd"));
+    }
+
+    #[test]
+    fn bad_masks_are_rejected() {
+        for bad in [
+            "",
+            "0x",
+            "g",
+            "1,,0",
+            ",1",
+            "1,",
+            "123456789,0",
+            "1 0",
+            "-1",
+            "0x0x1",
+        ] {
+            assert!(CpuSet::parse_mask(bad).is_err(), "{bad:?} was accepted");
+        }
+        // CPU 8192 is past the kernel's NR_CPUS limit.
+        let too_high = format!("1{}", ",00000000".repeat(256));
+        assert!(CpuSet::parse_mask(&too_high).is_err());
+        // A long run of zeros is fine.
+        assert_eq!(CpuSet::parse_mask(&"0".repeat(10_000)), Ok(CpuSet::new()));
+    }
+
+    #[test]
+    fn mask_output() {
+        let cpu0 = CpuSet::from_cpus([0]);
+        assert_eq!(cpu0.to_mask(64), "00000000,00000001");
+        assert_eq!(cpu0.to_mask(16), "00000001");
+        assert_eq!(CpuSet::new().to_mask(0), "00000000");
+        assert_eq!(CpuSet::from_cpus([63]).to_mask(8), "80000000,00000000");
+        let all = CpuSet::parse_list("0-255").expect("list");
+        assert_eq!(all.to_mask(256), ["ffffffff"; 8].join(","));
+        assert_eq!(CpuSet::from_cpus([4, 5, 6, 7]).to_mask(16), "000000f0");
+    }
+
+    #[test]
+    fn list_output_and_serde() {
+        let s = CpuSet::from_cpus([8, 0, 3, 2, 1, 8, 10, 11]);
+        assert_eq!(s.to_list(), "0-3,8,10-11");
+        assert_eq!(s.to_string(), "0-3,8,10-11");
+        assert_eq!(CpuSet::new().to_list(), "");
+        let json = serde_json::to_string(&s).expect("json");
+        assert_eq!(json, "\"0-3,8,10-11\"");
+        assert_eq!(serde_json::from_str::<CpuSet>(&json).expect("back"), s);
+        assert!(serde_json::from_str::<CpuSet>("\"3-1\"").is_err());
+    }
+
+    #[test]
+    fn set_operations() {
+        let node1 = CpuSet::parse_list("4-7,12-15").expect("list");
+        assert!(CpuSet::from_cpus([5, 13]).is_subset(&node1));
+        assert!(!CpuSet::from_cpus([0, 5]).is_subset(&node1));
+        assert!(CpuSet::from_cpus([0, 5]).intersects(&node1));
+        assert!(!CpuSet::from_cpus([0, 8]).intersects(&node1));
+        assert!(node1.contains(12) && !node1.contains(8));
+        assert_eq!(node1.len(), 8);
+        assert_eq!(
+            CpuSet::parse_any("0xf0").expect("mask"),
+            CpuSet::parse_list("4-7").expect("list")
+        );
+        assert_eq!(CpuSet::parse_any("4-7").expect("list").len(), 4);
+    }
+
+    fn cpus(max: u32) -> impl Strategy<Value = Vec<u32>> {
+        proptest::collection::vec(0..max, 0..200)
+    }
+
+    proptest! {
+        #[test]
+        fn mask_round_trip_256(v in cpus(256)) {
+            let set = CpuSet::from_cpus(v);
+            let m = set.to_mask(256);
+            prop_assert_eq!(m.len(), 8 * 9 - 1);
+            prop_assert_eq!(m.split(',').count(), 8);
+            let back = CpuSet::parse_mask(&m).expect("own mask");
+            prop_assert_eq!(&back, &set);
+            prop_assert_eq!(back.to_mask(256), m);
+        }
+
+        #[test]
+        fn mask_round_trip_up_to_8192(v in cpus(8192), nr in 1u32..=8192) {
+            let set = CpuSet::from_cpus(v);
+            let m = set.to_mask(nr);
+            prop_assert_eq!(CpuSet::parse_mask(&m).expect("own mask"), set);
+        }
+
+        #[test]
+        fn mask_text_round_trip(words in proptest::collection::vec(any::<u32>(), 1..=16)) {
+            // Any kernel-style mask of 8-digit groups comes back identical.
+            let text = words.iter().map(|w| format!("{w:08x}")).collect::<Vec<_>>().join(",");
+            let set = CpuSet::parse_mask(&text).expect("mask");
+            let expected: u32 = words.iter().map(|w| w.count_ones()).sum();
+            prop_assert_eq!(set.len(), expected as usize);
+            prop_assert_eq!(set.to_mask(words.len() as u32 * 32), text);
+        }
+
+        #[test]
+        fn list_round_trip(v in cpus(8192)) {
+            let set = CpuSet::from_cpus(v);
+            let l = set.to_list();
+            let back = CpuSet::parse_list(&l).expect("own list");
+            prop_assert_eq!(&back, &set);
+            prop_assert_eq!(back.to_list(), l);
+        }
+
+        #[test]
+        fn list_text_round_trip(ranges in proptest::collection::vec((0u32..300, 0u32..20), 1..20)) {
+            // Disjoint, non-adjacent ranges written canonically read back identical.
+            let mut text = Vec::new();
+            let mut next = 0u32;
+            for (gap, len) in ranges {
+                let lo = next + gap + u32::from(!text.is_empty());
+                let hi = lo + len;
+                text.push(if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") });
+                next = hi + 1;
+            }
+            let text = text.join(",");
+            prop_assume!(next <= MAX_CPU);
+            let set = CpuSet::parse_list(&text).expect("list");
+            prop_assert_eq!(set.to_list(), text);
+        }
+
+        #[test]
+        fn list_and_mask_agree(v in cpus(1024)) {
+            let set = CpuSet::from_cpus(v);
+            let via_mask = CpuSet::parse_mask(&set.to_mask(1024)).expect("mask");
+            let via_list = CpuSet::parse_list(&set.to_list()).expect("list");
+            prop_assert_eq!(via_mask, via_list);
+        }
+
+        #[test]
+        fn parsers_never_panic(s in "[0-9a-fA-Fx,:/ -]{0,40}") {
+            let _ = CpuSet::parse_list(&s);
+            let _ = CpuSet::parse_mask(&s);
+            let _ = CpuSet::parse_any(&s);
+        }
     }
 }

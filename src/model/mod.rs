@@ -202,7 +202,7 @@ pub struct Interface {
     pub numa_node: Option<i32>,
     /// CPUs local to the device (`local_cpulist`).
     pub local_cpus: Option<CpuSet>,
-    /// PCIe link: current vs maximum speed and width.
+    /// `PCIe` link: current vs maximum speed and width.
     pub pcie: Avail<PcieLink>,
     /// Speed, duplex, autoneg and link modes (`ethtool IFACE`).
     pub link: Avail<LinkInfo>,
@@ -254,7 +254,7 @@ pub struct NamedCounter {
     pub value: u64,
 }
 
-/// PCIe link state of the NIC's PCI function.
+/// `PCIe` link state of the NIC's PCI function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PcieLink {
     /// Current link speed as sysfs reports it, e.g. `16.0 GT/s PCIe`.
@@ -379,9 +379,9 @@ pub struct SoftnetStat {
     pub cpu: u32,
     /// Packets processed.
     pub processed: u64,
-    /// Packets dropped because the backlog was full (netdev_max_backlog).
+    /// Packets dropped because the backlog was full (`netdev_max_backlog`).
     pub dropped: u64,
-    /// Times net_rx_action ran out of budget or time with work left.
+    /// Times `net_rx_action` ran out of budget or time with work left.
     pub time_squeeze: u64,
     /// RPS IPIs received.
     pub received_rps: u64,

@@ -22,7 +22,10 @@ pub fn require_root() {
 
 /// Runs a command, panicking with its stderr when it fails.
 pub fn run(cmd: &str, args: &[&str]) -> String {
-    let o = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    let o = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
     assert!(
         o.status.success(),
         "{cmd} {args:?} failed: {}",
@@ -66,8 +69,23 @@ impl Netns {
         let q = queues.to_string();
         // "name"/"dev" keep ip from reading a short name such as "a" as a keyword prefix.
         self.ip(&[
-            "link", "add", "name", a, "numtxqueues", &q, "numrxqueues", &q, "type", "veth",
-            "peer", "name", b, "numtxqueues", &q, "numrxqueues", &q,
+            "link",
+            "add",
+            "name",
+            a,
+            "numtxqueues",
+            &q,
+            "numrxqueues",
+            &q,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            b,
+            "numtxqueues",
+            &q,
+            "numrxqueues",
+            &q,
         ]);
         self.ip(&["link", "set", "dev", a, "up"]);
         self.ip(&["link", "set", "dev", b, "up"]);
@@ -102,6 +120,8 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }

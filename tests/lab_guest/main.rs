@@ -1,1 +1,73 @@
+//! Tests that run INSIDE the lab guest (a QEMU VM with netdevsim, virtio-net, igb and e1000e),
+//! started by `tests/lab/run-tier.sh`, which boots once and runs this binary. They fail loudly
+//! anywhere else.
 
+mod ethtool_set;
+mod ethtool_show;
+mod layout;
+
+use std::process::Command;
+
+/// Panics unless running inside the lab guest: a lab test must fail, never skip.
+pub fn in_lab() {
+    assert_eq!(
+        std::env::var("DPUCTL_IN_LAB").as_deref(),
+        Ok("1"),
+        "lab test: run through tests/lab/run-tier.sh; DPUCTL_IN_LAB is not set"
+    );
+}
+
+/// Runs a witness tool (ethtool, cat), panicking with its stderr on failure.
+pub fn tool(cmd: &str, args: &[&str]) -> String {
+    let o = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `key: value` pairs of ethtool output, in order, trimmed.
+pub fn kv(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// The value of `key` in `kv` output, "" when absent.
+pub fn get<'a>(kv: &'a [(String, String)], key: &str) -> &'a str {
+    kv.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// ethtool's "pre-set maximums" and "current" blocks of `-g` / `-l` output.
+pub fn max_and_current(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let (max, cur) = text
+        .split_once("Current hardware settings:")
+        .unwrap_or_else(|| panic!("no current block in {text}"));
+    (kv(max), kv(cur))
+}
+
+/// `dpuctl show IFACE --format json`, the interface object.
+pub fn show(iface: &str) -> serde_json::Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(["show", iface, "--format", "json"])
+        .output()
+        .expect("run dpuctl");
+    assert!(
+        o.status.success(),
+        "dpuctl show {iface}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["interfaces"][0].clone()
+}
+
+/// The lab's NICs.
+pub const NICS: [&str; 4] = ["nsim0", "virtio0", "igb0", "e1000e0"];

@@ -1,0 +1,117 @@
+//! Command-line definition (clap derive only; handlers live in `cmd`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// NIC tuning and diagnostics for Linux nodes.
+///
+/// dpuctl reads everything about a node's network interfaces (link, rings, channels,
+/// coalescing, pause frames, offloads, queues with RPS/XPS, IRQs with their NUMA locality,
+/// error counters, temperatures and network sysctls) straight from netlink, ethtool, sysfs and
+/// procfs, and shows it in one view. Every read command also works offline on a snapshot taken
+/// on another node (`--from FILE`).
+#[derive(Debug, Parser)]
+#[command(
+    name = "dpuctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_help = "Examples:\n  \
+    dpuctl show                     every interface, one section each\n  \
+    dpuctl show eth2 --format json  one interface, for scripts\n  \
+    dpuctl snapshot -o node7.json   record this node\n  \
+    dpuctl show --from node7.json   read the record anywhere\n\n\
+    Exit codes: 0 success, 2 error (bad input, missing interface, no privilege).")]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Read sysfs from this directory instead of /sys (a fixture tree or another root).
+    ///
+    /// With a root other than /sys and /proc, netlink and ethtool are not asked (they describe
+    /// the running kernel, not the tree): link attributes and counters then come from the
+    /// tree's files and ethtool settings show as n/a.
+    #[arg(long, global = true, env = "DPUCTL_SYSFS", value_name = "DIR")]
+    pub sysfs_root: Option<PathBuf>,
+    /// Read procfs from this directory instead of /proc.
+    #[arg(long, global = true, env = "DPUCTL_PROCFS", value_name = "DIR")]
+    pub procfs_root: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show interfaces: link, rings, channels, coalescing, pause, offloads, queues, IRQs,
+    /// counters, temperatures and network sysctls.
+    ///
+    /// Knobs a driver does not support show as "n/a"; JSON keeps the reason as
+    /// {"n/a": "reason"}. The loopback interface is left out unless named or --all is given.
+    #[command(after_help = "Examples:\n  \
+        dpuctl show\n  \
+        dpuctl show eth2 eth3\n  \
+        dpuctl show --format json | jq '.interfaces[].rings'\n  \
+        dpuctl show --from node7.json eth2")]
+    Show(ShowArgs),
+    /// Write the whole node state plus a counter sample to a JSON file (or stdout).
+    ///
+    /// Every read command accepts --from FILE to work on the snapshot instead of this node.
+    Snapshot(SnapshotArgs),
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "Example:\n  dpuctl completions bash > /etc/bash_completion.d/dpuctl")]
+    Completions {
+        /// Shell to generate for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) of dpuctl or of one subcommand to stdout.
+    #[command(after_help = "Examples:\n  dpuctl man | man -l -\n  dpuctl man show | man -l -")]
+    Man {
+        /// Subcommand whose page to print (default: the dpuctl page).
+        subcommand: Option<String>,
+    },
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable tables, 100 columns wide at most.
+    Table,
+    /// JSON, stable field names.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+/// Arguments of `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Interfaces to show (default: all but lo).
+    #[arg(value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+    /// Include the loopback interface.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Read a snapshot file (from `dpuctl snapshot`) instead of this node.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+}
+
+/// Arguments of `snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Write here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}

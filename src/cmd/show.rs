@@ -1,0 +1,22 @@
+//! `dpuctl show`: one view of every NIC.
+
+use std::process::ExitCode;
+
+use crate::cli::{Format, ShowArgs};
+use crate::output;
+use crate::sys::SysRoot;
+
+/// Runs `show`.
+pub fn run(root: &SysRoot, args: &ShowArgs) -> anyhow::Result<ExitCode> {
+    let mut state = crate::source::load(root, args.from.as_deref(), &args.ifaces)?;
+    if args.ifaces.is_empty() && !args.all {
+        state.interfaces.retain(|i| i.name != "lo");
+    }
+    let text = match args.format {
+        Format::Json => output::json(&state)?,
+        Format::Yaml => output::yaml(&state)?,
+        Format::Table => output::show_table(&state),
+    };
+    output::write_stdout(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,31 @@
+//! `dpuctl snapshot`: the whole node state plus a counter sample, as JSON.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::SnapshotArgs;
+use crate::sys::{collect, SysRoot};
+
+/// Runs `snapshot`.
+pub fn run(root: &SysRoot, args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
+    let state = collect::collect(root, &[])?;
+    let mut json = serde_json::to_vec_pretty(&state)?;
+    json.push(b'\n');
+    match &args.output {
+        Some(path) => {
+            // Write to a temporary file and rename, so a reader never sees half a snapshot.
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &json)
+                .and_then(|()| std::fs::rename(&tmp, path))
+                .with_context(|| format!("failed to write snapshot {}", path.display()))?;
+            eprintln!(
+                "dpuctl: wrote {} ({} interfaces)",
+                path.display(),
+                state.interfaces.len()
+            );
+        }
+        None => crate::output::write_stdout(&json)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

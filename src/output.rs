@@ -1,0 +1,515 @@
+//! Rendering: tables for people (at most 100 columns), JSON and YAML for scripts.
+//!
+//! Pure functions of the model; only [`write_stdout`] does I/O.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::model::{Avail, Dir, Interface, Irq, NodeState};
+
+/// Widest line a table may print.
+pub const WIDTH: u16 = 100;
+
+/// Writes bytes to stdout; a broken pipe comes back as an `io::Error` the binary ignores.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Appends a table without the padding comfy-table puts at the end of each line.
+fn push_table(out: &mut String, t: &Table) {
+    for line in t.lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// Pretty JSON with a trailing newline.
+pub fn json<T: Serialize>(v: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+/// YAML.
+pub fn yaml<T: Serialize>(v: &T) -> anyhow::Result<String> {
+    Ok(yaml_serde::to_string(v)?)
+}
+
+/// A borderless table of the given width.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH);
+    if !header.is_empty() {
+        t.set_header(header.iter().map(Cell::new));
+    }
+    t
+}
+
+fn na_or<T>(v: &Avail<T>, f: impl FnOnce(&T) -> String) -> String {
+    match v {
+        Avail::Ok(x) => f(x),
+        Avail::Na(r) => format!("n/a ({})", r.reason),
+    }
+}
+
+fn on(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// `cur (max M)` for a pair of ring or channel values, or `None` when the field is absent.
+fn cur_max(name: &str, cur: Option<u32>, max: Option<u32>) -> Option<String> {
+    match (cur, max) {
+        (None, None) | (_, Some(0)) => None,
+        (c, Some(m)) => Some(format!("{name} {} (max {m})", opt(c))),
+        (Some(c), None) => Some(format!("{name} {c}")),
+    }
+}
+
+fn join_or(parts: &[String], empty: &str) -> String {
+    if parts.is_empty() {
+        empty.to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Feature names as users know them from `ethtool -k`, in the order a tuner cares about.
+const KEY_FEATURES: &[(&str, &str)] = &[
+    ("rx-gro", "gro"),
+    ("rx-lro", "lro"),
+    ("rx-gro-hw", "gro-hw"),
+    ("tx-tcp-segmentation", "tso"),
+    ("tx-generic-segmentation", "gso"),
+    ("rx-hashing", "rxhash"),
+    ("rx-checksum", "rx-csum"),
+    ("tx-checksum-ip-generic", "tx-csum"),
+    ("rx-ntuple-filter", "ntuple"),
+    ("rx-udp-gro-forwarding", "udp-gro-fwd"),
+];
+
+/// Human-readable size with binary units.
+pub fn human_bytes(v: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut x = v as f64;
+    let mut i = 0;
+    while x >= 1024.0 && i + 1 < UNITS.len() {
+        x /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v} B")
+    } else {
+        format!("{x:.1} {}", UNITS[i])
+    }
+}
+
+/// The whole `show` view: one section per interface, then node-wide sysctls and softnet.
+pub fn show_table(state: &NodeState) -> String {
+    let mut out = String::new();
+    let topo = &state.topology;
+    let _ = writeln!(
+        out,
+        "{}  kernel {}  CPUs {}",
+        state.hostname, state.kernel, topo.online_cpus
+    );
+    let _ = writeln!(
+        out,
+        "numa {}  gpus {}",
+        topo.numa_nodes
+            .iter()
+            .map(|n| format!("{}:{}", n.id, n.cpus))
+            .collect::<Vec<_>>()
+            .join(" "),
+        if topo.gpus.is_empty() {
+            "none".to_string()
+        } else {
+            topo.gpus
+                .iter()
+                .map(|g| format!("{} (node {})", g.pci_address, opt(g.numa_node)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    for iface in &state.interfaces {
+        out.push('\n');
+        interface_section(&mut out, iface);
+    }
+    out.push('\n');
+    out.push_str("sysctls\n");
+    let mut t = table(&[]);
+    for s in &state.sysctls {
+        t.add_row(vec![s.name.clone(), na_or(&s.value, Clone::clone)]);
+    }
+    push_table(&mut out, &t);
+    let (drop, squeeze): (u64, u64) = state
+        .softnet
+        .iter()
+        .fold((0, 0), |(d, s), r| (d + r.dropped, s + r.time_squeeze));
+    let _ = writeln!(
+        out,
+        "softnet   {} CPUs, backlog drops {drop}, time_squeeze {squeeze}",
+        state.softnet.len()
+    );
+    out
+}
+
+fn interface_section(out: &mut String, i: &Interface) {
+    let drv = match &i.driver {
+        Avail::Ok(d) => {
+            let mut s = d.driver.clone();
+            if !d.version.is_empty() {
+                let _ = write!(s, " {}", d.version);
+            }
+            if !d.firmware.is_empty() && d.firmware != "N/A" {
+                let _ = write!(s, " fw {}", d.firmware);
+            }
+            s
+        }
+        Avail::Na(r) => format!("driver n/a ({})", r.reason),
+    };
+    let mut head = format!("== {} ==  {drv}", i.name);
+    if let Some(k) = &i.kind {
+        let _ = write!(head, "  kind {k}");
+    }
+    if let Some(p) = &i.pci_address {
+        let _ = write!(head, "  pci {p}");
+    }
+    let _ = write!(
+        head,
+        "  numa {}",
+        i.numa_node
+            .map_or_else(|| "n/a".to_string(), |n| n.to_string())
+    );
+    if let Some(c) = &i.local_cpus {
+        let _ = write!(head, " (CPUs {c})");
+    }
+    let _ = writeln!(out, "{head}");
+
+    let mut t = table(&[]);
+    let mut row = |k: &str, v: String| {
+        t.add_row(vec![k.to_string(), v]);
+    };
+    let link = na_or(&i.link, |l| {
+        let mut parts = vec![];
+        if let Some(s) = l.speed_mbps {
+            parts.push(format!("{s} Mb/s"));
+        }
+        if let Some(d) = &l.duplex {
+            parts.push(d.clone());
+        }
+        if let Some(a) = l.autoneg {
+            parts.push(format!("autoneg {}", on(a)));
+        }
+        if let Some(p) = &l.port {
+            parts.push(format!("port {p}"));
+        }
+        join_or(&parts, "speed unknown")
+    });
+    row(
+        "link",
+        format!(
+            "{}, carrier {}{}, mtu {}, txqueuelen {}, queues rx {} tx {}; {link}",
+            i.operstate,
+            i.carrier.map_or("-", |c| if c { "yes" } else { "no" }),
+            i.carrier_changes
+                .map(|c| format!(" ({c} changes)"))
+                .unwrap_or_default(),
+            i.mtu,
+            i.txqueuelen,
+            i.num_rx_queues,
+            i.num_tx_queues
+        ),
+    );
+    row(
+        "pcie",
+        na_or(&i.pcie, |p| {
+            format!(
+                "{} x{}, max {} x{}{}",
+                p.current_speed,
+                p.current_width,
+                p.max_speed,
+                p.max_width,
+                if p.degraded() { "  DEGRADED" } else { "" }
+            )
+        }),
+    );
+    row(
+        "rings",
+        na_or(&i.rings, |r| {
+            join_or(
+                &[
+                    cur_max("rx", r.rx, r.rx_max),
+                    cur_max("rx-mini", r.rx_mini, r.rx_mini_max),
+                    cur_max("rx-jumbo", r.rx_jumbo, r.rx_jumbo_max),
+                    cur_max("tx", r.tx, r.tx_max),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+                "none",
+            )
+        }),
+    );
+    row(
+        "channels",
+        na_or(&i.channels, |c| {
+            join_or(
+                &[
+                    cur_max("rx", c.rx, c.rx_max),
+                    cur_max("tx", c.tx, c.tx_max),
+                    cur_max("other", c.other, c.other_max),
+                    cur_max("combined", c.combined, c.combined_max),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+                "none",
+            )
+        }),
+    );
+    row(
+        "coalesce",
+        na_or(&i.coalesce, |c| {
+            let mut p = vec![];
+            for (n, v) in [
+                ("rx-usecs", c.rx_usecs),
+                ("rx-frames", c.rx_max_frames),
+                ("tx-usecs", c.tx_usecs),
+                ("tx-frames", c.tx_max_frames),
+            ] {
+                if let Some(v) = v {
+                    p.push(format!("{n} {v}"));
+                }
+            }
+            if c.use_adaptive_rx.is_some() || c.use_adaptive_tx.is_some() {
+                p.push(format!(
+                    "adaptive rx {} tx {}",
+                    c.use_adaptive_rx.map_or("-", on),
+                    c.use_adaptive_tx.map_or("-", on)
+                ));
+            }
+            join_or(&p, "no fields supported")
+        }),
+    );
+    row(
+        "pause",
+        na_or(&i.pause, |p| {
+            let mut s = format!(
+                "autoneg {}, rx {}, tx {}",
+                on(p.autoneg),
+                on(p.rx),
+                on(p.tx)
+            );
+            if let Some(st) = p.stats {
+                let _ = write!(
+                    s,
+                    "; frames rx {} tx {}",
+                    opt(st.rx_pause_frames),
+                    opt(st.tx_pause_frames)
+                );
+            }
+            s
+        }),
+    );
+    row(
+        "offloads",
+        na_or(&i.features, |f| {
+            KEY_FEATURES
+                .iter()
+                .filter_map(|(k, short)| {
+                    f.iter().find(|x| x.name == *k).map(|x| {
+                        format!(
+                            "{short} {}{}",
+                            on(x.active),
+                            if x.fixed { " [fixed]" } else { "" }
+                        )
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+    );
+    row(
+        "fec",
+        na_or(&i.fec, |f| {
+            format!(
+                "configured {}, active {}{}",
+                f.configured.join("|"),
+                f.active.as_deref().unwrap_or("-"),
+                f.corrected
+                    .map(|c| format!(", corrected {c} uncorrectable {}", opt(f.uncorrectable)))
+                    .unwrap_or_default()
+            )
+        }),
+    );
+    let c = &i.counters;
+    row(
+        "traffic",
+        format!(
+            "rx {} {} pkts, tx {} {} pkts",
+            human_bytes(c.rx_bytes),
+            c.rx_packets,
+            human_bytes(c.tx_bytes),
+            c.tx_packets
+        ),
+    );
+    let timeouts: u64 = i.queues.iter().filter_map(|q| q.tx_timeout).sum();
+    row(
+        "errors",
+        format!(
+            "rx_missed {}, rx_fifo {}, rx_crc {}, rx_frame {}, rx_over {}, rx_dropped {}, \
+             tx_dropped {}, tx_errors {}, tx_timeout {timeouts}",
+            c.rx_missed_errors,
+            c.rx_fifo_errors,
+            c.rx_crc_errors,
+            c.rx_frame_errors,
+            c.rx_over_errors,
+            c.rx_dropped,
+            c.tx_dropped,
+            c.tx_errors
+        ),
+    );
+    row(
+        "stats",
+        na_or(&i.driver_stats, |s| {
+            format!("{} driver counters (ethtool -S)", s.len())
+        }),
+    );
+    if !i.temperatures.is_empty() {
+        row(
+            "temp",
+            i.temperatures
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {:.1} C{}",
+                        t.label,
+                        t.celsius,
+                        t.crit
+                            .map(|c| format!(" (crit {c:.1} C)"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    push_table(out, &t);
+    queue_table(out, i);
+}
+
+fn locality(irq: &Irq) -> String {
+    let f = |v: Option<bool>| match v {
+        Some(true) => "local",
+        Some(false) => "REMOTE",
+        None => "-",
+    };
+    format!("nic {} gpu {}", f(irq.nic_local), f(irq.gpu_local))
+}
+
+fn queue_table(out: &mut String, i: &Interface) {
+    let n = i
+        .queues
+        .iter()
+        .map(|q| q.index + 1)
+        .chain(i.irqs.iter().filter_map(|q| q.queue.map(|x| x + 1)))
+        .max()
+        .unwrap_or(0);
+    if n == 0 && i.irqs.is_empty() {
+        return;
+    }
+    let mut t = table(&[
+        "queue",
+        "rps_cpus",
+        "flows",
+        "xps_cpus",
+        "tx_timeout",
+        "irq",
+        "irq_cpus",
+        "locality",
+    ]);
+    for q in 0..n {
+        let rx = i.queues.iter().find(|x| x.dir == Dir::Rx && x.index == q);
+        let tx = i.queues.iter().find(|x| x.dir == Dir::Tx && x.index == q);
+        let irqs: Vec<&Irq> = i.irqs.iter().filter(|x| x.queue == Some(q)).collect();
+        t.add_row(vec![
+            q.to_string(),
+            rx.and_then(|r| r.rps_cpus.as_ref())
+                .map_or("-".into(), |c| {
+                    if c.is_empty() {
+                        "none".into()
+                    } else {
+                        c.to_list()
+                    }
+                }),
+            opt(rx.and_then(|r| r.rps_flow_cnt)),
+            tx.and_then(|r| r.xps_cpus.as_ref())
+                .map_or("-".into(), |c| {
+                    if c.is_empty() {
+                        "none".into()
+                    } else {
+                        c.to_list()
+                    }
+                }),
+            opt(tx.and_then(|r| r.tx_timeout)),
+            irqs.iter()
+                .map(|x| x.irq.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            irqs.iter()
+                .map(|x| x.affinity.as_ref().map_or("-".into(), ToString::to_string))
+                .collect::<Vec<_>>()
+                .join(" "),
+            irqs.first().map_or(String::new(), |x| locality(x)),
+        ]);
+    }
+    for x in i.irqs.iter().filter(|x| x.queue.is_none()) {
+        t.add_row(vec![
+            "-".to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            x.irq.to_string(),
+            x.affinity.as_ref().map_or("-".into(), ToString::to_string),
+            format!("{} ({})", locality(x), x.name),
+        ]);
+    }
+    push_table(out, &t);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_bytes_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+
+    #[test]
+    fn cur_max_hides_absent_fields() {
+        assert_eq!(
+            cur_max("rx", Some(512), Some(4096)).as_deref(),
+            Some("rx 512 (max 4096)")
+        );
+        assert_eq!(cur_max("rx-mini", Some(0), Some(0)), None);
+        assert_eq!(cur_max("tx", None, None), None);
+    }
+}

@@ -1,0 +1,213 @@
+//! The CLI through the built binary, on the recorded two-socket fixture tree: golden output,
+//! snapshots, errors and exit codes, and generated files that must not drift.
+//!
+//! Set `DPUCTL_BLESS=1` to rewrite golden and generated files after an intended change.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/two-socket")
+}
+
+/// dpuctl pointed at the fixture tree.
+fn dpuctl(args: &[&str]) -> Output {
+    let f = fixture();
+    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .env("DPUCTL_SYSFS", f.join("sys"))
+        .env("DPUCTL_PROCFS", f.join("proc"))
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run dpuctl")
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "dpuctl failed: {}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+/// Compares with a golden file, or rewrites it under `DPUCTL_BLESS=1`.
+fn golden(rel: &str, actual: &str) {
+    let path = root().join(rel);
+    if std::env::var_os("DPUCTL_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("bless");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
+    assert!(
+        want == actual,
+        "{} differs from the output (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
+        path.display()
+    );
+}
+
+/// The JSON with the read time zeroed, so goldens compare.
+fn stable_json(text: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(text).expect("json");
+    v["taken_at_ms"] = 0.into();
+    v
+}
+
+#[test]
+fn show_json_of_the_fixture_matches_golden() {
+    let out = stdout(&dpuctl(&["show", "--all", "--format", "json"]));
+    let v = stable_json(&out);
+    golden(
+        "tests/golden/two-socket.show.json",
+        &(serde_json::to_string_pretty(&v).expect("json") + "\n"),
+    );
+    // The facts the fixture was built to show, asserted directly as well.
+    let eth2 = v["interfaces"]
+        .as_array()
+        .expect("interfaces")
+        .iter()
+        .find(|i| i["name"] == "eth2")
+        .expect("eth2");
+    assert_eq!(eth2["numa_node"], 1);
+    assert_eq!(eth2["local_cpus"], "4-7,12-15");
+    assert!(eth2["rings"]["n/a"]
+        .as_str()
+        .expect("n/a reason")
+        .contains("running kernel"));
+    let irqs = eth2["irqs"].as_array().expect("irqs");
+    assert!(irqs.iter().any(|i| i["nic_local"] == false), "a remote IRQ");
+    assert!(irqs.iter().any(|i| i["nic_local"] == true), "a local IRQ");
+    let gpus = v["topology"]["gpus"].as_array().expect("gpus");
+    assert_eq!(gpus.len(), 1, "the BMC's VGA is not a GPU");
+}
+
+#[test]
+fn show_table_of_the_fixture_matches_golden_and_fits_100_columns() {
+    let out = stdout(&dpuctl(&["show"]));
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "line over 100 columns: {line:?}"
+        );
+    }
+    assert!(!out.contains("== lo =="), "lo only with --all or by name");
+    assert!(
+        out.contains("DEGRADED"),
+        "the fixture's PCIe link runs at x8 of x16"
+    );
+    golden("tests/golden/two-socket.show.txt", &out);
+}
+
+#[test]
+fn yaml_and_json_carry_the_same_state() {
+    let j: serde_json::Value =
+        serde_json::from_str(&stdout(&dpuctl(&["show", "eth2", "-f", "json"]))).expect("json");
+    let y: serde_json::Value =
+        yaml_serde::from_str(&stdout(&dpuctl(&["show", "eth2", "-f", "yaml"]))).expect("yaml");
+    assert_eq!(j["interfaces"], y["interfaces"]);
+    assert_eq!(j["interfaces"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn snapshot_then_show_from_it_gives_the_same_view() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snap = dir.path().join("node.json");
+    let o = dpuctl(&["snapshot", "-o", snap.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let live = stable_json(&stdout(&dpuctl(&["show", "--all", "-f", "json"])));
+    // The snapshot is read with no fixture root at all: it is self-contained.
+    let from = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args([
+            "show",
+            "--all",
+            "-f",
+            "json",
+            "--from",
+            snap.to_str().expect("path"),
+        ])
+        .env("DPUCTL_SYSFS", "/nonexistent")
+        .output()
+        .expect("run");
+    assert_eq!(stable_json(&stdout(&from)), live);
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "exit code of an error");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{needle:?} not in {err:?}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn unknown_interface_is_one_line_and_exit_2() {
+    let o = dpuctl(&["show", "eth9"]);
+    assert_one_line_error(&o, "no interface \"eth9\"");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("eth2"),
+        "lists known interfaces"
+    );
+}
+
+#[test]
+fn bad_snapshot_names_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"schema\": 1,\n  \"hostname\": [\n}").expect("write");
+    let o = dpuctl(&["show", "--from", bad.to_str().expect("path")]);
+    assert_one_line_error(&o, &format!("{}:3:14: invalid type", bad.display()));
+    let o = dpuctl(&["show", "--from", "/nonexistent/snap.json"]);
+    assert_one_line_error(&o, "failed to read snapshot /nonexistent/snap.json");
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_teaches() {
+    let o = dpuctl(&["show", "--format", "xml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let help = stdout(&dpuctl(&["show", "--help"]));
+    assert!(help.contains("Examples:"));
+    assert!(help.contains("--from"));
+    let help = stdout(&dpuctl(&["--help"]));
+    assert!(help.contains("Exit codes"));
+}
+
+/// Regenerates completions and man pages and compares them with the committed files.
+#[test]
+fn generated_completions_and_man_pages_do_not_drift() {
+    let mut checked = 0;
+    for (shell, file) in [
+        ("bash", "dpuctl.bash"),
+        ("zsh", "_dpuctl"),
+        ("fish", "dpuctl.fish"),
+    ] {
+        let out = stdout(&dpuctl(&["completions", shell]));
+        golden(&format!("completions/{file}"), &out);
+        checked += 1;
+    }
+    let pages = dpuctl::cmd::man_pages();
+    assert!(pages.len() > 3);
+    for page in &pages {
+        let sub: Vec<&str> = page.strip_prefix("dpuctl-").into_iter().collect();
+        let mut args = vec!["man"];
+        args.extend(sub);
+        let out = stdout(&dpuctl(&args));
+        assert!(out.contains(".TH"), "roff page");
+        golden(&format!("man/{page}.1"), &out);
+        checked += 1;
+    }
+    // Nothing stale: every committed man page is one the binary still generates.
+    for e in std::fs::read_dir(root().join("man")).expect("man/") {
+        let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+        let stem = name.trim_end_matches(".1");
+        assert!(pages.iter().any(|p| p == stem), "stale man page {name}");
+    }
+    assert_eq!(checked, 3 + pages.len());
+    assert!(Path::new(&root().join("man/dpuctl.1")).exists());
+}

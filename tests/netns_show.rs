@@ -1,0 +1,207 @@
+//! `dpuctl show` on the real kernel, inside network namespaces the test creates: what it reports
+//! for veth interfaces must agree with `ethtool -i/-l/-k/-S` and with sysfs, the independent
+//! witnesses. Needs root.
+
+mod common;
+
+use common::Netns;
+use serde_json::Value;
+
+/// Two namespaces joined by a veth pair `a` (in the first) / `b` (in the second), 4 queues each,
+/// addressed, IPv6 off so no background traffic moves the counters.
+fn pair() -> (Netns, Netns) {
+    let n1 = Netns::new("show1");
+    let n2 = Netns::new("show2");
+    n1.veth("a", "b", 4);
+    n1.ip(&["link", "set", "dev", "b", "netns", &n2.name]);
+    for (ns, dev, addr) in [(&n1, "a", "198.18.5.1/24"), (&n2, "b", "198.18.5.2/24")] {
+        ns.exec_ok(
+            "sh",
+            &["-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"],
+        );
+        ns.ip(&["addr", "add", addr, "dev", dev]);
+        ns.ip(&["link", "set", "dev", dev, "up"]);
+    }
+    (n1, n2)
+}
+
+fn show(ns: &Netns, iface: &str) -> Value {
+    let o = ns.dpuctl(&["show", iface, "--format", "json"]);
+    assert!(
+        o.status.success(),
+        "show: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let ifs = v["interfaces"].as_array().expect("interfaces");
+    assert_eq!(ifs.len(), 1);
+    ifs[0].clone()
+}
+
+/// `key: value` lines of ethtool output, trimmed.
+fn kv(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn get<'a>(kv: &'a [(String, String)], key: &str) -> &'a str {
+    kv.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+#[test]
+fn show_agrees_with_ethtool_and_sysfs_on_veth() {
+    let (n1, _n2) = pair();
+    // Known traffic: 40 UDP datagrams from a to b (bash's /dev/udp needs no extra tool).
+    n1.exec_ok(
+        "bash",
+        &[
+            "-c",
+            "for i in $(seq 40); do echo dpuctl > /dev/udp/198.18.5.2/9; done",
+        ],
+    );
+    // A steering setting to read back.
+    n1.exec_ok(
+        "sh",
+        &["-c", "echo 3 > /sys/class/net/a/queues/rx-1/rps_cpus"],
+    );
+    let i = show(&n1, "a");
+
+    // ethtool -i
+    let info = kv(&n1.exec_ok("ethtool", &["-i", "a"]));
+    assert_eq!(i["driver"]["driver"], get(&info, "driver"));
+    assert_eq!(i["driver"]["version"], get(&info, "version"));
+
+    // ethtool -l: the first block is the maximum, the second the current setting.
+    let l = n1.exec_ok("ethtool", &["-l", "a"]);
+    let (max, cur) = l
+        .split_once("Current hardware settings:")
+        .expect("two blocks");
+    let (max, cur) = (kv(max), kv(cur));
+    assert_eq!(i["channels"]["rx_max"].to_string(), get(&max, "RX"));
+    assert_eq!(i["channels"]["tx_max"].to_string(), get(&max, "TX"));
+    assert_eq!(i["channels"]["rx"].to_string(), get(&cur, "RX"));
+    assert_eq!(i["channels"]["tx"].to_string(), get(&cur, "TX"));
+
+    // ethtool -k, on the features ethtool names the same way or by its legacy names.
+    let k = kv(&n1.exec_ok("ethtool", &["-k", "a"]));
+    let feats = i["features"].as_array().expect("features");
+    let feat = |name: &str| feats.iter().find(|f| f["name"] == name).expect(name);
+    for (kernel, legacy) in [
+        ("rx-gro", "generic-receive-offload"),
+        ("rx-lro", "large-receive-offload"),
+        ("rx-gro-hw", "rx-gro-hw"),
+        ("rx-udp-gro-forwarding", "rx-udp-gro-forwarding"),
+        ("tx-tcp-segmentation", "tx-tcp-segmentation"),
+        ("rx-checksum", "rx-checksumming"),
+    ] {
+        let want = get(&k, legacy);
+        let f = feat(kernel);
+        assert!(
+            want.starts_with(if f["active"] == true { "on" } else { "off" }),
+            "{kernel}: {want}"
+        );
+        assert_eq!(
+            want.contains("[fixed]"),
+            f["fixed"] == true,
+            "{kernel}: {want}"
+        );
+    }
+
+    // ethtool -S: the same counters in the same order.
+    let s = n1.exec_ok("ethtool", &["-S", "a"]);
+    let names: Vec<String> = kv(&s)
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k != "NIC statistics")
+        .collect();
+    let ours: Vec<String> = i["driver_stats"]
+        .as_array()
+        .expect("driver stats")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name").to_string())
+        .collect();
+    assert_eq!(ours, names);
+    assert!(!ours.is_empty());
+
+    // veth has no rings, pause or coalescing: n/a with a reason, not an error or a zero.
+    for knob in ["rings", "pause", "coalesce"] {
+        let why = i[knob]["n/a"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{knob} not n/a: {}", i[knob]));
+        assert!(why.contains("not supported"), "{knob}: {why}");
+    }
+
+    // sysfs witnesses: mtu, queues, rps, counters.
+    let cat = |p: &str| {
+        n1.exec_ok("cat", &[&format!("/sys/class/net/a/{p}")])
+            .trim()
+            .to_string()
+    };
+    assert_eq!(i["mtu"].to_string(), cat("mtu"));
+    assert_eq!(i["txqueuelen"].to_string(), cat("tx_queue_len"));
+    assert_eq!(i["ifindex"].to_string(), cat("ifindex"));
+    let queues = i["queues"].as_array().expect("queues");
+    assert_eq!(queues.iter().filter(|q| q["dir"] == "rx").count(), 4);
+    assert_eq!(queues.iter().filter(|q| q["dir"] == "tx").count(), 4);
+    let rx1 = queues
+        .iter()
+        .find(|q| q["dir"] == "rx" && q["index"] == 1)
+        .expect("rx-1");
+    assert_eq!(rx1["rps_cpus"], "0-1");
+    for c in [
+        "tx_packets",
+        "tx_bytes",
+        "rx_packets",
+        "rx_bytes",
+        "tx_dropped",
+    ] {
+        assert_eq!(
+            i["counters"][c].to_string(),
+            cat(&format!("statistics/{c}")),
+            "{c}"
+        );
+    }
+    assert!(i["counters"]["tx_packets"].as_u64().expect("tx") >= 40);
+    assert_eq!(i["kind"], "veth");
+}
+
+#[test]
+fn show_table_and_errors_on_the_live_kernel() {
+    let (n1, _n2) = pair();
+    let o = n1.dpuctl(&["show"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("== a ==  veth"));
+    assert!(text.contains("rings     n/a ("), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100));
+    let o = n1.dpuctl(&["show", "nope0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no interface \"nope0\"") && err.contains("(have: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn snapshot_of_a_namespace_reads_back_offline() {
+    let (n1, _n2) = pair();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("snap.json");
+    let p = path.to_str().expect("path");
+    let o = n1.dpuctl(&["snapshot", "-o", p]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Read back outside the namespace: interface "a" exists only in the snapshot.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(["show", "a", "--from", p, "-f", "json"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["interfaces"][0]["name"], "a");
+    assert_eq!(v["interfaces"][0]["driver"]["driver"], "veth");
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test tier of dpuctl, on a fresh Debian 12 machine with Rust, as root:
+#   1. system packages the tests use as witnesses (ethtool, iproute2) and the lab needs;
+#   2. format and lint gates;
+#   3. host tiers: unit, property, fixture/golden and CLI tests, and real-kernel tests in
+#      network namespaces the tests create (cargo nextest);
+#   4. the lab tier: a QEMU guest with netdevsim, virtio-net, igb and e1000e (tests/lab).
+# A tier that cannot run fails the whole script; nothing is skipped in silence.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" = 0 ] || { echo "run-all: the kernel and lab tiers need root" >&2; exit 2; }
+
+need=()
+for p in ethtool iproute2 procps; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo nextest run --locked --no-fail-fast
+bash tests/lab/run-tier.sh
