@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dpuctl_global_optspecs
-    string join \n sysfs-root= procfs-root= h/help V/version
+    string join \n sysfs-root= procfs-root= state-dir= profile-dir= h/help V/version
 end
 
 function __fish_dpuctl_needs_command
@@ -26,10 +26,19 @@ end
 
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "show" -d 'Show interfaces: link, rings, channels, coalescing, pause, offloads, queues, IRQs, counters, temperatures and network sysctls'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "snapshot" -d 'Write the whole node state plus a counter sample to a JSON file (or stdout)'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "profile" -d 'List, show and validate tuning profiles'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "tune" -d 'Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll back on any failure'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "history" -d 'List tune transactions and their fate'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "confirm-watch" -d 'Reverts a transaction when its confirm timeout expires (started by `tune`)'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "man" -d 'Print the man page (roff) of dpuctl or of one subcommand to stdout'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -39,24 +48,134 @@ yaml\t'YAML'"
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l from -d 'Read a snapshot file (from `dpuctl snapshot`) instead of this node' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l all -d 'Include the loopback interface'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -s o -l output -d 'Write here instead of stdout' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "list" -d 'List the shipped and user profiles'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "validate" -d 'Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l from -d 'Resolve against a snapshot instead of this node' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l resolved -d 'Apply inheritance and CPU policies against this node (or --from)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the shipped and user profiles'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l iface -d 'Only these interfaces (default: every interface the profile selects)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l confirm-timeout -d 'Revert after SECS unless `dpuctl confirm` runs (survives the terminal going away)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s f -l format -d 'Plan output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l dry-run -d 'Print the plan and stop; nothing changes'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s y -l yes -d 'Apply without asking'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l iface -d 'Only these interfaces' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l from -d 'Check a snapshot instead of this node' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -s q -l quiet -d 'Print nothing; the exit code tells'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand history" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm-watch" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm-watch" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm-watch" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm-watch" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm-watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm-watch" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand completions" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand completions" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand completions" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand completions" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot completions man help" -f -a "show" -d 'Show interfaces: link, rings, channels, coalescing, pause, offloads, queues, IRQs, counters, temperatures and network sysctls'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot completions man help" -f -a "snapshot" -d 'Write the whole node state plus a counter sample to a JSON file (or stdout)'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot completions man help" -f -a "man" -d 'Print the man page (roff) of dpuctl or of one subcommand to stdout'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "show" -d 'Show interfaces: link, rings, channels, coalescing, pause, offloads, queues, IRQs, counters, temperatures and network sysctls'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "snapshot" -d 'Write the whole node state plus a counter sample to a JSON file (or stdout)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "profile" -d 'List, show and validate tuning profiles'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "tune" -d 'Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll back on any failure'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "history" -d 'List tune transactions and their fate'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "confirm-watch" -d 'Reverts a transaction when its confirm timeout expires (started by `tune`)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "man" -d 'Print the man page (roff) of dpuctl or of one subcommand to stdout'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the shipped and user profiles'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "validate" -d 'Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid'

@@ -46,6 +46,24 @@ pub struct GlobalArgs {
     /// Read procfs from this directory instead of /proc.
     #[arg(long, global = true, env = "DPUCTL_PROCFS", value_name = "DIR")]
     pub procfs_root: Option<PathBuf>,
+    /// Where tune keeps its journal, lock and history.
+    #[arg(
+        long,
+        global = true,
+        env = "DPUCTL_STATE_DIR",
+        value_name = "DIR",
+        default_value = "/var/lib/dpuctl"
+    )]
+    pub state_dir: PathBuf,
+    /// Directory of user profiles, searched before the shipped ones.
+    #[arg(
+        long,
+        global = true,
+        env = "DPUCTL_PROFILE_DIR",
+        value_name = "DIR",
+        default_value = "/etc/dpuctl/profiles.d"
+    )]
+    pub profile_dir: PathBuf,
 }
 
 /// Subcommands.
@@ -66,6 +84,34 @@ pub enum Command {
     ///
     /// Every read command accepts --from FILE to work on the snapshot instead of this node.
     Snapshot(SnapshotArgs),
+    /// List, show and validate tuning profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll
+    /// back on any failure.
+    #[command(after_help = "Examples:\n  \
+        dpuctl tune throughput --dry-run           the plan only, nothing changes\n  \
+        dpuctl tune gpu-inference --iface eth2 --yes\n  \
+        dpuctl tune latency --confirm-timeout 120  reverted unless `dpuctl confirm` runs\n\n\
+        Exit codes: 0 applied (or nothing to do), 2 error (the node is left as it was).")]
+    Tune(TuneArgs),
+    /// Compare the node with a profile: exit 0 compliant, 1 drift, 2 error.
+    #[command(after_help = "Examples:\n  \
+        dpuctl check throughput --quiet && echo compliant\n  \
+        dpuctl check ./site.yaml --format json")]
+    Check(CheckArgs),
+    /// Restore the values recorded before a tune transaction (default: the last one).
+    Rollback(RollbackArgs),
+    /// Keep the changes of a `tune --confirm-timeout` transaction.
+    Confirm,
+    /// List tune transactions and their fate.
+    History(HistoryArgs),
+    /// Reverts a transaction when its confirm timeout expires (started by `tune`).
+    #[command(hide = true)]
+    ConfirmWatch {
+        /// Transaction id.
+        id: String,
+    },
     /// Print a shell completion script to stdout.
     #[command(after_help = "Example:\n  dpuctl completions bash > /etc/bash_completion.d/dpuctl")]
     Completions {
@@ -114,4 +160,91 @@ pub struct SnapshotArgs {
     /// Write here instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `profile` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List the shipped and user profiles.
+    List {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show a profile, or with --resolved what it means on this node.
+    Show {
+        /// Profile name or path to a YAML file.
+        name: String,
+        /// Apply inheritance and CPU policies against this node (or --from).
+        #[arg(long)]
+        resolved: bool,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Yaml)]
+        format: Format,
+        /// Resolve against a snapshot instead of this node.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+    },
+    /// Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid.
+    Validate {
+        /// Files to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Arguments of `tune`.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// Profile name or path to a YAML file.
+    pub profile: String,
+    /// Only these interfaces (default: every interface the profile selects).
+    #[arg(long = "iface", value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+    /// Print the plan and stop; nothing changes.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Revert after SECS unless `dpuctl confirm` runs (survives the terminal going away).
+    #[arg(long, value_name = "SECS")]
+    pub confirm_timeout: Option<u64>,
+    /// Plan output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Profile name or path to a YAML file.
+    pub profile: String,
+    /// Only these interfaces.
+    #[arg(long = "iface", value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print nothing; the exit code tells.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Check a snapshot instead of this node.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+}
+
+/// Arguments of `rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Transaction id (see `dpuctl history`); default: the most recent applied one.
+    pub id: Option<String>,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }

@@ -7,8 +7,10 @@ pub mod cli;
 pub mod cmd;
 pub mod model;
 pub mod output;
+pub mod profile;
 pub mod source;
 pub mod sys;
+pub mod tune;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

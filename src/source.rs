@@ -25,7 +25,9 @@ pub fn load_snapshot(path: &Path) -> anyhow::Result<NodeState> {
     let state: NodeState = serde_json::from_str(&text).map_err(|e| {
         // serde_json ends its message with " at line L column C"; the location leads instead.
         let msg = e.to_string();
-        let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m);
+        let msg = msg
+            .rsplit_once(" at line ")
+            .map_or(msg.as_str(), |(m, _)| m);
         anyhow::anyhow!(
             "failed to parse snapshot {}:{}:{}: {msg}",
             path.display(),

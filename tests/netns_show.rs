@@ -205,3 +205,37 @@ fn snapshot_of_a_namespace_reads_back_offline() {
     assert_eq!(v["interfaces"][0]["name"], "a");
     assert_eq!(v["interfaces"][0]["driver"]["driver"], "veth");
 }
+
+#[test]
+fn show_works_without_privilege() {
+    // Drop to nobody: reading links, counters, ethtool settings and sysfs needs no privilege.
+    let (n1, _n2) = pair();
+    let o = n1.exec(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            env!("CARGO_BIN_EXE_dpuctl"),
+            "show",
+            "a",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        o.status.success(),
+        "unprivileged show: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let a = &v["interfaces"][0];
+    assert_eq!(a["driver"]["driver"], "veth");
+    assert!(
+        a["channels"]["rx_max"].as_u64().is_some(),
+        "{}",
+        a["channels"]
+    );
+    assert!(!a["driver_stats"].as_array().expect("stats").is_empty());
+}

@@ -1,8 +1,10 @@
 //! One thin handler per subcommand.
 
 mod generate;
+mod profile;
 mod show;
 mod snapshot;
+mod tune;
 
 use std::process::ExitCode;
 
@@ -16,6 +18,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Show(args) => show::run(&root, &args),
         Command::Snapshot(args) => snapshot::run(&root, &args),
+        Command::Profile(sub) => profile::run(&cli.global, &root, sub),
+        Command::Tune(args) => tune::tune(&cli.global, &root, &args),
+        Command::Check(args) => tune::check(&cli.global, &root, &args),
+        Command::Rollback(args) => tune::rollback(&cli.global, &root, &args),
+        Command::Confirm => tune::confirm(&cli.global, &root),
+        Command::History(args) => tune::history(&cli.global, &args),
+        Command::ConfirmWatch { id } => tune::confirm_watch(&cli.global, &root, &id),
         Command::Completions { shell } => {
             crate::output::write_stdout(&completions(shell))?;
             Ok(ExitCode::SUCCESS)

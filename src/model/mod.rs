@@ -5,6 +5,7 @@
 
 pub mod cpuset;
 pub mod ethtool;
+pub mod settings;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,7 @@ pub use cpuset::CpuSet;
 pub use ethtool::{
     Channels, Coalesce, Feature, Fec, LinkInfo, Pause, PauseStats, Rings, StatsGroup, StdStats,
 };
+pub use settings::{Knob, Setting, Value};
 
 /// Version of the snapshot format; bumped on incompatible changes.
 pub const SNAPSHOT_SCHEMA: u32 = 1;

@@ -42,6 +42,11 @@ pub enum CollectError {
     },
 }
 
+/// Most worker threads reading interfaces at once.
+const MAX_WORKERS: usize = 4;
+/// Fewest interfaces worth a thread of their own.
+const MIN_PER_WORKER: usize = 4;
+
 /// Reads the node; `names` restricts the interfaces read (empty = all).
 pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectError> {
     let topology = topology::read(root).map_err(|source| CollectError::Io {
@@ -62,16 +67,42 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         }
     }
     let irq_lines = procfs::interrupts(root).unwrap_or_default();
-    let mut eth = if root.is_live() {
-        Ethtool::open().map_err(|e| e.to_string())
-    } else {
-        Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
-    };
-    let interfaces = links
+    let links: Vec<_> = links
         .into_iter()
         .filter(|(l, _)| names.is_empty() || names.contains(&l.name))
-        .map(|(l, c)| interface(root, &topology, &irq_lines, eth.as_mut(), l, c))
         .collect();
+    // Each interface costs a dozen ethtool requests and a few dozen sysfs reads, all
+    // independent: spread them over worker threads, each with its own ethtool socket.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, MAX_WORKERS)
+        .min(links.len().div_ceil(MIN_PER_WORKER))
+        .max(1);
+    let chunk = links.len().div_ceil(workers).max(1);
+    let interfaces = std::thread::scope(|s| {
+        let handles: Vec<_> = links
+            .chunks(chunk)
+            .map(|part| {
+                let (topology, irq_lines) = (&topology, &irq_lines);
+                s.spawn(move || {
+                    let mut eth = if root.is_live() {
+                        Ethtool::open().map_err(|e| e.reason())
+                    } else {
+                        Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
+                    };
+                    part.iter()
+                        .map(|(l, c)| {
+                            interface(root, topology, irq_lines, eth.as_mut(), l.clone(), *c)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: procfs::hostname(root).unwrap_or_default(),

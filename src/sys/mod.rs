@@ -12,5 +12,6 @@ pub mod root;
 pub mod sysctl;
 pub mod sysfs;
 pub mod topology;
+pub mod write;
 
 pub use root::SysRoot;

@@ -1,0 +1,178 @@
+//! Settings dpuctl can change: what a resolved profile asks for, what a plan diffs, what the
+//! journal records. Plain data; `sys::write` applies them and `tune::plan` reads their current
+//! values from a [`crate::model::NodeState`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::CpuSet;
+
+/// Which knob a setting changes, and on what object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "knob", rename_all = "snake_case")]
+pub enum Knob {
+    /// A sysctl under /proc/sys, by dotted name (`net.core.rmem_max`).
+    Sysctl {
+        /// Dotted name.
+        name: String,
+    },
+    /// A ring size (`ethtool -G`): field `rx`, `rx_mini`, `rx_jumbo` or `tx`.
+    Ring {
+        /// Interface.
+        iface: String,
+        /// Field name as in [`crate::model::Rings`].
+        field: String,
+    },
+    /// A channel count (`ethtool -L`): field `rx`, `tx`, `other` or `combined`.
+    Channel {
+        /// Interface.
+        iface: String,
+        /// Field name as in [`crate::model::Channels`].
+        field: String,
+    },
+    /// A coalescing field (`ethtool -C`), named as in [`crate::model::Coalesce`].
+    Coalesce {
+        /// Interface.
+        iface: String,
+        /// Field name, e.g. `rx_usecs`, `use_adaptive_rx`.
+        field: String,
+    },
+    /// Pause frames (`ethtool -A`): field `autoneg`, `rx` or `tx`.
+    Pause {
+        /// Interface.
+        iface: String,
+        /// Field name as in [`crate::model::Pause`].
+        field: String,
+    },
+    /// An offload feature by kernel name (`rx-gro`, `rx-lro`, `tx-tcp-segmentation`).
+    Feature {
+        /// Interface.
+        iface: String,
+        /// Kernel feature name.
+        name: String,
+    },
+    /// MTU.
+    Mtu {
+        /// Interface.
+        iface: String,
+    },
+    /// txqueuelen.
+    TxQueueLen {
+        /// Interface.
+        iface: String,
+    },
+    /// `queues/rx-N/rps_cpus`.
+    Rps {
+        /// Interface.
+        iface: String,
+        /// Receive queue index.
+        queue: u32,
+    },
+    /// `queues/rx-N/rps_flow_cnt`.
+    RpsFlowCnt {
+        /// Interface.
+        iface: String,
+        /// Receive queue index.
+        queue: u32,
+    },
+    /// `queues/tx-N/xps_cpus`.
+    Xps {
+        /// Interface.
+        iface: String,
+        /// Transmit queue index.
+        queue: u32,
+    },
+    /// `/proc/irq/N/smp_affinity_list` of an interface's queue IRQ.
+    IrqAffinity {
+        /// Interface the IRQ belongs to.
+        iface: String,
+        /// IRQ number.
+        irq: u32,
+    },
+}
+
+impl Knob {
+    /// The object the knob belongs to: the interface name, or `sysctl`.
+    pub fn object(&self) -> &str {
+        match self {
+            Knob::Sysctl { .. } => "sysctl",
+            Knob::Ring { iface, .. }
+            | Knob::Channel { iface, .. }
+            | Knob::Coalesce { iface, .. }
+            | Knob::Pause { iface, .. }
+            | Knob::Feature { iface, .. }
+            | Knob::Mtu { iface }
+            | Knob::TxQueueLen { iface }
+            | Knob::Rps { iface, .. }
+            | Knob::RpsFlowCnt { iface, .. }
+            | Knob::Xps { iface, .. }
+            | Knob::IrqAffinity { iface, .. } => iface,
+        }
+    }
+
+    /// True when changing this knob briefly resets the link on most drivers (rings, channels:
+    /// the driver reallocates its queues; MTU on many NICs).
+    pub fn resets_link(&self) -> bool {
+        matches!(
+            self,
+            Knob::Ring { .. } | Knob::Channel { .. } | Knob::Mtu { .. }
+        )
+    }
+}
+
+impl fmt::Display for Knob {
+    /// Reads like the plan line: `eth2 rings rx`, `sysctl net.core.rmem_max`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Knob::Sysctl { name } => write!(f, "sysctl {name}"),
+            Knob::Ring { iface, field } => write!(f, "{iface} rings {field}"),
+            Knob::Channel { iface, field } => write!(f, "{iface} channels {field}"),
+            Knob::Coalesce { iface, field } => write!(f, "{iface} coalesce {field}"),
+            Knob::Pause { iface, field } => write!(f, "{iface} pause {field}"),
+            Knob::Feature { iface, name } => write!(f, "{iface} feature {name}"),
+            Knob::Mtu { iface } => write!(f, "{iface} mtu"),
+            Knob::TxQueueLen { iface } => write!(f, "{iface} txqueuelen"),
+            Knob::Rps { iface, queue } => write!(f, "{iface} rx-{queue} rps_cpus"),
+            Knob::RpsFlowCnt { iface, queue } => write!(f, "{iface} rx-{queue} rps_flow_cnt"),
+            Knob::Xps { iface, queue } => write!(f, "{iface} tx-{queue} xps_cpus"),
+            Knob::IrqAffinity { iface, irq } => write!(f, "{iface} irq {irq} affinity"),
+        }
+    }
+}
+
+/// A knob's value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// On/off (features, pause, adaptive coalescing).
+    Bool(bool),
+    /// A number (rings, channels, coalescing, mtu, txqueuelen, rps_flow_cnt).
+    Num(u64),
+    /// A CPU set (rps, xps, IRQ affinity), serialized as a CPU list.
+    Cpus(CpuSet),
+    /// Text (sysctls; whitespace runs folded to one space).
+    Text(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => f.write_str(if *b { "on" } else { "off" }),
+            Value::Num(n) => write!(f, "{n}"),
+            Value::Cpus(c) if c.is_empty() => f.write_str("none"),
+            Value::Cpus(c) => write!(f, "{c}"),
+            Value::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+/// One desired setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    /// What to change.
+    #[serde(flatten)]
+    pub knob: Knob,
+    /// The value wanted.
+    pub value: Value,
+}

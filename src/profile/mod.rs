@@ -1,0 +1,1 @@
+//! Tuning profiles: YAML schema, validation with locations, inheritance, resolution against a node.

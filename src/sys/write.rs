@@ -1,0 +1,1 @@
+//! Writers: every setting dpuctl changes goes through here.

@@ -1,0 +1,1 @@
+//! Tuning engine: plan (pure diff), apply with journal and rollback, history.
