@@ -68,7 +68,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_se
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "list" -d 'List the shipped and user profiles'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "validate" -d 'Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
 json\t'JSON, stable field names'
@@ -98,7 +98,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_s
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the shipped and user profiles'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l iface -d 'Only these interfaces (default: every interface the profile selects)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l confirm-timeout -d 'Revert after SECS unless `dpuctl confirm` runs (survives the terminal going away)' -r
@@ -178,4 +178,4 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the shipped and user profiles'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "validate" -d 'Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'

@@ -185,7 +185,7 @@ pub enum ProfileCommand {
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
     },
-    /// Check profile files; every error with file:line:column. Exit 0 valid, 2 invalid.
+    /// Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid.
     Validate {
         /// Files to check.
         #[arg(required = true, value_name = "FILE")]

@@ -4,8 +4,8 @@
 //! Each `veth_*` test creates its own network namespace holding a veth pair `a`/`b` with four
 //! queues each, runs its checks inside it and deletes the namespace, whatever the outcome.
 //! Settings are only ever written inside that namespace. The checks run in a child process
-//! (`ip netns exec NS <this test binary> --exact inner_... --ignored`), so every socket dpuctl
-//! opens belongs to the namespace and the host's interfaces are never touched.
+//! (`ip netns exec NS <this test binary> --exact <the same test>`, marked by an environment
+//! variable), so every socket dpuctl opens belongs to the namespace and the host is untouched.
 //!
 //! Needs root (to create namespaces), `ip` (iproute2) and `ethtool`; without them the tests
 //! fail with a message saying so.
@@ -101,20 +101,14 @@ impl Netns {
         ns
     }
 
-    /// Runs the ignored test `inner` of this binary inside the namespace and fails with its
-    /// output if it fails.
-    fn run_inner(&self, inner: &str) {
+    /// Runs the test `test` of this binary again inside the namespace (where it runs its body)
+    /// and fails with its output if it fails.
+    fn run_inside(&self, test: &str) {
         let exe = std::env::current_exe().expect("current test binary");
         let out = Command::new("ip")
             .args(["netns", "exec", &self.name])
             .arg(exe)
-            .args([
-                "--exact",
-                inner,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
             .env(NS_ENV, &self.name)
             .output()
             .expect("run ip netns exec");
@@ -122,12 +116,12 @@ impl Netns {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success(),
-            "{inner} failed inside netns {}:\n{stdout}\n{stderr}",
+            "{test} failed inside netns {}:\n{stdout}\n{stderr}",
             self.name
         );
         assert!(
             stdout.contains("1 passed"),
-            "{inner} did not run inside netns {}:\n{stdout}",
+            "{test} did not run inside netns {}:\n{stdout}",
             self.name
         );
         print!("{stdout}");
@@ -147,39 +141,57 @@ impl Drop for Netns {
     }
 }
 
-fn in_fresh_netns(tag: &str, inner: &str) {
+/// Runs `body` inside a fresh namespace: the outer run creates the namespace and runs the
+/// test `test` again inside it, where the environment marks it as the inner run.
+fn in_fresh_netns(tag: &str, test: &str, body: fn()) {
+    if std::env::var_os(NS_ENV).is_some() {
+        body();
+        return;
+    }
     require_root();
-    Netns::create(tag).run_inner(inner);
+    Netns::create(tag).run_inside(test);
 }
 
 #[test]
 fn veth_has_no_rings_pause_coalesce_fec_or_standard_stats() {
-    in_fresh_netns("unsup", "inner_unsupported");
+    in_fresh_netns(
+        "unsup",
+        "veth_has_no_rings_pause_coalesce_fec_or_standard_stats",
+        inner_unsupported,
+    );
 }
 
 #[test]
 fn veth_channels_agree_with_ethtool() {
-    in_fresh_netns("chan", "inner_channels");
+    in_fresh_netns("chan", "veth_channels_agree_with_ethtool", inner_channels);
 }
 
 #[test]
 fn veth_features_agree_with_ethtool() {
-    in_fresh_netns("feat", "inner_features");
+    in_fresh_netns("feat", "veth_features_agree_with_ethtool", inner_features);
 }
 
 #[test]
 fn veth_driver_info_and_stats_agree_with_ethtool() {
-    in_fresh_netns("drv", "inner_driver");
+    in_fresh_netns(
+        "drv",
+        "veth_driver_info_and_stats_agree_with_ethtool",
+        inner_driver,
+    );
 }
 
 #[test]
 fn veth_link_info_agrees_with_ethtool() {
-    in_fresh_netns("link", "inner_link");
+    in_fresh_netns("link", "veth_link_info_agrees_with_ethtool", inner_link);
 }
 
 #[test]
 fn missing_interface_reads_as_no_device() {
-    in_fresh_netns("nodev", "inner_missing");
+    in_fresh_netns(
+        "nodev",
+        "missing_interface_reads_as_no_device",
+        inner_missing,
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -236,8 +248,6 @@ fn open() -> Ethtool {
     Ethtool::open().expect("open ethtool netlink")
 }
 
-#[test]
-#[ignore = "runs inside the namespace of veth_has_no_rings_pause_coalesce_fec_or_standard_stats"]
 fn inner_unsupported() {
     inside();
     let mut et = open();
@@ -344,8 +354,6 @@ fn assert_channels_match(c: &Channels) {
     }
 }
 
-#[test]
-#[ignore = "runs inside the namespace of veth_channels_agree_with_ethtool"]
 fn inner_channels() {
     inside();
     let mut et = open();
@@ -415,8 +423,6 @@ fn ethtool_k_line(name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} in ethtool -k: {out}"))
 }
 
-#[test]
-#[ignore = "runs inside the namespace of veth_features_agree_with_ethtool"]
 fn inner_features() {
     inside();
     let mut et = open();
@@ -540,8 +546,6 @@ fn assert_stats_match(et: &Ethtool) -> usize {
     ours.len()
 }
 
-#[test]
-#[ignore = "runs inside the namespace of veth_driver_info_and_stats_agree_with_ethtool"]
 fn inner_driver() {
     inside();
     let mut et = open();
@@ -588,8 +592,6 @@ fn inner_driver() {
     println!("driver info and {n} driver counters agree with ethtool");
 }
 
-#[test]
-#[ignore = "runs inside the namespace of veth_link_info_agrees_with_ethtool"]
 fn inner_link() {
     inside();
     let mut et = open();
@@ -625,8 +627,6 @@ fn inner_link() {
     println!("link info agrees with ethtool: {l:?}");
 }
 
-#[test]
-#[ignore = "runs inside the namespace of missing_interface_reads_as_no_device"]
 fn inner_missing() {
     inside();
     let mut et = open();

@@ -147,7 +147,7 @@ impl fmt::Display for Knob {
 pub enum Value {
     /// On/off (features, pause, adaptive coalescing).
     Bool(bool),
-    /// A number (rings, channels, coalescing, mtu, txqueuelen, rps_flow_cnt).
+    /// A number (rings, channels, coalescing, mtu, txqueuelen, `rps_flow_cnt`).
     Num(u64),
     /// A CPU set (rps, xps, IRQ affinity), serialized as a CPU list.
     Cpus(CpuSet),

@@ -44,6 +44,9 @@ pub const fn header_attr(cmd: u8) -> u16 {
         A_HEADER
     }
 }
+/// `ETHTOOL_FLAG_COMPACT_BITSETS`: bitsets as u32 word arrays; names come from the cached
+/// string sets instead of every reply (a feature reply shrinks from kilobytes to ~100 bytes).
+pub const FLAG_COMPACT_BITSETS: u32 = 1 << 0;
 /// `ETHTOOL_FLAG_STATS`: include optional device statistics.
 pub const FLAG_STATS: u32 = 1 << 2;
 

@@ -3,8 +3,9 @@
 //! ioctl offers (driver info and driver-private counters, in [`ioctl`]).
 //!
 //! Everything follows Documentation/networking/ethtool-netlink.rst. Requests name the device
-//! with `ETHTOOL_A_HEADER_DEV_NAME` and leave out `ETHTOOL_FLAG_COMPACT_BITSETS`, so bitsets
-//! come back in the verbose form with their names. All calls are synchronous and act in the
+//! with `ETHTOOL_A_HEADER_DEV_NAME`. Reads of features and link modes ask for compact
+//! bitsets and take bit names from string sets fetched once per [`Ethtool`]; set requests
+//! send verbose bitsets by name. All calls are synchronous and act in the
 //! network namespace of the thread that opened the [`Ethtool`] (for netlink) or that makes
 //! the call (for the ioctl).
 
@@ -410,7 +411,12 @@ impl Ethtool {
     /// Offload features (`ethtool -k`), one per kernel feature name, in bit order.
     pub fn features(&mut self, ifname: &str) -> Result<Vec<Feature>, EthtoolError> {
         check_ifname(ifname)?;
-        let r = self.get(abi::MSG_FEATURES_GET, ifname, 0, "read features")?;
+        let r = self.get(
+            abi::MSG_FEATURES_GET,
+            ifname,
+            abi::FLAG_COMPACT_BITSETS,
+            "read features",
+        )?;
         let names = self.string_set(abi::ETH_SS_FEATURES, ifname)?;
         Ok(msg::parse_features(&r, names))
     }
@@ -427,7 +433,12 @@ impl Ethtool {
                 Err(e) => Err(e),
             }
         }
-        let modes = optional(self.get(abi::MSG_LINKMODES_GET, ifname, 0, "read link modes"))?;
+        let modes = optional(self.get(
+            abi::MSG_LINKMODES_GET,
+            ifname,
+            abi::FLAG_COMPACT_BITSETS,
+            "read link modes",
+        ))?;
         let info = optional(self.get(abi::MSG_LINKINFO_GET, ifname, 0, "read link settings"))?;
         let state = optional(self.get(abi::MSG_LINKSTATE_GET, ifname, 0, "read link state"))?;
         if modes.is_none() && info.is_none() && state.is_none() {
