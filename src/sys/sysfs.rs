@@ -115,8 +115,30 @@ pub const STATISTICS: [&str; 24] = [
 // Small file helpers shared by the other sysfs/procfs readers.
 
 /// Reads a sysfs/procfs attribute with trailing whitespace (the newline) removed.
+///
+/// `fs::read_to_string` asks for the file's size first, which sysfs and procfs do not know
+/// (they report 4096 or 0); reading straight into a page-sized buffer saves that `statx` on
+/// each of the few dozen files `show` reads per interface.
 pub(crate) fn read_attr(path: &Path) -> io::Result<String> {
-    let mut s = fs::read_to_string(path)?;
+    use std::io::Read;
+    let mut f = fs::File::open(path)?;
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    // A plain read loop: `File::read_to_end` would also fstat and lseek to size its buffer.
+    loop {
+        if len == buf.len() {
+            buf.resize(len * 2, 0);
+        }
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
+    let mut s =
+        String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     s.truncate(s.trim_end().len());
     Ok(s)
 }
