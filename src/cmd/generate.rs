@@ -22,6 +22,7 @@ pub fn man_pages() -> Vec<String> {
     std::iter::once("dpuctl".to_string())
         .chain(
             cmd.get_subcommands()
+                .filter(|s| !s.is_hide_set())
                 .map(|s| format!("dpuctl-{}", s.get_name())),
         )
         .collect()
