@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run-all: the kernel and lab tiers need root" >&2; exit 2; }
 
 need=()
-for p in ethtool iproute2 procps; do
+for p in ethtool iproute2 procps tmux; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -47,13 +47,16 @@ fn device(iface: &str) -> PathBuf {
 /// The name of the kernel driver bound to a netdev's device.
 fn driver(iface: &str) -> String {
     let link = net(iface).join("device/driver");
-    let target = fs::read_link(&link).unwrap_or_else(|e| panic!("readlink {}: {e}", link.display()));
+    let target =
+        fs::read_link(&link).unwrap_or_else(|e| panic!("readlink {}: {e}", link.display()));
     file_name(&target)
 }
 
 /// The bus a device sits on ("pci", "virtio", "netdevsim"...).
 fn subsystem(dev: &Path) -> Option<String> {
-    fs::read_link(dev.join("subsystem")).ok().map(|bus| file_name(&bus))
+    fs::read_link(dev.join("subsystem"))
+        .ok()
+        .map(|bus| file_name(&bus))
 }
 
 /// The PCI function behind a netdev, if any. A virtio NIC's device is the virtio device;
@@ -70,7 +73,8 @@ fn pci_function(iface: &str) -> Option<PathBuf> {
 }
 
 fn expect_pci_function(iface: &str) -> PathBuf {
-    pci_function(iface).unwrap_or_else(|| panic!("{iface}: no PCI function above {}", device(iface).display()))
+    pci_function(iface)
+        .unwrap_or_else(|| panic!("{iface}: no PCI function above {}", device(iface).display()))
 }
 
 /// The numbers of the MSI/MSI-X vectors a PCI function has allocated.
@@ -99,7 +103,9 @@ struct Irq {
 fn interrupts() -> Vec<Irq> {
     let text = read("/proc/interrupts");
     let mut lines = text.lines();
-    let cpus = lines.next().map_or(0, |header| header.split_whitespace().count());
+    let cpus = lines
+        .next()
+        .map_or(0, |header| header.split_whitespace().count());
     lines
         .filter_map(|line| {
             let (number, rest) = line.trim_start().split_once(':')?;
@@ -120,14 +126,26 @@ fn interrupts() -> Vec<Irq> {
 fn assert_msix_vectors(iface: &str, names: &BTreeSet<String>) {
     let pci = expect_pci_function(iface);
     let chip = format!("PCI-MSIX-{}", file_name(&pci));
-    let irqs: Vec<Irq> = interrupts().into_iter().filter(|irq| names.contains(&irq.name)).collect();
+    let irqs: Vec<Irq> = interrupts()
+        .into_iter()
+        .filter(|irq| names.contains(&irq.name))
+        .collect();
     let found: BTreeSet<String> = irqs.iter().map(|irq| irq.name.clone()).collect();
     assert_eq!(&found, names, "{iface}: vectors named in /proc/interrupts");
     for irq in &irqs {
-        assert_eq!(irq.chip, chip, "{iface}: IRQ {} ({}) is on {}", irq.number, irq.name, irq.chip);
+        assert_eq!(
+            irq.chip, chip,
+            "{iface}: IRQ {} ({}) is on {}",
+            irq.number, irq.name, irq.chip
+        );
     }
     let numbers: BTreeSet<u32> = irqs.iter().map(|irq| irq.number).collect();
-    assert_eq!(numbers, msi_irqs(&pci), "{iface}: /proc/interrupts vs {}/msi_irqs", pci.display());
+    assert_eq!(
+        numbers,
+        msi_irqs(&pci),
+        "{iface}: /proc/interrupts vs {}/msi_irqs",
+        pci.display()
+    );
 }
 
 fn queue_count(iface: &str, kind: &str) -> usize {
@@ -159,7 +177,11 @@ fn nics_are_up_with_their_drivers() {
         let flags = read(net(iface).join("flags"));
         let flags = u32::from_str_radix(flags.trim_start_matches("0x"), 16)
             .unwrap_or_else(|e| panic!("{iface}: flags {flags:?}: {e}"));
-        assert_eq!(flags & 1, 1, "{iface}: IFF_UP is not set (flags {flags:#x})");
+        assert_eq!(
+            flags & 1,
+            1,
+            "{iface}: IFF_UP is not set (flags {flags:#x})"
+        );
     }
 }
 
@@ -168,24 +190,52 @@ fn multiqueue_nics_sit_on_numa_node_1() {
     crate::in_lab();
     for iface in ["virtio0", "igb0"] {
         let pci = expect_pci_function(iface);
-        assert_eq!(read(pci.join("numa_node")), "1", "{iface}: {}", pci.display());
-        assert_eq!(read(pci.join("local_cpulist")), "2-3", "{iface}: {}", pci.display());
+        assert_eq!(
+            read(pci.join("numa_node")),
+            "1",
+            "{iface}: {}",
+            pci.display()
+        );
+        assert_eq!(
+            read(pci.join("local_cpulist")),
+            "2-3",
+            "{iface}: {}",
+            pci.display()
+        );
     }
     // The root PCI bus has no proximity domain: the kernel reports "unknown" (-1).
     let pci = expect_pci_function("e1000e0");
-    assert_eq!(read(pci.join("numa_node")), "-1", "e1000e0: {}", pci.display());
+    assert_eq!(
+        read(pci.join("numa_node")),
+        "-1",
+        "e1000e0: {}",
+        pci.display()
+    );
     // netdevsim is not on PCI at all: no PCI function, no numa_node anywhere above it.
     for iface in ["nsim0", "nsim1"] {
         assert_eq!(pci_function(iface), None, "{iface}");
-        assert_eq!(subsystem(&device(iface)).as_deref(), Some("netdevsim"), "{iface}");
-        assert!(!device(iface).join("numa_node").exists(), "{iface}: numa_node");
+        assert_eq!(
+            subsystem(&device(iface)).as_deref(),
+            Some("netdevsim"),
+            "{iface}"
+        );
+        assert!(
+            !device(iface).join("numa_node").exists(),
+            "{iface}: numa_node"
+        );
     }
 }
 
 #[test]
 fn queue_counts() {
     crate::in_lab();
-    for (iface, queues) in [("nsim0", 4), ("nsim1", 4), ("virtio0", 4), ("igb0", 4), ("e1000e0", 1)] {
+    for (iface, queues) in [
+        ("nsim0", 4),
+        ("nsim1", 4),
+        ("virtio0", 4),
+        ("igb0", 4),
+        ("e1000e0", 1),
+    ] {
         assert_eq!(queue_count(iface, "rx-"), queues, "{iface}: rx queues");
         assert_eq!(queue_count(iface, "tx-"), queues, "{iface}: tx queues");
     }
@@ -222,7 +272,11 @@ fn virtio0_reaches_its_peer() {
     let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).expect("bind a UDP socket");
     socket.connect((peer, 9)).expect("route to 198.18.0.1");
     let local = socket.local_addr().expect("local address");
-    assert_eq!(local.ip(), Ipv4Addr::new(198, 18, 0, 2), "source address towards {peer}");
+    assert_eq!(
+        local.ip(),
+        Ipv4Addr::new(198, 18, 0, 2),
+        "source address towards {peer}"
+    );
     // The datagram makes the kernel resolve the peer; the tap's namespace answers the ARP.
     socket.send(b"lab").expect("send to 198.18.0.1");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -231,12 +285,18 @@ fn virtio0_reaches_its_peer() {
         let arp = read("/proc/net/arp");
         let resolved = arp.lines().skip(1).any(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            fields.len() == 6 && fields[0] == "198.18.0.1" && fields[2] == "0x2" && fields[5] == "virtio0"
+            fields.len() == 6
+                && fields[0] == "198.18.0.1"
+                && fields[2] == "0x2"
+                && fields[5] == "virtio0"
         });
         if resolved {
             return;
         }
-        assert!(Instant::now() < deadline, "198.18.0.1 not resolved on virtio0 in 5 s:\n{arp}");
+        assert!(
+            Instant::now() < deadline,
+            "198.18.0.1 not resolved on virtio0 in 5 s:\n{arp}"
+        );
         sleep(Duration::from_millis(50));
     }
 }
