@@ -84,8 +84,8 @@ pub enum Command {
     ///
     /// Every read command accepts --from FILE to work on the snapshot instead of this node.
     Snapshot(SnapshotArgs),
-    /// List, show and validate tuning profiles.
-    #[command(subcommand)]
+    /// List, show and validate tuning profiles (`dpuctl profile --help` documents the format).
+    #[command(subcommand, after_long_help = crate::profile::FORMAT_HELP)]
     Profile(ProfileCommand),
     /// Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll
     /// back on any failure.

@@ -200,6 +200,16 @@ pub struct Interface {
     pub num_rx_queues: u32,
     /// PCI address of the device behind the interface.
     pub pci_address: Option<String>,
+    /// PCI vendor id of that device, e.g. `0x15b3`.
+    #[serde(default)]
+    pub pci_vendor: Option<String>,
+    /// PCI device id of that device.
+    #[serde(default)]
+    pub pci_device: Option<String>,
+    /// The device's sysfs path below `devices/`, showing the PCI bridges and switches above
+    /// it (compared with [`Gpu::pci_path`] to find the nearest GPU).
+    #[serde(default)]
+    pub device_path: Option<String>,
     /// NUMA node of the device (walked up to its PCI parent); `None` if unknown or -1.
     pub numa_node: Option<i32>,
     /// CPUs local to the device (`local_cpulist`).

@@ -142,6 +142,10 @@ impl fmt::Display for Knob {
 }
 
 /// A knob's value.
+///
+/// Serialized flat (`4096`, `true`, `"0-3"`, `"4096 87380 16777216"`) for people and scripts.
+/// That form is ambiguous to read back (the text `"1"` also parses as a CPU list), so what
+/// must round-trip, the tune journal, stores values with their kind spelled out instead.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {

@@ -176,6 +176,10 @@ fn interface(
     counters: Counters,
 ) -> Interface {
     let dev = sysfs::device_info(root, &l.name);
+    let pci_id = |file: &str| {
+        dev.pci_dir(root)
+            .and_then(|d| sysfs::read_attr(&d.join(file)).ok())
+    };
     let name = l.name.clone();
     let mut irqs = irq::device_irqs(root, &name, &dev, irq_lines);
     let gpu_node = topology::nearest_gpu(topo, dev.device_path.as_deref(), dev.numa_node)
@@ -233,6 +237,9 @@ fn interface(
         num_tx_queues: l.num_tx_queues,
         num_rx_queues: l.num_rx_queues,
         pci_address: dev.pci_address.clone(),
+        pci_vendor: pci_id("vendor"),
+        pci_device: pci_id("device"),
+        device_path: dev.device_path.clone(),
         numa_node: dev.numa_node,
         local_cpus: dev.local_cpus.clone(),
         pcie: dev.pcie.clone(),

@@ -1,1 +1,738 @@
-//! Tuning engine: plan (pure diff), apply with journal and rollback, history.
+//! Tuning engine: plan (pure diff), apply with journal and rollback, confirm timeout, history.
+//!
+//! A [`Session`] holds the state directory's lock, so transactions run one at a time; every
+//! change is journaled before it is made ([`journal`]), applied in order and undone in reverse
+//! order on a failure ([`apply`]). A run killed half-way leaves its journal in `applying`; the
+//! next `tune` reverts it before anything else and `rollback` reverts it on request.
+
+pub mod apply;
+pub mod journal;
+pub mod plan;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+
+use crate::model::{Avail, Knob, NodeState, Setting, Sysctl};
+use crate::sys::write::{irqbalance_pid, process_alive, process_start};
+use crate::sys::{sysctl, SysRoot};
+
+pub use apply::{apply_steps, revert, Applier, ApplyError, Unrestored};
+pub use journal::{LockError, Store, Transaction, TxState};
+pub use plan::{check, current_value, plan, CheckReport, Drift, Plan, Skipped, Step};
+
+/// How often the confirm-timeout watcher reads the journal.
+pub const WATCH_POLL: Duration = Duration::from_millis(200);
+
+/// How long `confirm` waits for the lock (a watcher may be reverting).
+const CONFIRM_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// An exclusive tuning session: the state directory with its lock held until dropped.
+#[derive(Debug)]
+pub struct Session {
+    store: Store,
+    _lock: journal::Lock,
+}
+
+impl Session {
+    /// Takes the lock of the state directory `dir` (creating it), failing at once with
+    /// "another dpuctl tune is running (pid N)" while another process holds it.
+    pub fn begin(dir: impl Into<PathBuf>) -> Result<Self, LockError> {
+        let store = Store::new(dir);
+        let lock = store.lock()?;
+        Ok(Self { store, _lock: lock })
+    }
+
+    /// Like [`Session::begin`], waiting up to `timeout` for the lock.
+    pub fn begin_wait(dir: impl Into<PathBuf>, timeout: Duration) -> Result<Self, LockError> {
+        let store = Store::new(dir);
+        let lock = store.lock_wait(timeout)?;
+        Ok(Self { store, _lock: lock })
+    }
+
+    /// The state directory.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The transaction waiting for `dpuctl confirm`, if any.
+    pub fn pending_confirmation(&self) -> anyhow::Result<Option<Transaction>> {
+        Ok(self
+            .store
+            .list()?
+            .into_iter()
+            .find(|t| t.state == TxState::ConfirmPending))
+    }
+
+    /// Fails while a transaction awaits `dpuctl confirm`: a new one would mix with what its
+    /// watcher may revert.
+    pub fn ensure_no_pending(&self) -> anyhow::Result<()> {
+        if let Some(p) = self.pending_confirmation()? {
+            bail!(
+                "transaction {} awaits confirmation until {}: run `dpuctl confirm` to keep it \
+                 or `dpuctl rollback` to undo it first",
+                p.id,
+                p.deadline_ms.map_or_else(|| "?".into(), journal::rfc3339)
+            );
+        }
+        Ok(())
+    }
+
+    /// Reverts what earlier runs left behind: transactions still `pending`/`applying` (their
+    /// process died: this session holds the lock they held), and confirm-pending ones past
+    /// their deadline whose watcher is gone. Returns one message per transaction handled.
+    pub fn recover(&self, applier: &mut dyn Applier) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for mut tx in self.store.list()? {
+            let fate = if tx.state.in_progress() {
+                TxState::RolledBack
+            } else if tx.state == TxState::ConfirmPending
+                && tx.deadline_ms.is_some_and(|d| journal::now_ms() >= d)
+                && !watcher_alive(&tx)
+            {
+                TxState::Expired
+            } else {
+                continue;
+            };
+            let what = describe_stale(&tx);
+            let n = self.revert(applier, &mut tx, fate).with_context(|| {
+                format!("{what}; reverting it failed, the node may be half-tuned")
+            })?;
+            out.push(format!(
+                "{what}; reverted it ({n} setting{} restored)",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Journals and applies `plan` as profile `profile`; with `confirm`, the transaction ends
+    /// confirm-pending with a deadline that far ahead (the caller starts the watcher).
+    ///
+    /// Every step is checked first ([`Applier::preflight`]: privilege, files): a failure there
+    /// changes nothing and writes no journal. A step that fails later makes the earlier ones
+    /// revert; the error says which step failed and whether the node is back where it was.
+    pub fn run_transaction(
+        &self,
+        applier: &mut dyn Applier,
+        profile: &str,
+        plan: &Plan,
+        confirm: Option<Duration>,
+    ) -> anyhow::Result<Transaction> {
+        self.ensure_no_pending()?;
+        for s in &plan.steps {
+            applier
+                .preflight(&s.knob, &s.new)
+                .map_err(anyhow::Error::new)
+                .context("nothing was changed")?;
+        }
+        let store = &self.store;
+        let now = journal::now_ms();
+        let mut tx = Transaction::new(store.new_id(now), profile, &plan.steps, now);
+        store
+            .save(&mut tx)
+            .context("cannot write the journal; nothing was changed")?;
+        tx.set_state(TxState::Applying)?;
+        store
+            .save(&mut tx)
+            .context("cannot write the journal; nothing was changed")?;
+        let result = {
+            let tx = &mut tx;
+            apply_steps(applier, &plan.steps, &mut |i| {
+                tx.applied = i + 1;
+                store.save(tx).map_err(|e| e.to_string())
+            })
+        };
+        match result {
+            Ok(()) => {
+                match confirm {
+                    Some(t) => {
+                        tx.deadline_ms =
+                            Some(journal::now_ms().saturating_add(t.as_millis() as u64));
+                        tx.set_state(TxState::ConfirmPending)?;
+                    }
+                    None => tx.set_state(TxState::Applied)?,
+                }
+                store.save(&mut tx)?;
+                Ok(tx)
+            }
+            Err(e) => {
+                let e = *e;
+                tx.applied = if e.unrestored.is_empty() {
+                    0
+                } else {
+                    e.applied
+                };
+                tx.error = Some(e.to_string());
+                tx.unrestored = e.unrestored.iter().map(ToString::to_string).collect();
+                tx.set_state(TxState::Failed)?;
+                let saved = store.save(&mut tx);
+                let err = anyhow::Error::new(e);
+                match saved {
+                    Ok(()) => Err(err),
+                    Err(j) => Err(err.context(format!("also failed to journal the failure: {j}"))),
+                }
+            }
+        }
+    }
+
+    /// Records the watcher of a confirm-pending transaction.
+    pub fn set_watcher(&self, id: &str, pid: u32) -> anyhow::Result<()> {
+        let mut tx = self.store.load(id)?;
+        tx.watcher_pid = Some(pid);
+        tx.watcher_start = process_start(pid);
+        self.store.save(&mut tx)?;
+        Ok(())
+    }
+
+    /// Restores the old values of `tx`'s applied steps, last first, and moves it to `fate`.
+    /// Every setting is tried even when one fails; then the journal keeps the state and lists
+    /// what could not be restored, and the error says the same. Returns the number of settings
+    /// restored.
+    pub fn revert(
+        &self,
+        applier: &mut dyn Applier,
+        tx: &mut Transaction,
+        fate: TxState,
+    ) -> anyhow::Result<usize> {
+        if !tx.state.can_become(fate) {
+            bail!(
+                "transaction {} is {}; it cannot become {fate}",
+                tx.id,
+                tx.state
+            );
+        }
+        let steps = tx.plan_steps();
+        let todo = &steps[..tx.revert_count()];
+        for s in todo {
+            applier
+                .preflight(&s.knob, &s.old)
+                .map_err(anyhow::Error::new)
+                .context("nothing was changed")?;
+        }
+        let unrestored = revert(applier, todo);
+        if unrestored.is_empty() {
+            tx.set_state(fate)?;
+            tx.applied = 0;
+            tx.unrestored.clear();
+            self.store.save(tx)?;
+            return Ok(todo.len());
+        }
+        let list: Vec<String> = unrestored.iter().map(ToString::to_string).collect();
+        tx.error = Some(format!("rollback incomplete: {}", list.join("; ")));
+        tx.unrestored.clone_from(&list);
+        self.store.save(tx)?;
+        Err(anyhow!(
+            "could not restore {} of {} settings of transaction {}, which are NOT back where \
+             they were: {}",
+            unrestored.len(),
+            todo.len(),
+            tx.id,
+            list.join("; ")
+        ))
+    }
+
+    /// Rolls back transaction `id`, or the newest one with something to restore, and marks it
+    /// rolled-back.
+    pub fn rollback(
+        &self,
+        applier: &mut dyn Applier,
+        id: Option<&str>,
+    ) -> anyhow::Result<(Transaction, usize)> {
+        let mut tx = match id {
+            Some(id) => self.store.load(id)?,
+            None => self
+                .store
+                .list()?
+                .into_iter()
+                .find(Transaction::revertible)
+                .ok_or_else(|| anyhow!("no transaction to roll back (see `dpuctl history`)"))?,
+        };
+        if !tx.revertible() {
+            bail!(
+                "transaction {} is {}: nothing to roll back",
+                tx.id,
+                tx.state
+            );
+        }
+        let n = self.revert(applier, &mut tx, TxState::RolledBack)?;
+        Ok((tx, n))
+    }
+
+    /// Marks the newest confirm-pending transaction (or `id`) confirmed, if its deadline has
+    /// not passed.
+    pub fn confirm(&self, id: Option<&str>) -> anyhow::Result<Transaction> {
+        let mut tx = match id {
+            Some(id) => self.store.load(id)?,
+            None => self
+                .pending_confirmation()?
+                .ok_or_else(|| anyhow!("no transaction awaits confirmation"))?,
+        };
+        if tx.state != TxState::ConfirmPending {
+            bail!(
+                "transaction {} is {}; only a confirm-pending one can be confirmed",
+                tx.id,
+                tx.state
+            );
+        }
+        if tx.deadline_ms.is_some_and(|d| journal::now_ms() >= d) {
+            bail!(
+                "too late: transaction {} passed its deadline {} and is being reverted",
+                tx.id,
+                tx.deadline_ms.map_or_else(String::new, journal::rfc3339)
+            );
+        }
+        tx.set_state(TxState::Confirmed)?;
+        self.store.save(&mut tx)?;
+        Ok(tx)
+    }
+}
+
+/// Confirms the pending transaction: waits briefly for the lock, since a watcher may be busy.
+pub fn confirm(dir: &Path, id: Option<&str>) -> anyhow::Result<Transaction> {
+    Session::begin_wait(dir, CONFIRM_LOCK_WAIT)?.confirm(id)
+}
+
+fn watcher_alive(tx: &Transaction) -> bool {
+    tx.watcher_pid
+        .is_some_and(|p| process_alive(p, tx.watcher_start))
+}
+
+/// How a transaction left behind reads in a message.
+fn describe_stale(tx: &Transaction) -> String {
+    if tx.state.in_progress() {
+        format!(
+            "transaction {} (profile {}) was interrupted after {} of {} changes (dpuctl pid {} is gone)",
+            tx.id,
+            tx.profile,
+            tx.applied,
+            tx.steps.len(),
+            tx.pid
+        )
+    } else {
+        format!(
+            "transaction {} (profile {}) was not confirmed by {} and its watcher is gone",
+            tx.id,
+            tx.profile,
+            tx.deadline_ms.map_or_else(|| "?".into(), journal::rfc3339)
+        )
+    }
+}
+
+/// Warnings about transactions left behind, for commands that do not take the lock (`check`,
+/// `history`): runs whose process died mid-way, and confirm-pending ones whose watcher is gone.
+pub fn stale_warnings(store: &Store) -> Vec<String> {
+    let Ok(all) = store.list() else {
+        return Vec::new();
+    };
+    all.iter()
+        .filter_map(|tx| {
+            if tx.state.in_progress() && !process_alive(tx.pid, tx.pid_start) {
+                Some(format!(
+                    "{}: `dpuctl rollback` restores the old values (`dpuctl tune` does so first)",
+                    describe_stale(tx)
+                ))
+            } else if tx.state == TxState::ConfirmPending && !watcher_alive(tx) {
+                let passed = tx.deadline_ms.is_none_or(|d| journal::now_ms() >= d);
+                Some(if passed {
+                    format!(
+                        "{}: `dpuctl rollback` reverts it (`dpuctl tune` does so first)",
+                        describe_stale(tx)
+                    )
+                } else {
+                    format!(
+                        "transaction {} awaits confirmation until {} but its watcher is gone, so \
+                         nothing will revert it: `dpuctl confirm` keeps it, `dpuctl rollback` \
+                         undoes it",
+                        tx.id,
+                        tx.deadline_ms.map_or_else(String::new, journal::rfc3339)
+                    )
+                })
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The confirm-timeout watcher: reads the journal every `poll` until the transaction leaves
+/// confirm-pending (confirmed or rolled back: nothing to do) or its deadline passes; then takes
+/// the lock, and if it is still pending, reverts it and marks it expired. Returns the final
+/// state.
+pub fn watch(
+    dir: &Path,
+    id: &str,
+    applier: &mut dyn Applier,
+    poll: Duration,
+) -> anyhow::Result<TxState> {
+    let store = Store::new(dir);
+    loop {
+        let tx = store.load(id)?;
+        if tx.state != TxState::ConfirmPending {
+            return Ok(tx.state);
+        }
+        let deadline = tx.deadline_ms.unwrap_or(0);
+        let now = journal::now_ms();
+        if now >= deadline {
+            // confirm and rollback hold the lock only briefly; wait for them.
+            let session = Session::begin_wait(dir, Duration::from_secs(24 * 3600))?;
+            let mut tx = store.load(id)?;
+            if tx.state != TxState::ConfirmPending {
+                return Ok(tx.state);
+            }
+            session.revert(applier, &mut tx, TxState::Expired)?;
+            return Ok(TxState::Expired);
+        }
+        std::thread::sleep(poll.min(Duration::from_millis(deadline - now)));
+    }
+}
+
+/// How to start the watcher: the dpuctl binary and the global options it must share with the
+/// `tune` that starts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatcherCommand {
+    /// The dpuctl binary.
+    pub exe: PathBuf,
+    /// `--state-dir`.
+    pub state_dir: PathBuf,
+    /// `--sysfs-root`, when given.
+    pub sysfs_root: Option<PathBuf>,
+    /// `--procfs-root`, when given.
+    pub procfs_root: Option<PathBuf>,
+}
+
+impl WatcherCommand {
+    /// The command line `dpuctl [globals] confirm-watch ID`.
+    pub fn command(&self, id: &str) -> Command {
+        let mut c = Command::new(&self.exe);
+        c.arg("--state-dir").arg(&self.state_dir);
+        if let Some(s) = &self.sysfs_root {
+            c.arg("--sysfs-root").arg(s);
+        }
+        if let Some(p) = &self.procfs_root {
+            c.arg("--procfs-root").arg(p);
+        }
+        c.arg("confirm-watch").arg(id);
+        c
+    }
+}
+
+/// Starts `dpuctl confirm-watch ID` detached: its own process group (a hangup of the
+/// terminal that ran `tune` does not reach it), stdio on /dev/null, not waited for. Returns
+/// its pid.
+pub fn spawn_watcher(cmd: &WatcherCommand, id: &str) -> std::io::Result<u32> {
+    use std::os::unix::process::CommandExt as _;
+    let mut c = cmd.command(id);
+    c.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    // Not waited for on purpose: it outlives this process and is reaped by init.
+    #[allow(clippy::zombie_processes)]
+    let child = c.spawn()?;
+    Ok(child.id())
+}
+
+/// Adds to `state` the sysctls `settings` name that it lacks (those outside
+/// [`sysctl::KNOWN`]), read from `root`, so that the plan sees their current values.
+pub fn augment_sysctls(root: &SysRoot, state: &mut NodeState, settings: &[Setting]) {
+    for s in settings {
+        if let Knob::Sysctl { name } = &s.knob {
+            if !state.sysctls.iter().any(|x| &x.name == name) {
+                state.sysctls.push(Sysctl {
+                    name: name.clone(),
+                    value: Avail::from(sysctl::read(root, name)),
+                });
+            }
+        }
+    }
+}
+
+/// A warning when irqbalance runs and `knobs` include IRQ affinities: it moves IRQs every
+/// few seconds and undoes them.
+pub fn irqbalance_warning<'a>(
+    root: &SysRoot,
+    knobs: impl IntoIterator<Item = &'a Knob>,
+) -> Option<String> {
+    let irqs = knobs
+        .into_iter()
+        .filter(|k| matches!(k, Knob::IrqAffinity { .. }))
+        .count();
+    if irqs == 0 {
+        return None;
+    }
+    let pid = irqbalance_pid(root)?;
+    Some(format!(
+        "irqbalance (pid {pid}) is running and conflicts with the {irqs} IRQ affinit{} set here: \
+         it will move them back; stop it (systemctl disable --now irqbalance) or ban these IRQs \
+         (irqbalance --banirq)",
+        if irqs == 1 { "y" } else { "ies" }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::apply::fake::FakeNode;
+    use super::*;
+    use crate::model::{CpuSet, Value};
+
+    fn node_and_plan() -> (FakeNode, Plan) {
+        let mut node = FakeNode::default();
+        let mut p = Plan::default();
+        for (k, old, new) in [
+            (
+                Knob::Sysctl {
+                    name: "net.core.somaxconn".into(),
+                },
+                Value::Text("4096".into()),
+                Value::Text("8192".into()),
+            ),
+            (
+                Knob::Mtu { iface: "a".into() },
+                Value::Num(1500),
+                Value::Num(9000),
+            ),
+            (
+                Knob::Xps {
+                    iface: "a".into(),
+                    queue: 1,
+                },
+                Value::Cpus(CpuSet::new()),
+                Value::Cpus(CpuSet::from_cpus([1])),
+            ),
+            (
+                Knob::Channel {
+                    iface: "a".into(),
+                    field: "tx".into(),
+                },
+                Value::Num(4),
+                Value::Num(2),
+            ),
+        ] {
+            node.values.insert(k.clone(), old.clone());
+            p.steps.push(Step {
+                resets_link: k.resets_link(),
+                knob: k,
+                old,
+                new,
+            });
+        }
+        (node, p)
+    }
+
+    fn values_of(p: &Plan, new: bool) -> BTreeMap<Knob, Value> {
+        p.steps
+            .iter()
+            .map(|s| {
+                (
+                    s.knob.clone(),
+                    if new { s.new.clone() } else { s.old.clone() },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn transaction_applies_journals_and_rolls_back() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut node, p) = node_and_plan();
+        let s = Session::begin(tmp.path()).expect("lock");
+        let tx = s
+            .run_transaction(&mut node, "throughput", &p, None)
+            .expect("apply");
+        assert_eq!(tx.state, TxState::Applied);
+        assert_eq!(tx.applied, 4);
+        assert_eq!(node.values, values_of(&p, true));
+        let on_disk = s.store().load(&tx.id).expect("load");
+        assert_eq!(on_disk, tx);
+
+        let (rolled, n) = s.rollback(&mut node, None).expect("rollback");
+        assert_eq!(n, 4);
+        assert_eq!(rolled.id, tx.id);
+        assert_eq!(rolled.state, TxState::RolledBack);
+        assert_eq!(node.values, values_of(&p, false));
+        // The revert ran last step first.
+        let back: Vec<&Knob> = node.log[4..].iter().map(|(k, _)| k).collect();
+        let want: Vec<&Knob> = p.steps.iter().rev().map(|s| &s.knob).collect();
+        assert_eq!(back, want);
+        let e = s.rollback(&mut node, None).expect_err("nothing left");
+        assert!(e.to_string().contains("no transaction to roll back"), "{e}");
+        let e = s.rollback(&mut node, Some(&tx.id)).expect_err("done");
+        assert!(
+            e.to_string()
+                .ends_with("is rolled-back: nothing to roll back"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn failure_at_every_step_is_journaled_as_failed_with_the_node_unchanged() {
+        let (initial, p) = node_and_plan();
+        for k in 0..p.steps.len() {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let s = Session::begin(tmp.path()).expect("lock");
+            let mut node = initial.clone();
+            node.fail = vec![(p.steps[k].knob.clone(), p.steps[k].new.clone())];
+            let e = s
+                .run_transaction(&mut node, "p", &p, None)
+                .expect_err("injected");
+            assert_eq!(node.values, initial.values, "step {k}");
+            let ae = e.downcast_ref::<ApplyError>().expect("apply error");
+            assert_eq!(ae.index, k);
+            let txs = s.store().list().expect("list");
+            assert_eq!(txs.len(), 1);
+            assert_eq!(txs[0].state, TxState::Failed);
+            assert_eq!(txs[0].applied, 0);
+            assert!(txs[0]
+                .error
+                .as_deref()
+                .is_some_and(|m| m.contains("injected failure")));
+        }
+    }
+
+    #[test]
+    fn preflight_failure_changes_nothing_and_journals_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut node, p) = node_and_plan();
+        node.deny = vec![p.steps[2].knob.clone()];
+        let before = node.values.clone();
+        let s = Session::begin(tmp.path()).expect("lock");
+        let e = s
+            .run_transaction(&mut node, "p", &p, None)
+            .expect_err("denied");
+        assert_eq!(
+            format!("{e:#}"),
+            "nothing was changed: failed to set a tx-1 xps_cpus: permission denied (needs root \
+             or CAP_NET_ADMIN)"
+        );
+        assert_eq!(node.values, before);
+        assert!(node.log.is_empty());
+        assert!(s.store().list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn interrupted_run_is_reported_and_reverted_by_the_next_session() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut node, p) = node_and_plan();
+        let initial = node.values.clone();
+        // A run killed after journaling 2 steps while the third was already written.
+        let store = Store::new(tmp.path());
+        store.create().expect("create");
+        let mut tx = Transaction::new(store.new_id(1_000), "p", &p.steps, 1_000);
+        tx.state = TxState::Applying;
+        tx.applied = 2;
+        tx.pid = u32::MAX - 1;
+        tx.pid_start = None;
+        store.save(&mut tx).expect("save");
+        for s in &p.steps[..3] {
+            node.values.insert(s.knob.clone(), s.new.clone());
+        }
+        let warnings = stale_warnings(&store);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("was interrupted after 2 of 4 changes"),
+            "{}",
+            warnings[0]
+        );
+
+        let s = Session::begin(tmp.path()).expect("lock");
+        let msgs = s.recover(&mut node).expect("recover");
+        assert_eq!(msgs.len(), 1);
+        assert!(
+            msgs[0].ends_with("reverted it (3 settings restored)"),
+            "{}",
+            msgs[0]
+        );
+        assert_eq!(node.values, initial);
+        assert_eq!(
+            s.store().load(&tx.id).expect("load").state,
+            TxState::RolledBack
+        );
+        assert!(s.recover(&mut node).expect("again").is_empty());
+        assert!(stale_warnings(s.store()).is_empty());
+    }
+
+    #[test]
+    fn confirm_timeout_expires_unless_confirmed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut node, p) = node_and_plan();
+        let initial = node.values.clone();
+        let tx = {
+            let s = Session::begin(tmp.path()).expect("lock");
+            let tx = s
+                .run_transaction(&mut node, "p", &p, Some(Duration::from_millis(300)))
+                .expect("apply");
+            assert_eq!(tx.state, TxState::ConfirmPending);
+            // Another tune is refused while it waits.
+            let e = s
+                .run_transaction(&mut node, "p", &p, None)
+                .expect_err("pending");
+            assert!(e.to_string().contains("awaits confirmation"), "{e}");
+            tx
+        };
+        let fate = watch(tmp.path(), &tx.id, &mut node, Duration::from_millis(20)).expect("watch");
+        assert_eq!(fate, TxState::Expired);
+        assert_eq!(node.values, initial);
+        let e = confirm(tmp.path(), Some(&tx.id)).expect_err("expired");
+        assert!(e.to_string().contains("only a confirm-pending"), "{e}");
+
+        // Confirmed in time: the watcher leaves it alone.
+        let tx = Session::begin(tmp.path())
+            .expect("lock")
+            .run_transaction(&mut node, "p", &p, Some(Duration::from_secs(30)))
+            .expect("apply");
+        let confirmed = confirm(tmp.path(), None).expect("confirm");
+        assert_eq!(confirmed.id, tx.id);
+        assert_eq!(confirmed.state, TxState::Confirmed);
+        let fate = watch(tmp.path(), &tx.id, &mut node, Duration::from_millis(20)).expect("watch");
+        assert_eq!(fate, TxState::Confirmed);
+        assert_eq!(node.values, values_of(&p, true));
+        let e = confirm(tmp.path(), None).expect_err("none pending");
+        assert_eq!(e.to_string(), "no transaction awaits confirmation");
+    }
+
+    #[test]
+    fn a_dead_watcher_past_its_deadline_is_reverted_by_recover() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut node, p) = node_and_plan();
+        let initial = node.values.clone();
+        let s = Session::begin(tmp.path()).expect("lock");
+        let tx = s
+            .run_transaction(&mut node, "p", &p, Some(Duration::ZERO))
+            .expect("apply");
+        s.set_watcher(&tx.id, u32::MAX - 1).expect("watcher");
+        let w = stale_warnings(s.store());
+        assert!(w[0].contains("was not confirmed by"), "{w:?}");
+        let msgs = s.recover(&mut node).expect("recover");
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert_eq!(node.values, initial);
+        assert_eq!(
+            s.store().load(&tx.id).expect("load").state,
+            TxState::Expired
+        );
+    }
+
+    #[test]
+    fn irqbalance_is_reported_only_for_irq_knobs() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path().join("4242");
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join("comm"), "irqbalance\n").expect("write");
+        let root = SysRoot::new(tmp.path(), tmp.path());
+        let irq = Knob::IrqAffinity {
+            iface: "eth2".into(),
+            irq: 45,
+        };
+        let mtu = Knob::Mtu {
+            iface: "eth2".into(),
+        };
+        assert_eq!(irqbalance_warning(&root, [&mtu]), None);
+        let w = irqbalance_warning(&root, [&mtu, &irq]).expect("warning");
+        assert!(w.starts_with("irqbalance (pid 4242) is running"), "{w}");
+        assert!(w.contains("1 IRQ affinity"), "{w}");
+    }
+}

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # PID 1 of the lab guest, run from the initramfs that lab.sh builds (static busybox plus the
 # 9p and overlay modules). It assembles the root file system, runs the command lab.sh wrote
 # to the "ctl" share, records its exit status there and powers the guest off.

@@ -16,18 +16,21 @@
 # NICs (see guest-setup.sh): nsim0 nsim1 (netdevsim), virtio0 and igb0 (multiqueue, MSI-X,
 # on a PCI expander bridge on NUMA node 1), e1000e0 (root bus).
 #
-# Exit status: CMD's, or 255 after "lab: VM failed" and the guest's console log when the
-# guest itself failed (boot, setup, panic, timeout), 255 too when preparing the lab failed,
-# 2 for a usage error. Needs root. Installs its packages with
-# apt and caches the kernel, its modules, netdevsim.ko and QEMU 10 (about 200 MB) in
+# Exit status: CMD's; 255 after "lab: VM failed" and the guest's console log when the guest
+# itself failed (boot, setup, panic, timeout), or when preparing the lab failed; 2 for a
+# usage error.
+#
+# Needs root. Installs its packages with apt and caches the kernel, its modules,
+# netdevsim.ko and QEMU 10 (about 200 MB) in
 # ${DPUCTL_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpuctl-lab}. The host's interfaces,
 # routes and sysctls are never touched: the NICs' back-ends are taps in a private netns.
+
 set -Eeuo pipefail
 # A failure of the harness itself must never pass for the command's own exit status.
 trap 'echo "lab: failed (${BASH_SOURCE[0]} line $LINENO)" >&2; exit 255' ERR
 
 usage() {
-  sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2
+  sed -n '2,/^set /s/^# \{0,1\}//p' "$0" >&2
   exit 2
 }
 die() {
@@ -60,7 +63,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${DPUCTL_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpuctl-lab}
 # strip is called directly; everything else is what the kernel build and the guest need.
 host_pkgs=(busybox-static kmod gcc-12 make binutils xz-utils libelf1 libssl3 iproute2 ethtool)
-# The packages the lab downloads are unpacked into the cache (root-owned), never installed.
+# What the lab downloads goes into root's cache, never installed; apt's unprivileged _apt
+# user could not write there.
 apt_dl=(-qq -o APT::Sandbox::User=root)
 
 # ---- preparation: packages, QEMU, kernel --------------------------------------------------
@@ -129,7 +133,7 @@ prepare_kernel() {
   local pkg=$1 kver=${1#linux-image-} abi version work hdr mods
   abi=${kver%-amd64}
   version=$(apt-cache show --no-all-versions "$pkg" | awk '/^Version:/ {v = $2} END {print v}')
-  log "preparing kernel $kver with netdevsim (one time, about a minute)"
+  log "preparing kernel $kver with netdevsim (one time, under a minute)"
   work=$(mktemp -d "$cache/.work.XXXXXX")
   (cd "$work" && apt-get "${apt_dl[@]}" download "$pkg" "linux-headers-$kver" \
     "linux-headers-$abi-common" "linux-kbuild-$abi" "linux-source-6.12=$version")
@@ -175,12 +179,16 @@ if ! prepared; then
   start=$SECONDS
   rm -rf "$cache"/.work.*
   install_pkgs "${host_pkgs[@]}"
-  [ -n "$kpkg" ] || { apt_update && kpkg=$(kernel_pkg); }
-  [ -n "$kpkg" ] || die "apt knows no linux-image-6.12-amd64 (Debian 12 security updates)"
   [ -d "$cache/qemu" ] || prepare_qemu
   mapfile -t libs < "$cache/qemu/libs"
   install_pkgs "${libs[@]}"
-  [ -d "$cache/kernel-${kpkg#linux-image-}" ] || prepare_kernel "$kpkg"
+  if [ -z "$kpkg" ] || [ ! -d "$cache/kernel-${kpkg#linux-image-}" ]; then
+    # Fresh package lists: the newest kernel, and packages that are still on the mirror.
+    apt_update
+    kpkg=$(kernel_pkg)
+    [ -n "$kpkg" ] || die "apt knows no linux-image-6.12-amd64 (Debian 12 security updates)"
+    [ -d "$cache/kernel-${kpkg#linux-image-}" ] || prepare_kernel "$kpkg"
+  fi
   log "cache ready in $((SECONDS - start)) s: $cache"
   flock -s 9
 fi
@@ -271,8 +279,9 @@ args=(
   -device virtio-serial-pci,bus=pci.0
   -chardev "file,id=stdout,path=$(q "$run/stdout")" -device virtconsole,chardev=stdout
   -chardev "file,id=stderr,path=$(q "$run/stderr")" -device virtconsole,chardev=stderr
-  # The multiqueue NICs sit on a PCI expander bridge whose ACPI _PXM puts them on node 1.
-  # romfile= : no iPXE option ROMs, the guest boots with -kernel.
+  # The multiqueue NICs sit on a PCI expander bridge whose ACPI _PXM puts them on node 1
+  # (QEMU puts a PCI-PCI bridge behind it: they are 0000:81:xx.0). virtio-net's vectors:
+  # one per queue, config, control. romfile= : no iPXE ROMs, the guest boots with -kernel.
   -device pxb,id=pxb1,bus_nr=128,numa_node=1,bus=pci.0
   -netdev tap,id=virtio0,ifname=tap0,script=no,downscript=no,queues=4
   -device virtio-net-pci,netdev=virtio0,bus=pxb1,mq=on,vectors=10,rss=on,hash=on,rx_queue_size=1024,romfile=

@@ -7,7 +7,8 @@
 #   tests/lab/run-tier.sh layout::         the tests whose name contains "layout::"
 #   tests/lab/run-tier.sh --list           any other libtest argument
 #
-# Exit status: the test binary's; 255 if the lab itself failed (see lab.sh). Needs root.
+# Exit status: the test binary's; cargo's if the build fails; 255 if the lab itself failed
+# (see lab.sh). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

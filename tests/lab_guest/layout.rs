@@ -60,7 +60,7 @@ fn subsystem(dev: &Path) -> Option<String> {
 }
 
 /// The PCI function behind a netdev, if any. A virtio NIC's device is the virtio device;
-/// its parent is the PCI function, which carries numa_node, local_cpulist and msi_irqs.
+/// its parent is the PCI function, which carries `numa_node`, `local_cpulist` and `msi_irqs`.
 fn pci_function(iface: &str) -> Option<PathBuf> {
     let mut dev = device(iface);
     while dev.starts_with("/sys/devices/") {
@@ -83,10 +83,13 @@ fn msi_irqs(pci: &Path) -> BTreeSet<u32> {
     fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("list {}: {e}", dir.display()))
         .map(|entry| {
-            let name = entry.expect("msi_irqs entry").file_name();
-            name.to_string_lossy()
-                .parse()
-                .unwrap_or_else(|e| panic!("{}: entry {name:?}: {e}", dir.display()))
+            let name = entry
+                .expect("msi_irqs entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            name.parse()
+                .unwrap_or_else(|e| panic!("{}: entry {name}: {e}", dir.display()))
         })
         .collect()
 }

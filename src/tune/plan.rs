@@ -1,0 +1,1117 @@
+//! Plans: what a list of desired settings would change on a node, read from a [`NodeState`].
+//!
+//! Pure: no I/O. A setting equal to the current value is not a step; a knob the device does
+//! not have (or the driver does not support) is skipped with the reason; a value of the wrong
+//! type for its knob is invalid.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, Value};
+use crate::sys::ethtool::expand_feature_name;
+use crate::sys::sysctl;
+use crate::sys::write::{field_value, knob_field, settable_field, sysctl_text, FieldKind};
+
+/// One change: a knob from its current value to the wanted one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// What changes.
+    #[serde(flatten)]
+    pub knob: Knob,
+    /// The value now (restored by a rollback).
+    pub old: Value,
+    /// The value wanted.
+    pub new: Value,
+    /// Changing it briefly resets the link on most drivers.
+    pub resets_link: bool,
+}
+
+/// A setting left out of the plan, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The knob.
+    #[serde(flatten)]
+    pub knob: Knob,
+    /// The value that was wanted.
+    pub value: Value,
+    /// Why it is left out (e.g. "not supported by the driver").
+    pub reason: String,
+}
+
+/// What applying a list of settings would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Changes, in the order of the settings.
+    pub steps: Vec<Step>,
+    /// Settings whose knob is n/a on this node.
+    pub skipped: Vec<Skipped>,
+    /// Settings whose value does not fit the knob (a profile error).
+    pub invalid: Vec<Skipped>,
+    /// Settings already at the wanted value.
+    pub unchanged: usize,
+}
+
+impl Plan {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Steps that reset a link.
+    pub fn link_resets(&self) -> usize {
+        self.steps.iter().filter(|s| s.resets_link).count()
+    }
+
+    /// The plan as a diff, one line per change, grouped by object (interface or `sysctl`) in
+    /// order of first appearance, then skipped and invalid settings and a summary line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut objects: Vec<&str> = Vec::new();
+        for s in &self.steps {
+            if !objects.contains(&s.knob.object()) {
+                objects.push(s.knob.object());
+            }
+        }
+        for obj in objects {
+            for s in self.steps.iter().filter(|s| s.knob.object() == obj) {
+                let _ = write!(
+                    out,
+                    "{} {} -> {}",
+                    s.knob,
+                    render_value(&s.old),
+                    render_value(&s.new)
+                );
+                if s.resets_link {
+                    out.push_str("  (resets link)");
+                }
+                out.push('\n');
+            }
+        }
+        for s in &self.skipped {
+            let _ = writeln!(
+                out,
+                "skipped: {} {}: {}",
+                s.knob,
+                render_value(&s.value),
+                s.reason
+            );
+        }
+        for s in &self.invalid {
+            let _ = writeln!(
+                out,
+                "invalid: {} {}: {}",
+                s.knob,
+                render_value(&s.value),
+                s.reason
+            );
+        }
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+
+    /// One line: how many changes, link resets, skipped and unchanged settings.
+    pub fn summary(&self) -> String {
+        let n = self.steps.len();
+        let mut parts = vec![if n == 0 {
+            "nothing to change".to_string()
+        } else {
+            format!("{n} change{}", plural(n))
+        }];
+        let resets = self.link_resets();
+        if resets > 0 {
+            parts.push(format!(
+                "{resets} reset{} a link",
+                if resets == 1 { "s" } else { "" }
+            ));
+        }
+        if !self.skipped.is_empty() {
+            parts.push(format!("{} skipped (n/a)", self.skipped.len()));
+        }
+        if !self.invalid.is_empty() {
+            parts.push(format!("{} invalid", self.invalid.len()));
+        }
+        if self.unchanged > 0 {
+            parts.push(format!("{} already set", self.unchanged));
+        }
+        parts.join(", ")
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A value as a plan line shows it: text quoted only when it has blanks or is empty.
+pub fn render_value(v: &Value) -> String {
+    match v {
+        Value::Text(t) if t.is_empty() || t.contains(char::is_whitespace) => format!("{t:?}"),
+        Value::Text(t) => t.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The kind of value a knob takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Num,
+    Bool,
+    Cpus,
+    Text,
+}
+
+/// The kind of value `knob` takes, or why the knob itself is invalid.
+fn kind_of(knob: &Knob) -> Result<Kind, String> {
+    if let Knob::Sysctl { name } = knob {
+        sysctl::validate_name(name)?;
+        return Ok(Kind::Text);
+    }
+    let iface = knob.object();
+    if !crate::sys::sysfs::valid_ifname(iface) {
+        return Err(format!("invalid interface name {iface:?}"));
+    }
+    if let Some((group, field)) = knob_field(knob) {
+        return match settable_field(group, field) {
+            Some(FieldKind::Num) => Ok(Kind::Num),
+            Some(FieldKind::Bool) => Ok(Kind::Bool),
+            None => Err(format!("{group} has no settable field {field:?}")),
+        };
+    }
+    Ok(match knob {
+        Knob::Feature { .. } => Kind::Bool,
+        Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
+        _ => Kind::Num,
+    })
+}
+
+/// The wanted value in the form the knob reads back as: numbers for sizes and counts, on/off
+/// for features and flags, CPU sets for steering and affinity, whitespace-folded text for
+/// sysctls. Lenient about the spelling (`"on"`, `1`, `"0-3"`, a numeric sysctl).
+pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
+    let kind = kind_of(knob)?;
+    let bad = |what: &str| Err(format!("expects {what}, got {}", render_value(value)));
+    match (kind, value) {
+        (Kind::Text, v) => Ok(Value::Text(sysctl_text(v))),
+        (Kind::Num, Value::Num(n)) if u32::try_from(*n).is_ok() => Ok(Value::Num(*n)),
+        (Kind::Num, Value::Num(_)) => bad("a number up to 4294967295"),
+        (Kind::Num, Value::Text(t)) => match t.trim().parse::<u32>() {
+            Ok(n) => Ok(Value::Num(u64::from(n))),
+            Err(_) => bad("a number"),
+        },
+        (Kind::Num, _) => bad("a number"),
+        (Kind::Bool, Value::Bool(b)) => Ok(Value::Bool(*b)),
+        (Kind::Bool, Value::Num(n @ (0 | 1))) => Ok(Value::Bool(*n == 1)),
+        (Kind::Bool, Value::Text(t)) if matches!(t.as_str(), "on" | "true") => {
+            Ok(Value::Bool(true))
+        }
+        (Kind::Bool, Value::Text(t)) if matches!(t.as_str(), "off" | "false") => {
+            Ok(Value::Bool(false))
+        }
+        (Kind::Bool, _) => bad("on or off"),
+        (Kind::Cpus, Value::Cpus(c)) => Ok(Value::Cpus(c.clone())),
+        (Kind::Cpus, Value::Text(t)) => CpuSet::parse_any(t)
+            .map(Value::Cpus)
+            .map_err(|e| e.to_string()),
+        (Kind::Cpus, _) => bad("a CPU list"),
+    }
+}
+
+/// The value a knob reads back as after `value` (normalized) was written: the kernel rounds
+/// `rps_flow_cnt` up to a power of two.
+pub fn effective(knob: &Knob, value: &Value) -> Value {
+    match (knob, value) {
+        (Knob::RpsFlowCnt { .. }, Value::Num(n)) if *n > 0 => {
+            Value::Num(n.checked_next_power_of_two().unwrap_or(*n))
+        }
+        _ => value.clone(),
+    }
+}
+
+/// True when a knob whose current value is `current` already has the (normalized) `wanted`.
+pub fn satisfied(knob: &Knob, current: &Value, wanted: &Value) -> bool {
+    current == &effective(knob, wanted)
+}
+
+/// The current value of a knob on the node, or why it is n/a there.
+pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
+    if let Knob::Sysctl { name } = knob {
+        let s = state
+            .sysctls
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| format!("{name} was not read"))?;
+        return match s.value.get() {
+            Some(v) => Ok(Value::Text(sysctl::fold_whitespace(v))),
+            None => Err(s.value.reason().unwrap_or("n/a").to_string()),
+        };
+    }
+    let name = knob.object();
+    let i = state
+        .interface(name)
+        .ok_or_else(|| format!("no interface {name:?}"))?;
+    let from_struct = |v: Result<Option<Value>, String>, missing: &str| match v {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(missing.to_string()),
+        Err(e) => Err(e),
+    };
+    let na = |r: Option<&str>| r.unwrap_or("n/a").to_string();
+    match knob {
+        Knob::Sysctl { .. } => Err("not an interface setting".into()),
+        Knob::Ring { field, .. } => {
+            let r = i.rings.get().ok_or_else(|| na(i.rings.reason()))?;
+            from_struct(field_value(r, field), "not supported by the driver")
+        }
+        Knob::Channel { field, .. } => {
+            let c = i.channels.get().ok_or_else(|| na(i.channels.reason()))?;
+            from_struct(
+                field_value(c, field),
+                &format!("the device has no {field} channels"),
+            )
+        }
+        Knob::Coalesce { field, .. } => {
+            let c = i.coalesce.get().ok_or_else(|| na(i.coalesce.reason()))?;
+            from_struct(field_value(c, field), "not supported by the driver")
+        }
+        Knob::Pause { field, .. } => {
+            let p = i.pause.get().ok_or_else(|| na(i.pause.reason()))?;
+            if field == "stats" {
+                return Err(format!("pause has no settable field {field:?}"));
+            }
+            from_struct(field_value(p, field), "not supported by the driver")
+        }
+        Knob::Feature { name, .. } => {
+            let fs = i.features.get().ok_or_else(|| na(i.features.reason()))?;
+            if let Some(f) = fs.iter().find(|f| &f.name == name) {
+                return Ok(Value::Bool(f.active));
+            }
+            // A legacy ethtool name (gro, tso) stands for its group: on when all members are.
+            let known: Vec<String> = fs.iter().map(|f| f.name.clone()).collect();
+            let members = expand_feature_name(name, &known);
+            if members.is_empty() {
+                return Err(format!("the device has no feature {name:?}"));
+            }
+            Ok(Value::Bool(
+                fs.iter()
+                    .filter(|f| members.contains(&f.name))
+                    .all(|f| f.active),
+            ))
+        }
+        Knob::Mtu { .. } => Ok(Value::Num(u64::from(i.mtu))),
+        Knob::TxQueueLen { .. } => Ok(Value::Num(u64::from(i.txqueuelen))),
+        Knob::Rps { queue, .. } | Knob::RpsFlowCnt { queue, .. } => {
+            let q = i
+                .queues
+                .iter()
+                .find(|q| q.dir == Dir::Rx && q.index == *queue)
+                .ok_or_else(|| format!("no receive queue rx-{queue}"))?;
+            if matches!(knob, Knob::Rps { .. }) {
+                q.rps_cpus
+                    .clone()
+                    .map(Value::Cpus)
+                    .ok_or_else(|| "no rps_cpus (kernel without CONFIG_RPS)".to_string())
+            } else {
+                q.rps_flow_cnt
+                    .map(|n| Value::Num(u64::from(n)))
+                    .ok_or_else(|| "no rps_flow_cnt (kernel without CONFIG_RPS)".to_string())
+            }
+        }
+        Knob::Xps { queue, .. } => {
+            let q = i
+                .queues
+                .iter()
+                .find(|q| q.dir == Dir::Tx && q.index == *queue)
+                .ok_or_else(|| format!("no transmit queue tx-{queue}"))?;
+            q.xps_cpus.clone().map(Value::Cpus).ok_or_else(|| {
+                "xps_cpus unreadable (single-queue device, traffic classes or no CONFIG_XPS)"
+                    .to_string()
+            })
+        }
+        Knob::IrqAffinity { irq, .. } => {
+            let q = i
+                .irqs
+                .iter()
+                .find(|q| q.irq == *irq)
+                .ok_or_else(|| format!("IRQ {irq} does not belong to {name}"))?;
+            q.affinity
+                .clone()
+                .map(Value::Cpus)
+                .ok_or_else(|| format!("no smp_affinity_list for IRQ {irq}"))
+        }
+    }
+}
+
+/// Why a knob cannot change on this node even though it exists, e.g. a fixed feature.
+fn blocked(state: &NodeState, knob: &Knob) -> Option<String> {
+    if let Knob::Feature { iface, name } = knob {
+        let f = state
+            .interface(iface)?
+            .features
+            .get()?
+            .iter()
+            .find(|f| &f.name == name)?;
+        if f.fixed {
+            return Some("fixed on this device".to_string());
+        }
+    }
+    None
+}
+
+/// The settings with duplicates folded: the last value of a knob wins, at the place of its
+/// first appearance.
+fn dedup(desired: &[Setting]) -> Vec<Setting> {
+    let mut out: Vec<Setting> = Vec::with_capacity(desired.len());
+    for s in desired {
+        match out.iter_mut().find(|o| o.knob == s.knob) {
+            Some(o) => o.value = s.value.clone(),
+            None => out.push(s.clone()),
+        }
+    }
+    out
+}
+
+/// What applying `desired` to the node in `state` would change.
+pub fn plan(desired: &[Setting], state: &NodeState) -> Plan {
+    let mut p = Plan::default();
+    for s in dedup(desired) {
+        let new = match normalize(&s.knob, &s.value) {
+            Ok(v) => v,
+            Err(reason) => {
+                p.invalid.push(Skipped {
+                    knob: s.knob,
+                    value: s.value,
+                    reason,
+                });
+                continue;
+            }
+        };
+        match current_value(state, &s.knob) {
+            Err(reason) => p.skipped.push(Skipped {
+                knob: s.knob,
+                value: new,
+                reason,
+            }),
+            Ok(old) if satisfied(&s.knob, &old, &new) => p.unchanged += 1,
+            Ok(old) => {
+                if let Some(reason) = blocked(state, &s.knob) {
+                    p.skipped.push(Skipped {
+                        knob: s.knob,
+                        value: new,
+                        reason,
+                    });
+                    continue;
+                }
+                p.steps.push(Step {
+                    resets_link: s.knob.resets_link(),
+                    knob: s.knob,
+                    old,
+                    new,
+                });
+            }
+        }
+    }
+    p
+}
+
+/// A setting that is not as wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// The knob.
+    #[serde(flatten)]
+    pub knob: Knob,
+    /// The value the profile wants.
+    pub want: Value,
+    /// The value the node has.
+    pub have: Value,
+}
+
+/// The result of comparing a node with a list of settings (`dpuctl check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// True when every applicable setting is as wanted.
+    pub compliant: bool,
+    /// Settings that differ.
+    pub drift: Vec<Drift>,
+    /// Settings that are n/a on this node, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Settings whose value does not fit the knob.
+    pub invalid: Vec<Skipped>,
+    /// Settings as wanted.
+    pub compliant_settings: usize,
+    /// Warnings (e.g. irqbalance undoing IRQ affinities).
+    pub warnings: Vec<String>,
+}
+
+impl CheckReport {
+    /// The exit code of `dpuctl check`: 0 compliant, 1 drift, 2 invalid settings.
+    pub fn exit_code(&self) -> u8 {
+        if self.invalid.is_empty() {
+            u8::from(!self.compliant)
+        } else {
+            2
+        }
+    }
+
+    /// A table of the drifted settings (SETTING, WANT, HAVE), then n/a and invalid settings,
+    /// warnings and a summary line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if !self.drift.is_empty() {
+            let mut t = crate::output::table(&["SETTING", "WANT", "HAVE"]);
+            for d in &self.drift {
+                t.add_row(vec![
+                    d.knob.to_string(),
+                    render_value(&d.want),
+                    render_value(&d.have),
+                ]);
+            }
+            for line in t.lines() {
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+        }
+        for s in &self.skipped {
+            let _ = writeln!(
+                out,
+                "n/a: {} {}: {}",
+                s.knob,
+                render_value(&s.value),
+                s.reason
+            );
+        }
+        for s in &self.invalid {
+            let _ = writeln!(
+                out,
+                "invalid: {} {}: {}",
+                s.knob,
+                render_value(&s.value),
+                s.reason
+            );
+        }
+        for w in &self.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+        let n = self.drift.len();
+        if self.compliant {
+            let _ = write!(
+                out,
+                "compliant: {} settings as wanted",
+                self.compliant_settings
+            );
+        } else {
+            let _ = write!(
+                out,
+                "drift: {n} setting{} differ{}, {} as wanted",
+                plural(n),
+                if n == 1 { "s" } else { "" },
+                self.compliant_settings
+            );
+        }
+        if !self.skipped.is_empty() {
+            let _ = write!(out, ", {} n/a", self.skipped.len());
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// Compares the node in `state` with `desired`.
+pub fn check(desired: &[Setting], state: &NodeState) -> CheckReport {
+    let p = plan(desired, state);
+    CheckReport {
+        compliant: p.steps.is_empty() && p.invalid.is_empty(),
+        drift: p
+            .steps
+            .into_iter()
+            .map(|s| Drift {
+                knob: s.knob,
+                want: s.new,
+                have: s.old,
+            })
+            .collect(),
+        skipped: p.skipped,
+        invalid: p.invalid,
+        compliant_settings: p.unchanged,
+        warnings: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Avail, Channels, Coalesce, Counters, Feature, Interface, Irq, Pause, Queue, Rings, Sysctl,
+        Topology, SNAPSHOT_SCHEMA,
+    };
+
+    fn cpus(s: &str) -> CpuSet {
+        CpuSet::parse_list(s).expect("cpus")
+    }
+
+    fn iface(name: &str) -> Interface {
+        let rxq = |index, rps: &str, flow| Queue {
+            dir: Dir::Rx,
+            index,
+            rps_cpus: Some(cpus(rps)),
+            rps_flow_cnt: Some(flow),
+            xps_cpus: None,
+            tx_timeout: None,
+        };
+        let txq = |index, xps: Option<&str>| Queue {
+            dir: Dir::Tx,
+            index,
+            rps_cpus: None,
+            rps_flow_cnt: None,
+            xps_cpus: xps.map(cpus),
+            tx_timeout: Some(0),
+        };
+        Interface {
+            name: name.to_string(),
+            ifindex: 2,
+            kind: None,
+            driver: Avail::na("x"),
+            mac: None,
+            mtu: 1500,
+            txqueuelen: 1000,
+            operstate: "up".into(),
+            carrier: Some(true),
+            carrier_changes: Some(1),
+            num_tx_queues: 2,
+            num_rx_queues: 2,
+            pci_address: None,
+            pci_vendor: None,
+            pci_device: None,
+            device_path: None,
+            numa_node: Some(0),
+            local_cpus: None,
+            pcie: Avail::na("virtual"),
+            link: Avail::na("x"),
+            rings: Avail::Ok(Rings {
+                rx_max: Some(8192),
+                tx_max: Some(8192),
+                rx: Some(1024),
+                tx: Some(1024),
+                ..Rings::default()
+            }),
+            channels: Avail::Ok(Channels {
+                combined_max: Some(16),
+                combined: Some(8),
+                ..Channels::default()
+            }),
+            coalesce: Avail::Ok(Coalesce {
+                rx_usecs: Some(8),
+                use_adaptive_rx: Some(true),
+                ..Coalesce::default()
+            }),
+            pause: Avail::Ok(Pause {
+                autoneg: false,
+                rx: true,
+                tx: true,
+                stats: None,
+            }),
+            features: Avail::Ok(vec![
+                Feature {
+                    name: "rx-gro".into(),
+                    active: true,
+                    wanted: true,
+                    fixed: false,
+                },
+                Feature {
+                    name: "rx-lro".into(),
+                    active: false,
+                    wanted: false,
+                    fixed: true,
+                },
+                Feature {
+                    name: "tx-tcp-segmentation".into(),
+                    active: true,
+                    wanted: true,
+                    fixed: false,
+                },
+                Feature {
+                    name: "tx-tcp6-segmentation".into(),
+                    active: false,
+                    wanted: false,
+                    fixed: false,
+                },
+            ]),
+            fec: Avail::na("x"),
+            counters: Counters::default(),
+            std_stats: Avail::na("x"),
+            driver_stats: Avail::na("x"),
+            queues: vec![
+                rxq(0, "", 0),
+                rxq(1, "2-3", 4096),
+                txq(0, Some("0")),
+                txq(1, None),
+            ],
+            irqs: vec![Irq {
+                irq: 45,
+                name: format!("{name}-TxRx-0"),
+                queue: Some(0),
+                count: 0,
+                affinity: Some(cpus("0-39")),
+                effective: Some(cpus("0")),
+                nic_local: None,
+                gpu_local: None,
+            }],
+            temperatures: Vec::new(),
+        }
+    }
+
+    fn state() -> NodeState {
+        let mut veth = iface("veth0");
+        veth.rings = Avail::na("not supported by the driver");
+        NodeState {
+            schema: SNAPSHOT_SCHEMA,
+            hostname: "n".into(),
+            kernel: "6.12".into(),
+            taken_at_ms: 0,
+            topology: Topology::default(),
+            interfaces: vec![iface("eth2"), veth],
+            sysctls: vec![
+                Sysctl {
+                    name: "net.core.rmem_max".into(),
+                    value: Avail::Ok("212992".into()),
+                },
+                Sysctl {
+                    name: "net.ipv4.tcp_rmem".into(),
+                    value: Avail::Ok("4096 131072 6291456".into()),
+                },
+                Sysctl {
+                    name: "net.core.busy_poll".into(),
+                    value: Avail::na("absent in this network namespace or kernel"),
+                },
+            ],
+            softnet: Vec::new(),
+        }
+    }
+
+    fn eth2() -> String {
+        "eth2".to_string()
+    }
+
+    fn set(knob: Knob, value: Value) -> Setting {
+        Setting { knob, value }
+    }
+
+    #[test]
+    fn current_value_of_every_knob_kind() {
+        let s = state();
+        let cur = |k: Knob| current_value(&s, &k);
+        let sysctl = |n: &str| Knob::Sysctl { name: n.into() };
+        assert_eq!(
+            cur(sysctl("net.core.rmem_max")),
+            Ok(Value::Text("212992".into()))
+        );
+        assert_eq!(
+            cur(sysctl("net.ipv4.tcp_rmem")),
+            Ok(Value::Text("4096 131072 6291456".into()))
+        );
+        assert_eq!(
+            cur(sysctl("net.core.busy_poll")),
+            Err("absent in this network namespace or kernel".into())
+        );
+        assert!(cur(sysctl("net.core.nope")).is_err());
+        let ring = |f: &str| Knob::Ring {
+            iface: eth2(),
+            field: f.into(),
+        };
+        assert_eq!(cur(ring("rx")), Ok(Value::Num(1024)));
+        assert_eq!(
+            cur(ring("rx_jumbo")),
+            Err("not supported by the driver".into())
+        );
+        assert_eq!(
+            cur(Knob::Ring {
+                iface: "veth0".into(),
+                field: "rx".into()
+            }),
+            Err("not supported by the driver".into())
+        );
+        let chan = |f: &str| Knob::Channel {
+            iface: eth2(),
+            field: f.into(),
+        };
+        assert_eq!(cur(chan("combined")), Ok(Value::Num(8)));
+        assert_eq!(cur(chan("rx")), Err("the device has no rx channels".into()));
+        let coal = |f: &str| Knob::Coalesce {
+            iface: eth2(),
+            field: f.into(),
+        };
+        assert_eq!(cur(coal("rx_usecs")), Ok(Value::Num(8)));
+        assert_eq!(cur(coal("use_adaptive_rx")), Ok(Value::Bool(true)));
+        assert_eq!(
+            cur(coal("tx_usecs")),
+            Err("not supported by the driver".into())
+        );
+        let pause = |f: &str| Knob::Pause {
+            iface: eth2(),
+            field: f.into(),
+        };
+        assert_eq!(cur(pause("autoneg")), Ok(Value::Bool(false)));
+        assert_eq!(cur(pause("tx")), Ok(Value::Bool(true)));
+        let feat = |n: &str| Knob::Feature {
+            iface: eth2(),
+            name: n.into(),
+        };
+        assert_eq!(cur(feat("rx-gro")), Ok(Value::Bool(true)));
+        assert_eq!(cur(feat("rx-lro")), Ok(Value::Bool(false)));
+        assert_eq!(cur(feat("gro")), Ok(Value::Bool(true)));
+        // tso: one member on, one off.
+        assert_eq!(cur(feat("tso")), Ok(Value::Bool(false)));
+        assert!(cur(feat("rx-warp")).is_err());
+        assert_eq!(cur(Knob::Mtu { iface: eth2() }), Ok(Value::Num(1500)));
+        assert_eq!(
+            cur(Knob::TxQueueLen { iface: eth2() }),
+            Ok(Value::Num(1000))
+        );
+        assert_eq!(
+            cur(Knob::Rps {
+                iface: eth2(),
+                queue: 1
+            }),
+            Ok(Value::Cpus(cpus("2-3")))
+        );
+        assert_eq!(
+            cur(Knob::Rps {
+                iface: eth2(),
+                queue: 0
+            }),
+            Ok(Value::Cpus(CpuSet::new()))
+        );
+        assert_eq!(
+            cur(Knob::Rps {
+                iface: eth2(),
+                queue: 5
+            }),
+            Err("no receive queue rx-5".into())
+        );
+        assert_eq!(
+            cur(Knob::RpsFlowCnt {
+                iface: eth2(),
+                queue: 1
+            }),
+            Ok(Value::Num(4096))
+        );
+        assert_eq!(
+            cur(Knob::Xps {
+                iface: eth2(),
+                queue: 0
+            }),
+            Ok(Value::Cpus(cpus("0")))
+        );
+        assert!(cur(Knob::Xps {
+            iface: eth2(),
+            queue: 1
+        })
+        .is_err_and(|e| e.contains("xps_cpus unreadable")));
+        assert_eq!(
+            cur(Knob::IrqAffinity {
+                iface: eth2(),
+                irq: 45
+            }),
+            Ok(Value::Cpus(cpus("0-39")))
+        );
+        assert_eq!(
+            cur(Knob::IrqAffinity {
+                iface: eth2(),
+                irq: 46
+            }),
+            Err("IRQ 46 does not belong to eth2".into())
+        );
+        assert_eq!(
+            cur(Knob::Mtu {
+                iface: "eth9".into()
+            }),
+            Err("no interface \"eth9\"".into())
+        );
+    }
+
+    #[test]
+    fn equal_is_no_step_na_is_skipped_and_link_resets_are_marked() {
+        let s = state();
+        let desired = vec![
+            set(
+                Knob::Ring {
+                    iface: eth2(),
+                    field: "rx".into(),
+                },
+                Value::Num(4096),
+            ),
+            set(
+                Knob::Sysctl {
+                    name: "net.core.rmem_max".into(),
+                },
+                Value::Num(16_777_216),
+            ),
+            // Equal after whitespace folding: no step.
+            set(
+                Knob::Sysctl {
+                    name: "net.ipv4.tcp_rmem".into(),
+                },
+                Value::Text("4096\t131072  6291456".into()),
+            ),
+            set(Knob::Mtu { iface: eth2() }, Value::Num(1500)),
+            set(Knob::Mtu { iface: eth2() }, Value::Num(9000)),
+            set(
+                Knob::Ring {
+                    iface: "veth0".into(),
+                    field: "rx".into(),
+                },
+                Value::Num(4096),
+            ),
+            set(
+                Knob::Feature {
+                    iface: eth2(),
+                    name: "rx-lro".into(),
+                },
+                Value::Bool(true),
+            ),
+            set(
+                Knob::Feature {
+                    iface: eth2(),
+                    name: "rx-gro".into(),
+                },
+                Value::Text("on".into()),
+            ),
+            set(
+                Knob::Rps {
+                    iface: eth2(),
+                    queue: 1,
+                },
+                Value::Text("0-3".into()),
+            ),
+            // The kernel shows 1000 as 1024: asking for 1000 when 4096 is set is a change,
+            // asking for 3000 is satisfied by 4096.
+            set(
+                Knob::RpsFlowCnt {
+                    iface: eth2(),
+                    queue: 1,
+                },
+                Value::Num(3000),
+            ),
+            set(Knob::TxQueueLen { iface: eth2() }, Value::Cpus(cpus("1"))),
+        ];
+        let p = plan(&desired, &s);
+        let keys: Vec<String> = p.steps.iter().map(|s| s.knob.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                "eth2 rings rx",
+                "sysctl net.core.rmem_max",
+                "eth2 mtu",
+                "eth2 rx-1 rps_cpus"
+            ]
+        );
+        assert_eq!(p.steps[0].old, Value::Num(1024));
+        assert_eq!(p.steps[0].new, Value::Num(4096));
+        assert!(p.steps[0].resets_link);
+        assert_eq!(p.steps[1].new, Value::Text("16777216".into()));
+        assert!(!p.steps[1].resets_link);
+        // The later mtu setting wins.
+        assert_eq!(p.steps[2].new, Value::Num(9000));
+        assert!(p.steps[2].resets_link);
+        assert_eq!(p.steps[3].new, Value::Cpus(cpus("0-3")));
+        assert_eq!(p.unchanged, 3);
+        let skipped: Vec<(String, &str)> = p
+            .skipped
+            .iter()
+            .map(|s| (s.knob.to_string(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("veth0 rings rx".to_string(), "not supported by the driver"),
+                ("eth2 feature rx-lro".to_string(), "fixed on this device"),
+            ]
+        );
+        assert_eq!(p.invalid.len(), 1);
+        assert_eq!(p.invalid[0].knob.to_string(), "eth2 txqueuelen");
+        assert_eq!(p.invalid[0].reason, "expects a number, got 1");
+
+        let text = p.render();
+        assert!(
+            text.contains("eth2 rings rx 1024 -> 4096  (resets link)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("eth2 mtu 1500 -> 9000  (resets link)\n"),
+            "{text}"
+        );
+        assert!(text.contains("eth2 rx-1 rps_cpus 2-3 -> 0-3\n"), "{text}");
+        assert!(
+            text.contains("sysctl net.core.rmem_max 212992 -> 16777216\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("skipped: veth0 rings rx 4096: not supported by the driver\n"),
+            "{text}"
+        );
+        // Grouped per object: both eth2 lines come before the sysctl line.
+        let pos = |needle: &str| text.find(needle).expect(needle);
+        assert!(pos("eth2 rx-1") < pos("sysctl net.core"), "{text}");
+        assert!(text
+            .ends_with("4 changes, 2 reset a link, 2 skipped (n/a), 1 invalid, 3 already set\n"));
+
+        let json = serde_json::to_value(&p).expect("json");
+        assert_eq!(json["steps"][0]["knob"], "ring");
+        assert_eq!(json["steps"][0]["iface"], "eth2");
+        assert_eq!(json["steps"][0]["old"], 1024);
+        assert_eq!(json["steps"][0]["new"], 4096);
+        assert_eq!(json["steps"][0]["resets_link"], true);
+        assert_eq!(json["unchanged"], 3);
+    }
+
+    #[test]
+    fn flow_count_is_compared_as_the_kernel_rounds_it() {
+        let s = state();
+        let k = Knob::RpsFlowCnt {
+            iface: eth2(),
+            queue: 1,
+        };
+        assert!(satisfied(&k, &Value::Num(4096), &Value::Num(4096)));
+        assert!(satisfied(&k, &Value::Num(4096), &Value::Num(2049)));
+        assert!(!satisfied(&k, &Value::Num(4096), &Value::Num(2048)));
+        assert!(satisfied(&k, &Value::Num(0), &Value::Num(0)));
+        let p = plan(&[set(k, Value::Num(1000))], &s);
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].new, Value::Num(1000));
+    }
+
+    #[test]
+    fn invalid_knobs_and_values() {
+        let s = state();
+        let cases = [
+            (
+                Knob::Ring {
+                    iface: eth2(),
+                    field: "rx_max".into(),
+                },
+                Value::Num(1),
+                "rings has no settable field \"rx_max\"",
+            ),
+            (
+                Knob::Sysctl {
+                    name: "kernel.panic".into(),
+                },
+                Value::Num(1),
+                "sysctl \"kernel.panic\" is not a network sysctl (net.*)",
+            ),
+            (
+                Knob::Mtu {
+                    iface: "a/b".into(),
+                },
+                Value::Num(1),
+                "invalid interface name \"a/b\"",
+            ),
+            (
+                Knob::Feature {
+                    iface: eth2(),
+                    name: "rx-gro".into(),
+                },
+                Value::Num(2),
+                "expects on or off, got 2",
+            ),
+            (
+                Knob::Mtu { iface: eth2() },
+                Value::Num(1 << 40),
+                "expects a number up to 4294967295, got 1099511627776",
+            ),
+        ];
+        for (k, v, why) in cases {
+            let p = plan(&[set(k.clone(), v)], &s);
+            assert!(p.steps.is_empty(), "{k}");
+            assert_eq!(p.invalid.len(), 1, "{k}");
+            assert_eq!(p.invalid[0].reason, why, "{k}");
+        }
+        assert!(normalize(
+            &Knob::Rps {
+                iface: eth2(),
+                queue: 0
+            },
+            &Value::Text("zz".into())
+        )
+        .is_err());
+        assert_eq!(
+            normalize(
+                &Knob::Xps {
+                    iface: eth2(),
+                    queue: 0
+                },
+                &Value::Text("0x5".into())
+            ),
+            Ok(Value::Cpus(cpus("0,2")))
+        );
+    }
+
+    #[test]
+    fn check_reports_drift_with_want_and_have() {
+        let s = state();
+        let desired = vec![
+            set(Knob::Mtu { iface: eth2() }, Value::Num(9000)),
+            set(
+                Knob::Sysctl {
+                    name: "net.core.rmem_max".into(),
+                },
+                Value::Num(212_992),
+            ),
+            set(
+                Knob::Sysctl {
+                    name: "net.core.busy_poll".into(),
+                },
+                Value::Num(50),
+            ),
+        ];
+        let r = check(&desired, &s);
+        assert!(!r.compliant);
+        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.drift.len(), 1);
+        assert_eq!(r.drift[0].want, Value::Num(9000));
+        assert_eq!(r.drift[0].have, Value::Num(1500));
+        assert_eq!(r.compliant_settings, 1);
+        let text = r.render();
+        assert!(text.contains("SETTING"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.contains("eth2 mtu"))
+            .expect("drift row");
+        assert!(row.contains("9000") && row.contains("1500"), "{text}");
+        assert!(
+            text.contains("n/a: sysctl net.core.busy_poll 50:"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("drift: 1 setting differs, 1 as wanted, 1 n/a\n"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["drift"][0]["knob"], "mtu");
+        assert_eq!(json["drift"][0]["want"], 9000);
+        assert_eq!(json["drift"][0]["have"], 1500);
+
+        let ok = check(&desired[1..], &s);
+        assert!(ok.compliant);
+        assert_eq!(ok.exit_code(), 0);
+        assert!(ok.render().starts_with("n/a: sysctl net.core.busy_poll"));
+        let bad = check(&[set(Knob::Mtu { iface: eth2() }, Value::Bool(true))], &s);
+        assert_eq!(bad.exit_code(), 2);
+    }
+
+    #[test]
+    fn values_render_plainly() {
+        assert_eq!(render_value(&Value::Text("bbr".into())), "bbr");
+        assert_eq!(
+            render_value(&Value::Text("4096 131072".into())),
+            "\"4096 131072\""
+        );
+        assert_eq!(render_value(&Value::Text(String::new())), "\"\"");
+        assert_eq!(render_value(&Value::Cpus(CpuSet::new())), "none");
+        assert_eq!(render_value(&Value::Bool(false)), "off");
+        assert_eq!(render_value(&Value::Num(7)), "7");
+    }
+}

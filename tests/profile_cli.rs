@@ -1,0 +1,518 @@
+//! `dpuctl profile list|show` through the built binary, on the two-socket fixture tree
+//! (`tests/fixtures/two-socket`: eth2 mlx5 on NUMA node 1 = CPUs 4-7,12-15, eno1 igb on
+//! node 0, GPU 0000:c1:00.0 on node 1) and on a snapshot of it with ethtool settings filled
+//! in (`tests/fixtures/profiles/node.json`).
+//!
+//! Set `DPUCTL_BLESS=1` to rewrite the golden files after an intended change.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const SHIPPED: [&str; 5] = [
+    "balanced",
+    "gpu-inference",
+    "gpu-training",
+    "latency",
+    "throughput",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn node_json() -> String {
+    root()
+        .join("tests/fixtures/profiles/node.json")
+        .display()
+        .to_string()
+}
+
+/// dpuctl on the fixture tree with the given user profile directory.
+fn dpuctl_in(profile_dir: &Path, args: &[&str]) -> Output {
+    let f = root().join("tests/fixtures/two-socket");
+    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .current_dir(root())
+        .env("DPUCTL_SYSFS", f.join("sys"))
+        .env("DPUCTL_PROCFS", f.join("proc"))
+        .env("DPUCTL_PROFILE_DIR", profile_dir)
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run dpuctl")
+}
+
+/// dpuctl on the fixture tree with no user profiles.
+fn dpuctl(args: &[&str]) -> Output {
+    dpuctl_in(&root().join("tests/fixtures/profiles/no-such-dir"), args)
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "dpuctl failed: {}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_str(&stdout(o)).expect("json")
+}
+
+fn golden(rel: &str, actual: &str) {
+    let path = root().join(rel);
+    if std::env::var_os("DPUCTL_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("bless");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
+    assert!(
+        want == actual,
+        "{} differs (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
+        path.display()
+    );
+}
+
+/// The settings of one interface and knob kind: (knob fields, value as text).
+fn settings<'a>(r: &'a Value, iface: &str, knob: &str) -> Vec<&'a Value> {
+    r["settings"]
+        .as_array()
+        .expect("settings")
+        .iter()
+        .filter(|s| s["knob"] == knob && (iface.is_empty() || s["iface"] == iface))
+        .collect()
+}
+
+fn notes(r: &Value) -> Vec<String> {
+    r["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| n.as_str().expect("note").to_string())
+        .collect()
+}
+
+fn cpus(v: &Value) -> Vec<u32> {
+    let s = v["value"].as_str().expect("cpu list");
+    let mut out = Vec::new();
+    for part in s.split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => out.extend(a.parse::<u32>().expect("n")..=b.parse::<u32>().expect("n")),
+            None => out.push(part.parse().expect("n")),
+        }
+    }
+    out
+}
+
+#[test]
+fn list_shows_the_five_shipped_profiles() {
+    let out = stdout(&dpuctl(&["profile", "list"]));
+    for name in SHIPPED {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(name) && l.contains("shipped")),
+            "{name} in\n{out}"
+        );
+    }
+    assert!(out.lines().all(|l| l.chars().count() <= 100));
+    let v = json(&dpuctl(&["profile", "list", "--format", "json"]));
+    let rows = v.as_array().expect("list");
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, SHIPPED);
+    assert!(rows.iter().all(|r| r["source"] == "shipped"));
+    assert!(rows
+        .iter()
+        .all(|r| !r["description"].as_str().expect("d").is_empty()));
+    let y: Value =
+        yaml_serde::from_str(&stdout(&dpuctl(&["profile", "list", "-f", "yaml"]))).expect("yaml");
+    assert_eq!(y, v);
+}
+
+#[test]
+fn list_includes_user_profiles_first_and_marks_overridden_ones() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("latency.yaml"),
+        "name: latency\ndescription: Site latency\nextends: latency\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.path().join("site.yaml"),
+        "name: site\ndescription: Site defaults\nextends: balanced\n",
+    )
+    .expect("write");
+    let v = json(&dpuctl_in(d.path(), &["profile", "list", "-f", "json"]));
+    let rows: Vec<(String, String, String)> = v
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().expect("n").to_string(),
+                r["source"].as_str().expect("s").to_string(),
+                r["description"].as_str().expect("d").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 7);
+    let lat: Vec<&(String, String, String)> = rows.iter().filter(|r| r.0 == "latency").collect();
+    assert!(lat[0].1.ends_with("latency.yaml") && lat[0].2 == "Site latency");
+    assert_eq!(lat[1].1, "shipped (overridden)");
+    assert!(rows.iter().any(|r| r.0 == "site"));
+    // The user profile is the one a name finds, and it extends the shipped one.
+    let shown = stdout(&dpuctl_in(
+        d.path(),
+        &["profile", "show", "latency", "-f", "json"],
+    ));
+    let p: Value = serde_json::from_str(&shown).expect("json");
+    assert_eq!(p["description"], "Site latency");
+    assert_eq!(p["sysctl"]["net.core.busy_poll"], 50);
+}
+
+#[test]
+fn every_shipped_profile_validates_by_path_and_by_name() {
+    let mut args = vec!["profile".to_string(), "validate".to_string()];
+    args.extend(SHIPPED.iter().map(|n| format!("profiles/{n}.yaml")));
+    args.extend(SHIPPED.iter().map(ToString::to_string));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = stdout(&dpuctl(&a));
+    assert_eq!(out.lines().count(), 10);
+    assert!(out.lines().all(|l| l.starts_with("ok: ")), "{out}");
+}
+
+#[test]
+fn every_shipped_profile_resolves_on_the_fixture_and_the_snapshot() {
+    for name in SHIPPED {
+        for extra in [&[][..], &["--from", &node_json()][..]] {
+            let mut args = vec!["profile", "show", name, "--resolved", "--format", "json"];
+            args.extend_from_slice(extra);
+            let r = json(&dpuctl(&args));
+            assert_eq!(r["profile"], name);
+            // Every sysctl is set, or skipped with a note (latency's busy polling sysctls
+            // are absent on the fixture).
+            let skipped = notes(&r)
+                .iter()
+                .filter(|n| n.starts_with("sysctl "))
+                .count();
+            assert!(
+                settings(&r, "", "sysctl").len() + skipped >= 2,
+                "{name}: sysctls"
+            );
+            assert!(
+                notes(&r).contains(&"lo: skipped, matched no block".to_string()),
+                "{name}: lo is not a PCI NIC"
+            );
+            // Every interface setting is for a PCI NIC.
+            for s in r["settings"].as_array().expect("settings") {
+                assert!(s["knob"] == "sysctl" || s["iface"] == "eth2" || s["iface"] == "eno1");
+            }
+        }
+    }
+}
+
+#[test]
+fn throughput_on_the_fixture_places_eth2_on_node_1_and_skips_ethtool_knobs() {
+    let r = json(&dpuctl(&[
+        "profile",
+        "show",
+        "throughput",
+        "--resolved",
+        "--format",
+        "json",
+    ]));
+    let rmem = settings(&r, "", "sysctl")
+        .into_iter()
+        .find(|s| s["name"] == "net.core.rmem_max")
+        .expect("rmem_max");
+    assert_eq!(rmem["value"], "16777216");
+    let irqs = settings(&r, "eth2", "irq_affinity");
+    assert_eq!(
+        irqs.len(),
+        8,
+        "one per queue IRQ (121-128), not the async IRQ 120"
+    );
+    let mut all: Vec<u32> = Vec::new();
+    for s in &irqs {
+        let c = cpus(s);
+        assert_eq!(c.len(), 1, "spread: one CPU per IRQ");
+        all.extend(c);
+    }
+    assert_eq!(
+        all,
+        [4, 5, 6, 7, 12, 13, 14, 15],
+        "node 1, physical cores first"
+    );
+    assert!(irqs.iter().all(|s| s["irq"] != 120));
+    let xps = settings(&r, "eth2", "xps");
+    assert_eq!(xps.len(), 8);
+    assert!(xps.iter().all(|s| cpus(s)
+        .iter()
+        .all(|c| [4, 5, 6, 7, 12, 13, 14, 15].contains(c))));
+    let eno1: Vec<u32> = settings(&r, "eno1", "irq_affinity")
+        .iter()
+        .flat_map(|s| cpus(s))
+        .collect();
+    assert_eq!(eno1, [0, 1, 2, 3]);
+    // On a fixture tree ethtool reads nothing: rings and channels are skipped with a note.
+    assert!(settings(&r, "eth2", "ring").is_empty());
+    assert!(settings(&r, "eth2", "channel").is_empty());
+    let n = notes(&r);
+    assert!(
+        n.contains(
+            &"eth2: rings skipped, ethtool reads the running kernel, not a --sysfs-root tree"
+                .to_string()
+        ),
+        "{n:#?}"
+    );
+    assert!(n.contains(&"eth2: irq_affinity cpus nic-numa = 4-7,12-15 (node 1)".to_string()));
+}
+
+#[test]
+fn gpu_inference_places_irqs_and_rps_on_the_gpu_node() {
+    let r = json(&dpuctl(&[
+        "profile",
+        "show",
+        "gpu-inference",
+        "--resolved",
+        "-f",
+        "json",
+    ]));
+    let gpu_node = [4, 5, 6, 7, 12, 13, 14, 15];
+    for iface in ["eth2", "eno1"] {
+        let irqs: Vec<u32> = settings(&r, iface, "irq_affinity")
+            .iter()
+            .flat_map(|s| cpus(s))
+            .collect();
+        assert!(!irqs.is_empty());
+        assert!(
+            irqs.iter().all(|c| gpu_node.contains(c)),
+            "{iface}: {irqs:?}"
+        );
+        let rps = settings(&r, iface, "rps");
+        assert!(!rps.is_empty());
+        assert!(rps.iter().all(|s| cpus(s) == gpu_node), "{iface}");
+        let flows = settings(&r, iface, "rps_flow_cnt");
+        assert!(flows.iter().all(|s| s["value"] == 4096));
+    }
+    // eno1 sits on node 0, where there is no GPU: it follows the GPU, and says so.
+    assert!(notes(&r).contains(
+        &"eno1: irq_affinity cpus gpu-numa: no GPU on the NIC's NUMA node, using GPU 0000:c1:00.0"
+            .to_string()
+    ));
+    assert!(notes(&r).contains(
+        &"eth2: irq_affinity cpus gpu-numa = 4-7,12-15 (node 1 of GPU 0000:c1:00.0)".to_string()
+    ));
+}
+
+#[test]
+fn on_the_snapshot_max_percentages_min_and_per_local_core_resolve() {
+    let from = node_json();
+    let r = json(&dpuctl(&[
+        "profile",
+        "show",
+        "throughput",
+        "--resolved",
+        "-f",
+        "json",
+        "--from",
+        &from,
+    ]));
+    let ring = |r: &Value, iface: &str, f: &str| {
+        settings(r, iface, "ring")
+            .into_iter()
+            .find(|s| s["field"] == f)
+            .map(|s| s["value"].clone())
+    };
+    assert_eq!(ring(&r, "eth2", "rx"), Some(8192.into()));
+    assert_eq!(ring(&r, "eno1", "tx"), Some(4096.into()));
+    let ch = settings(&r, "eth2", "channel");
+    assert_eq!(ch.len(), 1);
+    assert_eq!(ch[0]["field"], "combined");
+    assert_eq!(ch[0]["value"], 4, "4 physical cores on node 1");
+    let n = notes(&r);
+    assert!(n.contains(&"eth2: rings rx 'max' = 8192".to_string()));
+    assert!(
+        n.contains(&"eno1: feature rx-lro is fixed off, skipped".to_string()),
+        "{n:#?}"
+    );
+    let b = json(&dpuctl(&[
+        "profile",
+        "show",
+        "balanced",
+        "--resolved",
+        "-f",
+        "json",
+        "--from",
+        &from,
+    ]));
+    assert_eq!(ring(&b, "eth2", "rx"), Some(4096.into()), "50% of 8192");
+    let g = json(&dpuctl(&[
+        "profile",
+        "show",
+        "gpu-inference",
+        "--resolved",
+        "-f",
+        "json",
+        "--from",
+        &from,
+    ]));
+    assert_eq!(
+        ring(&g, "eth2", "rx"),
+        Some(4096.into()),
+        "min(4096, max) with max 8192"
+    );
+}
+
+#[test]
+fn a_number_above_the_device_maximum_fails_naming_interface_and_maximum() {
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path().join("big.yaml");
+    std::fs::write(
+        &p,
+        "name: big\ndescription: Rings above max\ninterfaces:\n  - match: {name: eth2}\n    rings: {rx: 16384}\n",
+    )
+    .expect("write");
+    let o = dpuctl(&[
+        "profile",
+        "show",
+        &p.display().to_string(),
+        "--resolved",
+        "--from",
+        &node_json(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "dpuctl: eth2: rings rx 16384 is above the device maximum 8192\n"
+    );
+    std::fs::write(
+        &p,
+        "name: big\ndescription: Rings up to max\ninterfaces:\n  - match: {name: eth2}\n    rings: {rx: 'min(16384, max)'}\n",
+    )
+    .expect("write");
+    let r = json(&dpuctl(&[
+        "profile",
+        "show",
+        &p.display().to_string(),
+        "--resolved",
+        "-f",
+        "json",
+        "--from",
+        &node_json(),
+    ]));
+    assert_eq!(settings(&r, "eth2", "ring")[0]["value"], 8192);
+}
+
+#[test]
+fn show_prints_the_profile_with_inheritance_applied_and_it_round_trips() {
+    let out = stdout(&dpuctl(&["profile", "show", "gpu-training"]));
+    assert!(out.starts_with(
+        "# gpu-training from shipped, inheritance applied (throughput -> gpu-training)\n"
+    ));
+    let shown: Value = yaml_serde::from_str(&out).expect("yaml");
+    assert_eq!(shown["name"], "gpu-training");
+    assert!(shown.get("extends").is_none());
+    assert_eq!(shown["interfaces"].as_array().map(Vec::len), Some(2));
+    assert_eq!(shown["interfaces"][0]["rings"]["rx"], "max");
+    assert_eq!(shown["interfaces"][1]["irq_affinity"]["cpus"], "gpu-numa");
+    assert_eq!(
+        shown["sysctl"]["net.core.rmem_max"], 67_108_864,
+        "gpu-training's own value"
+    );
+    assert_eq!(
+        shown["sysctl"]["net.core.netdev_max_backlog"], 250_000,
+        "from throughput"
+    );
+    let as_json = json(&dpuctl(&["profile", "show", "gpu-training", "-f", "json"]));
+    assert_eq!(as_json, shown);
+    // What show prints is a valid profile that resolves to the same settings.
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("gpu-training.yaml");
+    std::fs::write(&path, &out).expect("write");
+    let file = path.display().to_string();
+    assert!(stdout(&dpuctl(&["profile", "validate", &file])).starts_with("ok: "));
+    let by_name = json(&dpuctl(&[
+        "profile",
+        "show",
+        "gpu-training",
+        "--resolved",
+        "-f",
+        "json",
+    ]));
+    let by_file = json(&dpuctl(&[
+        "profile",
+        "show",
+        &file,
+        "--resolved",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(by_name["settings"], by_file["settings"]);
+}
+
+#[test]
+fn resolved_tables_match_golden_and_fit_100_columns() {
+    let t = stdout(&dpuctl(&[
+        "profile",
+        "show",
+        "gpu-inference",
+        "--resolved",
+        "-f",
+        "table",
+    ]));
+    assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+    assert!(t.contains(" object  knob"));
+    golden(
+        "tests/fixtures/profiles/gpu-inference.two-socket.golden",
+        &t,
+    );
+    let from = node_json();
+    let t = stdout(&dpuctl(&[
+        "profile",
+        "show",
+        "throughput",
+        "--resolved",
+        "-f",
+        "table",
+        "--from",
+        &from,
+    ]));
+    assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+    golden("tests/fixtures/profiles/throughput.node.golden", &t);
+    let y: Value = yaml_serde::from_str(&stdout(&dpuctl(&[
+        "profile",
+        "show",
+        "latency",
+        "--resolved",
+    ])))
+    .expect("yaml is the default format");
+    assert_eq!(y["profile"], "latency");
+}
+
+#[test]
+fn spread_with_exclude_puts_every_core_before_second_threads() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("hk.yaml"),
+        "name: hk\ndescription: Housekeeping CPU 5 left out\ninterfaces:\n  - match: {name: eth2}\n    irq_affinity: {cpus: nic-numa, exclude: 5, spread: true}\n",
+    )
+    .expect("write");
+    let r = json(&dpuctl_in(
+        d.path(),
+        &["profile", "show", "hk", "--resolved", "-f", "json"],
+    ));
+    let order: Vec<u32> = settings(&r, "eth2", "irq_affinity")
+        .iter()
+        .flat_map(|s| cpus(s))
+        .collect();
+    // Node 1 is cores (4,12) (5,13) (6,14) (7,15); without 5, 13 is its core's only thread
+    // and comes in the first round.
+    assert_eq!(order, [4, 6, 7, 13, 12, 14, 15, 4]);
+}
