@@ -353,6 +353,30 @@ fn queues(iface: &Interface, dir: Dir) -> Vec<&Queue> {
     q
 }
 
+/// Receive and transmit queue counts after this interface's channel settings in `out`:
+/// `combined` plus the dedicated `rx` / `tx` channels (the kernel's `real_num_rx/tx_queues`).
+fn surviving_queues(out: &Out, iface: &Interface) -> (u32, u32) {
+    let cur = |f: &str| match &iface.channels {
+        Avail::Ok(c) => channel_field(c, f).0.unwrap_or(0),
+        Avail::Na(_) => 0,
+    };
+    let want = |f: &str| {
+        out.settings
+            .iter()
+            .find_map(|st| match (&st.knob, &st.value) {
+                (Knob::Channel { iface: i, field }, Value::Num(n))
+                    if *i == iface.name && field == f =>
+                {
+                    u32::try_from(*n).ok()
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| cur(f))
+    };
+    let combined = want("combined");
+    (combined + want("rx"), combined + want("tx"))
+}
+
 fn resolve_iface(
     out: &mut Out,
     state: &NodeState,
@@ -496,15 +520,25 @@ fn resolve_iface(
             Value::Num(u64::from(q)),
         );
     }
+    // Queues that exist once the profile's own channel settings are applied: steering for
+    // queues a channel change removes would fail at apply time.
+    let (keep_rx, keep_tx) = if queue_count_changes {
+        surviving_queues(out, iface)
+    } else {
+        (u32::MAX, u32::MAX)
+    };
     let steering = s.rps.is_some() || s.xps.is_some() || s.irq.is_some();
     if queue_count_changes && steering {
         out.notes.push(format!(
-            "{name}: channels change the queue count; rps, xps and IRQ settings are for the \
-             current queues, resolve again after applying"
+            "{name}: channels change the queue count; rps, xps and IRQ settings cover the \
+             {keep_rx} rx / {keep_tx} tx queues that remain"
         ));
     }
     if let Some(r) = &s.rps {
-        let rx = queues(iface, Dir::Rx);
+        let rx: Vec<&Queue> = queues(iface, Dir::Rx)
+            .into_iter()
+            .filter(|q| q.index < keep_rx)
+            .collect();
         if rx.is_empty() {
             out.notes
                 .push(format!("{name}: rps skipped, no receive queues"));
@@ -575,7 +609,10 @@ fn resolve_iface(
             &mut out.notes,
         )?;
         let order = spread_order(topo, &set);
-        let tx = queues(iface, Dir::Tx);
+        let tx: Vec<&Queue> = queues(iface, Dir::Tx)
+            .into_iter()
+            .filter(|q| q.index < keep_tx)
+            .collect();
         if tx.is_empty() {
             out.notes
                 .push(format!("{name}: xps skipped, no transmit queues"));
@@ -624,6 +661,15 @@ fn resolve_iface(
             .iter()
             .filter_map(|q| q.queue.map(|n| (n, q.irq)))
             .collect();
+        if queue_count_changes {
+            // Drivers re-allocate their vectors when the queue count changes (igb frees and
+            // requests all of them): today's IRQ numbers say nothing about tomorrow's.
+            out.notes.push(format!(
+                "{name}: irq_affinity left for the next run: the channel change re-allocates \
+                 IRQ vectors; run the same `dpuctl tune` again to place them"
+            ));
+            irqs.clear();
+        }
         irqs.sort_unstable();
         if irqs.is_empty() {
             out.notes.push(format!(
@@ -631,9 +677,11 @@ fn resolve_iface(
             ));
         }
         let order = spread_order(topo, &set);
-        for (k, (_, irq)) in irqs.iter().enumerate() {
+        // By queue index, not position: a NIC with separate rx and tx vectors per queue
+        // (igb, ixgbe) keeps each queue's pair on one CPU instead of all rx IRQs on one CPU.
+        for (queue, irq) in &irqs {
             let v = if i.spread.unwrap_or(true) {
-                crate::model::CpuSet::from_cpus([order[k % order.len()]])
+                crate::model::CpuSet::from_cpus([order[*queue as usize % order.len()]])
             } else {
                 set.clone()
             };
@@ -828,6 +876,47 @@ mod tests {
         );
         let r = resolve(&p, &state(vec![few]), &[]).expect("resolve");
         assert_eq!(lines(&r), ["eth2 channels combined = 2"]);
+    }
+
+    #[test]
+    fn steering_covers_only_the_queues_a_channel_change_keeps() {
+        let p = profile(
+            "interfaces:\n  - match: {name: eth2}\n    channels: {combined: 2}\n    \
+             xps: {cpus: '4-5'}\n    rps: {cpus: '4-5'}\n    irq_affinity: {cpus: '4-5'}\n",
+        );
+        let r = resolve(&p, &state(vec![eth2()]), &[]).expect("resolve");
+        for s in &r.settings {
+            match &s.knob {
+                Knob::Rps { queue, .. }
+                | Knob::Xps { queue, .. }
+                | Knob::RpsFlowCnt { queue, .. } => {
+                    assert!(*queue < 2, "{} planned for a removed queue", s.knob);
+                }
+                _ => {}
+            }
+        }
+        let xps = r
+            .settings
+            .iter()
+            .filter(|s| matches!(s.knob, Knob::Xps { .. }))
+            .count();
+        assert_eq!(xps, 2, "{:?}", lines(&r));
+        let irqs: Vec<u32> = r
+            .settings
+            .iter()
+            .filter_map(|s| match s.knob {
+                Knob::IrqAffinity { irq, .. } => Some(irq),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            irqs.is_empty(),
+            "IRQ numbers change with the queue count: {irqs:?}"
+        );
+        assert!(r
+            .notes
+            .iter()
+            .any(|n| n.contains("irq_affinity left for the next run")));
     }
 
     #[test]
