@@ -5,8 +5,8 @@
 //! state directory; only per-namespace sysctls and the veth pair are ever written. Two ways in:
 //!
 //! - the engine as a library, in a child process started with `ip netns exec NS <this test
-//!   binary> --exact inner_... --ignored` (so every socket and file it opens belongs to the
-//!   namespace), with settings built here as `Vec<Setting>`: every knob kind a veth has,
+//!   binary> --exact <the same test>` that runs the body named in `DPUCTL_TEST_INNER` (so
+//!   every socket and file it opens belongs to the namespace), with settings built here as `Vec<Setting>`: every knob kind a veth has,
 //!   failures injected at every step, a slowed-down applier to kill or race;
 //! - the `dpuctl` binary (`tune` with a profile file, `check`, `rollback`, `confirm`,
 //!   `history`, `snapshot`), run with `ip netns exec`, in tmux where a terminal is needed.
@@ -71,22 +71,42 @@ fn setup(tag: &str) -> (Netns, tempfile::TempDir) {
     (ns, dir)
 }
 
-/// `ip netns exec NS <this test binary> --exact INNER --ignored`.
+/// Names the body a re-run test runs inside the namespace.
+const INNER_ENV: &str = "DPUCTL_TEST_INNER";
+
+/// `ip netns exec NS <this test binary> --exact <the running test>`, with the body to run
+/// there named in the environment (libtest names each test's thread after the test).
 fn inner_command(ns: &Netns, inner: &str, state: &Path) -> Command {
     let exe = std::env::current_exe().expect("current test binary");
+    let test = std::thread::current()
+        .name()
+        .expect("libtest names the test thread")
+        .to_string();
     let mut c = Command::new("ip");
     c.args(["netns", "exec", &ns.name])
         .arg(exe)
-        .args([
-            "--exact",
-            inner,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", &test, "--nocapture", "--test-threads=1"])
         .env(NS_ENV, &ns.name)
-        .env(STATE_ENV, state);
+        .env(STATE_ENV, state)
+        .env(INNER_ENV, inner);
     c
+}
+
+/// Inside the namespace (a re-run of the outer test), runs the body the environment names
+/// and returns true; outside, returns false and the outer test goes on.
+fn inner_run() -> bool {
+    let Ok(inner) = std::env::var(INNER_ENV) else {
+        return false;
+    };
+    match inner.as_str() {
+        "inner_tune_check_drift_rollback" => inner_tune_check_drift_rollback(),
+        "inner_failure_at_every_step" => inner_failure_at_every_step(),
+        "inner_slow_apply" => inner_slow_apply(),
+        "inner_second_tune" => inner_second_tune(),
+        "inner_apply" => inner_apply(),
+        other => panic!("no inner body {other:?}"),
+    }
+    true
 }
 
 /// Runs the inner test and fails with its output unless it passed.
@@ -237,18 +257,27 @@ fn text(o: &Output) -> (String, String) {
 
 #[test]
 fn tune_check_drift_and_rollback_on_veth() {
+    if inner_run() {
+        return;
+    }
     let (ns, dir) = setup("tune");
     run_inner(&ns, "inner_tune_check_drift_rollback", dir.path(), &[]);
 }
 
 #[test]
 fn failure_at_every_step_leaves_the_namespace_as_it_was() {
+    if inner_run() {
+        return;
+    }
     let (ns, dir) = setup("fail");
     run_inner(&ns, "inner_failure_at_every_step", dir.path(), &[]);
 }
 
 #[test]
 fn sigkill_mid_apply_then_rollback_restores() {
+    if inner_run() {
+        return;
+    }
     let (ns, dir) = setup("kill");
     let before = outer_snapshot(&ns);
     let mut child = spawn_inner(
@@ -306,6 +335,9 @@ fn sigkill_mid_apply_then_rollback_restores() {
 
 #[test]
 fn sigkill_mid_apply_then_the_next_tune_reverts_it_first() {
+    if inner_run() {
+        return;
+    }
     let (ns, dir) = setup("kill2");
     let profile = write_profile(dir.path());
     let before = outer_snapshot(&ns);
@@ -370,6 +402,9 @@ fn sigkill_mid_apply_then_the_next_tune_reverts_it_first() {
 
 #[test]
 fn second_concurrent_tune_fails_fast() {
+    if inner_run() {
+        return;
+    }
     let (ns, dir) = setup("lock");
     let before = outer_snapshot(&ns);
     let first = spawn_inner(
@@ -768,6 +803,9 @@ fn confirm_keeps_the_changes() {
 
 #[test]
 fn unprivileged_rollback_is_refused_before_any_write() {
+    if inner_run() {
+        return;
+    }
     let (ns, dir) = setup("priv");
     let before = outer_snapshot(&ns);
     run_inner(&ns, "inner_apply", dir.path(), &[]);
@@ -975,8 +1013,6 @@ fn dpuctl(state: &Path, args: &[&str]) -> Output {
         .expect("run dpuctl")
 }
 
-#[test]
-#[ignore = "runs inside the namespace of tune_check_drift_and_rollback_on_veth"]
 fn inner_tune_check_drift_rollback() {
     let state = inside();
     let before = snapshot();
@@ -1124,8 +1160,6 @@ fn plan_failing_at(k: usize) -> Plan {
     plan
 }
 
-#[test]
-#[ignore = "runs inside the namespace of failure_at_every_step_leaves_the_namespace_as_it_was"]
 fn inner_failure_at_every_step() {
     let state = inside();
     let before = snapshot();
@@ -1177,8 +1211,6 @@ impl Applier for Slow {
     }
 }
 
-#[test]
-#[ignore = "runs inside the namespace of the sigkill and lock tests"]
 fn inner_slow_apply() {
     let state = inside();
     let ms: u64 = std::env::var(DELAY_ENV)
@@ -1197,8 +1229,6 @@ fn inner_slow_apply() {
     assert_eq!(tx.state, TxState::Applied);
 }
 
-#[test]
-#[ignore = "runs inside the namespace of second_concurrent_tune_fails_fast"]
 fn inner_second_tune() {
     let state = inside();
     let holder = std::env::var(HOLDER_ENV).expect("holder pid");
@@ -1214,8 +1244,6 @@ fn inner_second_tune() {
     );
 }
 
-#[test]
-#[ignore = "runs inside the namespace of unprivileged_rollback_is_refused_before_any_write"]
 fn inner_apply() {
     let state = inside();
     let plan = plan_now(&settings());
