@@ -25,7 +25,7 @@
 #                  ethtool runs fork, the fastest a shell check gets,
 # verifies that all three find the node compliant (exit 0), and times RUNS runs of
 # `dpuctl check profile.yaml --quiet`, the same with --iface, and both scripts, interleaved.
-# Prints the medians, minimums and the ratios. The target: dpuctl at least 10x faster
+# Prints the medians, minimums and the ratios. Target: dpuctl at least 10x faster
 # than the shell script and under 20 ms.
 #
 # Changes nothing outside its own namespace. In the default mode it first sets RPS (every CPU,

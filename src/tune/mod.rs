@@ -140,9 +140,11 @@ impl Session {
             .context("cannot write the journal; nothing was changed")?;
         let result = {
             let tx = &mut tx;
+            // Counted in memory only: the journal on disk already holds every old value, and
+            // recovery of a run that stops here reverts all of them (see `revert_count`).
             apply_steps(applier, &plan.steps, &mut |i| {
                 tx.applied = i + 1;
-                store.save(tx).map_err(|e| e.to_string())
+                Ok(())
             })
         };
         match result {
@@ -304,10 +306,9 @@ fn watcher_alive(tx: &Transaction) -> bool {
 fn describe_stale(tx: &Transaction) -> String {
     if tx.state.in_progress() {
         format!(
-            "transaction {} (profile {}) was interrupted after {} of {} changes (dpuctl pid {} is gone)",
+            "transaction {} (profile {}) was interrupted while applying its {} changes (dpuctl pid {} is gone)",
             tx.id,
             tx.profile,
-            tx.applied,
             tx.steps.len(),
             tx.pid
         )
@@ -619,7 +620,7 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (mut node, p) = node_and_plan();
         let initial = node.values.clone();
-        // A run killed after journaling 2 steps while the third was already written.
+        // A run killed after writing 3 of its 4 steps.
         let store = Store::new(tmp.path());
         store.create().expect("create");
         let mut tx = Transaction::new(store.new_id(1_000), "p", &p.steps, 1_000);
@@ -634,7 +635,7 @@ mod tests {
         let warnings = stale_warnings(&store);
         assert_eq!(warnings.len(), 1);
         assert!(
-            warnings[0].contains("was interrupted after 2 of 4 changes"),
+            warnings[0].contains("was interrupted while applying its 4 changes"),
             "{}",
             warnings[0]
         );
@@ -643,7 +644,7 @@ mod tests {
         let msgs = s.recover(&mut node).expect("recover");
         assert_eq!(msgs.len(), 1);
         assert!(
-            msgs[0].ends_with("reverted it (3 settings restored)"),
+            msgs[0].ends_with("reverted it (4 settings restored)"),
             "{}",
             msgs[0]
         );
