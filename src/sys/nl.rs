@@ -26,6 +26,9 @@ const NLMSG_DONE: u16 = 3;
 const NLMSG_OVERRUN: u16 = 4;
 const NLMSGERR_ATTR_MSG: u16 = 1;
 const HDR_LEN: usize = 16;
+/// Receive buffer: larger than any datagram the kernel sends (dump batches are at most a few
+/// tens of KiB), so one `recv` per datagram suffices; a larger one is reported, not cut.
+const RECV_BUF: usize = 1 << 20;
 
 /// `NLA_F_NESTED`.
 pub const NLA_F_NESTED: u16 = 1 << 15;
@@ -113,7 +116,7 @@ impl NlSocket {
         Ok(Self {
             sock,
             seq: 1,
-            buf: Vec::with_capacity(1 << 16),
+            buf: Vec::with_capacity(RECV_BUF),
         })
     }
 
@@ -141,12 +144,35 @@ impl NlSocket {
         msg_type: u16,
         flags: u16,
         payload: &[u8],
+        each: impl FnMut(u16, &[u8]) -> Result<(), NlError>,
+    ) -> Result<(), NlError> {
+        self.exchange(msg_type, flags, payload, true, each)
+    }
+
+    /// A single-message query (a `GET` of one object): no ack is asked for, since the reply
+    /// itself, or an error, answers it; returns the reply's payload. Two system calls instead
+    /// of the four a request with an ack costs.
+    pub fn get(&mut self, msg_type: u16, flags: u16, payload: &[u8]) -> Result<Vec<u8>, NlError> {
+        let mut out = None;
+        self.exchange(msg_type, flags, payload, false, |_, body| {
+            out = Some(body.to_vec());
+            Ok(())
+        })?;
+        out.ok_or_else(|| NlError::Malformed("no reply message".into()))
+    }
+
+    fn exchange(
+        &mut self,
+        msg_type: u16,
+        flags: u16,
+        payload: &[u8],
+        ack: bool,
         mut each: impl FnMut(u16, &[u8]) -> Result<(), NlError>,
     ) -> Result<(), NlError> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let dump = flags & F_DUMP == F_DUMP;
-        let flags = F_REQUEST | flags | if dump { 0 } else { F_ACK };
+        let flags = F_REQUEST | flags | if dump || !ack { 0 } else { F_ACK };
         let mut msg = Vec::with_capacity(HDR_LEN + payload.len());
         let len = u32::try_from(HDR_LEN + payload.len())
             .map_err(|_| NlError::Malformed("request too large".into()))?;
@@ -160,15 +186,13 @@ impl NlSocket {
 
         loop {
             self.buf.clear();
-            // MSG_PEEK|MSG_TRUNC tells the datagram's size, so big dumps never truncate.
-            let need = self
-                .sock
-                .recv(&mut self.buf, libc::MSG_PEEK | libc::MSG_TRUNC)?;
-            self.buf.clear();
-            if need > self.buf.capacity() {
-                self.buf.reserve(need);
+            // MSG_TRUNC makes recv return the datagram's full size, so a cut one is noticed.
+            let n = self.sock.recv(&mut self.buf, libc::MSG_TRUNC)?;
+            if n > self.buf.len() {
+                return Err(NlError::Malformed(format!(
+                    "reply of {n} bytes exceeds the {RECV_BUF}-byte receive buffer"
+                )));
             }
-            let n = self.sock.recv(&mut self.buf, 0)?;
             let data = &self.buf[..n];
             let mut off = 0;
             while off + HDR_LEN <= data.len() {
@@ -216,8 +240,13 @@ impl NlSocket {
                             msg: ext_ack_msg(body, mflags),
                         });
                     }
-                    // Data; for a non-dump request the ack follows it.
-                    _ => each(typ, body)?,
+                    // Data; for a request with an ack, the ack follows it.
+                    _ => {
+                        each(typ, body)?;
+                        if !dump && !ack {
+                            return Ok(());
+                        }
+                    }
                 }
             }
         }
@@ -462,6 +491,19 @@ impl Genl {
             family,
             version,
         })
+    }
+
+    /// Sends the single-object query `cmd` with `attrs` (no ack) and returns the reply's
+    /// attribute bytes (after the genetlink header).
+    pub fn get(&mut self, cmd: u8, flags: u16, attrs: &[u8]) -> Result<Vec<u8>, NlError> {
+        let mut payload = Vec::with_capacity(4 + attrs.len());
+        payload.extend_from_slice(&[cmd, self.version, 0, 0]);
+        payload.extend_from_slice(attrs);
+        let reply = self.sock.get(self.family, flags, &payload)?;
+        reply
+            .get(4..)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| NlError::Malformed("short genetlink message".into()))
     }
 
     /// Sends command `cmd` with `attrs` and returns each reply's attribute bytes (after the

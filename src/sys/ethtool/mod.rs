@@ -321,15 +321,9 @@ impl Ethtool {
         check_ifname(ifname)?;
         let mut req = msg::request(abi::header_attr(cmd), ifname, flags);
         extra(&mut req);
-        let replies = self.send(cmd, &req, what, ifname)?;
-        replies
-            .into_iter()
-            .next()
-            .ok_or_else(|| EthtoolError::Kernel {
-                what,
-                ifname: ifname.to_string(),
-                source: NlError::Malformed("no reply message".into()),
-            })
+        self.genl
+            .get(cmd, 0, req.bytes())
+            .map_err(|e| EthtoolError::from_nl(e, what, ifname))
     }
 
     /// A `_GET` that asks for statistics too, falling back to a plain request on kernels that
