@@ -143,6 +143,19 @@ pub(crate) fn read_attr(path: &Path) -> io::Result<String> {
     Ok(s)
 }
 
+/// Reads a sysfs attribute with a single `read`, trimmed; `None` when absent or unreadable.
+///
+/// A sysfs attribute is one value of at most a page, produced whole by the first read
+/// (Documentation/filesystems/sysfs.rst), so no second read to see the end is needed; the
+/// queue reader calls this for every file of every queue.
+pub(crate) fn read_value(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    let n = fs::File::open(path).ok()?.read(&mut buf).ok()?;
+    let s = std::str::from_utf8(&buf[..n]).ok()?;
+    Some(s.trim_end().to_string())
+}
+
 /// Reads an attribute, `None` when it is absent or unreadable.
 pub(crate) fn read_opt(path: &Path) -> Option<String> {
     read_attr(path).ok()
@@ -486,7 +499,10 @@ pub fn queues(root: &SysRoot, ifname: &str) -> Vec<Queue> {
     if !valid_ifname(ifname) {
         return Vec::new();
     }
+    // Resolve the class/net symlink once: every open below would walk it again, and with
+    // a few files per queue and dozens of queues that walk is a fifth of the cost.
     let dir = netdev_dir(root, ifname).join("queues");
+    let dir = fs::canonicalize(&dir).unwrap_or(dir);
     let Ok(rd) = fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -495,13 +511,13 @@ pub fn queues(root: &SysRoot, ifname: &str) -> Vec<Queue> {
         .filter_map(|e| {
             let (d, index) = parse_queue_dir(&e.file_name().to_string_lossy())?;
             let q = e.path();
-            let mask = |f: &str| read_opt(&q.join(f)).and_then(|s| CpuSet::parse_mask(&s).ok());
+            let mask = |f: &str| read_value(&q.join(f)).and_then(|s| CpuSet::parse_mask(&s).ok());
             Some(match d {
                 Dir::Rx => Queue {
                     dir: d,
                     index,
                     rps_cpus: mask("rps_cpus"),
-                    rps_flow_cnt: read_num_opt(&q.join("rps_flow_cnt")),
+                    rps_flow_cnt: read_value(&q.join("rps_flow_cnt")).and_then(|s| s.parse().ok()),
                     xps_cpus: None,
                     tx_timeout: None,
                 },
@@ -511,7 +527,7 @@ pub fn queues(root: &SysRoot, ifname: &str) -> Vec<Queue> {
                     rps_cpus: None,
                     rps_flow_cnt: None,
                     xps_cpus: mask("xps_cpus"),
-                    tx_timeout: read_num_opt(&q.join("tx_timeout")),
+                    tx_timeout: read_value(&q.join("tx_timeout")).and_then(|s| s.parse().ok()),
                 },
             })
         })
