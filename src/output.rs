@@ -21,7 +21,7 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Appends a table without the padding comfy-table puts at the end of each line.
-fn push_table(out: &mut String, t: &Table) {
+pub fn push_table(out: &mut String, t: &Table) {
     for line in t.lines() {
         out.push_str(line.trim_end());
         out.push('\n');

@@ -27,6 +27,18 @@ pub struct Step {
     pub resets_link: bool,
 }
 
+/// One line per setting left out of a plan or a check: `LABEL: knob value: reason`.
+fn push_left_out(out: &mut String, label: &str, items: &[Skipped]) {
+    for s in items {
+        let _ = writeln!(
+            out,
+            "{label}: {} {}: {}",
+            s.knob,
+            render_value(&s.value),
+            s.reason
+        );
+    }
+}
 /// A setting left out of the plan, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
@@ -88,24 +100,8 @@ impl Plan {
                 out.push('\n');
             }
         }
-        for s in &self.skipped {
-            let _ = writeln!(
-                out,
-                "skipped: {} {}: {}",
-                s.knob,
-                render_value(&s.value),
-                s.reason
-            );
-        }
-        for s in &self.invalid {
-            let _ = writeln!(
-                out,
-                "invalid: {} {}: {}",
-                s.knob,
-                render_value(&s.value),
-                s.reason
-            );
-        }
+        push_left_out(&mut out, "skipped", &self.skipped);
+        push_left_out(&mut out, "invalid", &self.invalid);
         out.push_str(&self.summary());
         out.push('\n');
         out
@@ -469,29 +465,10 @@ impl CheckReport {
                     render_value(&d.have),
                 ]);
             }
-            for line in t.lines() {
-                out.push_str(line.trim_end());
-                out.push('\n');
-            }
+            crate::output::push_table(&mut out, &t);
         }
-        for s in &self.skipped {
-            let _ = writeln!(
-                out,
-                "n/a: {} {}: {}",
-                s.knob,
-                render_value(&s.value),
-                s.reason
-            );
-        }
-        for s in &self.invalid {
-            let _ = writeln!(
-                out,
-                "invalid: {} {}: {}",
-                s.knob,
-                render_value(&s.value),
-                s.reason
-            );
-        }
+        push_left_out(&mut out, "n/a", &self.skipped);
+        push_left_out(&mut out, "invalid", &self.invalid);
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
         }

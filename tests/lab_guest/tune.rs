@@ -268,11 +268,17 @@ fn shipped_profiles_plan_apply_and_roll_back_on_real_drivers() {
             match o.status.code() {
                 Some(0) => break Vec::new(),
                 Some(1) if runs == 2 => {
-                    break out
+                    let rows: Vec<String> = out
                         .lines()
                         .filter(|l| l.starts_with(' ') && !l.contains("WANT"))
                         .map(str::to_string)
-                        .collect()
+                        .collect();
+                    // Exit 1 means drift: the rows must be there to be judged below.
+                    assert!(
+                        !rows.is_empty(),
+                        "{profile}: exit 1 but no drift rows in\n{out}"
+                    );
+                    break rows;
                 }
                 Some(1) => {}
                 c => panic!("{profile} check: exit {c:?}\n{out}"),
