@@ -10,9 +10,12 @@
 //! Needs root (to create namespaces), `ip` (iproute2) and `ethtool`; without them the tests
 //! fail with a message saying so.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::Netns;
 
 use dpuctl::model::{Channels, Coalesce, Rings};
 use dpuctl::sys::ethtool::{Ethtool, EthtoolError};
@@ -23,19 +26,9 @@ const NS_ENV: &str = "DPUCTL_TEST_NETNS";
 // ---------------------------------------------------------------------------------------
 // Outer side: runs on the host, owns the namespace.
 
-/// Fails the test unless it runs as root: it could not create a namespace otherwise.
-fn require_root() {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .expect("Uid line in /proc/self/status");
-    assert_eq!(
-        euid, "0",
-        "the netns_ethtool tests must run as root: they create a network namespace with a \
-         veth pair (effective uid is {euid}); run `sudo cargo test --test netns_ethtool`"
-    );
+/// Fails the test unless it runs as root with `ip` and `ethtool` on PATH.
+fn require_tools() {
+    common::require_root();
     for (tool, hint) in [("ip", "iproute2"), ("ethtool", "ethtool")] {
         let found = Command::new(tool).arg("-V").output().is_ok();
         assert!(
@@ -45,111 +38,63 @@ fn require_root() {
     }
 }
 
-fn run(cmd: &str, args: &[&str]) {
-    let out = Command::new(cmd)
-        .args(args)
+/// Runs the test `test` of this binary again inside the namespace (where it runs its body)
+/// and fails with its output if it fails.
+fn run_inside(ns: &Netns, test: &str) {
+    let exe = std::env::current_exe().expect("current test binary");
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(NS_ENV, &ns.name)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+        .expect("run ip netns exec");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "{cmd} {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
+        "{test} failed inside netns {}:\n{stdout}\n{stderr}",
+        ns.name
     );
+    assert!(
+        stdout.contains("1 passed"),
+        "{test} did not run inside netns {}:\n{stdout}",
+        ns.name
+    );
+    print!("{stdout}");
 }
 
-/// A network namespace with a veth pair `a`/`b`, deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn create(tag: &str) -> Self {
-        static SEQ: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "dpuctl-{}-{}-{tag}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        );
-        run("ip", &["netns", "add", &name]);
-        let ns = Self { name };
-        // `name a`, not bare `a`: ip would take a lone `a` for the `address` keyword.
-        run(
-            "ip",
-            &[
-                "-n",
-                &ns.name,
-                "link",
-                "add",
-                "name",
-                "a",
-                "numtxqueues",
-                "4",
-                "numrxqueues",
-                "4",
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "b",
-                "numtxqueues",
-                "4",
-                "numrxqueues",
-                "4",
-            ],
-        );
-        ns
-    }
-
-    /// Runs the test `test` of this binary again inside the namespace (where it runs its body)
-    /// and fails with its output if it fails.
-    fn run_inside(&self, test: &str) {
-        let exe = std::env::current_exe().expect("current test binary");
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .arg(exe)
-            .args(["--exact", test, "--nocapture", "--test-threads=1"])
-            .env(NS_ENV, &self.name)
-            .output()
-            .expect("run ip netns exec");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{test} failed inside netns {}:\n{stdout}\n{stderr}",
-            self.name
-        );
-        assert!(
-            stdout.contains("1 passed"),
-            "{test} did not run inside netns {}:\n{stdout}",
-            self.name
-        );
-        print!("{stdout}");
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        // Deleting the namespace destroys the veth pair with it.
-        let ok = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("warning: could not delete network namespace {}", self.name);
-        }
-    }
-}
-
-/// Runs `body` inside a fresh namespace: the outer run creates the namespace and runs the
-/// test `test` again inside it, where the environment marks it as the inner run.
+/// Runs `body` inside a fresh namespace holding a veth pair `a`/`b` with four queues each,
+/// left down (some checks watch the link come up): the outer run creates the namespace and
+/// runs the test `test` again inside it, where the environment marks it as the inner run.
 fn in_fresh_netns(tag: &str, test: &str, body: fn()) {
     if std::env::var_os(NS_ENV).is_some() {
         body();
         return;
     }
-    require_root();
-    Netns::create(tag).run_inside(test);
+    require_tools();
+    let ns = Netns::new(tag);
+    // `name a`, not bare `a`: ip would take a lone `a` for the `address` keyword.
+    ns.ip(&[
+        "link",
+        "add",
+        "name",
+        "a",
+        "numtxqueues",
+        "4",
+        "numrxqueues",
+        "4",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "b",
+        "numtxqueues",
+        "4",
+        "numrxqueues",
+        "4",
+    ]);
+    run_inside(&ns, test);
 }
 
 #[test]
@@ -620,8 +565,8 @@ fn inner_link() {
     let l = check(&mut et);
     assert_eq!(l.speed_mbps, Some(10_000), "veth reports 10 Gb/s");
     assert_eq!(l.link_detected, Some(false), "both ends are down");
-    run("ip", &["link", "set", "dev", "a", "up"]);
-    run("ip", &["link", "set", "dev", "b", "up"]);
+    common::run("ip", &["link", "set", "dev", "a", "up"]);
+    common::run("ip", &["link", "set", "dev", "b", "up"]);
     let l = check(&mut et);
     assert_eq!(l.link_detected, Some(true), "both ends are up");
     println!("link info agrees with ethtool: {l:?}");
