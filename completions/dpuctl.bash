@@ -16,6 +16,9 @@ _dpuctl() {
             ",$1")
                 cmd="dpuctl"
                 ;;
+            dpuctl,capture)
+                cmd="dpuctl__subcmd__capture"
+                ;;
             dpuctl,check)
                 cmd="dpuctl__subcmd__check"
                 ;;
@@ -49,8 +52,20 @@ _dpuctl() {
             dpuctl,snapshot)
                 cmd="dpuctl__subcmd__snapshot"
                 ;;
+            dpuctl,stats)
+                cmd="dpuctl__subcmd__stats"
+                ;;
+            dpuctl,troubleshoot)
+                cmd="dpuctl__subcmd__troubleshoot"
+                ;;
             dpuctl,tune)
                 cmd="dpuctl__subcmd__tune"
+                ;;
+            dpuctl,watch)
+                cmd="dpuctl__subcmd__watch"
+                ;;
+            dpuctl__subcmd__help,capture)
+                cmd="dpuctl__subcmd__help__subcmd__capture"
                 ;;
             dpuctl__subcmd__help,check)
                 cmd="dpuctl__subcmd__help__subcmd__check"
@@ -85,8 +100,17 @@ _dpuctl() {
             dpuctl__subcmd__help,snapshot)
                 cmd="dpuctl__subcmd__help__subcmd__snapshot"
                 ;;
+            dpuctl__subcmd__help,stats)
+                cmd="dpuctl__subcmd__help__subcmd__stats"
+                ;;
+            dpuctl__subcmd__help,troubleshoot)
+                cmd="dpuctl__subcmd__help__subcmd__troubleshoot"
+                ;;
             dpuctl__subcmd__help,tune)
                 cmd="dpuctl__subcmd__help__subcmd__tune"
+                ;;
+            dpuctl__subcmd__help,watch)
+                cmd="dpuctl__subcmd__help__subcmd__watch"
                 ;;
             dpuctl__subcmd__help__subcmd__profile,list)
                 cmd="dpuctl__subcmd__help__subcmd__profile__subcmd__list"
@@ -128,8 +152,38 @@ _dpuctl() {
 
     case "${cmd}" in
         dpuctl)
-            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version show snapshot profile tune check rollback confirm history confirm-watch completions man help"
+            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --procfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__capture)
+            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -294,8 +348,22 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__help)
-            opts="show snapshot profile tune check rollback confirm history confirm-watch completions man help"
+            opts="show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__help__subcmd__capture)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -503,7 +571,49 @@ _dpuctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dpuctl__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__help__subcmd__troubleshoot)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dpuctl__subcmd__help__subcmd__tune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -905,6 +1015,70 @@ _dpuctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dpuctl__subcmd__stats)
+            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --procfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__troubleshoot)
+            opts="-h -V --from --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --procfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dpuctl__subcmd__tune)
             opts="-y -f -h -V --iface --dry-run --yes --confirm-timeout --format --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -928,6 +1102,36 @@ _dpuctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --procfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__watch)
+            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --sysfs-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

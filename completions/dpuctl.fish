@@ -36,6 +36,10 @@ complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "profile" -d 'List, sh
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "tune" -d 'Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll back on any failure'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "watch" -d 'Live triage screen: rates, drops per queue, microbursts, temperatures and alerts'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "stats" -d 'Stream the rates and bursts of `watch` without a screen, for scripts'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "capture" -d 'Capture packets (libpcap) and find microsecond bursts, or analyze capture files'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "troubleshoot" -d 'Walk the latency/throughput decision tree with evidence gathered from the node'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "history" -d 'List tune transactions and their fate'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "confirm-watch" -d 'Reverts a transaction when its confirm timeout expires (started by `tune`)'
@@ -131,6 +135,31 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l state-dir -d 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l from -d 'Read a snapshot file instead of this node' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand confirm" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
@@ -164,18 +193,22 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -l state-dir -d 'Wher
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "show" -d 'Show interfaces: link, rings, channels, coalescing, pause, offloads, queues, IRQs, counters, temperatures and network sysctls'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "snapshot" -d 'Write the whole node state plus a counter sample to a JSON file (or stdout)'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "profile" -d 'List, show and validate tuning profiles (`dpuctl profile --help` documents the format)'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "tune" -d 'Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll back on any failure'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "history" -d 'List tune transactions and their fate'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "confirm-watch" -d 'Reverts a transaction when its confirm timeout expires (started by `tune`)'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "man" -d 'Print the man page (roff) of dpuctl or of one subcommand to stdout'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback confirm history confirm-watch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "show" -d 'Show interfaces: link, rings, channels, coalescing, pause, offloads, queues, IRQs, counters, temperatures and network sysctls'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "snapshot" -d 'Write the whole node state plus a counter sample to a JSON file (or stdout)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "profile" -d 'List, show and validate tuning profiles (`dpuctl profile --help` documents the format)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "tune" -d 'Apply a tuning profile: show the plan, ask, journal the old values, apply, and roll back on any failure'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "watch" -d 'Live triage screen: rates, drops per queue, microbursts, temperatures and alerts'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "stats" -d 'Stream the rates and bursts of `watch` without a screen, for scripts'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "capture" -d 'Capture packets (libpcap) and find microsecond bursts, or analyze capture files'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "troubleshoot" -d 'Walk the latency/throughput decision tree with evidence gathered from the node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "history" -d 'List tune transactions and their fate'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "confirm-watch" -d 'Reverts a transaction when its confirm timeout expires (started by `tune`)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "man" -d 'Print the man page (roff) of dpuctl or of one subcommand to stdout'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the shipped and user profiles'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'

@@ -102,6 +102,14 @@ pub enum Command {
     Check(CheckArgs),
     /// Restore the values recorded before a tune transaction (default: the last one).
     Rollback(RollbackArgs),
+    /// Live triage screen: rates, drops per queue, microbursts, temperatures and alerts.
+    Watch(WatchArgs),
+    /// Stream the rates and bursts of `watch` without a screen, for scripts.
+    Stats(StatsArgs),
+    /// Capture packets (libpcap) and find microsecond bursts, or analyze capture files.
+    Capture(CaptureArgs),
+    /// Walk the latency/throughput decision tree with evidence gathered from the node.
+    Troubleshoot(TroubleshootArgs),
     /// Keep the changes of a `tune --confirm-timeout` transaction.
     Confirm,
     /// List tune transactions and their fate.
@@ -247,4 +255,44 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+// ---- watch (owner: monitor/tui) -------------------------------------------------------------
+
+/// Arguments of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Interfaces to watch (default: all but lo).
+    #[arg(value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+}
+
+// ---- stats (owner: monitor) -----------------------------------------------------------------
+
+/// Arguments of `stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Interfaces to watch (default: all but lo).
+    #[arg(value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+}
+
+// ---- capture (owner: capture) ---------------------------------------------------------------
+
+/// Arguments of `capture`.
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// Interface to capture on.
+    #[arg(value_name = "IFACE")]
+    pub iface: Option<String>,
+}
+
+// ---- troubleshoot (owner: diag) -------------------------------------------------------------
+
+/// Arguments of `troubleshoot`.
+#[derive(Debug, Args)]
+pub struct TroubleshootArgs {
+    /// Read a snapshot file instead of this node.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
 }

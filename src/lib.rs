@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod model;
+pub mod monitor;
 pub mod output;
 pub mod profile;
 pub mod source;

@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run-all: the kernel and lab tiers need root" >&2; exit 2; }
 
 need=()
-for p in ethtool iproute2 procps tmux; do
+for p in ethtool iproute2 procps tmux libpcap-dev tshark; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
+  # tshark asks whether non-root users may capture; the default (no) is what the tests want.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest

@@ -1,10 +1,14 @@
 //! One thin handler per subcommand.
 
+mod capture;
 mod generate;
 mod profile;
 mod show;
 mod snapshot;
+mod stats;
+mod troubleshoot;
 mod tune;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -22,6 +26,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tune(args) => tune::tune(&cli.global, &root, &args),
         Command::Check(args) => tune::check(&cli.global, &root, &args),
         Command::Rollback(args) => tune::rollback(&cli.global, &root, &args),
+        Command::Watch(args) => watch::run(&cli.global, &root, &args),
+        Command::Stats(args) => stats::run(&cli.global, &root, &args),
+        Command::Capture(args) => capture::run(&cli.global, &root, &args),
+        Command::Troubleshoot(args) => troubleshoot::run(&cli.global, &root, &args),
         Command::Confirm => tune::confirm(&cli.global, &root),
         Command::History(args) => tune::history(&cli.global, &args),
         Command::ConfirmWatch { id } => tune::confirm_watch(&cli.global, &root, &id),

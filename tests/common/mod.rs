@@ -5,6 +5,8 @@
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod traffic;
+
 /// Fails loudly when not root: real-kernel tests never skip in silence.
 pub fn require_root() {
     // The real uid is the first field of the Uid line; no libc call needed.

@@ -1,0 +1,170 @@
+//! What the monitor engine hands to its renderers: the TUI (`dpuctl watch`) and the streams
+//! of `dpuctl stats`. Plain data; the engine fills it, renderers only read it.
+
+use serde::{Deserialize, Serialize};
+
+use super::microburst::{Burst, BurstSummary};
+
+/// Everything the screens show at one refresh.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// Time of the newest sample, ns on the sampler's clock.
+    pub t_ns: u64,
+    /// Wall-clock time (Unix ms) of `t_ns`, for display of times.
+    pub wall_ms: u64,
+    /// Watched interfaces, in the order the engine keeps them (ifindex order).
+    pub ifaces: Vec<IfaceView>,
+    /// Softnet (all CPUs): backlog drops per second.
+    pub softnet_dropped: f64,
+    /// Softnet (all CPUs): time squeezes per second.
+    pub softnet_squeezed: f64,
+    /// Alerts raised so far, oldest first, bounded (the newest are kept).
+    pub alerts: Vec<Alert>,
+}
+
+/// One interface on screen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IfaceView {
+    /// Interface name.
+    pub name: String,
+    /// Kernel interface index.
+    pub ifindex: u32,
+    /// False once the interface vanished (kept on screen, greyed, until reset).
+    pub present: bool,
+    /// Operational state is up.
+    pub up: bool,
+    /// Line rate used for utilization and bursts (link speed or `--line-rate`), if known.
+    pub line_rate_bps: Option<u64>,
+    /// Rates over the last refresh period.
+    pub rates: IfaceRates,
+    /// Driver-private counters with a semantic class, as rates.
+    pub classes: Vec<ClassRate>,
+    /// Driver-private counters no table knows, as rates (shown raw).
+    pub raw: Vec<ClassRate>,
+    /// Per-queue rates (from driver counters) and tx timeouts.
+    pub queues: Vec<QueueView>,
+    /// Recent rate points for the charts, oldest first, bounded.
+    pub history: Vec<RatePoint>,
+    /// rx bursts so far.
+    pub rx_bursts: BurstSummary,
+    /// tx bursts so far.
+    pub tx_bursts: BurstSummary,
+    /// The most recent bursts (both directions), newest last, bounded.
+    pub recent_bursts: Vec<DirBurst>,
+    /// NIC temperatures.
+    pub temps: Vec<TempView>,
+}
+
+/// Per-second rates of one interface.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct IfaceRates {
+    /// Received bits per second.
+    pub rx_bps: f64,
+    /// Transmitted bits per second.
+    pub tx_bps: f64,
+    /// Received packets per second.
+    pub rx_pps: f64,
+    /// Transmitted packets per second.
+    pub tx_pps: f64,
+    /// `rx_missed_errors` per second.
+    pub rx_missed: f64,
+    /// `rx_fifo_errors` per second.
+    pub rx_fifo: f64,
+    /// `rx_crc_errors` per second.
+    pub rx_crc: f64,
+    /// `rx_dropped` per second.
+    pub rx_dropped: f64,
+    /// `rx_over_errors` per second.
+    pub rx_over: f64,
+    /// `tx_dropped` per second.
+    pub tx_dropped: f64,
+    /// tx timeouts per second (sum over queues).
+    pub tx_timeout: f64,
+    /// rx utilization of the line rate (0.0..), when the line rate is known.
+    pub rx_util: Option<f64>,
+    /// tx utilization of the line rate.
+    pub tx_util: Option<f64>,
+}
+
+/// A driver counter (or a class sum) as a rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassRate {
+    /// Semantic class (`buffer_exhaustion`, `fifo_overflow`, `crc`, `pause`, ...), or `raw`.
+    pub class: String,
+    /// Driver counter name as `ethtool -S` prints it.
+    pub counter: String,
+    /// Per second over the last refresh period.
+    pub rate: f64,
+    /// Current counter value.
+    pub total: u64,
+}
+
+/// One queue on screen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    /// "rx" or "tx".
+    pub dir: String,
+    /// Queue index.
+    pub index: u32,
+    /// Packets per second, if the driver counts per queue.
+    pub pps: Option<f64>,
+    /// Bits per second, if the driver counts per queue.
+    pub bps: Option<f64>,
+    /// Drops per second, if the driver counts per queue.
+    pub drops: Option<f64>,
+    /// `tx_timeout` total of the queue (sysfs), tx queues only.
+    pub tx_timeout: Option<u64>,
+}
+
+/// One chart point.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RatePoint {
+    /// ns on the sampler's clock.
+    pub t_ns: u64,
+    /// Received bits per second.
+    pub rx_bps: f64,
+    /// Transmitted bits per second.
+    pub tx_bps: f64,
+    /// All drop and error counters summed, per second.
+    pub drops: f64,
+}
+
+/// A burst with its direction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirBurst {
+    /// "rx" or "tx".
+    pub dir: String,
+    /// The burst.
+    #[serde(flatten)]
+    pub burst: Burst,
+}
+
+/// A temperature sensor of the NIC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TempView {
+    /// Sensor label.
+    pub label: String,
+    /// Degrees Celsius.
+    pub celsius: f64,
+    /// Critical value, if the sensor has one.
+    pub crit: Option<f64>,
+}
+
+/// A threshold crossed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// ns on the sampler's clock.
+    pub t_ns: u64,
+    /// Wall-clock time (Unix ms).
+    pub wall_ms: u64,
+    /// Interface (or "softnet").
+    pub iface: String,
+    /// What crossed (`rx_fifo_errors`, `tx_timeout`, `rx_crc_errors`, `temperature`, ...).
+    pub metric: String,
+    /// The value that crossed it (a rate per second, or degrees).
+    pub value: f64,
+    /// The threshold.
+    pub limit: f64,
+    /// One line for people.
+    pub message: String,
+}
