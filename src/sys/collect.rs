@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::{
-    Avail, Counters, CpuSet, DriverInfo, Interface, Irq, NodeState, Topology, SNAPSHOT_SCHEMA,
+    Avail, Counters, CpuSet, DriverInfo, Interface, Irq, NamedCounter, NodeState, Topology,
+    SNAPSHOT_SCHEMA,
 };
 
-use super::ethtool::{Ethtool, EthtoolError};
+use super::ethtool::{DeviceSettings, Ethtool, EthtoolError};
 use super::netlink::{LinkAttrs, Rtnl};
 use super::nl::NlError;
 use super::{irq, procfs, sysctl, sysfs, topology, SysRoot};
@@ -67,42 +68,46 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         }
     }
     let irq_lines = procfs::interrupts(root).unwrap_or_default();
+    let all = links.len();
     let links: Vec<_> = links
         .into_iter()
         .filter(|(l, _)| names.is_empty() || names.contains(&l.name))
         .collect();
-    // Each interface costs a dozen ethtool requests and a few dozen sysfs reads, all
-    // independent: spread them over worker threads, each with its own ethtool socket.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, MAX_WORKERS)
-        .min(links.len().div_ceil(MIN_PER_WORKER))
-        .max(1);
-    let chunk = links.len().div_ceil(workers).max(1);
-    let interfaces = std::thread::scope(|s| {
-        let handles: Vec<_> = links
-            .chunks(chunk)
-            .map(|part| {
-                let (topology, irq_lines) = (&topology, &irq_lines);
-                s.spawn(move || {
-                    let mut eth = if root.is_live() {
-                        Ethtool::open().map_err(|e| e.reason())
-                    } else {
-                        Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
-                    };
-                    part.iter()
-                        .map(|(l, c)| {
-                            interface(root, topology, irq_lines, eth.as_mut(), l.clone(), *c)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    // A dump asks about every device of the namespace, so it pays off only when most of
+    // them are wanted; for a few named ones, requests per device ask the kernel less.
+    let bulk = links.len() * 2 >= all && links.len() > 1;
+    let (files, eth) = std::thread::scope(|s| {
+        let overlap = std::env::var("DPUCTL_MODE").as_deref() == Ok("overlap");
+        let mut eth_handle = None;
+        let mut eth_done = None;
+        if root.is_live() {
+            if overlap {
+                eth_handle = Some(s.spawn(|| ethtool_part(&links, bulk)));
+            } else {
+                eth_done = Some(ethtool_part(&links, bulk));
+            }
+        }
+        let files = files_parallel(root, &topology, &irq_lines, &links);
+        let eth = match eth_handle {
+            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => eth_done.unwrap_or_else(|| {
+                Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
+            }),
+        };
+        (files, eth)
     });
+    let mut eth = eth.map(Vec::into_iter);
+    let interfaces = links
+        .into_iter()
+        .zip(files)
+        .map(|((l, c), f)| {
+            let e = match &mut eth {
+                Ok(it) => it.next().ok_or("no ethtool answer"),
+                Err(why) => Err(why.as_str()),
+            };
+            interface(l, c, f, e)
+        })
+        .collect();
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: procfs::hostname(root).unwrap_or_default(),
@@ -167,40 +172,144 @@ fn avail<T>(r: Result<T, EthtoolError>) -> Avail<T> {
     }
 }
 
-fn interface(
+/// What sysfs and procfs tell about one interface.
+struct FilePart {
+    dev: sysfs::DeviceInfo,
+    pci_vendor: Option<String>,
+    pci_device: Option<String>,
+    irqs: Vec<Irq>,
+    queues: Vec<crate::model::Queue>,
+    temperatures: Vec<crate::model::Temperature>,
+}
+
+/// What the ethtool family and ioctl tell about one interface.
+struct EthPart {
+    driver: Result<DriverInfo, EthtoolError>,
+    settings: DeviceSettings,
+    driver_stats: Result<Vec<NamedCounter>, EthtoolError>,
+}
+
+/// The ethtool side of every interface in `links`, in order: one dump per message type when
+/// `bulk`, else requests per interface. `Err` holds why ethtool cannot be used at all.
+///
+/// It runs on one thread: these requests all take the kernel's RTNL lock, so more threads
+/// would only queue on it.
+fn ethtool_part(links: &[(LinkAttrs, Counters)], bulk: bool) -> Result<Vec<EthPart>, String> {
+    let mut eth = Ethtool::open().map_err(|e| e.reason())?;
+    let settings = if bulk {
+        let devs: Vec<(u32, &str)> = links
+            .iter()
+            .map(|(l, _)| (l.ifindex, l.name.as_str()))
+            .collect();
+        eth.settings_all(&devs)
+    } else {
+        links.iter().map(|(l, _)| eth.settings(&l.name)).collect()
+    };
+    Ok(links
+        .iter()
+        .zip(settings)
+        .map(|((l, _), settings)| {
+            let (driver, driver_stats) = eth.driver_info_and_stats(&l.name);
+            EthPart {
+                driver,
+                settings,
+                driver_stats,
+            }
+        })
+        .collect())
+}
+
+/// [`file_part`] of every interface in `links`, in order, spread over worker threads.
+fn files_parallel(
     root: &SysRoot,
     topo: &Topology,
     irq_lines: &[procfs::IrqLine],
-    eth: Result<&mut Ethtool, &mut String>,
-    l: LinkAttrs,
-    counters: Counters,
-) -> Interface {
-    let dev = sysfs::device_info(root, &l.name);
+    links: &[(LinkAttrs, Counters)],
+) -> Vec<FilePart> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, MAX_WORKERS)
+        .min(links.len().div_ceil(MIN_PER_WORKER))
+        .max(1);
+    let chunk = links.len().div_ceil(workers).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = links
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(l, _)| file_part(root, topo, irq_lines, &l.name))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+fn file_part(
+    root: &SysRoot,
+    topo: &Topology,
+    irq_lines: &[procfs::IrqLine],
+    name: &str,
+) -> FilePart {
+    if !sysfs::valid_ifname(name) {
+        // Not a name that can be turned into a path (names come from the kernel, so this
+        // is only a guard): the same as an interface without a device, queues or sensors.
+        return FilePart {
+            dev: sysfs::DeviceInfo::virtual_device(),
+            pci_vendor: None,
+            pci_device: None,
+            irqs: irq::device_irqs(root, name, &sysfs::DeviceInfo::virtual_device(), irq_lines),
+            queues: Vec::new(),
+            temperatures: Vec::new(),
+        };
+    }
+    let dirs = sysfs::netdev_dirs(root, name);
+    let dev = sysfs::device_info_in(root, &dirs);
     let pci_id = |file: &str| {
         dev.pci_dir(root)
             .and_then(|d| sysfs::read_attr(&d.join(file)).ok())
     };
-    let name = l.name.clone();
-    let mut irqs = irq::device_irqs(root, &name, &dev, irq_lines);
+    let mut irqs = irq::device_irqs(root, name, &dev, irq_lines);
     let gpu_node = topology::nearest_gpu(topo, dev.device_path.as_deref(), dev.numa_node)
         .and_then(|g| g.numa_node);
     mark_locality(&mut irqs, topo, dev.numa_node, gpu_node);
+    FilePart {
+        pci_vendor: pci_id("vendor"),
+        pci_device: pci_id("device"),
+        irqs,
+        queues: sysfs::queues_in(&dirs),
+        temperatures: sysfs::temperatures_in(&dirs),
+        dev,
+    }
+}
+
+fn interface(
+    l: LinkAttrs,
+    counters: Counters,
+    f: FilePart,
+    eth: Result<EthPart, &str>,
+) -> Interface {
+    let dev = f.dev;
     let (driver, link, rings, channels, coalesce, pause, features, fec, std_stats, driver_stats) =
         match eth {
             Ok(e) => (
-                avail(e.driver_info(&name)),
-                avail(e.link_info(&name)),
-                avail(e.rings(&name)),
-                avail(e.channels(&name)),
-                avail(e.coalesce(&name)),
-                avail(e.pause(&name)),
-                avail(e.features(&name)),
-                avail(e.fec(&name)),
-                avail(e.std_stats(&name)),
-                avail(e.driver_stats(&name)),
+                avail(e.driver),
+                avail(e.settings.link),
+                avail(e.settings.rings),
+                avail(e.settings.channels),
+                avail(e.settings.coalesce),
+                avail(e.settings.pause),
+                avail(e.settings.features),
+                avail(e.settings.fec),
+                avail(e.settings.std_stats),
+                avail(e.driver_stats),
             ),
             Err(why) => {
-                let why = why.as_str();
                 let driver = match &dev.driver {
                     Some(d) => Avail::Ok(DriverInfo {
                         driver: d.clone(),
@@ -224,7 +333,7 @@ fn interface(
             }
         };
     Interface {
-        name,
+        name: l.name,
         ifindex: l.ifindex,
         kind: l.kind,
         driver,
@@ -236,13 +345,13 @@ fn interface(
         carrier_changes: l.carrier_changes,
         num_tx_queues: l.num_tx_queues,
         num_rx_queues: l.num_rx_queues,
-        pci_address: dev.pci_address.clone(),
-        pci_vendor: pci_id("vendor"),
-        pci_device: pci_id("device"),
-        device_path: dev.device_path.clone(),
+        pci_address: dev.pci_address,
+        pci_vendor: f.pci_vendor,
+        pci_device: f.pci_device,
+        device_path: dev.device_path,
         numa_node: dev.numa_node,
-        local_cpus: dev.local_cpus.clone(),
-        pcie: dev.pcie.clone(),
+        local_cpus: dev.local_cpus,
+        pcie: dev.pcie,
         link,
         rings,
         channels,
@@ -253,9 +362,9 @@ fn interface(
         counters,
         std_stats,
         driver_stats,
-        queues: sysfs::queues(root, &l.name),
-        irqs,
-        temperatures: sysfs::temperatures(root, &l.name),
+        queues: f.queues,
+        irqs: f.irqs,
+        temperatures: f.temperatures,
     }
 }
 

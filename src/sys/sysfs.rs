@@ -143,19 +143,6 @@ pub(crate) fn read_attr(path: &Path) -> io::Result<String> {
     Ok(s)
 }
 
-/// Reads a sysfs attribute with a single `read`, trimmed; `None` when absent or unreadable.
-///
-/// A sysfs attribute is one value of at most a page, produced whole by the first read
-/// (Documentation/filesystems/sysfs.rst), so no second read to see the end is needed; the
-/// queue reader calls this for every file of every queue.
-pub(crate) fn read_value(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut buf = [0u8; 4096];
-    let n = fs::File::open(path).ok()?.read(&mut buf).ok()?;
-    let s = std::str::from_utf8(&buf[..n]).ok()?;
-    Some(s.trim_end().to_string())
-}
-
 /// Reads an attribute, `None` when it is absent or unreadable.
 pub(crate) fn read_opt(path: &Path) -> Option<String> {
     read_attr(path).ok()
@@ -441,15 +428,95 @@ pub fn link_from_sysfs(root: &SysRoot, ifname: &str) -> io::Result<SysfsLink> {
     })
 }
 
+/// Where an interface lives in sysfs: its own directory and its device's, both with the
+/// symlinks that lead there resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetdevDirs {
+    /// The netdev's directory, e.g. `/sys/devices/virtual/net/veth0` for `class/net/veth0`.
+    pub netdev: PathBuf,
+    /// The directory of its device (the target of `device`), e.g.
+    /// `/sys/devices/pci0000:00/0000:00:03.0/virtio0`; `None` when the netdev has none, as
+    /// for loopback, veth and bridges.
+    pub device: Option<PathBuf>,
+}
+
+/// `path` with `.` and `..` components resolved lexically. Right for paths inside the sysfs
+/// `devices/` tree, where directories are never symlinks.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The target of the symlink `link`, as a path: relative targets are resolved against the
+/// link's directory. `Err` when `link` is not a symlink or is absent.
+fn follow(link: &Path) -> io::Result<PathBuf> {
+    let target = fs::read_link(link)?;
+    Ok(match link.parent() {
+        Some(dir) if target.is_relative() => normalize(&dir.join(target)),
+        _ => target,
+    })
+}
+
+/// Resolves `class/net/<ifname>` and its `device` link with one `readlink` each, instead of
+/// a `canonicalize` (one `readlink` per path component) per file read below them.
+pub fn netdev_dirs(root: &SysRoot, ifname: &str) -> NetdevDirs {
+    let class = netdev_dir(root, ifname);
+    // A fixture may hold the directory itself rather than a link to it.
+    let netdev = follow(&class).unwrap_or(class);
+    let link = netdev.join("device");
+    let device = match follow(&link) {
+        Ok(dir) => Some(dir),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        // Present but not a symlink (a fixture's plain directory): use it as it is.
+        Err(_) => Some(link),
+    };
+    NetdevDirs { netdev, device }
+}
+
+/// `dir` relative to the sysfs `devices/` directory, as [`devices_relative`] gives it, by
+/// prefix when `dir` is already resolved below `devices/` (as [`netdev_dirs`] gives it).
+fn device_relative(root: &SysRoot, dir: &Path) -> Option<String> {
+    let rel = match dir.strip_prefix(root.sys("devices")) {
+        Ok(rel) => rel,
+        Err(_) => return devices_relative(root, dir),
+    };
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("/"))
+    }
+}
+
 /// The device behind an interface: driver, PCI function, NUMA node, local CPUs, PCI Express link.
 /// Interfaces without a device (loopback, veth, bridges) get [`DeviceInfo::virtual_device`].
 pub fn device_info(root: &SysRoot, ifname: &str) -> DeviceInfo {
     if !valid_ifname(ifname) {
         return DeviceInfo::virtual_device();
     }
-    let dev_link = netdev_dir(root, ifname).join("device");
-    let driver = link_basename(&dev_link.join("driver"));
-    let Some(device_path) = devices_relative(root, &dev_link) else {
+    device_info_in(root, &netdev_dirs(root, ifname))
+}
+
+/// [`device_info`] of the interface at `dirs`.
+pub fn device_info_in(root: &SysRoot, dirs: &NetdevDirs) -> DeviceInfo {
+    let Some(device) = &dirs.device else {
+        return DeviceInfo::virtual_device();
+    };
+    let driver = link_basename(&device.join("driver"));
+    let Some(device_path) = device_relative(root, device) else {
         return DeviceInfo {
             driver,
             ..DeviceInfo::virtual_device()
@@ -499,41 +566,77 @@ pub fn queues(root: &SysRoot, ifname: &str) -> Vec<Queue> {
     if !valid_ifname(ifname) {
         return Vec::new();
     }
-    // Resolve the class/net symlink once: every open below would walk it again, and with
-    // a few files per queue and dozens of queues that walk is a fifth of the cost.
-    let dir = netdev_dir(root, ifname).join("queues");
-    let dir = fs::canonicalize(&dir).unwrap_or(dir);
-    let Ok(rd) = fs::read_dir(&dir) else {
+    queues_in(&netdev_dirs(root, ifname))
+}
+
+/// [`queues`] of the interface at `dirs`.
+pub fn queues_in(dirs: &NetdevDirs) -> Vec<Queue> {
+    use rustix::fs::{openat, Mode, OFlags, CWD};
+    // Each file is opened relative to the `queues` directory: a sysfs path walk costs about
+    // as much per component as the open itself, and the full path has eight.
+    let Ok(fd) = openat(
+        CWD,
+        dirs.netdev.join("queues"),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
         return Vec::new();
     };
-    let mut out: Vec<Queue> = rd
-        .flatten()
-        .filter_map(|e| {
-            let (d, index) = parse_queue_dir(&e.file_name().to_string_lossy())?;
-            let q = e.path();
-            let mask = |f: &str| read_value(&q.join(f)).and_then(|s| CpuSet::parse_mask(&s).ok());
-            Some(match d {
-                Dir::Rx => Queue {
-                    dir: d,
-                    index,
-                    rps_cpus: mask("rps_cpus"),
-                    rps_flow_cnt: read_value(&q.join("rps_flow_cnt")).and_then(|s| s.parse().ok()),
-                    xps_cpus: None,
-                    tx_timeout: None,
-                },
-                Dir::Tx => Queue {
-                    dir: d,
-                    index,
-                    rps_cpus: None,
-                    rps_flow_cnt: None,
-                    xps_cpus: mask("xps_cpus"),
-                    tx_timeout: read_value(&q.join("tx_timeout")).and_then(|s| s.parse().ok()),
-                },
-            })
+    let Ok(mut entries) = rustix::fs::Dir::new(fd) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    while let Some(Ok(e)) = entries.read() {
+        if let Some(q) = e.file_name().to_str().ok().and_then(parse_queue_dir) {
+            names.push(q);
+        }
+    }
+    let Ok(fd) = entries.fd() else {
+        return Vec::new();
+    };
+    let value = |d: Dir, index: u32, file: &str| {
+        let prefix = if d == Dir::Rx { "rx" } else { "tx" };
+        read_value_at(fd, &format!("{prefix}-{index}/{file}"))
+    };
+    let mask = |d, i, f| value(d, i, f).and_then(|s| CpuSet::parse_mask(&s).ok());
+    let mut out: Vec<Queue> = names
+        .into_iter()
+        .map(|(d, index)| match d {
+            Dir::Rx => Queue {
+                dir: d,
+                index,
+                rps_cpus: mask(d, index, "rps_cpus"),
+                rps_flow_cnt: value(d, index, "rps_flow_cnt").and_then(|s| s.parse().ok()),
+                xps_cpus: None,
+                tx_timeout: None,
+            },
+            Dir::Tx => Queue {
+                dir: d,
+                index,
+                rps_cpus: None,
+                rps_flow_cnt: None,
+                xps_cpus: mask(d, index, "xps_cpus"),
+                tx_timeout: value(d, index, "tx_timeout").and_then(|s| s.parse().ok()),
+            },
         })
         .collect();
     out.sort_by_key(|q| (q.dir, q.index));
     out
+}
+
+/// Reads the sysfs attribute at `rel` below the directory `dir` with a single `read`,
+/// trimmed; `None` when absent or unreadable.
+///
+/// A sysfs attribute is one value of at most a page, produced whole by the first read
+/// (Documentation/filesystems/sysfs.rst), so no second read to see the end is needed; the
+/// queue reader calls this for every file of every queue.
+fn read_value_at(dir: impl std::os::fd::AsFd, rel: &str) -> Option<String> {
+    use rustix::fs::{openat, Mode, OFlags};
+    let fd = openat(dir, rel, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let mut buf = [0u8; 4096];
+    let n = rustix::io::read(&fd, &mut buf).ok()?;
+    let s = std::str::from_utf8(buf.get(..n)?).ok()?;
+    Some(s.trim_end().to_string())
 }
 
 /// Numbered entries `<prefix>N` of a directory, sorted by N.
@@ -564,7 +667,15 @@ pub fn temperatures(root: &SysRoot, ifname: &str) -> Vec<Temperature> {
     if !valid_ifname(ifname) {
         return Vec::new();
     }
-    let hwmon = netdev_dir(root, ifname).join("device/hwmon");
+    temperatures_in(&netdev_dirs(root, ifname))
+}
+
+/// [`temperatures`] of the interface at `dirs`: none without a device.
+pub fn temperatures_in(dirs: &NetdevDirs) -> Vec<Temperature> {
+    let Some(device) = &dirs.device else {
+        return Vec::new();
+    };
+    let hwmon = device.join("hwmon");
     let mut out = Vec::new();
     for (_, dir) in numbered_entries(&hwmon, "hwmon") {
         let Ok(rd) = fs::read_dir(&dir) else {

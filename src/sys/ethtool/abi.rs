@@ -34,6 +34,7 @@ pub const MSG_STATS_GET: u8 = 32;
 pub const A_HEADER: u16 = 1;
 /// `ETHTOOL_A_STATS_HEADER`: `STATS_GET` has `ETHTOOL_A_STATS_PAD` first.
 pub const A_STATS_HEADER: u16 = 2;
+pub const A_HEADER_DEV_INDEX: u16 = 1;
 pub const A_HEADER_DEV_NAME: u16 = 2;
 pub const A_HEADER_FLAGS: u16 = 3;
 /// The header attribute of message `cmd`.

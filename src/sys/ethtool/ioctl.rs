@@ -70,76 +70,137 @@ struct SsetInfo {
 
 /// Driver name, version, firmware version and bus address (`ethtool -i`).
 pub fn driver_info(ifname: &str) -> Result<DriverInfo, EthtoolError> {
-    const WHAT: &str = "read driver info";
     check_ifname(ifname)?;
-    let fd = socket().map_err(|e| map_err(e, WHAT, ifname))?;
-    let mut info = DrvInfo {
-        cmd: ETHTOOL_GDRVINFO,
-        driver: [0; 32],
-        version: [0; 32],
-        fw_version: [0; 32],
-        bus_info: [0; 32],
-        erom_version: [0; 32],
-        reserved2: [0; 12],
-        n_priv_flags: 0,
-        n_stats: 0,
-        testinfo_len: 0,
-        eedump_len: 0,
-        regdump_len: 0,
-    };
-    // SAFETY: `info` is a live, writable `struct ethtool_drvinfo`; ETHTOOL_GDRVINFO writes
-    // exactly `sizeof(struct ethtool_drvinfo)` bytes, which is `size_of::<DrvInfo>()`.
-    unsafe { ethtool_ioctl(&fd, ifname, ptr::addr_of_mut!(info).cast()) }
-        .map_err(|e| map_err(e, WHAT, ifname))?;
-    Ok(DriverInfo {
-        driver: c_string(&info.driver),
-        version: c_string(&info.version),
-        firmware: c_string(&info.fw_version),
-        bus_info: c_string(&info.bus_info),
-    })
+    let s = Session::open().map_err(|e| map_err(e, DRVINFO, ifname))?;
+    s.driver_info(ifname).map(|(info, _)| info)
 }
 
 /// Driver-private counters in the driver's order (`ethtool -S`). A driver without any gives
 /// [`EthtoolError::Unsupported`].
 pub fn driver_stats(ifname: &str) -> Result<Vec<NamedCounter>, EthtoolError> {
-    const WHAT: &str = "read driver statistics";
     check_ifname(ifname)?;
-    let err = |e| map_err(e, WHAT, ifname);
-    let fd = socket().map_err(err)?;
-    for _ in 0..ATTEMPTS {
-        let n = stats_count(&fd, ifname).map_err(err)?;
-        if n == 0 {
-            return Err(EthtoolError::Unsupported {
-                what: WHAT,
-                ifname: ifname.to_string(),
-            });
-        }
-        if n > MAX_STATS {
-            return Err(err(io::Error::other(format!(
-                "the driver reports {n} counters"
-            ))));
-        }
-        let names = match strings(&fd, ifname, n) {
-            Err(e) if e.raw_os_error() == Some(libc::EFAULT) => continue,
-            r => r.map_err(err)?,
-        };
-        let values = match stats(&fd, ifname, n) {
-            Err(e) if e.raw_os_error() == Some(libc::EFAULT) => continue,
-            r => r.map_err(err)?,
-        };
-        // A count that changed between the calls: names and values may not match.
-        if names.len() != n || values.len() != n {
-            continue;
-        }
-        return Ok(names
-            .into_iter()
-            .zip(values)
-            .map(|(name, value)| NamedCounter { name, value })
-            .collect());
+    let mut s = Session::open().map_err(|e| map_err(e, STATS, ifname))?;
+    s.driver_stats(ifname, None)
+}
+
+const DRVINFO: &str = "read driver info";
+const STATS: &str = "read driver statistics";
+
+/// A socket and the counter buffers, kept across the reads of many devices: reading every
+/// device of a node then costs one socket and two mappings in all rather than per device.
+pub struct Session {
+    fd: OwnedFd,
+    strings: Option<GuardedBuf>,
+    values: Option<GuardedBuf>,
+}
+
+impl Session {
+    /// Opens the socket the ioctls go through; it acts in the network namespace of the
+    /// calling thread.
+    pub fn open() -> io::Result<Self> {
+        Ok(Self {
+            fd: socket()?,
+            strings: None,
+            values: None,
+        })
     }
-    Err(err(io::Error::other(
-        "the number of counters kept changing while reading them",
-    )))
+
+    /// [`driver_info`] and [`driver_stats`] of one device. The driver info carries the
+    /// counter count (`n_stats`), which saves the `ETHTOOL_GSSET_INFO` the counters would
+    /// otherwise start with.
+    pub fn driver_info_and_stats(
+        &mut self,
+        ifname: &str,
+    ) -> (
+        Result<DriverInfo, EthtoolError>,
+        Result<Vec<NamedCounter>, EthtoolError>,
+    ) {
+        if let Err(e) = check_ifname(ifname) {
+            return (Err(e), check_ifname(ifname).map(|()| Vec::new()));
+        }
+        match self.driver_info(ifname) {
+            Ok((info, n_stats)) => (Ok(info), self.driver_stats(ifname, Some(n_stats))),
+            Err(e) => (Err(e), self.driver_stats(ifname, None)),
+        }
+    }
+
+    /// `ETHTOOL_GDRVINFO`: the driver info and the number of `ETH_SS_STATS` counters.
+    fn driver_info(&self, ifname: &str) -> Result<(DriverInfo, usize), EthtoolError> {
+        let mut info = DrvInfo {
+            cmd: ETHTOOL_GDRVINFO,
+            driver: [0; 32],
+            version: [0; 32],
+            fw_version: [0; 32],
+            bus_info: [0; 32],
+            erom_version: [0; 32],
+            reserved2: [0; 12],
+            n_priv_flags: 0,
+            n_stats: 0,
+            testinfo_len: 0,
+            eedump_len: 0,
+            regdump_len: 0,
+        };
+        // SAFETY: `info` is a live, writable `struct ethtool_drvinfo`; ETHTOOL_GDRVINFO writes
+        // exactly `sizeof(struct ethtool_drvinfo)` bytes, which is `size_of::<DrvInfo>()`.
+        unsafe { ethtool_ioctl(&self.fd, ifname, ptr::addr_of_mut!(info).cast()) }
+            .map_err(|e| map_err(e, DRVINFO, ifname))?;
+        Ok((
+            DriverInfo {
+                driver: c_string(&info.driver),
+                version: c_string(&info.version),
+                firmware: c_string(&info.fw_version),
+                bus_info: c_string(&info.bus_info),
+            },
+            info.n_stats as usize,
+        ))
+    }
+
+    /// The counters; `count` is the number of them if already known (from the driver info),
+    /// for the first attempt only: a retry after the count changed asks again.
+    fn driver_stats(
+        &mut self,
+        ifname: &str,
+        mut count: Option<usize>,
+    ) -> Result<Vec<NamedCounter>, EthtoolError> {
+        let err = |e| map_err(e, STATS, ifname);
+        for _ in 0..ATTEMPTS {
+            let n = match count.take() {
+                Some(n) => n,
+                None => stats_count(&self.fd, ifname).map_err(err)?,
+            };
+            if n == 0 {
+                return Err(EthtoolError::Unsupported {
+                    what: STATS,
+                    ifname: ifname.to_string(),
+                });
+            }
+            if n > MAX_STATS {
+                return Err(err(io::Error::other(format!(
+                    "the driver reports {n} counters"
+                ))));
+            }
+            let names = match strings(&self.fd, &mut self.strings, ifname, n) {
+                Err(e) if e.raw_os_error() == Some(libc::EFAULT) => continue,
+                r => r.map_err(err)?,
+            };
+            let values = match stats(&self.fd, &mut self.values, ifname, n) {
+                Err(e) if e.raw_os_error() == Some(libc::EFAULT) => continue,
+                r => r.map_err(err)?,
+            };
+            // A count that changed between the calls: names and values may not match.
+            if names.len() != n || values.len() != n {
+                continue;
+            }
+            return Ok(names
+                .into_iter()
+                .zip(values)
+                .map(|(name, value)| NamedCounter { name, value })
+                .collect());
+        }
+        Err(err(io::Error::other(
+            "the number of counters kept changing while reading them",
+        )))
+    }
 }
 
 fn map_err(e: io::Error, what: &'static str, ifname: &str) -> EthtoolError {
@@ -221,8 +282,13 @@ fn stats_count(fd: &OwnedFd, ifname: &str) -> io::Result<usize> {
 }
 
 /// The `n` counter names (`ETHTOOL_GSTRINGS`); fewer if the driver now has fewer.
-fn strings(fd: &OwnedFd, ifname: &str, n: usize) -> io::Result<Vec<String>> {
-    let mut buf = GuardedBuf::new(GSTRINGS_HDR + n * ETH_GSTRING_LEN)?;
+fn strings(
+    fd: &OwnedFd,
+    slot: &mut Option<GuardedBuf>,
+    ifname: &str,
+    n: usize,
+) -> io::Result<Vec<String>> {
+    let buf = GuardedBuf::reuse(slot, GSTRINGS_HDR + n * ETH_GSTRING_LEN)?;
     let b = buf.bytes_mut();
     b[0..4].copy_from_slice(&ETHTOOL_GSTRINGS.to_ne_bytes());
     b[4..8].copy_from_slice(&ETH_SS_STATS.to_ne_bytes());
@@ -239,8 +305,13 @@ fn strings(fd: &OwnedFd, ifname: &str, n: usize) -> io::Result<Vec<String>> {
 }
 
 /// The `n` counter values (`ETHTOOL_GSTATS`); fewer if the driver now has fewer.
-fn stats(fd: &OwnedFd, ifname: &str, n: usize) -> io::Result<Vec<u64>> {
-    let mut buf = GuardedBuf::new(GSTATS_HDR + n * 8)?;
+fn stats(
+    fd: &OwnedFd,
+    slot: &mut Option<GuardedBuf>,
+    ifname: &str,
+    n: usize,
+) -> io::Result<Vec<u64>> {
+    let buf = GuardedBuf::reuse(slot, GSTATS_HDR + n * 8)?;
     let b = buf.bytes_mut();
     b[0..4].copy_from_slice(&ETHTOOL_GSTATS.to_ne_bytes());
     b[4..8].copy_from_slice(&(n as u32).to_ne_bytes());
@@ -263,6 +334,8 @@ fn stats(fd: &OwnedFd, ifname: &str, n: usize) -> io::Result<Vec<u64>> {
 struct GuardedBuf {
     map: NonNull<libc::c_void>,
     map_len: usize,
+    /// The accessible part of the mapping: `map_len` less the guard page.
+    body: usize,
     offset: usize,
     len: usize,
 }
@@ -296,6 +369,7 @@ impl GuardedBuf {
         let buf = Self {
             map,
             map_len,
+            body,
             offset: body - len,
             len,
         };
@@ -311,6 +385,21 @@ impl GuardedBuf {
             return Err(io::Error::last_os_error()); // `buf` unmaps on drop
         }
         Ok(buf)
+    }
+
+    /// The buffer in `slot` made `len` zeroed bytes long, still ending at the guard page; a
+    /// new mapping only when the one there is too small.
+    fn reuse(slot: &mut Option<GuardedBuf>, len: usize) -> io::Result<&mut GuardedBuf> {
+        match slot {
+            Some(b) if b.body >= len => {
+                b.offset = b.body - len;
+                b.len = len;
+                b.bytes_mut().fill(0);
+            }
+            _ => *slot = Some(GuardedBuf::new(len)?),
+        }
+        slot.as_mut()
+            .ok_or_else(|| io::Error::other("guarded buffer missing"))
     }
 
     fn as_mut_ptr(&mut self) -> *mut u8 {
@@ -360,6 +449,23 @@ mod tests {
             let mut b = GuardedBuf::new(len).expect("mmap");
             assert_eq!(b.as_mut_ptr() as usize % 4, 0);
         }
+    }
+
+    #[test]
+    fn reused_buffer_shrinks_and_grows_and_stays_zeroed_against_the_guard() {
+        let mut slot = None;
+        let b = GuardedBuf::reuse(&mut slot, 100).expect("mmap");
+        b.bytes_mut().fill(9);
+        let first = b.map;
+        let b = GuardedBuf::reuse(&mut slot, 40).expect("reuse");
+        assert_eq!(b.map, first, "a smaller length keeps the mapping");
+        assert_eq!(b.bytes().len(), 40);
+        assert!(b.bytes().iter().all(|&x| x == 0));
+        assert_eq!(b.offset + b.len, b.body, "the buffer ends at the guard page");
+        let b = GuardedBuf::reuse(&mut slot, 3 * 4096).expect("grow");
+        assert_eq!(b.bytes().len(), 3 * 4096);
+        assert_eq!(b.offset + b.len, b.body);
+        assert!(b.bytes().iter().all(|&x| x == 0));
     }
 
     #[test]

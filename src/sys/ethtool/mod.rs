@@ -14,13 +14,13 @@ mod bitset;
 pub mod ioctl;
 mod msg;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::ethtool::StatsGroup;
 use crate::model::{
     Channels, Coalesce, DriverInfo, Feature, Fec, LinkInfo, NamedCounter, Pause, Rings, StdStats,
 };
-use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError};
+use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError, F_DUMP};
 
 use abi::{FLAG_STATS, STATS_GROUPS};
 
@@ -264,11 +264,80 @@ pub fn expand_feature_name(name: &str, known: &[String]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// One `_GET` that [`Ethtool::settings_all`] makes for every device.
+#[derive(Clone, Copy)]
+struct BulkGet {
+    cmd: u8,
+    flags: u32,
+    /// Words for errors: "read ring sizes".
+    what: &'static str,
+    /// Appends request attributes after the header.
+    extra: fn(&mut AttrBuf),
+}
+
+impl BulkGet {
+    const fn new(cmd: u8, flags: u32, what: &'static str) -> Self {
+        Self {
+            cmd,
+            flags,
+            what,
+            extra: |_| {},
+        }
+    }
+}
+
+const FEATURES_GET: BulkGet = BulkGet::new(
+    abi::MSG_FEATURES_GET,
+    abi::FLAG_COMPACT_BITSETS,
+    "read features",
+);
+const RINGS_GET: BulkGet = BulkGet::new(abi::MSG_RINGS_GET, 0, "read ring sizes");
+const CHANNELS_GET: BulkGet = BulkGet::new(abi::MSG_CHANNELS_GET, 0, "read channels");
+const COALESCE_GET: BulkGet = BulkGet::new(abi::MSG_COALESCE_GET, 0, "read interrupt coalescing");
+const PAUSE_GET: BulkGet = BulkGet::new(abi::MSG_PAUSE_GET, FLAG_STATS, "read pause settings");
+const FEC_GET: BulkGet = BulkGet::new(abi::MSG_FEC_GET, FLAG_STATS, "read FEC settings");
+const STD_STATS_GET: BulkGet = BulkGet {
+    extra: msg::put_stats_groups,
+    ..BulkGet::new(abi::MSG_STATS_GET, 0, "read standard statistics")
+};
+/// Link modes, link info and link state, the three parts of [`Ethtool::link_info`].
+const LINK_GETS: [BulkGet; 3] = [
+    BulkGet::new(
+        abi::MSG_LINKMODES_GET,
+        abi::FLAG_COMPACT_BITSETS,
+        "read link modes",
+    ),
+    BulkGet::new(abi::MSG_LINKINFO_GET, 0, "read link settings"),
+    BulkGet::new(abi::MSG_LINKSTATE_GET, 0, "read link state"),
+];
+
+/// What `show` reads over ethtool netlink for one device; each part as its getter returns it.
+#[derive(Debug)]
+pub struct DeviceSettings {
+    /// [`Ethtool::link_info`].
+    pub link: Result<LinkInfo, EthtoolError>,
+    /// [`Ethtool::rings`].
+    pub rings: Result<Rings, EthtoolError>,
+    /// [`Ethtool::channels`].
+    pub channels: Result<Channels, EthtoolError>,
+    /// [`Ethtool::coalesce`].
+    pub coalesce: Result<Coalesce, EthtoolError>,
+    /// [`Ethtool::pause`].
+    pub pause: Result<Pause, EthtoolError>,
+    /// [`Ethtool::features`].
+    pub features: Result<Vec<Feature>, EthtoolError>,
+    /// [`Ethtool::fec`].
+    pub fec: Result<Fec, EthtoolError>,
+    /// [`Ethtool::std_stats`].
+    pub std_stats: Result<StdStats, EthtoolError>,
+}
+
 /// A connection to the kernel's ethtool netlink family, with the global string sets it has
 /// fetched so far.
 pub struct Ethtool {
     genl: Genl,
     strsets: HashMap<u32, Vec<String>>,
+    ioctl: Option<ioctl::Session>,
 }
 
 impl Ethtool {
@@ -282,6 +351,7 @@ impl Ethtool {
         Ok(Self {
             genl,
             strsets: HashMap::new(),
+            ioctl: None,
         })
     }
 
@@ -334,10 +404,85 @@ impl Ethtool {
         ifname: &str,
         what: &'static str,
     ) -> Result<Vec<u8>, EthtoolError> {
-        match self.get(cmd, ifname, FLAG_STATS, what) {
-            Err(e) if e.is_unsupported() => self.get(cmd, ifname, 0, what),
+        self.get_compat(cmd, ifname, FLAG_STATS, what, |_| {})
+    }
+
+    /// [`Ethtool::get_with`], retried without `ETHTOOL_FLAG_STATS` when that flag is among
+    /// `flags` and the answer is `EOPNOTSUPP` (kernels before 5.12 refuse the unknown flag).
+    fn get_compat(
+        &mut self,
+        cmd: u8,
+        ifname: &str,
+        flags: u32,
+        what: &'static str,
+        extra: fn(&mut AttrBuf),
+    ) -> Result<Vec<u8>, EthtoolError> {
+        match self.get_with(cmd, ifname, flags, what, extra) {
+            Err(e) if e.is_unsupported() && flags & FLAG_STATS != 0 => {
+                self.get_with(cmd, ifname, flags & !FLAG_STATS, what, extra)
+            }
             other => other,
         }
+    }
+
+    /// One `_GET` dump (`NLM_F_DUMP`) of every device in the namespace: the replies' attributes
+    /// by interface index. Like [`Ethtool::get_compat`], retried without
+    /// `ETHTOOL_FLAG_STATS` on kernels that refuse it.
+    ///
+    /// The kernel leaves out the devices whose driver answers `EOPNOTSUPP`; any other error
+    /// ends the whole dump with that error (`ethnl_default_dumpit` in net/ethtool/netlink.c).
+    fn dump(
+        &mut self,
+        cmd: u8,
+        flags: u32,
+        extra: fn(&mut AttrBuf),
+    ) -> Result<HashMap<u32, Vec<u8>>, NlError> {
+        let header = abi::header_attr(cmd);
+        let mut once = |flags: u32| {
+            let mut req = msg::dump_request(header, flags);
+            extra(&mut req);
+            self.genl.request(cmd, F_DUMP, req.bytes())
+        };
+        let replies = match once(flags) {
+            Err(e) if e.is_unsupported() && flags & FLAG_STATS != 0 => once(flags & !FLAG_STATS),
+            other => other,
+        }?;
+        replies
+            .into_iter()
+            .map(|r| {
+                let index = msg::reply_ifindex(header, &r).ok_or_else(|| {
+                    NlError::Malformed("ethtool dump reply names no device".into())
+                })?;
+                Ok((index, r))
+            })
+            .collect()
+    }
+
+    /// The replies to `cmd` for each of `devs` (index, name), in their order: one dump for
+    /// all of them, or one request per device where the dump cannot tell.
+    ///
+    /// A device absent from a successful dump was skipped because its driver does not support
+    /// the operation, which is what a request of its own would answer, provided it exists:
+    /// `present` holds the devices known to exist (seen in an earlier dump); an absent device
+    /// not among them is asked on its own, so it gets the kernel's own answer (say, no such
+    /// device). When the dump fails as a whole, every device is asked on its own.
+    fn get_all(
+        &mut self,
+        req: BulkGet,
+        devs: &[(u32, &str)],
+        present: &HashSet<u32>,
+    ) -> Vec<Result<Vec<u8>, EthtoolError>> {
+        let mut dumped = self.dump(req.cmd, req.flags, req.extra).ok();
+        devs.iter()
+            .map(|&(index, name)| match dumped.as_mut().map(|d| d.remove(&index)) {
+                Some(Some(reply)) => Ok(reply),
+                Some(None) if present.contains(&index) => Err(EthtoolError::Unsupported {
+                    what: req.what,
+                    ifname: name.to_string(),
+                }),
+                _ => self.get_compat(req.cmd, name, req.flags, req.what, req.extra),
+            })
+            .collect()
     }
 
     /// A `_SET` request for `ifname` whose attributes `fill` appends after the header.
@@ -410,7 +555,16 @@ impl Ethtool {
             ifname,
             abi::FLAG_COMPACT_BITSETS,
             "read features",
-        )?;
+        );
+        self.features_from(ifname, r)
+    }
+
+    fn features_from(
+        &mut self,
+        ifname: &str,
+        reply: Result<Vec<u8>, EthtoolError>,
+    ) -> Result<Vec<Feature>, EthtoolError> {
+        let r = reply?;
         let names = self.string_set(abi::ETH_SS_FEATURES, ifname)?;
         Ok(msg::parse_features(&r, names))
     }
@@ -420,6 +574,18 @@ impl Ethtool {
     /// does not support are left empty; only when it supports none of them is the result
     /// [`EthtoolError::Unsupported`].
     pub fn link_info(&mut self, ifname: &str) -> Result<LinkInfo, EthtoolError> {
+        let [modes, info, state] = LINK_GETS.map(|g| self.get(g.cmd, ifname, g.flags, g.what));
+        self.link_info_from(ifname, modes, info, state)
+    }
+
+    /// [`Ethtool::link_info`] from the replies to its three requests.
+    fn link_info_from(
+        &mut self,
+        ifname: &str,
+        modes: Result<Vec<u8>, EthtoolError>,
+        info: Result<Vec<u8>, EthtoolError>,
+        state: Result<Vec<u8>, EthtoolError>,
+    ) -> Result<LinkInfo, EthtoolError> {
         fn optional<T>(r: Result<T, EthtoolError>) -> Result<Option<T>, EthtoolError> {
             match r {
                 Ok(v) => Ok(Some(v)),
@@ -427,14 +593,9 @@ impl Ethtool {
                 Err(e) => Err(e),
             }
         }
-        let modes = optional(self.get(
-            abi::MSG_LINKMODES_GET,
-            ifname,
-            abi::FLAG_COMPACT_BITSETS,
-            "read link modes",
-        ))?;
-        let info = optional(self.get(abi::MSG_LINKINFO_GET, ifname, 0, "read link settings"))?;
-        let state = optional(self.get(abi::MSG_LINKSTATE_GET, ifname, 0, "read link state"))?;
+        let modes = optional(modes)?;
+        let info = optional(info)?;
+        let state = optional(state)?;
         if modes.is_none() && info.is_none() && state.is_none() {
             return Err(EthtoolError::Unsupported {
                 what: "read link settings",
@@ -468,7 +629,16 @@ impl Ethtool {
     /// Forward error correction settings and, where counted, corrected and uncorrectable
     /// block totals (`ethtool -I --show-fec`).
     pub fn fec(&mut self, ifname: &str) -> Result<Fec, EthtoolError> {
-        let r = self.get_with_stats(abi::MSG_FEC_GET, ifname, "read FEC settings")?;
+        let r = self.get_with_stats(abi::MSG_FEC_GET, ifname, "read FEC settings");
+        self.fec_from(ifname, r)
+    }
+
+    fn fec_from(
+        &mut self,
+        ifname: &str,
+        reply: Result<Vec<u8>, EthtoolError>,
+    ) -> Result<Fec, EthtoolError> {
+        let r = reply?;
         // ETHTOOL_A_FEC_ACTIVE is a bare link-mode index, so the names are always needed.
         let names = self.string_set(abi::ETH_SS_LINK_MODES, ifname)?;
         Ok(msg::parse_fec(&r, names))
@@ -478,8 +648,17 @@ impl Ethtool {
     /// --all-groups`). Groups without any counter are left out, so a driver that has none
     /// gives an empty list rather than an error.
     pub fn std_stats(&mut self, ifname: &str) -> Result<StdStats, EthtoolError> {
-        let what = "read standard statistics";
-        let r = match self.get_with(abi::MSG_STATS_GET, ifname, 0, what, msg::put_stats_groups) {
+        let g = STD_STATS_GET;
+        let r = self.get_with(g.cmd, ifname, g.flags, g.what, g.extra);
+        self.std_stats_from(ifname, r)
+    }
+
+    fn std_stats_from(
+        &mut self,
+        ifname: &str,
+        reply: Result<Vec<u8>, EthtoolError>,
+    ) -> Result<StdStats, EthtoolError> {
+        let r = match reply {
             Ok(r) => r,
             Err(e) if e.is_unsupported() => return Ok(StdStats { groups: Vec::new() }),
             Err(e) => return Err(e),
@@ -503,6 +682,78 @@ impl Ethtool {
             });
         }
         Ok(StdStats { groups })
+    }
+
+    /// Everything [`DeviceSettings`] holds for one device, one request per part.
+    pub fn settings(&mut self, ifname: &str) -> DeviceSettings {
+        DeviceSettings {
+            link: self.link_info(ifname),
+            rings: self.rings(ifname),
+            channels: self.channels(ifname),
+            coalesce: self.coalesce(ifname),
+            pause: self.pause(ifname),
+            features: self.features(ifname),
+            fec: self.fec(ifname),
+            std_stats: self.std_stats(ifname),
+        }
+    }
+
+    /// Everything [`DeviceSettings`] holds, for each of `devs` (interface index and name), in
+    /// their order, with one dump per message type instead of one request per device and
+    /// type. Each part is what the single-device getter would return: a device whose driver
+    /// does not support an operation gets [`EthtoolError::Unsupported`] for it.
+    ///
+    /// Worth it when `devs` are most of the namespace's devices; for a few of many, the
+    /// single-device getters ask less of the kernel.
+    pub fn settings_all(&mut self, devs: &[(u32, &str)]) -> Vec<DeviceSettings> {
+        // Every device has features, so the features dump tells which devices exist; the
+        // later dumps can then read an absent device as an unsupported operation.
+        let features = self.get_all(FEATURES_GET, devs, &HashSet::new());
+        let present: HashSet<u32> = devs
+            .iter()
+            .zip(&features)
+            .filter(|(_, f)| f.is_ok())
+            .map(|(d, _)| d.0)
+            .collect();
+        let mut all = |g: BulkGet| self.get_all(g, devs, &present).into_iter();
+        let mut rings = all(RINGS_GET);
+        let mut channels = all(CHANNELS_GET);
+        let mut coalesce = all(COALESCE_GET);
+        let mut pause = all(PAUSE_GET);
+        let mut fec = all(FEC_GET);
+        let mut std_stats = all(STD_STATS_GET);
+        let [mut modes, mut info, mut state] = LINK_GETS.map(&mut all);
+        // Each list holds one reply per device, in `devs` order.
+        let next = |it: &mut std::vec::IntoIter<Result<Vec<u8>, EthtoolError>>, name: &str| {
+            it.next()
+                .unwrap_or_else(|| Err(EthtoolError::NoDevice(name.to_string())))
+        };
+        devs.iter()
+            .zip(features)
+            .map(|(&(_, name), features)| DeviceSettings {
+                features: self.features_from(name, features),
+                link: {
+                    let (m, i, s) = (
+                        next(&mut modes, name),
+                        next(&mut info, name),
+                        next(&mut state, name),
+                    );
+                    self.link_info_from(name, m, i, s)
+                },
+                rings: next(&mut rings, name).map(|r| msg::parse_rings(&r)),
+                channels: next(&mut channels, name).map(|r| msg::parse_channels(&r)),
+                coalesce: next(&mut coalesce, name).map(|r| msg::parse_coalesce(&r)),
+                pause: next(&mut pause, name).map(|r| msg::parse_pause(&r)),
+                fec: {
+                    let r = next(&mut fec, name);
+                    self.fec_from(name, r)
+                },
+                std_stats: {
+                    let r = next(&mut std_stats, name);
+                    self.std_stats_from(name, r)
+                },
+            })
+            .collect()
     }
 
     /// Sets ring sizes: only the `Some` fields among `rx`, `rx_mini`, `rx_jumbo`, `tx`,
@@ -678,6 +929,27 @@ impl Ethtool {
     /// `ETHTOOL_GSTRINGS`/`ETHTOOL_GSTATS` ioctls, which have no netlink equivalent.
     pub fn driver_stats(&self, ifname: &str) -> Result<Vec<NamedCounter>, EthtoolError> {
         ioctl::driver_stats(ifname)
+    }
+
+    /// [`Ethtool::driver_info`] and [`Ethtool::driver_stats`] of one device, through a
+    /// socket and buffers this connection keeps for the next device (opened on first use).
+    pub fn driver_info_and_stats(
+        &mut self,
+        ifname: &str,
+    ) -> (
+        Result<DriverInfo, EthtoolError>,
+        Result<Vec<NamedCounter>, EthtoolError>,
+    ) {
+        if self.ioctl.is_none() {
+            match ioctl::Session::open() {
+                Ok(s) => self.ioctl = Some(s),
+                Err(_) => return (self.driver_info(ifname), self.driver_stats(ifname)),
+            }
+        }
+        match self.ioctl.as_mut() {
+            Some(s) => s.driver_info_and_stats(ifname),
+            None => (self.driver_info(ifname), self.driver_stats(ifname)),
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use super::abi::{
     A_COALESCE_USE_ADAPTIVE_RX, A_COALESCE_USE_ADAPTIVE_TX, A_COALESCE_USE_CQE_MODE_RX,
     A_COALESCE_USE_CQE_MODE_TX, A_FEATURES_ACTIVE, A_FEATURES_HW, A_FEATURES_NOCHANGE,
     A_FEATURES_WANTED, A_FEC_ACTIVE, A_FEC_AUTO, A_FEC_MODES, A_FEC_STATS, A_FEC_STAT_CORRECTED,
-    A_FEC_STAT_UNCORR, A_HEADER, A_HEADER_DEV_NAME, A_HEADER_FLAGS, A_LINKINFO_PORT,
+    A_FEC_STAT_UNCORR, A_HEADER, A_HEADER_DEV_INDEX, A_HEADER_DEV_NAME, A_HEADER_FLAGS, A_LINKINFO_PORT,
     A_LINKMODES_AUTONEG, A_LINKMODES_DUPLEX, A_LINKMODES_LANES, A_LINKMODES_OURS,
     A_LINKMODES_SPEED, A_LINKSTATE_LINK, A_PAUSE_AUTONEG, A_PAUSE_RX, A_PAUSE_STATS,
     A_PAUSE_STAT_RX_FRAMES, A_PAUSE_STAT_TX_FRAMES, A_PAUSE_TX, A_RINGS_CQE_SIZE, A_RINGS_RX,
@@ -50,6 +50,24 @@ pub fn request(header: u16, ifname: &str, flags: u32) -> AttrBuf {
     }
     b.end();
     b
+}
+
+/// A dump request (`NLM_F_DUMP`) of every device: the header attribute `header` carries only
+/// `flags` (0 for none).
+pub fn dump_request(header: u16, flags: u32) -> AttrBuf {
+    let mut b = AttrBuf::new();
+    b.begin(header);
+    if flags != 0 {
+        b.u32(A_HEADER_FLAGS, flags);
+    }
+    b.end();
+    b
+}
+
+/// The interface index in the header attribute `header` of a reply
+/// (`ETHTOOL_A_HEADER_DEV_INDEX`); each message of a dump describes one device.
+pub fn reply_ifindex(header: u16, data: &[u8]) -> Option<u32> {
+    Attrs::new(data).nested(header)?.u32(A_HEADER_DEV_INDEX)
 }
 
 fn flag(a: &Attrs<'_>, kind: u16) -> Option<bool> {
@@ -608,6 +626,29 @@ mod tests {
         // STATS_GET alone has its header at 2, after ETHTOOL_A_STATS_PAD.
         assert_eq!(header_attr(MSG_STATS_GET), 2);
         assert_eq!(header_attr(MSG_RINGS_GET), 1);
+    }
+
+    #[test]
+    fn dump_request_names_no_device_and_replies_give_their_index() {
+        let b = dump_request(A_HEADER, FLAG_STATS);
+        let h = Attrs::new(b.bytes()).nested(A_HEADER).expect("header");
+        assert_eq!(h.str(A_HEADER_DEV_NAME), None);
+        assert_eq!(h.u32(A_HEADER_FLAGS), Some(FLAG_STATS));
+        let b = dump_request(A_HEADER, 0);
+        let h = Attrs::new(b.bytes()).nested(A_HEADER).expect("header");
+        assert_eq!(h.count(), 0);
+
+        let mut r = AttrBuf::new();
+        r.begin(A_HEADER)
+            .u32(A_HEADER_DEV_INDEX, 7)
+            .str(A_HEADER_DEV_NAME, "eth0")
+            .end()
+            .u32(A_RINGS_RX, 512);
+        assert_eq!(reply_ifindex(A_HEADER, r.bytes()), Some(7));
+        assert_eq!(reply_ifindex(2, r.bytes()), None);
+        let mut r = AttrBuf::new();
+        r.u32(A_RINGS_RX, 512);
+        assert_eq!(reply_ifindex(A_HEADER, r.bytes()), None);
     }
 
     #[test]
