@@ -6,6 +6,7 @@
 //! ethtool would describe the running kernel rather than the tree.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::model::{
@@ -43,18 +44,27 @@ pub enum CollectError {
     },
 }
 
-/// Most worker threads reading interfaces at once.
+/// Most threads reading interface files at once.
 const MAX_WORKERS: usize = 4;
 /// Fewest interfaces worth a thread of their own.
 const MIN_PER_WORKER: usize = 4;
 
 /// Reads the node; `names` restricts the interfaces read (empty = all).
+///
+/// The work is spread over threads: the ethtool requests (which all take the kernel's RTNL
+/// lock, so they gain nothing from more than one thread) run on one, then that thread joins
+/// the others in reading each interface's sysfs files, which is most of the cost.
 pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectError> {
-    let topology = topology::read(root).map_err(|source| CollectError::Io {
+    let (topology, links) = std::thread::scope(|s| {
+        let topology = s.spawn(|| topology::read(root));
+        let links = links(root);
+        (join(topology), links)
+    });
+    let topology = topology.map_err(|source| CollectError::Io {
         what: format!("CPU topology under {}", root.sysfs.display()),
         source,
     })?;
-    let links = links(root)?;
+    let links = links?;
     for n in names {
         if !links.iter().any(|(l, _)| &l.name == n) {
             return Err(CollectError::UnknownInterface {
@@ -67,7 +77,6 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
             });
         }
     }
-    let irq_lines = procfs::interrupts(root).unwrap_or_default();
     let all = links.len();
     let links: Vec<_> = links
         .into_iter()
@@ -76,50 +85,109 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
     // A dump asks about every device of the namespace, so it pays off only when most of
     // them are wanted; for a few named ones, requests per device ask the kernel less.
     let bulk = links.len() * 2 >= all && links.len() > 1;
-    let (files, eth) = std::thread::scope(|s| {
-        let overlap = std::env::var("DPUCTL_MODE").as_deref() == Ok("overlap");
-        let mut eth_handle = None;
-        let mut eth_done = None;
-        if root.is_live() {
-            if overlap {
-                eth_handle = Some(s.spawn(|| ethtool_part(&links, bulk)));
+    let irq_lines = procfs::interrupts(root).unwrap_or_default();
+    let files = FileWork {
+        root,
+        irq_lines: &irq_lines,
+        links: &links,
+        next: AtomicUsize::new(0),
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, MAX_WORKERS)
+        .min(links.len().div_ceil(MIN_PER_WORKER))
+        .max(1);
+    let (mut done, eth, globals) = std::thread::scope(|s| {
+        let side = s.spawn(|| {
+            let eth = if root.is_live() {
+                ethtool_part(&links, bulk)
             } else {
-                eth_done = Some(ethtool_part(&links, bulk));
-            }
-        }
-        let files = files_parallel(root, &topology, &irq_lines, &links);
-        let eth = match eth_handle {
-            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            None => eth_done.unwrap_or_else(|| {
                 Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
-            }),
-        };
-        (files, eth)
+            };
+            let globals = Globals::read(root);
+            (eth, globals, files.work())
+        });
+        let helpers: Vec<_> = (1..workers).map(|_| s.spawn(|| files.work())).collect();
+        let mut done = files.work();
+        for h in helpers {
+            done.extend(join(h));
+        }
+        let (eth, globals, rest) = join(side);
+        done.extend(rest);
+        (done, eth, globals)
     });
+    done.sort_by_key(|(i, _)| *i);
     let mut eth = eth.map(Vec::into_iter);
     let interfaces = links
         .into_iter()
-        .zip(files)
-        .map(|((l, c), f)| {
+        .zip(done)
+        .map(|((l, c), (_, f))| {
             let e = match &mut eth {
                 Ok(it) => it.next().ok_or("no ethtool answer"),
                 Err(why) => Err(why.as_str()),
             };
-            interface(l, c, f, e)
+            interface(&topology, l, c, f, e)
         })
         .collect();
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
-        hostname: procfs::hostname(root).unwrap_or_default(),
-        kernel: procfs::kernel_release(root).unwrap_or_default(),
+        hostname: globals.hostname,
+        kernel: globals.kernel,
         taken_at_ms: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
         topology,
         interfaces,
-        sysctls: sysctl::read_all(root),
-        softnet: procfs::softnet(root).unwrap_or_default(),
+        sysctls: globals.sysctls,
+        softnet: globals.softnet,
     })
+}
+
+/// The result of a scoped thread; its panic goes on in the caller.
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// The node-wide files `show` reads besides interfaces.
+struct Globals {
+    hostname: String,
+    kernel: String,
+    sysctls: Vec<crate::model::Sysctl>,
+    softnet: Vec<crate::model::SoftnetStat>,
+}
+
+impl Globals {
+    fn read(root: &SysRoot) -> Self {
+        Self {
+            hostname: procfs::hostname(root).unwrap_or_default(),
+            kernel: procfs::kernel_release(root).unwrap_or_default(),
+            sysctls: sysctl::read_all(root),
+            softnet: procfs::softnet(root).unwrap_or_default(),
+        }
+    }
+}
+
+/// The sysfs part of every interface, shared by the threads: each takes the next interface
+/// not yet taken, so a thread that started late (the ethtool one) still does its share.
+struct FileWork<'a> {
+    root: &'a SysRoot,
+    irq_lines: &'a [procfs::IrqLine],
+    links: &'a [(LinkAttrs, Counters)],
+    next: AtomicUsize,
+}
+
+impl FileWork<'_> {
+    /// Reads interfaces until none are left; returns them with their positions in `links`.
+    fn work(&self) -> Vec<(usize, FilePart)> {
+        let mut out = Vec::new();
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some((l, _)) = self.links.get(i) else {
+                return out;
+            };
+            out.push((i, file_part(self.root, self.irq_lines, &l.name)));
+        }
+    }
 }
 
 /// Links and their counters: over netlink on the live kernel, from sysfs files otherwise.
@@ -219,51 +287,18 @@ fn ethtool_part(links: &[(LinkAttrs, Counters)], bulk: bool) -> Result<Vec<EthPa
         .collect())
 }
 
-/// [`file_part`] of every interface in `links`, in order, spread over worker threads.
-fn files_parallel(
-    root: &SysRoot,
-    topo: &Topology,
-    irq_lines: &[procfs::IrqLine],
-    links: &[(LinkAttrs, Counters)],
-) -> Vec<FilePart> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, MAX_WORKERS)
-        .min(links.len().div_ceil(MIN_PER_WORKER))
-        .max(1);
-    let chunk = links.len().div_ceil(workers).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = links
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(l, _)| file_part(root, topo, irq_lines, &l.name))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
-}
-
-fn file_part(
-    root: &SysRoot,
-    topo: &Topology,
-    irq_lines: &[procfs::IrqLine],
-    name: &str,
-) -> FilePart {
+/// What sysfs and procfs tell about interface `name`. IRQ locality is left for
+/// [`interface`], which has the topology.
+fn file_part(root: &SysRoot, irq_lines: &[procfs::IrqLine], name: &str) -> FilePart {
     if !sysfs::valid_ifname(name) {
         // Not a name that can be turned into a path (names come from the kernel, so this
         // is only a guard): the same as an interface without a device, queues or sensors.
+        let dev = sysfs::DeviceInfo::virtual_device();
         return FilePart {
-            dev: sysfs::DeviceInfo::virtual_device(),
+            irqs: irq::device_irqs(root, name, &dev, irq_lines),
+            dev,
             pci_vendor: None,
             pci_device: None,
-            irqs: irq::device_irqs(root, name, &sysfs::DeviceInfo::virtual_device(), irq_lines),
             queues: Vec::new(),
             temperatures: Vec::new(),
         };
@@ -274,14 +309,10 @@ fn file_part(
         dev.pci_dir(root)
             .and_then(|d| sysfs::read_attr(&d.join(file)).ok())
     };
-    let mut irqs = irq::device_irqs(root, name, &dev, irq_lines);
-    let gpu_node = topology::nearest_gpu(topo, dev.device_path.as_deref(), dev.numa_node)
-        .and_then(|g| g.numa_node);
-    mark_locality(&mut irqs, topo, dev.numa_node, gpu_node);
     FilePart {
         pci_vendor: pci_id("vendor"),
         pci_device: pci_id("device"),
-        irqs,
+        irqs: irq::device_irqs(root, name, &dev, irq_lines),
         queues: sysfs::queues_in(&dirs),
         temperatures: sysfs::temperatures_in(&dirs),
         dev,
@@ -289,12 +320,16 @@ fn file_part(
 }
 
 fn interface(
+    topo: &Topology,
     l: LinkAttrs,
     counters: Counters,
-    f: FilePart,
+    mut f: FilePart,
     eth: Result<EthPart, &str>,
 ) -> Interface {
     let dev = f.dev;
+    let gpu_node = topology::nearest_gpu(topo, dev.device_path.as_deref(), dev.numa_node)
+        .and_then(|g| g.numa_node);
+    mark_locality(&mut f.irqs, topo, dev.numa_node, gpu_node);
     let (driver, link, rings, channels, coalesce, pause, features, fec, std_stats, driver_stats) =
         match eth {
             Ok(e) => (

@@ -473,6 +473,15 @@ pub fn netdev_dirs(root: &SysRoot, ifname: &str) -> NetdevDirs {
     let class = netdev_dir(root, ifname);
     // A fixture may hold the directory itself rather than a link to it.
     let netdev = follow(&class).unwrap_or(class);
+    // A netdev without a parent device is placed under `devices/virtual/` and gets no
+    // `device` link (`get_device_parent`, `device_add_class_symlinks` in
+    // drivers/base/core.c): loopback, veth, bridges need no second look-up.
+    if netdev.starts_with(root.sys("devices/virtual")) {
+        return NetdevDirs {
+            netdev,
+            device: None,
+        };
+    }
     let link = netdev.join("device");
     let device = match follow(&link) {
         Ok(dir) => Some(dir),

@@ -80,9 +80,16 @@ impl Bitset {
         Self { size, nomask, bits }
     }
 
-    /// Whether bit `index` is set.
-    pub fn is_set(&self, index: u32) -> bool {
-        self.bits.iter().any(|b| b.index == index && b.value)
+    /// Whether each bit below `len` is set, by index (one pass, for callers that ask about
+    /// every bit).
+    pub fn flags(&self, len: usize) -> Vec<bool> {
+        let mut v = vec![false; len];
+        for b in self.bits.iter().filter(|b| b.value) {
+            if let Some(f) = v.get_mut(b.index as usize) {
+                *f = true;
+            }
+        }
+        v
     }
 
     /// Names of all listed bits, in the order listed.
@@ -171,7 +178,8 @@ mod tests {
         let s = Bitset::parse(&data);
         assert!(!s.nomask);
         assert_eq!(s.size, 64);
-        assert!(s.is_set(3) && !s.is_set(40) && !s.is_set(4));
+        let f = s.flags(41);
+        assert!(f[3] && !f[40] && !f[4]);
         assert_eq!(s.listed_names(&[]), ["a", "b"]);
         assert_eq!(s.names(true, &[]), ["a"]);
         assert_eq!(s.names(false, &[]), ["b"]);
@@ -181,7 +189,8 @@ mod tests {
     fn verbose_nomask_bits_are_set_without_value_flags() {
         let data = verbose(true, &[(1, "x", false), (2, "y", false)]);
         let s = Bitset::parse(&data);
-        assert!(s.nomask && s.is_set(1) && s.is_set(2) && !s.is_set(0));
+        let f = s.flags(3);
+        assert!(s.nomask && f[1] && f[2] && !f[0]);
     }
 
     #[test]

@@ -307,13 +307,25 @@ pub fn parse_features(data: &[u8], names: &[String]) -> Vec<Feature> {
         }
     }
     by_index.sort_by_key(|(i, _)| *i);
+    // Set bits as flags by index: a lookup per feature and set would be quadratic, and
+    // `show` parses this for every interface.
+    let len = by_index.last().map_or(0, |(i, _)| *i as usize + 1);
+    let (hw, wanted, active, nochange) = (
+        hw.flags(len),
+        wanted.flags(len),
+        active.flags(len),
+        nochange.flags(len),
+    );
     by_index
         .into_iter()
-        .map(|(i, name)| Feature {
-            name,
-            active: active.is_set(i),
-            wanted: wanted.is_set(i),
-            fixed: !hw.is_set(i) || nochange.is_set(i),
+        .map(|(i, name)| {
+            let i = i as usize;
+            Feature {
+                name,
+                active: active[i],
+                wanted: wanted[i],
+                fixed: !hw[i] || nochange[i],
+            }
         })
         .collect()
 }
