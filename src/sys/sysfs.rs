@@ -495,9 +495,8 @@ pub fn netdev_dirs(root: &SysRoot, ifname: &str) -> NetdevDirs {
 /// `dir` relative to the sysfs `devices/` directory, as [`devices_relative`] gives it, by
 /// prefix when `dir` is already resolved below `devices/` (as [`netdev_dirs`] gives it).
 fn device_relative(root: &SysRoot, dir: &Path) -> Option<String> {
-    let rel = match dir.strip_prefix(root.sys("devices")) {
-        Ok(rel) => rel,
-        Err(_) => return devices_relative(root, dir),
+    let Ok(rel) = dir.strip_prefix(root.sys("devices")) else {
+        return devices_relative(root, dir);
     };
     let parts: Vec<String> = rel
         .components()

@@ -461,7 +461,11 @@ mod tests {
         assert_eq!(b.map, first, "a smaller length keeps the mapping");
         assert_eq!(b.bytes().len(), 40);
         assert!(b.bytes().iter().all(|&x| x == 0));
-        assert_eq!(b.offset + b.len, b.body, "the buffer ends at the guard page");
+        assert_eq!(
+            b.offset + b.len,
+            b.body,
+            "the buffer ends at the guard page"
+        );
         let b = GuardedBuf::reuse(&mut slot, 3 * 4096).expect("grow");
         assert_eq!(b.bytes().len(), 3 * 4096);
         assert_eq!(b.offset + b.len, b.body);

@@ -474,14 +474,16 @@ impl Ethtool {
     ) -> Vec<Result<Vec<u8>, EthtoolError>> {
         let mut dumped = self.dump(req.cmd, req.flags, req.extra).ok();
         devs.iter()
-            .map(|&(index, name)| match dumped.as_mut().map(|d| d.remove(&index)) {
-                Some(Some(reply)) => Ok(reply),
-                Some(None) if present.contains(&index) => Err(EthtoolError::Unsupported {
-                    what: req.what,
-                    ifname: name.to_string(),
-                }),
-                _ => self.get_compat(req.cmd, name, req.flags, req.what, req.extra),
-            })
+            .map(
+                |&(index, name)| match dumped.as_mut().map(|d| d.remove(&index)) {
+                    Some(Some(reply)) => Ok(reply),
+                    Some(None) if present.contains(&index) => Err(EthtoolError::Unsupported {
+                        what: req.what,
+                        ifname: name.to_string(),
+                    }),
+                    _ => self.get_compat(req.cmd, name, req.flags, req.what, req.extra),
+                },
+            )
             .collect()
     }
 
