@@ -10,10 +10,12 @@
 //! The string and counter arrays are variable-length, and the kernel sizes its writes by the
 //! count it reads from the driver at the time of the call, ignoring the count user space
 //! allocated for (net/ethtool/ioctl.c `ethtool_get_strings`/`ethtool_get_stats`). The count
-//! can change between the `ETHTOOL_GSSET_INFO` that sized the buffer and the next call (veth's
-//! grows with its channels), so each array buffer is exactly header + n × element bytes and
-//! ends right at an inaccessible guard page: an overlong write fails with `EFAULT` instead of
-//! overwriting memory, and the read is retried with the new count.
+//! can change between the call that sized the buffer (`ETHTOOL_GSSET_INFO`, or the `n_stats`
+//! of `ETHTOOL_GDRVINFO`) and the next call (veth's grows with its channels), so each array
+//! buffer is exactly header + n × element bytes and ends right at an inaccessible guard page:
+//! an overlong write fails with `EFAULT` instead of overwriting memory, and the read is
+//! retried with the new count. A [`Session`] keeps its buffers from device to device and
+//! moves the start so that the end stays at the guard page.
 
 #![allow(unsafe_code)]
 

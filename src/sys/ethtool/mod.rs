@@ -3,7 +3,9 @@
 //! ioctl offers (driver info and driver-private counters, in [`ioctl`]).
 //!
 //! Everything follows Documentation/networking/ethtool-netlink.rst. Requests name the device
-//! with `ETHTOOL_A_HEADER_DEV_NAME`. Reads of features and link modes ask for compact
+//! with `ETHTOOL_A_HEADER_DEV_NAME`; to read many devices, [`Ethtool::settings_all`] instead
+//! asks once per message type for every device (`NLM_F_DUMP`), which costs two system calls
+//! and a pass over the device list rather than a round trip per device and type. Reads of features and link modes ask for compact
 //! bitsets and take bit names from string sets fetched once per [`Ethtool`]; set requests
 //! send verbose bitsets by name. All calls are synchronous and act in the
 //! network namespace of the thread that opened the [`Ethtool`] (for netlink) or that makes
