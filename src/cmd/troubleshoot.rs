@@ -12,6 +12,7 @@ use crate::cli::{GlobalArgs, ReportFormat, SymptomArg, TextOrJson, TroubleshootA
 use crate::diag::evidence::Inputs;
 use crate::diag::flow::{self, Decision, Report, Symptom};
 use crate::diag::{gather, render};
+use crate::model::Avail;
 use crate::sys::root::SysRoot;
 
 /// The report format `--report FILE` asks for: the extension, else `--report-format`.
@@ -49,12 +50,14 @@ fn inputs(
         return Ok(gather::without_window(
             node,
             "read from a snapshot, which holds no counter rates",
+            Avail::na("a snapshot does not record running processes"),
         ));
     }
     if !root.is_live() {
         return Ok(gather::without_window(
             node,
             "a --sysfs-root/--procfs-root tree has no live counters",
+            Avail::Ok(crate::sys::write::irqbalance_pid(root)),
         ));
     }
     gather::measure(root, node, args.window, progress)

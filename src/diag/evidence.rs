@@ -229,7 +229,7 @@ pub struct WindowFile {
     /// Reason shown when there is no window.
     #[serde(default)]
     pub no_window: Option<String>,
-    /// irqbalance PID, or absent when not running.
+    /// irqbalance PID; absent: not running (with a window) or unknown (without one).
     #[serde(default)]
     pub irqbalance: Option<u32>,
     /// Capture analyses.
@@ -240,17 +240,21 @@ pub struct WindowFile {
 impl WindowFile {
     /// Inputs from this file and a node.
     pub fn into_inputs(self, node: NodeState) -> Inputs {
-        let window = match self.window {
-            Some(w) => Avail::Ok(w),
-            None => Avail::na(
-                self.no_window
-                    .unwrap_or_else(|| "no counter window in the scenario".to_string()),
-            ),
+        let (window, irqbalance) = match self.window {
+            Some(w) => (Avail::Ok(w), Avail::Ok(self.irqbalance)),
+            None => {
+                let why = self
+                    .no_window
+                    .unwrap_or_else(|| "no counter window in the scenario".to_string());
+                // Without a live window irqbalance was not looked for either, unless given.
+                let irq = self.irqbalance.map_or_else(|| Avail::na(&why), |p| Avail::Ok(Some(p)));
+                (Avail::na(why), irq)
+            }
         };
         Inputs {
             node,
             window,
-            irqbalance: Avail::Ok(self.irqbalance),
+            irqbalance,
             capture: self.capture,
         }
     }

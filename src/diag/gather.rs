@@ -43,12 +43,13 @@ pub fn parse_window(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Inputs without live counters: a snapshot, or a fixture root.
-pub fn without_window(node: NodeState, why: &str) -> Inputs {
+/// Inputs without live counters (a snapshot, or a fixture root): `why` there is no window,
+/// and what is known about irqbalance.
+pub fn without_window(node: NodeState, why: &str, irqbalance: Avail<Option<u32>>) -> Inputs {
     Inputs {
         node,
         window: Avail::na(why),
-        irqbalance: Avail::na(why),
+        irqbalance,
         capture: Vec::new(),
     }
 }
