@@ -56,7 +56,11 @@ fn run(name: &str) -> (Expected, Report) {
 
 fn check(name: &str) -> Report {
     let (exp, r) = run(name);
-    assert_eq!(r.decision.symptom, exp.branch, "{name}: branch ({})", r.decision.reason);
+    assert_eq!(
+        r.decision.symptom, exp.branch,
+        "{name}: branch ({})",
+        r.decision.reason
+    );
     assert_eq!(r.path, exp.path, "{name}: path");
     let walked: Vec<Step> = r.steps.iter().map(|s| s.step).collect();
     assert_eq!(walked, exp.path, "{name}: every step of the path is walked");
@@ -76,12 +80,20 @@ fn check(name: &str) -> Report {
         "{name}: findings differ\n{}",
         dpuctl::diag::render::report_text(&r)
     );
-    assert_eq!(r.has_problems(), want.iter().any(|w| w.severity >= Severity::Warn));
+    assert_eq!(
+        r.has_problems(),
+        want.iter().any(|w| w.severity >= Severity::Warn)
+    );
     // Every finding explains itself, and every problem says what it rests on.
     for f in r.findings() {
         assert!(!f.explanation.is_empty(), "{}", f.id);
         if f.severity.is_problem() {
-            assert!(!f.evidence.is_empty(), "{name}: {} {} has no evidence", f.id, f.subject);
+            assert!(
+                !f.evidence.is_empty(),
+                "{name}: {} {} has no evidence",
+                f.id,
+                f.subject
+            );
         }
     }
     fixes_are_valid(&r);
@@ -94,7 +106,10 @@ fn fixes_are_valid(r: &Report) {
     for (f, fix) in r.fixes() {
         if let Some(p) = &fix.profile {
             dpuctl::profile::Profile::from_yaml(FIX_PROFILE, p).unwrap_or_else(|e| {
-                panic!("{} {}: the suggested profile does not validate: {e}\n{p}", f.id, f.subject)
+                panic!(
+                    "{} {}: the suggested profile does not validate: {e}\n{p}",
+                    f.id, f.subject
+                )
             });
         }
         let args: Vec<&str> = fix.command.split_whitespace().collect();
@@ -148,16 +163,34 @@ fn every_check_is_covered_by_a_scenario() {
                 .map(|f| f.id.clone()),
         );
     }
-    let missing: Vec<_> = CHECKS.iter().filter(|c| !found.contains(c.id)).map(|c| c.id).collect();
-    assert!(missing.is_empty(), "checks no scenario makes fire: {missing:?}");
+    let missing: Vec<_> = CHECKS
+        .iter()
+        .filter(|c| !found.contains(c.id))
+        .map(|c| c.id)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "checks no scenario makes fire: {missing:?}"
+    );
 }
 
 #[test]
 fn without_a_window_the_window_checks_say_na_with_the_reason() {
     let (_, r) = run("snapshot-only");
-    for c in CHECKS.iter().filter(|c| c.needs_window && r.path.contains(&c.step)) {
-        let f = r.findings().find(|f| f.id == c.id).expect("a finding per check");
+    for c in CHECKS
+        .iter()
+        .filter(|c| c.needs_window && r.path.contains(&c.step))
+    {
+        let f = r
+            .findings()
+            .find(|f| f.id == c.id)
+            .expect("a finding per check");
         assert_eq!(f.severity, Severity::Na, "{}", c.id);
-        assert!(f.title.contains("holds no counter rates"), "{}: {}", c.id, f.title);
+        assert!(
+            f.title.contains("holds no counter rates"),
+            "{}: {}",
+            c.id,
+            f.title
+        );
     }
 }

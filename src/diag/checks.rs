@@ -1887,7 +1887,9 @@ fn crc(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             f.title = if ctx.window().is_some() {
                 format!("{total} CRC/frame errors since boot (none during the window)")
             } else {
-                format!("{total} CRC/frame errors since boot (no window to tell if they are recent)")
+                format!(
+                    "{total} CRC/frame errors since boot (no window to tell if they are recent)"
+                )
             };
         }
         out.push(f);

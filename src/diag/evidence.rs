@@ -247,7 +247,9 @@ impl WindowFile {
                     .no_window
                     .unwrap_or_else(|| "no counter window in the scenario".to_string());
                 // Without a live window irqbalance was not looked for either, unless given.
-                let irq = self.irqbalance.map_or_else(|| Avail::na(&why), |p| Avail::Ok(Some(p)));
+                let irq = self
+                    .irqbalance
+                    .map_or_else(|| Avail::na(&why), |p| Avail::Ok(Some(p)));
                 (Avail::na(why), irq)
             }
         };
