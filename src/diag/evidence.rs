@@ -240,18 +240,17 @@ pub struct WindowFile {
 impl WindowFile {
     /// Inputs from this file and a node.
     pub fn into_inputs(self, node: NodeState) -> Inputs {
-        let (window, irqbalance) = match self.window {
-            Some(w) => (Avail::Ok(w), Avail::Ok(self.irqbalance)),
-            None => {
-                let why = self
-                    .no_window
-                    .unwrap_or_else(|| "no counter window in the scenario".to_string());
-                // Without a live window irqbalance was not looked for either, unless given.
-                let irq = self
-                    .irqbalance
-                    .map_or_else(|| Avail::na(&why), |p| Avail::Ok(Some(p)));
-                (Avail::na(why), irq)
-            }
+        let (window, irqbalance) = if let Some(w) = self.window {
+            (Avail::Ok(w), Avail::Ok(self.irqbalance))
+        } else {
+            let why = self
+                .no_window
+                .unwrap_or_else(|| "no counter window in the scenario".to_string());
+            // Without a live window irqbalance was not looked for either, unless given.
+            let irq = self
+                .irqbalance
+                .map_or_else(|| Avail::na(&why), |p| Avail::Ok(Some(p)));
+            (Avail::na(why), irq)
         };
         Inputs {
             node,
