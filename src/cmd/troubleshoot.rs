@@ -49,7 +49,7 @@ fn inputs(
     if args.from.is_some() {
         return Ok(gather::without_window(
             node,
-            "read from a snapshot, which holds no counter rates",
+            "read from a snapshot",
             Avail::na("a snapshot does not record running processes"),
         ));
     }

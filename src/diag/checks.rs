@@ -443,7 +443,7 @@ fn na_window(check: &Check, ctx: &Ctx) -> Finding {
         check,
         "node",
         Severity::Na,
-        format!("needs counter rates: {reason}"),
+        format!("no counter rates: {reason}"),
     )
 }
 
@@ -761,6 +761,13 @@ fn rss(c: &Check, ctx: &Ctx) -> Vec<Finding> {
 
 const IRQ_NIC_NUMA_BODY: &str = "    irq_affinity: {cpus: nic-numa, spread: true}\n";
 
+/// The new affinity of an IRQ whose effective CPUs lie outside its affinity: the kernel
+/// moves such an IRQ at its next interrupt (x86 without interrupt remapping).
+fn pending_move(q: &crate::model::Irq) -> Option<&CpuSet> {
+    let (aff, eff) = (q.affinity.as_ref()?, q.effective.as_ref()?);
+    (!aff.is_empty() && !eff.is_empty() && !eff.is_subset(aff)).then_some(aff)
+}
+
 fn numa_remote(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
@@ -783,8 +790,17 @@ fn numa_remote(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             ));
             continue;
         }
-        let remote: Vec<_> = irqs.iter().filter(|q| q.nic_local == Some(false)).collect();
         let node = i.numa_node.unwrap_or_default();
+        let node_cpus = ctx.inputs.node.topology.cpus_of_node(node);
+        let remote: Vec<_> = irqs
+            .iter()
+            .filter(|q| match (node_cpus, pending_move(q)) {
+                // A move the kernel has not done yet (it happens at the next interrupt):
+                // the new affinity is where the queue will be served.
+                (Some(n), Some(aff)) => !aff.is_subset(n),
+                _ => q.nic_local == Some(false),
+            })
+            .collect();
         let mut f = if remote.is_empty() {
             Finding::new(
                 c,
@@ -810,11 +826,17 @@ fn numa_remote(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             ))
         };
         for q in remote.iter().take(16) {
-            let aff = q.effective.as_ref().or(q.affinity.as_ref());
-            f = f.ev(
-                format!("irq {} ({})", q.irq, q.name),
-                aff.map_or("?".to_string(), CpuSet::to_list),
-            );
+            let list = |c: Option<&CpuSet>| c.map_or("?".to_string(), CpuSet::to_list);
+            let value = if pending_move(q).is_some() {
+                format!(
+                    "{} (served on {} until its next interrupt)",
+                    list(q.affinity.as_ref()),
+                    list(q.effective.as_ref())
+                )
+            } else {
+                list(q.effective.as_ref().or(q.affinity.as_ref()))
+            };
+            f = f.ev(format!("irq {} ({})", q.irq, q.name), value);
         }
         if let Some(cpus) = ctx.inputs.node.topology.cpus_of_node(node) {
             f = f.ev(format!("node {node} CPUs"), cpus.to_list());
@@ -2065,6 +2087,26 @@ mod tests {
                 c.id
             );
         }
+    }
+
+    #[test]
+    fn pending_move_when_effective_lies_outside_the_affinity() {
+        let irq = |aff: &str, eff: &str| crate::model::Irq {
+            irq: 1,
+            name: "q".into(),
+            queue: Some(0),
+            count: 0,
+            affinity: Some(CpuSet::parse_list(aff).expect("list")),
+            effective: Some(CpuSet::parse_list(eff).expect("list")),
+            nic_local: None,
+            gpu_local: None,
+        };
+        assert_eq!(
+            pending_move(&irq("0", "2")).map(CpuSet::to_list),
+            Some("0".into())
+        );
+        assert_eq!(pending_move(&irq("0-3", "2")), None);
+        assert_eq!(pending_move(&irq("2", "2")), None);
     }
 
     #[test]

@@ -30,6 +30,30 @@ fn wrap(text: &str, indent: &str) -> String {
     out
 }
 
+/// `prefix` kept as it is, then the words of `text` wrapped to `WIDTH`, continuation lines
+/// starting with `indent`.
+fn wrap_after(prefix: &str, text: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = prefix.to_string();
+    let mut fresh = true;
+    for word in text.split_whitespace() {
+        if !fresh && line.len() + 1 + word.len() > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
 fn evidence_text(e: &Evidence) -> String {
     let mut s = format!("{} = {}", e.what, e.value);
     if let Some(d) = e.delta {
@@ -51,14 +75,8 @@ fn symptom_name(s: Symptom) -> &'static str {
 
 /// One finding: a line, and for anything but ok and n/a its evidence, why, and the fix.
 fn finding_text(out: &mut String, f: &Finding) {
-    let _ = writeln!(
-        out,
-        " {:<5} {:<26} {}: {}",
-        f.severity.label(),
-        f.id,
-        f.subject,
-        f.title
-    );
+    let prefix = format!(" {:<5} {:<26} {}: ", f.severity.label(), f.id, f.subject);
+    out.push_str(&wrap_after(&prefix, &f.title, "       "));
     if f.severity < Severity::Info {
         return;
     }
@@ -94,16 +112,19 @@ pub fn step_text(s: &StepResult, index: usize, total: usize) -> String {
 pub fn summary_text(r: &Report) -> String {
     let mut out = String::new();
     let path: Vec<&str> = r.steps.iter().map(|s| s.title.as_str()).collect();
-    let _ = writeln!(
-        out,
-        "\nSummary: {} critical, {} warnings, {} notes, {} n/a ({}: {})",
-        r.count(Severity::Crit),
-        r.count(Severity::Warn),
-        r.count(Severity::Info),
-        r.count(Severity::Na),
-        symptom_name(r.decision.symptom),
-        path.join(" -> ")
-    );
+    out.push('\n');
+    out.push_str(&wrap(
+        &format!(
+            "Summary: {} critical, {} warnings, {} notes, {} n/a ({}: {})",
+            r.count(Severity::Crit),
+            r.count(Severity::Warn),
+            r.count(Severity::Info),
+            r.count(Severity::Na),
+            symptom_name(r.decision.symptom),
+            path.join(" -> ")
+        ),
+        "",
+    ));
     let problems: Vec<&Finding> = r.findings().filter(|f| f.severity.is_problem()).collect();
     for f in &problems {
         let _ = writeln!(
@@ -253,6 +274,17 @@ mod tests {
         let w = wrap(&text, "    ");
         assert!(w.lines().all(|l| l.len() <= WIDTH && l.starts_with("    ")));
         assert_eq!(w.split_whitespace().count(), 60);
+    }
+
+    #[test]
+    fn wrap_after_keeps_the_prefix() {
+        let w = wrap_after(" n/a   x.y      node: ", &"word ".repeat(30), "       ");
+        assert!(w.starts_with(" n/a   x.y      node: word"), "{w}");
+        assert!(
+            w.lines().skip(1).all(|l| l.starts_with("       word")),
+            "{w}"
+        );
+        assert!(w.lines().all(|l| l.len() <= WIDTH), "{w}");
     }
 
     #[test]
