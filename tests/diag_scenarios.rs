@@ -129,6 +129,7 @@ macro_rules! scenarios {
 scenarios! {
     clean_auto_finds_nothing => "clean-auto",
     softnet_drops_auto_takes_latency => "softnet-drops",
+    softnet_squeeze_without_drops => "softnet-squeeze",
     nic_drops_in_microbursts => "nic-drops-burst",
     irq_misplaced => "irq-misplaced",
     throughput_saturated_auto_takes_throughput => "throughput-saturated",
