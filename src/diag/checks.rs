@@ -403,7 +403,7 @@ pub fn fmt_bps(bps: f64) -> String {
 
 /// Line rate in bits per second; none for virtual devices, whose reported speed (veth says
 /// 10000) limits nothing.
-fn speed_bps(i: &Interface) -> Option<u64> {
+pub fn speed_bps(i: &Interface) -> Option<u64> {
     if i.kind.is_some() {
         return None;
     }
@@ -1649,15 +1649,23 @@ fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             summaries.push((cap.source.clone(), BurstSummary::of(&cap.bursts)));
         }
         let series = ctx.window().and_then(|w| w.series.get(&i.name));
+        let mut resolution = None;
         match (series, speed_bps(i)) {
             (Some(s), Some(line)) => {
                 let cfg = BurstConfig::new(line);
+                let span: u64 = s.rx.iter().map(|iv| iv.dur_ns).sum();
+                let n = s.rx.len().max(1) as u64;
+                resolution = Some(format!(
+                    "{} intervals of {} on average",
+                    s.rx.len(),
+                    microburst::fmt_duration(span / n)
+                ));
                 summaries.push((
-                    "rx counters (1 ms)".to_string(),
+                    "rx counters".to_string(),
                     BurstSummary::of(&microburst::detect(&s.rx, cfg)),
                 ));
                 summaries.push((
-                    "tx counters (1 ms)".to_string(),
+                    "tx counters".to_string(),
                     BurstSummary::of(&microburst::detect(&s.tx, cfg)),
                 ));
             }
@@ -1694,6 +1702,9 @@ fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             Severity::Ok,
             "no microbursts above 50% of line rate",
         );
+        if let Some(r) = resolution {
+            f = f.ev("counter series", r);
+        }
         for (src, s) in &summaries {
             f = f.ev(
                 format!("{src}: bursts"),

@@ -109,14 +109,8 @@ pub fn decide(inputs: &Inputs) -> Decision {
     for i in &ctx.ifaces {
         if let Some((d, _)) = ctx.counters_delta(&i.name) {
             nic_drop += d.rx_missed_errors + d.rx_fifo_errors + d.rx_over_errors + d.rx_dropped;
-            let line = i
-                .link
-                .get()
-                .and_then(|l| l.speed_mbps)
-                .filter(|&s| s > 0 && s != u32::MAX);
-            if let Some(line) = line {
-                let u = (d.rx_bytes.max(d.tx_bytes) as f64 * 8.0 / w.seconds())
-                    / (f64::from(line) * 1e6);
+            if let Some(line) = checks::speed_bps(i) {
+                let u = (d.rx_bytes.max(d.tx_bytes) as f64 * 8.0 / w.seconds()) / line as f64;
                 if busiest.as_ref().is_none_or(|b| u > b.1) {
                     busiest = Some((i.name.clone(), u));
                 }
@@ -124,7 +118,7 @@ pub fn decide(inputs: &Inputs) -> Decision {
         }
     }
     let busy = busiest.as_ref().map_or_else(
-        || "no link speed known".to_string(),
+        || "no physical link with a known speed".to_string(),
         |(n, u)| format!("busiest link {n} at {:.0}% of line rate", u * 100.0),
     );
     if sn_drop + sn_sq + nic_drop > 0 {
@@ -312,7 +306,13 @@ where
     let inputs = gather(out)?;
     let decision = choice.map_or_else(|| decide(&inputs), Decision::given);
     if decision.auto {
-        writeln!(out, "branch: {:?} ({})", decision.symptom, decision.reason)?;
+        let name = match decision.symptom {
+            Symptom::Latency => "latency",
+            Symptom::Throughput => "throughput",
+        };
+        out.write_all(
+            render::wrap(&format!("branch: {name} ({})", decision.reason), "").as_bytes(),
+        )?;
     }
     let mut report = Report::new(&inputs, decision);
     let path = report.path.clone();

@@ -9,7 +9,7 @@ use super::flow::{Report, StepResult, Symptom};
 const WIDTH: usize = 100;
 
 /// Words of `text` wrapped to `WIDTH`, every line starting with `indent`.
-fn wrap(text: &str, indent: &str) -> String {
+pub fn wrap(text: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut line = String::from(indent);
     for word in text.split_whitespace() {
