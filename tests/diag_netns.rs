@@ -352,3 +352,44 @@ fn interactive_walk_in_a_terminal_goes_deeper_back_and_quits() {
     assert!(s.contains("exit=1"), "problems found: {s}");
     assert!(!s.contains("step 3/4"), "quit before step 3: {s}");
 }
+
+#[test]
+fn progress_line_on_a_terminal_stderr_only() {
+    let ns = Netns::new("tsprog");
+    ns.veth("a", "b", 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.txt");
+    let tmux = Tmux {
+        socket: format!("dpuctl-tsp-{}", std::process::id()),
+    };
+    // stdout to a file, stderr on the terminal: the report has no progress in it, the
+    // terminal shows it while the window runs.
+    let script = format!(
+        "ip netns exec {} {} troubleshoot --symptom latency --window 3s > {}; echo \"exit=$?\"; sleep 600",
+        ns.name,
+        env!("CARGO_BIN_EXE_dpuctl"),
+        out.display()
+    );
+    let o = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "ts",
+        "-x",
+        "120",
+        "-y",
+        "20",
+        &script,
+    ]);
+    assert!(o.status.success(), "tmux: {}", text(&o).1);
+    let s = tmux.wait("measuring counters:", 1);
+    assert!(s.contains("of 3.0 s"), "{s}");
+    let s = tmux.wait("exit=", 1);
+    assert!(
+        !s.contains("measuring counters"),
+        "the progress line is cleared: {s}"
+    );
+    let report = std::fs::read_to_string(&out).expect("report");
+    assert!(report.contains("counter window: 3.0 s"), "{report}");
+    assert!(!report.contains("measuring"), "{report}");
+}

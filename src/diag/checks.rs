@@ -1636,6 +1636,18 @@ fn pause(c: &Check, ctx: &Ctx) -> Vec<Finding> {
 
 // ---- capture analysis -----------------------------------------------------------------------
 
+/// How fine a counter series is: its number of intervals, their mean and longest length.
+fn series_resolution(s: &super::evidence::Series) -> String {
+    let span: u64 = s.rx.iter().map(|iv| iv.dur_ns).sum();
+    let longest = s.rx.iter().map(|iv| iv.dur_ns).max().unwrap_or(0);
+    format!(
+        "{} intervals, {} on average, longest {}",
+        s.rx.len(),
+        microburst::fmt_duration(span / s.rx.len().max(1) as u64),
+        microburst::fmt_duration(longest)
+    )
+}
+
 fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
@@ -1653,13 +1665,7 @@ fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         match (series, speed_bps(i)) {
             (Some(s), Some(line)) => {
                 let cfg = BurstConfig::new(line);
-                let span: u64 = s.rx.iter().map(|iv| iv.dur_ns).sum();
-                let n = s.rx.len().max(1) as u64;
-                resolution = Some(format!(
-                    "{} intervals of {} on average",
-                    s.rx.len(),
-                    microburst::fmt_duration(span / n)
-                ));
+                resolution = Some(series_resolution(s));
                 summaries.push((
                     "rx counters".to_string(),
                     BurstSummary::of(&microburst::detect(&s.rx, cfg)),
@@ -1669,13 +1675,16 @@ fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                     BurstSummary::of(&microburst::detect(&s.tx, cfg)),
                 ));
             }
-            (Some(_), None) if summaries.is_empty() => {
-                out.push(Finding::new(
-                    c,
-                    &i.name,
-                    Severity::Na,
-                    "line rate unknown (no link speed): bursts need one",
-                ));
+            (Some(s), None) if summaries.is_empty() => {
+                out.push(
+                    Finding::new(
+                        c,
+                        &i.name,
+                        Severity::Na,
+                        "line rate unknown (no link speed): bursts need one",
+                    )
+                    .ev("counter series", series_resolution(s)),
+                );
                 continue;
             }
             (None, _) if summaries.is_empty() => {
