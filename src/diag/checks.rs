@@ -902,23 +902,28 @@ fn stacked(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
         let irqs: Vec<_> = queue_irqs(i).collect();
-        if irqs.len() < 2 {
+        // By queue, not by IRQ: drivers with separate rx and tx vectors per queue (igb) put
+        // both of a queue's vectors on one CPU on purpose.
+        let queues: BTreeSet<u32> = irqs.iter().filter_map(|q| q.queue).collect();
+        if queues.len() < 2 {
             out.push(Finding::new(
                 c,
                 &i.name,
                 Severity::Ok,
-                "fewer than two queue IRQs",
+                "fewer than two queues with IRQs",
             ));
             continue;
         }
-        let mut per_cpu: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        let mut per_cpu: BTreeMap<u32, (BTreeSet<u32>, Vec<u32>)> = BTreeMap::new();
         for q in &irqs {
-            if let Some(e) = q.effective.as_ref().or(q.affinity.as_ref()) {
+            if let (Some(e), Some(queue)) = (q.effective.as_ref().or(q.affinity.as_ref()), q.queue)
+            {
                 if e.len() == 1 {
-                    per_cpu
+                    let e = per_cpu
                         .entry(e.iter().next().unwrap_or_default())
-                        .or_default()
-                        .push(q.irq);
+                        .or_default();
+                    e.0.insert(queue);
+                    e.1.push(q.irq);
                 }
             }
         }
@@ -927,34 +932,36 @@ fn stacked(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             .as_ref()
             .map_or(ctx.inputs.node.topology.online_cpus.len(), CpuSet::len);
         let distinct = per_cpu.len();
-        let worst = per_cpu.iter().max_by_key(|(_, v)| v.len());
+        let worst = per_cpu.iter().max_by_key(|(_, v)| v.0.len());
         let f = match worst {
             // Sharing is only avoidable when there are more CPUs than used so far.
-            Some((cpu, v)) if v.len() >= 2 && distinct < irqs.len().min(local) => Finding::new(
-                c,
-                &i.name,
-                Severity::Warn,
-                format!(
-                    "{} queue IRQs share CPU {cpu} while other local CPUs are free",
-                    v.len()
-                ),
-            )
-            .ev(
-                format!("cpu{cpu} IRQs"),
-                v.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
-            )
-            .ev("CPUs serving queue IRQs", distinct)
-            .ev("queue IRQs", irqs.len())
-            .fix(Fix::iface_profile(
-                &[&i.name],
-                "one queue IRQ per CPU on the NIC's node",
-                IRQ_NIC_NUMA_BODY,
-            )),
+            Some((cpu, (qs, v))) if qs.len() >= 2 && distinct < queues.len().min(local) => {
+                Finding::new(
+                    c,
+                    &i.name,
+                    Severity::Warn,
+                    format!(
+                        "{} queues' IRQs share CPU {cpu} while other local CPUs are free",
+                        qs.len()
+                    ),
+                )
+                .ev(
+                    format!("cpu{cpu} IRQs"),
+                    v.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                )
+                .ev("CPUs serving queue IRQs", distinct)
+                .ev("queues with IRQs", queues.len())
+                .fix(Fix::iface_profile(
+                    &[&i.name],
+                    "one queue IRQ per CPU on the NIC's node",
+                    IRQ_NIC_NUMA_BODY,
+                ))
+            }
             _ => Finding::new(
                 c,
                 &i.name,
                 Severity::Ok,
-                format!("{} queue IRQs over {distinct} CPUs", irqs.len()),
+                format!("{} queues' IRQs over {distinct} CPUs", queues.len()),
             ),
         };
         out.push(f);
@@ -1014,7 +1021,8 @@ fn rps(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             .iter()
             .filter_map(|q| q.rps_cpus.as_ref().filter(|s| !s.is_empty()))
             .collect();
-        let has_irqs = queue_irqs(i).next().is_some();
+        // A device with IRQs of its own (or a PCI function) spreads receive work by RSS.
+        let has_irqs = !i.irqs.is_empty() || i.pci_address.is_some();
         let node_cpus = i
             .numa_node
             .and_then(|n| ctx.inputs.node.topology.cpus_of_node(n));
@@ -2127,6 +2135,82 @@ mod tests {
         );
         assert_eq!(pending_move(&irq("0-3", "2")), None);
         assert_eq!(pending_move(&irq("2", "2")), None);
+    }
+
+    fn inputs_with(iface: Interface) -> Inputs {
+        Inputs {
+            node: crate::model::NodeState {
+                schema: 1,
+                hostname: "h".into(),
+                kernel: "k".into(),
+                taken_at_ms: 0,
+                topology: serde_json::from_value(serde_json::json!({
+                    "online_cpus": "0-7", "cpus": [], "gpus": [],
+                    "numa_nodes": [{"id": 0, "cpus": "0-3"}, {"id": 1, "cpus": "4-7"}]
+                }))
+                .expect("topology"),
+                interfaces: vec![iface],
+                sysctls: vec![],
+                softnet: vec![],
+            },
+            window: Avail::na("none"),
+            irqbalance: Avail::Ok(None),
+            capture: vec![],
+        }
+    }
+
+    /// igb-style vectors: `rx-N` and `tx-N` per queue, each pair on `cpus[N]`.
+    fn rx_tx_irqs(cpus: &[u32]) -> Vec<crate::model::Irq> {
+        let mut v = Vec::new();
+        for (q, cpu) in cpus.iter().enumerate() {
+            for dir in ["rx", "tx"] {
+                let set = CpuSet::from_cpus([*cpu]);
+                v.push(crate::model::Irq {
+                    irq: 100 + v.len() as u32,
+                    name: format!("igb0-{dir}-{q}"),
+                    queue: Some(q as u32),
+                    count: 0,
+                    affinity: Some(set.clone()),
+                    effective: Some(set),
+                    nic_local: Some(true),
+                    gpu_local: None,
+                });
+            }
+        }
+        v
+    }
+
+    fn stacked_severity(cpus: &[u32]) -> Severity {
+        let mut nic: Interface = serde_json::from_value(serde_json::json!({
+            "name": "igb0", "ifindex": 2, "kind": null, "driver": {"n/a": "x"},
+            "mac": null, "mtu": 1500, "txqueuelen": 1000, "operstate": "up", "carrier": true,
+            "carrier_changes": 1, "num_tx_queues": 4, "num_rx_queues": 4,
+            "pci_address": "0000:81:01.0", "numa_node": 1, "local_cpus": "4-7",
+            "pcie": {"n/a": "x"}, "link": {"n/a": "x"}, "rings": {"n/a": "x"},
+            "channels": {"n/a": "x"}, "coalesce": {"n/a": "x"}, "pause": {"n/a": "x"},
+            "features": {"n/a": "x"}, "fec": {"n/a": "x"}, "counters": Counters::default(),
+            "std_stats": {"n/a": "x"}, "driver_stats": {"n/a": "x"},
+            "queues": [], "irqs": [], "temperatures": []
+        }))
+        .expect("interface");
+        nic.irqs = rx_tx_irqs(cpus);
+        let inputs = inputs_with(nic);
+        let ctx = Ctx::new(&inputs);
+        let check = CHECKS
+            .iter()
+            .find(|c| c.id == "irq.stacked")
+            .expect("check");
+        let f = (check.run)(check, &ctx);
+        assert_eq!(f.len(), 1);
+        f[0].severity
+    }
+
+    #[test]
+    fn stacked_counts_queues_not_vectors() {
+        // rx-N and tx-N together on one CPU each: fine.
+        assert_eq!(stacked_severity(&[4, 5, 6, 7]), Severity::Ok);
+        // Queues 0 and 1 on CPU 4 while 6 and 7 (and more node-1 CPUs) are free.
+        assert_eq!(stacked_severity(&[4, 4, 6, 7]), Severity::Warn);
     }
 
     #[test]
