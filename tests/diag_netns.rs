@@ -219,6 +219,8 @@ fn window_counts_what_crossed_the_veth() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("spawn sender");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("ticket.json");
     let o = far.dpuctl(&[
         "troubleshoot",
         "--symptom",
@@ -229,6 +231,8 @@ fn window_counts_what_crossed_the_veth() {
         "2s",
         "--format",
         "json",
+        "--report",
+        report.to_str().expect("utf-8"),
     ]);
     let child = child.wait_with_output().expect("sender");
     assert!(child.status.success(), "sender failed");
@@ -256,6 +260,13 @@ fn window_counts_what_crossed_the_veth() {
         (r["window_seconds"].as_f64().expect("seconds") - 2.0).abs() < 0.5,
         "{r:#}"
     );
+    // The report file carries the raw readings too; stdout does not.
+    assert!(r.get("counters").is_none(), "stdout JSON stays lean");
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let rx = |at: &str| file["counters"][at]["interfaces"][0]["counters"]["rx_packets"].as_u64();
+    assert_eq!(file["counters"]["end"]["interfaces"][0]["name"], "b");
+    assert_eq!(rx("end").unwrap_or(0) - rx("start").unwrap_or(0), delta);
 }
 
 /// A tmux server of its own (socket `-L NAME`), killed on drop.

@@ -133,7 +133,10 @@ pub fn run(
         let report = flow::walk(&i, decision);
         let text = match args.format {
             TextOrJson::Text => render::report_text(&report),
-            TextOrJson::Json => crate::output::json(&report)?,
+            TextOrJson::Json => crate::output::json(&Report {
+                counters: None,
+                ..report.clone()
+            })?,
         };
         crate::output::write_stdout(text.as_bytes())?;
         report

@@ -178,6 +178,8 @@ pub fn run_step(inputs: &Inputs, step: Step) -> StepResult {
 pub struct Report {
     /// Host the evidence came from.
     pub hostname: String,
+    /// Its kernel release.
+    pub kernel: String,
     /// Interfaces examined.
     pub interfaces: Vec<String>,
     /// Length of the counter window in seconds, when there was one.
@@ -191,6 +193,10 @@ pub struct Report {
     pub path: Vec<Step>,
     /// The steps walked, in order (all of them unless the user quit early).
     pub steps: Vec<StepResult>,
+    /// The raw counter readings at the start and end of the window, for `--report` files
+    /// (left out of the stdout JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counters: Option<super::evidence::Window>,
 }
 
 impl Report {
@@ -198,6 +204,8 @@ impl Report {
         let ctx = Ctx::new(inputs);
         Self {
             hostname: inputs.node.hostname.clone(),
+            kernel: inputs.node.kernel.clone(),
+            counters: inputs.window.get().cloned(),
             interfaces: ctx.ifaces.iter().map(|i| i.name.clone()).collect(),
             window_seconds: inputs.window.get().map(super::evidence::Window::seconds),
             window_na: inputs.window.reason().map(str::to_string),

@@ -189,8 +189,9 @@ pub fn report_text(r: &Report) -> String {
 /// The whole report as markdown, for a ticket.
 pub fn report_markdown(r: &Report) -> String {
     let mut out = format!(
-        "# dpuctl troubleshoot: {}\n\n- interfaces: {}\n- branch: {}{}\n",
+        "# dpuctl troubleshoot: {}\n\n- kernel: {}\n- interfaces: {}\n- branch: {}{}\n",
         r.hostname,
+        r.kernel,
         r.interfaces.join(", "),
         symptom_name(r.decision.symptom),
         if r.decision.auto {
