@@ -68,6 +68,16 @@ pub(super) fn autoneg(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             _ if i.kind.is_some() => virtual_na(c, i, i.kind.as_deref().unwrap_or_default()),
             None => Finding::new(c, &i.name, Severity::Na, "autonegotiation not reported"),
             Some(true) => Finding::new(c, &i.name, Severity::Ok, "autonegotiation on"),
+            // No link modes at all (virtio-net and other paravirtual NICs): nothing to
+            // negotiate, so "off" means nothing.
+            Some(false) if i.link.get().is_some_and(|l| l.supported_modes.is_empty()) => {
+                Finding::new(
+                    c,
+                    &i.name,
+                    Severity::Na,
+                    "no link modes reported: nothing to negotiate",
+                )
+            }
             Some(false) => Finding::new(
                 c,
                 &i.name,
