@@ -134,6 +134,7 @@ scenarios! {
     irq_misplaced => "irq-misplaced",
     throughput_saturated_auto_takes_throughput => "throughput-saturated",
     link_degraded => "link-degraded",
+    fec_errors_during_the_window => "fec-errors",
     protocol_errors => "protocol-errors",
     snapshot_only_runs_static_checks => "snapshot-only",
     veth_mtu_mismatch_from_a_real_snapshot => "veth-mtu-mismatch",

@@ -95,6 +95,9 @@ pub struct IfaceSample {
     /// Transmit timeouts summed over the tx queues.
     #[serde(default)]
     pub tx_timeouts: Option<u64>,
+    /// FEC blocks the code could not correct, where the driver counts them.
+    #[serde(default)]
+    pub fec_uncorrectable: Option<u64>,
 }
 
 /// The nonzero counters as a map: reports and fixtures stay short and readable.

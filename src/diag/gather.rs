@@ -58,7 +58,7 @@ pub fn without_window(node: NodeState, why: &str, irqbalance: Avail<Option<u32>>
 fn sample(
     root: &SysRoot,
     rtnl: &mut Rtnl,
-    eth: Option<&Ethtool>,
+    mut eth: Option<&mut Ethtool>,
     node: &NodeState,
     t_ms: u64,
 ) -> anyhow::Result<Sample> {
@@ -68,10 +68,14 @@ fn sample(
     let links = rtnl
         .links()
         .map_err(|e| anyhow::anyhow!("failed to list interfaces: {e}"))?;
-    let interfaces = node
-        .interfaces
-        .iter()
-        .map(|i| IfaceSample {
+    let mut interfaces = Vec::with_capacity(node.interfaces.len());
+    for i in &node.interfaces {
+        // Only where the snapshot of the node found FEC: no request bound to fail per sample.
+        let fec_uncorrectable = match (i.fec.get(), eth.as_deref_mut()) {
+            (Some(_), Some(e)) => e.fec(&i.name).ok().and_then(|f| f.uncorrectable),
+            _ => None,
+        };
+        interfaces.push(IfaceSample {
             name: i.name.clone(),
             counters: counters
                 .iter()
@@ -79,6 +83,7 @@ fn sample(
                 .map(|(_, c)| *c)
                 .unwrap_or_default(),
             driver: eth
+                .as_deref()
                 .and_then(|e| e.driver_stats(&i.name).ok())
                 .map(|v| v.into_iter().map(|c| (c.name, c.value)).collect())
                 .unwrap_or_default(),
@@ -90,8 +95,9 @@ fn sample(
                 .iter()
                 .filter_map(|q| q.tx_timeout)
                 .reduce(|a, b| a + b),
-        })
-        .collect();
+            fec_uncorrectable,
+        });
+    }
     let irq_affinity = node
         .interfaces
         .iter()
@@ -141,9 +147,9 @@ pub fn measure(
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> anyhow::Result<Inputs> {
     let mut rtnl = Rtnl::open().map_err(|e| anyhow::anyhow!("failed to open rtnetlink: {e}"))?;
-    let eth = Ethtool::open().ok();
+    let mut eth = Ethtool::open().ok();
     let t0 = Instant::now();
-    let start = sample(root, &mut rtnl, eth.as_ref(), &node, 0)?;
+    let start = sample(root, &mut rtnl, eth.as_mut(), &node, 0)?;
     let by_index: BTreeMap<u32, String> = node
         .interfaces
         .iter()
@@ -188,7 +194,7 @@ pub fn measure(
         }
     }
     let end_ms = t0.elapsed().as_millis() as u64;
-    let end = sample(root, &mut rtnl, eth.as_ref(), &node, end_ms)?;
+    let end = sample(root, &mut rtnl, eth.as_mut(), &node, end_ms)?;
     progress(len, len);
     Ok(Inputs {
         node,

@@ -114,12 +114,27 @@ pub(super) fn fec(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             f = f.ev("uncorrectable blocks", n);
         }
         let speed = i.link.get().and_then(|l| l.speed_mbps).unwrap_or(0);
-        if fec.uncorrectable.unwrap_or(0) > 0 {
-            f.severity = Severity::Warn;
-            f.title = format!(
-                "{} uncorrectable FEC blocks: the link loses frames",
-                fec.uncorrectable.unwrap_or(0)
-            );
+        let during = ctx.window().and_then(|w| {
+            let a = w.start.iface(&i.name)?.fec_uncorrectable?;
+            let b = w.end.iface(&i.name)?.fec_uncorrectable?;
+            Some((b.saturating_sub(a), b))
+        });
+        if let Some((d, v)) = during {
+            f = f.ev_delta("uncorrectable blocks", v, d, ctx.secs());
+        }
+        let since_boot = fec.uncorrectable.unwrap_or(0);
+        if let Some((d, _)) = during.filter(|(d, _)| *d > 0) {
+            f.severity = Severity::Crit;
+            f.title =
+                format!("{d} uncorrectable FEC blocks during the window: the link loses frames");
+        } else if since_boot > 0 {
+            // Old damage or ongoing: the window (when there is one) says it was quiet.
+            f.severity = if during.is_some() {
+                Severity::Info
+            } else {
+                Severity::Warn
+            };
+            f.title = format!("{since_boot} uncorrectable FEC blocks since the link came up");
         } else if speed >= FEC_SPEED
             && speed != u32::MAX
             && matches!(active.to_ascii_lowercase().as_str(), "off" | "none")
