@@ -136,6 +136,7 @@ scenarios! {
     link_degraded => "link-degraded",
     fec_errors_during_the_window => "fec-errors",
     protocol_errors => "protocol-errors",
+    capture_evidence_without_a_window => "capture-bursts",
     snapshot_only_runs_static_checks => "snapshot-only",
     veth_mtu_mismatch_from_a_real_snapshot => "veth-mtu-mismatch",
 }

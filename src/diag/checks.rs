@@ -506,7 +506,7 @@ pub static CHECKS: &[Check] = &[
         explanation: "Each carrier change is the link going down or up. Flaps drop everything in flight, reset TCP congestion windows and can trigger bond or routing failovers; a flapping link points at the cable, optic, or peer port." },
     Check { id: "link.pause", step: Step::Link, needs_window: true, run: link::pause,
         explanation: "Ethernet pause frames stop the sender for a while. A steady stream of them (a pause storm) means a receiver cannot keep up and throttles the whole link, every flow on it, not just the one causing it." },
-    Check { id: "capture.microbursts", step: Step::Capture, needs_window: true, run: capture::microbursts,
+    Check { id: "capture.microbursts", step: Step::Capture, needs_window: false, run: capture::microbursts,
         explanation: "Microbursts are runs of milliseconds or less at a large share of line rate. Averages over seconds hide them, yet they fill rings and backlogs in an instant; bursts with drops during them are the cause of the drops." },
     Check { id: "capture.retransmissions", step: Step::Capture, needs_window: false, run: capture::capture_retrans,
         explanation: "Retransmissions seen on the wire show loss on the path of the captured flows: each one costs a round trip or a timeout and shrinks the sender's congestion window." },
