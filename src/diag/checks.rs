@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::evidence::{Inputs, Window};
+use super::evidence::{IfaceSample, Inputs, Window};
 use crate::model::{Avail, Counters, CpuSet, Dir, Interface};
 use crate::monitor::microburst::{self, BurstConfig, BurstSummary};
 

@@ -98,6 +98,12 @@ pub struct IfaceSample {
     /// FEC blocks the code could not correct, where the driver counts them.
     #[serde(default)]
     pub fec_uncorrectable: Option<u64>,
+    /// Pause frames received (standard ethtool pause statistics).
+    #[serde(default)]
+    pub rx_pause_frames: Option<u64>,
+    /// Pause frames sent (standard ethtool pause statistics).
+    #[serde(default)]
+    pub tx_pause_frames: Option<u64>,
 }
 
 /// The nonzero counters as a map: reports and fixtures stay short and readable.

@@ -75,6 +75,13 @@ fn sample(
             (Some(_), Some(e)) => e.fec(&i.name).ok().and_then(|f| f.uncorrectable),
             _ => None,
         };
+        let pause = match (
+            i.pause.get().and_then(|p| p.stats.as_ref()),
+            eth.as_deref_mut(),
+        ) {
+            (Some(_), Some(e)) => e.pause(&i.name).ok().and_then(|p| p.stats),
+            _ => None,
+        };
         interfaces.push(IfaceSample {
             name: i.name.clone(),
             counters: counters
@@ -96,6 +103,8 @@ fn sample(
                 .filter_map(|q| q.tx_timeout)
                 .reduce(|a, b| a + b),
             fec_uncorrectable,
+            rx_pause_frames: pause.as_ref().and_then(|p| p.rx_pause_frames),
+            tx_pause_frames: pause.as_ref().and_then(|p| p.tx_pause_frames),
         });
     }
     let irq_affinity = node

@@ -229,7 +229,7 @@ pub(super) fn pause(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let secs = ctx.secs();
     let mut out = Vec::new();
     for i in &ctx.ifaces {
-        let counters: Vec<_> = ctx
+        let mut counters: Vec<_> = ctx
             .driver_delta(&i.name)
             .into_iter()
             .filter(|(k, _)| {
@@ -237,6 +237,22 @@ pub(super) fn pause(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 (k.contains("pause") || k.contains("xoff")) && !k.contains("duration")
             })
             .collect();
+        // The standard statistics (ETHTOOL_A_PAUSE_STATS), for drivers that count pause
+        // frames there rather than (or as well as) in `ethtool -S`.
+        if let Some(w) = ctx.window() {
+            let (a, b) = (w.start.iface(&i.name), w.end.iface(&i.name));
+            for (name, get) in [
+                (
+                    "rx_pause_frames",
+                    (|s: &IfaceSample| s.rx_pause_frames) as fn(&IfaceSample) -> Option<u64>,
+                ),
+                ("tx_pause_frames", |s: &IfaceSample| s.tx_pause_frames),
+            ] {
+                if let (Some(x), Some(y)) = (a.and_then(get), b.and_then(get)) {
+                    counters.push((name.to_string(), (y.saturating_sub(x), y)));
+                }
+            }
+        }
         if counters.is_empty() {
             out.push(Finding::new(
                 c,
