@@ -12,7 +12,7 @@ use crate::cli::{GlobalArgs, ReportFormat, SymptomArg, TextOrJson, TroubleshootA
 use crate::diag::evidence::Inputs;
 use crate::diag::flow::{self, Decision, Report, Symptom};
 use crate::diag::{gather, render};
-use crate::model::Avail;
+use crate::model::{Avail, NodeState};
 use crate::sys::root::SysRoot;
 
 /// The report format `--report FILE` asks for: the extension, else `--report-format`.
@@ -39,13 +39,13 @@ fn write_report(path: &Path, format: ReportFormat, report: &Report) -> anyhow::R
     std::fs::write(path, text).with_context(|| format!("failed to write report {}", path.display()))
 }
 
-/// Reads the node and, on the live kernel, measures the window.
+/// On the live kernel, measures the window over the interfaces of `node`.
 fn inputs(
     root: &SysRoot,
     args: &TroubleshootArgs,
+    node: NodeState,
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> anyhow::Result<Inputs> {
-    let node = crate::source::load(root, args.from.as_deref(), &args.ifaces)?;
     if args.from.is_some() {
         return Ok(gather::without_window(
             node,
@@ -82,6 +82,8 @@ pub fn run(
         Some(SymptomArg::Throughput) => Some(Symptom::Throughput),
         Some(SymptomArg::Auto) | None => None,
     };
+    // The node first: a missing interface or a bad snapshot fails before any question.
+    let node = crate::source::load(root, args.from.as_deref(), &args.ifaces)?;
     let interactive = args.symptom.is_none()
         && args.format == TextOrJson::Text
         && std::io::stdin().is_terminal()
@@ -91,7 +93,7 @@ pub fn run(
         let mut out = std::io::stdout().lock();
         let window = args.window.as_secs_f64();
         let r = flow::interactive(&mut input, &mut out, None, |out| {
-            let i = inputs(root, args, &mut |el, len| {
+            let i = inputs(root, args, node, &mut |el, len| {
                 let _ = write!(
                     out,
                     "\rmeasuring counters: {:.1} of {:.1} s",
@@ -117,7 +119,7 @@ pub fn run(
         r
     } else {
         let tty = std::io::stderr().is_terminal();
-        let i = inputs(root, args, &mut |el, len| {
+        let i = inputs(root, args, node, &mut |el, len| {
             if tty {
                 eprint!(
                     "\rmeasuring counters: {:.1} of {:.1} s",

@@ -228,7 +228,7 @@ pub struct CaptureEvidence {
 }
 
 /// The scenario file form of the inputs other than the node: the window, irqbalance and
-/// capture results. Used by the scenario tests and by `--evidence`-style replays.
+/// capture results, as the scenario files hold them.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WindowFile {
