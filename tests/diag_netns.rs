@@ -325,10 +325,14 @@ fn interactive_walk_in_a_terminal_goes_deeper_back_and_quits() {
     let tmux = Tmux {
         socket: format!("dpuctl-ts-{}", std::process::id()),
     };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("walk.md");
     let script = format!(
-        "ip netns exec {} {} troubleshoot --iface a --window 300ms; echo \"exit=$?\"; sleep 600",
+        "ip netns exec {} {} troubleshoot --iface a --window 300ms --report {}; \
+         echo \"exit=$?\"; sleep 600",
         ns.name,
-        env!("CARGO_BIN_EXE_dpuctl")
+        env!("CARGO_BIN_EXE_dpuctl"),
+        report.display()
     );
     let o = tmux.cmd(&[
         "new-session",
@@ -364,6 +368,11 @@ fn interactive_walk_in_a_terminal_goes_deeper_back_and_quits() {
     assert!(s.contains("rps: {cpus: nic-numa}"), "{s}");
     assert!(s.contains("exit=1"), "problems found: {s}");
     assert!(!s.contains("step 3/4"), "quit before step 3: {s}");
+    // The report holds the steps walked, no more.
+    let md = std::fs::read_to_string(&report).expect("report");
+    assert!(md.contains("## Step 2: adjust IRQ affinity"), "{md}");
+    assert!(md.contains("| WARN | `irq.rps` | a |"), "{md}");
+    assert!(!md.contains("## Step 3"), "{md}");
 }
 
 #[test]
