@@ -264,7 +264,7 @@ impl<'a> Ctx<'a> {
         self.window().map_or(1.0, Window::seconds)
     }
 
-    /// Counter changes of one interface over the window.
+    /// Counter changes of one interface over the window, with the end values.
     pub fn counters_delta(&self, name: &str) -> Option<(Counters, Counters)> {
         let w = self.window()?;
         let (a, b) = (w.start.iface(name)?, w.end.iface(name)?);
