@@ -308,7 +308,7 @@ pub struct TroubleshootArgs {
     /// auto (decided from drops and backlog against link utilization; the reason is shown).
     /// Without it on a terminal, troubleshoot asks.
     #[arg(long, value_enum, value_name = "SYMPTOM")]
-    pub symptom: Option<SymptomArg>,
+    pub symptom: Option<TroubleshootSymptom>,
     /// Only these interfaces (default: all but lo).
     #[arg(long = "iface", value_name = "IFACE")]
     pub ifaces: Vec<String>,
@@ -317,15 +317,15 @@ pub struct TroubleshootArgs {
           value_parser = crate::diag::gather::parse_window)]
     pub window: std::time::Duration,
     /// Output format on stdout.
-    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
-    pub format: TextOrJson,
+    #[arg(long, short = 'f', value_enum, default_value_t = TroubleshootFormat::Text)]
+    pub format: TroubleshootFormat,
     /// Also write the findings with all evidence to FILE (markdown for .md, JSON for .json,
     /// else --report-format).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Format of --report when its extension does not tell.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub report_format: Option<ReportFormat>,
+    pub report_format: Option<TroubleshootReportFormat>,
     /// Read a snapshot file instead of this node: no counter rates, so the checks that need
     /// them say n/a; the others run.
     #[arg(long, value_name = "FILE")]
@@ -334,7 +334,7 @@ pub struct TroubleshootArgs {
 
 /// `troubleshoot --symptom`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SymptomArg {
+pub enum TroubleshootSymptom {
     /// Latency is up: queue backlog, IRQ affinity, capture analysis, protocol errors.
     Latency,
     /// Throughput is down: throughput, link bandwidth, capture analysis, protocol errors.
@@ -345,7 +345,7 @@ pub enum SymptomArg {
 
 /// Text or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TextOrJson {
+pub enum TroubleshootFormat {
     /// Human-readable, 100 columns wide at most.
     Text,
     /// JSON, stable field names.
@@ -354,7 +354,7 @@ pub enum TextOrJson {
 
 /// `troubleshoot --report-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
+pub enum TroubleshootReportFormat {
     /// Markdown, for a ticket.
     Markdown,
     /// JSON.

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 
-use crate::cli::{GlobalArgs, ReportFormat, SymptomArg, TextOrJson, TroubleshootArgs};
+use crate::cli::{
+    GlobalArgs, TroubleshootArgs, TroubleshootFormat, TroubleshootReportFormat, TroubleshootSymptom,
+};
 use crate::diag::evidence::Inputs;
 use crate::diag::flow::{self, Decision, Report, Symptom};
 use crate::diag::{gather, render};
@@ -16,13 +18,16 @@ use crate::model::{Avail, NodeState};
 use crate::sys::root::SysRoot;
 
 /// The report format `--report FILE` asks for: the extension, else `--report-format`.
-fn report_format(path: &Path, flag: Option<ReportFormat>) -> anyhow::Result<ReportFormat> {
+fn report_format(
+    path: &Path,
+    flag: Option<TroubleshootReportFormat>,
+) -> anyhow::Result<TroubleshootReportFormat> {
     if let Some(f) = flag {
         return Ok(f);
     }
     match path.extension().and_then(|e| e.to_str()) {
-        Some("md" | "markdown") => Ok(ReportFormat::Markdown),
-        Some("json") => Ok(ReportFormat::Json),
+        Some("md" | "markdown") => Ok(TroubleshootReportFormat::Markdown),
+        Some("json") => Ok(TroubleshootReportFormat::Json),
         _ => bail!(
             "failed to choose a format for report {}: name it .md or .json, or pass \
              --report-format markdown|json",
@@ -31,10 +36,14 @@ fn report_format(path: &Path, flag: Option<ReportFormat>) -> anyhow::Result<Repo
     }
 }
 
-fn write_report(path: &Path, format: ReportFormat, report: &Report) -> anyhow::Result<()> {
+fn write_report(
+    path: &Path,
+    format: TroubleshootReportFormat,
+    report: &Report,
+) -> anyhow::Result<()> {
     let text = match format {
-        ReportFormat::Markdown => render::report_markdown(report),
-        ReportFormat::Json => crate::output::json(report)?,
+        TroubleshootReportFormat::Markdown => render::report_markdown(report),
+        TroubleshootReportFormat::Json => crate::output::json(report)?,
     };
     std::fs::write(path, text).with_context(|| format!("failed to write report {}", path.display()))
 }
@@ -78,14 +87,14 @@ pub fn run(
         None => None,
     };
     let symptom = match args.symptom {
-        Some(SymptomArg::Latency) => Some(Symptom::Latency),
-        Some(SymptomArg::Throughput) => Some(Symptom::Throughput),
-        Some(SymptomArg::Auto) | None => None,
+        Some(TroubleshootSymptom::Latency) => Some(Symptom::Latency),
+        Some(TroubleshootSymptom::Throughput) => Some(Symptom::Throughput),
+        Some(TroubleshootSymptom::Auto) | None => None,
     };
     // The node first: a missing interface or a bad snapshot fails before any question.
     let node = crate::source::load(root, args.from.as_deref(), &args.ifaces)?;
     let interactive = args.symptom.is_none()
-        && args.format == TextOrJson::Text
+        && args.format == TroubleshootFormat::Text
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let report = if interactive {
@@ -134,8 +143,8 @@ pub fn run(
         let decision = symptom.map_or_else(|| flow::decide(&i), Decision::given);
         let report = flow::walk(&i, decision);
         let text = match args.format {
-            TextOrJson::Text => render::report_text(&report),
-            TextOrJson::Json => crate::output::json(&Report {
+            TroubleshootFormat::Text => render::report_text(&report),
+            TroubleshootFormat::Json => crate::output::json(&Report {
                 counters: None,
                 ..report.clone()
             })?,
@@ -156,11 +165,17 @@ mod tests {
     #[test]
     fn report_format_from_extension_or_flag() {
         let f = |p: &str, flag| report_format(Path::new(p), flag);
-        assert_eq!(f("t.md", None).expect("md"), ReportFormat::Markdown);
-        assert_eq!(f("t.json", None).expect("json"), ReportFormat::Json);
         assert_eq!(
-            f("t.txt", Some(ReportFormat::Json)).expect("flag"),
-            ReportFormat::Json
+            f("t.md", None).expect("md"),
+            TroubleshootReportFormat::Markdown
+        );
+        assert_eq!(
+            f("t.json", None).expect("json"),
+            TroubleshootReportFormat::Json
+        );
+        assert_eq!(
+            f("t.txt", Some(TroubleshootReportFormat::Json)).expect("flag"),
+            TroubleshootReportFormat::Json
         );
         let e = f("t.txt", None).expect_err("unknown");
         assert!(e.to_string().contains("--report-format"), "{e}");
