@@ -485,7 +485,7 @@ pub static CHECKS: &[Check] = &[
     Check { id: "irq.rps", step: Step::Irq, needs_window: false, run: irq::rps,
         explanation: "Receive packet steering (Documentation/networking/scaling.rst) spreads receive processing over CPUs in software. Devices without per-queue IRQs (veth, tunnels, single-IRQ NICs) process all received packets on one CPU unless RPS is set; RPS pointing off the NIC's node adds a cross-socket hop per packet." },
     Check { id: "irq.xps", step: Step::Irq, needs_window: false, run: irq::xps,
-        explanation: "Transmit packet steering (XPS) maps CPUs to transmit queues so a CPU sends on its own queue and completes on its own IRQ. Unset, the queue is picked by flow hash; overlapping CPU sets send one CPU's traffic through several queues and contend on their locks." },
+        explanation: "Transmit packet steering (XPS) maps CPUs to transmit queues so a CPU sends on its own queue and completes on its own IRQ. Unset, the queue is picked by flow hash; XPS that leaves out the CPUs serving a queue's IRQ has every send complete on another CPU, bouncing cache lines between them." },
     Check { id: "throughput.utilization", step: Step::Throughput, needs_window: true, run: throughput::utilization,
         explanation: "Bits per second over the window against the line rate. A link near its rate is the bottleneck itself (more links or a faster port); a link far below it while the application is slow points at the host: offloads, buffers, CPU placement." },
     Check { id: "throughput.offloads", step: Step::Throughput, needs_window: false, run: throughput::offloads,

@@ -348,14 +348,20 @@ pub(super) fn xps(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                     .map(|s| (q.index, s))
             })
             .collect();
-        let mut overlap = BTreeSet::new();
-        for (n, (qa, a)) in sets.iter().enumerate() {
-            for (qb, b) in &sets[n + 1..] {
-                if a.intersects(b) {
-                    overlap.insert((*qa, *qb));
-                }
-            }
-        }
+        // Queue N's XPS CPUs should include a CPU that serves queue N's IRQ, so a CPU sends
+        // on the queue whose completions it handles (scaling.rst, "XPS").
+        let conflicts: Vec<(u32, &CpuSet, CpuSet)> = sets
+            .iter()
+            .filter_map(|(q, xps)| {
+                let irq_cpus: Vec<u32> = queue_irqs(i)
+                    .filter(|x| x.queue == Some(*q))
+                    .filter_map(|x| x.affinity.as_ref())
+                    .flat_map(CpuSet::iter)
+                    .collect();
+                let irq_cpus = CpuSet::from_cpus(irq_cpus);
+                (!irq_cpus.is_empty() && !xps.intersects(&irq_cpus)).then_some((*q, *xps, irq_cpus))
+            })
+            .collect();
         let fix = || {
             Fix::iface_profile(
                 &[&i.name],
@@ -374,16 +380,22 @@ pub(super) fn xps(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 ),
             )
             .fix(fix())
-        } else if !overlap.is_empty() {
+        } else if !conflicts.is_empty() {
             let mut f = Finding::new(
                 c,
                 &i.name,
                 Severity::Warn,
-                format!("XPS CPU sets overlap between {} queue pairs: a CPU's traffic spreads over several queues", overlap.len()),
+                format!(
+                    "XPS of {} transmit queues leaves out the CPUs serving their IRQs",
+                    conflicts.len()
+                ),
             )
             .fix(fix());
-            for (qa, qb) in overlap.iter().take(8) {
-                f = f.ev(format!("tx-{qa} / tx-{qb}"), "overlap");
+            for (q, xps, irq) in conflicts.iter().take(8) {
+                f = f.ev(
+                    format!("tx-{q}"),
+                    format!("xps {} / irq {}", xps.to_list(), irq.to_list()),
+                );
             }
             f
         } else {
