@@ -153,7 +153,17 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l state-dir -d '
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -s V -l version -d 'Print version'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l from -d 'Read a snapshot file instead of this node' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l symptom -d 'The symptom: latency (queue backlog, IRQ affinity), throughput (rates, link), or auto (decided from drops and backlog against link utilization; the reason is shown). Without it on a terminal, troubleshoot asks' -r -f -a "latency\t'Latency is up: queue backlog, IRQ affinity, capture analysis, protocol errors'
+throughput\t'Throughput is down: throughput, link bandwidth, capture analysis, protocol errors'
+auto\t'Decide from the counters'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l iface -d 'Only these interfaces (default: all but lo)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l window -d 'How long to measure counter rates: 5s, 500ms, 1m (100ms to 10m)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -s f -l format -d 'Output format on stdout' -r -f -a "text\t'Human-readable, 100 columns wide at most'
+json\t'JSON, stable field names'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l report -d 'Also write the findings with all evidence to FILE (markdown for .md, JSON for .json, else --report-format)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l report-format -d 'Format of --report when its extension does not tell' -r -f -a "markdown\t'Markdown, for a ticket'
+json\t'JSON'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l from -d 'Read a snapshot file instead of this node: no counter rates, so the checks that need them say n/a; the others run' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F

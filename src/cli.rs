@@ -109,6 +109,18 @@ pub enum Command {
     /// Capture packets (libpcap) and find microsecond bursts, or analyze capture files.
     Capture(CaptureArgs),
     /// Walk the latency/throughput decision tree with evidence gathered from the node.
+    ///
+    /// Measures counters over a short window (--window), runs the checks of each step of the
+    /// branch, and prints findings with their evidence, why they matter, and the fix as a
+    /// dpuctl command or profile. On a terminal without --symptom it asks the symptom and
+    /// walks step by step (deeper, back, quit).
+    #[command(after_help = "Examples:\n  \
+        dpuctl troubleshoot                                   ask, then walk step by step\n  \
+        dpuctl troubleshoot --symptom latency --iface eth2\n  \
+        dpuctl troubleshoot --symptom auto --window 10s --report ticket.md\n  \
+        dpuctl troubleshoot --symptom throughput --format json | jq '.steps[].findings[]'\n  \
+        dpuctl troubleshoot --symptom latency --from node7.json   static checks only\n\n\
+        Exit codes: 0 no problems, 1 problems found (warn or crit), 2 error.")]
     Troubleshoot(TroubleshootArgs),
     /// Keep the changes of a `tune --confirm-timeout` transaction.
     Confirm,
@@ -292,7 +304,59 @@ pub struct CaptureArgs {
 /// Arguments of `troubleshoot`.
 #[derive(Debug, Args)]
 pub struct TroubleshootArgs {
-    /// Read a snapshot file instead of this node.
+    /// The symptom: latency (queue backlog, IRQ affinity), throughput (rates, link), or
+    /// auto (decided from drops and backlog against link utilization; the reason is shown).
+    /// Without it on a terminal, troubleshoot asks.
+    #[arg(long, value_enum, value_name = "SYMPTOM")]
+    pub symptom: Option<TroubleshootSymptom>,
+    /// Only these interfaces (default: all but lo).
+    #[arg(long = "iface", value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+    /// How long to measure counter rates: 5s, 500ms, 1m (100ms to 10m).
+    #[arg(long, value_name = "DURATION", default_value = "5s",
+          value_parser = crate::diag::gather::parse_window)]
+    pub window: std::time::Duration,
+    /// Output format on stdout.
+    #[arg(long, short = 'f', value_enum, default_value_t = TroubleshootFormat::Text)]
+    pub format: TroubleshootFormat,
+    /// Also write the findings with all evidence to FILE (markdown for .md, JSON for .json,
+    /// else --report-format).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Format of --report when its extension does not tell.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report_format: Option<TroubleshootReportFormat>,
+    /// Read a snapshot file instead of this node: no counter rates, so the checks that need
+    /// them say n/a; the others run.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+}
+
+/// `troubleshoot --symptom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TroubleshootSymptom {
+    /// Latency is up: queue backlog, IRQ affinity, capture analysis, protocol errors.
+    Latency,
+    /// Throughput is down: throughput, link bandwidth, capture analysis, protocol errors.
+    Throughput,
+    /// Decide from the counters.
+    Auto,
+}
+
+/// Text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TroubleshootFormat {
+    /// Human-readable, 100 columns wide at most.
+    Text,
+    /// JSON, stable field names.
+    Json,
+}
+
+/// `troubleshoot --report-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TroubleshootReportFormat {
+    /// Markdown, for a ticket.
+    Markdown,
+    /// JSON.
+    Json,
 }

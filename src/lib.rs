@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod diag;
 pub mod model;
 pub mod monitor;
 pub mod output;

@@ -1,15 +1,183 @@
-//! `dpuctl troubleshoot` (in progress).
+//! `dpuctl troubleshoot`: the decision tree, interactive on a terminal, else all steps of one
+//! branch at once.
 
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::{GlobalArgs, TroubleshootArgs};
+use anyhow::{bail, Context as _};
+
+use crate::cli::{
+    GlobalArgs, TroubleshootArgs, TroubleshootFormat, TroubleshootReportFormat, TroubleshootSymptom,
+};
+use crate::diag::evidence::Inputs;
+use crate::diag::flow::{self, Decision, Report, Symptom};
+use crate::diag::{gather, render};
+use crate::model::{Avail, NodeState};
 use crate::sys::root::SysRoot;
+
+/// The report format `--report FILE` asks for: the extension, else `--report-format`.
+fn report_format(
+    path: &Path,
+    flag: Option<TroubleshootReportFormat>,
+) -> anyhow::Result<TroubleshootReportFormat> {
+    if let Some(f) = flag {
+        return Ok(f);
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md" | "markdown") => Ok(TroubleshootReportFormat::Markdown),
+        Some("json") => Ok(TroubleshootReportFormat::Json),
+        _ => bail!(
+            "failed to choose a format for report {}: name it .md or .json, or pass \
+             --report-format markdown|json",
+            path.display()
+        ),
+    }
+}
+
+fn write_report(
+    path: &Path,
+    format: TroubleshootReportFormat,
+    report: &Report,
+) -> anyhow::Result<()> {
+    let text = match format {
+        TroubleshootReportFormat::Markdown => render::report_markdown(report),
+        TroubleshootReportFormat::Json => crate::output::json(report)?,
+    };
+    std::fs::write(path, text).with_context(|| format!("failed to write report {}", path.display()))
+}
+
+/// On the live kernel, measures the window over the interfaces of `node`.
+fn inputs(
+    root: &SysRoot,
+    args: &TroubleshootArgs,
+    node: NodeState,
+    progress: &mut dyn FnMut(Duration, Duration),
+) -> anyhow::Result<Inputs> {
+    if args.from.is_some() {
+        return Ok(gather::without_window(
+            node,
+            "read from a snapshot",
+            Avail::na("a snapshot does not record running processes"),
+        ));
+    }
+    if !root.is_live() {
+        return Ok(gather::without_window(
+            node,
+            "a --sysfs-root/--procfs-root tree has no live counters",
+            Avail::Ok(crate::sys::write::irqbalance_pid(root)),
+        ));
+    }
+    gather::measure(root, node, args.window, progress)
+}
+
+fn exit(report: &Report) -> ExitCode {
+    ExitCode::from(u8::from(report.has_problems()))
+}
 
 /// Runs `dpuctl troubleshoot`.
 pub fn run(
     _global: &GlobalArgs,
-    _root: &SysRoot,
-    _args: &TroubleshootArgs,
+    root: &SysRoot,
+    args: &TroubleshootArgs,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("dpuctl troubleshoot is not available in this build")
+    let report_to = match &args.report {
+        Some(p) => Some((p.as_path(), report_format(p, args.report_format)?)),
+        None => None,
+    };
+    let symptom = match args.symptom {
+        Some(TroubleshootSymptom::Latency) => Some(Symptom::Latency),
+        Some(TroubleshootSymptom::Throughput) => Some(Symptom::Throughput),
+        Some(TroubleshootSymptom::Auto) | None => None,
+    };
+    // The node first: a missing interface or a bad snapshot fails before any question.
+    let node = crate::source::load(root, args.from.as_deref(), &args.ifaces)?;
+    let interactive = args.symptom.is_none()
+        && args.format == TroubleshootFormat::Text
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let report = if interactive {
+        let mut input = std::io::stdin().lock();
+        let mut out = std::io::stdout().lock();
+        let window = args.window.as_secs_f64();
+        let r = flow::interactive(&mut input, &mut out, None, |out| {
+            let i = inputs(root, args, node, &mut |el, len| {
+                let _ = write!(
+                    out,
+                    "\rmeasuring counters: {:.1} of {:.1} s",
+                    el.as_secs_f64(),
+                    len.as_secs_f64()
+                );
+                let _ = out.flush();
+            })?;
+            if i.window.get().is_some() {
+                writeln!(out, "\rmeasured counters over {window:.1} s          ")?;
+            } else {
+                writeln!(
+                    out,
+                    "no counter window: {}",
+                    i.window.reason().unwrap_or("n/a")
+                )?;
+            }
+            Ok(i)
+        })?;
+        let Some(r) = r else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        r
+    } else {
+        let tty = std::io::stderr().is_terminal();
+        let i = inputs(root, args, node, &mut |el, len| {
+            if tty {
+                eprint!(
+                    "\rmeasuring counters: {:.1} of {:.1} s",
+                    el.as_secs_f64(),
+                    len.as_secs_f64()
+                );
+            }
+        })?;
+        if tty && i.window.get().is_some() {
+            eprint!("\r{:40}\r", "");
+        }
+        let decision = symptom.map_or_else(|| flow::decide(&i), Decision::given);
+        let report = flow::walk(&i, decision);
+        let text = match args.format {
+            TroubleshootFormat::Text => render::report_text(&report),
+            TroubleshootFormat::Json => crate::output::json(&Report {
+                counters: None,
+                ..report.clone()
+            })?,
+        };
+        crate::output::write_stdout(text.as_bytes())?;
+        report
+    };
+    if let Some((path, format)) = report_to {
+        write_report(path, format, &report)?;
+    }
+    Ok(exit(&report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_format_from_extension_or_flag() {
+        let f = |p: &str, flag| report_format(Path::new(p), flag);
+        assert_eq!(
+            f("t.md", None).expect("md"),
+            TroubleshootReportFormat::Markdown
+        );
+        assert_eq!(
+            f("t.json", None).expect("json"),
+            TroubleshootReportFormat::Json
+        );
+        assert_eq!(
+            f("t.txt", Some(TroubleshootReportFormat::Json)).expect("flag"),
+            TroubleshootReportFormat::Json
+        );
+        let e = f("t.txt", None).expect_err("unknown");
+        assert!(e.to_string().contains("--report-format"), "{e}");
+    }
 }

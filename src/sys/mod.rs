@@ -9,6 +9,7 @@ pub mod netlink;
 pub mod nl;
 pub mod procfs;
 pub mod root;
+pub mod snmp;
 pub mod sysctl;
 pub mod sysfs;
 pub mod topology;

@@ -5,6 +5,7 @@
 mod ethtool_set;
 mod ethtool_show;
 mod layout;
+mod troubleshoot;
 mod tune;
 
 use std::process::Command;

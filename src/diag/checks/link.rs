@@ -1,0 +1,287 @@
+//! Link bandwidth: speed and duplex, autonegotiation, FEC, `PCIe` link, carrier, pause frames.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+fn virtual_na(c: &Check, i: &Interface, kind: &str) -> Finding {
+    Finding::new(
+        c,
+        &i.name,
+        Severity::Na,
+        format!("virtual device ({kind}): no physical link"),
+    )
+}
+
+pub(super) fn link_speed(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for i in &ctx.ifaces {
+        if let Some(kind) = &i.kind {
+            out.push(virtual_na(c, i, kind));
+            continue;
+        }
+        let Some(l) = i.link.get() else {
+            out.push(Finding::new(
+                c,
+                &i.name,
+                Severity::Na,
+                format!("link: {}", i.link.reason().unwrap_or("n/a")),
+            ));
+            continue;
+        };
+        let Some(speed) = l.speed_mbps.filter(|&s| s > 0 && s != u32::MAX) else {
+            out.push(Finding::new(
+                c,
+                &i.name,
+                Severity::Na,
+                "the driver reports no link speed",
+            ));
+            continue;
+        };
+        let best = best_mode_speed(&l.supported_modes);
+        let mut f = Finding::new(
+            c,
+            &i.name,
+            Severity::Ok,
+            format!("{speed} Mb/s {}", l.duplex.as_deref().unwrap_or("")),
+        )
+        .ev("speed (Mb/s)", speed)
+        .ev("duplex", l.duplex.as_deref().unwrap_or("unknown"));
+        if let Some(b) = best {
+            f = f.ev("best supported (Mb/s)", b);
+        }
+        if l.duplex.as_deref() == Some("half") {
+            f.severity = Severity::Crit;
+            f.title = "half duplex: collisions and a fraction of the bandwidth".to_string();
+        } else if let Some(b) = best.filter(|&b| b > speed) {
+            f.severity = Severity::Warn;
+            f.title = format!("negotiated {speed} Mb/s, the NIC supports {b} Mb/s: check cable, optic and peer port");
+        }
+        out.push(f);
+    }
+    out
+}
+
+pub(super) fn autoneg(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    ctx.ifaces
+        .iter()
+        .map(|i| match i.link.get().and_then(|l| l.autoneg) {
+            _ if i.kind.is_some() => virtual_na(c, i, i.kind.as_deref().unwrap_or_default()),
+            None => Finding::new(c, &i.name, Severity::Na, "autonegotiation not reported"),
+            Some(true) => Finding::new(c, &i.name, Severity::Ok, "autonegotiation on"),
+            // No link modes at all (virtio-net and other paravirtual NICs): nothing to
+            // negotiate, so "off" means nothing.
+            Some(false) if i.link.get().is_some_and(|l| l.supported_modes.is_empty()) => {
+                Finding::new(
+                    c,
+                    &i.name,
+                    Severity::Na,
+                    "no link modes reported: nothing to negotiate",
+                )
+            }
+            Some(false) => Finding::new(
+                c,
+                &i.name,
+                Severity::Info,
+                "autonegotiation off: speed and duplex forced; both ends must agree",
+            )
+            .ev("autoneg", "off"),
+        })
+        .collect()
+}
+
+/// Speed from which links need FEC (25G and faster lanes).
+const FEC_SPEED: u32 = 25_000;
+
+pub(super) fn fec(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for i in &ctx.ifaces {
+        let Some(fec) = i.fec.get() else {
+            out.push(Finding::new(
+                c,
+                &i.name,
+                Severity::Na,
+                format!("FEC: {}", i.fec.reason().unwrap_or("n/a")),
+            ));
+            continue;
+        };
+        let active = fec.active.clone().unwrap_or_else(|| "unknown".to_string());
+        let mut f =
+            Finding::new(c, &i.name, Severity::Ok, format!("FEC {active}")).ev("active", &active);
+        if let Some(n) = fec.corrected {
+            f = f.ev("corrected blocks", n);
+        }
+        if let Some(n) = fec.uncorrectable {
+            f = f.ev("uncorrectable blocks", n);
+        }
+        let speed = i.link.get().and_then(|l| l.speed_mbps).unwrap_or(0);
+        let during = ctx.window().and_then(|w| {
+            let a = w.start.iface(&i.name)?.fec_uncorrectable?;
+            let b = w.end.iface(&i.name)?.fec_uncorrectable?;
+            Some((b.saturating_sub(a), b))
+        });
+        if let Some((d, v)) = during {
+            f = f.ev_delta("uncorrectable blocks", v, d, ctx.secs());
+        }
+        let since_boot = fec.uncorrectable.unwrap_or(0);
+        if let Some((d, _)) = during.filter(|(d, _)| *d > 0) {
+            f.severity = Severity::Crit;
+            f.title =
+                format!("{d} uncorrectable FEC blocks during the window: the link loses frames");
+        } else if since_boot > 0 {
+            // Old damage or ongoing: the window (when there is one) says it was quiet.
+            f.severity = if during.is_some() {
+                Severity::Info
+            } else {
+                Severity::Warn
+            };
+            f.title = format!("{since_boot} uncorrectable FEC blocks since the link came up");
+        } else if speed >= FEC_SPEED
+            && speed != u32::MAX
+            && matches!(active.to_ascii_lowercase().as_str(), "off" | "none")
+        {
+            f.severity = Severity::Warn;
+            f.title = format!("FEC off at {speed} Mb/s: bit errors become lost frames");
+        }
+        out.push(f);
+    }
+    out
+}
+
+pub(super) fn pcie(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    ctx.ifaces
+        .iter()
+        .map(|i| match &i.pcie {
+            Avail::Na(r) => {
+                Finding::new(c, &i.name, Severity::Na, format!("PCIe link: {}", r.reason))
+            }
+            Avail::Ok(p) => {
+                let f = Finding::new(
+                    c,
+                    &i.name,
+                    if p.degraded() {
+                        Severity::Warn
+                    } else {
+                        Severity::Ok
+                    },
+                    if p.degraded() {
+                        format!(
+                            "PCIe link x{} {} below its capability x{} {}",
+                            p.current_width, p.current_speed, p.max_width, p.max_speed
+                        )
+                    } else {
+                        format!("PCIe link x{} {}", p.current_width, p.current_speed)
+                    },
+                );
+                f.ev(
+                    "current",
+                    format!("x{} {}", p.current_width, p.current_speed),
+                )
+                .ev("capability", format!("x{} {}", p.max_width, p.max_speed))
+            }
+        })
+        .collect()
+}
+
+/// Carrier changes since creation above which a link counts as unstable: up once is 1 or 2.
+const FLAPPY: u32 = 4;
+
+pub(super) fn carrier(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    let secs = ctx.secs();
+    let mut out = Vec::new();
+    for i in &ctx.ifaces {
+        let mut f = Finding::new(c, &i.name, Severity::Ok, "carrier stable");
+        if let Some(n) = i.carrier_changes {
+            f = f.ev("carrier_changes since creation", n);
+            if n > FLAPPY {
+                f.severity = Severity::Info;
+                f.title = format!("{n} carrier changes since the device was created");
+            }
+        }
+        if let Some(w) = ctx.window() {
+            if let (Some(a), Some(b)) = (
+                w.start.iface(&i.name).and_then(|s| s.carrier_changes),
+                w.end.iface(&i.name).and_then(|s| s.carrier_changes),
+            ) {
+                let d = u64::from(b.saturating_sub(a));
+                f = f.ev_delta("carrier_changes", u64::from(b), d, secs);
+                if d > 0 {
+                    f.severity = Severity::Crit;
+                    f.title = format!("the link flapped during the window ({d} carrier changes)");
+                }
+            }
+        }
+        if i.carrier == Some(false) {
+            f.severity = Severity::Crit;
+            f.title = "no carrier: the link is down".to_string();
+        }
+        out.push(f);
+    }
+    out
+}
+
+/// Pause frames per second above which flow control dominates the link.
+const PAUSE_STORM: f64 = 1000.0;
+
+pub(super) fn pause(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    if ctx.window().is_none() {
+        return vec![na_window(c, ctx)];
+    }
+    let secs = ctx.secs();
+    let mut out = Vec::new();
+    for i in &ctx.ifaces {
+        let mut counters: Vec<_> = ctx
+            .driver_delta(&i.name)
+            .into_iter()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                (k.contains("pause") || k.contains("xoff")) && !k.contains("duration")
+            })
+            .collect();
+        // The standard statistics (ETHTOOL_A_PAUSE_STATS), for drivers that count pause
+        // frames there rather than (or as well as) in `ethtool -S`.
+        if let Some(w) = ctx.window() {
+            let (a, b) = (w.start.iface(&i.name), w.end.iface(&i.name));
+            for (name, get) in [
+                (
+                    "rx_pause_frames",
+                    (|s: &IfaceSample| s.rx_pause_frames) as fn(&IfaceSample) -> Option<u64>,
+                ),
+                ("tx_pause_frames", |s: &IfaceSample| s.tx_pause_frames),
+            ] {
+                if let (Some(x), Some(y)) = (a.and_then(get), b.and_then(get)) {
+                    counters.push((name.to_string(), (y.saturating_sub(x), y)));
+                }
+            }
+        }
+        if counters.is_empty() {
+            out.push(Finding::new(
+                c,
+                &i.name,
+                Severity::Na,
+                "the driver has no pause frame counters",
+            ));
+            continue;
+        }
+        let mut f = Finding::new(c, &i.name, Severity::Ok, "no pause storm");
+        let mut worst: Option<(String, f64)> = None;
+        for (k, (d, end)) in &counters {
+            f = f.ev_delta(k.as_str(), *end, *d, secs);
+            let r = *d as f64 / secs;
+            if r > worst.as_ref().map_or(0.0, |w| w.1) {
+                worst = Some((k.clone(), r));
+            }
+        }
+        if let Some((k, r)) = worst.filter(|w| w.1 >= PAUSE_STORM) {
+            f.severity = Severity::Warn;
+            f.title = if k.contains("tx") {
+                format!("this NIC sends {r:.0} pause frames/s: its receive side cannot keep up")
+            } else {
+                format!(
+                    "the peer sends {r:.0} pause frames/s: congestion upstream throttles this link"
+                )
+            };
+        }
+        out.push(f);
+    }
+    out
+}

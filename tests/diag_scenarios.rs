@@ -1,0 +1,199 @@
+//! Troubleshoot scenarios as data: `tests/fixtures/diag/<scenario>/` holds a node snapshot
+//! (`node.json`, made by `gen.sh`), the counter window and other evidence (`window.yaml`), and
+//! what must come out (`expected.yaml`): the branch and path through the tree, and every
+//! finding at info or worse with its severity, exactly. One test per scenario.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use dpuctl::diag::checks::FIX_PROFILE;
+use dpuctl::diag::evidence::WindowFile;
+use dpuctl::diag::flow::{self, Decision, Report, Symptom};
+use dpuctl::diag::{Severity, Step, CHECKS};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    /// The --symptom given: latency, throughput or auto.
+    symptom: String,
+    /// The branch taken.
+    branch: Symptom,
+    path: Vec<Step>,
+    findings: Vec<Want>,
+}
+
+#[derive(Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Clone)]
+#[serde(deny_unknown_fields)]
+struct Want {
+    id: String,
+    subject: String,
+    severity: Severity,
+}
+
+fn dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/diag")
+        .join(name)
+}
+
+/// Runs a scenario the way the command does, from its files.
+fn run(name: &str) -> (Expected, Report) {
+    let d = dir(name);
+    let node = dpuctl::source::load_snapshot(&d.join("node.json")).expect("node.json");
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let wf: WindowFile = yaml_serde::from_str(&read("window.yaml")).expect("window.yaml");
+    let exp: Expected = yaml_serde::from_str(&read("expected.yaml")).expect("expected.yaml");
+    let inputs = wf.into_inputs(node);
+    let decision = match exp.symptom.as_str() {
+        "latency" => Decision::given(Symptom::Latency),
+        "throughput" => Decision::given(Symptom::Throughput),
+        "auto" => flow::decide(&inputs),
+        other => panic!("symptom {other:?}"),
+    };
+    (exp, flow::walk(&inputs, decision))
+}
+
+fn check(name: &str) -> Report {
+    let (exp, r) = run(name);
+    assert_eq!(
+        r.decision.symptom, exp.branch,
+        "{name}: branch ({})",
+        r.decision.reason
+    );
+    assert_eq!(r.path, exp.path, "{name}: path");
+    let walked: Vec<Step> = r.steps.iter().map(|s| s.step).collect();
+    assert_eq!(walked, exp.path, "{name}: every step of the path is walked");
+    let got: BTreeSet<Want> = r
+        .findings()
+        .filter(|f| f.severity >= Severity::Info)
+        .map(|f| Want {
+            id: f.id.clone(),
+            subject: f.subject.clone(),
+            severity: f.severity,
+        })
+        .collect();
+    let want: BTreeSet<Want> = exp.findings.iter().cloned().collect();
+    assert_eq!(
+        got,
+        want,
+        "{name}: findings differ\n{}",
+        dpuctl::diag::render::report_text(&r)
+    );
+    assert_eq!(
+        r.has_problems(),
+        want.iter().any(|w| w.severity >= Severity::Warn)
+    );
+    // Every finding explains itself, and every problem says what it rests on.
+    for f in r.findings() {
+        assert!(!f.explanation.is_empty(), "{}", f.id);
+        if f.severity.is_problem() {
+            assert!(
+                !f.evidence.is_empty(),
+                "{name}: {} {} has no evidence",
+                f.id,
+                f.subject
+            );
+        }
+    }
+    fixes_are_valid(&r);
+    r
+}
+
+/// Every suggested profile passes the profile parser, and every command parses as a dpuctl
+/// command line.
+fn fixes_are_valid(r: &Report) {
+    for (f, fix) in r.fixes() {
+        if let Some(p) = &fix.profile {
+            dpuctl::profile::Profile::from_yaml(FIX_PROFILE, p).unwrap_or_else(|e| {
+                panic!(
+                    "{} {}: the suggested profile does not validate: {e}\n{p}",
+                    f.id, f.subject
+                )
+            });
+        }
+        let args: Vec<&str> = fix.command.split_whitespace().collect();
+        assert_eq!(args[..2], ["dpuctl", "tune"], "{}", fix.command);
+        <dpuctl::cli::Cli as clap::Parser>::try_parse_from(&args)
+            .unwrap_or_else(|e| panic!("{}: {e}", fix.command));
+    }
+}
+
+macro_rules! scenarios {
+    ($($test:ident => $dir:literal),* $(,)?) => {
+        $(#[test] fn $test() { check($dir); })*
+        const ALL: &[&str] = &[$($dir),*];
+    };
+}
+
+scenarios! {
+    clean_auto_finds_nothing => "clean-auto",
+    softnet_drops_auto_takes_latency => "softnet-drops",
+    softnet_squeeze_without_drops => "softnet-squeeze",
+    nic_drops_in_microbursts => "nic-drops-burst",
+    irq_misplaced => "irq-misplaced",
+    throughput_saturated_auto_takes_throughput => "throughput-saturated",
+    link_degraded => "link-degraded",
+    fec_errors_during_the_window => "fec-errors",
+    protocol_errors => "protocol-errors",
+    capture_evidence_without_a_window => "capture-bursts",
+    snapshot_only_runs_static_checks => "snapshot-only",
+    veth_mtu_mismatch_from_a_real_snapshot => "veth-mtu-mismatch",
+}
+
+#[test]
+fn every_scenario_directory_has_a_test() {
+    let mut dirs: Vec<String> = std::fs::read_dir(dir(""))
+        .expect("fixtures/diag")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    let mut listed: Vec<String> = ALL.iter().map(ToString::to_string).collect();
+    listed.sort();
+    assert_eq!(dirs, listed);
+}
+
+#[test]
+fn every_check_is_covered_by_a_scenario() {
+    let mut found = BTreeSet::new();
+    for name in ALL {
+        let (_, r) = run(name);
+        found.extend(
+            r.findings()
+                .filter(|f| f.severity >= Severity::Info)
+                .map(|f| f.id.clone()),
+        );
+    }
+    let missing: Vec<_> = CHECKS
+        .iter()
+        .filter(|c| !found.contains(c.id))
+        .map(|c| c.id)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "checks no scenario makes fire: {missing:?}"
+    );
+}
+
+#[test]
+fn without_a_window_the_window_checks_say_na_with_the_reason() {
+    let (_, r) = run("snapshot-only");
+    for c in CHECKS
+        .iter()
+        .filter(|c| c.needs_window && r.path.contains(&c.step))
+    {
+        let f = r
+            .findings()
+            .find(|f| f.id == c.id)
+            .expect("a finding per check");
+        assert_eq!(f.severity, Severity::Na, "{}", c.id);
+        assert!(
+            f.title == "no counter rates: read from a snapshot",
+            "{}: {}",
+            c.id,
+            f.title
+        );
+    }
+}
