@@ -91,7 +91,9 @@ pub fn wait_sent(child: Child) -> Vec<Sent> {
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix("SENT "))
+        // libtest prints "test NAME ... " without a newline before the test's own output, so
+        // the first report may follow it on the same line.
+        .filter_map(|l| l.find("SENT ").map(|i| &l[i + 5..]))
         .map(|l| {
             let v: Vec<u64> = l
                 .split(',')
