@@ -427,9 +427,20 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
         batch.max_late_ns = batch.max_late_ns.max(t.saturating_sub(deadline));
         let mut slow = pending.take();
         let mut ifaces = Vec::with_capacity(links.len());
+        // Both lists are in ifindex order (the kernel dumps in ifindex order, the links are
+        // sorted): one merge walk, not a search per link.
+        let mut bi = 0;
         for l in &links {
-            let Some((_, c)) = buf.iter().find(|(i, _)| *i == l.ifindex) else {
-                continue;
+            while bi < buf.len() && buf[bi].0 < l.ifindex {
+                bi += 1;
+            }
+            let c = match buf.get(bi) {
+                Some((i, c)) if *i == l.ifindex => c,
+                // Out of order after all (never seen): fall back to a search.
+                _ => match buf.iter().find(|(i, _)| *i == l.ifindex) {
+                    Some((_, c)) => c,
+                    None => continue,
+                },
             };
             let s = slow.as_mut().and_then(|r| {
                 r.ifaces
@@ -477,9 +488,16 @@ pub struct SlowReader {
     drivers: HashMap<u32, Option<String>>,
     /// Counter names per ifindex, shared by all samples while they stay the same.
     counter_names: HashMap<u32, CounterNames>,
+    /// Link speed per ifindex with the round it was read in.
+    speeds: HashMap<u32, (Option<u64>, u64, bool)>,
+    round: u64,
     /// Interfaces on the node at the last read.
     pub node_links: usize,
 }
+
+/// Link speeds are asked again every this many rounds (or when the oper state changes):
+/// they change with the link, which the oper state shows at once.
+const SPEED_EVERY: u64 = 8;
 
 impl SlowReader {
     /// A reader for this config.
@@ -492,6 +510,8 @@ impl SlowReader {
             ethtool: None,
             drivers: HashMap::new(),
             counter_names: HashMap::new(),
+            speeds: HashMap::new(),
+            round: 0,
             node_links: 0,
         }
     }
@@ -534,17 +554,28 @@ impl SlowReader {
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         self.counter_names
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
+        self.round += 1;
+        self.speeds
+            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         for l in &watched {
-            let speed = self
-                .ethtool
-                .as_mut()
-                .and_then(|e| e.link_info(&l.name).ok())
-                .and_then(|li| li.speed_mbps)
-                .map(u64::from);
+            let up = l.operstate == "up" || (l.operstate == "unknown" && l.carrier == Some(true));
+            let speed = match self.speeds.get(&l.ifindex) {
+                Some(&(s, r, was_up)) if was_up == up && self.round - r < SPEED_EVERY => s,
+                _ => {
+                    let s = self
+                        .ethtool
+                        .as_mut()
+                        .and_then(|e| e.link_info(&l.name).ok())
+                        .and_then(|li| li.speed_mbps)
+                        .map(u64::from);
+                    self.speeds.insert(l.ifindex, (s, self.round, up));
+                    s
+                }
+            };
             round.links.push(WatchedLink {
                 ifindex: l.ifindex,
                 name: Arc::from(l.name.as_str()),
-                up: l.operstate == "up" || (l.operstate == "unknown" && l.carrier == Some(true)),
+                up,
                 speed_mbps: speed,
             });
             let driver = self
