@@ -199,6 +199,8 @@ fn live(
         }
         d.finish(out)
     })();
+    // Closing the channel first: a sampler blocked on a full channel sees it and stops.
+    drop(rx);
     handle.join();
     if let Some(r) = &mut recorder {
         r.flush()?;
