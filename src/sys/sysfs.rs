@@ -647,6 +647,35 @@ fn read_value_at(dir: impl std::os::fd::AsFd, rel: &str) -> Option<String> {
     Some(s.trim_end().to_string())
 }
 
+/// `tx_timeout` of every tx queue of an interface, as `(queue, total)` sorted by queue: the
+/// monitor's cheap subset of [`queues`] (one read per tx queue, nothing else).
+pub fn tx_timeouts(root: &SysRoot, ifname: &str) -> Vec<(u32, u64)> {
+    if !valid_ifname(ifname) {
+        return Vec::new();
+    }
+    let dir = netdev_dirs(root, ifname).netdev.join("queues");
+    let (Ok(rd), Ok(dirfd)) = (fs::read_dir(&dir), fs::File::open(&dir)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u32, u64)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let (d, index) = parse_queue_dir(&name)?;
+            if d != Dir::Tx {
+                return None;
+            }
+            let v = read_value_at(&dirfd, &format!("{name}/tx_timeout"))?
+                .parse()
+                .ok()?;
+            Some((index, v))
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Numbered entries `<prefix>N` of a directory, sorted by N.
 fn numbered_entries(dir: &Path, prefix: &str) -> Vec<(u32, PathBuf)> {
     let Ok(rd) = fs::read_dir(dir) else {

@@ -342,6 +342,11 @@ struct GuardedBuf {
     len: usize,
 }
 
+// SAFETY: a GuardedBuf owns its mapping exclusively (nothing else holds the pointer) and has
+// no thread affinity, so moving it to another thread (the monitor's slow-read thread keeps
+// an `Ethtool` with its buffers) is sound. It is not `Sync`: it is only used through `&mut`.
+unsafe impl Send for GuardedBuf {}
+
 impl GuardedBuf {
     fn new(len: usize) -> io::Result<Self> {
         // SAFETY: sysconf(3) takes no pointers.
