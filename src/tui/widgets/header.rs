@@ -1,0 +1,57 @@
+//! The top line: source, state flags (paused, finished, sampler error), sort, filter, softnet
+//! and the time of the view.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{bad_style, clock, si};
+use crate::tui::app::State;
+
+/// Draws the header line.
+pub fn render(f: &mut Frame, area: Rect, s: &State) {
+    let mut spans = vec![
+        Span::styled(
+            " dpuctl watch ",
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ),
+        Span::raw(format!(" {} ", s.source)),
+    ];
+    let flag = Style::default()
+        .fg(Color::Black)
+        .bg(Color::Yellow)
+        .add_modifier(Modifier::BOLD);
+    if s.paused {
+        spans.push(Span::styled(" PAUSED ", flag));
+        spans.push(Span::raw(" "));
+    }
+    if s.finished {
+        spans.push(Span::styled(" replay finished (q quits) ", flag));
+        spans.push(Span::raw(" "));
+    }
+    if let Some(e) = &s.error {
+        spans.push(Span::styled(format!(" sampler stopped: {e} "), bad_style()));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::raw(format!("sort:{} ", s.sort.label())));
+    if !s.filter.is_empty() || s.editing_filter {
+        spans.push(Span::raw(format!("filter:{} ", s.filter)));
+    }
+    let v = &s.view;
+    let soft = format!(
+        "softnet drop {}/s squeeze {}/s ",
+        si(v.softnet_dropped),
+        si(v.softnet_squeezed)
+    );
+    if v.softnet_dropped > 0.0 {
+        spans.push(Span::styled(soft, bad_style()));
+    } else {
+        spans.push(Span::raw(soft));
+    }
+    if v.wall_ms > 0 {
+        spans.push(Span::raw(format!("{} UTC", clock(v.wall_ms))));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
