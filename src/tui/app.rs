@@ -344,3 +344,274 @@ fn clear_history(v: &mut View) {
         i.tx_bursts = crate::monitor::BurstSummary::default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::IfaceRates;
+    use crate::tui::feed::ScriptedFeed;
+
+    fn iface(name: &str, ifindex: u32, rx_bps: f64, drops: f64) -> IfaceView {
+        IfaceView {
+            name: name.into(),
+            ifindex,
+            present: true,
+            up: true,
+            rates: IfaceRates {
+                rx_bps,
+                rx_dropped: drops,
+                ..IfaceRates::default()
+            },
+            ..IfaceView::default()
+        }
+    }
+
+    fn view(ifaces: Vec<IfaceView>) -> View {
+        View {
+            ifaces,
+            ..View::default()
+        }
+    }
+
+    fn three() -> View {
+        view(vec![
+            iface("eth0", 2, 10.0, 0.0),
+            iface("eth1", 3, 30.0, 5.0),
+            iface("ib0", 4, 20.0, 1.0),
+        ])
+    }
+
+    fn key(c: char) -> Event {
+        Event::Key(KeyEvent::from(KeyCode::Char(c)))
+    }
+
+    fn code(c: KeyCode) -> Event {
+        Event::Key(KeyEvent::from(c))
+    }
+
+    fn app(views: Vec<View>) -> App<ScriptedFeed> {
+        let mut a = App::new(ScriptedFeed::new(views));
+        a.update(Event::Tick);
+        a
+    }
+
+    fn names(a: &App<ScriptedFeed>) -> Vec<String> {
+        a.state().rows().iter().map(|i| i.name.clone()).collect()
+    }
+
+    #[test]
+    fn the_first_tick_shows_the_first_view_and_selects_the_first_row() {
+        let a = app(vec![three()]);
+        assert_eq!(names(&a), ["eth0", "eth1", "ib0"]);
+        assert_eq!(a.state().selected.as_deref(), Some("eth0"));
+        assert_eq!(a.state().source, "script 1/1");
+    }
+
+    #[test]
+    fn s_cycles_the_sort_columns() {
+        let mut a = app(vec![three()]);
+        assert_eq!(a.state().sort, SortKey::Index);
+        a.update(key('s'));
+        assert_eq!(a.state().sort, SortKey::Name);
+        a.update(key('s'));
+        assert_eq!(a.state().sort, SortKey::RxBps);
+        assert_eq!(names(&a), ["eth1", "ib0", "eth0"]);
+        for _ in 0..5 {
+            a.update(key('s'));
+        }
+        assert_eq!(a.state().sort, SortKey::Drops);
+        assert_eq!(names(&a), ["eth1", "ib0", "eth0"]);
+        a.update(key('s'));
+        a.update(key('s'));
+        assert_eq!(a.state().sort, SortKey::Index, "the cycle wraps");
+    }
+
+    #[test]
+    fn the_selection_follows_the_interface_when_rows_reorder() {
+        let mut a = app(vec![three()]);
+        a.update(key('j'));
+        assert_eq!(a.state().selected.as_deref(), Some("eth1"));
+        a.update(key('s'));
+        a.update(key('s')); // rx bps: eth1 first
+        assert_eq!(a.state().selected_index(), Some(0));
+        assert_eq!(a.state().selected.as_deref(), Some("eth1"));
+        a.update(code(KeyCode::Down));
+        a.update(code(KeyCode::Down));
+        a.update(code(KeyCode::Down));
+        assert_eq!(
+            a.state().selected.as_deref(),
+            Some("eth0"),
+            "stops at the end"
+        );
+        a.update(key('k'));
+        assert_eq!(a.state().selected.as_deref(), Some("ib0"));
+        a.update(key('g'));
+        assert_eq!(a.state().selected.as_deref(), Some("eth1"));
+        a.update(key('G'));
+        assert_eq!(a.state().selected.as_deref(), Some("eth0"));
+    }
+
+    #[test]
+    fn slash_filters_by_substring_until_enter_and_esc_clears() {
+        let mut a = app(vec![three()]);
+        a.update(key('/'));
+        assert!(a.state().editing_filter);
+        for c in "ethq".chars() {
+            a.update(key(c));
+        }
+        assert!(a.exit().is_none(), "q while typing a filter is a letter");
+        assert!(names(&a).is_empty());
+        a.update(code(KeyCode::Backspace));
+        a.update(key('1'));
+        assert_eq!(a.state().filter, "eth1");
+        assert_eq!(names(&a), ["eth1"]);
+        assert_eq!(a.state().selected.as_deref(), Some("eth1"));
+        a.update(code(KeyCode::Enter));
+        assert!(!a.state().editing_filter);
+        assert_eq!(a.state().filter, "eth1", "Enter keeps the filter");
+        a.update(code(KeyCode::Esc));
+        assert_eq!(a.state().filter, "");
+        assert_eq!(names(&a).len(), 3);
+        a.update(key('/'));
+        a.update(key('i'));
+        a.update(code(KeyCode::Esc));
+        assert!(!a.state().editing_filter);
+        assert_eq!(a.state().filter, "", "Esc while typing clears");
+    }
+
+    #[test]
+    fn enter_zooms_into_the_selection_and_esc_goes_back() {
+        let mut a = app(vec![three()]);
+        a.update(key('j'));
+        a.update(code(KeyCode::Enter));
+        assert_eq!(a.state().mode, Mode::Zoom("eth1".into()));
+        assert_eq!(a.state().zoomed().map(|i| i.ifindex), Some(3));
+        a.update(key('j'));
+        assert_eq!(
+            a.state().mode,
+            Mode::Zoom("ib0".into()),
+            "j walks the interfaces"
+        );
+        a.update(code(KeyCode::Esc));
+        assert_eq!(a.state().mode, Mode::Overview);
+        assert_eq!(a.state().selected.as_deref(), Some("ib0"));
+    }
+
+    #[test]
+    fn help_opens_closes_and_swallows_other_keys() {
+        let mut a = app(vec![three()]);
+        a.update(key('?'));
+        assert!(a.state().help);
+        a.update(key('s'));
+        assert_eq!(
+            a.state().sort,
+            SortKey::Index,
+            "keys under the help do nothing"
+        );
+        a.update(code(KeyCode::Esc));
+        assert!(!a.state().help);
+        a.update(key('h'));
+        assert!(a.state().help);
+        a.update(key('h'));
+        assert!(!a.state().help);
+    }
+
+    #[test]
+    fn pause_freezes_the_view_and_stops_a_scripted_clock() {
+        let mut second = three();
+        second.ifaces[0].rates.rx_bps = 99.0;
+        let mut a = app(vec![three(), second]);
+        a.update(key(' '));
+        assert!(a.state().paused);
+        a.update(Event::Tick);
+        assert!((a.state().view.ifaces[0].rates.rx_bps - 10.0).abs() < 1e-9);
+        assert_eq!(a.state().source, "script 1/2");
+        a.update(key('p'));
+        assert!(!a.state().paused);
+        a.update(Event::Tick);
+        assert!((a.state().view.ifaces[0].rates.rx_bps - 99.0).abs() < 1e-9);
+        assert!(a.state().finished);
+    }
+
+    #[test]
+    fn r_resets_the_feed_and_clears_bursts_and_alerts_on_screen() {
+        let mut v = three();
+        v.ifaces[1].rx_bursts.count = 4;
+        v.ifaces[1]
+            .history
+            .push(crate::monitor::RatePoint::default());
+        v.alerts.push(crate::monitor::Alert {
+            t_ns: 1,
+            wall_ms: 1,
+            iface: "eth1".into(),
+            metric: "rx_fifo_errors".into(),
+            value: 200.0,
+            limit: 100.0,
+            message: "fifo".into(),
+        });
+        let mut a = app(vec![v]);
+        a.update(key('r'));
+        assert_eq!(a.feed().resets(), 1);
+        assert!(a.state().view.alerts.is_empty());
+        assert_eq!(a.state().view.ifaces[1].rx_bursts.count, 0);
+        assert!(a.state().view.ifaces[1].history.is_empty());
+        assert_eq!(a.state().view.ifaces.len(), 3, "rows stay");
+    }
+
+    #[test]
+    fn q_ctrl_c_and_signals_end_the_screen() {
+        let mut a = app(vec![three()]);
+        a.update(key('x'));
+        assert_eq!(a.exit(), None);
+        a.update(key('q'));
+        assert_eq!(a.exit(), Some(Exit::Quit));
+        let mut a = app(vec![three()]);
+        a.update(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )));
+        assert_eq!(a.exit(), Some(Exit::Quit));
+        let mut a = app(vec![three()]);
+        a.update(key('/'));
+        a.update(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )));
+        assert_eq!(
+            a.exit(),
+            Some(Exit::Quit),
+            "Ctrl-C quits even in the filter"
+        );
+        let mut a = app(vec![three()]);
+        a.update(Event::Signal(15));
+        assert_eq!(a.exit(), Some(Exit::Signal(15)));
+    }
+
+    #[test]
+    fn interfaces_that_vanish_keep_the_selection_valid() {
+        let mut gone = three();
+        gone.ifaces.remove(1);
+        let mut a = app(vec![three(), gone]);
+        a.update(key('j'));
+        a.update(code(KeyCode::Enter));
+        assert_eq!(a.state().selected.as_deref(), Some("eth1"));
+        a.update(Event::Tick);
+        assert_eq!(a.state().selected.as_deref(), Some("eth0"));
+        assert!(
+            a.state().zoomed().is_none(),
+            "the zoom shows the interface is gone"
+        );
+        a.update(code(KeyCode::Esc));
+        assert_eq!(a.state().mode, Mode::Overview);
+    }
+
+    #[test]
+    fn samples_do_not_redraw_and_errors_do() {
+        let mut a = app(vec![three()]);
+        assert!(!a.update(Event::Samples(Vec::new())));
+        assert!(a.update(Event::SamplerError("netlink: gone".into())));
+        assert_eq!(a.state().error.as_deref(), Some("netlink: gone"));
+        assert!(a.update(Event::Resize(80, 24)));
+        assert!(!a.update(Event::Tick), "a finished script has nothing new");
+    }
+}

@@ -12,8 +12,6 @@ use super::widgets::{
 };
 use crate::monitor::IfaceView;
 
-/// Full height of the burst panel (borders, header, two directions, six buckets).
-const BURSTS_FULL: u16 = 11;
 /// Width from which the drop chart gets a panel of its own.
 const WIDE: u16 = 110;
 
@@ -56,15 +54,20 @@ fn overview(f: &mut Frame, area: Rect, s: &State) {
     }
     let table_h = want_table.min((area.height * 45 / 100).max(5));
     let rest = area.height - table_h;
-    let mid_h = if rest >= BURSTS_FULL + 4 {
-        BURSTS_FULL
+    // The alerts row is as tall as its content (within 4..=10 lines); charts get the rest.
+    let temps_n = rows.iter().map(|i| i.temps.len()).sum::<usize>();
+    let low_want = (s.view.alerts.len().max(temps_n) as u16 + 2).clamp(4, 10);
+    let (mid_h, low_h) = if rest >= 7 + low_want {
+        (rest - low_want, low_want)
+    } else if rest >= 10 {
+        (7, rest - 7)
     } else {
-        rest.saturating_sub(4).max(rest.min(7))
+        (rest, 0)
     };
     let [t, mid, low] = Layout::vertical([
         Constraint::Length(table_h),
         Constraint::Length(mid_h),
-        Constraint::Fill(1),
+        Constraint::Length(low_h),
     ])
     .areas(area);
     iface_table::render(f, t, s);
@@ -136,7 +139,8 @@ fn zoom(f: &mut Frame, area: Rect, i: &IfaceView, s: &State) {
     } else {
         (mid, None)
     };
-    let [q, c] = Layout::horizontal([Constraint::Length(42), Constraint::Fill(1)]).areas(tables);
+    let qw = if area.width >= 100 { 44 } else { 34 };
+    let [q, c] = Layout::horizontal([Constraint::Length(qw), Constraint::Fill(1)]).areas(tables);
     queues::render(f, q, i);
     classes::render(f, c, i);
     if let Some(n) = notes {

@@ -85,20 +85,25 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         }
     }
     let room = (area.height as usize).saturating_sub(2 + lines.len());
-    for d in i.recent_bursts.iter().rev().take(room) {
-        let b = &d.burst;
-        lines.push(Line::from(format!(
-            "{} {:>8} {:>4.0}% {:>9}{}",
-            d.dir,
-            fmt_duration(b.duration_ns),
-            b.peak_util * 100.0,
-            human_bytes(b.bytes),
-            if b.drops > 0 {
-                format!(" {} drops", b.drops)
-            } else {
-                String::new()
-            }
-        )));
+    if room >= 2 && !i.recent_bursts.is_empty() {
+        lines.push(
+            Line::from(format!(
+                "{:<3}{:>8} {:>5} {:>10} {:>6}",
+                "new", "length", "peak", "bytes", "drops"
+            ))
+            .style(title_style()),
+        );
+        for d in i.recent_bursts.iter().rev().take(room - 1) {
+            let b = &d.burst;
+            lines.push(Line::from(format!(
+                "{:<3}{:>8} {:>4.0}% {:>10} {:>6}",
+                d.dir,
+                fmt_duration(b.duration_ns),
+                b.peak_util * 100.0,
+                human_bytes(b.bytes),
+                b.drops
+            )));
+        }
     }
     let line = i.line_rate_bps.map_or_else(
         || "line rate unknown".to_string(),

@@ -48,7 +48,14 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
     all.sort_by(order);
     raw.sort_by(order);
     all.extend(raw);
-    let header = Row::new(["class", "counter", "per s", "total"].map(|h| {
+    // Narrow panels leave out the totals: the rates say what moves now.
+    let with_total = area.width >= 60;
+    let heads: &[&str] = if with_total {
+        &["class", "counter", "per s", "total"]
+    } else {
+        &["class", "counter", "per s"]
+    };
+    let header = Row::new(heads.iter().map(|&h| {
         Cell::from(if matches!(h, "per s" | "total") {
             Line::from(h).right_aligned()
         } else {
@@ -64,19 +71,23 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         } else {
             Style::default()
         };
-        Row::new([
+        let mut cells = vec![
             Cell::from(c.class.clone()),
             Cell::from(c.counter.clone()),
             Cell::from(Line::from(si(c.rate)).right_aligned()),
-            Cell::from(Line::from(si(c.total as f64)).right_aligned()),
-        ])
-        .style(style)
+        ];
+        if with_total {
+            cells.push(Cell::from(Line::from(si(c.total as f64)).right_aligned()));
+        }
+        Row::new(cells).style(style)
     });
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(17),
         Constraint::Fill(1),
         Constraint::Length(6),
-        Constraint::Length(6),
     ];
+    if with_total {
+        widths.push(Constraint::Length(6));
+    }
     f.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }

@@ -41,7 +41,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     }
     let v = &s.view;
     let soft = format!(
-        "softnet drop {}/s squeeze {}/s ",
+        "softnet {} drop/s {} sqz/s ",
         si(v.softnet_dropped),
         si(v.softnet_squeezed)
     );

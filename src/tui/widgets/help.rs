@@ -14,18 +14,12 @@ pub const KEYS: &[(&str, &str)] = &[
         "space p",
         "pause / resume the display (a replay stops its clock)",
     ),
-    (
-        "s",
-        "sort by the next column (ifindex, name, bps, pps, util, drops, bursts)",
-    ),
+    ("s", "sort by the next column (the header marks it)"),
     (
         "/",
         "filter interfaces by name: type, Enter keeps, Esc clears",
     ),
-    (
-        "Enter",
-        "zoom into the selected interface: queues, counter classes, charts",
-    ),
+    ("Enter", "zoom: queues, driver counter classes, charts"),
     ("Esc", "back from the zoom; clears the filter"),
     (
         "j k \u{2191} \u{2193}",
@@ -40,7 +34,7 @@ pub const KEYS: &[(&str, &str)] = &[
 pub fn render(f: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = KEYS
         .iter()
-        .map(|(k, what)| Line::from(format!("{k:>12}  {what}")))
+        .map(|(k, what)| Line::from(format!(" {k:<10} {what}")))
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(
@@ -50,7 +44,7 @@ pub fn render(f: &mut Frame, area: Rect) {
          utilization threshold of the line rate. Grey rows: the interface vanished.",
     ));
     let w = area.width.saturating_sub(4).min(90);
-    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 8);
+    let h = area.height.saturating_sub(2).min(24);
     let [col] = Layout::horizontal([Constraint::Length(w)])
         .flex(Flex::Center)
         .areas(area);
@@ -59,7 +53,7 @@ pub fn render(f: &mut Frame, area: Rect) {
         .areas(col);
     f.render_widget(Clear, pop);
     let p = Paragraph::new(lines)
-        .wrap(Wrap { trim: true })
+        .wrap(Wrap { trim: false })
         .block(Block::bordered().title(" help ").title_style(title_style()));
     f.render_widget(p, pop);
 }

@@ -29,13 +29,13 @@ fn rate(v: f64) -> String {
 const COLS: &[Col] = &[
     Col {
         head: "iface",
-        width: 12,
+        width: 16,
         prio: 0,
         cell: |i| {
             if i.present {
                 i.name.clone()
             } else {
-                format!("{} (gone)", i.name)
+                format!("{} gone", i.name)
             }
         },
         drop: false,
@@ -106,14 +106,14 @@ const COLS: &[Col] = &[
     Col {
         head: "crc",
         width: 6,
-        prio: 4,
+        prio: 3,
         cell: |i| rate(i.rates.rx_crc),
         drop: true,
     },
     Col {
         head: "rxdrop",
         width: 6,
-        prio: 3,
+        prio: 4,
         cell: |i| rate(i.rates.rx_dropped),
         drop: true,
     },
@@ -134,7 +134,7 @@ const COLS: &[Col] = &[
     Col {
         head: "txto",
         width: 5,
-        prio: 4,
+        prio: 3,
         cell: |i| rate(i.rates.tx_timeout),
         drop: true,
     },
@@ -148,38 +148,49 @@ const COLS: &[Col] = &[
 ];
 
 /// The columns that fit in `width` (borders and one space between columns included), in
-/// table order.
-fn fitting(width: u16) -> Vec<&'static Col> {
+/// table order, with their widths: the name column is as wide as the longest name shown.
+fn fitting(width: u16, name_w: u16) -> Vec<(&'static Col, u16)> {
+    let w = |c: &Col| if c.head == "iface" { name_w } else { c.width };
     let mut used = 2u16; // borders
     let mut keep = vec![false; COLS.len()];
     for prio in 0..=4 {
         for (k, c) in COLS.iter().enumerate() {
-            if c.prio == prio && used + c.width + 1 <= width {
-                used += c.width + 1;
+            if c.prio == prio && used + w(c) + 1 <= width {
+                used += w(c) + 1;
                 keep[k] = true;
             }
         }
     }
     COLS.iter()
         .zip(keep)
-        .filter_map(|(c, k)| k.then_some(c))
+        .filter_map(|(c, k)| k.then_some((c, w(c))))
         .collect()
 }
 
 /// Draws the table of `s.rows()` with the selected row highlighted.
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
-    let cols = fitting(area.width);
     let rows = s.rows();
-    let header = Row::new(cols.iter().map(|c| {
+    let name_w = rows
+        .iter()
+        .map(|i| (COLS[0].cell)(i).chars().count() as u16)
+        .max()
+        .unwrap_or(5)
+        .clamp(5, COLS[0].width);
+    let cols = fitting(area.width, name_w);
+    let header = Row::new(cols.iter().map(|(c, _)| {
         let mut h = c.head.to_string();
         if c.head == s.sort.label() || (c.head == "drops/s" && s.sort.label() == "drops") {
             h.push('\u{25bc}');
         }
-        Cell::from(Line::from(h).right_aligned())
+        if c.head == "iface" {
+            Cell::from(h)
+        } else {
+            Cell::from(Line::from(h).right_aligned())
+        }
     }))
     .style(title_style());
     let body = rows.iter().map(|i| {
-        let cells = cols.iter().map(|c| {
+        let cells = cols.iter().map(|(c, _)| {
             let text = (c.cell)(i);
             let mut cell = Cell::from(if c.head == "iface" {
                 Line::from(text.clone())
@@ -208,7 +219,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             s.filter
         )
     };
-    let table = Table::new(body, cols.iter().map(|c| Constraint::Length(c.width)))
+    let table = Table::new(body, cols.iter().map(|(_, w)| Constraint::Length(*w)))
         .header(header)
         .block(Block::bordered().title(title).title_style(title_style()))
         .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
@@ -237,7 +248,7 @@ mod tests {
 
     #[test]
     fn narrow_terminals_keep_the_important_columns() {
-        let heads = |w| fitting(w).iter().map(|c| c.head).collect::<Vec<_>>();
+        let heads = |w| fitting(w, 12).iter().map(|c| c.0.head).collect::<Vec<_>>();
         let narrow = heads(80);
         assert!(narrow.starts_with(&["iface", "rx bps", "tx bps"]));
         assert!(narrow.contains(&"drops/s") && narrow.contains(&"bursts"));

@@ -24,7 +24,14 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         f.render_widget(p, area);
         return;
     }
-    let header = Row::new(["queue", "pps", "bps", "drops/s", "tx_timeout"].map(|h| {
+    // Narrow panels leave out bits per second: packets and drops tell which queue suffers.
+    let with_bps = area.width >= 44;
+    let heads: &[&str] = if with_bps {
+        &["queue", "pps", "bps", "drops/s", "timeouts"]
+    } else {
+        &["queue", "pps", "drops/s", "timeouts"]
+    };
+    let header = Row::new(heads.iter().map(|&h| {
         Cell::from(if h == "queue" {
             Line::from(h)
         } else {
@@ -35,10 +42,14 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
     let rows = i.queues.iter().map(|q| {
         let drops = q.drops.filter(|d| *d > 0.0);
         let timeout = q.tx_timeout.filter(|t| *t > 0);
-        Row::new([
+        let mut cells = vec![
             Cell::from(format!("{}-{}", q.dir, q.index)),
             Cell::from(Line::from(opt(q.pps)).right_aligned()),
-            Cell::from(Line::from(opt(q.bps)).right_aligned()),
+        ];
+        if with_bps {
+            cells.push(Cell::from(Line::from(opt(q.bps)).right_aligned()));
+        }
+        cells.extend([
             Cell::from(Line::from(opt(q.drops)).right_aligned()).style(if drops.is_some() {
                 bad_style()
             } else {
@@ -62,14 +73,13 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
             } else {
                 ratatui::style::Style::default()
             }),
-        ])
+        ]);
+        Row::new(cells)
     });
-    let widths = [
-        Constraint::Length(6),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(10),
-    ];
+    let mut widths = vec![Constraint::Length(6), Constraint::Length(7)];
+    if with_bps {
+        widths.push(Constraint::Length(7));
+    }
+    widths.extend([Constraint::Length(7), Constraint::Length(8)]);
     f.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }
