@@ -239,6 +239,9 @@ impl<F: Feed> App<F> {
                     }
                 }
                 self.state.finished = self.feed.finished();
+                if let Some(e) = self.feed.take_error() {
+                    self.state.error = Some(e);
+                }
                 self.state.source = self.feed.describe();
                 self.state.fix_selection();
                 changed || was_finished != self.state.finished
@@ -253,7 +256,7 @@ impl<F: Feed> App<F> {
                 false
             }
             Event::SamplerError(msg) => {
-                self.state.error = Some(msg);
+                self.state.error = Some(format!("sampler stopped: {msg}"));
                 true
             }
         }
@@ -610,7 +613,10 @@ mod tests {
         let mut a = app(vec![three()]);
         assert!(!a.update(Event::Samples(Vec::new())));
         assert!(a.update(Event::SamplerError("netlink: gone".into())));
-        assert_eq!(a.state().error.as_deref(), Some("netlink: gone"));
+        assert_eq!(
+            a.state().error.as_deref(),
+            Some("sampler stopped: netlink: gone")
+        );
         assert!(a.update(Event::Resize(80, 24)));
         assert!(!a.update(Event::Tick), "a finished script has nothing new");
     }

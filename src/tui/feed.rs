@@ -20,6 +20,10 @@ pub trait Feed {
     fn reset(&mut self);
     /// True when no more views will come (the end of a recording).
     fn finished(&self) -> bool;
+    /// A problem to show once (a recording that cannot be written or read on).
+    fn take_error(&mut self) -> Option<String> {
+        None
+    }
     /// What the header says about the source ("live, sample 1ms", "replay FILE 12.0/60.0 s").
     fn describe(&self) -> String;
 }

@@ -32,7 +32,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         spans.push(Span::raw(" "));
     }
     if let Some(e) = &s.error {
-        spans.push(Span::styled(format!(" sampler stopped: {e} "), bad_style()));
+        spans.push(Span::styled(format!(" {e} "), bad_style()));
         spans.push(Span::raw(" "));
     }
     spans.push(Span::raw(format!("sort:{} ", s.sort.label())));

@@ -1,0 +1,223 @@
+//! `dpuctl watch` on a real terminal: tmux runs it inside a network namespace the test
+//! creates (veth pairs `wa`/`wb` and `xa`/`xb`), the test types keys with `send-keys` and reads
+//! the screen with `capture-pane`. After quitting, and after SIGTERM, SIGINT and SIGHUP sent
+//! to the watch process, the terminal must be back to normal: the alternate screen left
+//! (`#{alternate_on}` 0, the screen no longer shows the interface table), the cursor shown
+//! and the line discipline cooked again (`stty` in the same terminal reports `icanon`).
+//!
+//! Needs root, `ip` (iproute2) and `tmux`; without them the tests fail saying so.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Netns;
+
+const DPUCTL: &str = env!("CARGO_BIN_EXE_dpuctl");
+
+fn require_tools() {
+    for (tool, arg, pkg) in [("ip", "-V", "iproute2"), ("tmux", "-V", "tmux")] {
+        let ok = Command::new(tool)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        assert!(ok, "the watch_tmux tests need `{tool}` on PATH (Debian package {pkg})");
+    }
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A tmux server of its own (socket `-L NAME`) with one session running `script`; the server
+/// is killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(tag: &str, w: u16, h: u16, script: &str) -> Self {
+        let t = Self {
+            socket: format!("dpuctl-watch-{tag}-{}", std::process::id()),
+        };
+        let (w, h) = (w.to_string(), h.to_string());
+        let o = t.cmd(&["new-session", "-d", "-s", "w", "-x", &w, "-y", &h, script]);
+        assert!(o.status.success(), "tmux: {}", text(&o).1);
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        text(&self.cmd(&["capture-pane", "-p", "-t", "w"])).0
+    }
+
+    fn format(&self, f: &str) -> String {
+        text(&self.cmd(&["display-message", "-p", "-t", "w", f]))
+            .0
+            .trim()
+            .to_string()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut a = vec!["send-keys", "-t", "w"];
+        a.extend_from_slice(keys);
+        let o = self.cmd(&a);
+        assert!(o.status.success(), "send-keys: {}", text(&o).1);
+    }
+
+    /// Waits until the screen satisfies `ok`; returns it.
+    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "the terminal never showed {what}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait(&format!("{needle:?}"), |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+/// The namespace with two veth pairs.
+fn setup(tag: &str) -> Netns {
+    common::require_root();
+    require_tools();
+    let ns = Netns::new(tag);
+    ns.veth("wa", "wb", 2);
+    ns.veth("xa", "xb", 2);
+    ns
+}
+
+/// The shell command of the pane: watch, then its exit code and the terminal mode, then a
+/// shell-like pause so that the pane stays to be read.
+fn script(ns: &Netns, args: &str) -> String {
+    format!(
+        "ip netns exec {ns} {DPUCTL} watch {args}; echo \"exit=$?\"; \
+         stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
+         echo; echo done; sleep 600",
+        ns = ns.name
+    )
+}
+
+/// Checks that the terminal is back to normal after watch ended with `code`.
+fn assert_restored(t: &Tmux, code: i32) {
+    let s = t.wait_for("done");
+    assert!(s.contains(&format!("exit={code}")), "exit code {code} expected:\n{s}");
+    assert_eq!(t.format("#{alternate_on}"), "0", "still on the alternate screen:\n{s}");
+    assert_eq!(t.format("#{cursor_flag}"), "1", "the cursor stays hidden");
+    assert!(
+        s.contains("icanon echo") && !s.contains("-icanon") && !s.contains("-echo"),
+        "the terminal is left in raw mode:\n{s}"
+    );
+    assert!(!s.contains("interfaces ("), "the screen of watch is still there:\n{s}");
+}
+
+#[test]
+fn keys_drive_the_screen_and_quit_restores_the_terminal() {
+    let ns = setup("keys");
+    let t = Tmux::start("keys", 80, 24, &script(&ns, "--line-rate 1G"));
+    let s = t.wait_for("interfaces (4)");
+    assert_eq!(t.format("#{alternate_on}"), "1", "watch draws on the alternate screen");
+    for name in ["wa", "wb", "xa", "xb"] {
+        assert!(s.lines().any(|l| l.starts_with(&format!("│{name} "))), "{name} missing:\n{s}");
+    }
+    assert!(!s.contains("│lo "), "lo is left out by default:\n{s}");
+    assert!(s.contains("q quit") && s.contains("? help"), "no key footer:\n{s}");
+
+    // Help, and Esc closes it.
+    t.keys(&["?"]);
+    t.wait_for("reset rates, bursts and alerts");
+    t.keys(&["Escape"]);
+    t.wait("the help closed", |s| !s.contains("reset rates, bursts and alerts"));
+
+    // Sort: the header names the column, and by name wa..xb are in order.
+    t.keys(&["s"]);
+    let s = t.wait_for("sort:name");
+    let order: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.strip_prefix('│'))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| ["wa", "wb", "xa", "xb"].contains(n))
+        .collect();
+    assert_eq!(order, ["wa", "wb", "xa", "xb"], "{s}");
+
+    // Filter: only the x pair stays.
+    t.keys(&["/", "x"]);
+    t.wait_for("filter: x_");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("interfaces (2 of 4");
+    assert!(!s.lines().any(|l| l.starts_with("│wa ")), "{s}");
+
+    // Zoom into the selected (first listed) interface, and back.
+    t.keys(&["Enter"]);
+    let s = t.wait_for("xa queues");
+    assert!(s.contains("Esc back"), "{s}");
+    t.keys(&["j"]);
+    t.wait_for("xb queues");
+    t.keys(&["Escape"]);
+    t.wait_for("interfaces (2 of 4");
+
+    // Pause shows in the header.
+    t.keys(&["Space"]);
+    t.wait_for("PAUSED");
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}
+
+/// The pid of the `dpuctl watch` process in the pane (the child of the pane's shell).
+fn watch_pid(t: &Tmux) -> u32 {
+    let shell: u32 = t.format("#{pane_pid}").parse().expect("pane pid");
+    let start = Instant::now();
+    loop {
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .unwrap_or_default();
+        for pid in children.split_whitespace() {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "dpuctl" {
+                return pid.parse().expect("pid");
+            }
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no dpuctl under the shell");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn signals_to_the_watch_process_restore_the_terminal() {
+    let ns = setup("sig");
+    for (sig, num) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
+        let t = Tmux::start(&format!("sig{sig}"), 100, 30, &script(&ns, ""));
+        t.wait_for("interfaces (4)");
+        let pid = watch_pid(&t);
+        common::run("kill", &[&format!("-{sig}"), &pid.to_string()]);
+        assert_restored(&t, 128 + num);
+    }
+}
