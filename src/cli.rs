@@ -104,7 +104,7 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Live triage screen: rates, drops per queue, microbursts, temperatures and alerts.
     Watch(WatchArgs),
-    /// Stream the rates and bursts of `watch` without a screen, for scripts.
+    /// Stream the rates, bursts and alerts of `watch` without a screen, for scripts.
     Stats(StatsArgs),
     /// Capture packets (libpcap) and find microsecond bursts, or analyze capture files.
     Capture(CaptureArgs),
@@ -269,12 +269,97 @@ pub struct WatchArgs {
 
 // ---- stats (owner: monitor) -----------------------------------------------------------------
 
+/// Sampler and detector flags shared by `watch` and `stats`.
+// The doc comments are `--help` text, where backticks around counter names would show.
+#[allow(clippy::doc_markdown)]
+#[derive(Debug, Clone, Args)]
+pub struct MonitorArgs {
+    /// Counter sample interval, 100us and up (units: ns, us, ms, s).
+    ///
+    /// Bursts shorter than the interval show as one interval; a burst's duration is exact
+    /// to within one interval.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1ms",
+        value_parser = crate::monitor::config::parse_sample_interval
+    )]
+    pub sample_interval: std::time::Duration,
+    /// Screen refresh, and the rate of the slower reads (driver counters, tx_timeout,
+    /// temperatures, softnet).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "250ms",
+        value_parser = crate::monitor::config::parse_duration
+    )]
+    pub refresh: std::time::Duration,
+    /// Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the
+    /// link speed. Needed where the link reports none (veth, some VFs).
+    #[arg(long, value_name = "RATE", value_parser = crate::monitor::config::parse_line_rate)]
+    pub line_rate: Option<u64>,
+    /// Utilization above which a sample interval is part of a burst (50% or 0.5).
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value = "50%",
+        value_parser = crate::monitor::config::parse_percent
+    )]
+    pub burst_threshold: f64,
+    /// YAML file with thresholds and extra driver counter classes (see `dpuctl stats --help`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics:
+    /// interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped,
+    /// softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc,
+    /// pause, queue_drops), temperature_margin (degrees below critical).
+    #[arg(long = "threshold", value_name = "METRIC=LIMIT")]
+    pub thresholds: Vec<String>,
+    /// Write every sample to FILE (replay with `dpuctl watch --replay FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most).
+    #[arg(long, value_name = "MINUTES", default_value_t = 2)]
+    pub history: u32,
+}
+
+/// Output formats of `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    /// A table per interval, and bursts as they end.
+    Table,
+    /// One JSON object per line: per interval, and per burst as it ends.
+    Jsonl,
+}
+
 /// Arguments of `stats`.
 #[derive(Debug, Args)]
+#[command(after_help = crate::monitor::config::STATS_HELP)]
 pub struct StatsArgs {
     /// Interfaces to watch (default: all but lo).
     #[arg(value_name = "IFACE")]
     pub ifaces: Vec<String>,
+    /// Print every DURATION.
+    #[arg(
+        long,
+        short = 'i',
+        value_name = "DURATION",
+        default_value = "1s",
+        value_parser = crate::monitor::config::parse_duration
+    )]
+    pub interval: std::time::Duration,
+    /// Stop after N intervals (default: run until interrupted).
+    #[arg(long, short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = StatsFormat::Table)]
+    pub format: StatsFormat,
+    /// Read samples from a recording instead of this node.
+    #[arg(long, value_name = "FILE", conflicts_with = "record")]
+    pub replay: Option<PathBuf>,
+    /// Sampler and detector settings.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
 }
 
 // ---- capture (owner: capture) ---------------------------------------------------------------

@@ -20,6 +20,18 @@ pub struct View {
     pub softnet_squeezed: f64,
     /// Alerts raised so far, oldest first, bounded (the newest are kept).
     pub alerts: Vec<Alert>,
+    /// Alerts raised since the previous view (also in `alerts`), oldest first.
+    #[serde(default)]
+    pub new_alerts: Vec<Alert>,
+    /// Samples ingested since the engine started (or was reset).
+    #[serde(default)]
+    pub samples: u64,
+    /// Sample deadlines the sampler missed so far (it was late by a whole interval or more).
+    #[serde(default)]
+    pub missed_deadlines: u64,
+    /// Span of the samples the flight recorder holds now, ns (0 without a flight recorder).
+    #[serde(default)]
+    pub flight_span_ns: u64,
 }
 
 /// One interface on screen.
@@ -51,8 +63,20 @@ pub struct IfaceView {
     pub tx_bursts: BurstSummary,
     /// The most recent bursts (both directions), newest last, bounded.
     pub recent_bursts: Vec<DirBurst>,
+    /// Bursts that ended since the previous view, oldest first (also in `recent_bursts`).
+    #[serde(default)]
+    pub ended_bursts: Vec<DirBurst>,
     /// NIC temperatures.
     pub temps: Vec<TempView>,
+    /// Driver name (`ethtool -i`), once the slow reads saw it.
+    #[serde(default)]
+    pub driver: Option<String>,
+    /// Why driver counters are not shown ("n/a" reason), if so.
+    #[serde(default)]
+    pub driver_stats_na: Option<String>,
+    /// Times a counter went backwards (driver reset) and was re-based instead of counted.
+    #[serde(default)]
+    pub counter_resets: u64,
 }
 
 /// Per-second rates of one interface.
@@ -74,6 +98,12 @@ pub struct IfaceRates {
     pub rx_crc: f64,
     /// `rx_dropped` per second.
     pub rx_dropped: f64,
+    /// `rx_errors` per second.
+    #[serde(default)]
+    pub rx_errors: f64,
+    /// `tx_errors` per second.
+    #[serde(default)]
+    pub tx_errors: f64,
     /// `rx_over_errors` per second.
     pub rx_over: f64,
     /// `tx_dropped` per second.

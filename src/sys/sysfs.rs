@@ -536,6 +536,34 @@ pub fn queues(root: &SysRoot, ifname: &str) -> Vec<Queue> {
     out
 }
 
+/// `tx_timeout` of every tx queue of an interface, as `(queue, total)` sorted by queue: the
+/// monitor's cheap subset of [`queues`] (one read per tx queue, nothing else).
+pub fn tx_timeouts(root: &SysRoot, ifname: &str) -> Vec<(u32, u64)> {
+    if !valid_ifname(ifname) {
+        return Vec::new();
+    }
+    let dir = netdev_dir(root, ifname).join("queues");
+    let Ok(rd) = fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u32, u64)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let (d, index) = parse_queue_dir(&e.file_name().to_string_lossy())?;
+            if d != Dir::Tx {
+                return None;
+            }
+            let v = read_value(&e.path().join("tx_timeout"))?
+                .trim()
+                .parse()
+                .ok()?;
+            Some((index, v))
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Numbered entries `<prefix>N` of a directory, sorted by N.
 fn numbered_entries(dir: &Path, prefix: &str) -> Vec<(u32, PathBuf)> {
     let Ok(rd) = fs::read_dir(dir) else {

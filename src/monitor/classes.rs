@@ -1,0 +1,498 @@
+//! Driver counter classes: which `ethtool -S` counters of a driver mean buffer exhaustion,
+//! FIFO overflow, CRC/FCS errors, pause frames, or per-queue packets, bytes and drops.
+//!
+//! Every driver names its private counters its own way (`rx_out_of_buffer` on mlx5,
+//! `rx_no_buffer_count` on ixgbe, `port.rx_dropped` on i40e, ...). The tables are data:
+//! `classes.yaml` next to this file is embedded in the binary, and `--config FILE` can add
+//! drivers or override counters (`counter_classes:` section, same format). Counters no table
+//! knows are still shown raw.
+//!
+//! Table format: a mapping of driver name (as `ethtool -i` reports it) to a mapping of
+//! counter pattern to class. A pattern is the counter name where `{q}` matches a queue index
+//! (one or more digits) and `*` any run of characters; the first matching pattern wins. The
+//! class is one of `buffer_exhaustion`, `fifo_overflow`, `crc`, `pause`, `queue_packets`,
+//! `queue_bytes`, `queue_drops`, optionally preceded by a direction (`rx`, `tx`), which the
+//! queue classes require.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::model::Dir;
+
+/// The embedded table.
+pub const BUILTIN: &str = include_str!("classes.yaml");
+
+/// A semantic class of driver counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// The NIC had no receive buffer (descriptor) to put a packet in.
+    BufferExhaustion,
+    /// The NIC's packet buffer (FIFO) overflowed: dropped before reaching a ring.
+    FifoOverflow,
+    /// Frames with a bad CRC/FCS.
+    Crc,
+    /// Pause (flow control) frames.
+    Pause,
+    /// Packets of one queue.
+    QueuePackets,
+    /// Bytes of one queue.
+    QueueBytes,
+    /// Drops of one queue.
+    QueueDrops,
+}
+
+/// Every class, in display order.
+pub const ALL_CLASSES: [Class; 7] = [
+    Class::BufferExhaustion,
+    Class::FifoOverflow,
+    Class::Crc,
+    Class::Pause,
+    Class::QueuePackets,
+    Class::QueueBytes,
+    Class::QueueDrops,
+];
+
+impl Class {
+    /// The name used in tables, views and thresholds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::BufferExhaustion => "buffer_exhaustion",
+            Class::FifoOverflow => "fifo_overflow",
+            Class::Crc => "crc",
+            Class::Pause => "pause",
+            Class::QueuePackets => "queue_packets",
+            Class::QueueBytes => "queue_bytes",
+            Class::QueueDrops => "queue_drops",
+        }
+    }
+
+    /// The class with this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        ALL_CLASSES.iter().copied().find(|c| c.name() == name)
+    }
+
+    /// True for the per-queue classes.
+    pub fn is_queue(self) -> bool {
+        matches!(
+            self,
+            Class::QueuePackets | Class::QueueBytes | Class::QueueDrops
+        )
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a counter name means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassMatch {
+    /// The class.
+    pub class: Class,
+    /// Direction, when the table gives one.
+    pub dir: Option<Dir>,
+    /// Queue index captured by `{q}`.
+    pub queue: Option<u32>,
+}
+
+/// One piece of a pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Lit(String),
+    Queue,
+    Any,
+}
+
+/// A counter name pattern: literal text, `{q}` (a queue index) and `*` (anything).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+impl Pattern {
+    /// Parses a pattern; an error says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("empty counter pattern".into());
+        }
+        let mut pieces = Vec::new();
+        let mut lit = String::new();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if let Some(r) = rest.strip_prefix("{q}") {
+                if !lit.is_empty() {
+                    pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                if pieces.contains(&Piece::Queue) {
+                    return Err(format!("pattern \"{text}\" has more than one {{q}}"));
+                }
+                pieces.push(Piece::Queue);
+                rest = r;
+            } else if c == '*' {
+                if !lit.is_empty() {
+                    pieces.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                pieces.push(Piece::Any);
+                rest = &rest[1..];
+            } else if c == '{' || c == '}' {
+                return Err(format!(
+                    "pattern \"{text}\": only {{q}} may appear in braces (a queue index)"
+                ));
+            } else {
+                lit.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        if !lit.is_empty() {
+            pieces.push(Piece::Lit(lit));
+        }
+        if pieces
+            .windows(2)
+            .any(|w| !matches!(w[0], Piece::Lit(_)) && !matches!(w[1], Piece::Lit(_)))
+        {
+            return Err(format!(
+                "pattern \"{text}\": {{q}} and * must be separated by literal text"
+            ));
+        }
+        Ok(Self {
+            text: text.to_string(),
+            pieces,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Matches a name; `Some(queue)` on a match (`queue` is `None` without `{q}`).
+    pub fn matches(&self, name: &str) -> Option<Option<u32>> {
+        let mut q = None;
+        if match_from(&self.pieces, name, &mut q) {
+            Some(q)
+        } else {
+            None
+        }
+    }
+}
+
+fn match_from(pieces: &[Piece], s: &str, q: &mut Option<u32>) -> bool {
+    let Some((first, rest)) = pieces.split_first() else {
+        return s.is_empty();
+    };
+    match first {
+        Piece::Lit(l) => s
+            .strip_prefix(l.as_str())
+            .is_some_and(|r| match_from(rest, r, q)),
+        Piece::Queue => {
+            let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+            // Digits are greedy but may give back (a literal digit may follow in the pattern).
+            for n in (1..=digits).rev() {
+                if match_from(rest, &s[n..], q) {
+                    if let Ok(v) = s[..n].parse() {
+                        *q = Some(v);
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+        Piece::Any => (0..=s.len())
+            .filter(|&i| s.is_char_boundary(i))
+            .any(|i| match_from(rest, &s[i..], q)),
+    }
+}
+
+/// A class with its optional direction, as written in a table (`rx queue_drops`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClassSpec {
+    /// The class.
+    pub class: Class,
+    /// The direction, if given.
+    pub dir: Option<Dir>,
+}
+
+impl ClassSpec {
+    /// Parses `[rx|tx] CLASS`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut words = text.split_whitespace();
+        let (dir, class) = match (words.next(), words.next(), words.next()) {
+            (Some(c), None, None) => (None, c),
+            (Some(d), Some(c), None) => {
+                let dir = match d {
+                    "rx" => Dir::Rx,
+                    "tx" => Dir::Tx,
+                    _ => return Err(format!("unknown direction \"{d}\" (expected rx or tx)")),
+                };
+                (Some(dir), c)
+            }
+            _ => return Err(format!("expected \"[rx|tx] CLASS\", found \"{text}\"")),
+        };
+        let class = Class::parse(class).ok_or_else(|| {
+            let known: Vec<&str> = ALL_CLASSES.iter().map(|c| c.name()).collect();
+            format!("unknown class \"{class}\" (known: {})", known.join(", "))
+        })?;
+        if class.is_queue() && dir.is_none() {
+            return Err(format!(
+                "class {class} needs a direction: \"rx {class}\" or \"tx {class}\""
+            ));
+        }
+        Ok(Self { class, dir })
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Pattern::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ClassSpec::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+/// The rules of one driver, in order (first match wins).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DriverTable {
+    /// Pattern and class pairs.
+    pub rules: Vec<(Pattern, ClassSpec)>,
+}
+
+impl<'de> Deserialize<'de> for DriverTable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DriverTable;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of counter pattern to class")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<DriverTable, A::Error> {
+                let mut rules = Vec::new();
+                while let Some((p, c)) = m.next_entry::<Pattern, ClassSpec>()? {
+                    rules.push((p, c));
+                }
+                Ok(DriverTable { rules })
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<DriverTable, E> {
+                Ok(DriverTable::default())
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Driver tables, by driver name, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClassTables {
+    drivers: Vec<(String, DriverTable)>,
+}
+
+impl<'de> Deserialize<'de> for ClassTables {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ClassTables;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of driver name to its counter table")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<ClassTables, A::Error> {
+                let mut drivers: Vec<(String, DriverTable)> = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, DriverTable>()? {
+                    if drivers.iter().any(|(d, _)| *d == k) {
+                        return Err(de::Error::custom(format!("driver \"{k}\" appears twice")));
+                    }
+                    drivers.push((k, v));
+                }
+                Ok(ClassTables { drivers })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl ClassTables {
+    /// The embedded tables.
+    pub fn builtin() -> Self {
+        yaml_serde::from_str(BUILTIN).expect("the embedded classes.yaml is valid (unit-tested)")
+    }
+
+    /// Adds `user` tables in front: a user rule overrides a built-in one for the same driver.
+    pub fn extend_with(&mut self, user: ClassTables) {
+        for (drv, table) in user.drivers {
+            if let Some((_, t)) = self.drivers.iter_mut().find(|(d, _)| *d == drv) {
+                let mut rules = table.rules;
+                rules.append(&mut t.rules);
+                t.rules = rules;
+            } else {
+                self.drivers.push((drv, table));
+            }
+        }
+    }
+
+    /// Driver names with a table.
+    pub fn drivers(&self) -> impl Iterator<Item = &str> {
+        self.drivers.iter().map(|(d, _)| d.as_str())
+    }
+
+    /// The table of a driver.
+    pub fn table(&self, driver: &str) -> Option<&DriverTable> {
+        self.drivers
+            .iter()
+            .find(|(d, _)| d == driver)
+            .map(|(_, t)| t)
+    }
+
+    /// What a counter of this driver means, if a table knows.
+    pub fn classify(&self, driver: &str, counter: &str) -> Option<ClassMatch> {
+        classify_in(self.table(driver)?, counter)
+    }
+}
+
+/// What a counter means under one driver table.
+pub fn classify_in(table: &DriverTable, counter: &str) -> Option<ClassMatch> {
+    table.rules.iter().find_map(|(p, spec)| {
+        p.matches(counter).map(|queue| ClassMatch {
+            class: spec.class,
+            dir: spec.dir,
+            queue,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Pattern {
+        Pattern::parse(s).expect("pattern")
+    }
+
+    #[test]
+    fn patterns_capture_the_queue() {
+        assert_eq!(
+            p("rx_queue_{q}_drops").matches("rx_queue_12_drops"),
+            Some(Some(12))
+        );
+        assert_eq!(p("rx{q}_packets").matches("rx3_packets"), Some(Some(3)));
+        assert_eq!(p("rx{q}_packets").matches("rx_packets"), None);
+        assert_eq!(
+            p("[{q}]: rx_discards").matches("[7]: rx_discards"),
+            Some(Some(7))
+        );
+        assert_eq!(
+            p("rx-{q}.rx_packets").matches("rx-0.rx_packets"),
+            Some(Some(0))
+        );
+        assert_eq!(p("rx_crc_errors").matches("rx_crc_errors"), Some(None));
+        assert_eq!(p("rx_crc_errors").matches("rx_crc_errors_phy"), None);
+        assert_eq!(p("rx_prio*_pause").matches("rx_prio3_pause"), Some(None));
+        assert_eq!(p("*_pause").matches("tx_pause"), Some(None));
+        // A digit literal after {q}: the capture gives back what the literal needs.
+        assert_eq!(p("q{q}0").matches("q120"), Some(Some(12)));
+    }
+
+    #[test]
+    fn bad_patterns_and_specs_say_why() {
+        assert!(Pattern::parse("").is_err());
+        assert!(Pattern::parse("a{q}{q}").is_err());
+        assert!(Pattern::parse("a{x}").is_err());
+        assert!(Pattern::parse("a{q}*b").is_err());
+        assert!(ClassSpec::parse("queue_drops").is_err());
+        assert!(ClassSpec::parse("up queue_drops").is_err());
+        assert!(ClassSpec::parse("bogus").is_err());
+        assert_eq!(
+            ClassSpec::parse("tx queue_bytes"),
+            Ok(ClassSpec {
+                class: Class::QueueBytes,
+                dir: Some(Dir::Tx)
+            })
+        );
+    }
+
+    #[test]
+    fn builtin_tables_parse_and_cover_the_drivers() {
+        let t = ClassTables::builtin();
+        for d in [
+            "mlx5_core",
+            "ice",
+            "i40e",
+            "ixgbe",
+            "bnxt_en",
+            "virtio_net",
+            "veth",
+            "igb",
+            "e1000e",
+        ] {
+            assert!(t.table(d).is_some_and(|x| !x.rules.is_empty()), "{d}");
+        }
+    }
+
+    #[test]
+    fn builtin_tables_classify_real_counter_names() {
+        let t = ClassTables::builtin();
+        let c = |d: &str, n: &str| t.classify(d, n).map(|m| (m.class, m.dir, m.queue));
+        assert_eq!(
+            c("mlx5_core", "rx_out_of_buffer").map(|x| x.0),
+            Some(Class::BufferExhaustion)
+        );
+        assert_eq!(
+            c("mlx5_core", "rx5_packets"),
+            Some((Class::QueuePackets, Some(Dir::Rx), Some(5)))
+        );
+        assert_eq!(
+            c("ixgbe", "rx_no_buffer_count").map(|x| x.0),
+            Some(Class::BufferExhaustion)
+        );
+        assert_eq!(
+            c("virtio_net", "rx_queue_2_drops"),
+            Some((Class::QueueDrops, Some(Dir::Rx), Some(2)))
+        );
+        assert_eq!(
+            c("veth", "rx_queue_0_drops"),
+            Some((Class::QueueDrops, Some(Dir::Rx), Some(0)))
+        );
+        assert_eq!(
+            c("i40e", "port.rx_crc_errors").map(|x| x.0),
+            Some(Class::Crc)
+        );
+        assert_eq!(c("ice", "rx_crc_errors.nic").map(|x| x.0), Some(Class::Crc));
+        assert_eq!(c("veth", "peer_ifindex"), None);
+        assert_eq!(c("nosuchdriver", "rx_packets"), None);
+    }
+
+    #[test]
+    fn user_rules_come_first() {
+        let mut t = ClassTables::builtin();
+        let user: ClassTables = yaml_serde::from_str(
+            "veth:\n  rx_queue_{q}_drops: rx fifo_overflow\nmynic:\n  drops_{q}: rx queue_drops\n",
+        )
+        .expect("user table");
+        t.extend_with(user);
+        assert_eq!(
+            t.classify("veth", "rx_queue_1_drops").map(|m| m.class),
+            Some(Class::FifoOverflow)
+        );
+        assert_eq!(
+            t.classify("mynic", "drops_4").and_then(|m| m.queue),
+            Some(4)
+        );
+    }
+
+    #[test]
+    fn table_errors_carry_a_location() {
+        let e = yaml_serde::from_str::<ClassTables>("veth:\n  rx_{q}: rx nonsense\n")
+            .expect_err("bad class");
+        let loc = e.location().expect("location");
+        assert_eq!(loc.line(), 2);
+        assert!(e.to_string().contains("unknown class"), "{e}");
+    }
+}

@@ -1,0 +1,813 @@
+//! The monitor engine: samples in, a [`View`] out. Pure: no I/O, no clock of its own (time is
+//! the samples' `t_ns`), so scenario tests drive it with recorded or written samples.
+//!
+//! [`Engine::ingest`] runs for every sample (cheap: per-interval deltas, the rx and tx burst
+//! detectors of every interface, the alert windows, the chart history and the flight
+//! recorder); [`Engine::view`] turns what accumulated since the previous view into rates.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
+use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
+use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
+use super::record::{FlightConfig, FlightRecorder};
+use super::sample::{CounterNames, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::thresholds::{crosses, too_hot, Metric, Thresholds};
+use super::view::{
+    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, TempView, View,
+};
+use crate::model::{Dir, Temperature};
+
+/// How the engine judges and keeps what it sees.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Line rate for utilization and bursts when set (`--line-rate`); otherwise the link
+    /// speed of each interface. Without either an interface gets no burst detection.
+    pub line_rate_bps: Option<u64>,
+    /// Utilization above which a sample interval is part of a burst (0.5 = 50%).
+    pub burst_threshold: f64,
+    /// Alert thresholds.
+    pub thresholds: Thresholds,
+    /// Driver counter class tables.
+    pub classes: Arc<ClassTables>,
+    /// Rates are judged against the thresholds over windows this long (ns).
+    pub alert_window_ns: u64,
+    /// One chart point per this many ns.
+    pub history_step_ns: u64,
+    /// Chart points kept per interface.
+    pub history_points: usize,
+    /// Alerts kept.
+    pub max_alerts: usize,
+    /// Recent bursts kept per interface.
+    pub max_recent_bursts: usize,
+    /// The flight recorder (last minutes of samples), if wanted.
+    pub flight: Option<FlightConfig>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            line_rate_bps: None,
+            burst_threshold: super::microburst::DEFAULT_THRESHOLD,
+            thresholds: Thresholds::default(),
+            classes: Arc::new(ClassTables::builtin()),
+            alert_window_ns: 1_000_000_000,
+            history_step_ns: 250_000_000,
+            history_points: 240,
+            max_alerts: 200,
+            max_recent_bursts: 64,
+            flight: None,
+        }
+    }
+}
+
+/// Counter deltas accumulated over some span of time.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    d: [u64; N_COUNTERS],
+    ns: u64,
+}
+
+impl Acc {
+    fn add(&mut self, d: &[u64; N_COUNTERS], ns: u64) {
+        for (a, x) in self.d.iter_mut().zip(d) {
+            *a = a.wrapping_add(*x);
+        }
+        self.ns += ns;
+    }
+
+    fn rate(&self, i: usize) -> f64 {
+        per_sec(self.d[i], self.ns)
+    }
+}
+
+fn per_sec(v: u64, ns: u64) -> f64 {
+    if ns == 0 {
+        0.0
+    } else {
+        v as f64 * 1e9 / ns as f64
+    }
+}
+
+/// Driver-private counters of one interface.
+#[derive(Debug, Default)]
+struct DriverState {
+    names: Option<CounterNames>,
+    /// Class of each counter (same order as `names`).
+    classes: Vec<Option<ClassMatch>>,
+    /// Last values read, and when.
+    prev: Option<(u64, Vec<u64>)>,
+    /// Previous advance of each counter (to tell a wrap from a reset).
+    last_d: Vec<u64>,
+    /// Deltas since the previous view.
+    acc: Vec<u64>,
+    acc_ns: u64,
+    /// Rates of the previous view (kept when no slow sample came since).
+    rates: Vec<f64>,
+}
+
+#[derive(Debug)]
+struct IfState {
+    ifindex: u32,
+    name: Arc<str>,
+    present: bool,
+    up: bool,
+    speed_mbps: Option<u64>,
+    prev: Option<(u64, [u64; N_COUNTERS])>,
+    /// Previous advance of each counter (to tell a wrap from a reset).
+    last_d: [u64; N_COUNTERS],
+    view: Acc,
+    window: Acc,
+    window_txto: u64,
+    window_class: [u64; ALL_CLASSES.len()],
+    hist: Acc,
+    history: VecDeque<RatePoint>,
+    rates: IfaceRates,
+    rx: Option<BurstDetector>,
+    tx: Option<BurstDetector>,
+    detector_rate: Option<u64>,
+    rx_summary: BurstSummary,
+    tx_summary: BurstSummary,
+    recent: VecDeque<DirBurst>,
+    ended: Vec<DirBurst>,
+    resets: u64,
+    driver_name: Option<String>,
+    driver_na: Option<String>,
+    driver: DriverState,
+    txto_prev: Vec<(u32, u64)>,
+    txto_view: u64,
+    temps: Vec<Temperature>,
+    /// Metrics alerting now (an alert fires when a metric starts crossing, not every window).
+    active: Vec<&'static str>,
+}
+
+impl IfState {
+    fn new(s: &IfaceSample) -> Self {
+        Self {
+            ifindex: s.ifindex,
+            name: s.name.clone(),
+            present: true,
+            up: s.up,
+            speed_mbps: s.speed_mbps,
+            prev: None,
+            last_d: [0; N_COUNTERS],
+            view: Acc::default(),
+            window: Acc::default(),
+            window_txto: 0,
+            window_class: [0; ALL_CLASSES.len()],
+            hist: Acc::default(),
+            history: VecDeque::new(),
+            rates: IfaceRates::default(),
+            rx: None,
+            tx: None,
+            detector_rate: None,
+            rx_summary: BurstSummary::default(),
+            tx_summary: BurstSummary::default(),
+            recent: VecDeque::new(),
+            ended: Vec::new(),
+            resets: 0,
+            driver_name: None,
+            driver_na: None,
+            driver: DriverState::default(),
+            txto_prev: Vec::new(),
+            txto_view: 0,
+            temps: Vec::new(),
+            active: Vec::new(),
+        }
+    }
+}
+
+/// Node-wide softnet state.
+#[derive(Debug, Default)]
+struct SoftnetState {
+    prev: Option<(u64, SoftnetTotals)>,
+    view: (u64, u64, u64),
+    window: (u64, u64, u64),
+    rates: (f64, f64),
+    active: Vec<&'static str>,
+}
+
+/// Samples in, views out.
+#[derive(Debug)]
+pub struct Engine {
+    cfg: EngineConfig,
+    ifaces: Vec<IfState>,
+    softnet: SoftnetState,
+    t_ns: u64,
+    wall_ms: u64,
+    alerts: VecDeque<Alert>,
+    new_alerts: Vec<Alert>,
+    samples: u64,
+    missed: u64,
+    flight: Option<FlightRecorder>,
+}
+
+impl Engine {
+    /// An engine with this config.
+    pub fn new(cfg: EngineConfig) -> Self {
+        let flight = cfg.flight.map(FlightRecorder::new);
+        Self {
+            cfg,
+            ifaces: Vec::new(),
+            softnet: SoftnetState::default(),
+            t_ns: 0,
+            wall_ms: 0,
+            alerts: VecDeque::new(),
+            new_alerts: Vec::new(),
+            samples: 0,
+            missed: 0,
+            flight,
+        }
+    }
+
+    /// The config.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// Counts sample deadlines the sampler reported missed (shown in the view).
+    pub fn note_missed(&mut self, n: u64) {
+        self.missed += n;
+    }
+
+    /// The flight recorder, when configured.
+    pub fn flight_recorder(&self) -> Option<&FlightRecorder> {
+        self.flight.as_ref()
+    }
+
+    /// Forgets bursts, alerts, history and interfaces that vanished; keeps the counter
+    /// baselines of present interfaces so rates continue without a jump.
+    pub fn reset(&mut self) {
+        self.ifaces.retain(|i| i.present);
+        for i in &mut self.ifaces {
+            let fresh = IfState {
+                prev: i.prev,
+                driver_name: i.driver_name.take(),
+                driver_na: i.driver_na.take(),
+                driver: std::mem::take(&mut i.driver),
+                txto_prev: std::mem::take(&mut i.txto_prev),
+                temps: std::mem::take(&mut i.temps),
+                name: i.name.clone(),
+                ifindex: i.ifindex,
+                up: i.up,
+                speed_mbps: i.speed_mbps,
+                ..IfState::new_empty()
+            };
+            *i = fresh;
+        }
+        self.alerts.clear();
+        self.new_alerts.clear();
+        self.softnet.active.clear();
+        self.samples = 0;
+        self.missed = 0;
+    }
+
+    /// Takes one sample (in time order; an out-of-order sample is ignored).
+    pub fn ingest(&mut self, s: &Sample) {
+        if self.samples > 0 && s.t_ns < self.t_ns {
+            return;
+        }
+        self.samples += 1;
+        self.t_ns = s.t_ns;
+        self.wall_ms = s.wall_ms;
+        if let Some(f) = &mut self.flight {
+            f.push(s);
+        }
+        // Interfaces that vanished: end their bursts, drop the baseline.
+        for st in &mut self.ifaces {
+            if st.present && s.iface(st.ifindex).is_none() {
+                st.present = false;
+                st.prev = None;
+                st.driver.prev = None;
+                finish_bursts(st, self.cfg.max_recent_bursts);
+            }
+        }
+        for is in &s.ifaces {
+            let pos = match self.ifaces.binary_search_by_key(&is.ifindex, |x| x.ifindex) {
+                Ok(p) => p,
+                Err(p) => {
+                    self.ifaces.insert(p, IfState::new(is));
+                    p
+                }
+            };
+            let st = &mut self.ifaces[pos];
+            ingest_iface(&self.cfg, st, is, s.t_ns);
+            if let Some(slow) = &is.slow {
+                ingest_slow(&self.cfg, st, slow, s.t_ns);
+            }
+            let mut raised = Vec::new();
+            check_window(&self.cfg, st, s, &mut raised);
+            if let Some(slow) = &is.slow {
+                check_temps(&self.cfg, st, slow, s, &mut raised);
+            }
+            for a in raised {
+                self.push_alert(a);
+            }
+        }
+        if let Some(sn) = s.softnet {
+            self.ingest_softnet(sn, s);
+        }
+    }
+
+    fn push_alert(&mut self, a: Alert) {
+        self.new_alerts.push(a.clone());
+        self.alerts.push_back(a);
+        while self.alerts.len() > self.cfg.max_alerts {
+            self.alerts.pop_front();
+        }
+    }
+
+    fn ingest_softnet(&mut self, sn: SoftnetTotals, s: &Sample) {
+        let st = &mut self.softnet;
+        let Some((pt, prev)) = st.prev.replace((s.t_ns, sn)) else {
+            return;
+        };
+        let ns = s.t_ns.saturating_sub(pt);
+        let dd = step(prev.dropped, sn.dropped, 0).value();
+        let dq = step(prev.time_squeeze, sn.time_squeeze, 0).value();
+        st.view = (st.view.0 + dd, st.view.1 + dq, st.view.2 + ns);
+        st.window = (st.window.0 + dd, st.window.1 + dq, st.window.2 + ns);
+        if st.window.2 < self.cfg.alert_window_ns {
+            return;
+        }
+        let (wd, wq, wns) = std::mem::take(&mut st.window);
+        let mut raised = Vec::new();
+        for (metric, v) in [(Metric::SoftnetDropped, wd), (Metric::SoftnetSqueeze, wq)] {
+            let Some(rule) = self.cfg.thresholds.rule(metric) else {
+                continue;
+            };
+            let rate = per_sec(v, wns);
+            if edge(&mut st.active, metric.name(), crosses(rule, rate)) {
+                raised.push(Alert {
+                    t_ns: s.t_ns,
+                    wall_ms: s.wall_ms,
+                    iface: "softnet".into(),
+                    metric: metric.name().into(),
+                    value: rate,
+                    limit: rule.limit,
+                    message: format!(
+                        "softnet: {} at {}/s (limit {}/s)",
+                        metric.name(),
+                        fmt_rate(rate),
+                        fmt_rate(rule.limit)
+                    ),
+                });
+            }
+        }
+        for a in raised {
+            self.push_alert(a);
+        }
+    }
+
+    /// Rates over the period since the previous view, and everything else the screens show.
+    pub fn view(&mut self) -> View {
+        let mut ifaces = Vec::with_capacity(self.ifaces.len());
+        for st in &mut self.ifaces {
+            ifaces.push(iface_view(&self.cfg, st));
+        }
+        let sn = &mut self.softnet;
+        if sn.view.2 > 0 {
+            sn.rates = (per_sec(sn.view.0, sn.view.2), per_sec(sn.view.1, sn.view.2));
+            sn.view = (0, 0, 0);
+        }
+        View {
+            t_ns: self.t_ns,
+            wall_ms: self.wall_ms,
+            ifaces,
+            softnet_dropped: sn.rates.0,
+            softnet_squeezed: sn.rates.1,
+            alerts: self.alerts.iter().cloned().collect(),
+            new_alerts: std::mem::take(&mut self.new_alerts),
+            samples: self.samples,
+            missed_deadlines: self.missed,
+            flight_span_ns: self.flight.as_ref().map_or(0, FlightRecorder::span_ns),
+        }
+    }
+
+    /// Ends the input: bursts still running are closed (they show in the next view).
+    pub fn finish(&mut self) {
+        let max = self.cfg.max_recent_bursts;
+        for st in &mut self.ifaces {
+            finish_bursts(st, max);
+        }
+    }
+}
+
+impl IfState {
+    fn new_empty() -> Self {
+        Self::new(&IfaceSample {
+            ifindex: 0,
+            name: Arc::from(""),
+            up: false,
+            speed_mbps: None,
+            counters: crate::model::Counters::default(),
+            slow: None,
+        })
+    }
+}
+
+/// Marks a metric active or not; true when it just became active.
+fn edge(active: &mut Vec<&'static str>, metric: &'static str, crossing: bool) -> bool {
+    let was = active.contains(&metric);
+    if crossing && !was {
+        active.push(metric);
+        true
+    } else {
+        if !crossing && was {
+            active.retain(|m| *m != metric);
+        }
+        false
+    }
+}
+
+fn fmt_rate(v: f64) -> String {
+    if v.fract().abs() < 1e-9 || v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn line_rate(cfg: &EngineConfig, st: &IfState) -> Option<u64> {
+    cfg.line_rate_bps
+        .or(st.speed_mbps.map(|m| m.saturating_mul(1_000_000)))
+        .filter(|r| *r > 0)
+}
+
+fn push_burst(st: &mut IfState, dir: Dir, b: Burst, max: usize) {
+    match dir {
+        Dir::Rx => st.rx_summary.add(&b),
+        Dir::Tx => st.tx_summary.add(&b),
+    }
+    let db = DirBurst {
+        dir: dir_name(dir).into(),
+        burst: b,
+    };
+    st.recent.push_back(db.clone());
+    while st.recent.len() > max {
+        st.recent.pop_front();
+    }
+    st.ended.push(db);
+}
+
+fn dir_name(d: Dir) -> &'static str {
+    match d {
+        Dir::Rx => "rx",
+        Dir::Tx => "tx",
+    }
+}
+
+fn finish_bursts(st: &mut IfState, max: usize) {
+    if let Some(b) = st.rx.as_mut().and_then(BurstDetector::finish) {
+        push_burst(st, Dir::Rx, b, max);
+    }
+    if let Some(b) = st.tx.as_mut().and_then(BurstDetector::finish) {
+        push_burst(st, Dir::Tx, b, max);
+    }
+}
+
+fn ingest_iface(cfg: &EngineConfig, st: &mut IfState, is: &IfaceSample, t: u64) {
+    if !st.present {
+        // Back after vanishing: a new baseline, no delta across the gap.
+        st.present = true;
+        st.prev = None;
+    }
+    st.name = is.name.clone();
+    st.up = is.up;
+    st.speed_mbps = is.speed_mbps;
+    let cur = counters_array(&is.counters);
+    let Some((pt, prev)) = st.prev.replace((t, cur)) else {
+        return;
+    };
+    let ns = t.saturating_sub(pt);
+    if ns == 0 {
+        return;
+    }
+    let mut d = [0u64; N_COUNTERS];
+    let mut reset = false;
+    for i in 0..N_COUNTERS {
+        match step(prev[i], cur[i], st.last_d[i]) {
+            Step::Delta(x) => {
+                d[i] = x;
+                st.last_d[i] = x;
+            }
+            Step::Reset => reset = true,
+        }
+    }
+    if reset {
+        st.resets += 1;
+    }
+    st.view.add(&d, ns);
+    st.window.add(&d, ns);
+    st.hist.add(&d, ns);
+    if st.hist.ns >= cfg.history_step_ns {
+        let h = std::mem::take(&mut st.hist);
+        st.history.push_back(RatePoint {
+            t_ns: t,
+            rx_bps: h.rate(idx::RX_BYTES) * 8.0,
+            tx_bps: h.rate(idx::TX_BYTES) * 8.0,
+            drops: per_sec(drops_all(&h.d), h.ns),
+        });
+        while st.history.len() > cfg.history_points {
+            st.history.pop_front();
+        }
+    }
+    // Bursts.
+    let lr = line_rate(cfg, st);
+    if lr != st.detector_rate {
+        finish_bursts(st, cfg.max_recent_bursts);
+        st.detector_rate = lr;
+        let mk = |r: u64| {
+            BurstDetector::new(BurstConfig {
+                line_rate_bps: r,
+                threshold: cfg.burst_threshold,
+            })
+        };
+        st.rx = lr.map(mk);
+        st.tx = lr.map(mk);
+    }
+    let rx_iv = Interval {
+        start_ns: pt,
+        dur_ns: ns,
+        bytes: d[idx::RX_BYTES],
+        packets: d[idx::RX_PACKETS],
+        drops: d[idx::RX_DROPPED] + d[idx::RX_MISSED] + d[idx::RX_FIFO],
+    };
+    let tx_iv = Interval {
+        start_ns: pt,
+        dur_ns: ns,
+        bytes: d[idx::TX_BYTES],
+        packets: d[idx::TX_PACKETS],
+        drops: d[idx::TX_DROPPED],
+    };
+    if let Some(b) = st.rx.as_mut().and_then(|x| x.push(&rx_iv)) {
+        push_burst(st, Dir::Rx, b, cfg.max_recent_bursts);
+    }
+    if let Some(b) = st.tx.as_mut().and_then(|x| x.push(&tx_iv)) {
+        push_burst(st, Dir::Tx, b, cfg.max_recent_bursts);
+    }
+}
+
+/// Drops and errors summed for the chart.
+fn drops_all(d: &[u64; N_COUNTERS]) -> u64 {
+    d[idx::RX_DROPPED] + d[idx::TX_DROPPED] + d[idx::RX_MISSED] + d[idx::RX_FIFO]
+}
+
+fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
+    if slow.driver.is_some() && slow.driver != st.driver_name {
+        st.driver_name.clone_from(&slow.driver);
+        st.driver.names = None;
+    }
+    st.driver_na.clone_from(&slow.driver_stats_na);
+    st.temps.clone_from(&slow.temps);
+    // tx timeouts per queue.
+    let mut txto = 0u64;
+    for (q, v) in &slow.tx_timeouts {
+        if let Some((_, p)) = st.txto_prev.iter().find(|(pq, _)| pq == q) {
+            txto += step(*p, *v, 0).value();
+        }
+    }
+    st.txto_prev.clone_from(&slow.tx_timeouts);
+    st.txto_view += txto;
+    st.window_txto += txto;
+    // Driver counters.
+    let Some(ds) = &slow.driver_stats else {
+        return;
+    };
+    let dr = &mut st.driver;
+    let same = dr
+        .names
+        .as_ref()
+        .is_some_and(|n| Arc::ptr_eq(n, &ds.names) || **n == *ds.names);
+    if !same {
+        let table = st.driver_name.as_deref().and_then(|d| cfg.classes.table(d));
+        dr.classes = ds
+            .names
+            .iter()
+            .map(|n| table.and_then(|t| classify_in(t, n)))
+            .collect();
+        dr.names = Some(ds.names.clone());
+        dr.prev = None;
+        dr.acc = vec![0; ds.names.len()];
+        dr.last_d = vec![0; ds.names.len()];
+        dr.acc_ns = 0;
+        dr.rates = vec![0.0; ds.names.len()];
+    }
+    if ds.values.len() != dr.acc.len() {
+        return;
+    }
+    if let Some((pt, prev)) = &dr.prev {
+        dr.acc_ns += t.saturating_sub(*pt);
+        for (i, (p, c)) in prev.iter().zip(&ds.values).enumerate() {
+            let d = step(*p, *c, dr.last_d[i]).value();
+            dr.last_d[i] = d;
+            dr.acc[i] += d;
+            if let Some(m) = dr.classes[i] {
+                let ci = ALL_CLASSES.iter().position(|c| *c == m.class).unwrap_or(0);
+                st.window_class[ci] += d;
+            }
+        }
+    }
+    match &mut dr.prev {
+        Some((pt, v)) => {
+            *pt = t;
+            v.clone_from(&ds.values);
+        }
+        None => dr.prev = Some((t, ds.values.clone())),
+    }
+}
+
+fn check_window(cfg: &EngineConfig, st: &mut IfState, s: &Sample, out: &mut Vec<Alert>) {
+    if st.window.ns < cfg.alert_window_ns {
+        return;
+    }
+    let w = std::mem::take(&mut st.window);
+    let txto = std::mem::take(&mut st.window_txto);
+    let classes = std::mem::take(&mut st.window_class);
+    for rule in &cfg.thresholds.rates {
+        let v = match rule.metric {
+            Metric::Counter(i) => w.d[i],
+            Metric::TxTimeout => txto,
+            Metric::Class(c) => classes[ALL_CLASSES.iter().position(|x| *x == c).unwrap_or(0)],
+            Metric::SoftnetDropped | Metric::SoftnetSqueeze => continue,
+        };
+        let rate = per_sec(v, w.ns);
+        let name = rule.metric.name();
+        if edge(&mut st.active, name, crosses(rule, rate)) {
+            let any = rule.limit == 0.0;
+            out.push(Alert {
+                t_ns: s.t_ns,
+                wall_ms: s.wall_ms,
+                iface: st.name.to_string(),
+                metric: name.into(),
+                value: rate,
+                limit: rule.limit,
+                message: if any {
+                    format!(
+                        "{}: {name} at {}/s ({v} in the last window)",
+                        st.name,
+                        fmt_rate(rate)
+                    )
+                } else {
+                    format!(
+                        "{}: {name} at {}/s, above {}/s",
+                        st.name,
+                        fmt_rate(rate),
+                        fmt_rate(rule.limit)
+                    )
+                },
+            });
+        }
+    }
+}
+
+fn check_temps(
+    cfg: &EngineConfig,
+    st: &mut IfState,
+    slow: &SlowIface,
+    s: &Sample,
+    out: &mut Vec<Alert>,
+) {
+    let margin = cfg.thresholds.temp_margin_c;
+    let hot: Vec<&Temperature> = slow
+        .temps
+        .iter()
+        .filter(|t| too_hot(t.celsius, t.crit, margin))
+        .collect();
+    // One "temperature" metric per interface: alert when any sensor gets too hot.
+    let crossing = !hot.is_empty();
+    if edge(&mut st.active, "temperature", crossing) {
+        let t = hot[0];
+        let crit = t.crit.unwrap_or(0.0);
+        out.push(Alert {
+            t_ns: s.t_ns,
+            wall_ms: s.wall_ms,
+            iface: st.name.to_string(),
+            metric: "temperature".into(),
+            value: t.celsius,
+            limit: crit - margin.unwrap_or(0.0),
+            message: format!(
+                "{}: {} at {:.1} C, critical {:.1} C",
+                st.name, t.label, t.celsius, crit
+            ),
+        });
+    }
+}
+
+fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
+    let v = std::mem::take(&mut st.view);
+    let txto = std::mem::take(&mut st.txto_view);
+    if v.ns > 0 {
+        let lr = line_rate(cfg, st);
+        let rx_bps = v.rate(idx::RX_BYTES) * 8.0;
+        let tx_bps = v.rate(idx::TX_BYTES) * 8.0;
+        st.rates = IfaceRates {
+            rx_bps,
+            tx_bps,
+            rx_pps: v.rate(idx::RX_PACKETS),
+            tx_pps: v.rate(idx::TX_PACKETS),
+            rx_missed: v.rate(idx::RX_MISSED),
+            rx_fifo: v.rate(idx::RX_FIFO),
+            rx_crc: v.rate(idx::RX_CRC),
+            rx_dropped: v.rate(idx::RX_DROPPED),
+            rx_errors: v.rate(4),
+            tx_errors: v.rate(5),
+            rx_over: v.rate(idx::RX_OVER),
+            tx_dropped: v.rate(idx::TX_DROPPED),
+            tx_timeout: per_sec(txto, v.ns),
+            rx_util: lr.map(|r| rx_bps / r as f64),
+            tx_util: lr.map(|r| tx_bps / r as f64),
+        };
+    } else if !st.present {
+        st.rates = IfaceRates::default();
+    }
+    // Driver counters.
+    let dr = &mut st.driver;
+    if dr.acc_ns > 0 {
+        for (r, a) in dr.rates.iter_mut().zip(&dr.acc) {
+            *r = per_sec(*a, dr.acc_ns);
+        }
+        dr.acc.iter_mut().for_each(|a| *a = 0);
+        dr.acc_ns = 0;
+    }
+    let mut classes = Vec::new();
+    let mut raw = Vec::new();
+    let mut queues: Vec<QueueView> = Vec::new();
+    if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
+        for (i, name) in names.iter().enumerate() {
+            let rate = dr.rates.get(i).copied().unwrap_or(0.0);
+            let total = values.get(i).copied().unwrap_or(0);
+            match dr.classes.get(i).copied().flatten() {
+                Some(m) if m.class.is_queue() && m.queue.is_some() => {
+                    let dir = dir_name(m.dir.unwrap_or(Dir::Rx));
+                    let q = m.queue.unwrap_or(0);
+                    let qv = queue_entry(&mut queues, dir, q);
+                    match m.class {
+                        Class::QueuePackets => *qv.pps.get_or_insert(0.0) += rate,
+                        Class::QueueBytes => *qv.bps.get_or_insert(0.0) += rate * 8.0,
+                        _ => *qv.drops.get_or_insert(0.0) += rate,
+                    }
+                }
+                Some(m) => classes.push(ClassRate {
+                    class: m.class.name().to_string(),
+                    counter: name.clone(),
+                    rate,
+                    total,
+                }),
+                None => raw.push(ClassRate {
+                    class: "raw".to_string(),
+                    counter: name.clone(),
+                    rate,
+                    total,
+                }),
+            }
+        }
+    }
+    for (q, v) in &st.txto_prev {
+        queue_entry(&mut queues, "tx", *q).tx_timeout = Some(*v);
+    }
+    queues.sort_by(|a, b| (a.dir.as_str(), a.index).cmp(&(b.dir.as_str(), b.index)));
+    IfaceView {
+        name: st.name.to_string(),
+        ifindex: st.ifindex,
+        present: st.present,
+        up: st.up,
+        line_rate_bps: line_rate(cfg, st),
+        rates: st.rates,
+        classes,
+        raw,
+        queues,
+        history: st.history.iter().copied().collect(),
+        rx_bursts: st.rx_summary.clone(),
+        tx_bursts: st.tx_summary.clone(),
+        recent_bursts: st.recent.iter().cloned().collect(),
+        ended_bursts: std::mem::take(&mut st.ended),
+        temps: st
+            .temps
+            .iter()
+            .map(|t| TempView {
+                label: t.label.clone(),
+                celsius: t.celsius,
+                crit: t.crit,
+            })
+            .collect(),
+        driver: st.driver_name.clone(),
+        driver_stats_na: st.driver_na.clone(),
+        counter_resets: st.resets,
+    }
+}
+
+fn queue_entry<'a>(queues: &'a mut Vec<QueueView>, dir: &str, index: u32) -> &'a mut QueueView {
+    let pos = if let Some(p) = queues.iter().position(|q| q.dir == dir && q.index == index) {
+        p
+    } else {
+        queues.push(QueueView {
+            dir: dir.to_string(),
+            index,
+            ..QueueView::default()
+        });
+        queues.len() - 1
+    };
+    &mut queues[pos]
+}

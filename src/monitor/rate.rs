@@ -1,0 +1,209 @@
+//! Counter deltas that survive driver resets and 32-bit wraps, and the interface counters as
+//! an indexed array (for thresholds by name and for compact recordings).
+
+use crate::model::Counters;
+
+/// Number of fields of [`Counters`].
+pub const N_COUNTERS: usize = 24;
+
+/// Field names of [`Counters`] in [`counters_array`] order (the `rtnl_link_stats64` order).
+pub const COUNTER_NAMES: [&str; N_COUNTERS] = [
+    "rx_packets",
+    "tx_packets",
+    "rx_bytes",
+    "tx_bytes",
+    "rx_errors",
+    "tx_errors",
+    "rx_dropped",
+    "tx_dropped",
+    "multicast",
+    "collisions",
+    "rx_length_errors",
+    "rx_over_errors",
+    "rx_crc_errors",
+    "rx_frame_errors",
+    "rx_fifo_errors",
+    "rx_missed_errors",
+    "tx_aborted_errors",
+    "tx_carrier_errors",
+    "tx_fifo_errors",
+    "tx_heartbeat_errors",
+    "tx_window_errors",
+    "rx_compressed",
+    "tx_compressed",
+    "rx_nohandler",
+];
+
+/// Indexes into [`counters_array`] of the fields the engine uses by name.
+#[allow(missing_docs)]
+pub mod idx {
+    pub const RX_PACKETS: usize = 0;
+    pub const TX_PACKETS: usize = 1;
+    pub const RX_BYTES: usize = 2;
+    pub const TX_BYTES: usize = 3;
+    pub const RX_DROPPED: usize = 6;
+    pub const TX_DROPPED: usize = 7;
+    pub const RX_OVER: usize = 11;
+    pub const RX_CRC: usize = 12;
+    pub const RX_FIFO: usize = 14;
+    pub const RX_MISSED: usize = 15;
+}
+
+/// The counters as an array in `rtnl_link_stats64` order.
+pub fn counters_array(c: &Counters) -> [u64; N_COUNTERS] {
+    [
+        c.rx_packets,
+        c.tx_packets,
+        c.rx_bytes,
+        c.tx_bytes,
+        c.rx_errors,
+        c.tx_errors,
+        c.rx_dropped,
+        c.tx_dropped,
+        c.multicast,
+        c.collisions,
+        c.rx_length_errors,
+        c.rx_over_errors,
+        c.rx_crc_errors,
+        c.rx_frame_errors,
+        c.rx_fifo_errors,
+        c.rx_missed_errors,
+        c.tx_aborted_errors,
+        c.tx_carrier_errors,
+        c.tx_fifo_errors,
+        c.tx_heartbeat_errors,
+        c.tx_window_errors,
+        c.rx_compressed,
+        c.tx_compressed,
+        c.rx_nohandler,
+    ]
+}
+
+/// The inverse of [`counters_array`].
+pub fn counters_from_array(a: &[u64; N_COUNTERS]) -> Counters {
+    Counters {
+        rx_packets: a[0],
+        tx_packets: a[1],
+        rx_bytes: a[2],
+        tx_bytes: a[3],
+        rx_errors: a[4],
+        tx_errors: a[5],
+        rx_dropped: a[6],
+        tx_dropped: a[7],
+        multicast: a[8],
+        collisions: a[9],
+        rx_length_errors: a[10],
+        rx_over_errors: a[11],
+        rx_crc_errors: a[12],
+        rx_frame_errors: a[13],
+        rx_fifo_errors: a[14],
+        rx_missed_errors: a[15],
+        tx_aborted_errors: a[16],
+        tx_carrier_errors: a[17],
+        tx_fifo_errors: a[18],
+        tx_heartbeat_errors: a[19],
+        tx_window_errors: a[20],
+        rx_compressed: a[21],
+        tx_compressed: a[22],
+        rx_nohandler: a[23],
+    }
+}
+
+/// The index of a counter field by name.
+pub fn counter_index(name: &str) -> Option<usize> {
+    COUNTER_NAMES.iter().position(|n| *n == name)
+}
+
+/// How a counter moved between two reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// It advanced by this much (a 32-bit wrap included).
+    Delta(u64),
+    /// It went backwards and is no 32-bit wrap: the driver reset its counters. What happened
+    /// between the reads is unknown, so it counts as nothing (never as a huge rate).
+    Reset,
+}
+
+impl Step {
+    /// The advance, 0 for a reset.
+    pub fn value(self) -> u64 {
+        match self {
+            Step::Delta(d) => d,
+            Step::Reset => 0,
+        }
+    }
+}
+
+/// Smallest advance a 32-bit wrap may claim whatever the counter's recent pace.
+const WRAP_FLOOR: u64 = 1 << 20;
+
+/// The step of a counter from `prev` to `cur`; `recent` is its previous advance (0 if
+/// unknown).
+///
+/// A counter that went backwards either wrapped or was reset. Drivers that keep 32-bit
+/// hardware counters wrap at 2^32; a wrap is accepted when `prev` fits in 32 bits and the
+/// advance it implies is plausible: at most four times the counter's previous advance (or
+/// 2^20). Anything else is a reset (driver reload, `ethtool --reset`, device re-created),
+/// which counts as nothing: a reset of a counter that happened to sit near 2^32 must not
+/// show as a huge rate.
+pub fn step(prev: u64, cur: u64, recent: u64) -> Step {
+    if cur >= prev {
+        return Step::Delta(cur - prev);
+    }
+    if u32::try_from(prev).is_ok() {
+        let d = (cur + (1u64 << 32)) - prev;
+        if d <= recent.saturating_mul(4).max(WRAP_FLOOR) {
+            return Step::Delta(d);
+        }
+    }
+    Step::Reset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_is_a_delta() {
+        assert_eq!(step(10, 25, 0), Step::Delta(15));
+        assert_eq!(step(7, 7, 0), Step::Delta(0));
+    }
+
+    #[test]
+    fn a_32_bit_wrap_counts_what_crossed() {
+        assert_eq!(step(u64::from(u32::MAX) - 9, 5, 0), Step::Delta(15));
+        // A fast counter: 100 MB per step, wrapping.
+        let prev = u64::from(u32::MAX) - 60_000_000;
+        assert_eq!(
+            step(prev, 40_000_000, 100_000_000),
+            Step::Delta(100_000_001)
+        );
+    }
+
+    #[test]
+    fn going_backwards_far_is_a_reset_not_a_huge_rate() {
+        assert_eq!(step(5_000_000_000, 12, 1000), Step::Reset);
+        // Near 2^32 but far more than the counter's pace: a reset, not a 1.3 G step.
+        assert_eq!(step(3_000_000_000, 10, 1000), Step::Reset);
+        assert_eq!(step(100, 3, 0).value(), 0);
+    }
+
+    #[test]
+    fn arrays_round_trip_and_names_match_fields() {
+        let mut a = [0u64; N_COUNTERS];
+        for (i, v) in a.iter_mut().enumerate() {
+            *v = i as u64 * 3 + 1;
+        }
+        let c = counters_from_array(&a);
+        assert_eq!(counters_array(&c), a);
+        let j = serde_json::to_value(c).expect("json");
+        for (i, n) in COUNTER_NAMES.iter().enumerate() {
+            assert_eq!(j[n].as_u64(), Some(a[i]), "{n}");
+        }
+        assert_eq!(counter_index("rx_fifo_errors"), Some(idx::RX_FIFO));
+        assert_eq!(COUNTER_NAMES[idx::RX_MISSED], "rx_missed_errors");
+        assert_eq!(COUNTER_NAMES[idx::RX_CRC], "rx_crc_errors");
+        assert_eq!(COUNTER_NAMES[idx::RX_OVER], "rx_over_errors");
+        assert_eq!(COUNTER_NAMES[idx::TX_DROPPED], "tx_dropped");
+    }
+}

@@ -1,0 +1,185 @@
+//! One timestamped sample of every watched interface: what the sampler reads and what a
+//! recording stores.
+//!
+//! Counters come with every sample (one `RTM_GETSTATS` request); the slower reads (driver
+//! counters, per-queue `tx_timeout`, temperatures, softnet) come with some samples only, as
+//! [`SlowIface`] and [`Sample::softnet`]. Driver counter names are shared ([`CounterNames`]),
+//! so a sample carries only the values.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::model::{Counters, Temperature};
+
+/// One sample of all watched interfaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// When the counters were read, ns on the sampler's (monotonic) clock.
+    pub t_ns: u64,
+    /// Wall-clock time of `t_ns`, ms since the Unix epoch (for display only).
+    pub wall_ms: u64,
+    /// Watched interfaces that exist now, by ifindex. An interface missing here vanished.
+    pub ifaces: Vec<IfaceSample>,
+    /// Softnet totals over all CPUs, on samples that carry the slow reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub softnet: Option<SoftnetTotals>,
+}
+
+/// One interface in a sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IfaceSample {
+    /// Kernel interface index.
+    pub ifindex: u32,
+    /// Interface name (shared between samples, not copied).
+    #[serde(serialize_with = "ser_arc_str", deserialize_with = "de_arc_str")]
+    pub name: Arc<str>,
+    /// Operational state is up.
+    pub up: bool,
+    /// Link speed in Mbit/s, when the link reports one (veth does not).
+    #[serde(default)]
+    pub speed_mbps: Option<u64>,
+    /// The 64-bit interface counters.
+    pub counters: Counters,
+    /// The slower reads, on some samples only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<SlowIface>,
+}
+
+/// What the sampler reads at the lower rate for one interface.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlowIface {
+    /// Driver name (`ethtool -i`), which picks the counter class table.
+    #[serde(default)]
+    pub driver: Option<String>,
+    /// Driver-private counters (`ethtool -S`), or why there are none.
+    #[serde(default)]
+    pub driver_stats: Option<DriverStats>,
+    /// Why driver counters could not be read (unsupported, no permission), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_stats_na: Option<String>,
+    /// `tx_timeout` of each tx queue (sysfs), as `(queue, total)`.
+    #[serde(default)]
+    pub tx_timeouts: Vec<(u32, u64)>,
+    /// Temperatures of the device (hwmon).
+    #[serde(default)]
+    pub temps: Vec<Temperature>,
+}
+
+/// Driver counter names of one interface, shared by every sample that carries its values.
+pub type CounterNames = Arc<[String]>;
+
+/// Driver-private counter values with their (shared) names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriverStats {
+    /// Names, as `ethtool -S` prints them.
+    #[serde(serialize_with = "ser_names", deserialize_with = "de_names")]
+    pub names: CounterNames,
+    /// Values, in the order of `names`.
+    pub values: Vec<u64>,
+}
+
+impl DriverStats {
+    /// The value of a counter by name.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| self.values.get(i).copied())
+    }
+}
+
+/// Softnet statistics summed over CPUs (`/proc/net/softnet_stat`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftnetTotals {
+    /// Packets processed.
+    pub processed: u64,
+    /// Backlog drops.
+    pub dropped: u64,
+    /// Time squeezes.
+    pub time_squeeze: u64,
+}
+
+impl SoftnetTotals {
+    /// Sums per-CPU rows.
+    pub fn of(rows: &[crate::model::SoftnetStat]) -> Self {
+        rows.iter().fold(Self::default(), |a, r| Self {
+            processed: a.processed.wrapping_add(r.processed),
+            dropped: a.dropped.wrapping_add(r.dropped),
+            time_squeeze: a.time_squeeze.wrapping_add(r.time_squeeze),
+        })
+    }
+}
+
+impl Sample {
+    /// The interface with this ifindex.
+    pub fn iface(&self, ifindex: u32) -> Option<&IfaceSample> {
+        self.ifaces.iter().find(|i| i.ifindex == ifindex)
+    }
+
+    /// True when the sample carries the slow reads.
+    pub fn has_slow(&self) -> bool {
+        self.softnet.is_some() || self.ifaces.iter().any(|i| i.slow.is_some())
+    }
+}
+
+// serde's `rc` feature is not enabled in this crate; these helpers keep the shared names
+// serializable without it.
+fn ser_arc_str<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
+fn de_arc_str<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    Ok(Arc::from(String::deserialize(d)?))
+}
+
+fn ser_names<S: Serializer>(v: &CounterNames, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref().serialize(s)
+}
+
+fn de_names<'de, D: Deserializer<'de>>(d: D) -> Result<CounterNames, D::Error> {
+    Ok(Arc::from(Vec::<String>::deserialize(d)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_round_trip_through_json() {
+        let names: CounterNames = Arc::from(vec!["rx_queue_0_drops".to_string()]);
+        let s = Sample {
+            t_ns: 5,
+            wall_ms: 7,
+            ifaces: vec![IfaceSample {
+                ifindex: 3,
+                name: Arc::from("eth0"),
+                up: true,
+                speed_mbps: Some(25_000),
+                counters: Counters {
+                    rx_bytes: 9,
+                    ..Counters::default()
+                },
+                slow: Some(SlowIface {
+                    driver: Some("ice".into()),
+                    driver_stats: Some(DriverStats {
+                        names,
+                        values: vec![4],
+                    }),
+                    driver_stats_na: None,
+                    tx_timeouts: vec![(0, 1)],
+                    temps: vec![],
+                }),
+            }],
+            softnet: Some(SoftnetTotals::default()),
+        };
+        let j = serde_json::to_string(&s).expect("serialize");
+        let back: Sample = serde_json::from_str(&j).expect("deserialize");
+        assert_eq!(back, s);
+        let ds = back.ifaces[0]
+            .slow
+            .as_ref()
+            .and_then(|x| x.driver_stats.as_ref());
+        assert_eq!(ds.and_then(|d| d.get("rx_queue_0_drops")), Some(4));
+    }
+}

@@ -1,0 +1,754 @@
+//! The sampler: its own threads, kernel reads only, samples out through a sink.
+//!
+//! The fast thread reads the counters of every watched interface with one `RTM_GETSTATS`
+//! request per sample, on a grid of absolute deadlines (`start + k * interval`): it sleeps to
+//! the next deadline, never "interval after the last read", so time does not drift, and when
+//! it falls behind by whole intervals it skips them and reports them as missed instead of
+//! sampling in a hurry. Samples are handed to the sink in batches (every few ms), not one by
+//! one.
+//!
+//! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
+//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures and softnet.
+//! It sends them to the fast thread, which attaches them to its next sample; so an expensive
+//! `ethtool -S` of a NIC with a thousand counters never delays a counter sample.
+//!
+//! Time comes from a [`Clock`], so the scheduling is tested with a fake clock and no sleep.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use crate::model::Counters;
+use crate::sys::ethtool::{self as eth, Ethtool};
+use crate::sys::netlink::Rtnl;
+use crate::sys::{procfs, sysfs, SysRoot};
+
+/// Time as the sampler sees it.
+pub trait Clock: Send + 'static {
+    /// Monotonic time, ns (any origin).
+    fn now_ns(&self) -> u64;
+    /// Wall-clock time, ms since the Unix epoch.
+    fn wall_ms(&self) -> u64;
+    /// Returns at `deadline_ns` (on the `now_ns` scale) or soon after.
+    fn sleep_until(&mut self, deadline_ns: u64);
+}
+
+/// The real clock: `Instant` for time, `thread::sleep` to wait.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock {
+    base: Instant,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self {
+            base: Instant::now(),
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    fn now_ns(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64
+    }
+
+    fn wall_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+
+    fn sleep_until(&mut self, deadline_ns: u64) {
+        let now = self.now_ns();
+        if deadline_ns > now {
+            std::thread::sleep(Duration::from_nanos(deadline_ns - now));
+        }
+    }
+}
+
+/// What to sample and how often.
+#[derive(Debug, Clone)]
+pub struct SamplerConfig {
+    /// Interfaces to watch by name; empty: all but lo.
+    pub ifaces: Vec<String>,
+    /// Counter sample interval, ns (100 us and up).
+    pub interval_ns: u64,
+    /// Interval of the slow reads, ns.
+    pub slow_interval_ns: u64,
+    /// Samples are handed over at least this often, ns.
+    pub batch_ns: u64,
+    /// Read driver counters (`ethtool -S`) in the slow reads.
+    pub driver_stats: bool,
+    /// sysfs/procfs roots.
+    pub root: SysRoot,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        Self {
+            ifaces: Vec::new(),
+            interval_ns: 1_000_000,
+            slow_interval_ns: 250_000_000,
+            batch_ns: 5_000_000,
+            driver_stats: true,
+            root: SysRoot::live(),
+        }
+    }
+}
+
+/// What the sampler hands to its sink.
+#[derive(Debug)]
+pub enum SamplerMsg {
+    /// Samples, in time order.
+    Batch(Batch),
+    /// The sampler failed and stopped.
+    Error(SamplerError),
+}
+
+/// A batch of samples.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The samples.
+    pub samples: Vec<Sample>,
+    /// Deadlines missed since the previous batch (the thread was late by whole intervals).
+    pub missed: u64,
+    /// Largest lateness of a sample in this batch after its deadline, ns.
+    pub max_late_ns: u64,
+}
+
+/// Why the sampler cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SamplerError {
+    /// A named interface does not exist.
+    #[error("no such interface: {0}")]
+    NoSuchInterface(String),
+    /// Netlink failed.
+    #[error("failed to {what}: {source}")]
+    Netlink {
+        /// What was being done.
+        what: &'static str,
+        /// The cause.
+        source: crate::sys::nl::NlError,
+    },
+    /// A thread could not start.
+    #[error("failed to start the sampler thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// The running sampler. Dropping it stops the threads.
+pub struct SamplerHandle {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    /// Interfaces watched at start, as `(ifindex, name)`.
+    pub watched: Vec<(u32, String)>,
+}
+
+impl SamplerHandle {
+    /// Asks the threads to stop (they finish their current step).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops and waits for the threads.
+    pub fn join(mut self) {
+        self.stop();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SamplerHandle {
+    fn drop(&mut self) {
+        self.stop();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A watched link as the slow reads last saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchedLink {
+    /// ifindex.
+    pub ifindex: u32,
+    /// Name.
+    pub name: Arc<str>,
+    /// Oper state up.
+    pub up: bool,
+    /// Speed, Mbit/s.
+    pub speed_mbps: Option<u64>,
+}
+
+/// One round of slow reads.
+#[derive(Debug, Default)]
+pub struct SlowRound {
+    /// The watched links now.
+    pub links: Vec<WatchedLink>,
+    /// Slow reads per ifindex.
+    pub ifaces: Vec<(u32, SlowIface)>,
+    /// Softnet totals.
+    pub softnet: Option<SoftnetTotals>,
+}
+
+/// Where counters come from (the kernel, or a test's fake).
+pub trait CounterSource: Send + 'static {
+    /// Counters of all interfaces (or at least of `watched`) into `out`, cleared first.
+    fn read(
+        &mut self,
+        watched: &[WatchedLink],
+        out: &mut Vec<(u32, Counters)>,
+    ) -> Result<(), SamplerError>;
+}
+
+/// `RTM_GETSTATS`: one dump for all interfaces, or one request per interface when few are
+/// watched among many.
+pub struct RtnlSource {
+    rtnl: Rtnl,
+    /// Interfaces on the node at the last link read (decides dump vs per-interface).
+    pub node_links: usize,
+}
+
+impl RtnlSource {
+    /// Opens the netlink socket.
+    pub fn open() -> Result<Self, SamplerError> {
+        Ok(Self {
+            rtnl: Rtnl::open().map_err(|source| SamplerError::Netlink {
+                what: "open an rtnetlink socket",
+                source,
+            })?,
+            node_links: 0,
+        })
+    }
+}
+
+/// Per-interface requests beat one dump when the watched interfaces are at most this many
+/// and a small part of the node's (a request costs about as much as three dumped entries;
+/// see `benches/sampler.rs`).
+const PER_IFACE_MAX: usize = 2;
+
+impl CounterSource for RtnlSource {
+    fn read(
+        &mut self,
+        watched: &[WatchedLink],
+        out: &mut Vec<(u32, Counters)>,
+    ) -> Result<(), SamplerError> {
+        if watched.len() <= PER_IFACE_MAX && self.node_links > 4 * watched.len() {
+            out.clear();
+            for w in watched {
+                // A vanished interface fails its request: it is simply missing from the sample.
+                if let Ok(c) = self.rtnl.sample(w.ifindex) {
+                    out.push((w.ifindex, c));
+                }
+            }
+            return Ok(());
+        }
+        self.rtnl
+            .sample_all(out)
+            .map_err(|source| SamplerError::Netlink {
+                what: "read interface counters (RTM_GETSTATS)",
+                source,
+            })
+    }
+}
+
+/// The deadline grid of the fast thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    start_ns: u64,
+    interval_ns: u64,
+    k: u64,
+}
+
+impl Schedule {
+    /// A grid starting at `start_ns`.
+    pub fn new(start_ns: u64, interval_ns: u64) -> Self {
+        Self {
+            start_ns,
+            interval_ns: interval_ns.max(1),
+            k: 0,
+        }
+    }
+
+    /// The deadline of the current step.
+    pub fn deadline(&self) -> u64 {
+        self.start_ns + self.k * self.interval_ns
+    }
+
+    /// Moves to the next deadline after a sample finished at `now`; returns the deadlines
+    /// skipped because `now` is already past them.
+    pub fn advance(&mut self, now: u64) -> u64 {
+        self.k += 1;
+        let next = self.deadline();
+        if now <= next {
+            return 0;
+        }
+        // Already past the next deadline: every deadline that is gone counts as missed, and
+        // the next sample waits for the first one still ahead, keeping the grid.
+        let behind = (now - next) / self.interval_ns + 1;
+        self.k += behind;
+        behind
+    }
+}
+
+/// Starts the sampler on the live kernel. Fails at once (before any thread starts) when a
+/// named interface does not exist.
+pub fn spawn<F>(cfg: SamplerConfig, sink: F) -> Result<SamplerHandle, SamplerError>
+where
+    F: FnMut(SamplerMsg) -> bool + Send + 'static,
+{
+    let mut slow = SlowReader::new(&cfg);
+    let first = slow.read()?;
+    for name in &cfg.ifaces {
+        if !first.links.iter().any(|l| *l.name == **name) {
+            return Err(SamplerError::NoSuchInterface(name.clone()));
+        }
+    }
+    let mut source = RtnlSource::open()?;
+    source.node_links = slow.node_links;
+    spawn_with(cfg, SystemClock::default(), source, slow, first, sink)
+}
+
+/// Starts the sampler with a given clock, counter source and slow reader (tests, benches).
+pub fn spawn_with<C, S, F>(
+    cfg: SamplerConfig,
+    clock: C,
+    source: S,
+    mut slow: SlowReader,
+    first: SlowRound,
+    sink: F,
+) -> Result<SamplerHandle, SamplerError>
+where
+    C: Clock,
+    S: CounterSource,
+    F: FnMut(SamplerMsg) -> bool + Send + 'static,
+{
+    let stop = Arc::new(AtomicBool::new(false));
+    let watched = first
+        .links
+        .iter()
+        .map(|l| (l.ifindex, l.name.to_string()))
+        .collect();
+    let (tx, rx) = mpsc::channel::<Result<SlowRound, SamplerError>>();
+    let slow_stop = stop.clone();
+    let slow_every = Duration::from_nanos(cfg.slow_interval_ns.max(1_000_000));
+    let slow_thread = std::thread::Builder::new()
+        .name("dpuctl-slow".into())
+        .spawn(move || slow_loop(&mut slow, &tx, &slow_stop, slow_every))
+        .map_err(SamplerError::Thread)?;
+    let fast_stop = stop.clone();
+    let fast = std::thread::Builder::new()
+        .name("dpuctl-sampler".into())
+        .spawn(move || {
+            fast_loop(&cfg, clock, source, first, &rx, sink, &fast_stop);
+            // The slow thread sees the flag at its next wake-up.
+            fast_stop.store(true, Ordering::Relaxed);
+        })
+        .map_err(SamplerError::Thread)?;
+    Ok(SamplerHandle {
+        stop,
+        threads: vec![fast, slow_thread],
+        watched,
+    })
+}
+
+fn slow_loop(
+    slow: &mut SlowReader,
+    tx: &Sender<Result<SlowRound, SamplerError>>,
+    stop: &AtomicBool,
+    every: Duration,
+) {
+    let start = Instant::now();
+    let mut k = 1u32;
+    while !stop.load(Ordering::Relaxed) {
+        // Sleep in short steps so a stop request is seen quickly.
+        let deadline = start + every * k;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        k += 1;
+        if tx.send(slow.read()).is_err() {
+            return;
+        }
+    }
+}
+
+/// The fast loop; public so tests drive it with a fake clock and source.
+pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
+    cfg: &SamplerConfig,
+    mut clock: C,
+    mut source: S,
+    first: SlowRound,
+    slow_rx: &Receiver<Result<SlowRound, SamplerError>>,
+    mut sink: F,
+    stop: &AtomicBool,
+) {
+    let mut links = first.links.clone();
+    let mut pending = Some(first);
+    let mut buf: Vec<(u32, Counters)> = Vec::with_capacity(64);
+    let mut batch = Batch::default();
+    let start = clock.now_ns();
+    let mut sched = Schedule::new(start, cfg.interval_ns);
+    let mut batch_start = start;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let deadline = sched.deadline();
+        clock.sleep_until(deadline);
+        // Slow reads that arrived: new link table, attach the rest to this sample.
+        while let Ok(r) = slow_rx.try_recv() {
+            match r {
+                Ok(round) => {
+                    links.clone_from(&round.links);
+                    pending = Some(round);
+                }
+                Err(e) => {
+                    let _ = sink(SamplerMsg::Error(e));
+                    return;
+                }
+            }
+        }
+        let t = clock.now_ns();
+        if let Err(e) = source.read(&links, &mut buf) {
+            if !batch.samples.is_empty() {
+                let _ = sink(SamplerMsg::Batch(std::mem::take(&mut batch)));
+            }
+            let _ = sink(SamplerMsg::Error(e));
+            return;
+        }
+        batch.max_late_ns = batch.max_late_ns.max(t.saturating_sub(deadline));
+        let mut slow = pending.take();
+        let mut ifaces = Vec::with_capacity(links.len());
+        for l in &links {
+            let Some((_, c)) = buf.iter().find(|(i, _)| *i == l.ifindex) else {
+                continue;
+            };
+            let s = slow.as_mut().and_then(|r| {
+                r.ifaces
+                    .iter()
+                    .position(|(i, _)| *i == l.ifindex)
+                    .map(|p| r.ifaces.swap_remove(p).1)
+            });
+            ifaces.push(IfaceSample {
+                ifindex: l.ifindex,
+                name: l.name.clone(),
+                up: l.up,
+                speed_mbps: l.speed_mbps,
+                counters: *c,
+                slow: s,
+            });
+        }
+        batch.samples.push(Sample {
+            t_ns: t,
+            wall_ms: clock.wall_ms(),
+            ifaces,
+            softnet: slow.and_then(|r| r.softnet),
+        });
+        let now = clock.now_ns();
+        batch.missed += sched.advance(now);
+        if now.saturating_sub(batch_start) >= cfg.batch_ns {
+            batch_start = now;
+            if !sink(SamplerMsg::Batch(std::mem::take(&mut batch))) {
+                return;
+            }
+        }
+    }
+    if !batch.samples.is_empty() {
+        let _ = sink(SamplerMsg::Batch(batch));
+    }
+}
+
+/// The slow reads of the live kernel.
+pub struct SlowReader {
+    names: Vec<String>,
+    root: SysRoot,
+    driver_stats: bool,
+    rtnl: Option<Rtnl>,
+    ethtool: Option<Ethtool>,
+    /// Driver name per ifindex (asked once).
+    drivers: HashMap<u32, Option<String>>,
+    /// Counter names per ifindex, shared by all samples while they stay the same.
+    counter_names: HashMap<u32, CounterNames>,
+    /// Interfaces on the node at the last read.
+    pub node_links: usize,
+}
+
+impl SlowReader {
+    /// A reader for this config.
+    pub fn new(cfg: &SamplerConfig) -> Self {
+        Self {
+            names: cfg.ifaces.clone(),
+            root: cfg.root.clone(),
+            driver_stats: cfg.driver_stats,
+            rtnl: None,
+            ethtool: None,
+            drivers: HashMap::new(),
+            counter_names: HashMap::new(),
+            node_links: 0,
+        }
+    }
+
+    /// One round of slow reads.
+    pub fn read(&mut self) -> Result<SlowRound, SamplerError> {
+        if self.rtnl.is_none() {
+            self.rtnl = Some(Rtnl::open().map_err(|source| SamplerError::Netlink {
+                what: "open an rtnetlink socket",
+                source,
+            })?);
+        }
+        let all = self
+            .rtnl
+            .as_mut()
+            .map(Rtnl::links)
+            .transpose()
+            .map_err(|source| SamplerError::Netlink {
+                what: "list interfaces (RTM_GETLINK)",
+                source,
+            })?
+            .unwrap_or_default();
+        self.node_links = all.len();
+        if self.ethtool.is_none() {
+            self.ethtool = Ethtool::open().ok();
+        }
+        let mut round = SlowRound::default();
+        let mut watched: Vec<_> = all
+            .into_iter()
+            .filter(|l| {
+                if self.names.is_empty() {
+                    l.name != "lo"
+                } else {
+                    self.names.contains(&l.name)
+                }
+            })
+            .collect();
+        watched.sort_by_key(|l| l.ifindex);
+        self.drivers
+            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
+        self.counter_names
+            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
+        for l in &watched {
+            let speed = self
+                .ethtool
+                .as_mut()
+                .and_then(|e| e.link_info(&l.name).ok())
+                .and_then(|li| li.speed_mbps)
+                .map(u64::from);
+            round.links.push(WatchedLink {
+                ifindex: l.ifindex,
+                name: Arc::from(l.name.as_str()),
+                up: l.operstate == "up" || (l.operstate == "unknown" && l.carrier == Some(true)),
+                speed_mbps: speed,
+            });
+            let driver = self
+                .drivers
+                .entry(l.ifindex)
+                .or_insert_with(|| eth::ioctl::driver_info(&l.name).ok().map(|d| d.driver))
+                .clone();
+            let mut slow = SlowIface {
+                driver,
+                tx_timeouts: sysfs::tx_timeouts(&self.root, &l.name),
+                temps: sysfs::temperatures(&self.root, &l.name),
+                ..SlowIface::default()
+            };
+            if self.driver_stats {
+                match eth::ioctl::driver_stats(&l.name) {
+                    Ok(stats) => {
+                        let cached = self.counter_names.get(&l.ifindex).filter(|n| {
+                            n.len() == stats.len()
+                                && n.iter().zip(&stats).all(|(a, b)| *a == b.name)
+                        });
+                        let names = if let Some(n) = cached {
+                            n.clone()
+                        } else {
+                            let n: CounterNames = stats.iter().map(|c| c.name.clone()).collect();
+                            self.counter_names.insert(l.ifindex, n.clone());
+                            n
+                        };
+                        slow.driver_stats = Some(DriverStats {
+                            names,
+                            values: stats.iter().map(|c| c.value).collect(),
+                        });
+                    }
+                    Err(e) => slow.driver_stats_na = Some(e.reason()),
+                }
+            }
+            round.ifaces.push((l.ifindex, slow));
+        }
+        round.softnet = procfs::softnet(&self.root)
+            .ok()
+            .map(|rows| SoftnetTotals::of(&rows));
+        Ok(round)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clock that only moves when told: sleeping jumps to the deadline, each read costs
+    /// `read_cost` ns, and `stalls` add extra time at given reads.
+    struct FakeClock {
+        now: Arc<std::sync::atomic::AtomicU64>,
+    }
+
+    impl Clock for FakeClock {
+        fn now_ns(&self) -> u64 {
+            self.now.load(Ordering::Relaxed)
+        }
+        fn wall_ms(&self) -> u64 {
+            1_700_000_000_000 + self.now_ns() / 1_000_000
+        }
+        fn sleep_until(&mut self, deadline_ns: u64) {
+            self.now.fetch_max(deadline_ns, Ordering::Relaxed);
+        }
+    }
+
+    struct FakeSource {
+        now: Arc<std::sync::atomic::AtomicU64>,
+        reads: u64,
+        read_cost: u64,
+        stall_at: u64,
+        stall_ns: u64,
+        vanish: std::ops::Range<u64>,
+    }
+
+    impl CounterSource for FakeSource {
+        fn read(
+            &mut self,
+            _w: &[WatchedLink],
+            out: &mut Vec<(u32, Counters)>,
+        ) -> Result<(), SamplerError> {
+            out.clear();
+            let mut cost = self.read_cost;
+            if self.reads == self.stall_at {
+                cost += self.stall_ns;
+            }
+            self.now.fetch_add(cost, Ordering::Relaxed);
+            out.push((
+                1,
+                Counters {
+                    rx_bytes: self.reads * 100,
+                    ..Counters::default()
+                },
+            ));
+            if !self.vanish.contains(&self.reads) {
+                out.push((2, Counters::default()));
+            }
+            self.reads += 1;
+            Ok(())
+        }
+    }
+
+    fn link(i: u32, name: &str) -> WatchedLink {
+        WatchedLink {
+            ifindex: i,
+            name: Arc::from(name),
+            up: true,
+            speed_mbps: None,
+        }
+    }
+
+    fn run(stall_at: u64, stall_ns: u64, n: usize) -> (Vec<Sample>, u64, u64) {
+        let now = Arc::new(std::sync::atomic::AtomicU64::new(5_000));
+        let cfg = SamplerConfig {
+            interval_ns: 100_000,
+            batch_ns: 1_000_000,
+            ..SamplerConfig::default()
+        };
+        let first = SlowRound {
+            links: vec![link(1, "a"), link(2, "b")],
+            ..SlowRound::default()
+        };
+        let (_tx, rx) = mpsc::channel();
+        let stop = AtomicBool::new(false);
+        let mut samples = Vec::new();
+        let mut missed = 0;
+        let mut batches = 0;
+        fast_loop(
+            &cfg,
+            FakeClock { now: now.clone() },
+            FakeSource {
+                now,
+                reads: 0,
+                read_cost: 7_000,
+                stall_at,
+                stall_ns,
+                vanish: 20..25,
+            },
+            first,
+            &rx,
+            |m| {
+                let SamplerMsg::Batch(b) = m else {
+                    panic!("unexpected error")
+                };
+                batches += 1;
+                missed += b.missed;
+                samples.extend(b.samples);
+                samples.len() < n
+            },
+            &stop,
+        );
+        (samples, missed, batches)
+    }
+
+    #[test]
+    fn samples_sit_on_the_deadline_grid_and_are_batched() {
+        let (samples, missed, batches) = run(u64::MAX, 0, 50);
+        assert_eq!(missed, 0);
+        assert!(samples.len() >= 50);
+        for (k, s) in samples.iter().enumerate() {
+            assert_eq!(s.t_ns, 5_000 + k as u64 * 100_000, "sample {k}");
+        }
+        // 100 us interval, batches every 1 ms: about ten samples per batch.
+        assert!((4..=6).contains(&batches), "{batches} batches");
+    }
+
+    #[test]
+    fn a_stall_is_reported_as_missed_deadlines_and_the_grid_holds() {
+        // Read 10 takes 350 us more: deadlines 11, 12 and 13 are gone.
+        let (samples, missed, _) = run(10, 350_000, 30);
+        assert_eq!(missed, 3);
+        let t: Vec<u64> = samples.iter().map(|s| (s.t_ns - 5_000) / 1_000).collect();
+        assert_eq!(t[10], 1_000);
+        // Read 10 ends at 1000+357 us: the deadline at 1300 is gone, 1400 is next.
+        assert_eq!(t[11], 1_400);
+        assert!(samples
+            .iter()
+            .skip(11)
+            .all(|s| (s.t_ns - 5_000) % 100_000 == 0));
+    }
+
+    #[test]
+    fn a_vanished_interface_is_missing_from_its_samples() {
+        let (samples, _, _) = run(u64::MAX, 0, 30);
+        assert_eq!(samples[19].ifaces.len(), 2);
+        assert_eq!(samples[20].ifaces.len(), 1);
+        assert_eq!(samples[24].ifaces.len(), 1);
+        assert_eq!(samples[25].ifaces.len(), 2);
+        assert_eq!(samples[0].ifaces[0].name.as_ref(), "a");
+    }
+
+    #[test]
+    fn schedule_skips_whole_intervals_only() {
+        let mut s = Schedule::new(0, 100);
+        assert_eq!(s.advance(50), 0);
+        assert_eq!(s.deadline(), 100);
+        // Finished at 250: deadline 200 is gone, 300 is next (one missed).
+        assert_eq!(s.advance(250), 1);
+        assert_eq!(s.deadline(), 300);
+        // Finished at 399: before the deadline at 400, no miss.
+        assert_eq!(s.advance(399), 0);
+        assert_eq!(s.deadline(), 400);
+        // Finished 1 ns after the next deadline: that one is missed.
+        assert_eq!(s.advance(501), 1);
+        assert_eq!(s.deadline(), 600);
+    }
+}
