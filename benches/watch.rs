@@ -2,7 +2,7 @@
 //! settings (1 ms samples, 250 ms refresh) on 16 veth interfaces, in a network namespace this
 //! program creates and deletes. The screen runs in tmux (a real terminal, 120x40); the CPU
 //! time of the process (utime + stime from /proc/PID/stat, all its threads: sampler, engine,
-//! drawing) is read over a measured window after a warm-up, and the peak RSS is VmHWM from
+//! drawing) is read over a measured window after a warm-up, and the peak RSS is `VmHWM` from
 //! /proc/PID/status at the end. Needs root, `ip` and `tmux`.
 //!
 //!     cargo bench --bench watch                  # 20 s window
@@ -83,7 +83,17 @@ fn main() {
     let script = format!("ip netns exec {ns} {dpuctl} watch; sleep 600");
     tmux(
         &sock,
-        &["new-session", "-d", "-s", "w", "-x", "120", "-y", "40", &script],
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "w",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &script,
+        ],
     );
     let result = std::panic::catch_unwind(|| measure(&sock, secs));
     let _ = Command::new("tmux")

@@ -102,6 +102,7 @@ fn mlx() -> IfaceView {
             tx_timeout: 0.0,
             rx_util: Some(0.388),
             tx_util: Some(0.128),
+            ..IfaceRates::default()
         },
         classes: vec![
             class("buffer_exhaustion", "rx_out_of_buffer", 310.0, 98_231),
@@ -133,6 +134,9 @@ fn mlx() -> IfaceView {
             celsius: 97.0,
             crit: Some(105.0),
         }],
+        driver: Some("mlx5_core".into()),
+        counter_resets: 1,
+        ..IfaceView::default()
     }
 }
 
@@ -172,6 +176,8 @@ fn node() -> View {
     veth.rates.rx_util = None;
     veth.rates.tx_util = None;
     veth.temps.clear();
+    veth.driver = Some("veth".into());
+    veth.driver_stats_na = Some("the driver has no private counters".into());
     let mut gone = quiet("veth-old", 7, 0.0);
     gone.present = false;
     gone.up = false;
@@ -202,6 +208,9 @@ fn node() -> View {
                 message: "NIC asic within 10 C of critical (105 C)".into(),
             },
         ],
+        samples: 10_000,
+        missed_deadlines: 3,
+        ..View::default()
     }
 }
 

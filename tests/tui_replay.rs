@@ -33,7 +33,11 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("scenario.rec");
     let header = Header::new("node7", &[], WALL0, MS);
     let mut rec = Recorder::create(&path, &header).expect("create recording");
-    let names: Arc<[String]> = vec!["rx_out_of_buffer".to_string(), "rx_vport_unicast_packets".to_string()].into();
+    let names: Arc<[String]> = vec![
+        "rx_out_of_buffer".to_string(),
+        "rx_vport_unicast_packets".to_string(),
+    ]
+    .into();
     let (mut a, mut b) = (Counters::default(), Counters::default());
     let mut oob = 0u64;
     for ms in 0..=3000u64 {
@@ -63,7 +67,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             name: Arc::from("eth2"),
             up: true,
             speed_mbps: Some(25_000),
-            counters: a.clone(),
+            counters: a,
             slow: slow.then(|| SlowIface {
                 driver: Some("mlx5_core".into()),
                 driver_stats: Some(DriverStats {
@@ -79,7 +83,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
                 name: Arc::from("eth3"),
                 up: true,
                 speed_mbps: Some(25_000),
-                counters: b.clone(),
+                counters: b,
                 slow: None,
             });
         }
@@ -126,10 +130,10 @@ fn a_recording_replays_to_the_end_with_its_bursts_and_alerts() {
         ticks += 1;
         assert!(ticks < 100, "the replay never finished");
         if ticks == 4 {
-            // 1.0 s in: eth2 and eth3 listed, one burst (at 300 ms) so far.
+            // 1.0 s in: eth2 and eth3 listed, the bursts at 300 and 800 ms so far.
             let s = app.state();
             assert_eq!(s.view.ifaces.len(), 2);
-            assert_eq!(s.view.ifaces[0].rx_bursts.count, 1);
+            assert_eq!(s.view.ifaces[0].rx_bursts.count, 2);
             assert!(s.source.contains("1.0/3.0 s"), "{}", s.source);
             insta::assert_snapshot!("replay_1s_80x24", frame(&app, 80, 24));
         }
@@ -146,7 +150,10 @@ fn a_recording_replays_to_the_end_with_its_bursts_and_alerts() {
     let eth3 = &s.view.ifaces[1];
     assert!(!eth3.present, "eth3 vanished at 2 s");
     assert!(
-        s.view.alerts.iter().any(|a| a.iface == "eth2" && a.metric == "rx_fifo_errors"),
+        s.view
+            .alerts
+            .iter()
+            .any(|a| a.iface == "eth2" && a.metric == "rx_fifo_errors"),
         "{:?}",
         s.view.alerts
     );
@@ -187,5 +194,9 @@ fn pause_stops_the_recording_clock() {
         crossterm::event::KeyCode::Char(' '),
     )));
     app.update(Event::Tick);
-    assert!(app.state().source.contains("0.5/3.0 s"), "{}", app.state().source);
+    assert!(
+        app.state().source.contains("0.5/3.0 s"),
+        "{}",
+        app.state().source
+    );
 }

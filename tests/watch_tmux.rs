@@ -24,7 +24,10 @@ fn require_tools() {
             .stderr(Stdio::null())
             .status()
             .is_ok();
-        assert!(ok, "the watch_tmux tests need `{tool}` on PATH (Debian package {pkg})");
+        assert!(
+            ok,
+            "the watch_tmux tests need `{tool}` on PATH (Debian package {pkg})"
+        );
     }
 }
 
@@ -130,14 +133,24 @@ fn script(ns: &Netns, args: &str) -> String {
 /// Checks that the terminal is back to normal after watch ended with `code`.
 fn assert_restored(t: &Tmux, code: i32) {
     let s = t.wait_for("done");
-    assert!(s.contains(&format!("exit={code}")), "exit code {code} expected:\n{s}");
-    assert_eq!(t.format("#{alternate_on}"), "0", "still on the alternate screen:\n{s}");
+    assert!(
+        s.contains(&format!("exit={code}")),
+        "exit code {code} expected:\n{s}"
+    );
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen:\n{s}"
+    );
     assert_eq!(t.format("#{cursor_flag}"), "1", "the cursor stays hidden");
     assert!(
         s.contains("icanon echo") && !s.contains("-icanon") && !s.contains("-echo"),
         "the terminal is left in raw mode:\n{s}"
     );
-    assert!(!s.contains("interfaces ("), "the screen of watch is still there:\n{s}");
+    assert!(
+        !s.contains("interfaces ("),
+        "the screen of watch is still there:\n{s}"
+    );
 }
 
 #[test]
@@ -145,18 +158,30 @@ fn keys_drive_the_screen_and_quit_restores_the_terminal() {
     let ns = setup("keys");
     let t = Tmux::start("keys", 80, 24, &script(&ns, "--line-rate 1G"));
     let s = t.wait_for("interfaces (4)");
-    assert_eq!(t.format("#{alternate_on}"), "1", "watch draws on the alternate screen");
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "1",
+        "watch draws on the alternate screen"
+    );
     for name in ["wa", "wb", "xa", "xb"] {
-        assert!(s.lines().any(|l| l.starts_with(&format!("│{name} "))), "{name} missing:\n{s}");
+        assert!(
+            s.lines().any(|l| l.starts_with(&format!("│{name} "))),
+            "{name} missing:\n{s}"
+        );
     }
     assert!(!s.contains("│lo "), "lo is left out by default:\n{s}");
-    assert!(s.contains("q quit") && s.contains("? help"), "no key footer:\n{s}");
+    assert!(
+        s.contains("q quit") && s.contains("? help"),
+        "no key footer:\n{s}"
+    );
 
     // Help, and Esc closes it.
     t.keys(&["?"]);
     t.wait_for("reset rates, bursts and alerts");
     t.keys(&["Escape"]);
-    t.wait("the help closed", |s| !s.contains("reset rates, bursts and alerts"));
+    t.wait("the help closed", |s| {
+        !s.contains("reset rates, bursts and alerts")
+    });
 
     // Sort: the header names the column, and by name wa..xb are in order.
     t.keys(&["s"]);
@@ -205,7 +230,10 @@ fn watch_pid(t: &Tmux) -> u32 {
                 return pid.parse().expect("pid");
             }
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "no dpuctl under the shell");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no dpuctl under the shell"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -44,6 +44,7 @@ pub enum SortKey {
 
 impl SortKey {
     /// The next key in the cycle.
+    #[must_use]
     pub fn next(self) -> Self {
         match self {
             Self::Index => Self::Name,
@@ -214,6 +215,11 @@ impl<F: Feed> App<F> {
     /// The source of views.
     pub fn feed(&self) -> &F {
         &self.feed
+    }
+
+    /// The source of views, to finish it (flush a recording) after the screen.
+    pub fn feed_mut(&mut self) -> &mut F {
+        &mut self.feed
     }
 
     /// Set once the screen must end.
@@ -611,7 +617,7 @@ mod tests {
     #[test]
     fn samples_do_not_redraw_and_errors_do() {
         let mut a = app(vec![three()]);
-        assert!(!a.update(Event::Samples(Vec::new())));
+        assert!(!a.update(Event::Samples(crate::tui::feed::Batch::default())));
         assert!(a.update(Event::SamplerError("netlink: gone".into())));
         assert_eq!(
             a.state().error.as_deref(),

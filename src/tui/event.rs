@@ -12,7 +12,7 @@ use crossterm::event::KeyEvent;
 use super::feed::Batch;
 
 /// Everything that can change the screen.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Event {
     /// A batch of counter samples from the sampler thread.
     Samples(Batch),

@@ -5,8 +5,7 @@ use std::collections::VecDeque;
 
 use crate::monitor::View;
 
-/// A batch of samples as the sampler delivers it.
-pub type Batch = Vec<()>;
+pub use crate::monitor::sampler::Batch;
 
 /// A source of views for the screen.
 pub trait Feed {

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod event;
 pub mod feed;
+pub mod sources;
 pub mod term;
 pub mod ui;
 pub mod widgets;

@@ -108,7 +108,7 @@ pub struct Extent {
 }
 
 /// Reads a whole recording once without keeping it, so that a malformed file is reported
-/// (file:line:column) before the screen opens, and the replay knows its length.
+/// (`file:line:column`) before the screen opens, and the replay knows its length.
 pub fn scan(path: &Path) -> Result<Extent, RecordError> {
     let mut r = Reader::open(path)?;
     let mut e = Extent {

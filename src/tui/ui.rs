@@ -27,9 +27,10 @@ pub fn draw(f: &mut Frame, s: &State) {
     footer::render(f, bottom, s);
     match &s.mode {
         Mode::Overview => overview(f, body, s),
-        Mode::Zoom(name) => match s.zoomed() {
-            Some(i) => zoom(f, body, i, s),
-            None => {
+        Mode::Zoom(name) => {
+            if let Some(i) = s.zoomed() {
+                zoom(f, body, i, s);
+            } else {
                 let p = Paragraph::new(format!(
                     "{name} is not watched any more (reset forgot it); Esc goes back"
                 ))
@@ -37,7 +38,7 @@ pub fn draw(f: &mut Frame, s: &State) {
                 .block(Block::bordered().title(format!(" {name} ")));
                 f.render_widget(p, body);
             }
-        },
+        }
     }
     if s.help {
         help::render(f, body);
@@ -100,29 +101,30 @@ fn overview(f: &mut Frame, area: Rect, s: &State) {
 /// side.
 fn charts_and_bursts(f: &mut Frame, area: Rect, i: &IfaceView) {
     if area.width >= WIDE {
-        let [c, d, b] = Layout::horizontal([
+        let [chart, drops, burst] = Layout::horizontal([
             Constraint::Fill(1),
             Constraint::Length(30),
             Constraint::Length(40),
         ])
         .areas(area);
-        charts::throughput(f, c, i);
-        charts::drops(f, d, i);
-        bursts::render(f, b, i);
+        charts::throughput(f, chart, i);
+        charts::drops(f, drops, i);
+        bursts::render(f, burst, i);
     } else {
-        let [c, b] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(38)]).areas(area);
-        charts::throughput(f, c, i);
-        bursts::render(f, b, i);
+        let [chart, burst] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(38)]).areas(area);
+        charts::throughput(f, chart, i);
+        bursts::render(f, burst, i);
     }
 }
 
 fn zoom(f: &mut Frame, area: Rect, i: &IfaceView, s: &State) {
     if area.height < 14 {
-        let [a, b] =
+        let [head, rest] =
             Layout::vertical([Constraint::Length(6.min(area.height)), Constraint::Fill(1)])
                 .areas(area);
-        summary::render(f, a, i);
-        queues::render(f, b, i);
+        summary::render(f, head, i);
+        queues::render(f, rest, i);
         return;
     }
     let low_h = if area.height >= 30 { 12 } else { 7 };
@@ -134,19 +136,22 @@ fn zoom(f: &mut Frame, area: Rect, i: &IfaceView, s: &State) {
     .areas(area);
     summary::render(f, top, i);
     let (tables, notes) = if mid.height >= 14 {
-        let [t, n] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(mid);
-        (t, Some(n))
+        let [upper, lower] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(mid);
+        (upper, Some(lower))
     } else {
         (mid, None)
     };
     let qw = if area.width >= 100 { 44 } else { 34 };
-    let [q, c] = Layout::horizontal([Constraint::Length(qw), Constraint::Fill(1)]).areas(tables);
-    queues::render(f, q, i);
-    classes::render(f, c, i);
-    if let Some(n) = notes {
-        let [a, t] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(36)]).areas(n);
-        alerts::render(f, a, &s.view.alerts, &|al| al.iface == i.name);
-        temps::render(f, t, &[i]);
+    let [queue_area, class_area] =
+        Layout::horizontal([Constraint::Length(qw), Constraint::Fill(1)]).areas(tables);
+    queues::render(f, queue_area, i);
+    classes::render(f, class_area, i);
+    if let Some(notes) = notes {
+        let [alert_area, temp_area] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(36)]).areas(notes);
+        alerts::render(f, alert_area, &s.view.alerts, &|al| al.iface == i.name);
+        temps::render(f, temp_area, &[i]);
     }
     charts_and_bursts(f, low, i);
 }

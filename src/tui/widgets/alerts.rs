@@ -28,7 +28,15 @@ pub fn render(f: &mut Frame, area: Rect, alerts: &[Alert], keep: &dyn Fn(&Alert)
                 Span::raw(format!("{} ", clock(a.wall_ms))),
                 Span::styled(format!("{} {} ", a.iface, a.metric), bad_style()),
                 Span::raw(format!("{} ", value(a))),
-                Span::styled(a.message.clone(), gone_style()),
+                // Engine messages that only repeat the metric add nothing here.
+                Span::styled(
+                    if a.message.contains(&a.metric) {
+                        String::new()
+                    } else {
+                        a.message.clone()
+                    },
+                    gone_style(),
+                ),
             ])
         })
         .collect();

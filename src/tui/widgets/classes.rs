@@ -29,7 +29,12 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         ))
         .title_style(title_style());
     if i.classes.is_empty() && i.raw.is_empty() {
-        let p = Paragraph::new("n/a: the driver reports no private counters (ethtool -S)")
+        let why = i
+            .driver_stats_na
+            .as_deref()
+            .unwrap_or("the driver reports no private counters (ethtool -S)");
+        let p = Paragraph::new(format!("n/a: {why}"))
+            .wrap(ratatui::widgets::Wrap { trim: true })
             .style(gone_style())
             .block(block);
         f.render_widget(p, area);

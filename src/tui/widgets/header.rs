@@ -35,6 +35,13 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         spans.push(Span::styled(format!(" {e} "), bad_style()));
         spans.push(Span::raw(" "));
     }
+    if s.view.missed_deadlines > 0 {
+        // The sampler fell behind: bursts shorter than the gap may be missed.
+        spans.push(Span::styled(
+            format!("missed {} ", s.view.missed_deadlines),
+            Style::default().fg(Color::Yellow),
+        ));
+    }
     spans.push(Span::raw(format!("sort:{} ", s.sort.label())));
     if !s.filter.is_empty() || s.editing_filter {
         spans.push(Span::raw(format!("filter:{} ", s.filter)));
@@ -50,8 +57,19 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     } else {
         spans.push(Span::raw(soft));
     }
-    if v.wall_ms > 0 {
-        spans.push(Span::raw(format!("{} UTC", clock(v.wall_ms))));
+    // The time gets its own corner on wide screens; narrow ones need the room for the flags.
+    let mut left = area;
+    if v.wall_ms > 0 && area.width >= 100 {
+        let [rest, time] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Fill(1),
+            ratatui::layout::Constraint::Length(17),
+        ])
+        .areas(area);
+        left = rest;
+        f.render_widget(
+            Paragraph::new(format!("{} UTC", clock(v.wall_ms))).right_aligned(),
+            time,
+        );
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Paragraph::new(Line::from(spans)), left);
 }

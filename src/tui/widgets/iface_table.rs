@@ -155,7 +155,7 @@ fn fitting(width: u16, name_w: u16) -> Vec<(&'static Col, u16)> {
     let mut keep = vec![false; COLS.len()];
     for prio in 0..=4 {
         for (k, c) in COLS.iter().enumerate() {
-            if c.prio == prio && used + w(c) + 1 <= width {
+            if c.prio == prio && used + w(c) < width {
                 used += w(c) + 1;
                 keep[k] = true;
             }

@@ -31,8 +31,17 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         || "n/a (link reports no speed; set --line-rate)".to_string(),
         |l| format!("{}bit/s", si(l as f64)),
     );
+    let driver = i.driver.as_deref().unwrap_or("?");
+    let resets = if i.counter_resets > 0 {
+        format!("  counter resets {}", i.counter_resets)
+    } else {
+        String::new()
+    };
     let lines = vec![
-        Line::from(format!("ifindex {}  {state}  line {line_rate}", i.ifindex)),
+        Line::from(format!(
+            "ifindex {}  {state}  driver {driver}  line {line_rate}{resets}",
+            i.ifindex
+        )),
         Line::from(format!(
             "rx {}bit/s {}pkt/s {}   tx {}bit/s {}pkt/s {}",
             bps(r.rx_bps),
@@ -46,12 +55,14 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
             counter("rx_missed_errors", r.rx_missed),
             counter("rx_fifo_errors", r.rx_fifo),
             counter("rx_crc_errors", r.rx_crc),
+            counter("rx_errors", r.rx_errors),
         ]),
         Line::from(vec![
             counter("rx_dropped", r.rx_dropped),
             counter("rx_over_errors", r.rx_over),
             counter("tx_dropped", r.tx_dropped),
             counter("tx_timeout", r.tx_timeout),
+            counter("tx_errors", r.tx_errors),
         ]),
     ];
     let mut p = Paragraph::new(lines)
