@@ -9,7 +9,6 @@ use anyhow::Context;
 use crate::cli::{GlobalArgs, WatchArgs};
 use crate::monitor::config;
 use crate::monitor::engine::Engine;
-use crate::monitor::microburst::fmt_duration;
 use crate::monitor::record::{Header, Reader, Recorder};
 use crate::monitor::sampler::{self, SamplerMsg};
 use crate::sys::root::SysRoot;
@@ -69,8 +68,8 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
     .context("failed to start the sampler")?;
     let label = format!(
         "live, sample {}, refresh {}",
-        fmt_duration(interval_ns),
-        fmt_duration(refresh.as_nanos() as u64)
+        short_duration(interval_ns),
+        short_duration(refresh.as_nanos() as u64)
     );
     let mut app = App::new(LiveFeed::new(Engine::new(settings.engine), recorder, label));
     let code = screen(&mut app, &tx, &rx, refresh);
@@ -107,4 +106,29 @@ fn screen<F: Feed>(
         Exit::Quit => ExitCode::SUCCESS,
         Exit::Signal(sig) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
     })
+}
+
+/// A flag-like duration: "1ms", "100us", "250ms", "1.5s".
+fn short_duration(ns: u64) -> String {
+    if ns % 1_000_000_000 == 0 {
+        format!("{}s", ns / 1_000_000_000)
+    } else if ns % 1_000_000 == 0 && ns < 10_000_000_000 {
+        format!("{}ms", ns / 1_000_000)
+    } else if ns % 1_000 == 0 && ns < 10_000_000 {
+        format!("{}us", ns / 1_000)
+    } else {
+        crate::monitor::microburst::fmt_duration(ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_like_the_flags() {
+        assert_eq!(super::short_duration(1_000_000), "1ms");
+        assert_eq!(super::short_duration(250_000_000), "250ms");
+        assert_eq!(super::short_duration(100_000), "100us");
+        assert_eq!(super::short_duration(2_000_000_000), "2s");
+        assert_eq!(super::short_duration(1_500_000_000), "1500ms");
+    }
 }
