@@ -249,3 +249,82 @@ fn signals_to_the_watch_process_restore_the_terminal() {
         assert_restored(&t, 128 + num);
     }
 }
+
+/// Set in the re-run of the panic test that runs on the tmux terminal.
+const PANIC_ENV: &str = "DPUCTL_TEST_PANIC_ON_SCREEN";
+
+#[test]
+fn a_panic_restores_the_terminal_before_its_message() {
+    if std::env::var_os(PANIC_ENV).is_some() {
+        // On the tmux terminal: open the screen, draw, then panic like a bug in a widget.
+        let mut g = dpuctl::tui::term::Guard::enter().expect("screen");
+        g.terminal()
+            .draw(|f| f.render_widget(ratatui::widgets::Paragraph::new("interfaces (x)"), f.area()))
+            .expect("draw");
+        std::thread::sleep(Duration::from_millis(300));
+        panic!("a widget bug");
+    }
+    require_tools();
+    let exe = std::env::current_exe().expect("test binary");
+    let test = std::thread::current()
+        .name()
+        .expect("test name")
+        .to_string();
+    let script = format!(
+        "RUST_BACKTRACE=0 {PANIC_ENV}=1 {exe} --exact {test} --nocapture --test-threads=1; \
+         echo \"exit=$?\"; \
+         stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
+         echo; echo done; sleep 600",
+        exe = exe.display()
+    );
+    let t = Tmux::start("panic", 80, 24, &script);
+    t.wait_for("interfaces (x)");
+    assert_eq!(t.format("#{alternate_on}"), "1");
+    // libtest exits with 101 after a failed test.
+    assert_restored(&t, 101);
+    let s = t.screen();
+    assert!(
+        s.contains("panicked at") && s.contains("a widget bug"),
+        "no panic message on the normal screen:\n{s}"
+    );
+}
+
+#[test]
+fn a_recording_of_watch_replays_to_its_end_and_waits_for_q() {
+    let ns = setup("replay");
+    let dir = tempfile::tempdir().expect("tmp");
+    let rec = dir.path().join("w.rec");
+    let rec_s = rec.to_str().expect("utf-8");
+    let t = Tmux::start(
+        "rec",
+        100,
+        30,
+        &script(&ns, &format!("--line-rate 1G --record {rec_s}")),
+    );
+    t.wait_for("interfaces (4)");
+    std::thread::sleep(Duration::from_millis(1500));
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+    drop(t);
+    let header = std::fs::read_to_string(&rec).expect("recording written");
+    assert!(
+        header.starts_with("{\"dpuctl_recording\":1"),
+        "{}",
+        &header[..80.min(header.len())]
+    );
+
+    let t = Tmux::start(
+        "replay",
+        100,
+        30,
+        &script(&ns, &format!("--replay {rec_s} --speed 4 --line-rate 1G")),
+    );
+    let s = t.wait_for("replay finished");
+    assert!(s.contains("replay w.rec"), "{s}");
+    assert!(s.contains("interfaces (4)"), "{s}");
+    // The screen stays until q.
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(t.screen().contains("replay finished"));
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}

@@ -21,18 +21,18 @@ use crate::tui::Exit;
 
 /// Runs `dpuctl watch`.
 pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Result<ExitCode> {
+    // Bad flags, config files and recordings are reported first, terminal or not.
+    let settings = config::settings(&args.monitor, root)?;
+    let refresh = settings.refresh;
+    let extent = args.replay.as_deref().map(sources::scan).transpose()?;
     if !term::is_terminal() {
         anyhow::bail!(
             "dpuctl watch needs a terminal (stdout is not a tty); \
              use `dpuctl stats` for the same rates, bursts and alerts as text or JSON lines"
         );
     }
-    let settings = config::settings(&args.monitor, root)?;
-    let refresh = settings.refresh;
     let (tx, rx) = mpsc::channel();
-    if let Some(path) = &args.replay {
-        // A malformed recording is reported before the screen opens.
-        let extent = sources::scan(path)?;
+    if let (Some(path), Some(extent)) = (&args.replay, extent) {
         let reader = Reader::open(path)?;
         let step = (refresh.as_nanos() as f64 * args.speed) as u64;
         let name = path.file_name().map_or_else(

@@ -2,6 +2,7 @@
 //! guard drops (quit, signal, error) and before a panic message is printed.
 
 use std::io::{IsTerminal, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use ratatui::backend::CrosstermBackend;
@@ -15,9 +16,17 @@ pub fn is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// Leaves the alternate screen, shows the cursor and ends raw mode. Safe to call more than
-/// once and when the terminal is gone (errors are ignored: there is nothing left to tell).
+/// The terminal is in screen mode (raw, alternate screen).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Leaves the alternate screen, shows the cursor and ends raw mode. Does something only once
+/// per [`Guard::enter`]: leaving the alternate screen twice would move the cursor back over
+/// what was printed in between (a panic message). Errors are ignored: the terminal may be
+/// gone, and there is nothing left to tell.
 pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = crossterm::terminal::disable_raw_mode();
     let _ = crossterm::execute!(
         std::io::stdout(),
@@ -50,6 +59,7 @@ impl Guard {
     pub fn enter() -> std::io::Result<Self> {
         install_panic_hook();
         crossterm::terminal::enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
         let entered = crossterm::execute!(
             std::io::stdout(),
             crossterm::terminal::EnterAlternateScreen,
