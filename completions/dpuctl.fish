@@ -37,7 +37,7 @@ complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "tune" -d 'Apply a tun
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "watch" -d 'Live triage screen: rates, drops per queue, microbursts, temperatures and alerts'
-complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "stats" -d 'Stream the rates and bursts of `watch` without a screen, for scripts'
+complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "stats" -d 'Stream the rates, bursts and alerts of `watch` without a screen, for scripts'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "capture" -d 'Capture packets (libpcap) and find microsecond bursts, or analyze capture files'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "troubleshoot" -d 'Walk the latency/throughput decision tree with evidence gathered from the node'
 complete -c dpuctl -n "__fish_dpuctl_needs_command" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
@@ -135,12 +135,35 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l state-dir -d 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l replay -d 'Show a recording (`--record FILE` of watch or stats) instead of this node, on the recording\'s clock' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l speed -d 'Replay speed: 2 plays twice as fast, 0.5 at half speed' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sample-interval -d 'Counter sample interval, 100us and up (units: ns, us, ms, s)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l refresh -d 'Screen refresh, and the rate of the slower reads (driver counters, tx_timeout, temperatures, softnet)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l line-rate -d 'Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the link speed. Needed where the link reports none (veth, some VFs)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l burst-threshold -d 'Utilization above which a sample interval is part of a burst (50% or 0.5)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l config -d 'YAML file with thresholds and extra driver counter classes (see `dpuctl stats --help`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l record -d 'Write every sample to FILE (replay with `dpuctl watch --replay FILE`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l history -d 'Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s i -l interval -d 'Print every DURATION' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s c -l count -d 'Stop after N intervals (default: run until interrupted)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s f -l format -d 'Output format' -r -f -a "table\t'A table per interval, and bursts as they end'
+jsonl\t'One JSON object per line: per interval, and per burst as it ends'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l replay -d 'Read samples from a recording instead of this node' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l sample-interval -d 'Counter sample interval, 100us and up (units: ns, us, ms, s)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l refresh -d 'Screen refresh, and the rate of the slower reads (driver counters, tx_timeout, temperatures, softnet)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l line-rate -d 'Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the link speed. Needed where the link reports none (veth, some VFs)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l burst-threshold -d 'Utilization above which a sample interval is part of a burst (50% or 0.5)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l config -d 'YAML file with thresholds and extra driver counter classes (see `dpuctl stats --help`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l record -d 'Write every sample to FILE (replay with `dpuctl watch --replay FILE`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l history -d 'Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
@@ -200,7 +223,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "check" -d 'Compare the node with a profile: exit 0 compliant, 1 drift, 2 error'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "rollback" -d 'Restore the values recorded before a tune transaction (default: the last one)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "watch" -d 'Live triage screen: rates, drops per queue, microbursts, temperatures and alerts'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "stats" -d 'Stream the rates and bursts of `watch` without a screen, for scripts'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "stats" -d 'Stream the rates, bursts and alerts of `watch` without a screen, for scripts'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "capture" -d 'Capture packets (libpcap) and find microsecond bursts, or analyze capture files'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "troubleshoot" -d 'Walk the latency/throughput decision tree with evidence gathered from the node'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "confirm" -d 'Keep the changes of a `tune --confirm-timeout` transaction'
