@@ -399,3 +399,24 @@ fn bursts_sent_over_a_veth_show_on_the_screen() {
     t.keys(&["q"]);
     assert_restored(&t, 0);
 }
+
+#[test]
+fn interfaces_that_appear_and_vanish_are_shown_until_reset() {
+    let ns = setup("churn");
+    let t = Tmux::start("churn", 100, 30, &script(&ns, ""));
+    t.wait_for("interfaces (4)");
+    ns.ip(&["link", "del", "dev", "xa"]);
+    ns.veth("ya", "yb", 1);
+    let s = t.wait("the new pair and the vanished one", |s| {
+        s.contains("interfaces (6)") && s.contains("│xa gone") && s.contains("│ya ")
+    });
+    assert!(s.contains("│xb gone"), "{s}");
+    assert!(s.contains("│wa ") && !s.contains("│wa gone"), "{s}");
+    // Reset forgets what vanished.
+    t.keys(&["r"]);
+    let s = t.wait_for("interfaces (4)");
+    assert!(!s.contains("gone"), "{s}");
+    assert!(s.contains("│yb "), "{s}");
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}
