@@ -7,6 +7,7 @@
 //!
 //!     cargo bench --bench watch                  # 20 s window
 //!     DPUCTL_BENCH_SECS=60 cargo bench --bench watch
+//!     DPUCTL_BENCH_ARGS="--sample-interval 250ms" cargo bench --bench watch   # screen only
 //!
 //! Targets: under 2% of one core; peak RSS under 30 MB.
 
@@ -41,7 +42,29 @@ fn tmux(sock: &str, args: &[&str]) -> String {
 
 /// utime + stime of a process, in clock ticks.
 fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
+    ticks_of(&format!("/proc/{pid}/stat"))
+}
+
+/// utime + stime of each thread of a process by thread name, in clock ticks.
+fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("tasks")
+        .flatten()
+    {
+        let dir = e.path();
+        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let stat = dir.join("stat");
+        if let Some(path) = stat.to_str() {
+            v.push((name.trim().to_string(), ticks_of(path)));
+        }
+    }
+    v.sort();
+    v
+}
+
+fn ticks_of(path: &str) -> u64 {
+    let stat = std::fs::read_to_string(path).expect("read stat");
     // Fields after the command name (which may contain spaces) start after the last ')'.
     let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -80,7 +103,10 @@ fn main() {
     let _ = std::fs::remove_file(&file);
 
     let sock = format!("dpwatch-{}", std::process::id());
-    let script = format!("ip netns exec {ns} {dpuctl} watch; sleep 600");
+    // Extra watch flags, to compare against the defaults (e.g. "--sample-interval 250ms" leaves
+    // mostly the screen's own work).
+    let extra = std::env::var("DPUCTL_BENCH_ARGS").unwrap_or_default();
+    let script = format!("ip netns exec {ns} {dpuctl} watch {extra}; sleep 600");
     tmux(
         &sock,
         &[
@@ -95,7 +121,7 @@ fn main() {
             &script,
         ],
     );
-    let result = std::panic::catch_unwind(|| measure(&sock, secs));
+    let result = std::panic::catch_unwind(|| measure(&sock, secs, &extra));
     let _ = Command::new("tmux")
         .args(["-L", &sock, "kill-server"])
         .status();
@@ -105,7 +131,7 @@ fn main() {
     }
 }
 
-fn measure(sock: &str, secs: u64) {
+fn measure(sock: &str, secs: u64, extra: &str) {
     let shell: u32 = tmux(sock, &["display-message", "-p", "#{pane_pid}"])
         .trim()
         .parse()
@@ -137,8 +163,10 @@ fn measure(sock: &str, secs: u64) {
     let hz = 100.0;
     let t0 = Instant::now();
     let c0 = cpu_ticks(pid);
+    let th0 = thread_ticks(pid);
     std::thread::sleep(Duration::from_secs(secs));
     let c1 = cpu_ticks(pid);
+    let th1 = thread_ticks(pid);
     let wall = t0.elapsed().as_secs_f64();
     let hwm = status_kb(pid, "VmHWM:");
     let rss = status_kb(pid, "VmRSS:");
@@ -146,11 +174,21 @@ fn measure(sock: &str, secs: u64) {
     tmux(sock, &["send-keys", "q"]);
     let cpu = (c1 - c0) as f64 / hz / wall * 100.0;
     println!(
-        "dpuctl watch, defaults, 16 veth interfaces, 120x40 tmux, {wall:.1} s window: \
+        "dpuctl watch {extra}, 16 veth interfaces, 120x40 tmux, {wall:.1} s window: \
          CPU {cpu:.2}% of one core ({} ticks), peak RSS (VmHWM) {:.1} MB, RSS now {:.1} MB, \
          {threads} threads",
         c1 - c0,
         hwm as f64 / 1024.0,
         rss as f64 / 1024.0,
     );
+    // Per thread: the sampler's threads against the screen's (main: engine, views, drawing).
+    let mut parts = Vec::new();
+    for (name, t1) in &th1 {
+        let t0 = th0.iter().find(|(n, _)| n == name).map_or(0, |(_, t)| *t);
+        parts.push(format!(
+            "{name} {:.2}%",
+            t1.saturating_sub(t0) as f64 / hz / wall * 100.0
+        ));
+    }
+    println!("  by thread: {}", parts.join(", "));
 }
