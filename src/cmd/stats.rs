@@ -1,11 +1,420 @@
-//! `dpuctl stats` (in progress).
+//! `dpuctl stats`: the rates, bursts and alerts of `watch`, streamed as tables or JSON lines.
 
+use std::fmt::Write as _;
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
-use crate::cli::{GlobalArgs, StatsArgs};
-use crate::sys::root::SysRoot;
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::cli::{GlobalArgs, StatsArgs, StatsFormat};
+use crate::monitor::config::{self, Settings};
+use crate::monitor::microburst::{bursts_table, fmt_duration, Burst};
+use crate::monitor::record::{self, Header, Recorder};
+use crate::monitor::sampler::{self, SamplerError, SamplerMsg};
+use crate::monitor::{Alert, ClassRate, Engine, IfaceView, QueueView, Sample, View};
+use crate::sys::{procfs, SysRoot};
 
 /// Runs `dpuctl stats`.
-pub fn run(_global: &GlobalArgs, _root: &SysRoot, _args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("dpuctl stats is not available in this build")
+pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &StatsArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = config::settings(&args.monitor, root)?;
+    settings.sampler.ifaces.clone_from(&args.ifaces);
+    let mut out = Printer::new(args.format);
+    if let Some(path) = &args.replay {
+        replay(path, args, &settings, &mut out)?;
+    } else {
+        live(root, args, &settings, &mut out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Emits a view every `interval` of sample time.
+struct Driver {
+    engine: Engine,
+    interval_ns: u64,
+    next: Option<u64>,
+    printed: u64,
+    count: Option<u64>,
+    origin_ns: u64,
+}
+
+impl Driver {
+    fn new(settings: &Settings, args: &StatsArgs) -> Self {
+        Self {
+            engine: Engine::new(settings.engine.clone()),
+            interval_ns: (args.interval.as_nanos() as u64).max(1),
+            next: None,
+            printed: 0,
+            count: args.count,
+            origin_ns: 0,
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.count.is_some_and(|c| self.printed >= c)
+    }
+
+    /// Ingests a sample; prints when it closes an interval. Returns false once `--count`
+    /// intervals are printed.
+    fn sample(&mut self, s: &Sample, out: &mut Printer) -> anyhow::Result<bool> {
+        self.engine.ingest(s);
+        let next = *self.next.get_or_insert_with(|| {
+            self.origin_ns = s.t_ns;
+            s.t_ns + self.interval_ns
+        });
+        if s.t_ns >= next {
+            // Far behind (a stalled sampler): the next boundary after this sample.
+            let k = (s.t_ns - next) / self.interval_ns + 1;
+            self.next = Some(next + k * self.interval_ns);
+            let last = self.count.is_some_and(|c| self.printed + 1 >= c);
+            if last {
+                self.engine.finish();
+            }
+            let v = self.engine.view();
+            out.view(&v, self.origin_ns)?;
+            self.printed += 1;
+        }
+        Ok(!self.done())
+    }
+
+    /// End of input: prints what is left (bursts still running end here).
+    fn finish(&mut self, out: &mut Printer) -> anyhow::Result<()> {
+        if self.done() || self.next.is_none() {
+            return Ok(());
+        }
+        self.engine.finish();
+        let v = self.engine.view();
+        out.view(&v, self.origin_ns)?;
+        Ok(())
+    }
+}
+
+fn replay(
+    path: &std::path::Path,
+    args: &StatsArgs,
+    settings: &Settings,
+    out: &mut Printer,
+) -> anyhow::Result<()> {
+    let mut r = record::Reader::open(path)?;
+    let mut d = Driver::new(settings, args);
+    let watch: Vec<String> = args.ifaces.clone();
+    while let Some(mut s) = r.next_sample()? {
+        if !watch.is_empty() {
+            s.ifaces.retain(|i| watch.iter().any(|w| **w == *i.name));
+        }
+        if !d.sample(&s, out)? {
+            return Ok(());
+        }
+    }
+    d.finish(out)
+}
+
+fn live(
+    root: &SysRoot,
+    args: &StatsArgs,
+    settings: &Settings,
+    out: &mut Printer,
+) -> anyhow::Result<()> {
+    if !root.is_live() {
+        anyhow::bail!(
+            "failed to start stats: live sampling reads netlink and needs the live /sys and /proc \
+             (drop --sysfs-root/--procfs-root, or use --replay FILE)"
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone())
+            .context("failed to install signal handler")?;
+    }
+    let (tx, rx) = mpsc::sync_channel::<SamplerMsg>(256);
+    let handle = sampler::spawn(settings.sampler.clone(), move |m| tx.send(m).is_ok()).map_err(
+        |e| match e {
+            SamplerError::NoSuchInterface(name) => {
+                anyhow::anyhow!("failed to watch interface \"{name}\": no such interface")
+            }
+            other => anyhow::Error::new(other).context("failed to start the sampler"),
+        },
+    )?;
+    let mut recorder = match &settings.record {
+        Some(path) => {
+            let host = procfs::hostname(root).unwrap_or_default();
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let h = Header::new(&host, &args.ifaces, wall, settings.sampler.interval_ns);
+            Some(Recorder::create(path, &h)?)
+        }
+        None => None,
+    };
+    let mut d = Driver::new(settings, args);
+    let result = (|| -> anyhow::Result<()> {
+        while !stop.load(Ordering::Relaxed) {
+            let msg = match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            match msg {
+                SamplerMsg::Batch(b) => {
+                    d.engine.note_missed(b.missed);
+                    for s in &b.samples {
+                        if let Some(r) = &mut recorder {
+                            r.write(s)?;
+                        }
+                        if !d.sample(s, out)? {
+                            return Ok(());
+                        }
+                    }
+                }
+                SamplerMsg::Error(e) => {
+                    return Err(anyhow::Error::new(e).context("sampler stopped"));
+                }
+            }
+        }
+        d.finish(out)
+    })();
+    handle.join();
+    if let Some(r) = &mut recorder {
+        r.flush()?;
+    }
+    result
+}
+
+/// One interface in a JSON interval line.
+#[derive(Serialize)]
+struct JIface<'a> {
+    name: &'a str,
+    ifindex: u32,
+    present: bool,
+    up: bool,
+    line_rate_bps: Option<u64>,
+    rx_bps: f64,
+    tx_bps: f64,
+    rx_pps: f64,
+    tx_pps: f64,
+    rx_missed: f64,
+    rx_fifo: f64,
+    rx_crc: f64,
+    rx_dropped: f64,
+    rx_over: f64,
+    rx_errors: f64,
+    tx_dropped: f64,
+    tx_errors: f64,
+    tx_timeout: f64,
+    rx_util: Option<f64>,
+    tx_util: Option<f64>,
+    rx_bursts: u64,
+    tx_bursts: u64,
+    counter_resets: u64,
+    classes: &'a [ClassRate],
+    queues: &'a [QueueView],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driver_stats_na: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JInterval<'a> {
+    r#type: &'static str,
+    t_ns: u64,
+    wall_ms: u64,
+    samples: u64,
+    missed_deadlines: u64,
+    softnet_dropped: f64,
+    softnet_squeezed: f64,
+    ifaces: Vec<JIface<'a>>,
+}
+
+#[derive(Serialize)]
+struct JBurst<'a> {
+    r#type: &'static str,
+    iface: &'a str,
+    dir: &'a str,
+    #[serde(flatten)]
+    burst: &'a Burst,
+    duration_est_ns: u64,
+}
+
+#[derive(Serialize)]
+struct JAlert<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    alert: &'a Alert,
+}
+
+struct Printer {
+    format: StatsFormat,
+    buf: Vec<u8>,
+}
+
+impl Printer {
+    fn new(format: StatsFormat) -> Self {
+        Self {
+            format,
+            buf: Vec::with_capacity(8192),
+        }
+    }
+
+    fn view(&mut self, v: &View, origin_ns: u64) -> anyhow::Result<()> {
+        self.buf.clear();
+        match self.format {
+            StatsFormat::Jsonl => self.jsonl(v)?,
+            StatsFormat::Table => self.table(v, origin_ns),
+        }
+        let mut so = std::io::stdout().lock();
+        so.write_all(&self.buf)?;
+        so.flush()?;
+        Ok(())
+    }
+
+    fn jsonl(&mut self, v: &View) -> anyhow::Result<()> {
+        for i in &v.ifaces {
+            for b in &i.ended_bursts {
+                serde_json::to_writer(
+                    &mut self.buf,
+                    &JBurst {
+                        r#type: "burst",
+                        iface: &i.name,
+                        dir: &b.dir,
+                        burst: &b.burst,
+                        duration_est_ns: b.duration_est_ns,
+                    },
+                )?;
+                self.buf.push(b'\n');
+            }
+        }
+        for a in &v.new_alerts {
+            serde_json::to_writer(
+                &mut self.buf,
+                &JAlert {
+                    r#type: "alert",
+                    alert: a,
+                },
+            )?;
+            self.buf.push(b'\n');
+        }
+        let line = JInterval {
+            r#type: "interval",
+            t_ns: v.t_ns,
+            wall_ms: v.wall_ms,
+            samples: v.samples,
+            missed_deadlines: v.missed_deadlines,
+            softnet_dropped: v.softnet_dropped,
+            softnet_squeezed: v.softnet_squeezed,
+            ifaces: v.ifaces.iter().map(jiface).collect(),
+        };
+        serde_json::to_writer(&mut self.buf, &line)?;
+        self.buf.push(b'\n');
+        Ok(())
+    }
+
+    fn table(&mut self, v: &View, origin_ns: u64) {
+        let mut out = String::new();
+        let secs = v.t_ns.saturating_sub(origin_ns) as f64 / 1e9;
+        let mut table = crate::output::table(&[
+            "iface", "rx", "tx", "rx pkt/s", "tx pkt/s", "util", "drops/s", "bursts",
+        ]);
+        for i in &v.ifaces {
+            let r = &i.rates;
+            let drops = r.rx_dropped + r.rx_missed + r.rx_fifo + r.tx_dropped;
+            let util = match (r.rx_util, r.tx_util) {
+                (Some(a), Some(b)) => format!("{:.0}/{:.0}%", a * 100.0, b * 100.0),
+                _ => "n/a".into(),
+            };
+            table.add_row(vec![
+                if i.present {
+                    i.name.clone()
+                } else {
+                    format!("{} (gone)", i.name)
+                },
+                fmt_bps(r.rx_bps),
+                fmt_bps(r.tx_bps),
+                format!("{:.0}", r.rx_pps),
+                format!("{:.0}", r.tx_pps),
+                util,
+                format!("{drops:.0}"),
+                format!("{}/{}", i.rx_bursts.count, i.tx_bursts.count),
+            ]);
+        }
+        let _ = write!(out, "-- {secs:.3}s");
+        if v.missed_deadlines > 0 {
+            let _ = write!(out, " ({} sample deadlines missed)", v.missed_deadlines);
+        }
+        out.push('\n');
+        crate::output::push_table(&mut out, &table);
+        for i in &v.ifaces {
+            for dir in ["rx", "tx"] {
+                let bursts: Vec<Burst> = i
+                    .ended_bursts
+                    .iter()
+                    .filter(|b| b.dir == dir)
+                    .map(|b| b.burst.clone())
+                    .collect();
+                if bursts.is_empty() {
+                    continue;
+                }
+                let longest = bursts.iter().map(|b| b.duration_ns).max().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "{} {dir} bursts: {} (longest {})",
+                    i.name,
+                    bursts.len(),
+                    fmt_duration(longest)
+                );
+                crate::output::push_table(&mut out, &bursts_table(&bursts, origin_ns));
+            }
+        }
+        for a in &v.new_alerts {
+            let _ = writeln!(out, "ALERT {}", a.message);
+        }
+        self.buf.extend_from_slice(out.as_bytes());
+    }
+}
+
+fn jiface(i: &IfaceView) -> JIface<'_> {
+    let r = &i.rates;
+    JIface {
+        name: &i.name,
+        ifindex: i.ifindex,
+        present: i.present,
+        up: i.up,
+        line_rate_bps: i.line_rate_bps,
+        rx_bps: r.rx_bps,
+        tx_bps: r.tx_bps,
+        rx_pps: r.rx_pps,
+        tx_pps: r.tx_pps,
+        rx_missed: r.rx_missed,
+        rx_fifo: r.rx_fifo,
+        rx_crc: r.rx_crc,
+        rx_dropped: r.rx_dropped,
+        rx_over: r.rx_over,
+        rx_errors: r.rx_errors,
+        tx_dropped: r.tx_dropped,
+        tx_errors: r.tx_errors,
+        tx_timeout: r.tx_timeout,
+        rx_util: r.rx_util,
+        tx_util: r.tx_util,
+        rx_bursts: i.rx_bursts.count,
+        tx_bursts: i.tx_bursts.count,
+        counter_resets: i.counter_resets,
+        classes: &i.classes,
+        queues: &i.queues,
+        driver_stats_na: i.driver_stats_na.as_deref(),
+    }
+}
+
+/// Bits per second for people: "9.41 Gbit/s".
+fn fmt_bps(bps: f64) -> String {
+    let (v, u) = if bps >= 1e9 {
+        (bps / 1e9, "Gbit/s")
+    } else if bps >= 1e6 {
+        (bps / 1e6, "Mbit/s")
+    } else if bps >= 1e3 {
+        (bps / 1e3, "kbit/s")
+    } else {
+        (bps, "bit/s")
+    };
+    format!("{v:.2} {u}")
 }

@@ -45,8 +45,9 @@ JSON lines (-f jsonl), one object per line, by \"type\":
             tx_errors, tx_timeout (/s), rx_util, tx_util (0..1), rx_bursts, tx_bursts (count
             so far), counter_resets, classes: [{class, counter, rate, total}],
             queues: [{dir, index, pps, bps, drops, tx_timeout}]}]
-  burst     iface, dir, start_ns, duration_ns, bytes, packets, peak_util, mean_util,
-            intervals, drops (drops counted during the burst)
+  burst     iface, dir, start_ns, duration_ns (whole sample intervals), duration_est_ns
+            (to a fraction of an interval), bytes, packets, peak_util, mean_util, intervals,
+            drops (drops counted during the burst)
   alert     iface, metric, value, limit, t_ns, wall_ms, message
 Rates are per second over the interval; t_ns is on the sampler's monotonic clock.
 

@@ -124,8 +124,8 @@ struct IfState {
     hist: Acc,
     history: VecDeque<RatePoint>,
     rates: IfaceRates,
-    rx: Option<BurstDetector>,
-    tx: Option<BurstDetector>,
+    rx: Option<DirDetector>,
+    tx: Option<DirDetector>,
     detector_rate: Option<u64>,
     rx_summary: BurstSummary,
     tx_summary: BurstSummary,
@@ -435,7 +435,100 @@ fn line_rate(cfg: &EngineConfig, st: &IfState) -> Option<u64> {
         .filter(|r| *r > 0)
 }
 
-fn push_burst(st: &mut IfState, dir: Dir, b: Burst, max: usize) {
+/// A burst detector with what it takes to estimate a burst's duration below one interval.
+#[derive(Debug)]
+struct DirDetector {
+    det: BurstDetector,
+    /// The interval pushed last.
+    prev: Option<Interval>,
+    /// The interval right before the running burst (below the threshold).
+    lead: Option<Interval>,
+    /// First and last interval of the running burst.
+    first: Option<Interval>,
+    last: Option<Interval>,
+}
+
+fn contiguous(a: &Interval, b: &Interval) -> bool {
+    a.start_ns + a.dur_ns >= b.start_ns
+}
+
+impl DirDetector {
+    fn new(cfg: BurstConfig) -> Self {
+        Self {
+            det: BurstDetector::new(cfg),
+            prev: None,
+            lead: None,
+            first: None,
+            last: None,
+        }
+    }
+
+    fn push(&mut self, iv: &Interval) -> Option<(Burst, u64)> {
+        let was_running = self.det.running().is_some();
+        let ended = self.det.push(iv);
+        let running = self.det.running().is_some();
+        let out = ended.map(|b| {
+            // The interval that ended the burst is its trailing edge when it follows it and
+            // is not itself the start of a new burst.
+            let trail = self
+                .last
+                .filter(|l| !running && contiguous(l, iv))
+                .map(|_| *iv);
+            let est = self.estimate(&b, trail.as_ref());
+            (b, est)
+        });
+        if running && (!was_running || out.is_some()) {
+            self.lead = self.prev.filter(|p| contiguous(p, iv) && out.is_none());
+            self.first = Some(*iv);
+        }
+        if running {
+            self.last = Some(*iv);
+        }
+        self.prev = Some(*iv);
+        out
+    }
+
+    fn finish(&mut self) -> Option<(Burst, u64)> {
+        let b = self.det.finish()?;
+        let est = self.estimate(&b, None);
+        self.prev = None;
+        Some((b, est))
+    }
+
+    /// Bytes of the burst and of its neighbouring intervals over the rate inside it (from
+    /// its interior intervals, or its peak when it has none): the time the burst took, to a
+    /// fraction of an interval.
+    fn estimate(&self, b: &Burst, trail: Option<&Interval>) -> u64 {
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return b.duration_ns;
+        };
+        let (interior_bytes, interior_ns, edge_bytes) = if b.intervals >= 3 {
+            (
+                b.bytes - first.bytes - last.bytes,
+                b.duration_ns - first.dur_ns - last.dur_ns,
+                first.bytes + last.bytes,
+            )
+        } else {
+            (0, 0, b.bytes)
+        };
+        let rate = if interior_ns > 0 && interior_bytes > 0 {
+            interior_bytes as f64 / interior_ns as f64
+        } else {
+            let cfg = self.det.config();
+            b.peak_util * cfg.line_rate_bps as f64 / 8e9
+        };
+        if rate <= 0.0 {
+            return b.duration_ns;
+        }
+        let lead = self.lead.as_ref();
+        let around: u64 = lead.map_or(0, |l| l.bytes) + trail.map_or(0, |t| t.bytes);
+        let est = interior_ns as f64 + (edge_bytes + around) as f64 / rate;
+        let max = b.duration_ns + lead.map_or(0, |l| l.dur_ns) + trail.map_or(0, |t| t.dur_ns);
+        (est as u64).clamp(interior_ns, max)
+    }
+}
+
+fn push_burst(st: &mut IfState, dir: Dir, (b, est): (Burst, u64), max: usize) {
     match dir {
         Dir::Rx => st.rx_summary.add(&b),
         Dir::Tx => st.tx_summary.add(&b),
@@ -443,6 +536,7 @@ fn push_burst(st: &mut IfState, dir: Dir, b: Burst, max: usize) {
     let db = DirBurst {
         dir: dir_name(dir).into(),
         burst: b,
+        duration_est_ns: est,
     };
     st.recent.push_back(db.clone());
     while st.recent.len() > max {
@@ -459,10 +553,10 @@ fn dir_name(d: Dir) -> &'static str {
 }
 
 fn finish_bursts(st: &mut IfState, max: usize) {
-    if let Some(b) = st.rx.as_mut().and_then(BurstDetector::finish) {
+    if let Some(b) = st.rx.as_mut().and_then(DirDetector::finish) {
         push_burst(st, Dir::Rx, b, max);
     }
-    if let Some(b) = st.tx.as_mut().and_then(BurstDetector::finish) {
+    if let Some(b) = st.tx.as_mut().and_then(DirDetector::finish) {
         push_burst(st, Dir::Tx, b, max);
     }
 }
@@ -519,7 +613,7 @@ fn ingest_iface(cfg: &EngineConfig, st: &mut IfState, is: &IfaceSample, t: u64) 
         finish_bursts(st, cfg.max_recent_bursts);
         st.detector_rate = lr;
         let mk = |r: u64| {
-            BurstDetector::new(BurstConfig {
+            DirDetector::new(BurstConfig {
                 line_rate_bps: r,
                 threshold: cfg.burst_threshold,
             })

@@ -167,6 +167,12 @@ pub struct DirBurst {
     /// The burst.
     #[serde(flatten)]
     pub burst: Burst,
+    /// Duration estimated below one interval: the bytes of the burst and of the intervals
+    /// around it over the rate inside it. `duration_ns` counts whole intervals, so its edges
+    /// are only as fine as the sample interval; this estimate places them within a fraction
+    /// of one.
+    #[serde(default)]
+    pub duration_est_ns: u64,
 }
 
 /// A temperature sensor of the NIC.
