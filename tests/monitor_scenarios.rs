@@ -162,7 +162,9 @@ fn build(doc: &Value) -> Built {
             for _ in 0..n {
                 t += interval;
                 for (iface, adds) in step["add"].as_mapping().expect("add") {
-                    let s = ifs.get_mut(iface.as_str().expect("iface")).expect("known iface");
+                    let s = ifs
+                        .get_mut(iface.as_str().expect("iface"))
+                        .expect("known iface");
                     for (k, v) in adds.as_mapping().expect("counters") {
                         let i = field(k);
                         s.c[i] = s.c[i].wrapping_add(v.as_u64().expect("increment"));
@@ -176,7 +178,9 @@ fn build(doc: &Value) -> Built {
         } else if let Some(sets) = step.get("set") {
             t += interval;
             for (iface, vals) in sets.as_mapping().expect("set") {
-                let s = ifs.get_mut(iface.as_str().expect("iface")).expect("known iface");
+                let s = ifs
+                    .get_mut(iface.as_str().expect("iface"))
+                    .expect("known iface");
                 for (k, v) in vals.as_mapping().expect("counters") {
                     s.c[field(k)] = v.as_u64().expect("value");
                 }
@@ -200,8 +204,10 @@ fn build(doc: &Value) -> Built {
                     continue;
                 }
                 let stats = v.get("stats").and_then(Value::as_mapping).map(|m| {
-                    let names: Vec<String> =
-                        m.keys().map(|k| k.as_str().expect("name").to_string()).collect();
+                    let names: Vec<String> = m
+                        .keys()
+                        .map(|k| k.as_str().expect("name").to_string())
+                        .collect();
                     DriverStats {
                         names: Arc::from(names),
                         values: m.values().map(|x| x.as_u64().expect("value")).collect(),
@@ -245,14 +251,21 @@ fn build(doc: &Value) -> Built {
             }
         } else if let Some(v) = step.get("vanish") {
             for n in v.as_sequence().expect("names") {
-                ifs.get_mut(n.as_str().expect("name")).expect("iface").present = false;
+                ifs.get_mut(n.as_str().expect("name"))
+                    .expect("iface")
+                    .present = false;
             }
         } else if let Some(v) = step.get("return") {
             for n in v.as_sequence().expect("names") {
-                ifs.get_mut(n.as_str().expect("name")).expect("iface").present = true;
+                ifs.get_mut(n.as_str().expect("name"))
+                    .expect("iface")
+                    .present = true;
             }
         } else if let Some(v) = step.get("view") {
-            views.push((v.as_str().expect("view name").to_string(), samples.len() - 1));
+            views.push((
+                v.as_str().expect("view name").to_string(),
+                samples.len() - 1,
+            ));
         } else {
             panic!("unknown timeline step {step:?}");
         }
@@ -300,7 +313,10 @@ fn close(got: f64, want: f64) -> bool {
 
 fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -> Vec<String> {
     let mut errs = Vec::new();
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let expect = &doc["expect"];
     for (vname, ifs) in expect
         .get("views")
@@ -325,7 +341,9 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                     };
                     let w = want.as_f64().expect("number");
                     if !close(got, w) {
-                        errs.push(format!("{name}: view {vname}: softnet {k} = {got}, want {w}"));
+                        errs.push(format!(
+                            "{name}: view {vname}: softnet {k} = {got}, want {w}"
+                        ));
                     }
                 }
                 continue;
@@ -397,9 +415,15 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
         for (w, (iface, b)) in want.iter().zip(&bursts) {
             let mut ok = w["iface"].as_str() == Some(iface) && w["dir"].as_str() == Some(&b.dir);
             ok &= w.get("start").is_none_or(|s| ns(s) == b.burst.start_ns);
-            ok &= w.get("duration").is_none_or(|s| ns(s) == b.burst.duration_ns);
-            ok &= w.get("bytes").is_none_or(|s| s.as_u64() == Some(b.burst.bytes));
-            ok &= w.get("drops").is_none_or(|s| s.as_u64() == Some(b.burst.drops));
+            ok &= w
+                .get("duration")
+                .is_none_or(|s| ns(s) == b.burst.duration_ns);
+            ok &= w
+                .get("bytes")
+                .is_none_or(|s| s.as_u64() == Some(b.burst.bytes));
+            ok &= w
+                .get("drops")
+                .is_none_or(|s| s.as_u64() == Some(b.burst.drops));
             ok &= w
                 .get("peak_util")
                 .is_none_or(|s| close(b.burst.peak_util, s.as_f64().expect("peak")));
@@ -411,11 +435,15 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
     if let Some(want) = expect.get("alerts").and_then(Value::as_sequence) {
         let got = &all.new_alerts;
         if want.len() != got.len() {
-            errs.push(format!("{name}: {} alerts, want {}: {got:?}", got.len(), want.len()));
+            errs.push(format!(
+                "{name}: {} alerts, want {}: {got:?}",
+                got.len(),
+                want.len()
+            ));
         }
         for (w, a) in want.iter().zip(got) {
-            let mut ok = w["iface"].as_str() == Some(&a.iface)
-                && w["metric"].as_str() == Some(&a.metric);
+            let mut ok =
+                w["iface"].as_str() == Some(&a.iface) && w["metric"].as_str() == Some(&a.metric);
             ok &= w.get("at").is_none_or(|s| ns(s) == a.t_ns);
             ok &= w
                 .get("value")

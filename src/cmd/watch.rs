@@ -110,11 +110,11 @@ fn screen<F: Feed>(
 
 /// A flag-like duration: "1ms", "100us", "250ms", "1.5s".
 fn short_duration(ns: u64) -> String {
-    if ns % 1_000_000_000 == 0 {
+    if ns.is_multiple_of(1_000_000_000) {
         format!("{}s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 && ns < 10_000_000_000 {
+    } else if ns.is_multiple_of(1_000_000) && ns < 10_000_000_000 {
         format!("{}ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 && ns < 10_000_000 {
+    } else if ns.is_multiple_of(1_000) && ns < 10_000_000 {
         format!("{}us", ns / 1_000)
     } else {
         crate::monitor::microburst::fmt_duration(ns)

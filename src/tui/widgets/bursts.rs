@@ -95,10 +95,16 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         );
         for d in i.recent_bursts.iter().rev().take(room - 1) {
             let b = &d.burst;
+            // The sub-interval estimate is finer than the whole intervals, when there is one.
+            let length = if d.duration_est_ns > 0 {
+                format!("~{}", fmt_duration(d.duration_est_ns))
+            } else {
+                fmt_duration(b.duration_ns)
+            };
             lines.push(Line::from(format!(
                 "{:<3}{:>8} {:>4.0}% {:>10} {:>6}",
                 d.dir,
-                fmt_duration(b.duration_ns),
+                length,
                 b.peak_util * 100.0,
                 human_bytes(b.bytes),
                 b.drops
