@@ -263,7 +263,8 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Keys:\n  \
     ? h help   space p pause   s sort   / filter   Enter zoom   Esc back\n  \
-    j k arrows select   r reset   q Ctrl-C quit\n\n\
+    j k arrows select   r reset   w save the last minutes (--history) to a file\n  \
+    q Ctrl-C quit\n\n\
     Examples:\n  \
     dpuctl watch                                   every interface but lo\n  \
     dpuctl watch eth2 eth3 --sample-interval 100us\n  \

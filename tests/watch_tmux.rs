@@ -299,10 +299,21 @@ fn a_recording_of_watch_replays_to_its_end_and_waits_for_q() {
         "rec",
         100,
         30,
-        &script(&ns, &format!("--line-rate 1G --record {rec_s}")),
+        &format!(
+            "cd {} && {}",
+            dir.path().display(),
+            script(&ns, &format!("--line-rate 1G --record {rec_s}"))
+        ),
     );
     t.wait_for("interfaces (4)");
     std::thread::sleep(Duration::from_millis(1500));
+    // w saves the flight recorder's samples next to where watch runs.
+    t.keys(&["w"]);
+    let s = t.wait_for("saved the last");
+    assert!(
+        s.contains("to ./dpuctl-") && s.contains(".rec (for --replay)"),
+        "{s}"
+    );
     t.keys(&["q"]);
     assert_restored(&t, 0);
     drop(t);
@@ -311,6 +322,24 @@ fn a_recording_of_watch_replays_to_its_end_and_waits_for_q() {
         header.starts_with("{\"dpuctl_recording\":1"),
         "{}",
         &header[..80.min(header.len())]
+    );
+    let recorded = dpuctl::tui::sources::scan(&rec).expect("the recording reads back");
+    // About 1.5 s and more at 1 ms samples.
+    assert!(recorded.samples > 1000, "{recorded:?}");
+    let saved: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("dpuctl-"))
+        })
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let history = dpuctl::tui::sources::scan(&saved[0]).expect("the saved history reads back");
+    assert!(
+        history.samples > 1000 && history.samples <= recorded.samples,
+        "{history:?} vs {recorded:?}"
     );
 
     let t = Tmux::start(

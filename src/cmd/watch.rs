@@ -46,15 +46,13 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
     let mut scfg = settings.sampler;
     scfg.ifaces.clone_from(&args.ifaces);
     let interval_ns = scfg.interval_ns;
+    let host = crate::sys::procfs::hostname(root).unwrap_or_default();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let origin = Header::new(host.trim(), &args.ifaces, now_ms, interval_ns);
     let recorder = match &settings.record {
-        Some(path) => {
-            let host = crate::sys::procfs::hostname(root).unwrap_or_default();
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            let header = Header::new(host.trim(), &args.ifaces, now_ms, interval_ns);
-            Some(Recorder::create(path, &header)?)
-        }
+        Some(path) => Some(Recorder::create(path, &origin)?),
         None => None,
     };
     let stx = tx.clone();
@@ -71,7 +69,14 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
         short_duration(interval_ns),
         short_duration(refresh.as_nanos() as u64)
     );
-    let mut app = App::new(LiveFeed::new(Engine::new(settings.engine), recorder, label));
+    let feed = LiveFeed::new(
+        Engine::new(settings.engine),
+        recorder,
+        label,
+        origin,
+        std::path::PathBuf::from("."),
+    );
+    let mut app = App::new(feed);
     let code = screen(&mut app, &tx, &rx, refresh);
     sampler.join();
     // Samples still in the channel belong in the recording too.

@@ -121,6 +121,8 @@ pub struct State {
     pub finished: bool,
     /// The sampler failed with this message.
     pub error: Option<String>,
+    /// The outcome of the last command (saved history), until the next key.
+    pub note: Option<String>,
 }
 
 impl State {
@@ -278,6 +280,7 @@ impl<F: Feed> App<F> {
             return;
         }
         let s = &mut self.state;
+        s.note = None;
         if s.editing_filter {
             match k.code {
                 KeyCode::Enter => s.editing_filter = false,
@@ -313,6 +316,12 @@ impl<F: Feed> App<F> {
             KeyCode::Char('r') => {
                 self.feed.reset();
                 clear_history(&mut s.view);
+            }
+            KeyCode::Char('w') => {
+                s.note = Some(match self.feed.save_history() {
+                    Ok(msg) => msg,
+                    Err(why) => format!("not saved: {why}"),
+                });
             }
             KeyCode::Enter => {
                 if let Some(name) = &s.selected {
@@ -565,6 +574,18 @@ mod tests {
         assert_eq!(a.state().view.ifaces[1].rx_bursts.count, 0);
         assert!(a.state().view.ifaces[1].history.is_empty());
         assert_eq!(a.state().view.ifaces.len(), 3, "rows stay");
+    }
+
+    #[test]
+    fn w_saves_the_history_and_says_so_until_the_next_key() {
+        let mut a = app(vec![three()]);
+        a.update(key('w'));
+        assert_eq!(
+            a.state().note.as_deref(),
+            Some("not saved: this source keeps no history to save")
+        );
+        a.update(key('j'));
+        assert_eq!(a.state().note, None);
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub trait Feed {
     fn reset(&mut self);
     /// True when no more views will come (the end of a recording).
     fn finished(&self) -> bool;
+    /// Writes the samples of the last minutes (the flight recorder) to a recording file;
+    /// returns what to tell the user, or why nothing was written.
+    fn save_history(&mut self) -> Result<String, String> {
+        Err("this source keeps no history to save".into())
+    }
     /// A problem to show once (a recording that cannot be written or read on).
     fn take_error(&mut self) -> Option<String> {
         None

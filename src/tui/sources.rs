@@ -1,12 +1,12 @@
 //! The two real feeds: the live engine fed by the sampler thread, and a recording replayed
 //! through the same engine with its own clock.
 
-use std::io::BufRead;
-use std::path::Path;
+use std::io::{BufRead, Write as _};
+use std::path::{Path, PathBuf};
 
 use super::feed::Feed;
 use crate::monitor::engine::Engine;
-use crate::monitor::record::{Reader, RecordError, Recorder};
+use crate::monitor::record::{Header, Reader, RecordError, Recorder};
 use crate::monitor::sampler::Batch;
 use crate::monitor::View;
 
@@ -17,16 +17,31 @@ pub struct LiveFeed {
     recorder: Option<Recorder>,
     label: String,
     error: Option<String>,
+    /// What saved histories say about where they come from.
+    origin: Header,
+    /// Directory saved histories go to.
+    save_dir: PathBuf,
+    last_wall_ms: u64,
 }
 
 impl LiveFeed {
-    /// A live feed; `label` describes the sampler in the header.
-    pub fn new(engine: Engine, recorder: Option<Recorder>, label: String) -> Self {
+    /// A live feed; `label` describes the sampler in the header, `origin` (host, interfaces,
+    /// interval) heads histories saved into `save_dir`.
+    pub fn new(
+        engine: Engine,
+        recorder: Option<Recorder>,
+        label: String,
+        origin: Header,
+        save_dir: PathBuf,
+    ) -> Self {
         Self {
             engine,
             recorder,
             label,
             error: None,
+            origin,
+            save_dir,
+            last_wall_ms: 0,
         }
     }
 
@@ -44,6 +59,7 @@ impl Feed for LiveFeed {
         self.engine.note_missed(batch.missed);
         for s in &batch.samples {
             self.engine.ingest(s);
+            self.last_wall_ms = s.wall_ms;
             if let Some(r) = &mut self.recorder {
                 if let Err(e) = r.write(s) {
                     // Recording stops; the screen goes on and says why.
@@ -70,6 +86,39 @@ impl Feed for LiveFeed {
 
     fn take_error(&mut self) -> Option<String> {
         self.error.take()
+    }
+
+    fn save_history(&mut self) -> Result<String, String> {
+        let fr = self
+            .engine
+            .flight_recorder()
+            .ok_or("the flight recorder is off (--history 0)")?;
+        let span = fr.span_ns();
+        if span == 0 {
+            return Err("no samples yet".into());
+        }
+        let mut header = self.origin.clone();
+        header.start_wall_ms = self.last_wall_ms.saturating_sub(span / 1_000_000);
+        let host = if header.host.is_empty() {
+            "node"
+        } else {
+            header.host.as_str()
+        };
+        let name = format!("dpuctl-{host}-{}.rec", utc_stamp(self.last_wall_ms));
+        let path = self.save_dir.join(&name);
+        let write = || -> std::io::Result<()> {
+            // create_new: never overwrite a recording saved a second earlier.
+            let f = std::fs::File::create_new(&path)?;
+            let mut w = std::io::BufWriter::new(f);
+            fr.write_to(&mut w, &header)?;
+            w.flush()
+        };
+        write().map_err(|e| format!("failed to write {}: {e}", path.display()))?;
+        Ok(format!(
+            "saved the last {:.0} s to {} (for --replay)",
+            span as f64 / 1e9,
+            path.display()
+        ))
     }
 
     fn describe(&self) -> String {
@@ -202,5 +251,41 @@ impl<R: BufRead> Feed for ReplayFeed<R> {
             self.clock_ns.saturating_sub(self.first_ns) as f64 / 1e9,
             self.last_ns.saturating_sub(self.first_ns) as f64 / 1e9,
         )
+    }
+}
+
+/// A Unix time in ms as "YYYYmmdd-HHMMSS" (UTC), for file names.
+pub fn utc_stamp(wall_ms: u64) -> String {
+    let secs = wall_ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let sod = secs % 86_400;
+    // Days since 1970-01-01 to a civil date (the proleptic Gregorian calendar), after
+    // H. Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stamps_are_utc_dates() {
+        assert_eq!(super::utc_stamp(0), "19700101-000000");
+        // 2026-11-23 12:34:56 UTC
+        assert_eq!(super::utc_stamp(1_795_437_296_789), "20261123-123456");
+        // 2024-02-29 23:59:59 UTC (a leap day)
+        assert_eq!(super::utc_stamp(1_709_251_199_000), "20240229-235959");
     }
 }

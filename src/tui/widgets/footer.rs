@@ -11,7 +11,15 @@ use crate::tui::app::{Mode, State};
 /// Draws the footer line.
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let key = Style::default().add_modifier(Modifier::REVERSED);
-    let line = if s.editing_filter {
+    let line = if let Some(note) = &s.note {
+        // The outcome of the last command replaces the keys until the next key.
+        Line::from(Span::styled(
+            format!(" {note} "),
+            Style::default()
+                .fg(ratatui::style::Color::Black)
+                .bg(ratatui::style::Color::Green),
+        ))
+    } else if s.editing_filter {
         Line::from(vec![
             Span::styled(" / ", key),
             Span::raw(format!(" filter: {}_", s.filter)),

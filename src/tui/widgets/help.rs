@@ -27,6 +27,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("g G", "first / last interface"),
     ("r", "reset rates, bursts and alerts"),
+    (
+        "w",
+        "save the last minutes of samples (--history) to a file for --replay",
+    ),
     ("q Ctrl-C", "quit"),
 ];
 
