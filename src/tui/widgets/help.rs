@@ -29,7 +29,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reset rates, bursts and alerts"),
     (
         "w",
-        "save the last minutes of samples (--history) to a file for --replay",
+        "save the last minutes (--history) to ./dpuctl-HOST-TIME.rec",
     ),
     ("q Ctrl-C", "quit"),
 ];
