@@ -174,9 +174,14 @@ fn measure(sock: &str, secs: u64, extra: &str) {
     tmux(sock, &["send-keys", "q"]);
     let cpu = (c1 - c0) as f64 / hz / wall * 100.0;
     println!(
-        "dpuctl watch {extra}, 16 veth interfaces, 120x40 tmux, {wall:.1} s window: \
+        "dpuctl watch {}, 16 veth interfaces, 120x40 tmux, {wall:.1} s window: \
          CPU {cpu:.2}% of one core ({} ticks), peak RSS (VmHWM) {:.1} MB, RSS now {:.1} MB, \
          {threads} threads",
+        if extra.is_empty() {
+            "(defaults)"
+        } else {
+            extra
+        },
         c1 - c0,
         hwm as f64 / 1024.0,
         rss as f64 / 1024.0,
