@@ -300,3 +300,26 @@ fn before_the_first_view_and_tiny_terminals() {
         3,
     );
 }
+
+#[test]
+fn a_long_table_scrolls_to_the_selection_80x24() {
+    let ifaces: Vec<IfaceView> = (0..40)
+        .map(|k| quiet(&format!("ens{k}"), k + 2, 1e6 * f64::from(k)))
+        .collect();
+    let s = State {
+        view: View {
+            ifaces,
+            ..View::default()
+        },
+        source: "live, sample 1ms, refresh 250ms".into(),
+        selected: Some("ens33".into()),
+        ..State::default()
+    };
+    let f = frame(&s, 80, 24);
+    assert!(
+        f.contains("│ens33 "),
+        "the selected row is off screen:\n{f}"
+    );
+    assert!(f.contains("interfaces (40)"), "{f}");
+    insta::assert_snapshot!(f);
+}

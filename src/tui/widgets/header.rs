@@ -38,7 +38,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     if s.view.missed_deadlines > 0 {
         // The sampler fell behind: bursts shorter than the gap may be missed.
         spans.push(Span::styled(
-            format!("missed {} ", s.view.missed_deadlines),
+            format!("skipped {} ", s.view.missed_deadlines),
             Style::default().fg(Color::Yellow),
         ));
     }

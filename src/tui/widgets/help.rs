@@ -45,7 +45,8 @@ pub fn render(f: &mut Frame, area: Rect) {
         "Rates are per second over the last refresh. Drop columns: missed=rx_missed_errors \
          fifo=rx_fifo_errors crc=rx_crc_errors rxdrop=rx_dropped over=rx_over_errors \
          txdrop=tx_dropped txto=tx_timeout. A burst is a run of sample intervals above the \
-         utilization threshold of the line rate. Grey rows: the interface vanished.",
+         utilization threshold of the line rate. Grey rows: the interface vanished. Header \
+         skipped N: sample deadlines the sampler missed (a busy CPU).",
     ));
     let w = area.width.saturating_sub(4).min(90);
     let h = area.height.saturating_sub(2).min(24);
