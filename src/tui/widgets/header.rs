@@ -54,7 +54,8 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     );
     if v.softnet_dropped > 0.0 {
         spans.push(Span::styled(soft, bad_style()));
-    } else {
+    } else if area.width >= 100 || v.softnet_squeezed > 0.0 {
+        // A quiet softnet is left out of narrow headers.
         spans.push(Span::raw(soft));
     }
     // The time gets its own corner on wide screens; narrow ones need the room for the flags.
