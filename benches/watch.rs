@@ -8,6 +8,7 @@
 //!     cargo bench --bench watch                  # 20 s window
 //!     DPUCTL_BENCH_SECS=60 cargo bench --bench watch
 //!     DPUCTL_BENCH_ARGS="--sample-interval 250ms" cargo bench --bench watch   # screen only
+//!     DPUCTL_BENCH_BIN=/tmp/dpuctl-old cargo bench --bench watch   # another build, for A/B
 //!
 //! Targets: under 2% of one core; peak RSS under 30 MB.
 
@@ -86,7 +87,9 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let dpuctl = env!("CARGO_BIN_EXE_dpuctl");
+    // Another build of dpuctl to compare with (A/B back to back on a shared machine).
+    let dpuctl = std::env::var("DPUCTL_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_dpuctl").to_string());
     let ns = format!("dpwatch-{}", std::process::id());
     ip(&["netns", "add", &ns]);
     let mut batch = String::new();

@@ -274,6 +274,26 @@ fn sorted_filtered_paused_80x24() {
 }
 
 #[test]
+fn a_saved_history_is_told_in_the_footer_80x24() {
+    let s = State {
+        note: Some(
+            "saved the last 120 s to ./dpuctl-node7-20261123-120010.rec (for --replay)".into(),
+        ),
+        ..state(Mode::Overview)
+    };
+    let f = frame(&s, 80, 24);
+    let footer = f.lines().last().unwrap_or_default().to_string();
+    assert!(
+        footer.contains("dpuctl-node7-20261123-120010.rec"),
+        "{footer}"
+    );
+    assert!(
+        !footer.contains("? help"),
+        "the note replaces the keys: {footer}"
+    );
+}
+
+#[test]
 fn replay_finished_with_sampler_error_120x40() {
     let s = State {
         finished: true,
