@@ -141,9 +141,9 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sample-interval 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l refresh -d 'Screen refresh, and the rate of the slower reads (driver counters, tx_timeout, temperatures, softnet)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l line-rate -d 'Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the link speed. Needed where the link reports none (veth, some VFs)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l burst-threshold -d 'Utilization above which a sample interval is part of a burst (50% or 0.5)' -r
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l config -d 'YAML file with thresholds and extra driver counter classes (see `dpuctl stats --help`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l config -d 'YAML file with thresholds and extra driver counter classes (format: `dpuctl stats --help`)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l record -d 'Write every sample to FILE (replay with `dpuctl watch --replay FILE`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l record -d 'Write every sample to FILE (read it back with --replay FILE)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l history -d 'Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
@@ -160,9 +160,9 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l sample-interval 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l refresh -d 'Screen refresh, and the rate of the slower reads (driver counters, tx_timeout, temperatures, softnet)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l line-rate -d 'Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the link speed. Needed where the link reports none (veth, some VFs)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l burst-threshold -d 'Utilization above which a sample interval is part of a burst (50% or 0.5)' -r
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l config -d 'YAML file with thresholds and extra driver counter classes (see `dpuctl stats --help`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l config -d 'YAML file with thresholds and extra driver counter classes (format: `dpuctl stats --help`)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l record -d 'Write every sample to FILE (replay with `dpuctl watch --replay FILE`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l record -d 'Write every sample to FILE (read it back with --replay FILE)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l history -d 'Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F

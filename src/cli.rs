@@ -310,8 +310,8 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 pub struct MonitorArgs {
     /// Counter sample interval, 100us and up (units: ns, us, ms, s).
     ///
-    /// Bursts shorter than the interval show as one interval; a burst's duration is exact
-    /// to within one interval.
+    /// A burst shorter than the interval shows as one interval; burst edges fall on sample
+    /// times (the JSON's duration_est_ns places them to a fraction of an interval).
     #[arg(
         long,
         value_name = "DURATION",
@@ -340,7 +340,8 @@ pub struct MonitorArgs {
         value_parser = crate::monitor::config::parse_percent
     )]
     pub burst_threshold: f64,
-    /// YAML file with thresholds and extra driver counter classes (see `dpuctl stats --help`).
+    /// YAML file with thresholds and extra driver counter classes (format: `dpuctl stats
+    /// --help`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics:
@@ -349,7 +350,7 @@ pub struct MonitorArgs {
     /// pause, queue_drops), temperature_margin (degrees below critical).
     #[arg(long = "threshold", value_name = "METRIC=LIMIT")]
     pub thresholds: Vec<String>,
-    /// Write every sample to FILE (replay with `dpuctl watch --replay FILE`).
+    /// Write every sample to FILE (read it back with --replay FILE).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most).

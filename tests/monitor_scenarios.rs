@@ -282,7 +282,7 @@ fn run(b: &Built, samples: &[Sample]) -> (BTreeMap<String, View>, View) {
     let mut e = Engine::new(b.cfg.clone());
     let mut views = BTreeMap::new();
     let mut all = View::default();
-    let mut collect = |v: View, all: &mut View| {
+    let collect = |v: View, all: &mut View| {
         for (i, iv) in v.ifaces.iter().enumerate() {
             if all.ifaces.len() <= i {
                 all.ifaces.push(iv.clone());
@@ -384,12 +384,10 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                 } else {
                     json.get(k).cloned().unwrap_or(serde_json::Value::Null)
                 };
-                let ok = match (want.as_f64(), got.as_f64()) {
-                    (Some(w), Some(g)) => close(g, w),
-                    _ => {
-                        let w = serde_json::to_value(want).expect("json");
-                        w == got
-                    }
+                let ok = if let (Some(w), Some(g)) = (want.as_f64(), got.as_f64()) {
+                    close(g, w)
+                } else {
+                    serde_json::to_value(want).expect("json") == got
                 };
                 if !ok {
                     errs.push(format!(

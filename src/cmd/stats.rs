@@ -39,6 +39,8 @@ struct Driver {
     printed: u64,
     count: Option<u64>,
     origin_ns: u64,
+    /// Samples ingested since the last print.
+    pending: bool,
 }
 
 impl Driver {
@@ -50,6 +52,7 @@ impl Driver {
             printed: 0,
             count: args.count,
             origin_ns: 0,
+            pending: false,
         }
     }
 
@@ -61,6 +64,7 @@ impl Driver {
     /// intervals are printed.
     fn sample(&mut self, s: &Sample, out: &mut Printer) -> anyhow::Result<bool> {
         self.engine.ingest(s);
+        self.pending = true;
         let next = *self.next.get_or_insert_with(|| {
             self.origin_ns = s.t_ns;
             s.t_ns + self.interval_ns
@@ -76,6 +80,7 @@ impl Driver {
             let v = self.engine.view();
             out.view(&v, self.origin_ns)?;
             self.printed += 1;
+            self.pending = false;
         }
         Ok(!self.done())
     }
@@ -87,7 +92,12 @@ impl Driver {
         }
         self.engine.finish();
         let v = self.engine.view();
-        out.view(&v, self.origin_ns)?;
+        // A last interval only when something happened since the previous one (samples, or a
+        // burst that was still running).
+        let ended = v.ifaces.iter().any(|i| !i.ended_bursts.is_empty());
+        if self.pending || ended || !v.new_alerts.is_empty() {
+            out.view(&v, self.origin_ns)?;
+        }
         Ok(())
     }
 }
@@ -101,13 +111,26 @@ fn replay(
     let mut r = record::Reader::open(path)?;
     let mut d = Driver::new(settings, args);
     let watch: Vec<String> = args.ifaces.clone();
+    let mut seen = vec![false; watch.len()];
     while let Some(mut s) = r.next_sample()? {
         if !watch.is_empty() {
             s.ifaces.retain(|i| watch.iter().any(|w| **w == *i.name));
+            for i in &s.ifaces {
+                if let Some(p) = watch.iter().position(|w| **w == *i.name) {
+                    seen[p] = true;
+                }
+            }
         }
         if !d.sample(&s, out)? {
             return Ok(());
         }
+    }
+    if let Some(p) = seen.iter().position(|s| !s) {
+        anyhow::bail!(
+            "failed to replay {}: no interface \"{}\" in the recording",
+            path.display(),
+            watch[p]
+        );
     }
     d.finish(out)
 }
@@ -176,6 +199,8 @@ fn live(
         }
         d.finish(out)
     })();
+    // Closing the channel first: a sampler blocked on a full channel sees it and stops.
+    drop(rx);
     handle.join();
     if let Some(r) = &mut recorder {
         r.flush()?;
@@ -210,6 +235,8 @@ struct JIface<'a> {
     tx_bursts: u64,
     counter_resets: u64,
     classes: &'a [ClassRate],
+    /// Driver counters no table knows, only those that moved.
+    raw: Vec<&'a ClassRate>,
     queues: &'a [QueueView],
     #[serde(skip_serializing_if = "Option::is_none")]
     driver_stats_na: Option<&'a str>,
@@ -400,6 +427,7 @@ fn jiface(i: &IfaceView) -> JIface<'_> {
         tx_bursts: i.tx_bursts.count,
         counter_resets: i.counter_resets,
         classes: &i.classes,
+        raw: i.raw.iter().filter(|c| c.rate > 0.0).collect(),
         queues: &i.queues,
         driver_stats_na: i.driver_stats_na.as_deref(),
     }

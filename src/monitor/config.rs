@@ -43,7 +43,8 @@ JSON lines (-f jsonl), one object per line, by \"type\":
             ifaces: [{name, ifindex, present, up, line_rate_bps, rx_bps, tx_bps, rx_pps,
             tx_pps, rx_missed, rx_fifo, rx_crc, rx_dropped, rx_over, rx_errors, tx_dropped,
             tx_errors, tx_timeout (/s), rx_util, tx_util (0..1), rx_bursts, tx_bursts (count
-            so far), counter_resets, classes: [{class, counter, rate, total}],
+            so far), counter_resets, classes: [{class, counter, rate, total}] (driver
+            counters by meaning), raw: [...] (unclassified driver counters that moved),
             queues: [{dir, index, pps, bps, drops, tx_timeout}]}]
   burst     iface, dir, start_ns, duration_ns (whole sample intervals), duration_est_ns
             (to a fraction of an interval), bytes, packets, peak_util, mean_util, intervals,

@@ -905,3 +905,105 @@ fn queue_entry<'a>(queues: &'a mut Vec<QueueView>, dir: &str, index: u32) -> &'a
     };
     &mut queues[pos]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Counters;
+
+    fn sample(t_ms: u64, rx_bytes: u64, speed: Option<u64>) -> Sample {
+        Sample {
+            t_ns: t_ms * 1_000_000,
+            wall_ms: t_ms,
+            ifaces: vec![IfaceSample {
+                ifindex: 3,
+                name: Arc::from("eth0"),
+                up: true,
+                speed_mbps: speed,
+                counters: Counters {
+                    rx_bytes,
+                    rx_crc_errors: t_ms / 500,
+                    ..Counters::default()
+                },
+                slow: None,
+            }],
+            softnet: None,
+        }
+    }
+
+    /// 1 Gbit/s carries 125000 bytes per ms.
+    fn feed(e: &mut Engine, per_ms: &[u64]) -> u64 {
+        let mut total = 0;
+        e.ingest(&sample(0, 0, Some(1000)));
+        for (i, b) in per_ms.iter().enumerate() {
+            total += b;
+            e.ingest(&sample(i as u64 + 1, total, Some(1000)));
+        }
+        total
+    }
+
+    #[test]
+    fn an_out_of_order_sample_is_ignored() {
+        let mut e = Engine::new(EngineConfig::default());
+        feed(&mut e, &[1000, 1000]);
+        e.ingest(&sample(1, 0, Some(1000)));
+        let v = e.view();
+        assert_eq!(v.samples, 3);
+        assert_eq!(v.ifaces[0].counter_resets, 0);
+        assert!((v.ifaces[0].rates.rx_bps - 8e6).abs() < 1.0);
+    }
+
+    #[test]
+    fn one_interval_bursts_keep_their_interval_as_estimate() {
+        let mut e = Engine::new(EngineConfig::default());
+        feed(&mut e, &[0, 100_000, 0]);
+        let v = e.view();
+        let b = &v.ifaces[0].ended_bursts;
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].burst.duration_ns, 1_000_000);
+        assert_eq!(b[0].duration_est_ns, 1_000_000);
+    }
+
+    #[test]
+    fn the_estimate_places_the_edges_inside_the_intervals() {
+        // At line rate from 0.75 ms in the second interval to 0.25 ms in the sixth: 3.5 ms.
+        let mut e = Engine::new(EngineConfig::default());
+        feed(&mut e, &[0, 31_250, 125_000, 125_000, 125_000, 31_250, 0]);
+        e.finish();
+        let v = e.view();
+        let b = &v.ifaces[0].ended_bursts[0];
+        assert_eq!(b.burst.duration_ns, 3_000_000);
+        assert_eq!(b.duration_est_ns, 3_500_000);
+    }
+
+    #[test]
+    fn a_speed_change_ends_the_running_burst() {
+        let mut e = Engine::new(EngineConfig::default());
+        feed(&mut e, &[125_000, 125_000]);
+        e.ingest(&sample(3, 500_000, Some(10_000)));
+        let v = e.view();
+        assert_eq!(v.ifaces[0].ended_bursts.len(), 1);
+        assert_eq!(v.ifaces[0].line_rate_bps, Some(10_000_000_000));
+    }
+
+    #[test]
+    fn reset_forgets_history_but_keeps_the_baseline() {
+        let mut e = Engine::new(EngineConfig::default());
+        // One CRC error at 500 ms and 1000 ms: an alert at the end of the first window.
+        let mut total = 0;
+        for t in 0..=1000 {
+            total += 1000;
+            e.ingest(&sample(t, total, Some(1000)));
+        }
+        let v = e.view();
+        assert_eq!(v.alerts.len(), 1, "{:?}", v.alerts);
+        assert_eq!(v.alerts[0].metric, "rx_crc_errors");
+        e.reset();
+        e.ingest(&sample(1001, total + 1000, Some(1000)));
+        let v = e.view();
+        assert!(v.alerts.is_empty());
+        assert_eq!(v.samples, 1);
+        // No delta was lost or invented across the reset.
+        assert!((v.ifaces[0].rates.rx_bps - 8e6).abs() < 1.0);
+    }
+}

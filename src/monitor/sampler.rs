@@ -114,7 +114,9 @@ pub enum SamplerMsg {
 pub struct Batch {
     /// The samples.
     pub samples: Vec<Sample>,
-    /// Deadlines missed since the previous batch (the thread was late by whole intervals).
+    /// Deadlines missed since the previous batch: skipped because the thread was late by
+    /// whole intervals, or sampled and discarded because the read itself was interrupted
+    /// (see [`max_read_ns`]).
     pub missed: u64,
     /// Largest lateness of a sample in this batch after its deadline, ns.
     pub max_late_ns: u64,
@@ -397,6 +399,7 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
     let start = clock.now_ns();
     let mut sched = Schedule::new(start, cfg.interval_ns);
     let mut batch_start = start;
+    let max_read_ns = max_read_ns(cfg.interval_ns);
     loop {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -416,7 +419,7 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
                 }
             }
         }
-        let t = clock.now_ns();
+        let t0 = clock.now_ns();
         if let Err(e) = source.read(&links, &mut buf) {
             if !batch.samples.is_empty() {
                 let _ = sink(SamplerMsg::Batch(std::mem::take(&mut batch)));
@@ -424,34 +427,22 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
             let _ = sink(SamplerMsg::Error(e));
             return;
         }
-        batch.max_late_ns = batch.max_late_ns.max(t.saturating_sub(deadline));
-        let mut slow = pending.take();
-        let mut ifaces = Vec::with_capacity(links.len());
-        for l in &links {
-            let Some((_, c)) = buf.iter().find(|(i, _)| *i == l.ifindex) else {
-                continue;
-            };
-            let s = slow.as_mut().and_then(|r| {
-                r.ifaces
-                    .iter()
-                    .position(|(i, _)| *i == l.ifindex)
-                    .map(|p| r.ifaces.swap_remove(p).1)
-            });
-            ifaces.push(IfaceSample {
-                ifindex: l.ifindex,
-                name: l.name.clone(),
-                up: l.up,
-                speed_mbps: l.speed_mbps,
-                counters: *c,
-                slow: s,
-            });
+        let t1 = clock.now_ns();
+        // The counters were read somewhere between t0 and t1. A read that took long means
+        // the thread was descheduled during it, and when the kernel read the counters is
+        // unknown: such a sample would put bytes in the wrong interval (a whole burst in one
+        // sample), so it is discarded and counted as missed; the next sample's interval then
+        // spans the time and holds the bytes.
+        if t1 - t0 > max_read_ns {
+            batch.missed += 1;
+        } else {
+            let t = t0 + (t1 - t0) / 2;
+            batch.max_late_ns = batch.max_late_ns.max(t.saturating_sub(deadline));
+            let slow = pending.take();
+            batch
+                .samples
+                .push(assemble(&links, &buf, slow, t, clock.wall_ms()));
         }
-        batch.samples.push(Sample {
-            t_ns: t,
-            wall_ms: clock.wall_ms(),
-            ifaces,
-            softnet: slow.and_then(|r| r.softnet),
-        });
         let now = clock.now_ns();
         batch.missed += sched.advance(now);
         if now.saturating_sub(batch_start) >= cfg.batch_ns {
@@ -466,6 +457,59 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
     }
 }
 
+/// A read taking longer than this (ns) for an interval is discarded: half the interval,
+/// at least 100 us (a dump of a hundred interfaces takes about that long).
+pub fn max_read_ns(interval_ns: u64) -> u64 {
+    (interval_ns / 2).max(100_000)
+}
+
+/// The sample of counters `buf` for the watched `links`, with the slow reads attached.
+fn assemble(
+    links: &[WatchedLink],
+    buf: &[(u32, Counters)],
+    mut slow: Option<SlowRound>,
+    t: u64,
+    wall_ms: u64,
+) -> Sample {
+    let mut ifaces = Vec::with_capacity(links.len());
+    // Both lists are in ifindex order (the kernel dumps in ifindex order, the links are
+    // sorted): one merge walk, not a search per link.
+    let mut bi = 0;
+    for l in links {
+        while bi < buf.len() && buf[bi].0 < l.ifindex {
+            bi += 1;
+        }
+        let c = match buf.get(bi) {
+            Some((i, c)) if *i == l.ifindex => c,
+            // Out of order after all (never seen): fall back to a search.
+            _ => match buf.iter().find(|(i, _)| *i == l.ifindex) {
+                Some((_, c)) => c,
+                None => continue,
+            },
+        };
+        let s = slow.as_mut().and_then(|r| {
+            r.ifaces
+                .iter()
+                .position(|(i, _)| *i == l.ifindex)
+                .map(|p| r.ifaces.swap_remove(p).1)
+        });
+        ifaces.push(IfaceSample {
+            ifindex: l.ifindex,
+            name: l.name.clone(),
+            up: l.up,
+            speed_mbps: l.speed_mbps,
+            counters: *c,
+            slow: s,
+        });
+    }
+    Sample {
+        t_ns: t,
+        wall_ms,
+        ifaces,
+        softnet: slow.and_then(|r| r.softnet),
+    }
+}
+
 /// The slow reads of the live kernel.
 pub struct SlowReader {
     names: Vec<String>,
@@ -477,9 +521,16 @@ pub struct SlowReader {
     drivers: HashMap<u32, Option<String>>,
     /// Counter names per ifindex, shared by all samples while they stay the same.
     counter_names: HashMap<u32, CounterNames>,
+    /// Link speed per ifindex with the round it was read in.
+    speeds: HashMap<u32, (Option<u64>, u64, bool)>,
+    round: u64,
     /// Interfaces on the node at the last read.
     pub node_links: usize,
 }
+
+/// Link speeds are asked again every this many rounds (or when the oper state changes):
+/// they change with the link, which the oper state shows at once.
+const SPEED_EVERY: u64 = 8;
 
 impl SlowReader {
     /// A reader for this config.
@@ -492,6 +543,8 @@ impl SlowReader {
             ethtool: None,
             drivers: HashMap::new(),
             counter_names: HashMap::new(),
+            speeds: HashMap::new(),
+            round: 0,
             node_links: 0,
         }
     }
@@ -534,17 +587,28 @@ impl SlowReader {
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         self.counter_names
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
+        self.round += 1;
+        self.speeds
+            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         for l in &watched {
-            let speed = self
-                .ethtool
-                .as_mut()
-                .and_then(|e| e.link_info(&l.name).ok())
-                .and_then(|li| li.speed_mbps)
-                .map(u64::from);
+            let up = l.operstate == "up" || (l.operstate == "unknown" && l.carrier == Some(true));
+            let speed = match self.speeds.get(&l.ifindex) {
+                Some(&(s, r, was_up)) if was_up == up && self.round - r < SPEED_EVERY => s,
+                _ => {
+                    let s = self
+                        .ethtool
+                        .as_mut()
+                        .and_then(|e| e.link_info(&l.name).ok())
+                        .and_then(|li| li.speed_mbps)
+                        .map(u64::from);
+                    self.speeds.insert(l.ifindex, (s, self.round, up));
+                    s
+                }
+            };
             round.links.push(WatchedLink {
                 ifindex: l.ifindex,
                 name: Arc::from(l.name.as_str()),
-                up: l.operstate == "up" || (l.operstate == "unknown" && l.carrier == Some(true)),
+                up,
                 speed_mbps: speed,
             });
             let driver = self
@@ -704,8 +768,9 @@ mod tests {
         let (samples, missed, batches) = run(u64::MAX, 0, 50);
         assert_eq!(missed, 0);
         assert!(samples.len() >= 50);
+        // Each read takes 7 us: a sample's time is the middle of its read.
         for (k, s) in samples.iter().enumerate() {
-            assert_eq!(s.t_ns, 5_000 + k as u64 * 100_000, "sample {k}");
+            assert_eq!(s.t_ns, 5_000 + k as u64 * 100_000 + 3_500, "sample {k}");
         }
         // 100 us interval, batches every 1 ms: about ten samples per batch.
         assert!((4..=6).contains(&batches), "{batches} batches");
@@ -713,17 +778,28 @@ mod tests {
 
     #[test]
     fn a_stall_is_reported_as_missed_deadlines_and_the_grid_holds() {
-        // Read 10 takes 350 us more: deadlines 11, 12 and 13 are gone.
+        // Read 10 takes 350 us more: deadlines 11, 12 and 13 are gone, and read 10 itself is
+        // discarded (when the kernel read the counters in those 357 us is unknown).
         let (samples, missed, _) = run(10, 350_000, 30);
-        assert_eq!(missed, 3);
+        assert_eq!(missed, 4);
         let t: Vec<u64> = samples.iter().map(|s| (s.t_ns - 5_000) / 1_000).collect();
-        assert_eq!(t[10], 1_000);
+        assert_eq!(t[9], 903);
         // Read 10 ends at 1000+357 us: the deadline at 1300 is gone, 1400 is next.
-        assert_eq!(t[11], 1_400);
+        assert_eq!(t[10], 1_403);
         assert!(samples
             .iter()
-            .skip(11)
-            .all(|s| (s.t_ns - 5_000) % 100_000 == 0));
+            .skip(10)
+            .all(|s| (s.t_ns - 5_000 - 3_500) % 100_000 == 0));
+    }
+
+    #[test]
+    fn a_slow_read_is_discarded_only_past_the_limit() {
+        // 90 us more on a 7 us read at 100 us intervals: 97 us, under the 100 us limit, kept.
+        let (samples, missed, _) = run(10, 90_000, 30);
+        assert_eq!(missed, 0);
+        assert_eq!(samples[10].t_ns, 5_000 + 1_000_000 + 48_500);
+        assert_eq!(max_read_ns(1_000_000), 500_000);
+        assert_eq!(max_read_ns(100_000), 100_000);
     }
 
     #[test]

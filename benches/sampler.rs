@@ -1,0 +1,286 @@
+//! Benchmark (not a test): CPU of the monitor's sampler threads at 1 ms and 100 us sample
+//! intervals for 4, 16 and 64 veth interfaces, each set in a network namespace this program
+//! creates and deletes; the cost of one `RTM_GETSTATS` dump against per-interface requests;
+//! and the peak RSS of `dpuctl stats`. Needs root.
+//!
+//!     cargo bench --bench sampler
+//!     DPUCTL_BENCH_SECS=10 cargo bench --bench sampler    # longer runs
+//!
+//! CPU is read from `/proc/self/task/TID/schedstat` (ns on CPU) of the two sampler threads
+//! (`dpuctl-sampler`, `dpuctl-slow`), over wall time: "% of one core".
+//! Target: 1 ms on 16 interfaces under 3% of one core.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpuctl::monitor::sampler::{self, SamplerConfig, SamplerMsg};
+use dpuctl::sys::netlink::Rtnl;
+
+const INNER: &str = "DPUCTL_BENCH_SAMPLER";
+
+fn main() {
+    if let Ok(what) = std::env::var(INNER) {
+        inner(&what);
+        return;
+    }
+    let secs: u64 = std::env::var("DPUCTL_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    println!("sampler CPU, {secs} s per run (the machine is shared: figures are upper bounds)");
+    // What sleeping to 1 ms / 100 us deadlines alone costs here (timer wake-ups; expensive
+    // under virtualization), to read the figures below against.
+    for interval in ["1ms", "100us"] {
+        inner(&format!("baseline,{interval},{secs}"));
+    }
+    for n in [4usize, 16, 64] {
+        let ns = Ns::new(n);
+        for interval in ["1ms", "100us"] {
+            ns.run(&format!("cpu,{interval},{secs}"));
+        }
+        if n == 16 {
+            ns.run("requests");
+            ns.rss(secs);
+        }
+    }
+}
+
+/// A namespace with `n` veth interfaces (n/2 pairs), deleted on drop.
+struct Ns {
+    name: String,
+}
+
+fn ip(args: &[&str]) {
+    let ok = Command::new("ip")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ip {args:?} failed (the benchmark needs root)");
+}
+
+impl Ns {
+    fn new(n: usize) -> Self {
+        let name = format!("dpbench-smp-{}-{n}", std::process::id());
+        ip(&["netns", "add", &name]);
+        let mut batch = String::new();
+        for i in 0..n / 2 {
+            let _ = write!(
+                batch,
+                "link add name va{i} type veth peer name vb{i}\nlink set dev va{i} up\n\
+                 link set dev vb{i} up\n"
+            );
+        }
+        let file = std::env::temp_dir().join(format!("{name}.batch"));
+        std::fs::write(&file, batch).expect("write batch");
+        ip(&["-n", &name, "-batch", file.to_str().expect("path")]);
+        let _ = std::fs::remove_file(&file);
+        Self { name }
+    }
+
+    fn run(&self, what: &str) {
+        let exe = std::env::current_exe().expect("self");
+        let ok = Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .arg(exe)
+            .env(INNER, what)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "benchmark step {what} failed");
+    }
+
+    /// Peak RSS of `dpuctl stats` on every interface at 100 us, with the flight recorder.
+    fn rss(&self, secs: u64) {
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/dpuctl");
+        let bin = std::env::var("CARGO_TARGET_DIR")
+            .map_or(bin, |d| std::path::Path::new(&d).join("release/dpuctl"));
+        if !bin.exists() {
+            println!("peak RSS: skipped, build the release binary first (cargo build --release)");
+            return;
+        }
+        let out = Command::new("/usr/bin/time")
+            .arg("-v")
+            .args(["ip", "netns", "exec", &self.name])
+            .arg(&bin)
+            .args([
+                "stats",
+                "--sample-interval",
+                "100us",
+                "--line-rate",
+                "10G",
+                "-f",
+                "jsonl",
+                "-i",
+                "1s",
+                "-c",
+                &secs.to_string(),
+            ])
+            .output()
+            .expect("run dpuctl stats");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let rss = err
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Maximum resident set size (kbytes): ")
+            })
+            .unwrap_or("?");
+        let cpu = err
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Percent of CPU this job got: "))
+            .unwrap_or("?");
+        println!(
+            "dpuctl stats, 16 interfaces, 100us, jsonl every 1s for {secs}s: peak RSS {rss} kB, \
+             CPU {cpu} of one core (whole process)"
+        );
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// ns on CPU of this process's threads with these names.
+fn thread_cpu_ns(names: &[&str]) -> u64 {
+    let mut total = 0;
+    let Ok(rd) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    for t in rd.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if !names.contains(&comm.trim()) {
+            continue;
+        }
+        let s = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
+        total += s
+            .split_whitespace()
+            .next()
+            .and_then(|x| x.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
+}
+
+fn inner(what: &str) {
+    let f: Vec<&str> = what.split(',').collect();
+    match f[0] {
+        "cpu" => cpu(f[1], f[2].parse().expect("secs")),
+        "requests" => requests(),
+        "baseline" => baseline(f[1], f[2].parse().expect("secs")),
+        _ => panic!("unknown step {what}"),
+    }
+}
+
+fn cpu(interval: &str, secs: u64) {
+    let iv = dpuctl::monitor::config::parse_sample_interval(interval).expect("interval");
+    let cfg = SamplerConfig {
+        interval_ns: iv.as_nanos() as u64,
+        ..SamplerConfig::default()
+    };
+    let samples = Arc::new(AtomicU64::new(0));
+    let missed = Arc::new(AtomicU64::new(0));
+    let ifaces = Arc::new(AtomicU64::new(0));
+    let (s2, m2, i2) = (samples.clone(), missed.clone(), ifaces.clone());
+    let h = sampler::spawn(cfg, move |m| {
+        if let SamplerMsg::Batch(b) = m {
+            s2.fetch_add(b.samples.len() as u64, Ordering::Relaxed);
+            m2.fetch_add(b.missed, Ordering::Relaxed);
+            if let Some(s) = b.samples.last() {
+                i2.store(s.ifaces.len() as u64, Ordering::Relaxed);
+            }
+        }
+        true
+    })
+    .expect("sampler");
+    // Let it settle (first slow reads), then measure.
+    std::thread::sleep(Duration::from_millis(500));
+    let names = ["dpuctl-sampler", "dpuctl-slow"];
+    let c0 = thread_cpu_ns(&names);
+    let f0 = thread_cpu_ns(&["dpuctl-sampler"]);
+    let s0 = samples.load(Ordering::Relaxed);
+    let m0 = missed.load(Ordering::Relaxed);
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(secs));
+    let wall = t0.elapsed().as_nanos() as f64;
+    let c1 = thread_cpu_ns(&names);
+    let f1 = thread_cpu_ns(&["dpuctl-sampler"]);
+    let n = samples.load(Ordering::Relaxed) - s0;
+    let m = missed.load(Ordering::Relaxed) - m0;
+    h.join();
+    let pct = (c1 - c0) as f64 / wall * 100.0;
+    let fast = (f1 - f0) as f64 / wall * 100.0;
+    println!(
+        "{:>2} interfaces, {interval:>5}: {pct:5.2}% of one core ({fast:.2}% counters, {:.2}% slow \
+         reads), {:.1} us CPU per sample, {n} samples, {m} deadlines missed ({:.2}%)",
+        ifaces.load(Ordering::Relaxed),
+        pct - fast,
+        (f1 - f0) as f64 / 1e3 / n.max(1) as f64,
+        m as f64 * 100.0 / (n + m).max(1) as f64,
+    );
+}
+
+/// Only sleeping to the deadline grid, as the sampler does, reading nothing.
+fn baseline(interval: &str, secs: u64) {
+    let iv = dpuctl::monitor::config::parse_sample_interval(interval).expect("interval");
+    let iv_ns = iv.as_nanos() as u64;
+    let own = || {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let c0 = own();
+    let start = Instant::now();
+    let mut sched = sampler::Schedule::new(0, iv_ns);
+    let (mut n, mut missed) = (0u64, 0u64);
+    while start.elapsed() < Duration::from_secs(secs) {
+        let now = start.elapsed().as_nanos() as u64;
+        if sched.deadline() > now {
+            std::thread::sleep(Duration::from_nanos(sched.deadline() - now));
+        }
+        n += 1;
+        missed += sched.advance(start.elapsed().as_nanos() as u64);
+    }
+    let pct = (own() - c0) as f64 / start.elapsed().as_nanos() as f64 * 100.0;
+    println!(
+        "baseline (sleep to deadlines only), {interval:>5}: {pct:5.2}% of one core,          {:.1} us CPU per wake-up, {missed} deadlines missed",
+        (own() - c0) as f64 / 1e3 / n.max(1) as f64
+    );
+}
+
+/// One dump of all interfaces against one request per interface.
+fn requests() {
+    let mut rtnl = Rtnl::open().expect("rtnetlink");
+    let links = rtnl.links().expect("links");
+    let mut buf = Vec::new();
+    let iters = 5_000u32;
+    for _ in 0..500 {
+        rtnl.sample_all(&mut buf).expect("dump");
+    }
+    let t = Instant::now();
+    for _ in 0..iters {
+        rtnl.sample_all(&mut buf).expect("dump");
+    }
+    let dump = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters);
+    let idx = links
+        .iter()
+        .find(|l| l.name != "lo")
+        .map_or(1, |l| l.ifindex);
+    let t = Instant::now();
+    for _ in 0..iters {
+        rtnl.sample(idx).expect("one");
+    }
+    let one = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters);
+    println!(
+        "RTM_GETSTATS with {} interfaces: one dump {dump:.1} us, one per-interface request \
+         {one:.1} us (a dump beats {:.1} requests)",
+        links.len(),
+        dump / one
+    );
+}
