@@ -449,3 +449,26 @@ fn interfaces_that_appear_and_vanish_are_shown_until_reset() {
     t.keys(&["q"]);
     assert_restored(&t, 0);
 }
+
+#[test]
+fn a_missing_interface_is_one_line_before_the_screen() {
+    let ns = setup("missing");
+    let dir = tempfile::tempdir().expect("tmp");
+    let rec = dir.path().join("never.rec");
+    let t = Tmux::start(
+        "missing",
+        100,
+        30,
+        &script(
+            &ns,
+            &format!("wa nosuch0 --record {}", rec.to_str().expect("utf-8")),
+        ),
+    );
+    let s = t.wait_for("done");
+    assert!(
+        s.contains("dpuctl: failed to start the sampler: no such interface: nosuch0"),
+        "{s}"
+    );
+    assert_restored(&t, 2);
+    assert!(!rec.exists(), "an empty recording was left behind");
+}

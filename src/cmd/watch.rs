@@ -54,10 +54,6 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let origin = Header::new(host.trim(), &args.ifaces, now_ms, interval_ns);
-    let recorder = match &settings.record {
-        Some(path) => Some(Recorder::create(path, &origin)?),
-        None => None,
-    };
     let stx = tx.clone();
     let sampler = sampler::spawn(scfg, move |msg| {
         let ev = match msg {
@@ -67,6 +63,12 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
         stx.send(ev).is_ok()
     })
     .context("failed to start the sampler")?;
+    // After the sampler: a missing interface leaves no empty recording behind. Samples wait
+    // in the channel meanwhile.
+    let recorder = match &settings.record {
+        Some(path) => Some(Recorder::create(path, &origin)?),
+        None => None,
+    };
     let label = format!(
         "live, sample {}, refresh {}",
         short_duration(interval_ns),
