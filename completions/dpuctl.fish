@@ -144,7 +144,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l burst-threshold 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l config -d 'YAML file with thresholds and extra driver counter classes (format: `dpuctl stats --help`)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l record -d 'Write every sample to FILE (read it back with --replay FILE)' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l history -d 'Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l history -d 'Minutes of samples the flight recorder of `watch` keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
@@ -163,7 +163,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l burst-threshold 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l config -d 'YAML file with thresholds and extra driver counter classes (format: `dpuctl stats --help`)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l record -d 'Write every sample to FILE (read it back with --replay FILE)' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l history -d 'Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l history -d 'Minutes of samples the flight recorder of `watch` keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F

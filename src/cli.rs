@@ -353,7 +353,8 @@ pub struct MonitorArgs {
     /// Write every sample to FILE (read it back with --replay FILE).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Minutes of samples the flight recorder keeps in memory (0: off; 16 MB at most).
+    /// Minutes of samples the flight recorder of `watch` keeps in memory (0: off; 16 MB at
+    /// most).
     #[arg(long, value_name = "MINUTES", default_value_t = 2)]
     pub history: u32,
 }

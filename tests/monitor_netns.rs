@@ -5,7 +5,9 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use common::traffic::{self, BurstTrain, Sent};
@@ -74,20 +76,61 @@ fn spawn_stats(ns: &Netns, args: &[&str]) -> Child {
         .expect("spawn dpuctl stats")
 }
 
-/// Stops `dpuctl stats` with SIGTERM (it prints its last interval and exits 0) and returns
-/// its JSON lines.
-fn stop_stats(child: Child) -> Vec<serde_json::Value> {
-    common::run("kill", &["-TERM", &child.id().to_string()]);
-    let out = child.wait_with_output().expect("wait for dpuctl stats");
-    assert!(
-        out.status.success(),
-        "dpuctl stats failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
-        .collect()
+/// A running `dpuctl stats` whose JSON lines are read as they come.
+struct Stats {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Stats {
+    fn start(ns: &Netns, args: &[&str]) -> Self {
+        let mut child = spawn_stats(ns, args);
+        let out = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Waits for the first interval line: from then on the sampler is running.
+    fn wait_running(&mut self) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let l = self
+                .lines
+                .recv_timeout(Duration::from_secs(20))
+                .expect("dpuctl stats printed nothing for 20 s");
+            let interval = l.contains("\"type\":\"interval\"");
+            seen.push(l);
+            if interval {
+                return seen;
+            }
+        }
+    }
+
+    /// Stops it with SIGTERM (it prints its last interval and exits 0); returns every JSON
+    /// line, `before` first.
+    fn stop(mut self, before: Vec<String>) -> Vec<serde_json::Value> {
+        common::run("kill", &["-TERM", &self.child.id().to_string()]);
+        let status = self.child.wait().expect("wait for dpuctl stats");
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        assert!(status.success(), "dpuctl stats failed: {err}");
+        before
+            .into_iter()
+            .chain(self.lines.iter())
+            .map(|l| {
+                serde_json::from_str(&l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}"))
+            })
+            .collect()
+    }
 }
 
 #[test]
@@ -115,14 +158,76 @@ fn stats_reports_each_burst_of_a_known_train() {
         .max(200);
     let line_rate = rate.to_string();
     let dir = tempfile::tempdir().expect("tempdir");
-    let rec = dir.path().join("train.rec");
+    // On this shared VM even real-time threads are sometimes not scheduled for 10-30 ms (the
+    // host takes the vCPU away). dpuctl reports that honestly (missed deadlines, a long
+    // interval), but a burst inside such a gap cannot be timed by anyone, and a sender
+    // stopped in the middle of a burst sends two. A train is judged only when every burst was
+    // sent in one piece (within an interval of the time its packets take at the calibrated
+    // rate) and observable (sampled at every interval from one interval before it to one
+    // after, as the recording shows); otherwise it is sent again.
+    let nominal_ns = u64::from(packets) * (PAYLOAD as u64 + HEADERS) * 8 * 1_000_000_000 / rate;
+    for attempt in 1..=ATTEMPTS {
+        let rec = dir.path().join(format!("train{attempt}.rec"));
+        let run = run_train(&tx, &rx, &rec, &line_rate, packets);
+        let offset = best_offset(&run.sent, &run.detected);
+        let times: Vec<u64> = dpuctl::monitor::record::read_file(&rec)
+            .expect("read the recording")
+            .1
+            .iter()
+            .filter(|s| s.ifaces.iter().any(|i| &*i.name == "b"))
+            .map(|s| s.t_ns)
+            .collect();
+        let blind: Vec<usize> = run
+            .sent
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                !observed(
+                    &times,
+                    (s.start_ns + offset).saturating_sub(INTERVAL_NS),
+                    s.end_ns + offset + INTERVAL_NS,
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let broken: Vec<usize> = run
+            .sent
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.duration_ns() > nominal_ns + INTERVAL_NS)
+            .map(|(i, _)| i)
+            .collect();
+        if blind.is_empty() && broken.is_empty() {
+            judge(&run, rate, packets, offset, &rec, &rx, &line_rate);
+            return;
+        }
+        eprintln!(
+            "attempt {attempt}: bursts {blind:?} fell in sampling gaps, bursts {broken:?} \
+             were interrupted at the sender; sending again"
+        );
+    }
+    panic!(
+        "in {ATTEMPTS} trains some bursts always fell in sampling gaps or were interrupted at \
+         the sender: the machine is too busy to time millisecond bursts"
+    );
+}
+
+const ATTEMPTS: u32 = 10;
+
+/// What one train gave.
+struct Run {
+    sent: Vec<Sent>,
+    detected: Vec<Detected>,
+}
+
+fn run_train(tx: &Netns, rx: &Netns, rec: &std::path::Path, line_rate: &str, packets: u32) -> Run {
     let rec_arg = rec.to_str().expect("utf-8 path");
-    let stats = spawn_stats(
-        &rx,
+    let mut stats = Stats::start(
+        rx,
         &[
             "b",
             "--line-rate",
-            &line_rate,
+            line_rate,
             "--sample-interval",
             "1ms",
             "-f",
@@ -133,9 +238,11 @@ fn stats_reports_each_burst_of_a_known_train() {
             rec_arg,
         ],
     );
-    let sent = wait_sent(traffic::spawn_bursts(&tx, &train(BURSTS, packets, 40, 600)));
+    // The train starts once dpuctl is sampling (its first interval is out).
+    let before = stats.wait_running();
+    let sent = wait_sent(traffic::spawn_bursts(tx, &train(BURSTS, packets, 40, 100)));
     std::thread::sleep(Duration::from_millis(200));
-    let lines = stop_stats(stats);
+    let lines = stats.stop(before);
     assert_eq!(sent.len(), BURSTS as usize, "the sender reported {sent:?}");
     let intervals = lines.iter().filter(|l| l["type"] == "interval").count();
     assert!(intervals > 5, "dpuctl printed {intervals} intervals");
@@ -149,6 +256,60 @@ fn stats_reports_each_burst_of_a_known_train() {
             bytes: b["bytes"].as_u64().expect("bytes"),
         })
         .collect();
+    Run { sent, detected }
+}
+
+/// True when samples were taken at least every 1.5 intervals over `[lo, hi]`.
+fn observed(times: &[u64], lo: u64, hi: u64) -> bool {
+    let first = times.iter().position(|&t| t >= lo);
+    let Some(first) = first.filter(|&f| f > 0) else {
+        return false;
+    };
+    let mut prev = times[first - 1];
+    for &t in &times[first..] {
+        if t - prev > INTERVAL_NS * 3 / 2 {
+            return false;
+        }
+        if t > hi {
+            return true;
+        }
+        prev = t;
+    }
+    false
+}
+
+/// The offset from the sender's clock to dpuctl's that puts the most detected bursts inside
+/// sent ones (the two clocks have different origins).
+fn best_offset(sent: &[Sent], detected: &[Detected]) -> u64 {
+    let mut best = (0, 0);
+    for d in detected {
+        for s in sent {
+            let Some(off) = d.start_ns.checked_sub(s.start_ns) else {
+                continue;
+            };
+            let fit = group(sent, detected, off)
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>();
+            if fit > best.0 {
+                best = (fit, off);
+            }
+        }
+    }
+    best.1
+}
+
+/// Checks a train where every burst was observable.
+fn judge(
+    run: &Run,
+    rate: u64,
+    packets: u32,
+    offset: u64,
+    rec: &std::path::Path,
+    rx: &Netns,
+    line_rate: &str,
+) {
+    let (sent, detected) = (&run.sent, &run.detected);
     let frame = PAYLOAD as u64 + HEADERS;
     // What a burst takes at the calibrated rate; a sent burst that took an interval longer
     // was interrupted (the sender was descheduled on this shared machine) and may show as
@@ -157,14 +318,14 @@ fn stats_reports_each_burst_of_a_known_train() {
     eprintln!("line rate {rate} bit/s, {packets} packets per burst, nominal {nominal_ns} ns");
     eprintln!("sent:     {sent:?}");
     eprintln!("detected: {detected:?}");
-    let groups = group(&sent, &detected);
+    let groups = group(sent, detected, offset);
     let mut problems = Vec::new();
     for (i, (s, g)) in sent.iter().zip(&groups).enumerate() {
         let (Some(first), Some(last)) = (g.first(), g.last()) else {
             problems.push(format!("burst {i} ({s:?}) was not detected"));
             continue;
         };
-        if g.len() > 1 && s.duration_ns() <= nominal_ns + INTERVAL_NS {
+        if g.len() > 1 {
             problems.push(format!(
                 "burst {i} was split into {} although the sender was not interrupted \
                  ({} ns for a nominal {nominal_ns} ns)",
@@ -204,7 +365,7 @@ fn stats_reports_each_burst_of_a_known_train() {
     }
     if !problems.is_empty() {
         let keep = std::env::temp_dir().join(format!("monitor-netns-{}.rec", std::process::id()));
-        let _ = std::fs::copy(&rec, &keep);
+        let _ = std::fs::copy(rec, &keep);
         panic!(
             "{}\nsent: {sent:?}\ndetected: {detected:?}\nrecording kept in {}",
             problems.join("\n"),
@@ -215,9 +376,9 @@ fn stats_reports_each_burst_of_a_known_train() {
     let replay = rx.dpuctl(&[
         "stats",
         "--replay",
-        rec_arg,
+        rec.to_str().expect("utf-8 path"),
         "--line-rate",
-        &line_rate,
+        line_rate,
         "-f",
         "jsonl",
         "-i",
@@ -250,7 +411,7 @@ fn stats_reports_each_burst_of_a_known_train() {
     );
 }
 
-const BURSTS: u32 = 8;
+const BURSTS: u32 = 6;
 
 #[derive(Debug, Clone, Copy)]
 struct Detected {
@@ -260,17 +421,14 @@ struct Detected {
     bytes: u64,
 }
 
-/// Assigns detected bursts to the sent burst whose time span holds them. The two clocks have
-/// different origins: the first detected burst starts within an interval of the first sent
-/// one, which fixes the offset.
-fn group<'a>(sent: &[Sent], detected: &'a [Detected]) -> Vec<Vec<&'a Detected>> {
+/// Assigns detected bursts to the sent burst whose time span holds them, dpuctl's clock
+/// being the sender's plus `offset`.
+fn group<'a>(sent: &[Sent], detected: &'a [Detected], offset: u64) -> Vec<Vec<&'a Detected>> {
     let mut groups = vec![Vec::new(); sent.len()];
-    let Some(first) = detected.first() else {
-        return groups;
-    };
-    let offset = first.start_ns.saturating_sub(sent[0].start_ns);
     for d in detected {
-        let start = d.start_ns - offset;
+        let Some(start) = d.start_ns.checked_sub(offset) else {
+            continue;
+        };
         let end = start + d.duration_ns;
         let slack = 2 * INTERVAL_NS;
         if let Some(i) = sent

@@ -22,6 +22,9 @@ use crate::sys::{procfs, SysRoot};
 pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &StatsArgs) -> anyhow::Result<ExitCode> {
     let mut settings = config::settings(&args.monitor, root)?;
     settings.sampler.ifaces.clone_from(&args.ifaces);
+    // The flight recorder serves the screen (dump the last minutes after the fact); a stream
+    // has `--record` for that, so stats does not pay for encoding every sample twice.
+    settings.engine.flight = None;
     let mut out = Printer::new(args.format);
     if let Some(path) = &args.replay {
         replay(path, args, &settings, &mut out)?;

@@ -464,6 +464,18 @@ mod tests {
             c("i40e", "port.rx_crc_errors").map(|x| x.0),
             Some(Class::Crc)
         );
+        assert_eq!(
+            c("i40e", "port.rx_discards").map(|x| x.0),
+            Some(Class::BufferExhaustion)
+        );
+        assert_eq!(
+            c("ice", "tx-queue-3.tx_bytes"),
+            Some((Class::QueueBytes, Some(Dir::Tx), Some(3)))
+        );
+        assert_eq!(
+            c("bnxt_en", "[2]: rx_discards"),
+            Some((Class::QueueDrops, Some(Dir::Rx), Some(2)))
+        );
         assert_eq!(c("ice", "rx_crc_errors.nic").map(|x| x.0), Some(Class::Crc));
         assert_eq!(c("veth", "peer_ifindex"), None);
         assert_eq!(c("nosuchdriver", "rx_packets"), None);
