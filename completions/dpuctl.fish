@@ -135,6 +135,16 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l state-dir -d 
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l replay -d 'Show a recording (`--record FILE` of watch or stats) instead of this node, on the recording\'s clock' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l speed -d 'Replay speed: 2 plays twice as fast, 0.5 at half speed' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sample-interval -d 'Counter sample interval, 100us and up (units: ns, us, ms, s)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l refresh -d 'Screen refresh, and the rate of the slower reads (driver counters, tx_timeout, temperatures, softnet)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l line-rate -d 'Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the link speed. Needed where the link reports none (veth, some VFs)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l burst-threshold -d 'Utilization above which a sample interval is part of a burst (50% or 0.5)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l config -d 'YAML file with thresholds and extra driver counter classes (format: `dpuctl stats --help`)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l threshold -d 'Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics: interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped, softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc, pause, queue_drops), temperature_margin (degrees below critical)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l record -d 'Write every sample to FILE (read it back with --replay FILE)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l history -d 'Minutes of samples the flight recorder of `watch` keeps in memory (0: off; 16 MB at most)' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F

@@ -273,10 +273,44 @@ pub struct HistoryArgs {
 
 /// Arguments of `watch`.
 #[derive(Debug, Args)]
+#[command(after_help = "Keys:\n  \
+    ? h help   space p pause   s sort   / filter   Enter zoom   Esc back\n  \
+    j k arrows select   r reset   w save the last minutes (--history) to a file\n  \
+    q Ctrl-C quit\n\n\
+    Examples:\n  \
+    dpuctl watch                                   every interface but lo\n  \
+    dpuctl watch eth2 eth3 --sample-interval 100us\n  \
+    dpuctl watch --line-rate 25G veth0             a link that reports no speed\n  \
+    dpuctl watch --record incident.rec             the screen, and every sample to a file\n  \
+    dpuctl watch --replay incident.rec --speed 5   the same screens on the recording\n\n\
+    Needs a terminal; for scripts use `dpuctl stats` (same rates, bursts and alerts).\n\
+    Exit codes: 0 quit, 2 error (no terminal, bad flag or recording, missing interface),\n\
+    128+N ended by signal N.")]
 pub struct WatchArgs {
     /// Interfaces to watch (default: all but lo).
-    #[arg(value_name = "IFACE")]
+    #[arg(value_name = "IFACE", conflicts_with = "replay")]
     pub ifaces: Vec<String>,
+    /// Show a recording (`--record FILE` of watch or stats) instead of this node, on the
+    /// recording's clock.
+    #[arg(long, value_name = "FILE", conflicts_with = "record")]
+    pub replay: Option<PathBuf>,
+    /// Replay speed: 2 plays twice as fast, 0.5 at half speed.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, requires = "replay",
+          value_parser = parse_speed)]
+    pub speed: f64,
+    /// Sampler and detector settings.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+}
+
+/// A replay speed: a positive factor up to 1000.
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('x').parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1000.0 => Ok(v),
+        _ => Err(format!(
+            "{text:?} is not a speed factor (a number above 0, up to 1000)"
+        )),
+    }
 }
 
 // ---- stats (owner: monitor) -----------------------------------------------------------------

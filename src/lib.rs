@@ -12,6 +12,7 @@ pub mod output;
 pub mod profile;
 pub mod source;
 pub mod sys;
+pub mod tui;
 pub mod tune;
 
 use std::ffi::OsString;
