@@ -9,8 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// dpuctl reads everything about a node's network interfaces (link, rings, channels,
 /// coalescing, pause frames, offloads, queues with RPS/XPS, IRQs with their NUMA locality,
 /// error counters, temperatures and network sysctls) straight from netlink, ethtool, sysfs and
-/// procfs, and shows it in one view. Every read command also works offline on a snapshot taken
-/// on another node (`--from FILE`).
+/// procfs, and shows it in one view. It applies tuning profiles with a dry-run plan and a way
+/// back, checks nodes against them, watches drop counters and sub-millisecond microbursts
+/// live, analyzes packet captures, and walks the latency/throughput troubleshooting tree.
+/// Every read command also works offline on a snapshot taken on another node (`--from FILE`).
 #[derive(Debug, Parser)]
 #[command(
     name = "dpuctl",
@@ -19,11 +21,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 #[command(after_help = "Examples:\n  \
-    dpuctl show                     every interface, one section each\n  \
-    dpuctl show eth2 --format json  one interface, for scripts\n  \
-    dpuctl snapshot -o node7.json   record this node\n  \
-    dpuctl show --from node7.json   read the record anywhere\n\n\
-    Exit codes: 0 success, 2 error (bad input, missing interface, no privilege).")]
+    dpuctl show                       every interface, one section each\n  \
+    dpuctl show eth2 --format json    one interface, for scripts\n  \
+    dpuctl snapshot -o node7.json     record this node\n  \
+    dpuctl show --from node7.json     read the record anywhere\n  \
+    dpuctl tune throughput --dry-run  the plan of a profile; nothing changes\n  \
+    dpuctl watch eth2 eth3            live drops, rates and microbursts\n  \
+    dpuctl troubleshoot               guided: latency or throughput?\n\n\
+    Exit codes: 0 success, 1 drift or problems found (check, troubleshoot), 2 error (bad\n\
+    input, missing interface, no privilege).")]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
