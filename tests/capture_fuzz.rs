@@ -91,7 +91,11 @@ fn read_all(bytes: &[u8]) -> (usize, Option<ReadError>) {
             }
             Ok(None) => return (n, None),
             Err(e) => {
-                assert!(e.offset() < bytes.len() as u64, "{e} beyond {}", bytes.len());
+                assert!(
+                    e.offset() < bytes.len() as u64,
+                    "{e} beyond {}",
+                    bytes.len()
+                );
                 assert!(!e.to_string().is_empty());
                 // After an error the reader stays finished.
                 assert_eq!(r.next_packet(), Ok(None));

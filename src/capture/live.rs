@@ -172,11 +172,23 @@ pub fn capture(
         .snaplen(cfg.snaplen.min(i32::MAX as u32) as i32)
         .promisc(false)
         // Packets are stamped by the kernel on arrival, so batching delivery costs no
-        // accuracy; the timeout bounds how late a stop request is seen.
+        // accuracy.
         .timeout(100)
         .buffer_size(32 << 20)
         .precision(pcap::Precision::Nano);
-    let mut cap = cap.open().map_err(|e| open_error(iface, &e))?;
+    // Non-blocking: with TPACKET_V3 libpcap waits in poll() without a timeout until a ring
+    // block fills or retires, and an idle interface retires none, so a blocking read would
+    // never see the end of --duration or a signal. When the ring is empty the loop sleeps
+    // 1 ms: short enough for the 32 MiB buffer to absorb any rate libpcap can keep up with.
+    let mut cap = cap
+        .open()
+        .map_err(|e| open_error(iface, &e))?
+        .setnonblock()
+        .map_err(|e| LiveError::Pcap {
+            what: "set non-blocking mode",
+            iface: iface.to_string(),
+            detail: e.to_string(),
+        })?;
     if let Some(f) = &cfg.filter {
         cap.filter(f, true).map_err(|e| LiveError::Filter {
             filter: f.clone(),
@@ -229,7 +241,7 @@ pub fn capture(
                         .map_err(|e| write_err(path, e))?;
                 }
             }
-            Err(pcap::Error::TimeoutExpired) => {}
+            Err(pcap::Error::TimeoutExpired) => std::thread::sleep(Duration::from_millis(1)),
             Err(e) => {
                 return Err(LiveError::Pcap {
                     what: "read packets",

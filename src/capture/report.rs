@@ -96,7 +96,11 @@ pub fn render(title: &str, rate_note: &str, a: &Analysis) -> String {
     out.push('\n');
     bursts_section(&mut out, a);
     flows_section(&mut out, "top flows by bytes", &a.top_by_bytes, a);
-    flows_section(&mut out, "top flows by packets", &a.top_by_packets, a);
+    if a.top_by_packets == a.top_by_bytes {
+        out.push_str("top flows by packets: the same, in the same order\n\n");
+    } else {
+        flows_section(&mut out, "top flows by packets", &a.top_by_packets, a);
+    }
     let _ = writeln!(
         out,
         "tcp  retransmissions {}  out-of-order {}  zero windows {}  resets {}",
@@ -151,12 +155,24 @@ fn bursts_section(out: &mut String, a: &Analysis) {
 fn flows_section(out: &mut String, title: &str, flows: &[Flow], a: &Analysis) {
     let _ = writeln!(out, "{title} ({} flows)", a.flow_count);
     let mut t = table(&[
-        "flow", "proto", "packets", "bytes", "share", "rate", "retrans", "ooo", "zwin", "rst",
+        "flow",
+        "proto",
+        "packets",
+        "bytes",
+        "share",
+        "rate",
+        "retr/ooo/zwin/rst",
     ]);
     for f in flows {
         let dur = f.last_ns.saturating_sub(f.first_ns);
-        let tcp = f.proto == "tcp";
-        let n = |v: u64| if tcp { v.to_string() } else { "-".into() };
+        let hints = if f.proto == "tcp" {
+            format!(
+                "{}/{}/{}/{}",
+                f.tcp.retransmissions, f.tcp.out_of_order, f.tcp.zero_windows, f.tcp.resets
+            )
+        } else {
+            "-".into()
+        };
         t.add_row(vec![
             f.flow.clone(),
             f.proto.clone(),
@@ -168,10 +184,7 @@ fn flows_section(out: &mut String, title: &str, flows: &[Flow], a: &Analysis) {
             } else {
                 "-".into()
             },
-            n(f.tcp.retransmissions),
-            n(f.tcp.out_of_order),
-            n(f.tcp.zero_windows),
-            n(f.tcp.resets),
+            hints,
         ]);
     }
     push_table(out, &t);
