@@ -340,7 +340,8 @@ pub struct AnalysisArgs {
     #[arg(long, short = 'r', value_name = "D", default_value = "10us",
           value_parser = crate::capture::parse_duration_ns)]
     pub resolution: u64,
-    /// Line rate bursts are measured against (10G, 25gbit, 100M); see below for the default.
+    /// Line rate bursts are measured against (10G, 25gbit, 100M). Default: the link speed of
+    /// the interface (live), the `if_speed` of a pcapng file, else 10G; the output says which.
     #[arg(long, value_name = "RATE", value_parser = crate::capture::parse_rate)]
     pub line_rate: Option<u64>,
     /// Share of the line rate above which a bin is part of a burst (0.5 or 50%).

@@ -355,7 +355,10 @@ impl<'a> Reader<'a> {
 
     /// The next packet; `Ok(None)` at the clean end of the file. After an error the reader
     /// returns `Ok(None)` forever.
-    #[inline]
+    // Always inlined into the analysis loop (the compiler declined a plain `#[inline]`):
+    // the packet then stays in registers instead of being returned through memory.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'a>>, ReadError> {
         if self.done {
             return Ok(None);
@@ -370,7 +373,8 @@ impl<'a> Reader<'a> {
         r
     }
 
-    #[inline]
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
     fn next_pcap(
         &mut self,
         be: bool,
