@@ -761,6 +761,46 @@ mod tests {
         assert_eq!(h.zero_windows, 0, "RST with window 0 is not a zero window");
     }
 
+    /// Many flows: the flow index grows several times and still finds every flow.
+    #[test]
+    fn thousands_of_flows_are_counted_apart() {
+        let mut an = Analyzer::new(Options {
+            resolution_ns: 10_000,
+            burst: BurstConfig::new(1_000_000_000),
+            top: 3,
+            keep_bins: false,
+        });
+        let frame = |i: u32| {
+            let mut f = vec![0u8; 42];
+            f[12] = 0x08;
+            f[14] = 0x45;
+            f[16..18].copy_from_slice(&28u16.to_be_bytes());
+            f[23] = 17;
+            f[26..30].copy_from_slice(&i.to_be_bytes());
+            f[30..34].copy_from_slice(&[10, 0, 0, 1]);
+            f[34..36].copy_from_slice(&((i % 50_000) as u16 + 1).to_be_bytes());
+            f[36..38].copy_from_slice(&9u16.to_be_bytes());
+            f
+        };
+        for round in 0..3u64 {
+            for i in 0..5_000u32 {
+                let data = frame(i);
+                an.push(&Packet {
+                    ts_ns: round * 1_000_000 + u64::from(i) * 100,
+                    origlen: 42 + i % 7,
+                    data: &data,
+                    linktype: 1,
+                    iface: 0,
+                });
+            }
+        }
+        let a = an.finish();
+        assert_eq!(a.flow_count, 5_000);
+        assert_eq!(a.packets, 15_000);
+        // The largest flows are those of origlen 42 + 6, three packets each.
+        assert!(a.top_by_bytes.iter().all(|f| f.packets == 3 && f.bytes == 3 * 48));
+    }
+
     #[test]
     fn sequence_wraparound_is_in_order() {
         let mut s = TcpState::default();
