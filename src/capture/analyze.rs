@@ -798,7 +798,10 @@ mod tests {
         assert_eq!(a.flow_count, 5_000);
         assert_eq!(a.packets, 15_000);
         // The largest flows are those of origlen 42 + 6, three packets each.
-        assert!(a.top_by_bytes.iter().all(|f| f.packets == 3 && f.bytes == 3 * 48));
+        assert!(a
+            .top_by_bytes
+            .iter()
+            .all(|f| f.packets == 3 && f.bytes == 3 * 48));
     }
 
     #[test]
