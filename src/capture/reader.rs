@@ -698,17 +698,17 @@ impl Mapped {
 /// Maps a file read-only.
 #[allow(unsafe_code)]
 fn map_file(file: &File) -> std::io::Result<memmap2::Mmap> {
-    // SAFETY: memmap2 requires that the file not be modified while mapped, as the slice would
-    // change under Rust's feet. The mapping is private and read-only, so dpuctl never writes
-    // through it. Another process may still append to the file (a capture still being written):
-    // appended bytes lie beyond the mapped length and are not seen. If another process
-    // truncates the file while it is mapped, reading the vanished pages raises SIGBUS and the
-    // process dies; there is no portable way to guard against that short of copying the file.
-    // We accept it: it needs someone truncating a capture file while it is being analyzed, the
-    // outcome is a crash and not a wrong result, and tcpdump/tshark behave the same on mmap.
-    // Rewrites in place of bytes already parsed cannot change past results, and the parser
-    // bounds-checks every length it reads, so changed bytes give a parse error, not UB in our
-    // code.
+    // SAFETY: memmap2 requires that the mapped file not change while the slice is alive, or
+    // the bytes change under Rust's feet. dpuctl maps read-only and private and never writes
+    // through the map. Bytes another process appends (a capture still being written) lie
+    // beyond the mapped length and are simply not seen. Bytes rewritten in place by another
+    // process break that promise (formally undefined behaviour); in practice the parser
+    // copies each field into a local once and bounds-checks it against the slice before use,
+    // so changed bytes give different values or a parse error. A file truncated
+    // while mapped is the one case not guarded: touching a page past the new end raises
+    // SIGBUS and the process dies with that signal. Guarding would need a SIGBUS handler with
+    // siglongjmp or copying the whole file; neither is worth it for a capture file someone
+    // truncates during its own analysis, and the outcome is a crash, not a wrong result.
     unsafe { memmap2::MmapOptions::new().map(file) }
 }
 
