@@ -120,45 +120,81 @@ fn capinfos_count(path: &std::path::Path) -> u64 {
         .unwrap_or_else(|| panic!("capinfos output: {out}"))
 }
 
+/// Packet timestamps (ns since the epoch) of a capture file, read by tshark: an independent
+/// witness of when each packet crossed the interface.
+fn tshark_times(file: &std::path::Path) -> Vec<u64> {
+    let out = common::run(
+        "tshark",
+        &[
+            "-r",
+            file.to_str().expect("utf-8"),
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+        ],
+    );
+    out.lines()
+        .map(|l| {
+            // "1795437639.019400123": split, as an f64 cannot hold epoch nanoseconds.
+            let (s, f) = l.trim().split_once('.').expect("seconds.fraction");
+            let frac: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
+            s.parse::<u64>().expect("seconds") * 1_000_000_000
+                + frac.parse::<u64>().expect("fraction")
+        })
+        .collect()
+}
+
 /// Checks the bursts found against the bursts sent, at bin width `res`.
 ///
 /// The packets are stamped on the sender's CPU as it sends (veth delivers in the sender's
 /// context), so a sender descheduled in the middle of a burst leaves a real gap in the
-/// traffic, and on a loaded machine a sent burst may show as two bursts found. So the bursts
-/// found are grouped by the burst sent whose time they fall in: every burst sent must be
-/// found, by bursts carrying exactly its packets, inside the sender's window (its clock reads
-/// before the first and after the last send) widened by a bin on each side, and spanning
-/// its duration; no burst may be found outside the train.
-fn check_bursts(found: &[serde_json::Value], sent: &[Sent], res: u64) -> usize {
+/// traffic, and on a loaded machine a sent burst may show as two bursts found; the sender's
+/// own window (clock reads around its sends) may also be longer than its packets' span. So:
+/// packets (timestamps from tshark) and bursts found are grouped by the burst sent whose time
+/// they fall in. Every burst sent must be found, by bursts carrying exactly its packets and
+/// starting and ending within one bin of its first and last packet as tshark sees them; the
+/// packets' span must fit in the sender's window; no burst may be found outside the train.
+fn check_bursts(found: &[serde_json::Value], sent: &[Sent], times: &[u64], res: u64) -> usize {
     assert!(!found.is_empty(), "no bursts found; sent {sent:?}");
-    // Sent times count from the first burst's start; found ones from the first burst found.
-    let f0 = u(&found[0]["start_ns"]);
-    let slack = res + 200_000;
+    // Sent times count from the first burst's start, captured ones from the first packet.
+    let t0 = times[0];
+    let slack = res + 300_000;
+    let within = |t: u64, s: &Sent| t + slack >= s.start_ns && t <= s.end_ns + slack;
     let mut used = 0;
     for s in sent {
+        let pk: Vec<u64> = times
+            .iter()
+            .map(|t| t - t0)
+            .filter(|&t| within(t, s))
+            .collect();
+        assert_eq!(
+            pk.len() as u64,
+            s.packets,
+            "packets captured in the window of {s:?}"
+        );
+        let (first, last) = (pk[0], pk[pk.len() - 1]);
+        assert!(
+            last - first <= s.duration_ns() + 100_000,
+            "packets span {first}..{last}, longer than the sender's window {s:?}"
+        );
         let mine: Vec<&serde_json::Value> = found
             .iter()
-            .filter(|b| {
-                let start = u(&b["start_ns"]) - f0;
-                start + slack >= s.start_ns && start <= s.end_ns + slack
-            })
+            .filter(|b| within(u(&b["start_ns"]).saturating_sub(t0), s))
             .collect();
         assert!(!mine.is_empty(), "no burst found for {s:?}: {found:#?}");
         used += mine.len();
         let packets: u64 = mine.iter().map(|b| u(&b["packets"])).sum();
         assert_eq!(packets, s.packets, "{s:?}: {mine:#?}");
-        let first = u(&mine[0]["start_ns"]) - f0;
-        let last = mine.last().expect("one");
-        let end = u(&last["start_ns"]) + u(&last["duration_ns"]) - f0;
+        let start = u(&mine[0]["start_ns"]);
+        let lastb = mine.last().expect("one");
+        let end = u(&lastb["start_ns"]) + u(&lastb["duration_ns"]);
+        // Bins are aligned to multiples of `res`: the first bin starts at most one bin before
+        // the first packet, the last ends at most one bin after the last packet.
+        let (pf, pl) = (t0 + first, t0 + last);
         assert!(
-            first + slack >= s.start_ns && end <= s.end_ns + slack + res,
-            "bursts {first}..{end} outside the sent window {s:?}"
-        );
-        // Bins round the span up by at most a bin; the sender's window can only be longer
-        // than the span of its packets (by its clock reads around the sends).
-        assert!(
-            end - first + res + 500_000 >= s.duration_ns(),
-            "bursts {first}..{end} much shorter than sent {s:?}"
+            start <= pf && pf - start < res && end > pl && end - pl <= res,
+            "bursts {start}..{end} vs packets {pf}..{pl} of {s:?} at {res} ns bins"
         );
     }
     assert_eq!(used, found.len(), "bursts outside the train: {found:#?}");
@@ -229,13 +265,20 @@ fn live_capture_finds_each_burst_and_agrees_with_capinfos() {
     // The live analysis (1 ms bins) finds every burst sent; the same file analyzed offline
     // at the same resolution gives the same bursts, and at 100 us as well.
     let bursts = v["bursts"].as_array().expect("bursts");
-    let n = check_bursts(bursts, &sent, 1_000_000);
+    let times = tshark_times(&file);
+    assert_eq!(times.len() as u64, total);
+    let n = check_bursts(bursts, &sent, &times, 1_000_000);
     assert!(n >= sent.len());
     let same = analyze_file(&file, "1ms");
     assert_eq!(same["bursts"], v["bursts"]);
     assert_eq!(same["packets"], v["packets"]);
     let fine = analyze_file(&file, "100us");
-    check_bursts(fine["bursts"].as_array().expect("bursts"), &sent, 100_000);
+    check_bursts(
+        fine["bursts"].as_array().expect("bursts"),
+        &sent,
+        &times,
+        100_000,
+    );
 }
 
 #[test]
