@@ -170,12 +170,43 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l state-dir -d 'Wh
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand stats" -s V -l version -d 'Print version'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l filter -d 'Capture filter in tcpdump syntax, e.g. \'udp port 4791\' or \'tcp and host 10.0.0.7\'' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s d -l duration -d 'Stop after this long (10s, 1m, 500ms); with --count, whichever comes first' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s c -l count -d 'Stop after N packets' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s w -l write -d 'Also write the packets to FILE (pcap, nanosecond timestamps)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s s -l snaplen -d 'Bytes kept of each packet (headers are enough for the analysis)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s r -l resolution -d 'Bin width for rates and bursts (1us, 10us, 1ms)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l line-rate -d 'Line rate bursts are measured against (10G, 25gbit, 100M). Default: the link speed of the interface (live), the `if_speed` of a pcapng file, else 10G; the output says which' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s t -l threshold -d 'Share of the line rate above which a bin is part of a burst (0.5 or 50%)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l top -d 'Flows listed in each top list' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -l bins -d 'Include every non-empty bin in JSON/YAML output (large for long captures)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -a "analyze" -d 'Analyze pcap/pcapng files: rates per bin, microbursts, inter-arrival times, top flows, TCP hints and a rate chart. One report per file'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and not __fish_seen_subcommand_from analyze help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -s r -l resolution -d 'Bin width for rates and bursts (1us, 10us, 1ms)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l line-rate -d 'Line rate bursts are measured against (10G, 25gbit, 100M). Default: the link speed of the interface (live), the `if_speed` of a pcapng file, else 10G; the output says which' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -s t -l threshold -d 'Share of the line rate above which a bin is part of a burst (0.5 or 50%)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l top -d 'Flows listed in each top list' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+json\t'JSON, stable field names'
+yaml\t'YAML'"
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -l bins -d 'Include every non-empty bin in JSON/YAML output (large for long captures)'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from analyze" -s V -l version -d 'Print version'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from help" -f -a "analyze" -d 'Analyze pcap/pcapng files: rates per bin, microbursts, inter-arrival times, top flows, TCP hints and a rate chart. One report per file'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand capture; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l symptom -d 'The symptom: latency (queue backlog, IRQ affinity), throughput (rates, link), or auto (decided from drops and backlog against link utilization; the reason is shown). Without it on a terminal, troubleshoot asks' -r -f -a "latency\t'Latency is up: queue backlog, IRQ affinity, capture analysis, protocol errors'
 throughput\t'Throughput is down: throughput, link bandwidth, capture analysis, protocol errors'
 auto\t'Decide from the counters'"
@@ -245,3 +276,4 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the shipped and user profiles'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from capture" -f -a "analyze" -d 'Analyze pcap/pcapng files: rates per bin, microbursts, inter-arrival times, top flows, TCP hints and a rate chart. One report per file'

@@ -418,12 +418,103 @@ pub struct StatsArgs {
 
 // ---- capture (owner: capture) ---------------------------------------------------------------
 
-/// Arguments of `capture`.
+/// Arguments of `capture`: a live capture on IFACE, or `capture analyze FILE...`.
 #[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Examples:\n  \
+        dpuctl capture eth2 --duration 10s                   capture, then analyze\n  \
+        dpuctl capture eth2 --filter 'udp port 4791' -c 1000000 -w roce.pcap\n  \
+        dpuctl capture analyze roce.pcap                      10us bins, bursts, flows, TCP\n  \
+        dpuctl capture analyze big.pcapng --resolution 1us --line-rate 100G -f json\n\n\
+        A burst is a run of bins whose rate is above --threshold of the line rate, the same\n\
+        definition `dpuctl watch` applies to counter samples. The line rate is --line-rate,\n\
+        else the link speed of the interface (live) or the if_speed of a pcapng file, else\n\
+        10G, and the output says which.\n\n\
+        Live capture needs root or CAP_NET_RAW. Ctrl-C stops it and still prints the analysis.\n\
+        Exit codes: 0 success, 2 error (no privilege, unknown interface, bad filter, a\n\
+        truncated or malformed file: its results so far are printed and flagged partial)."
+)]
 pub struct CaptureArgs {
-    /// Interface to capture on.
-    #[arg(value_name = "IFACE")]
+    /// `analyze` (files); without it, a live capture.
+    #[command(subcommand)]
+    pub command: Option<CaptureCommand>,
+    /// Live capture options.
+    #[command(flatten)]
+    pub live: LiveCaptureArgs,
+    /// Analysis options.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Options of a live capture.
+#[derive(Debug, Args)]
+pub struct LiveCaptureArgs {
+    /// Interface to capture on (`any` for all).
+    #[arg(value_name = "IFACE", required = true)]
     pub iface: Option<String>,
+    /// Capture filter in tcpdump syntax, e.g. 'udp port 4791' or 'tcp and host 10.0.0.7'.
+    #[arg(long = "filter", value_name = "BPF")]
+    pub filter: Option<String>,
+    /// Stop after this long (10s, 1m, 500ms); with --count, whichever comes first.
+    #[arg(long, short = 'd', value_name = "D", value_parser = crate::capture::parse_duration_ns)]
+    pub duration: Option<u64>,
+    /// Stop after N packets.
+    #[arg(long, short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+    /// Also write the packets to FILE (pcap, nanosecond timestamps).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Bytes kept of each packet (headers are enough for the analysis).
+    #[arg(long, short = 's', value_name = "N", default_value_t = 262_144,
+          value_parser = clap::value_parser!(u32).range(64..=262_144))]
+    pub snaplen: u32,
+}
+
+/// Options of the analysis (live and files).
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    /// Bin width for rates and bursts (1us, 10us, 1ms).
+    #[arg(long, short = 'r', value_name = "D", default_value = "10us",
+          value_parser = crate::capture::parse_duration_ns)]
+    pub resolution: u64,
+    /// Line rate bursts are measured against (10G, 25gbit, 100M). Default: the link speed of
+    /// the interface (live), the `if_speed` of a pcapng file, else 10G; the output says which.
+    #[arg(long, value_name = "RATE", value_parser = crate::capture::parse_rate)]
+    pub line_rate: Option<u64>,
+    /// Share of the line rate above which a bin is part of a burst (0.5 or 50%).
+    #[arg(long, short = 't', value_name = "T", default_value = "0.5",
+          value_parser = crate::capture::parse_threshold)]
+    pub threshold: f64,
+    /// Flows listed in each top list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Include every non-empty bin in JSON/YAML output (large for long captures).
+    #[arg(long)]
+    pub bins: bool,
+    /// Output format.
+    #[arg(long = "format", short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `capture` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaptureCommand {
+    /// Analyze pcap/pcapng files: rates per bin, microbursts, inter-arrival times, top flows,
+    /// TCP hints and a rate chart. One report per file.
+    #[command(after_help = "Examples:\n  \
+        dpuctl capture analyze trace.pcap\n  \
+        dpuctl capture analyze a.pcapng b.pcap --line-rate 25G --threshold 80%\n  \
+        dpuctl capture analyze trace.pcap -f json | jq '.[0].bursts | length'")]
+    Analyze {
+        /// Capture files (pcap with micro- or nanosecond timestamps, or pcapng).
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Analysis options.
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+    },
 }
 
 // ---- troubleshoot (owner: diag) -------------------------------------------------------------

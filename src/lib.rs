@@ -3,6 +3,7 @@
 //! The binary is a thin wrapper around [`run`]. `sys` is the only module that touches the
 //! kernel; `model` is plain data; `cmd` holds one handler per subcommand.
 
+pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod diag;

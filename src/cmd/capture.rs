@@ -1,11 +1,340 @@
-//! `dpuctl capture` (in progress).
+//! `dpuctl capture IFACE` (live, libpcap) and `dpuctl capture analyze FILE...`.
 
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::cli::{CaptureArgs, GlobalArgs};
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::capture::analyze::{Analysis, Analyzer, Options};
+use crate::capture::live::{self, KernelStats, LiveConfig, LiveError};
+use crate::capture::reader::Mapped;
+use crate::capture::{report, FileResult, Format as FileFormat, RateSource};
+use crate::cli::{AnalysisArgs, CaptureArgs, CaptureCommand, Format, GlobalArgs, LiveCaptureArgs};
+use crate::monitor::microburst::BurstConfig;
+use crate::output::human_bytes;
 use crate::sys::root::SysRoot;
 
+/// Files smaller than this are read too fast for a progress bar to help.
+const PROGRESS_MIN_BYTES: usize = 64 << 20;
+
 /// Runs `dpuctl capture`.
-pub fn run(_global: &GlobalArgs, _root: &SysRoot, _args: &CaptureArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("dpuctl capture is not available in this build")
+pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &CaptureArgs) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        Some(CaptureCommand::Analyze { files, analysis }) => analyze(files, analysis),
+        None => capture_live(root, &args.live, &args.analysis),
+    }
+}
+
+fn options(a: &AnalysisArgs, line_rate_bps: u64) -> Options {
+    Options {
+        resolution_ns: a.resolution,
+        burst: BurstConfig {
+            line_rate_bps,
+            threshold: a.threshold,
+        },
+        top: a.top,
+        keep_bins: a.bins && a.format != Format::Table,
+    }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+struct Bar {
+    on: bool,
+    label: String,
+    last: Instant,
+}
+
+impl Bar {
+    fn new(on: bool, label: String) -> Self {
+        Self {
+            on,
+            label,
+            last: Instant::now(),
+        }
+    }
+
+    fn file(&mut self, done: usize, total: usize) {
+        if !self.on || self.last.elapsed() < Duration::from_millis(100) {
+            return;
+        }
+        self.last = Instant::now();
+        let frac = done as f64 / total.max(1) as f64;
+        let width = 30;
+        let fill = ((frac * f64::from(width)) as usize).min(width as usize);
+        let _ = write!(
+            std::io::stderr().lock(),
+            "\r\x1b[K{} [{}{}] {:3.0}% {} of {}",
+            self.label,
+            "#".repeat(fill),
+            " ".repeat(width as usize - fill),
+            frac * 100.0,
+            human_bytes(done as u64),
+            human_bytes(total as u64)
+        );
+    }
+
+    fn line(&mut self, text: &str) {
+        if self.on {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K{text}");
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.on {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}
+
+/// One file in the JSON output.
+#[derive(Serialize)]
+struct FileReport<'a> {
+    file: String,
+    format: FileFormat,
+    /// True when reading stopped at an error: the results cover the packets before it.
+    partial: bool,
+    error: Option<String>,
+    error_offset: Option<u64>,
+    line_rate_source: RateSource,
+    #[serde(flatten)]
+    analysis: &'a Analysis,
+}
+
+fn render(format: Format, v: &impl Serialize) -> anyhow::Result<String> {
+    match format {
+        Format::Yaml => crate::output::yaml(v),
+        _ => crate::output::json(v),
+    }
+}
+
+fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+    let mut results: Vec<(String, FileResult)> = Vec::new();
+    let mut failures = Vec::new();
+    let tty = a.format == Format::Table && std::io::stderr().is_terminal();
+    for path in files {
+        let name = path.display().to_string();
+        let map = match Mapped::open(path) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(format!("failed to open capture file {name}: {e}"));
+                continue;
+            }
+        };
+        let bytes = map.bytes();
+        let mut bar = Bar::new(tty && bytes.len() >= PROGRESS_MIN_BYTES, name.clone());
+        let r = crate::capture::analyze_bytes(
+            bytes,
+            a.line_rate,
+            |rate| options(a, rate),
+            |done, total| bar.file(done, total),
+        );
+        bar.clear();
+        match r {
+            Ok(res) => {
+                if let Some(e) = &res.error {
+                    failures.push(format!(
+                        "failed to read capture file {name}: {e} (results cover the {} packets before it)",
+                        res.analysis.packets
+                    ));
+                }
+                if a.format == Format::Table {
+                    // Print as we go: a long list of files shows results early.
+                    crate::output::write_stdout(text_of_file(&name, &res).as_bytes())?;
+                }
+                results.push((name, res));
+            }
+            Err(e) => failures.push(format!("failed to read capture file {name}: {e}")),
+        }
+    }
+    if a.format != Format::Table {
+        let reports: Vec<FileReport> = results
+            .iter()
+            .map(|(name, r)| FileReport {
+                file: name.clone(),
+                format: r.format,
+                partial: r.error.is_some(),
+                error: r.error.as_ref().map(ToString::to_string),
+                error_offset: r.error.as_ref().map(crate::capture::ReadError::offset),
+                line_rate_source: r.rate_source,
+                analysis: &r.analysis,
+            })
+            .collect();
+        crate::output::write_stdout(render(a.format, &reports)?.as_bytes())?;
+    }
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut err = std::io::stderr().lock();
+    for f in &failures {
+        let _ = writeln!(err, "dpuctl: {f}");
+    }
+    Ok(ExitCode::from(2))
+}
+
+fn text_of_file(name: &str, r: &FileResult) -> String {
+    let fmt = match r.format {
+        FileFormat::Pcap => "pcap",
+        FileFormat::Pcapng => "pcapng",
+    };
+    let mut title = format!("== {name} ==  {fmt}");
+    if let Some(e) = &r.error {
+        let _ = write!(title, "\nPARTIAL: {e}; results cover the packets before it");
+    }
+    let mut s = report::render(&title, r.rate_source.note(), &r.analysis);
+    s.push('\n');
+    s
+}
+
+/// The link speed of `iface` in bits/s, when the kernel knows it.
+fn link_speed_bps(root: &SysRoot, iface: &str) -> Option<u64> {
+    if !root.is_live() || iface == "any" {
+        return None;
+    }
+    let mut eth = crate::sys::ethtool::Ethtool::open().ok()?;
+    let info = eth.link_info(iface).ok()?;
+    info.speed_mbps
+        .filter(|&s| s > 0 && s != u32::MAX)
+        .map(|s| u64::from(s) * 1_000_000)
+}
+
+/// One live capture in the JSON output.
+#[derive(Serialize)]
+struct LiveReport<'a> {
+    interface: &'a str,
+    filter: Option<&'a str>,
+    precision: &'static str,
+    stopped_by: &'static str,
+    kernel: KernelStats,
+    written_to: Option<&'a Path>,
+    line_rate_source: RateSource,
+    #[serde(flatten)]
+    analysis: &'a Analysis,
+}
+
+fn capture_live(root: &SysRoot, l: &LiveCaptureArgs, a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+    let iface = l
+        .iface
+        .as_deref()
+        .context("failed to start capture: no interface given")?;
+    if iface != "any" {
+        // libpcap reports a missing device and a missing privilege in whichever order its
+        // system calls fail; check the device first so each case gets its own message.
+        if let Ok(names) = crate::sys::sysfs::interfaces(root) {
+            if !names.iter().any(|n| n == iface) {
+                return Err(LiveError::NoDevice {
+                    iface: iface.to_string(),
+                }
+                .into());
+            }
+        }
+    }
+    let (rate, source) = match (a.line_rate, link_speed_bps(root, iface)) {
+        (Some(r), _) => (r, RateSource::Flag),
+        (None, Some(s)) => (s, RateSource::Interface),
+        (None, None) => (crate::capture::DEFAULT_LINE_RATE_BPS, RateSource::Default),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while stopping ends the process at once.
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
+            .context("failed to install signal handlers")?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("failed to install signal handlers")?;
+    }
+    let cfg = LiveConfig {
+        iface: iface.to_string(),
+        filter: l.filter.clone(),
+        snaplen: l.snaplen,
+        duration: l.duration.map(Duration::from_nanos),
+        count: l.count,
+        write: l.write.clone(),
+    };
+    let mut an = Analyzer::new(options(a, rate));
+    let tty = std::io::stderr().is_terminal();
+    let mut bar = Bar::new(tty, String::new());
+    let outcome = live::capture(
+        &cfg,
+        &mut an,
+        &stop,
+        |nano| {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "capturing on {iface}{}, {} timestamps; Ctrl-C stops and analyzes",
+                l.filter
+                    .as_deref()
+                    .map(|f| format!(" (filter '{f}')"))
+                    .unwrap_or_default(),
+                if nano { "nanosecond" } else { "microsecond" }
+            );
+            if !nano {
+                let _ = writeln!(
+                    err,
+                    "note: the kernel refused nanosecond timestamps; bins under 1us are not meaningful"
+                );
+            }
+        },
+        |p| {
+            bar.line(&format!(
+                "{:.1}s  {} packets  {}  dropped by kernel {}  by interface {}",
+                p.elapsed.as_secs_f64(),
+                p.packets,
+                human_bytes(p.bytes),
+                p.kernel.dropped,
+                p.kernel.if_dropped
+            ));
+        },
+    )?;
+    bar.clear();
+    let analysis = an.finish();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{} packets captured ({}), {} received by the filter, {} dropped by the kernel, {} by the interface; stopped by {}",
+        analysis.packets,
+        human_bytes(analysis.bytes),
+        outcome.kernel.received,
+        outcome.kernel.dropped,
+        outcome.kernel.if_dropped,
+        outcome.stopped_by
+    );
+    let out = if a.format == Format::Table {
+        let mut title = format!("== {iface} ==  live capture");
+        if let Some(f) = &l.filter {
+            let _ = write!(title, ", filter '{f}'");
+        }
+        let _ = write!(
+            title,
+            ", {} timestamps; kernel dropped {}, interface dropped {}",
+            if outcome.nano {
+                "nanosecond"
+            } else {
+                "microsecond"
+            },
+            outcome.kernel.dropped,
+            outcome.kernel.if_dropped
+        );
+        report::render(&title, source.note(), &analysis)
+    } else {
+        render(
+            a.format,
+            &LiveReport {
+                interface: iface,
+                filter: l.filter.as_deref(),
+                precision: if outcome.nano { "nano" } else { "micro" },
+                stopped_by: outcome.stopped_by,
+                kernel: outcome.kernel,
+                written_to: l.write.as_deref(),
+                line_rate_source: source,
+                analysis: &analysis,
+            },
+        )?
+    };
+    crate::output::write_stdout(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,296 @@
+//! `dpuctl capture` through the built binary: analysis of files (table golden, JSON), errors
+//! with byte offsets and exit codes, and the live-capture errors that need no traffic.
+//!
+//! `DPUCTL_BLESS=1` rewrites the golden text output.
+
+#[path = "fixtures/capture/build.rs"]
+mod build;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use build::{Pkt, Tcp, ACK};
+
+const T0: u64 = 1_700_000_000 * 1_000_000_000;
+
+fn dpuctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run dpuctl")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A train: three bursts of 20 UDP frames of 1000 B, 1 us apart (8 Gbit/s while they last),
+/// 1 ms apart, plus a slow TCP flow with one retransmission every 100 us.
+fn train() -> Vec<Pkt> {
+    let mut v = Vec::new();
+    for b in 0..3u64 {
+        for i in 0..20u64 {
+            v.push(Pkt {
+                ts_ns: T0 + b * 1_000_000 + 200_000 + i * 1_000,
+                data: build::udp4([10, 0, 0, 1], 4791, [10, 0, 0, 2], 4791, 1000),
+            });
+        }
+    }
+    for i in 0..30u64 {
+        // Sequence numbers advance by 100; every tenth segment repeats the one before.
+        let seq = if i % 10 == 9 {
+            1 + (i as u32 - 1) * 100
+        } else {
+            1 + i as u32 * 100
+        };
+        v.push(Pkt {
+            ts_ns: T0 + i * 100_000 + 50_000,
+            data: build::tcp4(
+                [10, 0, 0, 3],
+                [10, 0, 0, 4],
+                Tcp {
+                    sport: 33000,
+                    dport: 22,
+                    seq,
+                    flags: ACK,
+                    window: 1000,
+                },
+                100,
+            ),
+        });
+    }
+    v.sort_by_key(|p| p.ts_ns);
+    v
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write capture file");
+    p
+}
+
+fn golden(rel: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
+    if std::env::var_os("DPUCTL_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("bless");
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
+    assert!(
+        want == actual,
+        "{} differs (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
+        path.display()
+    );
+}
+
+#[test]
+fn analyze_table_shows_bursts_chart_flows_and_tcp_hints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(
+        dir.path(),
+        "train.pcap",
+        &build::pcap(&train(), true, false),
+    );
+    let o = dpuctl(&[
+        "capture",
+        "analyze",
+        f.to_str().expect("utf-8"),
+        "--line-rate",
+        "10G",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "stderr: {}", text(&o.stderr));
+    let out = text(&o.stdout).replace(dir.path().to_str().expect("utf-8"), "DIR");
+    // The facts, asserted directly; the golden file keeps the layout.
+    assert!(out.contains("90 packets"), "{out}");
+    assert!(out.contains("bursts: 3 (longest 20.0us"), "{out}");
+    assert!(out.contains("tcp  retransmissions 3  out-of-order 0  zero windows 0  resets 0"));
+    assert!(out.contains("10.0.0.1:4791 > 10.0.0.2:4791"));
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with('^'))
+            .count(),
+        1
+    );
+    golden("tests/fixtures/capture/train.analyze.txt", &out);
+}
+
+#[test]
+fn analyze_json_for_scripts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = write(
+        dir.path(),
+        "train.pcap",
+        &build::pcap(&train(), false, true),
+    );
+    let o = dpuctl(&[
+        "capture",
+        "analyze",
+        f.to_str().expect("utf-8"),
+        "--line-rate",
+        "10gbit",
+        "--resolution",
+        "5us",
+        "-f",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let r = &v[0];
+    assert_eq!(r["partial"], false);
+    assert_eq!(r["format"], "pcap");
+    assert_eq!(r["line_rate_source"], "flag");
+    assert_eq!(r["packets"], 90);
+    assert_eq!(r["resolution_ns"], 5_000);
+    // 5 us bins: each burst of 20 frames 1 us apart spans 20 us = 4 bins of 5 frames
+    // (5000 B in 5 us = 8 Gbit/s, 80% of the line).
+    let bursts = r["bursts"].as_array().expect("bursts");
+    assert_eq!(bursts.len(), 3);
+    for (i, b) in bursts.iter().enumerate() {
+        assert_eq!(b["start_ns"], T0 + i as u64 * 1_000_000 + 200_000);
+        assert_eq!(b["duration_ns"], 20_000);
+        assert_eq!(b["packets"], 20);
+        assert_eq!(b["bytes"], 20_000);
+        assert!((b["peak_util"].as_f64().expect("peak") - 0.8).abs() < 1e-9);
+    }
+    assert_eq!(r["tcp"]["retransmissions"], 3);
+    assert_eq!(
+        r["top_by_bytes"][0]["flow"],
+        "10.0.0.1:4791 > 10.0.0.2:4791"
+    );
+    assert_eq!(r["top_by_bytes"][0]["bytes"], 60_000);
+    assert_eq!(r["top_by_packets"][0]["packets"], 60);
+    assert!(r.get("bins").is_none(), "bins only with --bins");
+}
+
+#[test]
+fn truncated_file_names_the_byte_offset_and_flags_partial_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pkts = train();
+    let mut bytes = build::pcap(&pkts, true, false);
+    let offsets = build::pcap_record_offsets(&pkts);
+    // Cut the 50th record in the middle of its data.
+    let cut = offsets[49] + 16 + 10;
+    bytes.truncate(cut);
+    let f = write(dir.path(), "cut.pcap", &bytes);
+    let name = f.to_str().expect("utf-8");
+    let o = dpuctl(&["capture", "analyze", name, "-f", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "dpuctl: failed to read capture file {name}: truncated packet record at byte offset {}",
+            offsets[49]
+        )),
+        "{err}"
+    );
+    assert!(err.contains("49 packets before it"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v[0]["partial"], true);
+    assert_eq!(v[0]["error_offset"], offsets[49]);
+    assert_eq!(v[0]["packets"], 49);
+
+    // The table says so too.
+    let o = dpuctl(&["capture", "analyze", name]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stdout).contains(&format!(
+        "PARTIAL: truncated packet record at byte offset {}",
+        offsets[49]
+    )));
+}
+
+#[test]
+fn malformed_and_missing_files_are_one_line_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junk = write(
+        dir.path(),
+        "junk.pcap",
+        b"this is not a capture file at all",
+    );
+    let o = dpuctl(&["capture", "analyze", junk.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("not a pcap or pcapng file"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+
+    // A record claiming 1 GiB of data.
+    let mut bytes = build::pcap(&train()[..2], false, false);
+    let second = build::pcap_record_offsets(&train()[..2])[1];
+    bytes[second + 8..second + 12].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    let bad = write(dir.path(), "bad.pcap", &bytes);
+    let o = dpuctl(&["capture", "analyze", bad.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!("malformed packet record at byte offset {second}")),
+        "{err}"
+    );
+
+    let o = dpuctl(&["capture", "analyze", "/nonexistent/x.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.starts_with("dpuctl: failed to open capture file /nonexistent/x.pcap: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_values_are_usage_errors() {
+    for args in [
+        ["capture", "analyze", "x.pcap", "--line-rate", "10X"],
+        ["capture", "analyze", "x.pcap", "--resolution", "10"],
+        ["capture", "analyze", "x.pcap", "--threshold", "0"],
+    ] {
+        let o = dpuctl(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&o.stderr).contains("invalid value"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn live_capture_on_a_missing_interface_is_one_clear_line() {
+    let o = dpuctl(&["capture", "nosuchif0", "--count", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert_eq!(
+        err,
+        "dpuctl: failed to open capture on nosuchif0: no such interface\n"
+    );
+}
+
+#[test]
+fn live_capture_without_privilege_names_cap_net_raw() {
+    // Run as nobody with no capabilities (setpriv from util-linux); lo always exists.
+    let bin = env!("CARGO_BIN_EXE_dpuctl");
+    let o = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            bin,
+            "capture",
+            "lo",
+            "--count",
+            "1",
+        ])
+        .output()
+        .expect("setpriv (util-linux)");
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("CAP_NET_RAW"), "{err}");
+    assert!(
+        err.starts_with("dpuctl: failed to open capture on lo: permission denied"),
+        "{err}"
+    );
+}
