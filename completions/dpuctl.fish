@@ -218,6 +218,8 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l report -d
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l report-format -d 'Format of --report when its extension does not tell' -r -f -a "markdown\t'Markdown, for a ticket'
 json\t'JSON'"
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l from -d 'Read a snapshot file instead of this node: no counter rates, so the checks that need them say n/a; the others run' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l capture -d 'Capture files (pcap or pcapng, e.g. from `dpuctl capture IFACE -w FILE`) for the capture-analysis step: their microbursts (10us bins) and TCP retransmissions become evidence. Repeatable; works with --from too' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l capture-line-rate -d 'Line rate the captures\' bursts are judged against (10G, 25gbit, 100G); default: the file\'s `if_speed`, else the speed of the one interface examined, else 10G' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F

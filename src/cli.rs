@@ -548,6 +548,15 @@ pub struct TroubleshootArgs {
     /// them say n/a; the others run.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+    /// Capture files (pcap or pcapng, e.g. from `dpuctl capture IFACE -w FILE`) for the
+    /// capture-analysis step: their microbursts (10us bins) and TCP retransmissions become
+    /// evidence. Repeatable; works with --from too.
+    #[arg(long = "capture", value_name = "FILE")]
+    pub captures: Vec<PathBuf>,
+    /// Line rate the captures' bursts are judged against (10G, 25gbit, 100G); default: the
+    /// file's `if_speed`, else the speed of the one interface examined, else 10G.
+    #[arg(long, value_name = "RATE", value_parser = crate::capture::parse_rate)]
+    pub capture_line_rate: Option<u64>,
 }
 
 /// `troubleshoot --symptom`.

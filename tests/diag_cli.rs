@@ -193,3 +193,142 @@ fn errors_exit_2_with_one_line() {
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[path = "fixtures/capture/build.rs"]
+#[allow(dead_code)]
+mod build;
+
+/// A capture of eth2 at 1 Gbit/s: 1100 small in-order TCP segments 1 ms apart, 100 of them
+/// sent again (8% retransmitted), and one burst of 20 frames of 1000 bytes 8 us apart (each
+/// takes 8 us at 1 Gbit/s: one 160 us burst at line rate, every 10 us bin at 80% or more).
+fn capture_file(dir: &Path) -> PathBuf {
+    const T0: u64 = 1_700_000_000 * 1_000_000_000;
+    let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let seg = |seq: u32, payload: usize| {
+        build::tcp4(
+            a,
+            b,
+            build::Tcp {
+                sport: 40000,
+                dport: 80,
+                seq,
+                flags: build::ACK,
+                window: 500,
+            },
+            payload,
+        )
+    };
+    let mut pkts = Vec::new();
+    for i in 0..1100u32 {
+        pkts.push(build::Pkt {
+            ts_ns: T0 + u64::from(i) * 1_000_000,
+            data: seg(1000 + i * 100, 100),
+        });
+    }
+    for i in 0..100u32 {
+        pkts.push(build::Pkt {
+            ts_ns: T0 + 1_100_000_000 + u64::from(i) * 1_000_000,
+            data: seg(1000 + i * 100, 100),
+        });
+    }
+    let base = 1000 + 1100 * 100;
+    for i in 0..20u32 {
+        pkts.push(build::Pkt {
+            ts_ns: T0 + 1_250_000_000 + u64::from(i) * 8_000,
+            data: seg(base + i * 946, 946),
+        });
+    }
+    let path = dir.join("eth2.pcap");
+    std::fs::write(&path, build::pcap(&pkts, true, false)).expect("write capture");
+    path
+}
+
+fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    v["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .flat_map(|s| s["findings"].as_array().expect("findings"))
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id} in {v:#}"))
+}
+
+#[test]
+fn a_capture_file_feeds_the_capture_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture_file(dir.path());
+    let snap = snapshot();
+    let cap_s = cap.to_string_lossy();
+    let args = [
+        "troubleshoot",
+        "--from",
+        &snap,
+        "--iface",
+        "eth2",
+        "--symptom",
+        "latency",
+        "--capture",
+        &cap_s,
+        "--capture-line-rate",
+        "1G",
+        "-f",
+        "json",
+    ];
+    let o = dpuctl(&args);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let bursts = finding(&v, "capture.microbursts");
+    assert_ne!(bursts["severity"], "n/a", "{bursts:#}");
+    assert!(
+        bursts["title"]
+            .as_str()
+            .expect("title")
+            .starts_with("1 microburst"),
+        "{bursts:#}"
+    );
+    let retrans = finding(&v, "capture.retransmissions");
+    assert_eq!(retrans["severity"], "crit", "{retrans:#}");
+    let text = retrans.to_string();
+    assert!(
+        text.contains("1220") || text.contains("1,220"),
+        "segments: {retrans:#}"
+    );
+
+    // Without the capture the same step has nothing to go on.
+    let o = dpuctl(
+        &args[..7]
+            .iter()
+            .chain(&args[11..])
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(finding(&v, "capture.retransmissions")["severity"], "n/a");
+}
+
+#[test]
+fn a_truncated_capture_file_is_one_line_with_its_offset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture_file(dir.path());
+    let bytes = std::fs::read(&cap).expect("read");
+    std::fs::write(&cap, &bytes[..bytes.len() - 700]).expect("truncate");
+    let snap = snapshot();
+    let o = dpuctl(&[
+        "troubleshoot",
+        "--from",
+        &snap,
+        "--symptom",
+        "latency",
+        "--capture",
+        &cap.to_string_lossy(),
+    ]);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("eth2.pcap") && stderr.contains("offset"),
+        "{stderr}"
+    );
+}

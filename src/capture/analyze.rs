@@ -59,6 +59,8 @@ pub struct TcpHints {
     pub zero_windows: u64,
     /// Segments with RST.
     pub resets: u64,
+    /// Segments carrying payload: what the other counts are a share of.
+    pub data_segments: u64,
 }
 
 impl TcpHints {
@@ -67,6 +69,7 @@ impl TcpHints {
         self.out_of_order += o.out_of_order;
         self.zero_windows += o.zero_windows;
         self.resets += o.resets;
+        self.data_segments += o.data_segments;
     }
 }
 
@@ -77,6 +80,9 @@ impl TcpState {
     fn segment(&mut self, t: &TcpInfo, h: &mut TcpHints) {
         if t.flags & flags::RST != 0 {
             h.resets += 1;
+        }
+        if t.payload > 0 {
+            h.data_segments += 1;
         }
         if t.window == 0 && t.flags & (flags::SYN | flags::FIN | flags::RST) == 0 {
             h.zero_windows += 1;
@@ -751,7 +757,8 @@ mod tests {
                 retransmissions: 1,
                 out_of_order: 1,
                 zero_windows: 0,
-                resets: 0
+                resets: 0,
+                data_segments: 5
             }
         );
         let mut z = seg(131, 0, flags::RST);

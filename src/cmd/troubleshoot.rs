@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _};
 use crate::cli::{
     GlobalArgs, TroubleshootArgs, TroubleshootFormat, TroubleshootReportFormat, TroubleshootSymptom,
 };
-use crate::diag::evidence::Inputs;
+use crate::diag::evidence::{CaptureEvidence, Inputs};
 use crate::diag::flow::{self, Decision, Report, Symptom};
 use crate::diag::{gather, render};
 use crate::model::{Avail, NodeState};
@@ -48,29 +48,94 @@ fn write_report(
     std::fs::write(path, text).with_context(|| format!("failed to write report {}", path.display()))
 }
 
-/// On the live kernel, measures the window over the interfaces of `node`.
+/// On the live kernel, measures the window over the interfaces of `node`; adds the analyses
+/// of the capture files given.
 fn inputs(
     root: &SysRoot,
     args: &TroubleshootArgs,
     node: NodeState,
+    captures: &[CaptureEvidence],
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> anyhow::Result<Inputs> {
-    if args.from.is_some() {
-        return Ok(gather::without_window(
+    let mut i = if args.from.is_some() {
+        gather::without_window(
             node,
             "read from a snapshot",
             Avail::na("a snapshot does not record running processes"),
-        ));
-    }
-    if !root.is_live() {
-        return Ok(gather::without_window(
+        )
+    } else if !root.is_live() {
+        gather::without_window(
             node,
             "a --sysfs-root/--procfs-root tree has no live counters",
             Avail::Ok(crate::sys::write::irqbalance_pid(root)),
-        ));
-    }
-    gather::measure(root, node, args.window, progress)
+        )
+    } else {
+        gather::measure(root, node, args.window, progress)?
+    };
+    i.capture.extend_from_slice(captures);
+    Ok(i)
 }
+
+/// Analyzes each `--capture` file into capture evidence. A file that cannot be read whole is
+/// bad input: one line naming the file and the byte offset, before anything is measured.
+fn analyze_captures(
+    args: &TroubleshootArgs,
+    node: &NodeState,
+) -> anyhow::Result<Vec<CaptureEvidence>> {
+    // With one interface examined, its link speed is the natural line rate.
+    let iface = match node.interfaces.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    };
+    let iface_rate = iface
+        .and_then(|i| i.link.get())
+        .and_then(|l| l.speed_mbps)
+        .filter(|&s| s > 0)
+        .map(|s| u64::from(s) * 1_000_000);
+    let mut out = Vec::new();
+    for path in &args.captures {
+        let name = path.display().to_string();
+        let map = crate::capture::reader::Mapped::open(path)
+            .with_context(|| format!("failed to open capture file {name}"))?;
+        let analyze = |rate: Option<u64>| {
+            crate::capture::analyze_bytes(
+                map.bytes(),
+                rate,
+                |rate| crate::capture::Options {
+                    resolution_ns: CAPTURE_RESOLUTION_NS,
+                    burst: crate::monitor::BurstConfig::new(rate),
+                    top: 0,
+                    keep_bins: false,
+                },
+                |_, _| {},
+            )
+            .map_err(|e| anyhow::anyhow!("failed to read capture file {name}: {e}"))
+        };
+        let mut r = analyze(args.capture_line_rate)?;
+        // The flag wins, then the file's if_speed, then the examined interface's speed (a
+        // second pass: the file's rate is only known once its interfaces are read).
+        if r.rate_source == crate::capture::RateSource::Default && iface_rate.is_some() {
+            r = analyze(iface_rate)?;
+        }
+        if let Some(e) = &r.error {
+            bail!("failed to read capture file {name}: {e}");
+        }
+        let a = r.analysis;
+        out.push(CaptureEvidence {
+            source: name,
+            iface: iface.map(|i| i.name.clone()),
+            seconds: a.duration_ns as f64 / 1e9,
+            line_rate_bps: a.line_rate_bps,
+            bursts: a.bursts,
+            tcp_segments: Some(a.tcp.data_segments),
+            tcp_retransmissions: Some(a.tcp.retransmissions),
+        });
+    }
+    Ok(out)
+}
+
+/// Bin width of capture analyses for troubleshoot: the default of `capture analyze`.
+const CAPTURE_RESOLUTION_NS: u64 = 10_000;
 
 fn exit(report: &Report) -> ExitCode {
     ExitCode::from(u8::from(report.has_problems()))
@@ -93,6 +158,7 @@ pub fn run(
     };
     // The node first: a missing interface or a bad snapshot fails before any question.
     let node = crate::source::load(root, args.from.as_deref(), &args.ifaces)?;
+    let captures = analyze_captures(args, &node)?;
     let interactive = args.symptom.is_none()
         && args.format == TroubleshootFormat::Text
         && std::io::stdin().is_terminal()
@@ -102,7 +168,7 @@ pub fn run(
         let mut out = std::io::stdout().lock();
         let window = args.window.as_secs_f64();
         let r = flow::interactive(&mut input, &mut out, None, |out| {
-            let i = inputs(root, args, node, &mut |el, len| {
+            let i = inputs(root, args, node, &captures, &mut |el, len| {
                 let _ = write!(
                     out,
                     "\rmeasuring counters: {:.1} of {:.1} s",
@@ -128,7 +194,7 @@ pub fn run(
         r
     } else {
         let tty = std::io::stderr().is_terminal();
-        let i = inputs(root, args, node, &mut |el, len| {
+        let i = inputs(root, args, node, &captures, &mut |el, len| {
             if tty {
                 eprint!(
                     "\rmeasuring counters: {:.1} of {:.1} s",
