@@ -195,7 +195,6 @@ fn errors_exit_2_with_one_line() {
 }
 
 #[path = "fixtures/capture/build.rs"]
-#[allow(dead_code)]
 mod build;
 
 /// A capture of eth2 at 1 Gbit/s: 1100 small in-order TCP segments 1 ms apart, 100 of them
