@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::traffic::{self, BurstTrain, Sent};
+use common::traffic::{self, wait_sent, BurstTrain, Sent};
 use common::Netns;
 
 /// Two namespaces joined by a veth pair: `s0` (10.77.0.1) in `tx`, `r0` (10.77.0.2) in `rx`.
@@ -82,34 +82,6 @@ fn train() -> BurstTrain {
         gap: Duration::from_millis(40),
         lead: Duration::from_millis(100),
     }
-}
-
-/// What the sender reports. Like `traffic::wait_sent`, but finds `SENT ` anywhere in a line:
-/// with one test thread libtest prints `test NAME ... ` without a newline before the test
-/// runs, so the first report shares that line.
-fn wait_sent(child: Child) -> Vec<Sent> {
-    let out = child.wait_with_output().expect("wait for burst sender");
-    assert!(
-        out.status.success(),
-        "burst sender failed: {:?}",
-        out.status
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.find("SENT ").map(|i| &l[i + 5..]))
-        .map(|l| {
-            let v: Vec<u64> = l
-                .split(',')
-                .map(|x| x.trim().parse().expect("sender line"))
-                .collect();
-            Sent {
-                start_ns: v[0],
-                end_ns: v[1],
-                packets: v[2],
-                bytes: v[3],
-            }
-        })
-        .collect()
 }
 
 fn capinfos_count(path: &std::path::Path) -> u64 {

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::traffic::{self, BurstTrain, Sent};
+use common::traffic::{self, wait_sent, BurstTrain, Sent};
 use common::Netns;
 
 /// Ethernet + IPv4 + UDP headers: veth counts frames, the sender counts payload.
@@ -441,34 +441,6 @@ fn group<'a>(sent: &[Sent], detected: &'a [Detected], offset: u64) -> Vec<Vec<&'
         }
     }
     groups
-}
-
-/// Like `traffic::wait_sent`, but finds the sender's lines anywhere in its output: with
-/// `--nocapture` libtest prints "test NAME ... " without a newline right before the first
-/// one.
-fn wait_sent(child: Child) -> Vec<Sent> {
-    let out = child.wait_with_output().expect("wait for burst sender");
-    assert!(
-        out.status.success(),
-        "burst sender failed: {:?}",
-        out.status
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once("SENT ").map(|(_, r)| r))
-        .map(|l| {
-            let v: Vec<u64> = l
-                .split(',')
-                .map(|x| x.trim().parse().expect("sender line"))
-                .collect();
-            Sent {
-                start_ns: v[0],
-                end_ns: v[1],
-                packets: v[2],
-                bytes: v[3],
-            }
-        })
-        .collect()
 }
 
 #[test]

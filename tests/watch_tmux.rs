@@ -403,9 +403,7 @@ fn bursts_sent_over_a_veth_show_on_the_screen() {
         lead: Duration::from_millis(100),
     };
     let sent = common::traffic::wait_sent(common::traffic::spawn_bursts(&ns, &train));
-    // The sender exits 0 only after all five; its first report line can share a line with
-    // libtest's "test NAME ... " and be missed by the parser, so only the others are checked.
-    assert!(sent.len() >= 4, "{sent:?}");
+    assert_eq!(sent.len(), 5, "{sent:?}");
     assert!(sent.iter().all(|b| b.packets > 250), "{sent:?}");
     let s = t.wait("5 bursts on wa and wb", |s| {
         bursts_of(s, "wa").is_some_and(|n| n >= 5) && bursts_of(s, "wb").is_some_and(|n| n >= 5)
