@@ -818,6 +818,12 @@ mod tests {
         s.segment(&seg(u32::MAX - 4, 10, 0), &mut h);
         s.segment(&seg(5, 10, 0), &mut h);
         s.segment(&seg(15, 10, 0), &mut h);
-        assert_eq!(h, TcpHints::default());
+        assert_eq!(
+            h,
+            TcpHints {
+                data_segments: 3,
+                ..TcpHints::default()
+            }
+        );
     }
 }
