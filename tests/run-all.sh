@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test tier of dpuctl, on a fresh Debian 12 machine with Rust, as root:
-#   1. system packages the tests use as witnesses (ethtool, iproute2) and the lab needs;
+#   1. system packages: libpcap-dev to build, the witnesses the tests compare dpuctl with
+#      (ethtool, iproute2, tshark/capinfos), tmux for terminal tests, and what the lab needs;
 #   2. format and lint gates;
 #   3. host tiers: unit, property, fixture/golden and CLI tests, and real-kernel tests in
 #      network namespaces the tests create (cargo nextest);
