@@ -343,19 +343,19 @@ pub struct MonitorArgs {
         long,
         value_name = "DURATION",
         default_value = "250ms",
-        value_parser = crate::monitor::config::parse_duration
+        value_parser = crate::units::parse_duration
     )]
     pub refresh: std::time::Duration,
     /// Line rate for utilization and bursts (10G, 25gbit, 100Gb/s, 400M); default: the
     /// link speed. Needed where the link reports none (veth, some VFs).
-    #[arg(long, value_name = "RATE", value_parser = crate::monitor::config::parse_line_rate)]
+    #[arg(long, value_name = "RATE", value_parser = crate::units::parse_rate)]
     pub line_rate: Option<u64>,
     /// Utilization above which a sample interval is part of a burst (50% or 0.5).
     #[arg(
         long,
         value_name = "PERCENT",
         default_value = "50%",
-        value_parser = crate::monitor::config::parse_percent
+        value_parser = crate::units::parse_fraction
     )]
     pub burst_threshold: f64,
     /// YAML file with thresholds and extra driver counter classes (format: `dpuctl stats
@@ -399,7 +399,7 @@ pub struct StatsArgs {
         short = 'i',
         value_name = "DURATION",
         default_value = "1s",
-        value_parser = crate::monitor::config::parse_duration
+        value_parser = crate::units::parse_duration
     )]
     pub interval: std::time::Duration,
     /// Stop after N intervals (default: run until interrupted).
@@ -458,7 +458,7 @@ pub struct LiveCaptureArgs {
     #[arg(long = "filter", value_name = "BPF")]
     pub filter: Option<String>,
     /// Stop after this long (10s, 1m, 500ms); with --count, whichever comes first.
-    #[arg(long, short = 'd', value_name = "D", value_parser = crate::capture::parse_duration_ns)]
+    #[arg(long, short = 'd', value_name = "D", value_parser = crate::units::parse_duration_ns)]
     pub duration: Option<u64>,
     /// Stop after N packets.
     #[arg(long, short = 'c', value_name = "N")]
@@ -477,15 +477,15 @@ pub struct LiveCaptureArgs {
 pub struct AnalysisArgs {
     /// Bin width for rates and bursts (1us, 10us, 1ms).
     #[arg(long, short = 'r', value_name = "D", default_value = "10us",
-          value_parser = crate::capture::parse_duration_ns)]
+          value_parser = crate::units::parse_duration_ns)]
     pub resolution: u64,
     /// Line rate bursts are measured against (10G, 25gbit, 100M). Default: the link speed of
     /// the interface (live), the `if_speed` of a pcapng file, else 10G; the output says which.
-    #[arg(long, value_name = "RATE", value_parser = crate::capture::parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = crate::units::parse_rate)]
     pub line_rate: Option<u64>,
     /// Share of the line rate above which a bin is part of a burst (0.5 or 50%).
     #[arg(long, short = 't', value_name = "T", default_value = "0.5",
-          value_parser = crate::capture::parse_threshold)]
+          value_parser = crate::units::parse_fraction)]
     pub threshold: f64,
     /// Flows listed in each top list.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -555,7 +555,7 @@ pub struct TroubleshootArgs {
     pub captures: Vec<PathBuf>,
     /// Line rate the captures' bursts are judged against (10G, 25gbit, 100G); default: the
     /// file's `if_speed`, else the speed of the one interface examined, else 10G.
-    #[arg(long, value_name = "RATE", value_parser = crate::capture::parse_rate)]
+    #[arg(long, value_name = "RATE", value_parser = crate::units::parse_rate)]
     pub capture_line_rate: Option<u64>,
 }
 

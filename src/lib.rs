@@ -15,6 +15,7 @@ pub mod source;
 pub mod sys;
 pub mod tui;
 pub mod tune;
+pub mod units;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -32,12 +32,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dpuctl::model::{Counters, Temperature};
-use dpuctl::monitor::config::{parse_duration, parse_line_rate};
 use dpuctl::monitor::rate::{counter_index, counters_from_array, N_COUNTERS};
 use dpuctl::monitor::record::{Header, Reader, Recorder};
 use dpuctl::monitor::{
     DriverStats, Engine, EngineConfig, IfaceSample, Sample, SlowIface, SoftnetTotals, View,
 };
+use dpuctl::units::{parse_duration, parse_rate as parse_line_rate};
 use yaml_serde::Value;
 
 fn fixtures() -> Vec<PathBuf> {

@@ -21,22 +21,12 @@ const MAX_WINDOW: Duration = Duration::from_secs(600);
 
 /// Parses a window length: `5s`, `500ms`, `1m`, or plain seconds (`3`, `2.5`).
 pub fn parse_window(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (t, 1.0)
+    let bad = || format!("{text:?} is not a duration (examples: 5s, 500ms, 1m)");
+    // A bare number is seconds here (there is no other unit a window could mean).
+    let d = match text.trim().parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|_| bad())?,
+        Err(_) => crate::units::parse_duration(text).map_err(|_| bad())?,
     };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (examples: 5s, 500ms, 1m)"))?;
-    let d = Duration::try_from_secs_f64(v * scale)
-        .map_err(|_| format!("{text:?} is not a duration (examples: 5s, 500ms, 1m)"))?;
     if d < MIN_WINDOW || d > MAX_WINDOW {
         return Err(format!("window {text:?} is out of range (100ms to 10m)"));
     }

@@ -316,6 +316,36 @@ pub struct Counters {
     pub rx_nohandler: u64,
 }
 
+/// Names of the fields of [`Counters`], in `struct rtnl_link_stats64` order: also the names
+/// of the files in `/sys/class/net/X/statistics/`
+/// (Documentation/ABI/testing/sysfs-class-net-statistics).
+pub const COUNTER_NAMES: [&str; 24] = [
+    "rx_packets",
+    "tx_packets",
+    "rx_bytes",
+    "tx_bytes",
+    "rx_errors",
+    "tx_errors",
+    "rx_dropped",
+    "tx_dropped",
+    "multicast",
+    "collisions",
+    "rx_length_errors",
+    "rx_over_errors",
+    "rx_crc_errors",
+    "rx_frame_errors",
+    "rx_fifo_errors",
+    "rx_missed_errors",
+    "tx_aborted_errors",
+    "tx_carrier_errors",
+    "tx_fifo_errors",
+    "tx_heartbeat_errors",
+    "tx_window_errors",
+    "rx_compressed",
+    "tx_compressed",
+    "rx_nohandler",
+];
+
 /// Direction of a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -72,102 +72,15 @@ Exit codes: 0 success, 2 error (bad input, missing interface, no privilege).";
 /// Smallest `--sample-interval`.
 pub const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(100);
 
-/// Parses a duration with a unit: `100us`, `1ms`, `0.5s`, `2m` (`ns`, `us`, `ms`, `s`, `m`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let v: f64 = num.parse().map_err(|_| {
-        format!("invalid duration \"{text}\": expected a number and a unit, e.g. 1ms")
-    })?;
-    let scale = match unit.trim() {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" | "min" => 60.0,
-        "" => {
-            return Err(format!(
-                "duration \"{text}\" needs a unit (ns, us, ms, s, m)"
-            ))
-        }
-        u => {
-            return Err(format!(
-                "unknown unit \"{u}\" in \"{text}\" (ns, us, ms, s, m)"
-            ))
-        }
-    };
-    let secs = v * scale;
-    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
-        return Err(format!("duration \"{text}\" is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 /// `--sample-interval`: a duration of at least 100us.
 pub fn parse_sample_interval(text: &str) -> Result<Duration, String> {
-    let d = parse_duration(text)?;
+    let d = crate::units::parse_duration(text)?;
     if d < MIN_SAMPLE_INTERVAL {
         return Err(format!(
             "sample interval {text} is below the minimum of 100us"
         ));
     }
     Ok(d)
-}
-
-/// Parses a line rate: `10G`, `25gbit`, `100Gb/s`, `400M`, `1.5Gbps`, or plain bits per second.
-pub fn parse_line_rate(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid line rate \"{text}\": expected e.g. 10G, 25gbit, 100Mbit"))?;
-    let u = unit.trim().to_ascii_lowercase();
-    let u = u
-        .strip_suffix("bit/s")
-        .or_else(|| u.strip_suffix("bps"))
-        .or_else(|| u.strip_suffix("b/s"))
-        .or_else(|| u.strip_suffix("bit"))
-        .unwrap_or(&u);
-    let scale = match u {
-        "" => 1.0,
-        "k" => 1e3,
-        "m" => 1e6,
-        "g" => 1e9,
-        "t" => 1e12,
-        _ => {
-            return Err(format!(
-                "invalid line rate \"{text}\": expected e.g. 10G, 25gbit, 100Mbit"
-            ))
-        }
-    };
-    let bps = v * scale;
-    if !(1e3..=1e13).contains(&bps) {
-        return Err(format!(
-            "line rate \"{text}\" is out of range (1kbit to 10Tbit)"
-        ));
-    }
-    Ok(bps as u64)
-}
-
-/// Parses a utilization threshold: `50%` or `0.5`.
-pub fn parse_percent(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let v = if let Some(p) = t.strip_suffix('%') {
-        p.trim().parse::<f64>().map(|v| v / 100.0)
-    } else {
-        t.parse::<f64>()
-    }
-    .map_err(|_| format!("invalid threshold \"{text}\": expected e.g. 50% or 0.5"))?;
-    if v <= 0.0 || v > 10.0 || v.is_nan() {
-        return Err(format!("threshold \"{text}\" must be above 0%"));
-    }
-    Ok(v)
 }
 
 /// A config file that cannot be used.
@@ -408,36 +321,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_need_units() {
-        assert_eq!(parse_duration("100us"), Ok(Duration::from_micros(100)));
-        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
-        assert_eq!(parse_duration("0.5s"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("5").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("0ms").is_err());
+    fn sample_intervals_start_at_100us() {
         assert!(parse_sample_interval("50us").is_err());
         assert!(parse_sample_interval("100us").is_ok());
-    }
-
-    #[test]
-    fn line_rates_take_common_spellings() {
-        assert_eq!(parse_line_rate("10G"), Ok(10_000_000_000));
-        assert_eq!(parse_line_rate("25gbit"), Ok(25_000_000_000));
-        assert_eq!(parse_line_rate("100Gb/s"), Ok(100_000_000_000));
-        assert_eq!(parse_line_rate("400Mbit/s"), Ok(400_000_000));
-        assert_eq!(parse_line_rate("1.5Gbps"), Ok(1_500_000_000));
-        assert!(parse_line_rate("fast").is_err());
-        assert!(parse_line_rate("10X").is_err());
-        assert!(parse_line_rate("0").is_err());
-    }
-
-    #[test]
-    fn percents() {
-        assert_eq!(parse_percent("50%"), Ok(0.5));
-        assert_eq!(parse_percent("0.8"), Ok(0.8));
-        assert!(parse_percent("0%").is_err());
-        assert!(parse_percent("x").is_err());
+        assert!(parse_sample_interval("1").is_err());
     }
 
     #[test]

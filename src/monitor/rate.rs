@@ -7,32 +7,7 @@ use crate::model::Counters;
 pub const N_COUNTERS: usize = 24;
 
 /// Field names of [`Counters`] in [`counters_array`] order (the `rtnl_link_stats64` order).
-pub const COUNTER_NAMES: [&str; N_COUNTERS] = [
-    "rx_packets",
-    "tx_packets",
-    "rx_bytes",
-    "tx_bytes",
-    "rx_errors",
-    "tx_errors",
-    "rx_dropped",
-    "tx_dropped",
-    "multicast",
-    "collisions",
-    "rx_length_errors",
-    "rx_over_errors",
-    "rx_crc_errors",
-    "rx_frame_errors",
-    "rx_fifo_errors",
-    "rx_missed_errors",
-    "tx_aborted_errors",
-    "tx_carrier_errors",
-    "tx_fifo_errors",
-    "tx_heartbeat_errors",
-    "tx_window_errors",
-    "rx_compressed",
-    "tx_compressed",
-    "rx_nohandler",
-];
+pub const COUNTER_NAMES: [&str; N_COUNTERS] = crate::model::COUNTER_NAMES;
 
 /// Indexes into [`counters_array`] of the fields the engine uses by name.
 #[allow(missing_docs)]

@@ -82,34 +82,8 @@ impl DeviceInfo {
     }
 }
 
-/// Names of the files in `statistics/`; the same names as the fields of [`Counters`]
-/// (Documentation/ABI/testing/sysfs-class-net-statistics).
-pub const STATISTICS: [&str; 24] = [
-    "rx_packets",
-    "tx_packets",
-    "rx_bytes",
-    "tx_bytes",
-    "rx_errors",
-    "tx_errors",
-    "rx_dropped",
-    "tx_dropped",
-    "multicast",
-    "collisions",
-    "rx_length_errors",
-    "rx_over_errors",
-    "rx_crc_errors",
-    "rx_frame_errors",
-    "rx_fifo_errors",
-    "rx_missed_errors",
-    "tx_aborted_errors",
-    "tx_carrier_errors",
-    "tx_fifo_errors",
-    "tx_heartbeat_errors",
-    "tx_window_errors",
-    "rx_compressed",
-    "tx_compressed",
-    "rx_nohandler",
-];
+/// Names of the files in `statistics/`: the fields of [`Counters`].
+pub const STATISTICS: [&str; 24] = crate::model::COUNTER_NAMES;
 
 // ---------------------------------------------------------------------------------------------
 // Small file helpers shared by the other sysfs/procfs readers.
