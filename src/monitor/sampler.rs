@@ -517,6 +517,9 @@ pub struct SlowReader {
     driver_stats: bool,
     rtnl: Option<Rtnl>,
     ethtool: Option<Ethtool>,
+    /// The ioctl socket and counter buffers, kept across rounds (a socket and two mappings
+    /// per interface and round otherwise).
+    ioctl: Option<eth::ioctl::Session>,
     /// Driver name per ifindex (asked once).
     drivers: HashMap<u32, Option<String>>,
     /// Counter names per ifindex, shared by all samples while they stay the same.
@@ -541,6 +544,7 @@ impl SlowReader {
             driver_stats: cfg.driver_stats,
             rtnl: None,
             ethtool: None,
+            ioctl: None,
             drivers: HashMap::new(),
             counter_names: HashMap::new(),
             speeds: HashMap::new(),
@@ -623,7 +627,15 @@ impl SlowReader {
                 ..SlowIface::default()
             };
             if self.driver_stats {
-                match eth::ioctl::driver_stats(&l.name) {
+                if self.ioctl.is_none() {
+                    self.ioctl = eth::ioctl::Session::open().ok();
+                }
+                // Without a session the one-shot read reports why it cannot read either.
+                let read = match self.ioctl.as_mut() {
+                    Some(session) => session.stats(&l.name),
+                    None => eth::ioctl::driver_stats(&l.name),
+                };
+                match read {
                     Ok(stats) => {
                         let cached = self.counter_names.get(&l.ifindex).filter(|n| {
                             n.len() == stats.len()

@@ -126,6 +126,13 @@ impl Session {
         }
     }
 
+    /// [`driver_stats`] through this session's socket and buffers (for callers that read the
+    /// same devices again and again, like the monitor's slow reads).
+    pub fn stats(&mut self, ifname: &str) -> Result<Vec<NamedCounter>, EthtoolError> {
+        check_ifname(ifname)?;
+        self.driver_stats(ifname, None)
+    }
+
     /// `ETHTOOL_GDRVINFO`: the driver info and the number of `ETH_SS_STATS` counters.
     fn driver_info(&self, ifname: &str) -> Result<(DriverInfo, usize), EthtoolError> {
         let mut info = DrvInfo {
