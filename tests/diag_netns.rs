@@ -13,8 +13,9 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::Netns;
 use serde_json::Value;
 
@@ -271,60 +272,10 @@ fn window_counts_what_crossed_the_veth() {
     assert_eq!(rx("end").unwrap_or(0) - rx("start").unwrap_or(0), delta);
 }
 
-/// A tmux server of its own (socket `-L NAME`), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux (Debian package tmux)")
-    }
-
-    fn screen(&self) -> String {
-        text(&self.cmd(&["capture-pane", "-p", "-S", "-2000", "-t", "ts"])).0
-    }
-
-    /// Waits until the pane's history shows `needle` `count` times.
-    fn wait(&self, needle: &str, count: usize) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.matches(needle).count() >= count {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the terminal never showed {needle:?} {count} times:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn keys(&self, k: &str) {
-        let o = self.cmd(&["send-keys", "-t", "ts", k, "Enter"]);
-        assert!(o.status.success(), "send-keys: {}", text(&o).1);
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
 #[test]
 fn interactive_walk_in_a_terminal_goes_deeper_back_and_quits() {
     let ns = Netns::new("tstty");
     ns.veth("a", "b", 4);
-    let tmux = Tmux {
-        socket: format!("dpuctl-ts-{}", std::process::id()),
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("walk.md");
     let script = format!(
@@ -334,35 +285,24 @@ fn interactive_walk_in_a_terminal_goes_deeper_back_and_quits() {
         env!("CARGO_BIN_EXE_dpuctl"),
         report.display()
     );
-    let o = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "ts",
-        "-x",
-        "120",
-        "-y",
-        "50",
-        &script,
-    ]);
-    assert!(o.status.success(), "tmux: {}", text(&o).1);
-    tmux.cmd(&["set-option", "-t", "ts", "history-limit", "5000"]);
-    tmux.wait("[y] yes, latency", 1);
-    tmux.keys("y");
-    let s = tmux.wait("step 1/4: check queue backlog", 1);
+    let tmux = Tmux::start("ts", 120, 50, &script);
+    tmux.history_limit(5000);
+    tmux.wait_history("[y] yes, latency", 1);
+    tmux.keys(&["y", "Enter"]);
+    let s = tmux.wait_history("step 1/4: check queue backlog", 1);
     assert!(s.contains("measured counters over 0.3 s"), "{s}");
-    tmux.keys("d");
-    let s = tmux.wait("step 2/4: adjust IRQ affinity", 1);
+    tmux.keys(&["d", "Enter"]);
+    let s = tmux.wait_history("step 2/4: adjust IRQ affinity", 1);
     assert!(
         s.contains("WARN  irq.rps") && s.contains("a: RPS off on 4 receive queues"),
         "{s}"
     );
-    tmux.keys("b");
-    tmux.wait("step 1/4: check queue backlog", 2);
-    tmux.keys("d");
-    tmux.wait("step 2/4: adjust IRQ affinity", 2);
-    tmux.keys("q");
-    let s = tmux.wait("exit=", 1);
+    tmux.keys(&["b", "Enter"]);
+    tmux.wait_history("step 1/4: check queue backlog", 2);
+    tmux.keys(&["d", "Enter"]);
+    tmux.wait_history("step 2/4: adjust IRQ affinity", 2);
+    tmux.keys(&["q", "Enter"]);
+    let s = tmux.wait_history("exit=", 1);
     assert!(s.contains("Summary:"), "{s}");
     assert!(s.contains("Suggested fixes"), "{s}");
     assert!(s.contains("rps: {cpus: nic-numa}"), "{s}");
@@ -381,9 +321,6 @@ fn progress_line_on_a_terminal_stderr_only() {
     ns.veth("a", "b", 1);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out.txt");
-    let tmux = Tmux {
-        socket: format!("dpuctl-tsp-{}", std::process::id()),
-    };
     // stdout to a file, stderr on the terminal: the report has no progress in it, the
     // terminal shows it while the window runs.
     let script = format!(
@@ -392,21 +329,10 @@ fn progress_line_on_a_terminal_stderr_only() {
         env!("CARGO_BIN_EXE_dpuctl"),
         out.display()
     );
-    let o = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "ts",
-        "-x",
-        "120",
-        "-y",
-        "20",
-        &script,
-    ]);
-    assert!(o.status.success(), "tmux: {}", text(&o).1);
-    let s = tmux.wait("measuring counters:", 1);
+    let tmux = Tmux::start("tsp", 120, 20, &script);
+    let s = tmux.wait_history("measuring counters:", 1);
     assert!(s.contains("of 3.0 s"), "{s}");
-    let s = tmux.wait("exit=", 1);
+    let s = tmux.wait_history("exit=", 1);
     assert!(
         !s.contains("measuring counters"),
         "the progress line is cleared: {s}"

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::tmux::Tmux;
 use common::Netns;
 use dpuctl::model::{CpuSet, Knob, Setting, Value};
 use dpuctl::sys::write::{process_alive, WriteError, Writer};
@@ -584,53 +585,12 @@ fn cli_tune_check_and_rollback_with_a_profile() {
     assert!(out.contains(&tx.id) && out.contains("rolled-back"), "{out}");
 }
 
-/// A tmux server of its own (socket `-L NAME`), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-/// Waits until the tmux pane shows `needle`.
-fn wait_pane(tmux: &Tmux, needle: &str) -> String {
-    let start = Instant::now();
-    loop {
-        let screen = text(&tmux.cmd(&["capture-pane", "-p", "-t", "tune"])).0;
-        if screen.contains(needle) {
-            return screen;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the terminal never showed {needle:?}:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn the_prompt_on_a_terminal_applies_only_on_yes() {
     let (ns, dir) = setup("prompt");
     let profile = write_profile(dir.path());
     let before = outer_snapshot(&ns);
     for (answer, applied) in [("n", false), ("y", true)] {
-        let tmux = Tmux {
-            socket: format!("dpuctl-prompt-{}-{answer}", std::process::id()),
-        };
         let script = format!(
             "ip netns exec {ns} {DPUCTL} --state-dir {state} tune {profile}; \
              echo \"exit=$?\"; sleep 600",
@@ -638,23 +598,11 @@ fn the_prompt_on_a_terminal_applies_only_on_yes() {
             state = dir.path().display(),
             profile = profile.display(),
         );
-        let o = tmux.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "tune",
-            "-x",
-            "150",
-            "-y",
-            "50",
-            &script,
-        ]);
-        assert!(o.status.success(), "tmux: {}", text(&o).1);
-        wait_pane(&tmux, "changes? [y/N]");
+        let tmux = Tmux::start(&format!("prompt-{answer}"), 150, 50, &script);
+        tmux.wait_for("changes? [y/N]");
         assert_eq!(outer_snapshot(&ns), before, "changed before the answer");
-        let o = tmux.cmd(&["send-keys", "-t", "tune", answer, "Enter"]);
-        assert!(o.status.success());
-        let screen = wait_pane(&tmux, "exit=");
+        tmux.keys(&[answer, "Enter"]);
+        let screen = tmux.wait_for("exit=");
         if applied {
             assert!(screen.contains("exit=0"), "{screen}");
             assert_eq!(mtu_of_a(&ns), "9000");
@@ -677,9 +625,6 @@ fn confirm_timeout_reverts_after_the_terminal_is_killed() {
     let (ns, dir) = setup("confirm");
     let profile = write_profile(dir.path());
     let before = outer_snapshot(&ns);
-    let tmux = Tmux {
-        socket: format!("dpuctl-test-{}", std::process::id()),
-    };
     // The terminal: a shell in a tmux session runs the tune, then stays (sleep) like a prompt.
     let script = format!(
         "ip netns exec {ns} {DPUCTL} --state-dir {state} tune {profile} --yes \
@@ -688,13 +633,8 @@ fn confirm_timeout_reverts_after_the_terminal_is_killed() {
         state = dir.path().display(),
         profile = profile.display(),
     );
-    let o = tmux.cmd(&["new-session", "-d", "-s", "tune", &script]);
-    assert!(o.status.success(), "tmux: {}", text(&o).1);
-    let shell: u32 = text(&tmux.cmd(&["display-message", "-p", "#{pane_pid}"]))
-        .0
-        .trim()
-        .parse()
-        .expect("pane pid");
+    let tmux = Tmux::start("confirm", 80, 24, &script);
+    let shell: u32 = tmux.format("#{pane_pid}").parse().expect("pane pid");
     let server = text(&tmux.cmd(&["display-message", "-p", "#{pid}"]))
         .0
         .trim()

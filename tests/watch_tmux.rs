@@ -9,9 +9,10 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::tmux::Tmux;
 use common::Netns;
 
 const DPUCTL: &str = env!("CARGO_BIN_EXE_dpuctl");
@@ -28,84 +29,6 @@ fn require_tools() {
             ok,
             "the watch_tmux tests need `{tool}` on PATH (Debian package {pkg})"
         );
-    }
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-/// A tmux server of its own (socket `-L NAME`) with one session running `script`; the server
-/// is killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(tag: &str, w: u16, h: u16, script: &str) -> Self {
-        let t = Self {
-            socket: format!("dpuctl-watch-{tag}-{}", std::process::id()),
-        };
-        let (w, h) = (w.to_string(), h.to_string());
-        let o = t.cmd(&["new-session", "-d", "-s", "w", "-x", &w, "-y", &h, script]);
-        assert!(o.status.success(), "tmux: {}", text(&o).1);
-        t
-    }
-
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn screen(&self) -> String {
-        text(&self.cmd(&["capture-pane", "-p", "-t", "w"])).0
-    }
-
-    fn format(&self, f: &str) -> String {
-        text(&self.cmd(&["display-message", "-p", "-t", "w", f]))
-            .0
-            .trim()
-            .to_string()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut a = vec!["send-keys", "-t", "w"];
-        a.extend_from_slice(keys);
-        let o = self.cmd(&a);
-        assert!(o.status.success(), "send-keys: {}", text(&o).1);
-    }
-
-    /// Waits until the screen satisfies `ok`; returns it.
-    fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "the terminal never showed {what}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait(&format!("{needle:?}"), |s| s.contains(needle))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
     }
 }
 

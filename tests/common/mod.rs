@@ -5,6 +5,7 @@
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod tmux;
 pub mod traffic;
 
 /// Fails loudly when not root: real-kernel tests never skip in silence.
