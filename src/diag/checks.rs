@@ -193,6 +193,17 @@ impl Finding {
         }
     }
 
+    /// The n/a finding of a check whose input `what` the device does not provide, with the
+    /// reason the model kept.
+    fn unavailable<T>(check: &Check, subject: &str, what: &str, v: &Avail<T>) -> Self {
+        Self::new(
+            check,
+            subject,
+            Severity::Na,
+            format!("{what}: {}", v.reason().unwrap_or("n/a")),
+        )
+    }
+
     fn ev(mut self, what: impl Into<String>, value: impl std::fmt::Display) -> Self {
         self.evidence.push(Evidence {
             what: what.into(),

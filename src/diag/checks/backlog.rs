@@ -104,12 +104,7 @@ pub(super) fn rings(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
         let Some(r) = i.rings.get() else {
-            out.push(Finding::new(
-                c,
-                &i.name,
-                Severity::Na,
-                format!("rings: {}", i.rings.reason().unwrap_or("n/a")),
-            ));
+            out.push(Finding::unavailable(c, &i.name, "rings", &i.rings));
             continue;
         };
         let (Some(rx), Some(max)) = (r.rx, r.rx_max) else {

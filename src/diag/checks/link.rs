@@ -20,12 +20,7 @@ pub(super) fn link_speed(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let Some(l) = i.link.get() else {
-            out.push(Finding::new(
-                c,
-                &i.name,
-                Severity::Na,
-                format!("link: {}", i.link.reason().unwrap_or("n/a")),
-            ));
+            out.push(Finding::unavailable(c, &i.name, "link", &i.link));
             continue;
         };
         let Some(speed) = l.speed_mbps.filter(|&s| s > 0 && s != u32::MAX) else {
@@ -96,12 +91,7 @@ pub(super) fn fec(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
         let Some(fec) = i.fec.get() else {
-            out.push(Finding::new(
-                c,
-                &i.name,
-                Severity::Na,
-                format!("FEC: {}", i.fec.reason().unwrap_or("n/a")),
-            ));
+            out.push(Finding::unavailable(c, &i.name, "FEC", &i.fec));
             continue;
         };
         let active = fec.active.clone().unwrap_or_else(|| "unknown".to_string());

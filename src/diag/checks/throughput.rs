@@ -63,12 +63,7 @@ pub(super) fn offloads(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
         let Some(feats) = i.features.get() else {
-            out.push(Finding::new(
-                c,
-                &i.name,
-                Severity::Na,
-                format!("features: {}", i.features.reason().unwrap_or("n/a")),
-            ));
+            out.push(Finding::unavailable(c, &i.name, "features", &i.features));
             continue;
         };
         let mut off = Vec::new();
