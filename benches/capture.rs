@@ -302,6 +302,7 @@ fn bench_file(path: &Path, n: u64, runs: usize, tools: bool, headers_only: bool)
         let r = dpuctl::capture::analyze_bytes(
             map.bytes(),
             Some(25_000_000_000),
+            None,
             |rate| Options {
                 resolution_ns: 10_000,
                 burst: BurstConfig {

@@ -83,7 +83,7 @@ fn opts(rate: u64) -> Options {
 }
 
 fn run(bytes: &[u8], line_rate: Option<u64>) -> FileResult {
-    let r = analyze_bytes(bytes, line_rate, opts, |_, _| {}).expect("file header");
+    let r = analyze_bytes(bytes, line_rate, None, opts, |_, _| {}).expect("file header");
     assert!(r.error.is_none(), "unexpected error: {:?}", r.error);
     r
 }

@@ -128,7 +128,7 @@ proptest! {
             prop_assert!(cut == orig.len() || bounds.contains(&cut), "clean end at {}", cut);
             prop_assert_eq!(n, bounds.iter().filter(|&&b| b < cut).count());
         }
-        if let Ok(res) = analyze_bytes(bytes, None, opts, |_, _| {}) {
+        if let Ok(res) = analyze_bytes(bytes, None, None, opts, |_, _| {}) {
             prop_assert_eq!(res.analysis.packets as usize, n);
             prop_assert_eq!(res.error.is_some(), err.is_some());
         } else {
@@ -158,7 +158,7 @@ proptest! {
             }
         }
         let (n, _) = read_all(&bytes);
-        if let Ok(res) = analyze_bytes(&bytes, None, opts, |_, _| {}) {
+        if let Ok(res) = analyze_bytes(&bytes, None, None, opts, |_, _| {}) {
             prop_assert_eq!(res.analysis.packets as usize, n);
         }
     }

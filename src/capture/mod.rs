@@ -61,13 +61,16 @@ pub struct FileResult {
     pub error: Option<ReadError>,
 }
 
-/// Analyzes the bytes of a capture file. `line_rate` is `--line-rate` if given; `make`
-/// builds the options from the line rate decided. `progress(done, total)` is called every
+/// Analyzes the bytes of a capture file. `line_rate` is `--line-rate` if given; else the
+/// file's `if_speed`, else `iface_rate` (the link speed of the interface the capture is known
+/// to be from), else [`DEFAULT_LINE_RATE_BPS`]; `make` builds the options from the line rate
+/// decided. `progress(done, total)` is called every
 /// 64Ki packets. Only an unreadable file header is an `Err`; later faults end the analysis
 /// and come back in [`FileResult::error`].
 pub fn analyze_bytes(
     buf: &[u8],
     line_rate: Option<u64>,
+    iface_rate: Option<u64>,
     make: impl FnOnce(u64) -> Options,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<FileResult, ReadError> {
@@ -80,9 +83,10 @@ pub fn analyze_bytes(
         // on a copy of the reader has parsed them.
         let mut peek = r.clone();
         let _ = peek.next_packet();
-        match peek.speed_bps().filter(|&s| s > 0) {
-            Some(s) => (s, RateSource::File),
-            None => (DEFAULT_LINE_RATE_BPS, RateSource::Default),
+        match (peek.speed_bps().filter(|&s| s > 0), iface_rate) {
+            (Some(s), _) => (s, RateSource::File),
+            (None, Some(s)) => (s, RateSource::Interface),
+            (None, None) => (DEFAULT_LINE_RATE_BPS, RateSource::Default),
         }
     };
     let mut an = Analyzer::new(make(rate));

@@ -131,6 +131,7 @@ fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
         let r = crate::capture::analyze_bytes(
             bytes,
             a.line_rate,
+            None,
             |rate| options(a, rate),
             |done, total| bar.file(done, total),
         );

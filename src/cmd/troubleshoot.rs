@@ -97,26 +97,20 @@ fn analyze_captures(
         let name = path.display().to_string();
         let map = crate::capture::reader::Mapped::open(path)
             .with_context(|| format!("failed to open capture file {name}"))?;
-        let analyze = |rate: Option<u64>| {
-            crate::capture::analyze_bytes(
-                map.bytes(),
-                rate,
-                |rate| crate::capture::Options {
-                    resolution_ns: CAPTURE_RESOLUTION_NS,
-                    burst: crate::monitor::BurstConfig::new(rate),
-                    top: 0,
-                    keep_bins: false,
-                },
-                |_, _| {},
-            )
-            .map_err(|e| anyhow::anyhow!("failed to read capture file {name}: {e}"))
-        };
-        let mut r = analyze(args.capture_line_rate)?;
-        // The flag wins, then the file's if_speed, then the examined interface's speed (a
-        // second pass: the file's rate is only known once its interfaces are read).
-        if r.rate_source == crate::capture::RateSource::Default && iface_rate.is_some() {
-            r = analyze(iface_rate)?;
-        }
+        // The flag wins, then the file's if_speed, then the examined interface's speed.
+        let r = crate::capture::analyze_bytes(
+            map.bytes(),
+            args.capture_line_rate,
+            iface_rate,
+            |rate| crate::capture::Options {
+                resolution_ns: CAPTURE_RESOLUTION_NS,
+                burst: crate::monitor::BurstConfig::new(rate),
+                top: 0,
+                keep_bins: false,
+            },
+            |_, _| {},
+        )
+        .map_err(|e| anyhow::anyhow!("failed to read capture file {name}: {e}"))?;
         if let Some(e) = &r.error {
             bail!("failed to read capture file {name}: {e}");
         }
