@@ -112,6 +112,8 @@ struct IfState {
     ifindex: u32,
     name: Arc<str>,
     present: bool,
+    /// Number of the last sample that carried the interface (to see it vanish).
+    seen: u64,
     up: bool,
     speed_mbps: Option<u64>,
     prev: Option<(u64, [u64; N_COUNTERS])>,
@@ -145,6 +147,7 @@ struct IfState {
 impl IfState {
     fn new(s: &IfaceSample) -> Self {
         Self {
+            seen: 0,
             ifindex: s.ifindex,
             name: s.name.clone(),
             present: true,
@@ -274,15 +277,6 @@ impl Engine {
         if let Some(f) = &mut self.flight {
             f.push(s);
         }
-        // Interfaces that vanished: end their bursts, drop the baseline.
-        for st in &mut self.ifaces {
-            if st.present && s.iface(st.ifindex).is_none() {
-                st.present = false;
-                st.prev = None;
-                st.driver.prev = None;
-                finish_bursts(st, self.cfg.max_recent_bursts);
-            }
-        }
         for is in &s.ifaces {
             let pos = match self.ifaces.binary_search_by_key(&is.ifindex, |x| x.ifindex) {
                 Ok(p) => p,
@@ -292,6 +286,7 @@ impl Engine {
                 }
             };
             let st = &mut self.ifaces[pos];
+            st.seen = self.samples;
             ingest_iface(&self.cfg, st, is, s.t_ns);
             if let Some(slow) = &is.slow {
                 ingest_slow(&self.cfg, st, slow, s.t_ns);
@@ -303,6 +298,15 @@ impl Engine {
             }
             for a in raised {
                 self.push_alert(a);
+            }
+        }
+        // Interfaces that vanished (not in this sample): end their bursts, drop the baseline.
+        for st in &mut self.ifaces {
+            if st.present && st.seen != self.samples {
+                st.present = false;
+                st.prev = None;
+                st.driver.prev = None;
+                finish_bursts(st, self.cfg.max_recent_bursts);
             }
         }
         if let Some(sn) = s.softnet {
