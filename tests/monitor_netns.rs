@@ -452,3 +452,89 @@ fn stats_rejects_a_missing_interface_with_exit_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("\"nosuch0\": no such interface"), "{err}");
 }
+
+/// The monitor's slow reads keep what they found (driver counter names, the tx queue files)
+/// from round to round and ask only for values; a channel change must still show in the very
+/// next round, both when queues go away and when they come back. The reads act in the
+/// namespace and sysfs of the calling process, so the test runs its second half in a child
+/// of itself started by `ip netns exec`.
+#[test]
+fn slow_reads_follow_a_channel_change_in_the_next_round() {
+    const INNER: &str = "DPUCTL_TEST_SLOW_READS_INNER";
+    if std::env::var_os(INNER).is_some() {
+        slow_reads_inside();
+        return;
+    }
+    let ns = Netns::new("mon-slow");
+    ns.veth("qa", "qb", 4);
+    let exe = std::env::current_exe().expect("test binary");
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(exe)
+        .args([
+            "--exact",
+            "slow_reads_follow_a_channel_change_in_the_next_round",
+            "--nocapture",
+        ])
+        .env(INNER, "1")
+        .output()
+        .expect("run the inner half");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("slow reads checked"),
+        "inner half failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn slow_reads_inside() {
+    use dpuctl::monitor::sampler::{SamplerConfig, SlowReader, SlowRound};
+    let cfg = SamplerConfig {
+        ifaces: vec!["qa".into()],
+        ..SamplerConfig::default()
+    };
+    let mut slow = SlowReader::new(&cfg);
+    // (tx queues of the tx_timeout files, rx queues named by the driver counters)
+    let queues = |r: &SlowRound| {
+        let s = &r.ifaces[0].1;
+        let tx: Vec<u32> = s.tx_timeouts.iter().map(|(q, _)| *q).collect();
+        let names = &s.driver_stats.as_ref().expect("veth driver counters").names;
+        let mut rx: Vec<u32> = names
+            .iter()
+            .filter_map(|n| n.strip_prefix("rx_queue_")?.split('_').next()?.parse().ok())
+            .collect();
+        rx.dedup();
+        (tx, rx)
+    };
+    let ethtool = |args: &[&str]| common::run("ethtool", args);
+    let r = slow.read().expect("round 1");
+    assert_eq!(queues(&r), (vec![0, 1, 2, 3], vec![0, 1, 2, 3]));
+    ethtool(&["-L", "qa", "rx", "2", "tx", "2"]);
+    let r = slow.read().expect("round 2");
+    assert_eq!(queues(&r), (vec![0, 1], vec![0, 1]), "after 4 -> 2 queues");
+    ethtool(&["-L", "qa", "rx", "3", "tx", "3"]);
+    let r3 = slow.read().expect("round 3");
+    assert_eq!(
+        queues(&r3),
+        (vec![0, 1, 2], vec![0, 1, 2]),
+        "after 2 -> 3 queues"
+    );
+    // Nothing changed: the names are the same shared list, and the values read alone still
+    // line up with them (veth's peer_ifindex is the peer's ifindex).
+    let r4 = slow.read().expect("round 4");
+    let stats = |r: &SlowRound| r.ifaces[0].1.driver_stats.clone().expect("counters");
+    let (s3, s4) = (stats(&r3), stats(&r4));
+    assert!(std::sync::Arc::ptr_eq(&s3.names, &s4.names));
+    let peer = s4
+        .names
+        .iter()
+        .position(|n| n == "peer_ifindex")
+        .map(|i| s4.values[i]);
+    let qb: u64 = std::fs::read_to_string("/sys/class/net/qb/ifindex")
+        .expect("qb ifindex")
+        .trim()
+        .parse()
+        .expect("number");
+    assert_eq!(peer, Some(qb));
+    println!("slow reads checked");
+}

@@ -139,7 +139,7 @@ fn build(doc: &Value) -> Built {
                 up: true,
                 speed_mbps: s.speed,
                 counters: counters_from_array(&s.c),
-                slow: slow.remove(n),
+                slow: slow.remove(n).map(Box::new),
             })
             .collect();
         ifaces.sort_by_key(|i| i.ifindex);

@@ -68,13 +68,15 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             up: true,
             speed_mbps: Some(25_000),
             counters: a,
-            slow: slow.then(|| SlowIface {
-                driver: Some("mlx5_core".into()),
-                driver_stats: Some(DriverStats {
-                    names: names.clone(),
-                    values: vec![oob, a.rx_packets],
-                }),
-                ..SlowIface::default()
+            slow: slow.then(|| {
+                Box::new(SlowIface {
+                    driver: Some("mlx5_core".into()),
+                    driver_stats: Some(DriverStats {
+                        names: names.clone(),
+                        values: vec![oob, a.rx_packets],
+                    }),
+                    ..SlowIface::default()
+                })
             }),
         }];
         if ms < 2000 {

@@ -361,7 +361,7 @@ impl Decoder {
                         .slow
                         .iter()
                         .position(|(i, _)| *i == ifindex)
-                        .map(|p| self.slow.swap_remove(p).1);
+                        .map(|p| Box::new(self.slow.swap_remove(p).1));
                     ifaces.push(IfaceSample {
                         ifindex,
                         name: link.0.clone(),
@@ -669,15 +669,17 @@ mod tests {
                     rx_packets: rx / 100,
                     ..Counters::default()
                 },
-                slow: with_slow.then(|| SlowIface {
-                    driver: Some("veth".into()),
-                    driver_stats: Some(DriverStats {
-                        names: names.clone(),
-                        values: vec![t, 2],
-                    }),
-                    driver_stats_na: None,
-                    tx_timeouts: vec![(0, 3)],
-                    temps: vec![],
+                slow: with_slow.then(|| {
+                    Box::new(SlowIface {
+                        driver: Some("veth".into()),
+                        driver_stats: Some(DriverStats {
+                            names: names.clone(),
+                            values: vec![t, 2],
+                        }),
+                        driver_stats_na: None,
+                        tx_timeouts: vec![(0, 3)],
+                        temps: vec![],
+                    })
                 }),
             }],
             softnet: with_slow.then_some(SoftnetTotals {

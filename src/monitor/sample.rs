@@ -41,9 +41,10 @@ pub struct IfaceSample {
     pub speed_mbps: Option<u64>,
     /// The 64-bit interface counters.
     pub counters: Counters,
-    /// The slower reads, on some samples only.
+    /// The slower reads, on some samples only (boxed: most samples have none, and the
+    /// sampler writes every sample's interfaces once per interval).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slow: Option<SlowIface>,
+    pub slow: Option<Box<SlowIface>>,
 }
 
 /// What the sampler reads at the lower rate for one interface.
@@ -160,7 +161,7 @@ mod tests {
                     rx_bytes: 9,
                     ..Counters::default()
                 },
-                slow: Some(SlowIface {
+                slow: Some(Box::new(SlowIface {
                     driver: Some("ice".into()),
                     driver_stats: Some(DriverStats {
                         names,
@@ -169,7 +170,7 @@ mod tests {
                     driver_stats_na: None,
                     tx_timeouts: vec![(0, 1)],
                     temps: vec![],
-                }),
+                })),
             }],
             softnet: Some(SoftnetTotals::default()),
         };

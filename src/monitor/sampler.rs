@@ -37,23 +37,30 @@ pub trait Clock: Send + 'static {
     fn sleep_until(&mut self, deadline_ns: u64);
 }
 
-/// The real clock: `Instant` for time, `thread::sleep` to wait.
+/// The real clock: `CLOCK_MONOTONIC` for time, an absolute `clock_nanosleep` to wait (no
+/// clock read before sleeping).
 #[derive(Debug, Clone, Copy)]
 pub struct SystemClock {
-    base: Instant,
+    /// `CLOCK_MONOTONIC` at creation, ns: the origin of `now_ns`.
+    base_ns: u64,
+}
+
+fn monotonic_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
 impl Default for SystemClock {
     fn default() -> Self {
         Self {
-            base: Instant::now(),
+            base_ns: monotonic_ns(),
         }
     }
 }
 
 impl Clock for SystemClock {
     fn now_ns(&self) -> u64 {
-        self.base.elapsed().as_nanos() as u64
+        monotonic_ns() - self.base_ns
     }
 
     fn wall_ms(&self) -> u64 {
@@ -63,9 +70,15 @@ impl Clock for SystemClock {
     }
 
     fn sleep_until(&mut self, deadline_ns: u64) {
-        let now = self.now_ns();
-        if deadline_ns > now {
-            std::thread::sleep(Duration::from_nanos(deadline_ns - now));
+        let at = self.base_ns + deadline_ns;
+        let ts = rustix::time::Timespec {
+            tv_sec: (at / 1_000_000_000) as i64,
+            tv_nsec: (at % 1_000_000_000) as _,
+        };
+        // An absolute deadline: a signal's early return is simply slept again.
+        while let Err(rustix::io::Errno::INTR) =
+            rustix::thread::clock_nanosleep_absolute(rustix::thread::ClockId::Monotonic, &ts)
+        {
         }
     }
 }
@@ -219,7 +232,7 @@ impl RtnlSource {
     /// Opens the netlink socket.
     pub fn open() -> Result<Self, SamplerError> {
         Ok(Self {
-            rtnl: Rtnl::open().map_err(|source| SamplerError::Netlink {
+            rtnl: Rtnl::open_for_samples().map_err(|source| SamplerError::Netlink {
                 what: "open an rtnetlink socket",
                 source,
             })?,
@@ -335,7 +348,7 @@ where
         .iter()
         .map(|l| (l.ifindex, l.name.to_string()))
         .collect();
-    let (tx, rx) = mpsc::channel::<Result<SlowRound, SamplerError>>();
+    let (tx, rx) = slow_channel();
     let slow_stop = stop.clone();
     let slow_every = Duration::from_nanos(cfg.slow_interval_ns.max(1_000_000));
     let slow_thread = std::thread::Builder::new()
@@ -358,12 +371,42 @@ where
     })
 }
 
-fn slow_loop(
-    slow: &mut SlowReader,
-    tx: &Sender<Result<SlowRound, SamplerError>>,
-    stop: &AtomicBool,
-    every: Duration,
-) {
+/// The slow thread's end of its channel to the fast thread.
+pub struct SlowOutbox {
+    tx: Sender<Result<SlowRound, SamplerError>>,
+    ready: Arc<AtomicBool>,
+}
+
+/// The fast thread's end: the channel, and a flag raised with each round sent, so the fast
+/// loop looks at the channel only when something is in it (one atomic load per sample).
+pub struct SlowInbox {
+    rx: Receiver<Result<SlowRound, SamplerError>>,
+    ready: Arc<AtomicBool>,
+}
+
+/// The channel from the slow thread to the fast one.
+pub fn slow_channel() -> (SlowOutbox, SlowInbox) {
+    let (tx, rx) = mpsc::channel();
+    let ready = Arc::new(AtomicBool::new(false));
+    (
+        SlowOutbox {
+            tx,
+            ready: ready.clone(),
+        },
+        SlowInbox { rx, ready },
+    )
+}
+
+impl SlowOutbox {
+    /// Sends a round; false when the fast thread has gone.
+    pub fn send(&self, round: Result<SlowRound, SamplerError>) -> bool {
+        let ok = self.tx.send(round).is_ok();
+        self.ready.store(true, Ordering::Release);
+        ok
+    }
+}
+
+fn slow_loop(slow: &mut SlowReader, tx: &SlowOutbox, stop: &AtomicBool, every: Duration) {
     let start = Instant::now();
     let mut k = 1u32;
     while !stop.load(Ordering::Relaxed) {
@@ -376,7 +419,7 @@ fn slow_loop(
             std::thread::sleep(left.min(Duration::from_millis(50)));
         }
         k += 1;
-        if tx.send(slow.read()).is_err() {
+        if !tx.send(slow.read()) {
             return;
         }
     }
@@ -388,7 +431,7 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
     mut clock: C,
     mut source: S,
     first: SlowRound,
-    slow_rx: &Receiver<Result<SlowRound, SamplerError>>,
+    slow: &SlowInbox,
     mut sink: F,
     stop: &AtomicBool,
 ) {
@@ -399,6 +442,9 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
     let start = clock.now_ns();
     let mut sched = Schedule::new(start, cfg.interval_ns);
     let mut batch_start = start;
+    // Wall time of a sample is derived from its monotonic time and a wall-clock reading taken
+    // once per batch (one clock read per sample less; a wall-clock step shows a batch later).
+    let mut wall = WallFromMono::read(&clock, start);
     let max_read_ns = max_read_ns(cfg.interval_ns);
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -407,15 +453,17 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
         let deadline = sched.deadline();
         clock.sleep_until(deadline);
         // Slow reads that arrived: new link table, attach the rest to this sample.
-        while let Ok(r) = slow_rx.try_recv() {
-            match r {
-                Ok(round) => {
-                    links.clone_from(&round.links);
-                    pending = Some(round);
-                }
-                Err(e) => {
-                    let _ = sink(SamplerMsg::Error(e));
-                    return;
+        if slow.ready.swap(false, Ordering::Acquire) {
+            while let Ok(r) = slow.rx.try_recv() {
+                match r {
+                    Ok(round) => {
+                        links.clone_from(&round.links);
+                        pending = Some(round);
+                    }
+                    Err(e) => {
+                        let _ = sink(SamplerMsg::Error(e));
+                        return;
+                    }
                 }
             }
         }
@@ -441,19 +489,49 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
             let slow = pending.take();
             batch
                 .samples
-                .push(assemble(&links, &buf, slow, t, clock.wall_ms()));
+                .push(assemble(&links, &buf, slow, t, wall.at(t)));
         }
-        let now = clock.now_ns();
-        batch.missed += sched.advance(now);
-        if now.saturating_sub(batch_start) >= cfg.batch_ns {
-            batch_start = now;
-            if !sink(SamplerMsg::Batch(std::mem::take(&mut batch))) {
+        // Putting the sample together takes about a microsecond: the read's end stands for
+        // "now" in the schedule.
+        batch.missed += sched.advance(t1);
+        if t1.saturating_sub(batch_start) >= cfg.batch_ns {
+            batch_start = t1;
+            wall = WallFromMono::read(&clock, t1);
+            let cap = batch.samples.len();
+            let full = std::mem::take(&mut batch);
+            batch.samples.reserve(cap);
+            if !sink(SamplerMsg::Batch(full)) {
                 return;
             }
         }
     }
     if !batch.samples.is_empty() {
         let _ = sink(SamplerMsg::Batch(batch));
+    }
+}
+
+/// Wall-clock ms of a monotonic time, from one reading of both clocks.
+#[derive(Debug, Clone, Copy)]
+struct WallFromMono {
+    mono_ns: u64,
+    wall_ms: u64,
+}
+
+impl WallFromMono {
+    fn read<C: Clock>(clock: &C, mono_ns: u64) -> Self {
+        Self {
+            mono_ns,
+            wall_ms: clock.wall_ms(),
+        }
+    }
+
+    fn at(&self, t_ns: u64) -> u64 {
+        if t_ns >= self.mono_ns {
+            self.wall_ms + (t_ns - self.mono_ns) / 1_000_000
+        } else {
+            self.wall_ms
+                .saturating_sub((self.mono_ns - t_ns).div_ceil(1_000_000))
+        }
     }
 }
 
@@ -491,7 +569,7 @@ fn assemble(
             r.ifaces
                 .iter()
                 .position(|(i, _)| *i == l.ifindex)
-                .map(|p| r.ifaces.swap_remove(p).1)
+                .map(|p| Box::new(r.ifaces.swap_remove(p).1))
         });
         ifaces.push(IfaceSample {
             ifindex: l.ifindex,
@@ -522,8 +600,11 @@ pub struct SlowReader {
     ioctl: Option<eth::ioctl::Session>,
     /// Driver name per ifindex (asked once).
     drivers: HashMap<u32, Option<String>>,
-    /// Counter names per ifindex, shared by all samples while they stay the same.
-    counter_names: HashMap<u32, CounterNames>,
+    /// Counter names per ifindex, shared by all samples while they stay the same, with the
+    /// round they were read in.
+    counter_names: HashMap<u32, (CounterNames, u64)>,
+    /// The sysfs files read each round, per ifindex.
+    files: HashMap<u32, IfaceFiles>,
     /// Link speed per ifindex with the round it was read in.
     speeds: HashMap<u32, (Option<u64>, u64, bool)>,
     round: u64,
@@ -532,8 +613,30 @@ pub struct SlowReader {
 }
 
 /// Link speeds are asked again every this many rounds (or when the oper state changes):
-/// they change with the link, which the oper state shows at once.
+/// they change with the link, which the oper state shows at once. Driver counter names,
+/// the tx queue list and the hwmon sensors are found again as often (and at once when the
+/// counter count changes or a file is gone).
 const SPEED_EVERY: u64 = 8;
+
+/// The sysfs files of one interface that each round reads, with the name and round they
+/// were found for.
+struct IfaceFiles {
+    name: Arc<str>,
+    round: u64,
+    tx_timeouts: sysfs::TxTimeoutFiles,
+    temps: sysfs::TemperatureFiles,
+}
+
+impl IfaceFiles {
+    fn find(root: &SysRoot, name: &Arc<str>, round: u64) -> Self {
+        Self {
+            name: name.clone(),
+            round,
+            tx_timeouts: sysfs::TxTimeoutFiles::find(root, name),
+            temps: sysfs::TemperatureFiles::find(&sysfs::netdev_dirs(root, name)),
+        }
+    }
+}
 
 impl SlowReader {
     /// A reader for this config.
@@ -547,6 +650,7 @@ impl SlowReader {
             ioctl: None,
             drivers: HashMap::new(),
             counter_names: HashMap::new(),
+            files: HashMap::new(),
             speeds: HashMap::new(),
             round: 0,
             node_links: 0,
@@ -591,6 +695,8 @@ impl SlowReader {
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         self.counter_names
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
+        self.files
+            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         self.round += 1;
         self.speeds
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
@@ -609,9 +715,10 @@ impl SlowReader {
                     s
                 }
             };
+            let name: Arc<str> = Arc::from(l.name.as_str());
             round.links.push(WatchedLink {
                 ifindex: l.ifindex,
-                name: Arc::from(l.name.as_str()),
+                name: name.clone(),
                 up,
                 speed_mbps: speed,
             });
@@ -622,46 +729,105 @@ impl SlowReader {
                 .clone();
             let mut slow = SlowIface {
                 driver,
-                tx_timeouts: sysfs::tx_timeouts(&self.root, &l.name),
-                temps: sysfs::temperatures(&self.root, &l.name),
                 ..SlowIface::default()
             };
+            // Driver counters first: when their names change (a channel change, usually),
+            // the queue files are found again in the same round.
             if self.driver_stats {
-                if self.ioctl.is_none() {
-                    self.ioctl = eth::ioctl::Session::open().ok();
-                }
-                // Without a session the one-shot read reports why it cannot read either.
-                let read = match self.ioctl.as_mut() {
-                    Some(session) => session.stats(&l.name),
-                    None => eth::ioctl::driver_stats(&l.name),
-                };
-                match read {
-                    Ok(stats) => {
-                        let cached = self.counter_names.get(&l.ifindex).filter(|n| {
-                            n.len() == stats.len()
-                                && n.iter().zip(&stats).all(|(a, b)| *a == b.name)
-                        });
-                        let names = if let Some(n) = cached {
-                            n.clone()
-                        } else {
-                            let n: CounterNames = stats.iter().map(|c| c.name.clone()).collect();
-                            self.counter_names.insert(l.ifindex, n.clone());
-                            n
-                        };
-                        slow.driver_stats = Some(DriverStats {
-                            names,
-                            values: stats.iter().map(|c| c.value).collect(),
-                        });
-                    }
+                match self.driver_counters(l.ifindex, &l.name) {
+                    Ok(stats) => slow.driver_stats = Some(stats),
                     Err(e) => slow.driver_stats_na = Some(e.reason()),
                 }
             }
+            (slow.tx_timeouts, slow.temps) = self.sysfs_reads(l.ifindex, &name);
             round.ifaces.push((l.ifindex, slow));
         }
         round.softnet = procfs::softnet(&self.root)
             .ok()
             .map(|rows| SoftnetTotals::of(&rows));
         Ok(round)
+    }
+
+    /// `tx_timeout` per queue and temperatures, from files found at most `SPEED_EVERY`
+    /// rounds ago (found again when one is gone).
+    fn sysfs_reads(
+        &mut self,
+        ifindex: u32,
+        name: &Arc<str>,
+    ) -> (Vec<(u32, u64)>, Vec<crate::model::Temperature>) {
+        let (root, round) = (&self.root, self.round);
+        let files = self
+            .files
+            .entry(ifindex)
+            .and_modify(|f| {
+                if f.name != *name || round - f.round >= SPEED_EVERY {
+                    *f = IfaceFiles::find(root, name, round);
+                }
+            })
+            .or_insert_with(|| IfaceFiles::find(root, name, round));
+        let tx = if let Some(tx) = files.tx_timeouts.read() {
+            tx
+        } else {
+            *files = IfaceFiles::find(root, name, round);
+            files.tx_timeouts.read().unwrap_or_default()
+        };
+        (tx, files.temps.read())
+    }
+
+    /// Driver counters (`ethtool -S`). While the names read at most `SPEED_EVERY` rounds ago
+    /// still fit the device's count, only the values are asked (one ioctl, not three).
+    fn driver_counters(
+        &mut self,
+        ifindex: u32,
+        ifname: &str,
+    ) -> Result<DriverStats, eth::EthtoolError> {
+        if self.ioctl.is_none() {
+            self.ioctl = eth::ioctl::Session::open().ok();
+        }
+        let Some(session) = self.ioctl.as_mut() else {
+            // Without a session the one-shot read reports why it cannot read either.
+            let stats = eth::ioctl::driver_stats(ifname)?;
+            return Ok(DriverStats {
+                names: stats.iter().map(|c| c.name.clone()).collect(),
+                values: stats.iter().map(|c| c.value).collect(),
+            });
+        };
+        if let Some((names, read_in)) = self.counter_names.get(&ifindex) {
+            if self.round - read_in < SPEED_EVERY {
+                if let Some(values) = session.values(ifname, names.len())? {
+                    return Ok(DriverStats {
+                        names: names.clone(),
+                        values,
+                    });
+                }
+            }
+        }
+        let stats = session.stats(ifname)?;
+        let same = self.counter_names.get(&ifindex).is_some_and(|(n, _)| {
+            n.len() == stats.len() && n.iter().zip(&stats).all(|(a, b)| *a == b.name)
+        });
+        let names = match self.counter_names.get_mut(&ifindex) {
+            // Unchanged names stay the same shared list.
+            Some((n, read_in)) if same => {
+                *read_in = self.round;
+                n.clone()
+            }
+            _ => {
+                let n: CounterNames = stats.iter().map(|c| c.name.clone()).collect();
+                if self
+                    .counter_names
+                    .insert(ifindex, (n.clone(), self.round))
+                    .is_some()
+                {
+                    self.files.remove(&ifindex);
+                }
+                n
+            }
+        };
+        Ok(DriverStats {
+            names,
+            values: stats.iter().map(|c| c.value).collect(),
+        })
     }
 }
 
@@ -743,7 +909,7 @@ mod tests {
             links: vec![link(1, "a"), link(2, "b")],
             ..SlowRound::default()
         };
-        let (_tx, rx) = mpsc::channel();
+        let (_tx, rx) = slow_channel();
         let stop = AtomicBool::new(false);
         let mut samples = Vec::new();
         let mut missed = 0;

@@ -7,7 +7,7 @@
 
 use crate::model::Counters;
 
-use super::nl::{parse_u64, AttrBuf, Attrs, NlError, NlSocket, Proto, F_DUMP};
+use super::nl::{AttrBuf, Attrs, NlError, NlSocket, Proto, F_DUMP, RECV_LEN_SLAB};
 
 const RTM_GETLINK: u16 = 18;
 const RTM_GETSTATS: u16 = 94;
@@ -67,6 +67,14 @@ impl Rtnl {
     pub fn open() -> Result<Self, NlError> {
         Ok(Self {
             sock: NlSocket::open(Proto::Route)?,
+        })
+    }
+
+    /// Opens a socket for frequent counter dumps ([`Rtnl::sample_all`]): its receive
+    /// length keeps each dump datagram in the kernel's slab ([`RECV_LEN_SLAB`]).
+    pub fn open_for_samples() -> Result<Self, NlError> {
+        Ok(Self {
+            sock: NlSocket::open_with_recv_len(Proto::Route, RECV_LEN_SLAB)?,
         })
     }
 
@@ -165,34 +173,41 @@ fn parse_stats(body: &[u8]) -> Option<(u32, Counters)> {
 }
 
 /// Decodes `struct rtnl_link_stats64`; newer kernels append fields, which are ignored.
+/// (The sampler's hot path: one length check, then plain loads.)
 pub fn counters_from_stats64(s: &[u8]) -> Option<Counters> {
-    let f = |i: usize| parse_u64(s.get(i * 8..i * 8 + 8).unwrap_or(&[]));
+    // rx_nohandler (field 23) arrived in 4.6; older kernels send 23 fields.
+    if s.len() < 23 * 8 {
+        return None;
+    }
+    let mut v = [0u64; 24];
+    for (d, c) in v.iter_mut().zip(s.chunks_exact(8)) {
+        *d = u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    }
     Some(Counters {
-        rx_packets: f(0)?,
-        tx_packets: f(1)?,
-        rx_bytes: f(2)?,
-        tx_bytes: f(3)?,
-        rx_errors: f(4)?,
-        tx_errors: f(5)?,
-        rx_dropped: f(6)?,
-        tx_dropped: f(7)?,
-        multicast: f(8)?,
-        collisions: f(9)?,
-        rx_length_errors: f(10)?,
-        rx_over_errors: f(11)?,
-        rx_crc_errors: f(12)?,
-        rx_frame_errors: f(13)?,
-        rx_fifo_errors: f(14)?,
-        rx_missed_errors: f(15)?,
-        tx_aborted_errors: f(16)?,
-        tx_carrier_errors: f(17)?,
-        tx_fifo_errors: f(18)?,
-        tx_heartbeat_errors: f(19)?,
-        tx_window_errors: f(20)?,
-        rx_compressed: f(21)?,
-        tx_compressed: f(22)?,
-        // rx_nohandler arrived in 4.6; older kernels send 23 fields.
-        rx_nohandler: f(23).unwrap_or(0),
+        rx_packets: v[0],
+        tx_packets: v[1],
+        rx_bytes: v[2],
+        tx_bytes: v[3],
+        rx_errors: v[4],
+        tx_errors: v[5],
+        rx_dropped: v[6],
+        tx_dropped: v[7],
+        multicast: v[8],
+        collisions: v[9],
+        rx_length_errors: v[10],
+        rx_over_errors: v[11],
+        rx_crc_errors: v[12],
+        rx_frame_errors: v[13],
+        rx_fifo_errors: v[14],
+        rx_missed_errors: v[15],
+        tx_aborted_errors: v[16],
+        tx_carrier_errors: v[17],
+        tx_fifo_errors: v[18],
+        tx_heartbeat_errors: v[19],
+        tx_window_errors: v[20],
+        rx_compressed: v[21],
+        tx_compressed: v[22],
+        rx_nohandler: v[23],
     })
 }
 

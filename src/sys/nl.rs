@@ -30,6 +30,13 @@ const HDR_LEN: usize = 16;
 /// tens of KiB), so one `recv` per datagram suffices; a larger one is reported, not cut.
 const RECV_BUF: usize = 1 << 20;
 
+/// A receive length for sockets that dump often (the counter sampler): the kernel sizes each
+/// dump datagram to the largest receive buffer the socket has been given (up to 32 KiB),
+/// and a 32 KiB datagram is a multi-page allocation per dump; this one fits the kernel's
+/// 8 KiB slab with the skb's shared info (320 bytes on `x86_64`, up to 512 elsewhere) and
+/// holds about 30 counter messages. Larger dumps come in several datagrams.
+pub const RECV_LEN_SLAB: usize = 8192 - 512;
+
 /// `NLA_F_NESTED`.
 pub const NLA_F_NESTED: u16 = 1 << 15;
 const NLA_TYPE_MASK: u16 = !(NLA_F_NESTED | (1 << 14));
@@ -89,6 +96,7 @@ impl NlError {
 pub struct NlSocket {
     sock: Socket,
     seq: u32,
+    /// The receive buffer; its length is what each `recv` offers the kernel.
     buf: Vec<u8>,
 }
 
@@ -104,6 +112,13 @@ pub enum Proto {
 impl NlSocket {
     /// Opens and binds a socket.
     pub fn open(proto: Proto) -> Result<Self, NlError> {
+        Self::open_with_recv_len(proto, RECV_BUF)
+    }
+
+    /// Opens and binds a socket that offers the kernel `recv_len` bytes per `recv` (see
+    /// [`RECV_LEN_SLAB`]). A reply datagram larger than that is an error, never cut; dumps
+    /// are split by the kernel to fit.
+    pub fn open_with_recv_len(proto: Proto, recv_len: usize) -> Result<Self, NlError> {
         let p = match proto {
             Proto::Route => protocols::NETLINK_ROUTE,
             Proto::Generic => protocols::NETLINK_GENERIC,
@@ -116,7 +131,7 @@ impl NlSocket {
         Ok(Self {
             sock,
             seq: 1,
-            buf: Vec::with_capacity(RECV_BUF),
+            buf: vec![0; recv_len.max(4096)],
         })
     }
 
@@ -185,12 +200,12 @@ impl NlSocket {
         self.sock.send(&msg, 0)?;
 
         loop {
-            self.buf.clear();
             // MSG_TRUNC makes recv return the datagram's full size, so a cut one is noticed.
-            let n = self.sock.recv(&mut self.buf, libc::MSG_TRUNC)?;
+            let n = self.sock.recv(&mut &mut self.buf[..], libc::MSG_TRUNC)?;
             if n > self.buf.len() {
                 return Err(NlError::Malformed(format!(
-                    "reply of {n} bytes exceeds the {RECV_BUF}-byte receive buffer"
+                    "reply of {n} bytes exceeds the {}-byte receive buffer",
+                    self.buf.len()
                 )));
             }
             let data = &self.buf[..n];

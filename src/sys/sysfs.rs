@@ -578,7 +578,7 @@ pub fn queues_in(dirs: &NetdevDirs) -> Vec<Queue> {
     };
     let value = |d: Dir, index: u32, file: &str| {
         let prefix = if d == Dir::Rx { "rx" } else { "tx" };
-        read_value_at(fd, &format!("{prefix}-{index}/{file}"))
+        read_value_at(fd, format!("{prefix}-{index}/{file}"))
     };
     let mask = |d, i, f| value(d, i, f).and_then(|s| CpuSet::parse_mask(&s).ok());
     let mut out: Vec<Queue> = names
@@ -612,7 +612,7 @@ pub fn queues_in(dirs: &NetdevDirs) -> Vec<Queue> {
 /// A sysfs attribute is one value of at most a page, produced whole by the first read
 /// (Documentation/filesystems/sysfs.rst), so no second read to see the end is needed; the
 /// queue reader calls this for every file of every queue.
-fn read_value_at(dir: impl std::os::fd::AsFd, rel: &str) -> Option<String> {
+fn read_value_at(dir: impl std::os::fd::AsFd, rel: impl rustix::path::Arg) -> Option<String> {
     use rustix::fs::{openat, Mode, OFlags};
     let fd = openat(dir, rel, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let mut buf = [0u8; 4096];
@@ -624,30 +624,106 @@ fn read_value_at(dir: impl std::os::fd::AsFd, rel: &str) -> Option<String> {
 /// `tx_timeout` of every tx queue of an interface, as `(queue, total)` sorted by queue: the
 /// monitor's cheap subset of [`queues`] (one read per tx queue, nothing else).
 pub fn tx_timeouts(root: &SysRoot, ifname: &str) -> Vec<(u32, u64)> {
-    if !valid_ifname(ifname) {
-        return Vec::new();
+    TxTimeoutFiles::find(root, ifname)
+        .read()
+        .unwrap_or_default()
+}
+
+/// The per-queue `tx_timeout` files of one interface, found once and read again and again
+/// (the monitor's slow reads): each read is an open, a read and a close per queue, with no
+/// directory listing or link resolution.
+#[derive(Debug, Clone, Default)]
+pub struct TxTimeoutFiles {
+    files: Vec<(u32, PathBuf)>,
+}
+
+impl TxTimeoutFiles {
+    /// Lists the tx queues of `ifname` (none for an invalid name or a missing device).
+    pub fn find(root: &SysRoot, ifname: &str) -> Self {
+        if !valid_ifname(ifname) {
+            return Self::default();
+        }
+        let dir = netdev_dirs(root, ifname).netdev.join("queues");
+        let Ok(rd) = fs::read_dir(&dir) else {
+            return Self::default();
+        };
+        let mut files: Vec<(u32, PathBuf)> = rd
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let (d, index) = parse_queue_dir(&name.to_string_lossy())?;
+                (d == Dir::Tx).then(|| (index, e.path().join("tx_timeout")))
+            })
+            .collect();
+        files.sort_unstable_by_key(|(q, _)| *q);
+        Self { files }
     }
-    let dir = netdev_dirs(root, ifname).netdev.join("queues");
-    let (Ok(rd), Ok(dirfd)) = (fs::read_dir(&dir), fs::File::open(&dir)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(u32, u64)> = rd
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            let (d, index) = parse_queue_dir(&name)?;
-            if d != Dir::Tx {
-                return None;
+
+    /// The totals, sorted by queue; `None` when a file can no longer be read (the queues
+    /// changed or the device went away): find them again.
+    pub fn read(&self) -> Option<Vec<(u32, u64)>> {
+        self.files
+            .iter()
+            .map(|(q, f)| Some((*q, read_value(f)?.parse().ok()?)))
+            .collect()
+    }
+}
+
+/// The hwmon temperature inputs of one interface's device with their labels and critical
+/// values, found once; each read then reads only the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct TemperatureFiles {
+    inputs: Vec<(String, Option<f64>, PathBuf)>,
+}
+
+impl TemperatureFiles {
+    /// The sensors of the device at `dirs` (none without a device or hwmon).
+    pub fn find(dirs: &NetdevDirs) -> Self {
+        let Some(device) = &dirs.device else {
+            return Self::default();
+        };
+        let mut inputs = Vec::new();
+        for (_, dir) in numbered_entries(&device.join("hwmon"), "hwmon") {
+            let Ok(rd) = fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut idx: Vec<u32> = rd
+                .flatten()
+                .filter_map(|e| hwmon_index(&e.file_name().to_string_lossy(), "_input"))
+                .collect();
+            idx.sort_unstable();
+            for n in idx {
+                let file = |suffix: &str| dir.join(format!("temp{n}_{suffix}"));
+                let label = read_opt(&file("label"))
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or_else(|| format!("temp{n}"));
+                let crit = read_opt(&file("crit")).and_then(|s| parse_millidegrees(&s));
+                inputs.push((label, crit, file("input")));
             }
-            let v = read_value_at(&dirfd, &format!("{name}/tx_timeout"))?
-                .parse()
-                .ok()?;
-            Some((index, v))
-        })
-        .collect();
-    out.sort_unstable();
-    out
+        }
+        Self { inputs }
+    }
+
+    /// The current values; a sensor whose input cannot be read is left out, as when it was
+    /// found.
+    pub fn read(&self) -> Vec<Temperature> {
+        self.inputs
+            .iter()
+            .filter_map(|(label, crit, input)| {
+                Some(Temperature {
+                    label: label.clone(),
+                    celsius: parse_millidegrees(&read_value(input)?)?,
+                    crit: *crit,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One sysfs value with one `read` (attribute values are shorter than a page), trimmed.
+fn read_value(path: &Path) -> Option<String> {
+    read_value_at(rustix::fs::CWD, path)
 }
 
 /// Numbered entries `<prefix>N` of a directory, sorted by N.
@@ -683,37 +759,7 @@ pub fn temperatures(root: &SysRoot, ifname: &str) -> Vec<Temperature> {
 
 /// [`temperatures`] of the interface at `dirs`: none without a device.
 pub fn temperatures_in(dirs: &NetdevDirs) -> Vec<Temperature> {
-    let Some(device) = &dirs.device else {
-        return Vec::new();
-    };
-    let hwmon = device.join("hwmon");
-    let mut out = Vec::new();
-    for (_, dir) in numbered_entries(&hwmon, "hwmon") {
-        let Ok(rd) = fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut idx: Vec<u32> = rd
-            .flatten()
-            .filter_map(|e| hwmon_index(&e.file_name().to_string_lossy(), "_input"))
-            .collect();
-        idx.sort_unstable();
-        for n in idx {
-            let file = |suffix: &str| dir.join(format!("temp{n}_{suffix}"));
-            let Some(celsius) = read_opt(&file("input")).and_then(|s| parse_millidegrees(&s))
-            else {
-                continue;
-            };
-            out.push(Temperature {
-                label: read_opt(&file("label"))
-                    .map(|l| l.trim().to_string())
-                    .filter(|l| !l.is_empty())
-                    .unwrap_or_else(|| format!("temp{n}")),
-                celsius,
-                crit: read_opt(&file("crit")).and_then(|s| parse_millidegrees(&s)),
-            });
-        }
-    }
-    out
+    TemperatureFiles::find(dirs).read()
 }
 
 #[cfg(test)]

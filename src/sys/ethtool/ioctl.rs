@@ -133,6 +133,24 @@ impl Session {
         self.driver_stats(ifname, None)
     }
 
+    /// The counter values alone, with one `ETHTOOL_GSTATS`, for a caller that holds the
+    /// names of the device's `n` counters from an earlier [`Session::stats`]. `Ok(None)` when
+    /// the device no longer has `n` counters: fewer show in the reply's count, more are
+    /// stopped by the guard page after the buffer (`EFAULT`); the caller then reads names
+    /// and values again.
+    pub fn values(&mut self, ifname: &str, n: usize) -> Result<Option<Vec<u64>>, EthtoolError> {
+        check_ifname(ifname)?;
+        if n == 0 || n > MAX_STATS {
+            return Ok(None);
+        }
+        match stats(&self.fd, &mut self.values, ifname, n) {
+            Ok(v) if v.len() == n => Ok(Some(v)),
+            Ok(_) => Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::EFAULT) => Ok(None),
+            Err(e) => Err(map_err(e, STATS, ifname)),
+        }
+    }
+
     /// `ETHTOOL_GDRVINFO`: the driver info and the number of `ETH_SS_STATS` counters.
     fn driver_info(&self, ifname: &str) -> Result<(DriverInfo, usize), EthtoolError> {
         let mut info = DrvInfo {
