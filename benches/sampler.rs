@@ -190,6 +190,7 @@ fn cpu(interval: &str, secs: u64) {
     // As in `dpuctl stats` and `watch`: batches go over a channel to another thread, which
     // counts and drops them (so the sample memory is freed there, not on the sampler).
     let (tx, rx) = std::sync::mpsc::channel::<SamplerMsg>();
+    let h = sampler::spawn(cfg, move |m| tx.send(m).is_ok()).expect("sampler");
     let consumer = std::thread::spawn(move || {
         for m in rx {
             if let SamplerMsg::Batch(b) = m {
@@ -201,7 +202,6 @@ fn cpu(interval: &str, secs: u64) {
             }
         }
     });
-    let h = sampler::spawn(cfg, move |m| tx.send(m).is_ok()).expect("sampler");
     // Let it settle (first slow reads), then measure.
     std::thread::sleep(Duration::from_millis(500));
     let names = ["dpuctl-sampler", "dpuctl-slow"];

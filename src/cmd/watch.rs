@@ -45,9 +45,6 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
     }
     let mut scfg = settings.sampler;
     scfg.ifaces.clone_from(&args.ifaces);
-    // The screen needs samples only at each refresh: bigger batches wake the loop less often
-    // (a fifth of the refresh keeps the channel short and the flight recorder current).
-    scfg.batch_ns = scfg.batch_ns.max(refresh.as_nanos() as u64 / 5);
     let interval_ns = scfg.interval_ns;
     let host = crate::sys::procfs::hostname(root).unwrap_or_default();
     let now_ms = SystemTime::now()

@@ -303,8 +303,10 @@ pub fn settings(args: &MonitorArgs, root: &SysRoot) -> anyhow::Result<Settings> 
         ifaces: Vec::new(),
         interval_ns: interval.as_nanos() as u64,
         slow_interval_ns: (refresh.as_nanos() as u64).max(interval.as_nanos() as u64),
-        // Hand samples over every 5 ms, or every sample when sampling slower than that.
-        batch_ns: 5_000_000,
+        // Consumers need samples only at each refresh: each hand-over wakes the consumer
+        // thread (a futex wake, an IPI), so batches go every fifth of the refresh (50 ms by
+        // default), which keeps the channel short and the flight recorder current.
+        batch_ns: (refresh.as_nanos() as u64 / 5).max(1_000_000),
         driver_stats: true,
         root: root.clone(),
     };

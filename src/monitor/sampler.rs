@@ -4,8 +4,8 @@
 //! request per sample, on a grid of absolute deadlines (`start + k * interval`): it sleeps to
 //! the next deadline, never "interval after the last read", so time does not drift, and when
 //! it falls behind by whole intervals it skips them and reports them as missed instead of
-//! sampling in a hurry. Samples are handed to the sink in batches (every few ms), not one by
-//! one.
+//! sampling in a hurry. Samples are handed to the sink in batches (every few tens of ms), not
+//! one by one: each hand-over may wake the consumer's thread.
 //!
 //! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
 //! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures and softnet.
@@ -106,7 +106,7 @@ impl Default for SamplerConfig {
             ifaces: Vec::new(),
             interval_ns: 1_000_000,
             slow_interval_ns: 250_000_000,
-            batch_ns: 5_000_000,
+            batch_ns: 50_000_000,
             driver_stats: true,
             root: SysRoot::live(),
         }
@@ -431,7 +431,7 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
     mut clock: C,
     mut source: S,
     first: SlowRound,
-    slow: &SlowInbox,
+    inbox: &SlowInbox,
     mut sink: F,
     stop: &AtomicBool,
 ) {
@@ -453,8 +453,10 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
         let deadline = sched.deadline();
         clock.sleep_until(deadline);
         // Slow reads that arrived: new link table, attach the rest to this sample.
-        if slow.ready.swap(false, Ordering::Acquire) {
-            while let Ok(r) = slow.rx.try_recv() {
+        // A plain load first: the swap's write would take the cache line from the other
+        // core on every sample.
+        if inbox.ready.load(Ordering::Relaxed) && inbox.ready.swap(false, Ordering::Acquire) {
+            while let Ok(r) = inbox.rx.try_recv() {
                 match r {
                     Ok(round) => {
                         links.clone_from(&round.links);
