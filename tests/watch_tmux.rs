@@ -109,13 +109,23 @@ fn keys_drive_the_screen_and_quit_restores_the_terminal() {
     // Sort: the header names the column, and by name wa..xb are in order.
     t.keys(&["s"]);
     let s = t.wait_for("sort:name");
-    let order: Vec<&str> = s
-        .lines()
-        .filter_map(|l| l.strip_prefix('│'))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| ["wa", "wb", "xa", "xb"].contains(n))
-        .collect();
-    assert_eq!(order, ["wa", "wb", "xa", "xb"], "{s}");
+    let order = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter_map(|l| l.strip_prefix('│'))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| ["wa", "wb", "xa", "xb"].contains(n))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(order(&s), ["wa", "wb", "xa", "xb"], "{s}");
+    // S reverses the order; S again restores it.
+    t.keys(&["S"]);
+    let s = t.wait_for("sort:name reversed");
+    assert_eq!(order(&s), ["xb", "xa", "wb", "wa"], "{s}");
+    t.keys(&["S"]);
+    t.wait("the order restored", |s| {
+        s.contains("sort:name") && !s.contains("reversed")
+    });
 
     // Filter: only the x pair stays.
     t.keys(&["/", "x"]);

@@ -111,6 +111,8 @@ pub struct State {
     pub paused: bool,
     /// Sort column of the interface table.
     pub sort: SortKey,
+    /// The sort order is reversed (`S`): lowest first, or names and indexes descending.
+    pub sort_reversed: bool,
     /// Only interfaces whose name contains this are listed.
     pub filter: String,
     /// Keys go to the filter (after `/`, until Enter or Esc).
@@ -144,6 +146,9 @@ impl State {
                     .unwrap_or(std::cmp::Ordering::Equal)
                     .then(a.ifindex.cmp(&b.ifindex))
             }),
+        }
+        if self.sort_reversed {
+            rows.reverse();
         }
         rows
     }
@@ -312,6 +317,7 @@ impl<F: Feed> App<F> {
             KeyCode::Char('s') => {
                 s.sort = s.sort.next();
             }
+            KeyCode::Char('S') => s.sort_reversed = !s.sort_reversed,
             KeyCode::Char('/') => s.editing_filter = true,
             KeyCode::Char('r') => {
                 self.feed.reset();
@@ -467,6 +473,28 @@ mod tests {
         assert_eq!(a.state().selected.as_deref(), Some("eth1"));
         a.update(key('G'));
         assert_eq!(a.state().selected.as_deref(), Some("eth0"));
+    }
+
+    #[test]
+    fn capital_s_reverses_the_order_and_keeps_the_selection() {
+        let mut a = app(vec![three()]);
+        a.update(key('j'));
+        a.update(key('s'));
+        a.update(key('s')); // rx bps, highest first
+        let highest_first = names(&a);
+        a.update(key('S'));
+        assert!(a.state().sort_reversed);
+        let mut lowest_first = highest_first.clone();
+        lowest_first.reverse();
+        assert_eq!(names(&a), lowest_first);
+        assert_eq!(a.state().selected.as_deref(), Some("eth1"));
+        a.update(key('s'));
+        assert!(
+            a.state().sort_reversed,
+            "the direction stays with the next column"
+        );
+        a.update(key('S'));
+        assert!(!a.state().sort_reversed);
     }
 
     #[test]

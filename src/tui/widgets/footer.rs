@@ -34,8 +34,9 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
                 ("s", "sort"),
                 ("/", "filter"),
                 ("\u{21b5}", "zoom"),
-                ("j/k", "select"),
+                ("j/k", "move"),
                 ("r", "reset"),
+                ("w", "save"),
             ],
             Mode::Zoom(_) => &[
                 ("q", "quit"),
@@ -44,6 +45,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
                 ("Esc", "back"),
                 ("j/k", "next/prev iface"),
                 ("r", "reset"),
+                ("w", "save"),
             ],
         };
         let mut spans = Vec::new();

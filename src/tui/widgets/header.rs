@@ -42,7 +42,8 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             Style::default().fg(Color::Yellow),
         ));
     }
-    spans.push(Span::raw(format!("sort:{} ", s.sort.label())));
+    let reversed = if s.sort_reversed { " reversed" } else { "" };
+    spans.push(Span::raw(format!("sort:{}{reversed} ", s.sort.label())));
     if !s.filter.is_empty() || s.editing_filter {
         spans.push(Span::raw(format!("filter:{} ", s.filter)));
     }

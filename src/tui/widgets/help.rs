@@ -14,7 +14,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "space p",
         "pause / resume the display (a replay stops its clock)",
     ),
-    ("s", "sort by the next column (the header marks it)"),
+    (
+        "s S",
+        "sort by the next column (the header marks it); S reverses",
+    ),
     (
         "/",
         "filter interfaces by name: type, Enter keeps, Esc clears",

@@ -180,7 +180,11 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let header = Row::new(cols.iter().map(|(c, _)| {
         let mut h = c.head.to_string();
         if c.head == s.sort.label() || (c.head == "drops/s" && s.sort.label() == "drops") {
-            h.push('\u{25bc}');
+            h.push(if s.sort_reversed {
+                '\u{25b2}'
+            } else {
+                '\u{25bc}'
+            });
         }
         if c.head == "iface" {
             Cell::from(h)
