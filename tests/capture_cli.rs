@@ -106,6 +106,13 @@ fn analyze_table_shows_bursts_chart_flows_and_tcp_hints() {
     // The facts, asserted directly; the golden file keeps the layout.
     assert!(out.contains("90 packets"), "{out}");
     assert!(out.contains("bursts: 3 (longest 20.0us"), "{out}");
+    // A capture cannot see drops: no drops column, a line that says why.
+    let head = out
+        .lines()
+        .find(|l| l.contains("start (s)"))
+        .expect("bursts table");
+    assert!(!head.contains("drops"), "{out}");
+    assert!(out.contains("drops: not in a capture"), "{out}");
     assert!(out.contains("tcp  retransmissions 3  out-of-order 0  zero windows 0  resets 0"));
     assert!(out.contains("10.0.0.1:4791 > 10.0.0.2:4791"));
     assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
@@ -155,7 +162,9 @@ fn analyze_json_for_scripts() {
         assert_eq!(b["packets"], 20);
         assert_eq!(b["bytes"], 20_000);
         assert!((b["peak_util"].as_f64().expect("peak") - 0.8).abs() < 1e-9);
+        assert!(b["drops"].is_null(), "a capture cannot see drops: {b}");
     }
+    assert!(r["burst_summary"]["drops"].is_null());
     assert_eq!(r["tcp"]["retransmissions"], 3);
     assert_eq!(
         r["top_by_bytes"][0]["flow"],

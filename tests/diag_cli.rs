@@ -286,6 +286,14 @@ fn a_capture_file_feeds_the_capture_step() {
             .starts_with("1 microburst"),
         "{bursts:#}"
     );
+    // The capture's bursts say that drops are not in it, never "0 drops".
+    let ev = bursts["evidence"].to_string();
+    assert!(ev.contains("drops not in a capture"), "{bursts:#}");
+    assert!(!ev.contains("0 drops"), "{bursts:#}");
+    assert!(
+        !bursts["title"].to_string().contains("no drops"),
+        "{bursts:#}"
+    );
     let retrans = finding(&v, "capture.retransmissions");
     assert_eq!(retrans["severity"], "crit", "{retrans:#}");
     let text = retrans.to_string();

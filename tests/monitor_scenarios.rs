@@ -419,9 +419,7 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
             ok &= w
                 .get("bytes")
                 .is_none_or(|s| s.as_u64() == Some(b.burst.bytes));
-            ok &= w
-                .get("drops")
-                .is_none_or(|s| s.as_u64() == Some(b.burst.drops));
+            ok &= w.get("drops").is_none_or(|s| s.as_u64() == b.burst.drops);
             ok &= w
                 .get("peak_util")
                 .is_none_or(|s| close(b.burst.peak_util, s.as_f64().expect("peak")));

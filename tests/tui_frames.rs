@@ -25,7 +25,7 @@ fn burst(start_ms: u64, dur_us: u64, peak: f64, drops: u64) -> Burst {
         peak_util: peak,
         mean_util: peak * 0.8,
         intervals: (dur_us / 1_000).max(1) as u32,
-        drops,
+        drops: Some(drops),
     }
 }
 
@@ -120,8 +120,8 @@ fn mlx() -> IfaceView {
                 if hot { 800.0 } else { 0.0 },
             )
         }),
-        rx_bursts: BurstSummary::of(&rx),
-        tx_bursts: BurstSummary::of(&tx),
+        rx_bursts: BurstSummary::of(BurstSummary::default(), &rx),
+        tx_bursts: BurstSummary::of(BurstSummary::default(), &tx),
         recent_bursts: rx
             .iter()
             .map(|b| DirBurst {

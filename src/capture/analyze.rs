@@ -488,7 +488,8 @@ impl Analyzer {
             dur_ns: self.opts.resolution_ns,
             bytes: self.bin_bytes,
             packets: self.bin_packets,
-            drops: 0,
+            // A capture holds what arrived: drops are not in it.
+            drops: None,
         };
         self.nonempty_bins += 1;
         if self.peak_bin.is_none_or(|(_, b)| self.bin_bytes > b) {
@@ -627,7 +628,7 @@ impl Analyzer {
                 bps: bytes as f64 * 8e9 / res as f64,
             }),
             nonempty_bins: self.nonempty_bins,
-            burst_summary: BurstSummary::of(&self.bursts),
+            burst_summary: BurstSummary::of(BurstSummary::without_drops(), &self.bursts),
             bursts: self.bursts,
             inter_arrival,
             flow_count: self.flows.len() as u64,

@@ -135,6 +135,11 @@ fn bursts_section(out: &mut String, a: &Analysis) {
         .map(|(l, n)| format!("{l} {n}"))
         .collect();
     let _ = writeln!(out, "durations: {}", hist.join(", "));
+    let _ = writeln!(
+        out,
+        "drops: not in a capture (it holds what arrived); `dpuctl stats` ties the NIC's drops \
+         to bursts"
+    );
     let listed: Vec<_> = if a.bursts.len() > LISTED_BURSTS {
         let mut idx: Vec<usize> = (0..a.bursts.len()).collect();
         idx.sort_by_key(|&i| std::cmp::Reverse(a.bursts[i].duration_ns));

@@ -187,7 +187,7 @@ impl<'de> Deserialize<'de> for Series {
                         dur_ns,
                         bytes: s.bytes,
                         packets: s.packets,
-                        drops: s.drops,
+                        drops: Some(s.drops),
                     });
                     t += dur_ns;
                 }
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(s.rx.len(), 3);
         assert_eq!(s.rx[1].start_ns, 1_000_000);
         assert_eq!(s.rx[2].start_ns, 2_000_000);
-        assert_eq!(s.rx[2].drops, 3);
+        assert_eq!(s.rx[2].drops, Some(3));
         assert!(s.tx.is_empty());
     }
 

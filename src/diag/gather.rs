@@ -122,17 +122,19 @@ fn intervals(a: &Counters, b: &Counters, start_ns: u64, dur_ns: u64) -> (Interva
         dur_ns,
         bytes: b.rx_bytes.saturating_sub(a.rx_bytes),
         packets: b.rx_packets.saturating_sub(a.rx_packets),
-        drops: (b.rx_dropped + b.rx_missed_errors + b.rx_fifo_errors + b.rx_over_errors)
-            .saturating_sub(
-                a.rx_dropped + a.rx_missed_errors + a.rx_fifo_errors + a.rx_over_errors,
-            ),
+        drops: Some(
+            (b.rx_dropped + b.rx_missed_errors + b.rx_fifo_errors + b.rx_over_errors)
+                .saturating_sub(
+                    a.rx_dropped + a.rx_missed_errors + a.rx_fifo_errors + a.rx_over_errors,
+                ),
+        ),
     };
     let tx = Interval {
         start_ns,
         dur_ns,
         bytes: b.tx_bytes.saturating_sub(a.tx_bytes),
         packets: b.tx_packets.saturating_sub(a.tx_packets),
-        drops: b.tx_dropped.saturating_sub(a.tx_dropped),
+        drops: Some(b.tx_dropped.saturating_sub(a.tx_dropped)),
     };
     (rx, tx)
 }
@@ -242,7 +244,7 @@ mod tests {
         let (rx, tx) = intervals(&a, &b, 7, 1_000_000);
         assert_eq!(
             (rx.bytes, rx.packets, rx.drops, rx.start_ns),
-            (1000, 2, 5, 7)
+            (1000, 2, Some(5), 7)
         );
         assert_eq!((tx.bytes, tx.packets), (0, 0));
     }

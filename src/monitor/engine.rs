@@ -630,14 +630,14 @@ fn ingest_iface(cfg: &EngineConfig, st: &mut IfState, is: &IfaceSample, t: u64) 
         dur_ns: ns,
         bytes: d[idx::RX_BYTES],
         packets: d[idx::RX_PACKETS],
-        drops: d[idx::RX_DROPPED] + d[idx::RX_MISSED] + d[idx::RX_FIFO],
+        drops: Some(d[idx::RX_DROPPED] + d[idx::RX_MISSED] + d[idx::RX_FIFO]),
     };
     let tx_iv = Interval {
         start_ns: pt,
         dur_ns: ns,
         bytes: d[idx::TX_BYTES],
         packets: d[idx::TX_PACKETS],
-        drops: d[idx::TX_DROPPED],
+        drops: Some(d[idx::TX_DROPPED]),
     };
     if let Some(b) = st.rx.as_mut().and_then(|x| x.push(&rx_iv)) {
         push_burst(st, Dir::Rx, b, cfg.max_recent_bursts);

@@ -55,8 +55,10 @@ pub struct Interval {
     pub bytes: u64,
     /// Packets carried.
     pub packets: u64,
-    /// Drops counted in the interval (any drop counters the caller ties to bursts).
-    pub drops: u64,
+    /// Drops counted in the interval (any drop counters the caller ties to bursts); `None`
+    /// when the source cannot see drops (a packet capture holds what arrived, not what the
+    /// NIC dropped).
+    pub drops: Option<u64>,
 }
 
 /// A microburst: a run of intervals above the threshold.
@@ -76,8 +78,8 @@ pub struct Burst {
     pub mean_util: f64,
     /// Number of intervals.
     pub intervals: u32,
-    /// Drops counted during the burst.
-    pub drops: u64,
+    /// Drops counted during the burst; `None` when the source cannot see drops.
+    pub drops: Option<u64>,
 }
 
 /// Streaming burst detector.
@@ -130,12 +132,12 @@ impl BurstDetector {
                 peak_util: 0.0,
                 mean_util: 0.0,
                 intervals: 0,
-                drops: 0,
+                drops: iv.drops.map(|_| 0),
             });
             b.duration_ns += iv.dur_ns;
             b.bytes += iv.bytes;
             b.packets += iv.packets;
-            b.drops += iv.drops;
+            b.drops = b.drops.zip(iv.drops).map(|(a, d)| a + d);
             b.intervals += 1;
             if util > b.peak_util {
                 b.peak_util = util;
@@ -173,7 +175,7 @@ pub const HISTOGRAM_LABELS: [&str; 6] = [
 ];
 
 /// Running summary of bursts: what the burst panel and the end of an analysis show.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BurstSummary {
     /// Number of bursts.
     pub count: u64,
@@ -183,13 +185,36 @@ pub struct BurstSummary {
     pub peak_util: f64,
     /// Bytes carried in bursts.
     pub bytes: u64,
-    /// Drops counted during bursts.
-    pub drops: u64,
+    /// Drops counted during bursts; `None` for a source that cannot see drops (see
+    /// [`BurstSummary::without_drops`]), or once a burst without drops was added.
+    pub drops: Option<u64>,
     /// Counts per duration bucket ([`HISTOGRAM_LABELS`]).
     pub histogram: [u64; 6],
 }
 
+/// An empty summary of a source that sees drops (interface counters): 0 drops so far.
+impl Default for BurstSummary {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            longest_ns: 0,
+            peak_util: 0.0,
+            bytes: 0,
+            drops: Some(0),
+            histogram: [0; 6],
+        }
+    }
+}
+
 impl BurstSummary {
+    /// An empty summary of a source that cannot see drops (a packet capture).
+    pub fn without_drops() -> Self {
+        Self {
+            drops: None,
+            ..Self::default()
+        }
+    }
+
     /// Adds one burst.
     pub fn add(&mut self, b: &Burst) {
         self.count += 1;
@@ -198,7 +223,7 @@ impl BurstSummary {
             self.peak_util = b.peak_util;
         }
         self.bytes += b.bytes;
-        self.drops += b.drops;
+        self.drops = self.drops.zip(b.drops).map(|(a, d)| a + d);
         let i = HISTOGRAM_BOUNDS_NS
             .iter()
             .position(|&ub| b.duration_ns < ub)
@@ -206,9 +231,10 @@ impl BurstSummary {
         self.histogram[i] += 1;
     }
 
-    /// The summary of these bursts.
-    pub fn of(bursts: &[Burst]) -> Self {
-        let mut s = Self::default();
+    /// The summary of these bursts, starting from `empty` ([`BurstSummary::default`], or
+    /// [`BurstSummary::without_drops`]).
+    pub fn of(empty: Self, bursts: &[Burst]) -> Self {
+        let mut s = empty;
         for b in bursts {
             s.add(b);
         }
@@ -235,29 +261,35 @@ pub fn fmt_duration(ns: u64) -> String {
 }
 
 /// The table both `watch`/`stats` and `capture analyze` print for bursts. Start times are
-/// shown as seconds after `origin_ns`.
+/// shown as seconds after `origin_ns`. The drops column is left out when no burst has drops
+/// (a capture cannot see them).
 pub fn bursts_table(bursts: &[Burst], origin_ns: u64) -> comfy_table::Table {
-    let mut t = crate::output::table(&[
-        "start (s)",
-        "duration",
-        "bytes",
-        "packets",
-        "peak",
-        "mean",
-        "drops",
-    ]);
+    let drops = bursts.iter().any(|b| b.drops.is_some());
+    let mut head = vec!["start (s)", "duration", "bytes", "packets", "peak", "mean"];
+    if drops {
+        head.push("drops");
+    }
+    let mut t = crate::output::table(&head);
     for b in bursts {
-        t.add_row(vec![
+        let mut row = vec![
             format!("{:.6}", b.start_ns.saturating_sub(origin_ns) as f64 / 1e9),
             fmt_duration(b.duration_ns),
             crate::output::human_bytes(b.bytes),
             b.packets.to_string(),
             format!("{:.0}%", b.peak_util * 100.0),
             format!("{:.0}%", b.mean_util * 100.0),
-            b.drops.to_string(),
-        ]);
+        ];
+        if drops {
+            row.push(fmt_drops(b.drops));
+        }
+        t.add_row(row);
     }
     t
+}
+
+/// A drop count, or "n/a" when the source cannot see drops.
+pub fn fmt_drops(drops: Option<u64>) -> String {
+    drops.map_or_else(|| "n/a".to_string(), |d| d.to_string())
 }
 
 #[cfg(test)]
@@ -273,7 +305,7 @@ mod tests {
             dur_ns: 1_000,
             bytes,
             packets: bytes / 100,
-            drops: 0,
+            drops: Some(0),
         }
     }
 
@@ -340,11 +372,11 @@ mod tests {
     #[test]
     fn drops_during_a_burst_are_tied_to_it() {
         let mut ivs = vec![iv(0, 10), iv(1, 125), iv(2, 125), iv(3, 10)];
-        ivs[0].drops = 4; // before the burst: not tied
-        ivs[2].drops = 7;
+        ivs[0].drops = Some(4); // before the burst: not tied
+        ivs[2].drops = Some(7);
         let bursts = detect(&ivs, BurstConfig::new(GBIT));
         assert_eq!(bursts.len(), 1);
-        assert_eq!(bursts[0].drops, 7);
+        assert_eq!(bursts[0].drops, Some(7));
     }
 
     #[test]
@@ -357,13 +389,16 @@ mod tests {
             peak_util: 0.7,
             mean_util: 0.6,
             intervals: 1,
-            drops: 1,
+            drops: Some(1),
         };
-        let s = BurstSummary::of(&[mk(5_000), mk(50_000), mk(2_000_000), mk(200_000_000)]);
+        let s = BurstSummary::of(
+            BurstSummary::default(),
+            &[mk(5_000), mk(50_000), mk(2_000_000), mk(200_000_000)],
+        );
         assert_eq!(s.count, 4);
         assert_eq!(s.histogram, [1, 1, 0, 1, 0, 1]);
         assert_eq!(s.longest_ns, 200_000_000);
-        assert_eq!(s.drops, 4);
+        assert_eq!(s.drops, Some(4));
     }
 
     #[test]
@@ -387,7 +422,7 @@ mod tests {
             let mut ivs = Vec::new();
             for (i, b) in bytes.iter().enumerate() {
                 t += gaps.get(i).copied().unwrap_or(0) * 1_000;
-                ivs.push(Interval { start_ns: t, dur_ns: 1_000, bytes: *b, packets: 1, drops: 0 });
+                ivs.push(Interval { start_ns: t, dur_ns: 1_000, bytes: *b, packets: 1, drops: Some(0) });
                 t += 1_000;
             }
             let cfg = BurstConfig::new(GBIT);

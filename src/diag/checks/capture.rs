@@ -25,7 +25,10 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             .iter()
             .filter(|x| x.iface.as_deref() == Some(i.name.as_str()))
         {
-            summaries.push((cap.source.clone(), BurstSummary::of(&cap.bursts)));
+            summaries.push((
+                cap.source.clone(),
+                BurstSummary::of(BurstSummary::without_drops(), &cap.bursts),
+            ));
         }
         let series = ctx.window().and_then(|w| w.series.get(&i.name));
         let mut resolution = None;
@@ -35,11 +38,11 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 resolution = Some(series_resolution(s));
                 summaries.push((
                     "rx counters".to_string(),
-                    BurstSummary::of(&microburst::detect(&s.rx, cfg)),
+                    BurstSummary::of(BurstSummary::default(), &microburst::detect(&s.rx, cfg)),
                 ));
                 summaries.push((
                     "tx counters".to_string(),
-                    BurstSummary::of(&microburst::detect(&s.tx, cfg)),
+                    BurstSummary::of(BurstSummary::default(), &microburst::detect(&s.tx, cfg)),
                 ));
             }
             (Some(s), None) if summaries.is_empty() => {
@@ -71,7 +74,8 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             _ => {}
         }
         let count: u64 = summaries.iter().map(|s| s.1.count).sum();
-        let drops: u64 = summaries.iter().map(|s| s.1.drops).sum();
+        // A capture cannot see drops: only counter series count here.
+        let drops: u64 = summaries.iter().filter_map(|s| s.1.drops).sum();
         let mut f = Finding::new(
             c,
             &i.name,
@@ -85,11 +89,14 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             f = f.ev(
                 format!("{src}: bursts"),
                 format!(
-                    "{} (longest {}, peak {:.0}%, {} drops)",
+                    "{} (longest {}, peak {:.0}%, {})",
                     s.count,
                     microburst::fmt_duration(s.longest_ns),
                     s.peak_util * 100.0,
-                    s.drops
+                    s.drops.map_or_else(
+                        || "drops not in a capture".to_string(),
+                        |d| format!("{d} drops")
+                    )
                 ),
             );
         }
@@ -105,7 +112,17 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             ));
         } else if count > 0 {
             f.severity = Severity::Info;
-            f.title = format!("{count} microbursts above 50% of line rate, no drops during them");
+            f.title = if summaries
+                .iter()
+                .any(|s| s.1.count > 0 && s.1.drops.is_some())
+            {
+                format!("{count} microbursts above 50% of line rate, no drops during them")
+            } else {
+                format!(
+                    "{count} microbursts above 50% of line rate; a capture cannot see drops \
+                     (dpuctl stats ties the NIC's drops to bursts)"
+                )
+            };
         }
         out.push(f);
     }

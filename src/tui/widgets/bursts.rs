@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::{bad_style, si, title_style};
-use crate::monitor::microburst::{fmt_duration, BurstSummary, HISTOGRAM_LABELS};
+use crate::monitor::microburst::{fmt_drops, fmt_duration, BurstSummary, HISTOGRAM_LABELS};
 use crate::monitor::IfaceView;
 use crate::output::human_bytes;
 
@@ -24,8 +24,8 @@ fn dir_line(dir: &str, b: &BurstSummary) -> Line<'static> {
         format!("{:.0}%", b.peak_util * 100.0)
     };
     let drops = Span::styled(
-        format!("{:>6}", b.drops),
-        if b.drops > 0 {
+        format!("{:>6}", fmt_drops(b.drops)),
+        if b.drops.is_some_and(|d| d > 0) {
             bad_style()
         } else {
             Style::default()
@@ -107,7 +107,7 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
                 length,
                 b.peak_util * 100.0,
                 human_bytes(b.bytes),
-                b.drops
+                fmt_drops(b.drops)
             )));
         }
     }
