@@ -5,6 +5,11 @@
 //!
 //!     cargo bench --bench sampler
 //!     DPUCTL_BENCH_SECS=10 cargo bench --bench sampler    # longer runs
+//!     DPUCTL_BENCH_ROUNDS=9 cargo bench --bench sampler   # more rounds of the target case
+//!
+//! The target case (16 interfaces at 1 ms) is then run in several rounds, each next to a
+//! sleep-only baseline, and the median is printed: on a virtual machine the cost of every
+//! wake-up moves with what the host does, by a third and more over minutes.
 //!
 //! CPU is read from `/proc/self/task/TID/schedstat` (ns on CPU) of the two sampler threads
 //! (`dpuctl-sampler`, `dpuctl-slow`), over wall time: "% of one core".
@@ -44,8 +49,47 @@ fn main() {
         if n == 16 {
             ns.run("requests");
             ns.rss(secs);
+            target_rounds(&ns, secs);
         }
     }
+}
+
+/// The target case in rounds, each with a baseline next to it; prints the medians.
+fn target_rounds(ns: &Ns, secs: u64) {
+    let rounds: usize = std::env::var("DPUCTL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let pct = |line: &str| -> f64 {
+        line.split("% of one core")
+            .next()
+            .and_then(|s| s.rsplit(':').next())
+            .and_then(|s| s.trim().parse().ok())
+            .expect("a figure")
+    };
+    let (mut cpu, mut base) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        base.push(pct(&ns.run_out(&format!("baseline,1ms,{secs}"))));
+        cpu.push(pct(&ns.run_out(&format!("cpu,1ms,{secs}"))));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let fmt = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.2}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "target, 16 interfaces at 1ms, {rounds} rounds: sampler {} (median {:.2}% of one core); \
+         sleep-only baseline {} (median {:.2}%)",
+        fmt(&cpu),
+        median(&mut cpu.clone()),
+        fmt(&base),
+        median(&mut base.clone()),
+    );
 }
 
 /// A namespace with `n` veth interfaces (n/2 pairs), deleted on drop.
@@ -81,14 +125,20 @@ impl Ns {
     }
 
     fn run(&self, what: &str) {
+        print!("{}", self.run_out(what));
+    }
+
+    /// Runs a step inside the namespace; returns what it printed.
+    fn run_out(&self, what: &str) -> String {
         let exe = std::env::current_exe().expect("self");
-        let ok = Command::new("ip")
+        let out = Command::new("ip")
             .args(["netns", "exec", &self.name])
             .arg(exe)
             .env(INNER, what)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "benchmark step {what} failed");
+            .output()
+            .expect("run a benchmark step");
+        assert!(out.status.success(), "benchmark step {what} failed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Peak RSS of `dpuctl stats` on every interface at 100 us, with the flight recorder.
