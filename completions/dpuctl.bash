@@ -295,7 +295,7 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__capture__subcmd__analyze)
-            opts="-r -t -f -h -V --resolution --line-rate --threshold --top --bins --format --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            opts="-r -t -f -h -V --merge --resolution --line-rate --threshold --top --bins --format --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

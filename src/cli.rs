@@ -502,15 +502,20 @@ pub struct AnalysisArgs {
 #[derive(Debug, Subcommand)]
 pub enum CaptureCommand {
     /// Analyze pcap/pcapng files: rates per bin, microbursts, inter-arrival times, top flows,
-    /// TCP hints and a rate chart. One report per file.
+    /// TCP hints and a rate chart. One report per file, or one for all with --merge.
     #[command(after_help = "Examples:\n  \
         dpuctl capture analyze trace.pcap\n  \
         dpuctl capture analyze a.pcapng b.pcap --line-rate 25G --threshold 80%\n  \
+        dpuctl capture analyze --merge trace.pcap[0-9]*      (files rotated by tcpdump -C/-G)\n  \
         dpuctl capture analyze trace.pcap -f json | jq '.[0].bursts | length'")]
     Analyze {
         /// Capture files (pcap with micro- or nanosecond timestamps, or pcapng).
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
+        /// Analyze the files as one capture: packets merged in time order across them, so a
+        /// burst that spans a file rotation counts once. One report (JSON: `files` lists them).
+        #[arg(long)]
+        merge: bool,
         /// Analysis options.
         #[command(flatten)]
         analysis: AnalysisArgs,

@@ -303,3 +303,146 @@ fn live_capture_without_privilege_names_cap_net_raw() {
         "{err}"
     );
 }
+
+fn json_of(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
+#[test]
+fn merge_counts_a_burst_split_by_a_rotation_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Rotated in the middle of the second burst (its 10th frame).
+    let cut = T0 + 1_000_000 + 210_000;
+    let (a, b): (Vec<Pkt>, Vec<Pkt>) = train().into_iter().partition(|p| p.ts_ns < cut);
+    let fa = write(dir.path(), "cap.pcap0", &build::pcap(&a, true, false));
+    let fb = write(dir.path(), "cap.pcap1", &build::pcap(&b, true, false));
+    let (sa, sb) = (fa.to_str().expect("utf-8"), fb.to_str().expect("utf-8"));
+    let common = ["--line-rate", "10G", "-r", "5us", "-f", "json"];
+
+    // One report per file: the split burst is two, each half as long.
+    let mut args = vec!["capture", "analyze", sa, sb];
+    args.extend(common);
+    let v = json_of(&dpuctl(&args));
+    let per_file: Vec<usize> = (0..2)
+        .map(|i| v[i]["bursts"].as_array().expect("bursts").len())
+        .collect();
+    assert_eq!(per_file, [2, 2]);
+
+    // Merged, whatever order the files are named in: three bursts of 20 frames.
+    for order in [[sa, sb], [sb, sa]] {
+        let mut args = vec!["capture", "analyze", "--merge", order[0], order[1]];
+        args.extend(common);
+        let v = json_of(&dpuctl(&args));
+        assert_eq!(v.as_array().expect("one report").len(), 1);
+        let r = &v[0];
+        assert_eq!(r["files"], serde_json::json!(order));
+        assert_eq!(r["packets"], 90);
+        assert_eq!(r["timestamps_backwards"], 0);
+        let bursts = r["bursts"].as_array().expect("bursts");
+        assert_eq!(bursts.len(), 3, "{r:#}");
+        assert!(bursts.iter().all(|b| b["packets"] == 20), "{r:#}");
+        assert_eq!(r["tcp"]["retransmissions"], 3);
+    }
+
+    // The text report names the files and shows the same three bursts.
+    let o = dpuctl(&[
+        "capture",
+        "analyze",
+        "--merge",
+        sa,
+        sb,
+        "--line-rate",
+        "10G",
+        "-r",
+        "5us",
+    ]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains("== merged: ") && out.contains("(2 files)"),
+        "{out}"
+    );
+    assert!(out.contains("bursts: 3 (longest 20.0us"), "{out}");
+}
+
+#[test]
+fn merge_interleaves_captures_taken_side_by_side() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Every other packet in each file: timestamps overlap all along.
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for (i, p) in train().into_iter().enumerate() {
+        if i % 2 == 0 {
+            a.push(p);
+        } else {
+            b.push(p);
+        }
+    }
+    let fa = write(dir.path(), "a.pcap", &build::pcap(&a, true, false));
+    let fb = write(dir.path(), "b.pcap", &build::pcap(&b, false, true));
+    let (sa, sb) = (fa.to_str().expect("utf-8"), fb.to_str().expect("utf-8"));
+    let v = json_of(&dpuctl(&[
+        "capture",
+        "analyze",
+        "--merge",
+        sa,
+        sb,
+        "--line-rate",
+        "10G",
+        "-r",
+        "5us",
+        "-f",
+        "json",
+    ]));
+    let r = &v[0];
+    assert_eq!(r["packets"], 90);
+    assert_eq!(r["timestamps_backwards"], 0, "merged in time order");
+    let bursts = r["bursts"].as_array().expect("bursts");
+    assert_eq!(bursts.len(), 3);
+    assert!(bursts.iter().all(|b| b["packets"] == 20), "{r:#}");
+}
+
+#[test]
+fn merge_refuses_a_missing_file_before_any_work_and_reports_a_truncated_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = write(dir.path(), "a.pcap", &build::pcap(&train(), true, false));
+    let s = whole.to_str().expect("utf-8");
+    let missing = dir.path().join("nosuch.pcap");
+    let o = dpuctl(&[
+        "capture",
+        "analyze",
+        "--merge",
+        s,
+        missing.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nosuch.pcap"), "{err}");
+
+    // A second file cut inside a record: the merge covers everything before the cut, says
+    // partial, and names the file and offset on stderr.
+    let mut cut = build::pcap(&train(), true, false);
+    let len = cut.len();
+    cut.truncate(len - 10);
+    let t = write(dir.path(), "cut.pcap", &cut);
+    let o = dpuctl(&[
+        "capture",
+        "analyze",
+        "--merge",
+        s,
+        t.to_str().expect("utf-8"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v[0]["partial"], true);
+    assert_eq!(v[0]["packets"], 90 + 89);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("cut.pcap") && err.contains("byte offset"),
+        "{err}"
+    );
+}

@@ -72,43 +72,131 @@ pub fn analyze_bytes(
     line_rate: Option<u64>,
     iface_rate: Option<u64>,
     make: impl FnOnce(u64) -> Options,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<FileResult, ReadError> {
-    let mut r = Reader::new(buf)?;
-    let format = r.format();
+    let m = analyze_merged(&[buf], line_rate, iface_rate, make, progress).map_err(|(_, e)| e)?;
+    Ok(FileResult {
+        format: m.formats[0],
+        analysis: m.analysis,
+        rate_source: m.rate_source,
+        error: m.errors.into_iter().next().map(|(_, e)| e),
+    })
+}
+
+/// Results of analyzing several capture files as one stream.
+#[derive(Debug, Clone)]
+pub struct MergedResult {
+    /// Format of each file, in the order given.
+    pub formats: Vec<Format>,
+    /// What the packets of all files show.
+    pub analysis: Analysis,
+    /// Where the line rate came from.
+    pub rate_source: RateSource,
+    /// Faults that ended a file's packets early, with the file's index; the other files
+    /// were read to their end.
+    pub errors: Vec<(usize, ReadError)>,
+}
+
+/// Analyzes several capture files as one stream in time order: rotated files of one capture
+/// (`tcpdump -C`/`-G`), or captures of one link taken side by side. Packets are merged by
+/// timestamp across the files (ties in file order), so a burst that spans a rotation is one
+/// burst. The line rate is chosen as in [`analyze_bytes`], from the first file that has an
+/// `if_speed`. A file whose header cannot be read is an `Err` with its index.
+pub fn analyze_merged(
+    bufs: &[&[u8]],
+    line_rate: Option<u64>,
+    iface_rate: Option<u64>,
+    make: impl FnOnce(u64) -> Options,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<MergedResult, (usize, ReadError)> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut readers = Vec::with_capacity(bufs.len());
+    for (i, b) in bufs.iter().enumerate() {
+        readers.push(Reader::new(b).map_err(|e| (i, e))?);
+    }
+    let formats: Vec<Format> = readers.iter().map(Reader::format).collect();
     let (rate, rate_source) = if let Some(v) = line_rate {
         (v, RateSource::Flag)
     } else {
         // pcapng interfaces are described before their packets: reading the first packet
         // on a copy of the reader has parsed them.
-        let mut peek = r.clone();
-        let _ = peek.next_packet();
-        match (peek.speed_bps().filter(|&s| s > 0), iface_rate) {
+        let file_speed = readers.iter().find_map(|r| {
+            let mut peek = r.clone();
+            let _ = peek.next_packet();
+            peek.speed_bps().filter(|&s| s > 0)
+        });
+        match (file_speed, iface_rate) {
             (Some(s), _) => (s, RateSource::File),
             (None, Some(s)) => (s, RateSource::Interface),
             (None, None) => (DEFAULT_LINE_RATE_BPS, RateSource::Default),
         }
     };
     let mut an = Analyzer::new(make(rate));
+    let total: usize = readers.iter().map(Reader::len).sum();
+    let mut errors = Vec::new();
     let mut n = 0u32;
-    let error = loop {
-        match r.next_packet() {
-            Ok(Some(p)) => {
-                an.push(&p);
-                n += 1;
-                if n == 1 << 16 {
-                    n = 0;
-                    progress(r.position(), r.len());
-                }
-            }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
+    let mut tick = |readers: &[Reader]| {
+        n += 1;
+        if n == 1 << 16 {
+            n = 0;
+            progress(readers.iter().map(Reader::position).sum(), total);
         }
     };
-    Ok(FileResult {
-        format,
+    // The head packet of each file, and a heap of (timestamp, file) over the heads.
+    let mut heads: Vec<Option<Packet>> = vec![None; readers.len()];
+    let mut heap = BinaryHeap::new();
+    for (i, r) in readers.iter_mut().enumerate() {
+        match r.next_packet() {
+            Ok(Some(p)) => {
+                heap.push(Reverse((p.ts_ns, i)));
+                heads[i] = Some(p);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    while heap.len() > 1 {
+        let Some(Reverse((_, i))) = heap.pop() else {
+            break;
+        };
+        if let Some(p) = heads[i].take() {
+            an.push(&p);
+        }
+        tick(&readers);
+        match readers[i].next_packet() {
+            Ok(Some(p)) => {
+                heap.push(Reverse((p.ts_ns, i)));
+                heads[i] = Some(p);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    // One file left (the only one, usually): no merging, a plain walk.
+    if let Some(Reverse((_, i))) = heap.pop() {
+        if let Some(p) = heads[i].take() {
+            an.push(&p);
+        }
+        loop {
+            match readers[i].next_packet() {
+                Ok(Some(p)) => {
+                    an.push(&p);
+                    tick(&readers);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    errors.push((i, e));
+                    break;
+                }
+            }
+        }
+    }
+    errors.sort_by_key(|(i, _)| *i);
+    Ok(MergedResult {
+        formats,
         analysis: an.finish(),
         rate_source,
-        error,
+        errors,
     })
 }

@@ -26,7 +26,14 @@ const PROGRESS_MIN_BYTES: usize = 64 << 20;
 /// Runs `dpuctl capture`.
 pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &CaptureArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        Some(CaptureCommand::Analyze { files, analysis }) => analyze(files, analysis),
+        Some(CaptureCommand::Analyze {
+            files,
+            merge: true,
+            analysis,
+        }) => analyze_merged(files, analysis),
+        Some(CaptureCommand::Analyze {
+            files, analysis, ..
+        }) => analyze(files, analysis),
         None => capture_live(root, &args.live, &args.analysis),
     }
 }
@@ -92,10 +99,14 @@ impl Bar {
     }
 }
 
-/// One file in the JSON output.
+/// One file in the JSON output (or, with `--merge`, all of them).
 #[derive(Serialize)]
 struct FileReport<'a> {
+    /// The file; with `--merge`, the first of them.
     file: String,
+    /// With `--merge`: every file, in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    files: Vec<String>,
     format: FileFormat,
     /// True when reading stopped at an error: the results cover the packets before it.
     partial: bool,
@@ -158,6 +169,7 @@ fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|(name, r)| FileReport {
                 file: name.clone(),
+                files: Vec::new(),
                 format: r.format,
                 partial: r.error.is_some(),
                 error: r.error.as_ref().map(ToString::to_string),
@@ -178,12 +190,99 @@ fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(2))
 }
 
-fn text_of_file(name: &str, r: &FileResult) -> String {
-    let fmt = match r.format {
+/// `capture analyze --merge`: every file opened first (a missing one is an error before any
+/// work: the merge would be incomplete), then one analysis of all.
+fn analyze_merged(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let mut maps = Vec::with_capacity(files.len());
+    for (path, name) in files.iter().zip(&names) {
+        maps.push(
+            Mapped::open(path).with_context(|| format!("failed to open capture file {name}"))?,
+        );
+    }
+    let bufs: Vec<&[u8]> = maps.iter().map(Mapped::bytes).collect();
+    let total: usize = bufs.iter().map(|b| b.len()).sum();
+    let tty = a.format == Format::Table && std::io::stderr().is_terminal();
+    let label = format!("{} files", files.len());
+    let mut bar = Bar::new(tty && total >= PROGRESS_MIN_BYTES, label);
+    let r = crate::capture::analyze_merged(
+        &bufs,
+        a.line_rate,
+        None,
+        |rate| options(a, rate),
+        |done, total| bar.file(done, total),
+    );
+    bar.clear();
+    let m = r.map_err(|(i, e)| anyhow::anyhow!("failed to read capture file {}: {e}", names[i]))?;
+    let failures: Vec<String> = m
+        .errors
+        .iter()
+        .map(|(i, e)| {
+            format!(
+                "failed to read capture file {}: {e} (the merge covers its packets before it)",
+                names[*i]
+            )
+        })
+        .collect();
+    let first_error = m.errors.first().map(|(_, e)| e);
+    if a.format == Format::Table {
+        let shown = if names.len() <= 4 {
+            names.join(", ")
+        } else {
+            format!(
+                "{}, {}, ..., {}",
+                names[0],
+                names[1],
+                names[names.len() - 1]
+            )
+        };
+        let mut title = format!("== merged: {shown} ({} files) ==  {}", names.len(), {
+            let mut f: Vec<&str> = m.formats.iter().map(|f| format_name(*f)).collect();
+            f.dedup();
+            f.join("+")
+        });
+        if !failures.is_empty() {
+            let _ = write!(
+                title,
+                "\nPARTIAL: {} file(s) ended early; results cover the packets read",
+                failures.len()
+            );
+        }
+        let mut s = report::render(&title, m.rate_source.note(), &m.analysis);
+        s.push('\n');
+        crate::output::write_stdout(s.as_bytes())?;
+    } else {
+        let report = FileReport {
+            file: names[0].clone(),
+            files: names.clone(),
+            format: m.formats[0],
+            partial: first_error.is_some(),
+            error: first_error.map(ToString::to_string),
+            error_offset: first_error.map(crate::capture::ReadError::offset),
+            line_rate_source: m.rate_source,
+            analysis: &m.analysis,
+        };
+        crate::output::write_stdout(render(a.format, &[report])?.as_bytes())?;
+    }
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut err = std::io::stderr().lock();
+    for f in &failures {
+        let _ = writeln!(err, "dpuctl: {f}");
+    }
+    Ok(ExitCode::from(2))
+}
+
+fn format_name(f: FileFormat) -> &'static str {
+    match f {
         FileFormat::Pcap => "pcap",
         FileFormat::Pcapng => "pcapng",
-    };
-    let mut title = format!("== {name} ==  {fmt}");
+    }
+}
+
+fn text_of_file(name: &str, r: &FileResult) -> String {
+    let mut title = format!("== {name} ==  {}", format_name(r.format));
     if let Some(e) = &r.error {
         let _ = write!(title, "\nPARTIAL: {e}; results cover the packets before it");
     }
