@@ -83,6 +83,39 @@ pub fn analyze_bytes(
     })
 }
 
+/// Feeds the rest of `r` to `an`: the hot loop, kept in a small function of its own so that
+/// the per-packet work is inlined into it. `progress(position)` every 64Ki packets. Returns
+/// the fault that ended the file early, if any.
+#[inline(never)]
+fn walk(
+    r: &mut Reader<'_>,
+    an: &mut Analyzer,
+    mut progress: impl FnMut(usize),
+) -> Option<ReadError> {
+    let mut n = 0u32;
+    loop {
+        match r.next_packet() {
+            Ok(Some(p)) => {
+                an.push(&p);
+                n += 1;
+                if n == 1 << 16 {
+                    n = 0;
+                    progress(r.position());
+                }
+            }
+            Ok(None) => return None,
+            Err(e) => return Some(e),
+        }
+    }
+}
+
+/// One packet of the merge loop, in a function of its own so that the per-packet work is
+/// inlined into [`walk`] and here, not called from a large function.
+#[inline(never)]
+fn push_one(an: &mut Analyzer, p: &Packet<'_>) {
+    an.push(p);
+}
+
 /// Results of analyzing several capture files as one stream.
 #[derive(Debug, Clone)]
 pub struct MergedResult {
@@ -136,13 +169,6 @@ pub fn analyze_merged(
     let total: usize = readers.iter().map(Reader::len).sum();
     let mut errors = Vec::new();
     let mut n = 0u32;
-    let mut tick = |readers: &[Reader]| {
-        n += 1;
-        if n == 1 << 16 {
-            n = 0;
-            progress(readers.iter().map(Reader::position).sum(), total);
-        }
-    };
     // The head packet of each file, and a heap of (timestamp, file) over the heads.
     let mut heads: Vec<Option<Packet>> = vec![None; readers.len()];
     let mut heap = BinaryHeap::new();
@@ -161,9 +187,13 @@ pub fn analyze_merged(
             break;
         };
         if let Some(p) = heads[i].take() {
-            an.push(&p);
+            push_one(&mut an, &p);
         }
-        tick(&readers);
+        n += 1;
+        if n == 1 << 16 {
+            n = 0;
+            progress(readers.iter().map(Reader::position).sum(), total);
+        }
         match readers[i].next_packet() {
             Ok(Some(p)) => {
                 heap.push(Reverse((p.ts_ns, i)));
@@ -173,23 +203,20 @@ pub fn analyze_merged(
             Err(e) => errors.push((i, e)),
         }
     }
-    // One file left (the only one, usually): no merging, a plain walk.
+    // One file left (the only one, usually): no merging, the plain walk of the hot path.
     if let Some(Reverse((_, i))) = heap.pop() {
         if let Some(p) = heads[i].take() {
-            an.push(&p);
+            push_one(&mut an, &p);
         }
-        loop {
-            match readers[i].next_packet() {
-                Ok(Some(p)) => {
-                    an.push(&p);
-                    tick(&readers);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    errors.push((i, e));
-                    break;
-                }
-            }
+        let others: usize = readers
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, r)| r.position())
+            .sum();
+        let mut r = readers.swap_remove(i);
+        if let Some(e) = walk(&mut r, &mut an, |done| progress(others + done, total)) {
+            errors.push((i, e));
         }
     }
     errors.sort_by_key(|(i, _)| *i);
