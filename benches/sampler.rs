@@ -8,7 +8,8 @@
 //!     DPUCTL_BENCH_ROUNDS=9 cargo bench --bench sampler   # more rounds of the target case
 //!
 //! The target case (16 interfaces at 1 ms) is then run in several rounds, each next to a
-//! sleep-only baseline, and the median is printed: on a virtual machine the cost of every
+//! sleep-only baseline and to the floor of the design (sleep, then one `RTM_GETSTATS` dump,
+//! nothing else), and the medians are printed: on a virtual machine the cost of every
 //! wake-up moves with what the host does, by a third and more over minutes.
 //!
 //! CPU is read from `/proc/self/task/TID/schedstat` (ns on CPU) of the two sampler threads
@@ -67,9 +68,10 @@ fn target_rounds(ns: &Ns, secs: u64) {
             .and_then(|s| s.trim().parse().ok())
             .expect("a figure")
     };
-    let (mut cpu, mut base) = (Vec::new(), Vec::new());
+    let (mut cpu, mut base, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         base.push(pct(&ns.run_out(&format!("baseline,1ms,{secs}"))));
+        floor.push(pct(&ns.run_out(&format!("floor,1ms,{secs}"))));
         cpu.push(pct(&ns.run_out(&format!("cpu,1ms,{secs}"))));
     }
     let median = |v: &mut Vec<f64>| {
@@ -83,10 +85,13 @@ fn target_rounds(ns: &Ns, secs: u64) {
             .join(" ")
     };
     println!(
-        "target, 16 interfaces at 1ms, {rounds} rounds: sampler {} (median {:.2}% of one core); \
-         sleep-only baseline {} (median {:.2}%)",
+        "target, 16 interfaces at 1ms, {rounds} rounds:\n  sampler (both threads) {} (median \
+         {:.2}% of one core)\n  floor: sleep + one dump {} (median {:.2}%)\n  sleep-only \
+         baseline {} (median {:.2}%)",
         fmt(&cpu),
         median(&mut cpu.clone()),
+        fmt(&floor),
+        median(&mut floor.clone()),
         fmt(&base),
         median(&mut base.clone()),
     );
@@ -223,6 +228,7 @@ fn inner(what: &str) {
         "cpu" => cpu(f[1], f[2].parse().expect("secs")),
         "requests" => requests(),
         "baseline" => baseline(f[1], f[2].parse().expect("secs")),
+        "floor" => floor(f[1], f[2].parse().expect("secs")),
         _ => panic!("unknown step {what}"),
     }
 }
@@ -305,6 +311,41 @@ fn baseline(interval: &str, secs: u64) {
     let pct = (own() - c0) as f64 / start.elapsed().as_nanos() as f64 * 100.0;
     println!(
         "baseline (sleep to deadlines only), {interval:>5}: {pct:5.2}% of one core,          {:.1} us CPU per wake-up, {missed} deadlines missed",
+        (own() - c0) as f64 / 1e3 / n.max(1) as f64
+    );
+}
+
+/// The least a sampler of this design does: sleep to each deadline and take one counter dump
+/// into a reused buffer, nothing else (no sample built, no hand-over, no slow reads).
+fn floor(interval: &str, secs: u64) {
+    let iv_ns = dpuctl::monitor::config::parse_sample_interval(interval)
+        .expect("interval")
+        .as_nanos() as u64;
+    let own = || {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let mut rtnl = Rtnl::open_for_samples().expect("rtnetlink");
+    let mut buf = Vec::with_capacity(128);
+    let mut clock = sampler::SystemClock::default();
+    use sampler::Clock as _;
+    let c0 = own();
+    let start = clock.now_ns();
+    let mut sched = sampler::Schedule::new(start, iv_ns);
+    let mut n = 0u64;
+    while clock.now_ns() - start < secs * 1_000_000_000 {
+        clock.sleep_until(sched.deadline());
+        rtnl.sample_all(&mut buf).expect("dump");
+        n += 1;
+        sched.advance(clock.now_ns());
+    }
+    let pct = (own() - c0) as f64 / (clock.now_ns() - start) as f64 * 100.0;
+    println!(
+        "floor (sleep + one dump, nothing else), {} interfaces, {interval:>5}: {pct:5.2}% of one \
+         core, {:.1} us CPU per sample",
+        buf.len(),
         (own() - c0) as f64 / 1e3 / n.max(1) as f64
     );
 }
