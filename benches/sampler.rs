@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dpuctl::monitor::sampler::{self, SamplerConfig, SamplerMsg};
+use dpuctl::monitor::sampler::{self, Clock as _, SamplerConfig, SamplerMsg};
 use dpuctl::sys::netlink::Rtnl;
 
 const INNER: &str = "DPUCTL_BENCH_SAMPLER";
@@ -330,7 +330,6 @@ fn floor(interval: &str, secs: u64) {
     let mut rtnl = Rtnl::open_for_samples().expect("rtnetlink");
     let mut buf = Vec::with_capacity(128);
     let mut clock = sampler::SystemClock::default();
-    use sampler::Clock as _;
     let c0 = own();
     let start = clock.now_ns();
     let mut sched = sampler::Schedule::new(start, iv_ns);
