@@ -180,14 +180,7 @@ fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
             .collect();
         crate::output::write_stdout(render(a.format, &reports)?.as_bytes())?;
     }
-    if failures.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mut err = std::io::stderr().lock();
-    for f in &failures {
-        let _ = writeln!(err, "dpuctl: {f}");
-    }
-    Ok(ExitCode::from(2))
+    Ok(exit_with(&failures))
 }
 
 /// `capture analyze --merge`: every file opened first (a missing one is an error before any
@@ -264,14 +257,19 @@ fn analyze_merged(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCod
         };
         crate::output::write_stdout(render(a.format, &[report])?.as_bytes())?;
     }
+    Ok(exit_with(&failures))
+}
+
+/// Exit 0, or each failure on a line of its own on stderr and exit 2.
+fn exit_with(failures: &[String]) -> ExitCode {
     if failures.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return ExitCode::SUCCESS;
     }
     let mut err = std::io::stderr().lock();
-    for f in &failures {
+    for f in failures {
         let _ = writeln!(err, "dpuctl: {f}");
     }
-    Ok(ExitCode::from(2))
+    ExitCode::from(2)
 }
 
 fn format_name(f: FileFormat) -> &'static str {
