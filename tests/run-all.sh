@@ -25,5 +25,7 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+# The lab guest's tests are `test = false` (they run only in the VM), which --all-targets skips.
+cargo clippy --locked --test lab_guest -- -D warnings
 cargo nextest run --locked --no-fail-fast
 bash tests/lab/run-tier.sh

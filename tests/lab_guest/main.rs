@@ -5,6 +5,7 @@
 mod ethtool_set;
 mod ethtool_show;
 mod layout;
+mod monitor;
 mod troubleshoot;
 mod tune;
 
@@ -48,8 +49,11 @@ pub fn get<'a>(kv: &'a [(String, String)], key: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
+/// `key: value` pairs of ethtool output.
+pub type Pairs = Vec<(String, String)>;
+
 /// ethtool's "pre-set maximums" and "current" blocks of `-g` / `-l` output.
-pub fn max_and_current(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub fn max_and_current(text: &str) -> (Pairs, Pairs) {
     let (max, cur) = text
         .split_once("Current hardware settings:")
         .unwrap_or_else(|| panic!("no current block in {text}"));

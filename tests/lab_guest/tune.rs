@@ -211,7 +211,8 @@ fn nic_numa_profile_places_multiqueue_irqs_on_node_1() {
     // Spread is by queue: igb's rx-N and tx-N vectors share a CPU, and the rx vectors
     // cover both CPUs of the node rather than piling onto one.
     let igb = crate::show("igb0");
-    let mut by_queue: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    let mut by_queue: std::collections::BTreeMap<u64, Vec<String>> =
+        std::collections::BTreeMap::new();
     for x in igb["irqs"].as_array().expect("irqs") {
         if let Some(q) = x["queue"].as_u64() {
             let n = x["irq"].as_u64().expect("irq");
