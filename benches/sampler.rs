@@ -382,6 +382,33 @@ fn requests() {
         rtnl.sample(idx).expect("one");
     }
     let one = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters);
+    // The slow thread's link table, once per round.
+    let t = Instant::now();
+    for _ in 0..iters / 10 {
+        rtnl.links().expect("links");
+    }
+    let link_dump = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters / 10);
+    let mut session = dpuctl::sys::ethtool::ioctl::Session::open().expect("ioctl socket");
+    let name = links
+        .iter()
+        .find(|l| l.name != "lo")
+        .map_or("lo", |l| l.name.as_str())
+        .to_string();
+    let n = session.stats(&name).expect("driver counters").len();
+    let t = Instant::now();
+    for _ in 0..iters / 10 {
+        session.values(&name, n).expect("values");
+    }
+    let values = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters / 10);
+    let t = Instant::now();
+    for _ in 0..iters / 10 {
+        session.stats(&name).expect("stats");
+    }
+    let full = t.elapsed().as_secs_f64() * 1e6 / f64::from(iters / 10);
+    println!(
+        "slow reads: link table dump {link_dump:.1} us; driver counters of {name} ({n}): values \
+         alone {values:.1} us, names and values {full:.1} us"
+    );
     println!(
         "RTM_GETSTATS with {} interfaces: one dump {dump:.1} us ({dump_small:.1} us with the \
          sampler's receive length), one per-interface request {one:.1} us (a dump beats {:.1} \

@@ -453,13 +453,14 @@ fn stats_rejects_a_missing_interface_with_exit_2() {
     assert!(err.contains("\"nosuch0\": no such interface"), "{err}");
 }
 
-/// The monitor's slow reads keep what they found (driver counter names, the tx queue files)
-/// from round to round and ask only for values; a channel change must still show in the very
-/// next round, both when queues go away and when they come back. The reads act in the
+/// The monitor's slow reads keep what they found (driver counter names, the tx queue files,
+/// the link table) from round to round and ask only for values; a channel change must still
+/// show in the very next round, both when queues go away and when they come back, and so must
+/// an interface added or removed. The reads act in the
 /// namespace and sysfs of the calling process, so the test runs its second half in a child
 /// of itself started by `ip netns exec`.
 #[test]
-fn slow_reads_follow_a_channel_change_in_the_next_round() {
+fn slow_reads_follow_channel_and_link_changes_in_the_next_round() {
     const INNER: &str = "DPUCTL_TEST_SLOW_READS_INNER";
     if std::env::var_os(INNER).is_some() {
         slow_reads_inside();
@@ -473,7 +474,7 @@ fn slow_reads_follow_a_channel_change_in_the_next_round() {
         .arg(exe)
         .args([
             "--exact",
-            "slow_reads_follow_a_channel_change_in_the_next_round",
+            "slow_reads_follow_channel_and_link_changes_in_the_next_round",
             "--nocapture",
         ])
         .env(INNER, "1")
@@ -536,5 +537,28 @@ fn slow_reads_inside() {
         .parse()
         .expect("number");
     assert_eq!(peer, Some(qb));
+
+    // The link table is dumped again only after a link notification: an interface added or
+    // removed shows in the very next round.
+    let mut all = SlowReader::new(&SamplerConfig::default());
+    let names = |r: &SlowRound| -> Vec<String> {
+        let mut n: Vec<String> = r.links.iter().map(|l| l.name.to_string()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&all.read().expect("round 1")), ["qa", "qb"]);
+    assert_eq!(names(&all.read().expect("round 2")), ["qa", "qb"]);
+    common::run(
+        "ip",
+        &[
+            "link", "add", "name", "qx", "type", "veth", "peer", "name", "qy",
+        ],
+    );
+    assert_eq!(
+        names(&all.read().expect("round 3")),
+        ["qa", "qb", "qx", "qy"]
+    );
+    common::run("ip", &["link", "del", "dev", "qx"]);
+    assert_eq!(names(&all.read().expect("round 4")), ["qa", "qb"]);
     println!("slow reads checked");
 }

@@ -612,6 +612,11 @@ pub struct SlowReader {
     round: u64,
     /// Interfaces on the node at the last read.
     pub node_links: usize,
+    /// Link notifications: the link table is dumped again only when one arrived (or every
+    /// `SPEED_EVERY` rounds, or always when the subscription failed).
+    events: Option<crate::sys::netlink::LinkEvents>,
+    /// The link table of the last dump, with the round it was read in.
+    links: Option<(Vec<crate::sys::netlink::LinkAttrs>, u64)>,
 }
 
 /// Link speeds are asked again every this many rounds (or when the oper state changes):
@@ -656,6 +661,8 @@ impl SlowReader {
             speeds: HashMap::new(),
             round: 0,
             node_links: 0,
+            events: None,
+            links: None,
         }
     }
 
@@ -667,16 +674,8 @@ impl SlowReader {
                 source,
             })?);
         }
-        let all = self
-            .rtnl
-            .as_mut()
-            .map(Rtnl::links)
-            .transpose()
-            .map_err(|source| SamplerError::Netlink {
-                what: "list interfaces (RTM_GETLINK)",
-                source,
-            })?
-            .unwrap_or_default();
+        self.round += 1;
+        let all = self.link_table()?;
         self.node_links = all.len();
         if self.ethtool.is_none() {
             self.ethtool = Ethtool::open().ok();
@@ -699,7 +698,6 @@ impl SlowReader {
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         self.files
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
-        self.round += 1;
         self.speeds
             .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
         for l in &watched {
@@ -748,6 +746,40 @@ impl SlowReader {
             .ok()
             .map(|rows| SoftnetTotals::of(&rows));
         Ok(round)
+    }
+
+    /// The link table: dumped (`RTM_GETLINK`, a hundred microseconds for a few dozen links)
+    /// when a link notification arrived since the last round, on the first round, every
+    /// `SPEED_EVERY` rounds, and every round when notifications are unavailable; otherwise
+    /// the last dump.
+    fn link_table(&mut self) -> Result<Vec<crate::sys::netlink::LinkAttrs>, SamplerError> {
+        if self.events.is_none() && self.links.is_none() {
+            // Subscribed before the first dump, so that no change falls between the two.
+            self.events = crate::sys::netlink::LinkEvents::open().ok();
+        }
+        let changed = match self
+            .events
+            .as_mut()
+            .map(crate::sys::netlink::LinkEvents::changed)
+        {
+            Some(Ok(c)) => c,
+            Some(Err(_)) | None => true,
+        };
+        if let Some((links, read_in)) = &self.links {
+            if !changed && self.round - read_in < SPEED_EVERY {
+                return Ok(links.clone());
+            }
+        }
+        let rtnl = self.rtnl.as_mut().ok_or_else(|| SamplerError::Netlink {
+            what: "list interfaces (RTM_GETLINK)",
+            source: crate::sys::nl::NlError::Malformed("no rtnetlink socket".into()),
+        })?;
+        let all = rtnl.links().map_err(|source| SamplerError::Netlink {
+            what: "list interfaces (RTM_GETLINK)",
+            source,
+        })?;
+        self.links = Some((all.clone(), self.round));
+        Ok(all)
     }
 
     /// `tx_timeout` per queue and temperatures, from files found at most `SPEED_EVERY`

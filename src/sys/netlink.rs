@@ -57,6 +57,44 @@ pub struct LinkAttrs {
     pub num_rx_queues: u32,
 }
 
+/// `RTNLGRP_LINK`: the multicast group of link notifications.
+const RTNLGRP_LINK: u32 = 1;
+
+/// Link notifications (`RTNLGRP_LINK`: a link added, removed, renamed, or its state or
+/// carrier changed), so that a poller dumps the link table only when something changed.
+pub struct LinkEvents {
+    sock: netlink_sys::Socket,
+    buf: Vec<u8>,
+}
+
+impl LinkEvents {
+    /// Subscribes, in the network namespace of the calling thread.
+    pub fn open() -> Result<Self, NlError> {
+        let mut sock = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE)?;
+        sock.bind(&netlink_sys::SocketAddr::new(0, 1 << (RTNLGRP_LINK - 1)))?;
+        sock.set_non_blocking(true)?;
+        Ok(Self {
+            sock,
+            buf: vec![0; 1 << 16],
+        })
+    }
+
+    /// True when a notification arrived since the last call, or when some were lost
+    /// (`ENOBUFS`: the queue overflowed, so anything may have changed). Reads them all.
+    pub fn changed(&mut self) -> Result<bool, NlError> {
+        let mut changed = false;
+        loop {
+            match self.sock.recv(&mut &mut self.buf[..], 0) {
+                Ok(_) => changed = true,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(changed),
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => changed = true,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
 /// An rtnetlink socket for link queries and counter samples.
 pub struct Rtnl {
     sock: NlSocket,
