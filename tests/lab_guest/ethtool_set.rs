@@ -1,9 +1,9 @@
 //! Every SET of dpuctl's ethtool layer writes on the real drivers and reads back via ethtool.
 
-use dpuctl::model::{Channels, Coalesce, Rings};
+use dpuctl::model::{Coalesce, Rings};
 use dpuctl::sys::ethtool::Ethtool;
 
-use crate::{get, in_lab, kv, max_and_current, tool};
+use crate::{get, in_lab, kv, max_and_current, set_combined, tool};
 
 fn eth() -> Ethtool {
     Ethtool::open().expect("ethtool netlink")
@@ -55,27 +55,13 @@ fn channels_set_reads_back() {
     for iface in ["nsim0", "virtio0", "igb0"] {
         let old = e.channels(iface).expect("channels");
         let want = if old.combined == Some(2) { 3 } else { 2 };
-        e.set_channels(
-            iface,
-            &Channels {
-                combined: Some(want),
-                ..Channels::default()
-            },
-        )
-        .unwrap_or_else(|err| panic!("{iface}: {err}"));
+        set_combined(&mut e, iface, Some(want));
         assert_eq!(
             current("-l", iface, "Combined"),
             want.to_string(),
             "{iface}"
         );
-        e.set_channels(
-            iface,
-            &Channels {
-                combined: old.combined,
-                ..Channels::default()
-            },
-        )
-        .expect("restore");
+        set_combined(&mut e, iface, old.combined);
     }
     // e1000e has a single queue: the layer reports it as unsupported, not as a failure.
     let err = e.channels("e1000e0").expect_err("e1000e has no channels");

@@ -75,5 +75,18 @@ pub fn show(iface: &str) -> serde_json::Value {
     v["interfaces"][0].clone()
 }
 
+/// Sets the combined channel count of `iface` (`ethtool -L IFACE combined N`) through
+/// dpuctl's ethtool layer, panicking with the error.
+pub fn set_combined(e: &mut dpuctl::sys::ethtool::Ethtool, iface: &str, combined: Option<u32>) {
+    e.set_channels(
+        iface,
+        &dpuctl::model::Channels {
+            combined,
+            ..dpuctl::model::Channels::default()
+        },
+    )
+    .unwrap_or_else(|err| panic!("{iface}: set channels: {err}"));
+}
+
 /// The lab's NICs.
 pub const NICS: [&str; 4] = ["nsim0", "virtio0", "igb0", "e1000e0"];

@@ -4,11 +4,10 @@
 
 use std::sync::Arc;
 
-use dpuctl::model::Channels;
 use dpuctl::monitor::sampler::{SamplerConfig, SlowReader, SlowRound};
 use dpuctl::sys::ethtool::Ethtool;
 
-use super::{in_lab, tool};
+use super::{in_lab, set_combined, tool};
 
 /// `ethtool -S IFACE` as (name, value), in order; `None` when the driver has no statistics.
 fn ethtool_s(iface: &str) -> Option<Vec<(String, u64)>> {
@@ -106,24 +105,10 @@ fn slow_reads_follow_a_channel_change_of_a_real_nic_in_the_next_round() {
         let mut slow = reader(iface);
         let r1 = slow.read().expect("round 1");
         let n1 = r1.ifaces[0].1.driver_stats.clone().expect("counters").names;
-        e.set_channels(
-            iface,
-            &Channels {
-                combined: Some(want),
-                ..Channels::default()
-            },
-        )
-        .unwrap_or_else(|err| panic!("{iface}: {err}"));
+        set_combined(&mut e, iface, Some(want));
         let r2 = slow.read().expect("round 2");
         let witness = ethtool_s(iface).expect("ethtool -S");
-        e.set_channels(
-            iface,
-            &Channels {
-                combined: old.combined,
-                ..Channels::default()
-            },
-        )
-        .expect("restore");
+        set_combined(&mut e, iface, old.combined);
         let s2 = &r2.ifaces[0].1;
         assert_eq!(
             s2.tx_timeouts.len(),
