@@ -41,7 +41,10 @@ pub fn yaml<T: Serialize>(v: &T) -> anyhow::Result<String> {
 /// A borderless table of the given width.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_style(presets::NOTHING)
+    // dpuctl styles no cell and sets the width itself: without this comfy-table asks whether
+    // stdout is a terminal (an ioctl) for every cell it formats.
+    t.force_no_tty()
+        .load_style(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(WIDTH);
     if !header.is_empty() {
