@@ -10,7 +10,9 @@
 //! per show does not. To see the wall time without it, run the built benchmark at a
 //! real-time priority: `chrt -f 10 target/release/deps/sample-<hash>`.
 
-use std::fmt::Write as _;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -24,36 +26,8 @@ fn main() {
         inner(&ns);
         return;
     }
-    let ns = format!("dpbench-{}", std::process::id());
-    let ip = |args: &[&str]| {
-        let ok = Command::new("ip")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ip {args:?} failed (the benchmark needs root)");
-    };
-    ip(&["netns", "add", &ns]);
-    // Build all links in one `ip -batch` so setup stays fast.
-    let mut batch = String::new();
-    for i in 0..PAIRS {
-        let _ = write!(
-            batch,
-            "link add name va{i} numtxqueues 4 numrxqueues 4 type veth peer name vb{i} \
-             numtxqueues 4 numrxqueues 4\nlink set dev va{i} up\nlink set dev vb{i} up\n"
-        );
-    }
-    let file = std::env::temp_dir().join(format!("{ns}.batch"));
-    std::fs::write(&file, batch).expect("write batch");
-    ip(&["-n", &ns, "-batch", file.to_str().expect("path")]);
-    let _ = std::fs::remove_file(&file);
-    let exe = std::env::current_exe().expect("self");
-    let status = Command::new("ip")
-        .args(["netns", "exec", &ns])
-        .arg(exe)
-        .env(INNER, &ns)
-        .status();
-    ip(&["netns", "del", &ns]);
-    assert!(status.is_ok_and(|s| s.success()), "benchmark failed");
+    let ns = common::VethNs::new("dpbench", PAIRS, 4);
+    ns.run_self(INNER, &ns.name);
 }
 
 fn per_iter(total: Duration, n: u32) -> f64 {

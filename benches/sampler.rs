@@ -16,7 +16,9 @@
 //! (`dpuctl-sampler`, `dpuctl-slow`), over wall time: "% of one core".
 //! Target: 1 ms on 16 interfaces under 3% of one core.
 
-use std::fmt::Write as _;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -97,36 +99,17 @@ fn target_rounds(ns: &Ns, secs: u64) {
     );
 }
 
-/// A namespace with `n` veth interfaces (n/2 pairs), deleted on drop.
+/// A namespace with `n` veth interfaces (n/2 pairs, one queue each).
 struct Ns {
+    ns: common::VethNs,
     name: String,
-}
-
-fn ip(args: &[&str]) {
-    let ok = Command::new("ip")
-        .args(args)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "ip {args:?} failed (the benchmark needs root)");
 }
 
 impl Ns {
     fn new(n: usize) -> Self {
-        let name = format!("dpbench-smp-{}-{n}", std::process::id());
-        ip(&["netns", "add", &name]);
-        let mut batch = String::new();
-        for i in 0..n / 2 {
-            let _ = write!(
-                batch,
-                "link add name va{i} type veth peer name vb{i}\nlink set dev va{i} up\n\
-                 link set dev vb{i} up\n"
-            );
-        }
-        let file = std::env::temp_dir().join(format!("{name}.batch"));
-        std::fs::write(&file, batch).expect("write batch");
-        ip(&["-n", &name, "-batch", file.to_str().expect("path")]);
-        let _ = std::fs::remove_file(&file);
-        Self { name }
+        let ns = common::VethNs::new(&format!("dpbench-smp-{n}"), n / 2, 1);
+        let name = ns.name.clone();
+        Self { ns, name }
     }
 
     fn run(&self, what: &str) {
@@ -135,15 +118,7 @@ impl Ns {
 
     /// Runs a step inside the namespace; returns what it printed.
     fn run_out(&self, what: &str) -> String {
-        let exe = std::env::current_exe().expect("self");
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.name])
-            .arg(exe)
-            .env(INNER, what)
-            .output()
-            .expect("run a benchmark step");
-        assert!(out.status.success(), "benchmark step {what} failed");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.ns.run_self_output(INNER, what)
     }
 
     /// Peak RSS of `dpuctl stats` on every interface at 100 us, with the flight recorder.
@@ -190,14 +165,6 @@ impl Ns {
             "dpuctl stats, 16 interfaces, 100us, jsonl every 1s for {secs}s: peak RSS {rss} kB, \
              CPU {cpu} of one core (whole process)"
         );
-    }
-}
-
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
     }
 }
 

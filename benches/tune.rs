@@ -15,7 +15,9 @@
 //!
 //! Targets: under 100 ms for the transaction; `check` is reported alongside.
 
-use std::fmt::Write as _;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -34,46 +36,8 @@ fn main() {
         inner(&ns);
         return;
     }
-    let ns = format!("dptune-{}", std::process::id());
-    let ip = |args: &[&str]| {
-        let ok = Command::new("ip")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "ip {args:?} failed (the benchmark needs root)");
-    };
-    ip(&["netns", "add", &ns]);
-    // Build all links in one `ip -batch` so setup stays fast.
-    let mut batch = String::new();
-    for i in 0..PAIRS {
-        let _ = write!(
-            batch,
-            "link add name va{i} numtxqueues {QUEUES} numrxqueues {QUEUES} type veth peer name \
-             vb{i} numtxqueues {QUEUES} numrxqueues {QUEUES}\nlink set dev va{i} up\n\
-             link set dev vb{i} up\n"
-        );
-    }
-    let file = std::env::temp_dir().join(format!("{ns}.batch"));
-    std::fs::write(&file, batch).expect("write batch");
-    let built = Command::new("ip")
-        .args(["-n", &ns, "-batch", file.to_str().expect("path")])
-        .status()
-        .is_ok_and(|s| s.success());
-    let _ = std::fs::remove_file(&file);
-    let status = built.then(|| {
-        let exe = std::env::current_exe().expect("self");
-        Command::new("ip")
-            .args(["netns", "exec", &ns])
-            .arg(exe)
-            .env(INNER, &ns)
-            .status()
-    });
-    ip(&["netns", "del", &ns]);
-    assert!(built, "creating the veth pairs failed");
-    assert!(
-        status.is_some_and(|s| s.is_ok_and(|s| s.success())),
-        "benchmark failed"
-    );
+    let ns = common::VethNs::new("dptune", PAIRS, QUEUES);
+    ns.run_self(INNER, &ns.name);
 }
 
 /// A profile setting RPS and XPS of every queue of every `v*` interface to `cpu`.

@@ -12,19 +12,13 @@
 //!
 //! Targets: under 2% of one core; peak RSS under 30 MB.
 
-use std::fmt::Write as _;
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PAIRS: usize = 8;
-
-fn ip(args: &[&str]) {
-    let ok = Command::new("ip")
-        .args(args)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "ip {args:?} failed (the benchmark needs root)");
-}
 
 fn tmux(sock: &str, args: &[&str]) -> String {
     let o = Command::new("tmux")
@@ -90,20 +84,8 @@ fn main() {
     // Another build of dpuctl to compare with (A/B back to back on a shared machine).
     let dpuctl = std::env::var("DPUCTL_BENCH_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_dpuctl").to_string());
-    let ns = format!("dpwatch-{}", std::process::id());
-    ip(&["netns", "add", &ns]);
-    let mut batch = String::new();
-    for i in 0..PAIRS {
-        let _ = write!(
-            batch,
-            "link add name va{i} numtxqueues 4 numrxqueues 4 type veth peer name vb{i} \
-             numtxqueues 4 numrxqueues 4\nlink set dev va{i} up\nlink set dev vb{i} up\n"
-        );
-    }
-    let file = std::env::temp_dir().join(format!("{ns}.batch"));
-    std::fs::write(&file, batch).expect("write batch");
-    ip(&["-n", &ns, "-batch", file.to_str().expect("path")]);
-    let _ = std::fs::remove_file(&file);
+    let veth = common::VethNs::new("dpwatch", PAIRS, 4);
+    let ns = &veth.name;
 
     let sock = format!("dpwatch-{}", std::process::id());
     // Extra watch flags, to compare against the defaults (e.g. "--sample-interval 250ms" leaves
@@ -128,7 +110,7 @@ fn main() {
     let _ = Command::new("tmux")
         .args(["-L", &sock, "kill-server"])
         .status();
-    ip(&["netns", "del", &ns]);
+    drop(veth);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
