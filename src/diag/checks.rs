@@ -204,6 +204,11 @@ impl Finding {
         )
     }
 
+    /// n/a for an interface the counter window does not hold.
+    fn not_in_window(check: &Check, subject: &str) -> Self {
+        Self::new(check, subject, Severity::Na, "not in the counter window")
+    }
+
     fn ev(mut self, what: impl Into<String>, value: impl std::fmt::Display) -> Self {
         self.evidence.push(Evidence {
             what: what.into(),

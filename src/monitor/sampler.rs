@@ -600,15 +600,8 @@ pub struct SlowReader {
     /// The ioctl socket and counter buffers, kept across rounds (a socket and two mappings
     /// per interface and round otherwise).
     ioctl: Option<eth::ioctl::Session>,
-    /// Driver name per ifindex (asked once).
-    drivers: HashMap<u32, Option<String>>,
-    /// Counter names per ifindex, shared by all samples while they stay the same, with the
-    /// round they were read in.
-    counter_names: HashMap<u32, (CounterNames, u64)>,
-    /// The sysfs files read each round, per ifindex.
-    files: HashMap<u32, IfaceFiles>,
-    /// Link speed per ifindex with the round it was read in.
-    speeds: HashMap<u32, (Option<u64>, u64, bool)>,
+    /// What the rounds keep per watched interface, by ifindex.
+    known: HashMap<u32, Known>,
     round: u64,
     /// Interfaces on the node at the last read.
     pub node_links: usize,
@@ -624,6 +617,20 @@ pub struct SlowReader {
 /// the tx queue list and the hwmon sensors are found again as often (and at once when the
 /// counter count changes or a file is gone).
 const SPEED_EVERY: u64 = 8;
+
+/// What the slow rounds keep of one interface from round to round.
+#[derive(Default)]
+struct Known {
+    /// Driver name (asked once; `None` inside when the driver info cannot be read).
+    driver: std::cell::OnceCell<Option<String>>,
+    /// Driver counter names, shared by all samples while they stay the same, with the round
+    /// they were read in.
+    names: Option<(CounterNames, u64)>,
+    /// The sysfs files each round reads.
+    files: Option<IfaceFiles>,
+    /// Link speed, with the round it was read in and whether the link was up then.
+    speed: Option<(Option<u64>, u64, bool)>,
+}
 
 /// The sysfs files of one interface that each round reads, with the name and round they
 /// were found for.
@@ -655,10 +662,7 @@ impl SlowReader {
             rtnl: None,
             ethtool: None,
             ioctl: None,
-            drivers: HashMap::new(),
-            counter_names: HashMap::new(),
-            files: HashMap::new(),
-            speeds: HashMap::new(),
+            known: HashMap::new(),
             round: 0,
             node_links: 0,
             events: None,
@@ -692,18 +696,13 @@ impl SlowReader {
             })
             .collect();
         watched.sort_by_key(|l| l.ifindex);
-        self.drivers
-            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
-        self.counter_names
-            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
-        self.files
-            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
-        self.speeds
-            .retain(|i, _| watched.iter().any(|l| l.ifindex == *i));
+        self.known
+            .retain(|i, _| watched.binary_search_by_key(i, |l| l.ifindex).is_ok());
         for l in &watched {
             let up = l.operstate == "up" || (l.operstate == "unknown" && l.carrier == Some(true));
-            let speed = match self.speeds.get(&l.ifindex) {
-                Some(&(s, r, was_up)) if was_up == up && self.round - r < SPEED_EVERY => s,
+            let known = self.known.entry(l.ifindex).or_default();
+            let speed = match known.speed {
+                Some((s, r, was_up)) if was_up == up && self.round - r < SPEED_EVERY => s,
                 _ => {
                     let s = self
                         .ethtool
@@ -711,7 +710,7 @@ impl SlowReader {
                         .and_then(|e| e.link_info(&l.name).ok())
                         .and_then(|li| li.speed_mbps)
                         .map(u64::from);
-                    self.speeds.insert(l.ifindex, (s, self.round, up));
+                    known.speed = Some((s, self.round, up));
                     s
                 }
             };
@@ -722,10 +721,9 @@ impl SlowReader {
                 up,
                 speed_mbps: speed,
             });
-            let driver = self
-                .drivers
-                .entry(l.ifindex)
-                .or_insert_with(|| eth::ioctl::driver_info(&l.name).ok().map(|d| d.driver))
+            let driver = known
+                .driver
+                .get_or_init(|| eth::ioctl::driver_info(&l.name).ok().map(|d| d.driver))
                 .clone();
             let mut slow = SlowIface {
                 driver,
@@ -790,15 +788,14 @@ impl SlowReader {
         name: &Arc<str>,
     ) -> (Vec<(u32, u64)>, Vec<crate::model::Temperature>) {
         let (root, round) = (&self.root, self.round);
-        let files = self
-            .files
-            .entry(ifindex)
-            .and_modify(|f| {
-                if f.name != *name || round - f.round >= SPEED_EVERY {
-                    *f = IfaceFiles::find(root, name, round);
-                }
-            })
-            .or_insert_with(|| IfaceFiles::find(root, name, round));
+        let slot = &mut self.known.entry(ifindex).or_default().files;
+        if slot
+            .as_ref()
+            .is_some_and(|f| f.name != *name || round - f.round >= SPEED_EVERY)
+        {
+            *slot = None;
+        }
+        let files = slot.get_or_insert_with(|| IfaceFiles::find(root, name, round));
         let tx = if let Some(tx) = files.tx_timeouts.read() {
             tx
         } else {
@@ -826,7 +823,8 @@ impl SlowReader {
                 values: stats.iter().map(|c| c.value).collect(),
             });
         };
-        if let Some((names, read_in)) = self.counter_names.get(&ifindex) {
+        let known = self.known.entry(ifindex).or_default();
+        if let Some((names, read_in)) = &known.names {
             if self.round - read_in < SPEED_EVERY {
                 if let Some(values) = session.values(ifname, names.len())? {
                     return Ok(DriverStats {
@@ -837,23 +835,19 @@ impl SlowReader {
             }
         }
         let stats = session.stats(ifname)?;
-        let same = self.counter_names.get(&ifindex).is_some_and(|(n, _)| {
-            n.len() == stats.len() && n.iter().zip(&stats).all(|(a, b)| *a == b.name)
-        });
-        let names = match self.counter_names.get_mut(&ifindex) {
+        let names = match &mut known.names {
             // Unchanged names stay the same shared list.
-            Some((n, read_in)) if same => {
+            Some((n, read_in))
+                if n.len() == stats.len() && n.iter().zip(&stats).all(|(a, b)| *a == b.name) =>
+            {
                 *read_in = self.round;
                 n.clone()
             }
-            _ => {
+            old => {
                 let n: CounterNames = stats.iter().map(|c| c.name.clone()).collect();
-                if self
-                    .counter_names
-                    .insert(ifindex, (n.clone(), self.round))
-                    .is_some()
-                {
-                    self.files.remove(&ifindex);
+                if old.replace((n.clone(), self.round)).is_some() {
+                    // Changed names: the queues changed, find their files again.
+                    known.files = None;
                 }
                 n
             }

@@ -160,16 +160,16 @@ pub(crate) fn link_basename(path: &Path) -> Option<String> {
 pub(crate) fn devices_relative(root: &SysRoot, path: &Path) -> Option<String> {
     let devices = fs::canonicalize(root.sys("devices")).ok()?;
     let resolved = fs::canonicalize(path).ok()?;
-    let rel = resolved.strip_prefix(&devices).ok()?;
+    slash_joined(resolved.strip_prefix(&devices).ok()?)
+}
+
+/// The components of a relative path joined by `/`; `None` for an empty one.
+fn slash_joined(rel: &Path) -> Option<String> {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join("/"))
-    }
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// True for names the kernel accepts as interface names (`dev_valid_name` in
@@ -469,17 +469,9 @@ pub fn netdev_dirs(root: &SysRoot, ifname: &str) -> NetdevDirs {
 /// `dir` relative to the sysfs `devices/` directory, as [`devices_relative`] gives it, by
 /// prefix when `dir` is already resolved below `devices/` (as [`netdev_dirs`] gives it).
 fn device_relative(root: &SysRoot, dir: &Path) -> Option<String> {
-    let Ok(rel) = dir.strip_prefix(root.sys("devices")) else {
-        return devices_relative(root, dir);
-    };
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join("/"))
+    match dir.strip_prefix(root.sys("devices")) {
+        Ok(rel) => slash_joined(rel),
+        Err(_) => devices_relative(root, dir),
     }
 }
 

@@ -11,12 +11,7 @@ pub(super) fn utilization(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
         let Some((d, end)) = ctx.counters_delta(&i.name) else {
-            out.push(Finding::new(
-                c,
-                &i.name,
-                Severity::Na,
-                "not in the counter window",
-            ));
+            out.push(Finding::not_in_window(c, &i.name));
             continue;
         };
         let rx = d.rx_bytes as f64 * 8.0 / secs;
