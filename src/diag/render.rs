@@ -170,20 +170,23 @@ pub fn report_text(r: &Report) -> String {
         let _ = write!(out, ", decided from the evidence: {}", r.decision.reason);
     }
     out = wrap(&out, "");
-    match (r.window_seconds, &r.window_na) {
-        (Some(s), _) => {
-            let _ = writeln!(out, "counter window: {s:.1} s");
-        }
-        (None, Some(why)) => {
-            let _ = writeln!(out, "counter window: n/a ({why})");
-        }
-        (None, None) => {}
+    if let Some(w) = window_line(r) {
+        let _ = writeln!(out, "{w}");
     }
     for (n, s) in r.steps.iter().enumerate() {
         out.push_str(&step_text(s, n, r.path.len()));
     }
     out.push_str(&summary_text(r));
     out
+}
+
+/// "counter window: 5.0 s", or why there is none.
+fn window_line(r: &Report) -> Option<String> {
+    match (r.window_seconds, &r.window_na) {
+        (Some(s), _) => Some(format!("counter window: {s:.1} s")),
+        (None, Some(why)) => Some(format!("counter window: n/a ({why})")),
+        (None, None) => None,
+    }
 }
 
 /// The whole report as markdown, for a ticket.
@@ -200,14 +203,8 @@ pub fn report_markdown(r: &Report) -> String {
             String::new()
         }
     );
-    match (r.window_seconds, &r.window_na) {
-        (Some(s), _) => {
-            let _ = writeln!(out, "- counter window: {s:.1} s");
-        }
-        (None, Some(why)) => {
-            let _ = writeln!(out, "- counter window: n/a ({why})");
-        }
-        (None, None) => {}
+    if let Some(w) = window_line(r) {
+        let _ = writeln!(out, "- {w}");
     }
     let _ = writeln!(
         out,
