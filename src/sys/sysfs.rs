@@ -613,17 +613,9 @@ fn read_value_at(dir: impl std::os::fd::AsFd, rel: impl rustix::path::Arg) -> Op
     Some(s.trim_end().to_string())
 }
 
-/// `tx_timeout` of every tx queue of an interface, as `(queue, total)` sorted by queue: the
-/// monitor's cheap subset of [`queues`] (one read per tx queue, nothing else).
-pub fn tx_timeouts(root: &SysRoot, ifname: &str) -> Vec<(u32, u64)> {
-    TxTimeoutFiles::find(root, ifname)
-        .read()
-        .unwrap_or_default()
-}
-
-/// The per-queue `tx_timeout` files of one interface, found once and read again and again
-/// (the monitor's slow reads): each read is an open, a read and a close per queue, with no
-/// directory listing or link resolution.
+/// The per-queue `tx_timeout` files of one interface (the monitor's cheap subset of
+/// [`queues`]), found once and read again and again by the monitor's slow reads: each read
+/// is an open, a read and a close per queue, with no directory listing or link resolution.
 #[derive(Debug, Clone, Default)]
 pub struct TxTimeoutFiles {
     files: Vec<(u32, PathBuf)>,
@@ -1021,6 +1013,32 @@ mod tests {
         assert_eq!(t[1].crit, None);
         assert!(temperatures(&root, "eno1").is_empty());
         assert!(temperatures(&root, "lo").is_empty());
+    }
+
+    /// The files are found once in queue order; each read sees the values of now, and a
+    /// queue that went away makes the read fail (the caller finds the files again).
+    #[test]
+    fn tx_timeout_files_are_read_again_and_notice_a_queue_gone() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = SysRoot::new(tmp.path().join("sys"), tmp.path().join("proc"));
+        let queues = tmp.path().join("sys/class/net/eth0/queues");
+        for (q, v) in [("tx-10", "7"), ("tx-0", "1"), ("tx-1", "0"), ("rx-0", "")] {
+            fs::create_dir_all(queues.join(q)).expect("mkdir");
+            if !v.is_empty() {
+                fs::write(queues.join(q).join("tx_timeout"), format!("{v}\n")).expect("write");
+            }
+        }
+        let files = TxTimeoutFiles::find(&root, "eth0");
+        assert_eq!(files.read(), Some(vec![(0, 1), (1, 0), (10, 7)]));
+        fs::write(queues.join("tx-1/tx_timeout"), "3\n").expect("write");
+        assert_eq!(files.read(), Some(vec![(0, 1), (1, 3), (10, 7)]));
+        fs::remove_dir_all(queues.join("tx-10")).expect("rm");
+        assert_eq!(files.read(), None);
+        assert_eq!(
+            TxTimeoutFiles::find(&root, "eth0").read(),
+            Some(vec![(0, 1), (1, 3)])
+        );
+        assert_eq!(TxTimeoutFiles::find(&root, "nosuch").read(), Some(vec![]));
     }
 
     /// A virtio-net layout built in a temporary directory: the netdev's device is `virtio0`,
