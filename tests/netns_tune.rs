@@ -105,6 +105,7 @@ fn inner_run() -> bool {
         "inner_slow_apply" => inner_slow_apply(),
         "inner_second_tune" => inner_second_tune(),
         "inner_apply" => inner_apply(),
+        "inner_fault_injection" => inner_fault_injection(),
         other => panic!("no inner body {other:?}"),
     }
     true
@@ -272,6 +273,63 @@ fn failure_at_every_step_leaves_the_namespace_as_it_was() {
     }
     let (ns, dir) = setup("fail");
     run_inner(&ns, "inner_failure_at_every_step", dir.path(), &[]);
+}
+
+#[test]
+fn a_failure_or_a_silent_non_application_at_every_step_leaves_the_namespace_as_it_was() {
+    if inner_run() {
+        return;
+    }
+    let (ns, dir) = setup("fault");
+    run_inner(&ns, "inner_fault_injection", dir.path(), &[]);
+}
+
+/// The offload dependency through the binary, with the profile's keys in both orders: the
+/// tune fails, and `ethtool -k` and the snapshot are as before (the *wanted* bit of TSO
+/// included, which once stayed set and turned TSO on when checksumming came back).
+#[test]
+fn dependent_offloads_fail_and_leave_ethtool_k_as_it_was_in_both_key_orders() {
+    if inner_run() {
+        return;
+    }
+    let (ns, dir) = setup("feat");
+    ns.exec_ok("ethtool", &["-K", "a", "tso", "off"]);
+    let before = outer_snapshot(&ns);
+    let before_k = ns.exec_ok("ethtool", &["-k", "a"]);
+    for (i, keys) in [
+        "{tx-checksum-ip-generic: off, tx-tcp-segmentation: on}",
+        "{tx-tcp-segmentation: on, tx-checksum-ip-generic: off}",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = format!("feat{i}");
+        let path = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name: {name}\ndescription: offloads that depend on each other\n\
+                 interfaces:\n  - match: {{name: a}}\n    features: {keys}\n"
+            ),
+        )
+        .expect("profile");
+        let state = dir.path().join(format!("state{i}"));
+        let o = outer_dpuctl(
+            &ns,
+            &state,
+            &["tune", path.to_str().expect("utf-8"), "--yes"],
+        );
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{keys}: {out}\n{err}");
+        assert!(err.contains("tx-tcp-segmentation"), "{keys}: {err}");
+        assert!(err.contains("back where it was"), "{keys}: {err}");
+        assert_eq!(
+            ns.exec_ok("ethtool", &["-k", "a"]),
+            before_k,
+            "{keys}: ethtool -k differs"
+        );
+        assert_state_eventually(&before, || outer_snapshot(&ns), keys);
+    }
 }
 
 #[test]
@@ -1153,6 +1211,146 @@ impl Applier for Slow {
     fn preflight(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
         self.inner.preflight(knob, value)
     }
+
+    fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>> {
+        self.inner.read(knobs)
+    }
+
+    fn derived(&mut self, steps: &[Step]) -> Result<Vec<tune::journal::Derived>, WriteError> {
+        Applier::derived(&mut self.inner, steps)
+    }
+
+    fn restore(&mut self, d: &tune::journal::Derived) -> Result<(), WriteError> {
+        Applier::restore(&mut self.inner, d)
+    }
+}
+
+/// How [`Faulty`] breaks its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The write fails.
+    Fail,
+    /// The write succeeds and changes nothing, as a driver that ignores a value.
+    Silent,
+}
+
+/// The real writer with one (knob, value) write broken.
+struct Faulty {
+    inner: Writer,
+    at: (Knob, Value),
+    fault: Fault,
+}
+
+impl Applier for Faulty {
+    fn apply(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
+        if (knob, value) == (&self.at.0, &self.at.1) {
+            return match self.fault {
+                Fault::Fail => Err(WriteError::Failed {
+                    object: knob.to_string(),
+                    value: value.to_string(),
+                    reason: "injected failure".into(),
+                }),
+                Fault::Silent => Ok(()),
+            };
+        }
+        self.inner.apply(knob, value)
+    }
+
+    fn preflight(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
+        self.inner.preflight(knob, value)
+    }
+
+    fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>> {
+        self.inner.read(knobs)
+    }
+
+    fn derived(&mut self, steps: &[Step]) -> Result<Vec<tune::journal::Derived>, WriteError> {
+        Applier::derived(&mut self.inner, steps)
+    }
+
+    fn restore(&mut self, d: &tune::journal::Derived) -> Result<(), WriteError> {
+        Applier::restore(&mut self.inner, d)
+    }
+}
+
+/// Every knob kind of a veth, plus two offloads where one depends on the other (TSO needs
+/// checksumming): turning checksumming off turns TSO off as a side effect and leaves its
+/// *wanted* bit as it was.
+fn fault_settings() -> Vec<Setting> {
+    let mut v = settings();
+    v.push(s(
+        Knob::Feature {
+            iface: a(),
+            name: "tx-tcp-segmentation".into(),
+        },
+        Value::Bool(true),
+    ));
+    v.push(s(
+        Knob::Feature {
+            iface: a(),
+            name: "tx-checksum-ip-generic".into(),
+        },
+        Value::Bool(false),
+    ));
+    v
+}
+
+/// `ethtool -k a` and `-k b`: the offload table with its `[requested on]` marks.
+fn witness_features() -> String {
+    format!(
+        "{}{}",
+        witness("ethtool", &["-k", "a"]),
+        witness("ethtool", &["-k", "b"])
+    )
+}
+
+fn inner_fault_injection() {
+    let state = inside();
+    // TSO off to start with, so that the profile turns it on.
+    witness("ethtool", &["-K", "a", "tso", "off"]);
+    let before = snapshot();
+    let before_k = witness_features();
+    let plan = plan_now(&fault_settings());
+    let n = plan.steps.len();
+    assert!(n >= 12, "too few steps to test: {n}");
+    for fault in [Fault::Fail, Fault::Silent] {
+        for k in 0..n {
+            let what = format!("{fault:?} at step {k} ({})", plan.steps[k].knob);
+            let mut w = Faulty {
+                inner: Writer::new(live()),
+                at: (plan.steps[k].knob.clone(), plan.steps[k].new.clone()),
+                fault,
+            };
+            let session = Session::begin(&state).expect("lock");
+            let e = session
+                .run_transaction(&mut w, "faulty", &plan, None)
+                .expect_err(&what);
+            let ae = e
+                .downcast_ref::<ApplyError>()
+                .unwrap_or_else(|| panic!("{what}: not an apply error: {e:#}"));
+            assert!(ae.unrestored.is_empty(), "{what}: {ae}");
+            if fault == Fault::Silent {
+                assert!(ae.cause.contains("did not hold"), "{what}: {ae}");
+            }
+            drop(session);
+            assert_state_eventually(&before, snapshot, &what);
+            assert_eq!(witness_features(), before_k, "{what}: ethtool -k differs");
+            let tx = Store::new(&state).list().expect("list").remove(0);
+            assert_eq!(tx.state, TxState::Failed, "{what}");
+            assert_eq!(tx.applied, 0, "{what}");
+        }
+    }
+    // The whole plan without a fault fails too: TSO cannot hold with checksumming off, and
+    // the node is left as it was, wanted bits included.
+    let mut w = Writer::new(live());
+    let session = Session::begin(&state).expect("lock");
+    let e = session
+        .run_transaction(&mut w, "dependent", &plan, None)
+        .expect_err("tso cannot hold without checksumming");
+    assert!(format!("{e:#}").contains("tx-tcp-segmentation"), "{e:#}");
+    drop(session);
+    assert_state_eventually(&before, snapshot, "no fault");
+    assert_eq!(witness_features(), before_k, "no fault: ethtool -k differs");
 }
 
 fn inner_slow_apply() {

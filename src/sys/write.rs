@@ -16,7 +16,7 @@
 //! Also here: the checks made before the first write (privilege, files writable) and the
 //! process-table readers the tuning engine needs (is a process alive, is irqbalance running).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -628,6 +628,84 @@ impl Writer {
                 }
             }
             _ => write_file_knob(&self.root, knob, value),
+        }
+    }
+
+    fn ethtool(&mut self, iface: &str) -> Result<&mut Ethtool, WriteError> {
+        let object = format!("{iface} features");
+        if !self.root.is_live() {
+            return Err(WriteError::Failed {
+                object,
+                value: "as before".into(),
+                reason: "ethtool changes the running kernel, not a --sysfs-root tree".into(),
+            });
+        }
+        if self.eth.is_none() {
+            self.eth = Some(Ethtool::open().map_err(|e| WriteError::Failed {
+                object: object.clone(),
+                value: "as before".into(),
+                reason: format!("ethtool netlink: {}", e.reason()),
+            })?);
+        }
+        self.eth.as_mut().ok_or(WriteError::Failed {
+            object,
+            value: "as before".into(),
+            reason: "ethtool netlink not open".into(),
+        })
+    }
+
+    /// The wanted bit of every changeable (not fixed) offload feature of `iface`.
+    pub fn wanted_features(&mut self, iface: &str) -> Result<BTreeMap<String, bool>, WriteError> {
+        let eth = self.ethtool(iface)?;
+        let fs = eth.features(iface).map_err(|e| WriteError::Failed {
+            object: format!("{iface} features"),
+            value: "as before".into(),
+            reason: e.reason(),
+        })?;
+        Ok(fs
+            .into_iter()
+            .filter(|f| !f.fixed)
+            .map(|f| (f.name, f.wanted))
+            .collect())
+    }
+
+    /// Puts the wanted bits of `iface`'s features back to `wanted` (those that differ now),
+    /// then reads them back.
+    pub fn restore_wanted_features(
+        &mut self,
+        iface: &str,
+        wanted: &BTreeMap<String, bool>,
+    ) -> Result<(), WriteError> {
+        let now = self.wanted_features(iface)?;
+        let fail = |reason: String| WriteError::Failed {
+            object: format!("{iface} features"),
+            value: "their wanted state before the transaction".into(),
+            reason,
+        };
+        let diff: Vec<(&str, bool)> = wanted
+            .iter()
+            .filter(|(n, v)| now.get(*n).is_some_and(|x| x != *v))
+            .map(|(n, v)| (n.as_str(), *v))
+            .collect();
+        if diff.is_empty() {
+            return Ok(());
+        }
+        self.ethtool(iface)?
+            .set_wanted(iface, &diff)
+            .map_err(|e| fail(e.reason()))?;
+        let after = self.wanted_features(iface)?;
+        let off: Vec<String> = wanted
+            .iter()
+            .filter(|(n, v)| after.get(*n).is_some_and(|x| x != *v))
+            .map(|(n, v)| format!("{n} {}", if *v { "on" } else { "off" }))
+            .collect();
+        if off.is_empty() {
+            Ok(())
+        } else {
+            Err(fail(format!(
+                "still not wanted as before: {}",
+                off.join(", ")
+            )))
         }
     }
 

@@ -7,9 +7,12 @@
 use std::fmt;
 
 use crate::model::{Knob, Value};
-use crate::sys::write::{WriteError, Writer};
+use crate::sys::collect::collect;
+use crate::sys::sysctl;
+use crate::sys::write::{sysctl_text, WriteError, Writer};
 
-use super::plan::{render_value, Step};
+use super::journal::Derived;
+use super::plan::{current_value, render_value, Step};
 
 /// Something that changes settings: the node, or a fake in tests.
 pub trait Applier {
@@ -18,6 +21,21 @@ pub trait Applier {
 
     /// Checks, without changing anything, that `knob` can be set (privilege, file present).
     fn preflight(&mut self, _knob: &Knob, _value: &Value) -> Result<(), WriteError> {
+        Ok(())
+    }
+
+    /// Reads the current value of each knob, in order: the read-back after a transaction
+    /// and after a revert (a driver may take a value and silently not apply it, and one
+    /// setting may change another).
+    fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>>;
+
+    /// The kernel state that `steps` may change as a side effect, as it is now.
+    fn derived(&mut self, _steps: &[Step]) -> Result<Vec<Derived>, WriteError> {
+        Ok(Vec::new())
+    }
+
+    /// Puts derived state back as [`Applier::derived`] read it.
+    fn restore(&mut self, _d: &Derived) -> Result<(), WriteError> {
         Ok(())
     }
 }
@@ -30,6 +48,60 @@ impl Applier for Writer {
     fn preflight(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
         Writer::preflight(self, knob, value)
     }
+
+    fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>> {
+        let mut names: Vec<String> = knobs
+            .iter()
+            .filter(|k| !matches!(k, Knob::Sysctl { .. }))
+            .map(|k| k.object().to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        let state = if names.is_empty() {
+            Err("no interface".to_string())
+        } else {
+            collect(self.root(), &names).map_err(|e| e.to_string())
+        };
+        knobs
+            .iter()
+            .map(|k| match (k, &state) {
+                (Knob::Sysctl { name }, _) => sysctl::read(self.root(), name)
+                    .map(|v| Value::Text(sysctl::fold_whitespace(&v)))
+                    .map_err(|e| e.to_string()),
+                (_, Ok(state)) => current_value(state, k),
+                (_, Err(e)) => Err(e.clone()),
+            })
+            .collect()
+    }
+
+    fn derived(&mut self, steps: &[Step]) -> Result<Vec<Derived>, WriteError> {
+        let mut ifaces: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| match &s.knob {
+                Knob::Feature { iface, .. } => Some(iface.as_str()),
+                _ => None,
+            })
+            .collect();
+        ifaces.sort_unstable();
+        ifaces.dedup();
+        ifaces
+            .into_iter()
+            .map(|i| {
+                Ok(Derived::FeaturesWanted {
+                    iface: i.to_string(),
+                    wanted: self.wanted_features(i)?,
+                })
+            })
+            .collect()
+    }
+
+    fn restore(&mut self, d: &Derived) -> Result<(), WriteError> {
+        match d {
+            Derived::FeaturesWanted { iface, wanted } => {
+                self.restore_wanted_features(iface, wanted)
+            }
+        }
+    }
 }
 
 impl<A: Applier + ?Sized> Applier for &mut A {
@@ -40,6 +112,52 @@ impl<A: Applier + ?Sized> Applier for &mut A {
     fn preflight(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
         (**self).preflight(knob, value)
     }
+
+    fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>> {
+        (**self).read(knobs)
+    }
+
+    fn derived(&mut self, steps: &[Step]) -> Result<Vec<Derived>, WriteError> {
+        (**self).derived(steps)
+    }
+
+    fn restore(&mut self, d: &Derived) -> Result<(), WriteError> {
+        (**self).restore(d)
+    }
+}
+
+/// True when a value read back is the value set (sysctl text compares as the kernel writes
+/// it: `4096 87380 16777216` and a tab-separated read are the same).
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    a == b || sysctl_text(a) == sysctl_text(b)
+}
+
+/// The steps whose knob does not read `want(step)` now: one [`Unrestored`] each, with what it
+/// reads instead (or why it could not be read).
+pub fn verify(
+    applier: &mut dyn Applier,
+    steps: &[Step],
+    want: fn(&Step) -> &Value,
+) -> Vec<Unrestored> {
+    let knobs: Vec<Knob> = steps.iter().map(|s| s.knob.clone()).collect();
+    let got = applier.read(&knobs);
+    steps
+        .iter()
+        .zip(got)
+        .filter_map(|(s, r)| {
+            let w = want(s);
+            let cause = match r {
+                Ok(v) if same_value(&v, w) => return None,
+                Ok(v) => format!("reads {} instead", render_value(&v)),
+                Err(e) => format!("cannot be read back: {e}"),
+            };
+            Some(Unrestored {
+                knob: s.knob.clone(),
+                value: w.clone(),
+                cause,
+            })
+        })
+        .collect()
 }
 
 /// A setting that could not be put back.
@@ -190,6 +308,9 @@ pub(crate) mod fake {
         pub fail: Vec<(Knob, Value)>,
         /// Preflight of these knobs fails with a permission error.
         pub deny: Vec<Knob>,
+        /// Writes of these (knob, value) pairs succeed without changing anything, as a
+        /// driver that takes a value and ignores it.
+        pub silent: Vec<(Knob, Value)>,
     }
 
     impl Applier for FakeNode {
@@ -201,9 +322,18 @@ pub(crate) mod fake {
                     reason: "injected failure".into(),
                 });
             }
-            self.values.insert(knob.clone(), value.clone());
+            if !self.silent.iter().any(|(k, v)| k == knob && v == value) {
+                self.values.insert(knob.clone(), value.clone());
+            }
             self.log.push((knob.clone(), value.clone()));
             Ok(())
+        }
+
+        fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>> {
+            knobs
+                .iter()
+                .map(|k| self.values.get(k).cloned().ok_or_else(|| format!("no {k}")))
+                .collect()
         }
 
         fn preflight(&mut self, knob: &Knob, _value: &Value) -> Result<(), WriteError> {

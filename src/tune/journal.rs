@@ -12,8 +12,9 @@
 //! directory fsynced), before the first write and after each applied step, so that after a
 //! crash or power loss it tells exactly which changes may be in place.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read as _, Seek as _, Write as _};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -41,8 +42,12 @@ pub enum TxState {
     Expired,
     /// Reverted by `dpuctl rollback` (or after an interrupted run).
     RolledBack,
-    /// A step failed; the applied ones were reverted (see `unrestored` for any that could not).
+    /// A step failed or did not hold; the applied ones were reverted (see `unrestored` for
+    /// any that could not).
     Failed,
+    /// The node rebooted while the transaction was in progress or awaited confirmation: its
+    /// changes did not survive the reboot, so there was nothing to revert.
+    Rebooted,
 }
 
 impl TxState {
@@ -57,20 +62,25 @@ impl TxState {
             TxState::Expired => "expired",
             TxState::RolledBack => "rolled-back",
             TxState::Failed => "failed",
+            TxState::Rebooted => "rebooted",
         }
     }
 
     /// True when a transaction may go from `self` to `to`.
     pub fn can_become(self, to: TxState) -> bool {
         use TxState::{
-            Applied, Applying, ConfirmPending, Confirmed, Expired, Failed, Pending, RolledBack,
+            Applied, Applying, ConfirmPending, Confirmed, Expired, Failed, Pending, Rebooted,
+            RolledBack,
         };
         matches!(
             (self, to),
-            (Pending, Applying | Failed | RolledBack)
-                | (Applying, Applied | ConfirmPending | Failed | RolledBack)
+            (Pending, Applying | Failed | RolledBack | Rebooted)
+                | (
+                    Applying,
+                    Applied | ConfirmPending | Failed | RolledBack | Rebooted
+                )
                 | (Applied | Confirmed | Failed, RolledBack)
-                | (ConfirmPending, Confirmed | Expired | RolledBack)
+                | (ConfirmPending, Confirmed | Expired | RolledBack | Rebooted)
         )
     }
 
@@ -195,6 +205,48 @@ pub struct Transaction {
     pub error: Option<String>,
     /// Settings that could not be restored, one line each.
     pub unrestored: Vec<String>,
+    /// Kernel state the steps change as a side effect, as it was before: restored by every
+    /// revert after the steps themselves.
+    #[serde(default)]
+    pub derived: Vec<Derived>,
+    /// `/proc/sys/kernel/random/boot_id` when the transaction started: a transaction of an
+    /// earlier boot has nothing left in the kernel to revert.
+    #[serde(default)]
+    pub boot_id: Option<String>,
+    /// The second confirm-timeout watcher (each one restarts the other if it dies).
+    #[serde(default)]
+    pub guard_pid: Option<u32>,
+    /// Start time of the second watcher (clock ticks after boot).
+    #[serde(default)]
+    pub guard_start: Option<u64>,
+    /// With `--best-effort`: the steps that did not take or did not hold, one line each.
+    #[serde(default)]
+    pub not_applied: Vec<String>,
+}
+
+/// Kernel state a transaction may change besides its steps' own values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Derived {
+    /// The *wanted* offload bits of an interface (`ethtool -k` shows them as `[requested
+    /// on]`): setting one feature can leave another's wanted bit set while a dependency keeps
+    /// it inactive, and it turns on later when the dependency does. Every changeable
+    /// feature's wanted bit, by kernel name.
+    FeaturesWanted {
+        /// The interface.
+        iface: String,
+        /// Feature name to wanted bit.
+        wanted: std::collections::BTreeMap<String, bool>,
+    },
+}
+
+impl Derived {
+    /// The interface the state belongs to.
+    pub fn iface(&self) -> &str {
+        match self {
+            Derived::FeaturesWanted { iface, .. } => iface,
+        }
+    }
 }
 
 impl Transaction {
@@ -217,6 +269,11 @@ impl Transaction {
             watcher_start: None,
             error: None,
             unrestored: Vec::new(),
+            derived: Vec::new(),
+            boot_id: boot_id(),
+            guard_pid: None,
+            guard_start: None,
+            not_applied: Vec::new(),
         }
     }
 
@@ -259,8 +316,135 @@ impl Transaction {
             | TxState::ConfirmPending
             | TxState::Confirmed => true,
             TxState::Failed => self.applied > 0,
-            TxState::Expired | TxState::RolledBack => false,
+            TxState::Expired | TxState::RolledBack | TxState::Rebooted => false,
         }
+    }
+
+    /// Checks every step with the rules a profile's settings get: a known network sysctl
+    /// with a value of its shape, a valid interface name, a settable field, a value of the
+    /// knob's type, bounded queue and IRQ numbers. A journal is input like a profile is: one
+    /// step outside these rules refuses the whole transaction.
+    pub fn validate(&self) -> Result<(), String> {
+        if !valid_id(&self.id) {
+            return Err(format!("invalid transaction id {:?}", short(&self.id)));
+        }
+        if self.applied > self.steps.len() {
+            return Err(format!(
+                "{} steps applied of {}",
+                self.applied,
+                self.steps.len()
+            ));
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            for v in [&s.old, &s.new] {
+                validate_step(&s.knob, v).map_err(|e| format!("step {}: {e}", i + 1))?;
+            }
+            if s.resets_link != s.knob.resets_link() {
+                return Err(format!("step {}: wrong resets_link", i + 1));
+            }
+        }
+        for d in &self.derived {
+            let Derived::FeaturesWanted { iface, wanted } = d;
+            if !crate::sys::sysfs::valid_ifname(iface) {
+                return Err(format!("invalid interface name {:?}", short(iface)));
+            }
+            if !self
+                .steps
+                .iter()
+                .any(|s| matches!(&s.knob, Knob::Feature { iface: i, .. } if i == iface))
+            {
+                return Err(format!(
+                    "offload state of {iface}, which no step of the transaction changes"
+                ));
+            }
+            for name in wanted.keys() {
+                validate_step(
+                    &Knob::Feature {
+                        iface: iface.clone(),
+                        name: name.clone(),
+                    },
+                    &Value::Bool(true),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// At most 40 characters of untrusted text, for messages.
+fn short(t: &str) -> String {
+    let mut s: String = t.chars().take(40).collect();
+    if s.len() < t.len() {
+        s.push_str("...");
+    }
+    s
+}
+
+/// The highest queue index and IRQ number a journal step may name.
+const MAX_QUEUE: u32 = 1 << 16;
+const MAX_IRQ: u32 = 1 << 20;
+
+/// One knob and value, by the rules profiles follow (see [`Transaction::validate`]).
+pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
+    use crate::sys::write::{settable_field, FieldKind};
+    let ty = |want: &str| format!("{knob}: expects {want}, not {value}");
+    if let Knob::Sysctl { name } = knob {
+        let Value::Text(t) = value else {
+            return Err(ty("text"));
+        };
+        return crate::profile::validate::validate_sysctl(
+            name,
+            &crate::profile::raw::Scalar::Text(t.clone()),
+        )
+        .map(drop)
+        .map_err(|e| format!("sysctl {}: {e}", short(name)));
+    }
+    let iface = knob.object();
+    if !crate::sys::sysfs::valid_ifname(iface) {
+        return Err(format!("invalid interface name {:?}", short(iface)));
+    }
+    match knob {
+        Knob::Sysctl { .. } => Ok(()),
+        Knob::Ring { .. } | Knob::Channel { .. } | Knob::Coalesce { .. } | Knob::Pause { .. } => {
+            let (group, field) =
+                crate::sys::write::knob_field(knob).ok_or_else(|| ty("a field"))?;
+            match (settable_field(group, field), value) {
+                (Some(FieldKind::Num), Value::Num(n)) if *n <= u64::from(u32::MAX) => Ok(()),
+                (Some(FieldKind::Bool), Value::Bool(_)) => Ok(()),
+                (Some(_), _) => Err(ty("a value of the field's type")),
+                (None, _) => Err(format!("{group} has no settable field {:?}", short(field))),
+            }
+        }
+        Knob::Feature { name, .. } => {
+            let ok = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !ok {
+                return Err(format!("invalid feature name {:?}", short(name)));
+            }
+            match value {
+                Value::Bool(_) => Ok(()),
+                _ => Err(ty("on or off")),
+            }
+        }
+        Knob::Mtu { .. } | Knob::TxQueueLen { .. } => match value {
+            Value::Num(n) if *n <= u64::from(u32::MAX) => Ok(()),
+            _ => Err(ty("a number")),
+        },
+        Knob::RpsFlowCnt { queue, .. } => match value {
+            Value::Num(n) if *n <= u64::from(u32::MAX) && *queue < MAX_QUEUE => Ok(()),
+            _ => Err(ty("a number on a queue below 65536")),
+        },
+        Knob::Rps { queue, .. } | Knob::Xps { queue, .. } => match value {
+            Value::Cpus(_) if *queue < MAX_QUEUE => Ok(()),
+            _ => Err(ty("a CPU list on a queue below 65536")),
+        },
+        Knob::IrqAffinity { irq, .. } => match value {
+            Value::Cpus(c) if *irq < MAX_IRQ && !c.is_empty() => Ok(()),
+            _ => Err(ty("a non-empty CPU list on an IRQ below 1048576")),
+        },
     }
 }
 
@@ -275,12 +459,21 @@ pub enum JournalError {
         /// The cause.
         source: io::Error,
     },
-    /// A journal file does not parse.
+    /// A journal file does not parse, or holds a step no profile could have made.
     #[error("{}: not a dpuctl journal: {why}", path.display())]
     Corrupt {
         /// The file.
         path: PathBuf,
-        /// The parser's complaint.
+        /// The parser's or validator's complaint.
+        why: String,
+    },
+    /// The state directory or a file in it is not safe to trust: another user owns it, others
+    /// may write it, or it is not what it should be (a link, a FIFO, a device).
+    #[error("refusing {}: {why}", path.display())]
+    Unsafe {
+        /// The directory or file.
+        path: PathBuf,
+        /// What is wrong, and the fix.
         why: String,
     },
     /// No transaction with this id.
@@ -305,6 +498,13 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
     }
 }
 
+fn errno_err(path: &Path) -> impl FnOnce(rustix::io::Errno) -> JournalError + '_ {
+    move |e| JournalError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    }
+}
+
 /// Why the lock could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -314,14 +514,9 @@ pub enum LockError {
         /// Its pid, as it wrote it into the lock file.
         pid: Option<u32>,
     },
-    /// The lock file could not be opened.
-    #[error("cannot open the lock {}: {source}", path.display())]
-    Io {
-        /// The lock file.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
+    /// The state directory is not safe to use.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
 }
 
 /// The held lock of a state directory; released when dropped (or when the process dies).
@@ -334,6 +529,19 @@ pub struct Lock {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Store {
     dir: PathBuf,
+}
+
+/// The largest journal file read, in bytes: a transaction of 10,000 steps is about 3 MB.
+pub const MAX_JOURNAL_BYTES: u64 = 16 << 20;
+
+/// An entry of `journal/` that is not a readable transaction: reported, skipped, never
+/// followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadEntry {
+    /// The file name in `journal/`.
+    pub name: String,
+    /// Why it was skipped.
+    pub why: String,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -373,7 +581,96 @@ pub fn rfc3339(ms: u64) -> String {
 
 /// True when `id` can be a transaction id (and so a file name).
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('-')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id`), `None` where it cannot be read.
+pub fn boot_id() -> Option<String> {
+    let t = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let t = t.trim();
+    (!t.is_empty() && t.len() <= 64).then(|| t.to_string())
+}
+
+/// The effective uid of this process (from `/proc/self/status`; root when unreadable, which
+/// only makes the ownership rule stricter).
+fn euid() -> u32 {
+    crate::sys::write::privilege().map_or(0, |p| p.euid)
+}
+
+/// Refuses an object of the state directory that another user owns or that group or others
+/// may write: whoever can write there can make root's `rollback` write what they choose.
+fn check_trust(path: &Path, st: &rustix::fs::Stat, what: &str) -> Result<(), JournalError> {
+    let uid = st.st_uid;
+    let me = euid();
+    if uid != 0 && uid != me {
+        return Err(JournalError::Unsafe {
+            path: path.to_path_buf(),
+            why: format!(
+                "the {what} is owned by uid {uid}, not by root{}; fix: chown root {}",
+                if me == 0 {
+                    String::new()
+                } else {
+                    format!(" or uid {me}")
+                },
+                path.display()
+            ),
+        });
+    }
+    let mode = st.st_mode & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(JournalError::Unsafe {
+            path: path.to_path_buf(),
+            why: format!(
+                "the {what} is writable by group or others (mode {mode:04o}); fix: chmod go-w {}",
+                path.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn is_kind(st: &rustix::fs::Stat, kind: rustix::fs::FileType) -> bool {
+    rustix::fs::FileType::from_raw_mode(st.st_mode) == kind
+}
+
+/// Opens a directory without following a link in its last component, and checks it.
+fn open_dir_at(
+    at: impl std::os::fd::AsFd,
+    name: &Path,
+    shown: &Path,
+    what: &str,
+) -> Result<Option<OwnedFd>, JournalError> {
+    use rustix::fs::{openat, Mode, OFlags};
+    let fd = match openat(
+        at,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP) => {
+            return Err(JournalError::Unsafe {
+                path: shown.to_path_buf(),
+                why: format!("the {what} is a symbolic link or not a directory"),
+            })
+        }
+        Err(e) => return Err(errno_err(shown)(e)),
+    };
+    let st = rustix::fs::fstat(&fd).map_err(errno_err(shown))?;
+    check_trust(shown, &st, what)?;
+    Ok(Some(fd))
+}
+
+/// A random hex suffix for temporary names, from the standard library's OS-seeded hasher.
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(u128::from(now_ms()) << 32 | u128::from(std::process::id()));
+    format!("{:016x}", h.finish())
 }
 
 impl Store {
@@ -395,33 +692,88 @@ impl Store {
         self.journal_dir().join(format!("{id}.json"))
     }
 
-    /// Creates the directory and its `journal/` subdirectory.
+    /// The state directory, checked (not a link, owned by root or this user, not writable by
+    /// others); `None` when it does not exist.
+    fn open_state(&self) -> Result<Option<OwnedFd>, JournalError> {
+        open_dir_at(rustix::fs::CWD, &self.dir, &self.dir, "state directory")
+    }
+
+    /// `journal/`, checked like the state directory; `None` when either does not exist.
+    fn open_journal(&self) -> Result<Option<OwnedFd>, JournalError> {
+        let Some(state) = self.open_state()? else {
+            return Ok(None);
+        };
+        open_dir_at(
+            &state,
+            Path::new("journal"),
+            &self.journal_dir(),
+            "journal directory",
+        )
+    }
+
+    /// Creates the directory and its `journal/` subdirectory (mode 0700), and checks both.
     pub fn create(&self) -> Result<(), JournalError> {
-        let j = self.journal_dir();
-        fs::create_dir_all(&j).map_err(io_err(&j))
+        use std::os::unix::fs::DirBuilderExt as _;
+        if let Some(parent) = self.dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        let mkdir = |p: &Path| match fs::DirBuilder::new().mode(0o700).create(p) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(io_err(p)(e)),
+            _ => Ok(()),
+        };
+        mkdir(&self.dir)?;
+        let state = self.open_state()?.ok_or_else(|| JournalError::Io {
+            path: self.dir.clone(),
+            source: io::ErrorKind::NotFound.into(),
+        })?;
+        match rustix::fs::mkdirat(&state, "journal", rustix::fs::Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(errno_err(&self.journal_dir())(e)),
+        }
+        open_dir_at(
+            &state,
+            Path::new("journal"),
+            &self.journal_dir(),
+            "journal directory",
+        )?;
+        Ok(())
     }
 
     /// Takes the lock or fails at once, naming the holder's pid.
     pub fn lock(&self) -> Result<Lock, LockError> {
-        self.create().map_err(|e| LockError::Io {
+        use rustix::fs::{openat, Mode, OFlags};
+        self.create()?;
+        let state = self.open_state()?.ok_or_else(|| JournalError::Io {
             path: self.dir.clone(),
-            source: match e {
-                JournalError::Io { source, .. } => source,
-                other => io::Error::other(other.to_string()),
-            },
+            source: io::ErrorKind::NotFound.into(),
         })?;
         let path = self.dir.join("lock");
-        let lerr = |source| LockError::Io {
-            path: path.clone(),
-            source,
+        let fd = match openat(
+            &state,
+            "lock",
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::LOOP) => {
+                return Err(JournalError::Unsafe {
+                    path,
+                    why: "the lock is a symbolic link".into(),
+                }
+                .into())
+            }
+            Err(e) => return Err(errno_err(&path)(e).into()),
         };
-        let mut f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(lerr)?;
+        let st = rustix::fs::fstat(&fd).map_err(errno_err(&path))?;
+        if !is_kind(&st, rustix::fs::FileType::RegularFile) {
+            return Err(JournalError::Unsafe {
+                path,
+                why: "the lock is not a regular file".into(),
+            }
+            .into());
+        }
+        check_trust(&path, &st, "lock file")?;
+        let mut f = File::from(fd);
         match f.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -429,14 +781,14 @@ impl Store {
                     pid: read_holder(&mut f),
                 })
             }
-            Err(fs::TryLockError::Error(e)) => return Err(lerr(e)),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&path)(e).into()),
         }
         // The pid is for the message another process prints; the lock itself is the flock.
         let pid = std::process::id().to_string();
         f.set_len(0)
             .and_then(|()| f.rewind())
             .and_then(|()| f.write_all(pid.as_bytes()))
-            .map_err(lerr)?;
+            .map_err(io_err(&path))?;
         Ok(Lock { _file: f })
     }
 
@@ -459,30 +811,112 @@ impl Store {
         let base = format!("{y:04}{mo:02}{d:02}-{h:02}{mi:02}{s:02}");
         (1..=u32::MAX)
             .map(|n| format!("{base}-{n}"))
-            .find(|id| !self.path_of(id).exists())
+            .find(|id| fs::symlink_metadata(self.path_of(id)).is_err())
             .unwrap_or(base)
     }
 
-    /// Writes a transaction durably: temp file, fsync, rename, fsync of the directory.
+    /// Writes a transaction durably: a temporary file with an unpredictable name created
+    /// exclusively (`O_EXCL`, so nothing planted is followed or reused), fsync, rename over
+    /// `<id>.json` inside the opened journal directory, fsync of the directory.
     pub fn save(&self, tx: &mut Transaction) -> Result<(), JournalError> {
+        use rustix::fs::{openat, renameat, unlinkat, AtFlags, Mode, OFlags};
         tx.updated_ms = now_ms();
-        let dir = self.journal_dir();
         let path = self.path_of(&tx.id);
-        let tmp = dir.join(format!("{}.json.tmp", tx.id));
+        if !valid_id(&tx.id) {
+            return Err(JournalError::NotFound(tx.id.clone()));
+        }
         let mut text = serde_json::to_string_pretty(tx).map_err(|e| JournalError::Corrupt {
             path: path.clone(),
             why: e.to_string(),
         })?;
         text.push('\n');
-        {
-            let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
-            f.write_all(text.as_bytes()).map_err(io_err(&tmp))?;
-            f.sync_all().map_err(io_err(&tmp))?;
+        let dir = self.open_journal()?.ok_or_else(|| JournalError::Io {
+            path: self.journal_dir(),
+            source: io::ErrorKind::NotFound.into(),
+        })?;
+        let tmp_name = format!(".{}.{}.tmp", tx.id, random_suffix());
+        let tmp = self.journal_dir().join(&tmp_name);
+        let fd = openat(
+            &dir,
+            tmp_name.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(errno_err(&tmp))?;
+        let mut f = File::from(fd);
+        let written = f
+            .write_all(text.as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(io_err(&tmp))
+            .and_then(|()| {
+                renameat(&dir, tmp_name.as_str(), &dir, format!("{}.json", tx.id))
+                    .map_err(errno_err(&path))
+            });
+        if let Err(e) = written {
+            let _ = unlinkat(&dir, tmp_name.as_str(), AtFlags::empty());
+            return Err(e);
         }
-        fs::rename(&tmp, &path).map_err(io_err(&path))?;
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err(&dir))
+        rustix::fs::fsync(&dir).map_err(errno_err(&self.journal_dir()))
+    }
+
+    /// Reads `journal/<name>` from the opened directory: never through a link, never a FIFO
+    /// or device, never more than [`MAX_JOURNAL_BYTES`]; then validates it.
+    fn read_entry(&self, dir: &OwnedFd, name: &str) -> Result<Transaction, JournalError> {
+        use rustix::fs::{openat, Mode, OFlags};
+        let path = self.journal_dir().join(name);
+        let fd = match openat(
+            dir,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(rustix::io::Errno::LOOP) => {
+                return Err(JournalError::Unsafe {
+                    path,
+                    why: "a symbolic link in the journal, not followed".into(),
+                })
+            }
+            Err(e) => return Err(errno_err(&path)(e)),
+        };
+        let st = rustix::fs::fstat(&fd).map_err(errno_err(&path))?;
+        if !is_kind(&st, rustix::fs::FileType::RegularFile) {
+            return Err(JournalError::Unsafe {
+                path,
+                why: "not a regular file".into(),
+            });
+        }
+        check_trust(&path, &st, "journal file")?;
+        if st.st_size as u64 > MAX_JOURNAL_BYTES {
+            return Err(JournalError::Corrupt {
+                path,
+                why: format!(
+                    "{} bytes, above the limit of {MAX_JOURNAL_BYTES}",
+                    st.st_size
+                ),
+            });
+        }
+        let mut text = String::new();
+        File::from(fd)
+            .take(MAX_JOURNAL_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io_err(&path))?;
+        let tx: Transaction = serde_json::from_str(&text).map_err(|e| JournalError::Corrupt {
+            path: path.clone(),
+            why: short_json_error(&e),
+        })?;
+        if format!("{}.json", tx.id) != name {
+            return Err(JournalError::Corrupt {
+                path,
+                why: format!(
+                    "it holds transaction {:?}, not the one its name says",
+                    tx.id
+                ),
+            });
+        }
+        tx.validate()
+            .map_err(|why| JournalError::Corrupt { path, why })?;
+        Ok(tx)
     }
 
     /// Reads one transaction.
@@ -490,34 +924,52 @@ impl Store {
         if !valid_id(id) {
             return Err(JournalError::NotFound(id.to_string()));
         }
-        let path = self.path_of(id);
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(JournalError::NotFound(id.to_string()))
-            }
-            Err(e) => return Err(io_err(&path)(e)),
+        let Some(dir) = self.open_journal()? else {
+            return Err(JournalError::NotFound(id.to_string()));
         };
-        serde_json::from_str(&text).map_err(|e| JournalError::Corrupt {
-            path,
-            why: e.to_string(),
-        })
+        match self.read_entry(&dir, &format!("{id}.json")) {
+            Err(JournalError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Err(JournalError::NotFound(id.to_string()))
+            }
+            other => other,
+        }
     }
 
-    /// Every transaction, newest first. A missing state directory has none.
-    pub fn list(&self) -> Result<Vec<Transaction>, JournalError> {
-        let dir = self.journal_dir();
-        let rd = match fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_err(&dir)(e)),
+    /// Every transaction, newest first, and the entries of `journal/` that are not readable
+    /// transactions (each with the reason). A missing state directory has none. An unsafe
+    /// state or journal directory is an error.
+    pub fn list_all(&self) -> Result<(Vec<Transaction>, Vec<BadEntry>), JournalError> {
+        let Some(dir) = self.open_journal()? else {
+            return Ok((Vec::new(), Vec::new()));
         };
+        let jdir = self.journal_dir();
+        let dup = rustix::io::dup(&dir).map_err(errno_err(&jdir))?;
+        let entries = rustix::fs::Dir::new(dup).map_err(errno_err(&jdir))?;
         let mut out = Vec::new();
-        for e in rd {
-            let e = e.map_err(io_err(&dir))?;
+        let mut bad = Vec::new();
+        for e in entries {
+            let e = e.map_err(errno_err(&jdir))?;
             let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(id) = name.strip_suffix(".json") {
-                out.push(self.load(id)?);
+            if name == "." || name == ".." || name.starts_with('.') {
+                continue;
+            }
+            let id_ok = name.strip_suffix(".json").is_some_and(valid_id);
+            if !id_ok {
+                bad.push(BadEntry {
+                    name,
+                    why: "not a transaction file name (ID.json)".into(),
+                });
+                continue;
+            }
+            match self.read_entry(&dir, &name) {
+                Ok(tx) => out.push(tx),
+                Err(err) => bad.push(BadEntry {
+                    why: match err {
+                        JournalError::Corrupt { why, .. } | JournalError::Unsafe { why, .. } => why,
+                        other => other.to_string(),
+                    },
+                    name,
+                }),
             }
         }
         out.sort_by(|a, b| {
@@ -525,8 +977,22 @@ impl Store {
                 .cmp(&a.started_ms)
                 .then_with(|| id_order(&b.id).cmp(&id_order(&a.id)))
         });
-        Ok(out)
+        bad.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok((out, bad))
     }
+
+    /// Every readable transaction, newest first (see [`Store::list_all`] for the rest).
+    pub fn list(&self) -> Result<Vec<Transaction>, JournalError> {
+        Ok(self.list_all()?.0)
+    }
+}
+
+/// A serde error without the input it quotes: the line and column, and the kind of problem.
+fn short_json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    // serde_json's messages quote at most a field name or a short token; cut anything long.
+    let msg: String = msg.chars().take(160).collect();
+    msg
 }
 
 /// Sort key of an id: its time part, then its counter as a number.

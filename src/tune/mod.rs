@@ -19,7 +19,7 @@ use crate::model::{Avail, Knob, NodeState, Setting, Sysctl};
 use crate::sys::write::{irqbalance_pid, process_alive, process_start};
 use crate::sys::{sysctl, SysRoot};
 
-pub use apply::{apply_steps, revert, Applier, ApplyError, Unrestored};
+pub use apply::{apply_steps, revert, same_value, verify, Applier, ApplyError, Unrestored};
 pub use journal::{LockError, Store, Transaction, TxState};
 pub use plan::{check, current_value, plan, CheckReport, Drift, Plan, Skipped, Step};
 
@@ -110,16 +110,41 @@ impl Session {
 
     /// Journals and applies `plan` as profile `profile`; with `confirm`, the transaction ends
     /// confirm-pending with a deadline that far ahead (the caller starts the watcher).
-    ///
-    /// Every step is checked first ([`Applier::preflight`]: privilege, files): a failure there
-    /// changes nothing and writes no journal. A step that fails later makes the earlier ones
-    /// revert; the error says which step failed and whether the node is back where it was.
     pub fn run_transaction(
         &self,
         applier: &mut dyn Applier,
         profile: &str,
         plan: &Plan,
         confirm: Option<Duration>,
+    ) -> anyhow::Result<Transaction> {
+        self.run_transaction_with(
+            applier,
+            profile,
+            plan,
+            &TxOptions {
+                confirm,
+                best_effort: false,
+            },
+        )
+    }
+
+    /// Journals and applies `plan` as profile `profile`.
+    ///
+    /// Every step is checked first ([`Applier::preflight`]: privilege, files): a failure there
+    /// changes nothing and writes no journal. The kernel state the steps may change as a side
+    /// effect (offload *wanted* bits) is read and journaled with the old values. After the
+    /// last step every setting of the transaction is read back: a step that failed, or a
+    /// setting that does not hold (a driver that took a value and ignored it, a feature
+    /// another step turned off), reverts the whole transaction, side effects included, and
+    /// the old values are read back in turn; the error says what failed and whether the node
+    /// is back where it was. With `best_effort` nothing is reverted: what took stays and the
+    /// rest is listed in [`Transaction::not_applied`].
+    pub fn run_transaction_with(
+        &self,
+        applier: &mut dyn Applier,
+        profile: &str,
+        plan: &Plan,
+        opts: &TxOptions,
     ) -> anyhow::Result<Transaction> {
         self.ensure_no_pending()?;
         for s in &plan.steps {
@@ -128,9 +153,14 @@ impl Session {
                 .map_err(anyhow::Error::new)
                 .context("nothing was changed")?;
         }
+        let derived = applier
+            .derived(&plan.steps)
+            .map_err(anyhow::Error::new)
+            .context("cannot read the offload state to journal; nothing was changed")?;
         let store = &self.store;
         let now = journal::now_ms();
         let mut tx = Transaction::new(store.new_id(now), profile, &plan.steps, now);
+        tx.derived = derived;
         store
             .save(&mut tx)
             .context("cannot write the journal; nothing was changed")?;
@@ -138,18 +168,60 @@ impl Session {
         store
             .save(&mut tx)
             .context("cannot write the journal; nothing was changed")?;
-        let result = {
+        let steps = &plan.steps;
+        let result = if opts.best_effort {
+            let mut failed = Vec::new();
+            for s in steps {
+                if let Err(e) = applier.apply(&s.knob, &s.new) {
+                    failed.push(format!("{}: {e}", s.knob));
+                }
+            }
+            tx.applied = steps.len();
+            let held = verify(applier, steps, |s| &s.new);
+            tx.not_applied = failed;
+            for u in held {
+                let line = format!("{}: {}", u.knob, u.cause);
+                if !tx
+                    .not_applied
+                    .iter()
+                    .any(|f| f.starts_with(&format!("{}:", u.knob)))
+                {
+                    tx.not_applied.push(line);
+                }
+            }
+            Ok(())
+        } else {
             let tx = &mut tx;
             // Counted in memory only: the journal on disk already holds every old value, and
             // recovery of a run that stops here reverts all of them (see `revert_count`).
-            apply_steps(applier, &plan.steps, &mut |i| {
+            apply_steps(applier, steps, &mut |i| {
                 tx.applied = i + 1;
                 Ok(())
+            })
+            .map_err(|e| *e)
+            .and_then(|()| {
+                let held = verify(applier, steps, |s| &s.new);
+                match held.first() {
+                    None => Ok(()),
+                    Some(first) => {
+                        let index = steps.iter().position(|s| s.knob == first.knob).unwrap_or(0);
+                        Err(ApplyError {
+                            index,
+                            total: steps.len(),
+                            knob: first.knob.clone(),
+                            value: first.value.clone(),
+                            cause: not_held_cause(&held),
+                            permission: false,
+                            applied: steps.len(),
+                            unrestored: revert(applier, steps),
+                        })
+                    }
+                }
             })
         };
         match result {
             Ok(()) => {
-                match confirm {
+                match opts.confirm {
                     Some(t) => {
                         tx.deadline_ms =
                             Some(journal::now_ms().saturating_add(t.as_millis() as u64));
@@ -160,12 +232,14 @@ impl Session {
                 store.save(&mut tx)?;
                 Ok(tx)
             }
-            Err(e) => {
-                let e = *e;
+            Err(mut e) => {
+                // The steps were put back, last first; now the side effects, then the proof:
+                // every setting of the transaction read back at its old value.
+                e.unrestored = settle(applier, steps, &tx.derived, e.unrestored);
                 tx.applied = if e.unrestored.is_empty() {
                     0
                 } else {
-                    e.applied
+                    steps.len()
                 };
                 tx.error = Some(e.to_string());
                 tx.unrestored = e.unrestored.iter().map(ToString::to_string).collect();
@@ -214,7 +288,8 @@ impl Session {
                 .map_err(anyhow::Error::new)
                 .context("nothing was changed")?;
         }
-        let unrestored = revert(applier, todo);
+        let first = revert(applier, todo);
+        let unrestored = settle(applier, todo, &tx.derived, first);
         if unrestored.is_empty() {
             tx.set_state(fate)?;
             tx.applied = 0;
@@ -290,6 +365,89 @@ impl Session {
         self.store.save(&mut tx)?;
         Ok(tx)
     }
+}
+
+/// How [`Session::run_transaction_with`] runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// Revert unless `dpuctl confirm` runs within this time.
+    pub confirm: Option<Duration>,
+    /// Keep what took when a step fails or does not hold, and list the rest.
+    pub best_effort: bool,
+}
+
+/// The cause of a transaction whose settings did not all hold after the last step.
+fn not_held_cause(held: &[Unrestored]) -> String {
+    let list: Vec<String> = held
+        .iter()
+        .map(|u| {
+            format!(
+                "{} (set to {}) {}",
+                u.knob,
+                plan::render_value(&u.value),
+                u.cause
+            )
+        })
+        .collect();
+    format!(
+        "{} setting{} did not hold after the last step: {}",
+        held.len(),
+        if held.len() == 1 { "" } else { "s" },
+        list.join("; ")
+    )
+}
+
+/// After the steps of a revert: puts the derived state back, reads every step's knob, and
+/// for those not at their old value writes it once more (last first) with the derived state
+/// after it, since restoring one setting can depend on another being restored first. Returns
+/// what is still not back, by the read-back, with the failures of `first` that it confirms.
+fn settle(
+    applier: &mut dyn Applier,
+    steps: &[Step],
+    derived: &[journal::Derived],
+    first: Vec<Unrestored>,
+) -> Vec<Unrestored> {
+    let restore = |applier: &mut dyn Applier| -> Vec<Unrestored> {
+        derived
+            .iter()
+            .filter_map(|d| {
+                let e = applier.restore(d).err()?;
+                let s = steps.iter().find(|s| {
+                    s.knob.object() == d.iface() && matches!(s.knob, Knob::Feature { .. })
+                })?;
+                Some(Unrestored {
+                    knob: s.knob.clone(),
+                    value: s.old.clone(),
+                    cause: format!("offload state not restored: {e}"),
+                })
+            })
+            .collect()
+    };
+    let mut derived_failed = restore(applier);
+    let mut bad = verify(applier, steps, |s| &s.old);
+    if !bad.is_empty() {
+        let again: Vec<Step> = steps
+            .iter()
+            .filter(|s| bad.iter().any(|b| b.knob == s.knob))
+            .cloned()
+            .collect();
+        let _ = revert(applier, &again);
+        derived_failed = restore(applier);
+        bad = verify(applier, steps, |s| &s.old);
+    }
+    // A write error whose setting now reads right was a transient refusal; keep its
+    // message where the setting is still wrong.
+    for u in &mut bad {
+        if let Some(f) = first.iter().find(|f| f.knob == u.knob) {
+            u.cause = format!("{}; {}", f.cause, u.cause);
+        }
+    }
+    for d in derived_failed {
+        if !bad.iter().any(|b| b.knob == d.knob) {
+            bad.push(d);
+        }
+    }
+    bad
 }
 
 /// Confirms the pending transaction: waits briefly for the lock, since a watcher may be busy.

@@ -885,6 +885,20 @@ impl Ethtool {
         })
     }
 
+    /// Sets the *wanted* bits of the named features as given, whatever the kernel then makes
+    /// active (a dependency may keep a wanted feature off): the way back to an interface's
+    /// offload state as it was. Names are kernel feature names.
+    pub fn set_wanted(&mut self, ifname: &str, bits: &[(&str, bool)]) -> Result<(), EthtoolError> {
+        check_ifname(ifname)?;
+        if bits.is_empty() {
+            return Ok(());
+        }
+        self.set(abi::MSG_FEATURES_SET, ifname, "set features", |b| {
+            bitset::put_named(b, abi::A_FEATURES_WANTED, bits, false);
+        })
+        .map(drop)
+    }
+
     /// Sets the FEC modes (`ethtool --set-fec encoding ...`): `auto`, `off`, `rs`, `baser`,
     /// `llrs` (any case). The kernel replaces the configured set with the given one.
     pub fn set_fec(&mut self, ifname: &str, modes: &[&str]) -> Result<(), EthtoolError> {
