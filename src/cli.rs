@@ -233,9 +233,15 @@ pub struct TuneArgs {
     /// Apply without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Revert after SECS unless `dpuctl confirm` runs (survives the terminal going away).
-    #[arg(long, value_name = "SECS")]
-    pub confirm_timeout: Option<u64>,
+    /// Revert after this time unless `dpuctl confirm` runs (`90s`, `5m`; a bare number is
+    /// seconds). Two detached watchers wait for it, each restarting the other if it dies, so
+    /// the revert survives the terminal going away and a killed watcher.
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_timeout)]
+    pub confirm_timeout: Option<std::time::Duration>,
+    /// Keep what took when a setting fails or does not hold after the last step (exit 1,
+    /// each such setting listed) instead of reverting the whole transaction.
+    #[arg(long)]
+    pub best_effort: bool,
     /// Plan output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -265,6 +271,11 @@ pub struct CheckArgs {
 pub struct RollbackArgs {
     /// Transaction id (see `dpuctl history`); default: the most recent applied one.
     pub id: Option<String>,
+    /// Roll back, newest first, the newer transactions that changed the same settings, then
+    /// this one (without it, such a rollback is refused: it would leave a state nobody
+    /// asked for).
+    #[arg(long)]
+    pub cascade: bool,
 }
 
 /// Arguments of `history`.

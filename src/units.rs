@@ -69,6 +69,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// A timeout: a duration with a unit (`90s`, `5m`), or a bare whole number of seconds.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n <= 1_000_000_000 => Ok(Duration::from_secs(n)),
+        Ok(_) => Err(format!("timeout '{s}' is out of range")),
+        Err(_) => parse_duration(s),
+    }
+}
+
 /// [`parse_duration`] in nanoseconds.
 pub fn parse_duration_ns(s: &str) -> Result<u64, String> {
     parse_duration(s).map(|d| d.as_nanos() as u64)

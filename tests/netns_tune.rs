@@ -1119,9 +1119,11 @@ fn inner_tune_check_drift_rollback() {
 
     let output = dpuctl(&state, &["history", "--format", "json"]);
     let h: serde_json::Value = serde_json::from_slice(&output.stdout).expect("history json");
-    assert_eq!(h[0]["id"], tx.id.as_str());
-    assert_eq!(h[0]["state"], "rolled-back");
-    assert_eq!(h[0]["steps"].as_array().map(Vec::len), Some(settings.len()));
+    let h0 = &h["transactions"][0];
+    assert_eq!(h0["id"], tx.id.as_str());
+    assert_eq!(h0["state"], "rolled-back");
+    assert_eq!(h0["steps"].as_array().map(Vec::len), Some(settings.len()));
+    assert_eq!(h["unreadable"], serde_json::json!([]));
 }
 
 /// The plan of `settings()` with an invalid step of a different kind inserted at `k`.
@@ -1395,4 +1397,228 @@ fn inner_apply() {
         .run_transaction(&mut w, "priv", &plan, None)
         .expect("apply");
     assert_eq!(tx.state, TxState::Applied);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollback order, automation output, the confirm-timeout watchers, the state directory.
+
+/// A one-interface profile file `NAME.yaml` in `dir` with `body` under the block of `a`.
+fn small_profile(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(
+        &path,
+        format!(
+            "name: {name}\ndescription: dpuctl netns test\ninterfaces:\n  - match: {{name: a}}\n    {body}\n"
+        ),
+    )
+    .expect("write profile");
+    path.to_str().expect("utf-8").to_string()
+}
+
+fn txqueuelen_of_a(ns: &Netns) -> String {
+    ns.exec_ok("cat", &["/sys/class/net/a/tx_queue_len"])
+        .trim()
+        .to_string()
+}
+
+fn tune_yes(ns: &Netns, state: &Path, profile: &str) -> tune::Transaction {
+    let o = outer_dpuctl(ns, state, &["tune", profile, "--yes"]);
+    assert!(o.status.success(), "tune {profile}: {}", text(&o).1);
+    Store::new(state).list().expect("list").remove(0)
+}
+
+#[test]
+fn rollback_out_of_order_is_refused_and_cascade_goes_newest_first() {
+    let (ns, dir) = setup("order");
+    let state = dir.path().join("state");
+    let pa = small_profile(dir.path(), "qa", "txqueuelen: 5000");
+    let pb = small_profile(dir.path(), "qb", "txqueuelen: 3000");
+    let other = small_profile(dir.path(), "qc", "mtu: 4000");
+    assert_eq!(txqueuelen_of_a(&ns), "1000");
+    let ta = tune_yes(&ns, &state, &pa);
+    let tb = tune_yes(&ns, &state, &pb);
+    // A newer transaction on another setting does not block a rollback of `qa`'s.
+    let tc = tune_yes(&ns, &state, &other);
+    assert_eq!(txqueuelen_of_a(&ns), "3000");
+
+    // qa under qb: refused, naming qb, nothing changed.
+    let o = outer_dpuctl(&ns, &state, &["rollback", &ta.id]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(err.contains(&tb.id) && err.contains("--cascade"), "{err}");
+    assert!(!err.contains(&tc.id), "{err}");
+    assert_eq!(txqueuelen_of_a(&ns), "3000");
+    let states: Vec<TxState> = Store::new(&state)
+        .list()
+        .expect("list")
+        .iter()
+        .map(|t| t.state)
+        .collect();
+    assert_eq!(states, [TxState::Applied; 3], "history changed");
+
+    // --cascade: qb first, then qa; the node is back at its own value, qc stays.
+    let o = outer_dpuctl(&ns, &state, &["rollback", &ta.id, "--cascade"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains(&tb.id) && lines[1].contains(&ta.id),
+        "{out}"
+    );
+    assert_eq!(txqueuelen_of_a(&ns), "1000");
+    assert_eq!(
+        ns.exec_ok("cat", &["/sys/class/net/a/mtu"]).trim(),
+        "4000",
+        "an unrelated transaction was rolled back"
+    );
+    let store = Store::new(&state);
+    for (id, want) in [
+        (&ta.id, TxState::RolledBack),
+        (&tb.id, TxState::RolledBack),
+        (&tc.id, TxState::Applied),
+    ] {
+        assert_eq!(store.load(id).expect("load").state, want, "{id}");
+    }
+
+    // Newest first by plain rollbacks: the original value, and then nothing left is not an
+    // error (an idempotent pipeline step).
+    let o = outer_dpuctl(&ns, &state, &["rollback"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let ta = tune_yes(&ns, &state, &pa);
+    let tb = tune_yes(&ns, &state, &pb);
+    for want in [&tb.id, &ta.id] {
+        let o = outer_dpuctl(&ns, &state, &["rollback"]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert!(
+            out.starts_with(&format!("rolled back transaction {want}")),
+            "{out}"
+        );
+    }
+    assert_eq!(txqueuelen_of_a(&ns), "1000");
+    assert_eq!(ns.exec_ok("cat", &["/sys/class/net/a/mtu"]).trim(), "1500");
+    let o = outer_dpuctl(&ns, &state, &["rollback"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.starts_with("no transaction to roll back"), "{out}");
+    let o = outer_dpuctl(&ns, &state, &["rollback", &ta.id]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        out.contains("is rolled-back: nothing to roll back"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tune_json_reports_the_transaction_and_whether_anything_changed() {
+    let (ns, dir) = setup("json");
+    let state = dir.path().join("state");
+    let p = small_profile(dir.path(), "qj", "txqueuelen: 4321");
+    let run = |args: &[&str]| -> (Option<i32>, serde_json::Value) {
+        let mut a = vec!["tune", p.as_str(), "--format", "json"];
+        a.extend_from_slice(args);
+        let o = outer_dpuctl(&ns, &state, &a);
+        let (out, err) = text(&o);
+        let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+        (o.status.code(), v)
+    };
+    let (code, v) = run(&["--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["changed"], false);
+    assert_eq!(v["dry_run"], true);
+    assert!(v["transaction"].is_null());
+    assert_eq!(v["steps"][0]["old"], 1000);
+    assert_eq!(v["steps"][0]["new"], 4321);
+
+    let (code, v) = run(&["--yes"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["changed"], true, "{v}");
+    assert_eq!(v["transaction"]["state"], "applied", "{v}");
+    let id = v["transaction"]["id"].as_str().expect("id").to_string();
+    assert_eq!(Store::new(&state).list().expect("list")[0].id, id);
+    assert_eq!(v["steps"][0]["knob"], "tx_queue_len");
+    assert_eq!(v["steps"][0]["iface"], "a");
+
+    // Again: nothing to change, the same exit code, `changed` false (Ansible's changed_when).
+    let (code, v) = run(&["--yes"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["changed"], false, "{v}");
+    assert!(v["transaction"].is_null());
+    assert_eq!(v["steps"].as_array().map(Vec::len), Some(0));
+    assert_eq!(Store::new(&state).list().expect("list").len(), 1);
+}
+
+/// Pids of the watchers the journal records for `tx`.
+fn watcher_pids(tx: &tune::Transaction) -> Vec<u32> {
+    tx.watcher_pid.into_iter().chain(tx.guard_pid).collect()
+}
+
+#[test]
+fn a_watcher_killed_with_sigkill_still_reverts_on_time() {
+    let (ns, dir) = setup("guard");
+    let state = dir.path().join("state");
+    let p = small_profile(dir.path(), "qw", "txqueuelen: 2222");
+    let o = outer_dpuctl(
+        &ns,
+        &state,
+        &["tune", &p, "--yes", "--confirm-timeout", "4s"],
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(txqueuelen_of_a(&ns), "2222");
+    let tx = wait_journal(&state, "both watchers recorded", |t| {
+        t.watcher_pid.is_some() && t.guard_pid.is_some()
+    });
+    let first = watcher_pids(&tx);
+    assert_eq!(first.len(), 2);
+    // SIGKILL to the first watcher, and SIGTERM to the second: a termination signal does
+    // not stop a watcher, and the survivor restarts the one killed.
+    common::run("kill", &["-KILL", &first[0].to_string()]);
+    common::run("kill", &["-TERM", &first[1].to_string()]);
+    let replaced = wait_journal(&state, "a new first watcher", |t| {
+        t.watcher_pid.is_some_and(|p| p != first[0])
+    });
+    assert!(process_alive(first[1], None), "SIGTERM stopped a watcher");
+    let deadline = replaced.deadline_ms.expect("deadline");
+    // Then the replacement dies too: the second one still reverts on time.
+    common::run(
+        "kill",
+        &["-KILL", &replaced.watcher_pid.expect("pid").to_string()],
+    );
+    let start = Instant::now();
+    while txqueuelen_of_a(&ns) != "1000" {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not reverted 16 s after the deadline"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let reverted_ms = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis(),
+    )
+    .expect("ms");
+    assert!(
+        reverted_ms + 500 >= deadline,
+        "reverted before the deadline"
+    );
+    let tx = wait_journal(&state, "expired", |t| t.state == TxState::Expired);
+    let (out, _) = text(&outer_dpuctl(&ns, &state, &["history"]));
+    assert!(out.contains(&tx.id) && out.contains("expired"), "{out}");
+    // Every watcher is gone once it is over.
+    let start = Instant::now();
+    while watcher_pids(&Store::new(&state).load(&tx.id).expect("load"))
+        .iter()
+        .chain(&first)
+        .any(|p| process_alive(*p, None))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "a watcher lingers"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -62,16 +62,6 @@ fn warn(msg: &str) {
     eprintln!("dpuctl: warning: {msg}");
 }
 
-/// The plan as `tune` prints it.
-#[derive(Serialize)]
-struct PlanOutput<'a> {
-    profile: &'a str,
-    #[serde(flatten)]
-    plan: &'a Plan,
-    warnings: &'a [String],
-    dry_run: bool,
-}
-
 fn render<T: Serialize>(format: Format, v: &T) -> anyhow::Result<String> {
     match format {
         Format::Yaml => output::yaml(v),
@@ -81,14 +71,19 @@ fn render<T: Serialize>(format: Format, v: &T) -> anyhow::Result<String> {
 
 /// Asks "apply N changes? [y/N]" on the terminal; refuses without one.
 fn ask(n: usize) -> anyhow::Result<()> {
-    let what = format!("{n} change{}", if n == 1 { "" } else { "s" });
+    ask_to(&format!(
+        "apply {n} change{}",
+        if n == 1 { "" } else { "s" }
+    ))
+}
+
+/// Asks "WHAT? [y/N]" on the terminal; refuses without one.
+fn ask_to(what: &str) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to apply {what} without --yes: stdin is not a terminal; nothing was changed"
-        );
+        bail!("refusing to {what} without --yes: stdin is not a terminal; nothing was changed");
     }
     let mut err = std::io::stderr().lock();
-    write!(err, "apply {what}? [y/N] ")?;
+    write!(err, "{what}? [y/N] ")?;
     err.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -98,13 +93,107 @@ fn ask(n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `tune`.
+/// What `tune --format json|yaml` prints: the plan, then what became of it.
+#[derive(Serialize)]
+struct TuneOutput<'a> {
+    profile: &'a str,
+    dry_run: bool,
+    /// True when the node was changed (and stays changed: a failed run is reverted).
+    changed: bool,
+    /// The transaction, when one ran.
+    transaction: Option<TxSummary<'a>>,
+    #[serde(flatten)]
+    plan: &'a Plan,
+    warnings: &'a [String],
+}
+
+/// A transaction as `tune`'s JSON reports it.
+#[derive(Serialize)]
+struct TxSummary<'a> {
+    id: &'a str,
+    state: TxState,
+    deadline: Option<String>,
+    error: Option<&'a str>,
+    not_applied: &'a [String],
+    unrestored: &'a [String],
+}
+
+impl<'a> TxSummary<'a> {
+    fn of(tx: &'a Transaction) -> Self {
+        Self {
+            id: &tx.id,
+            state: tx.state,
+            deadline: tx.deadline_ms.map(journal::rfc3339),
+            error: tx.error.as_deref(),
+            not_applied: &tx.not_applied,
+            unrestored: &tx.unrestored,
+        }
+    }
+}
+
+/// Lists the transactions an earlier run left behind and what `tune` does with each, and
+/// asks before reverting any (as for the tune itself): they are input from the state
+/// directory, and a revert writes to the node.
+fn recover_first(
+    session: &Session,
+    writer: &mut Writer,
+    yes: bool,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    for w in tune::bad_entry_warnings(session.store()) {
+        warn(&w);
+    }
+    let stale = session.stale()?;
+    let reverts: usize = stale
+        .iter()
+        .filter(|(_, f)| *f != TxState::Rebooted)
+        .map(|(t, _)| t.revert_count())
+        .sum();
+    if !quiet || reverts > 0 {
+        for (tx, fate) in &stale {
+            if *fate == TxState::Rebooted {
+                continue;
+            }
+            let steps = tx.plan_steps();
+            let list: Vec<String> = steps[..tx.revert_count()]
+                .iter()
+                .take(12)
+                .map(|s| format!("{} -> {}", s.knob, tune::plan::render_value(&s.old)))
+                .collect();
+            eprintln!(
+                "dpuctl: transaction {} (profile {}, {}) is left behind and is reverted first: {}{}",
+                tx.id,
+                tx.profile,
+                tx.state,
+                list.join(", "),
+                if tx.revert_count() > 12 { ", ..." } else { "" }
+            );
+        }
+    }
+    if reverts > 0 && !yes {
+        ask_to(&format!(
+            "revert {reverts} setting{} left by an earlier run",
+            if reverts == 1 { "" } else { "s" }
+        ))?;
+    }
+    for m in session.recover(writer)? {
+        eprintln!("dpuctl: {m}");
+    }
+    Ok(())
+}
+
+/// Runs `tune`: exit 0 applied or nothing to change (JSON `changed` tells which), 1 applied
+/// with `--best-effort` but some settings did not take, 2 error (the node as it was).
 pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<ExitCode> {
     let mut writer = Writer::new(root.clone());
     // Without --dry-run: take the lock, and revert what an interrupted run left, before
     // reading the node.
     let session = if a.dry_run {
-        for w in tune::stale_warnings(&Store::new(&g.state_dir)) {
+        let store = Store::new(&g.state_dir);
+        for w in tune::stale_warnings(&store)
+            .into_iter()
+            .chain(tune::bad_entry_warnings(&store))
+        {
             warn(&w);
         }
         None
@@ -112,9 +201,7 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
         require_privilege(root)?;
         let sess = Session::begin(&g.state_dir)
             .with_context(|| format!("cannot start a transaction in {}", g.state_dir.display()))?;
-        for m in sess.recover(&mut writer)? {
-            eprintln!("dpuctl: {m}");
-        }
+        recover_first(&sess, &mut writer, a.yes, false)?;
         sess.ensure_no_pending()?;
         Some(sess)
     };
@@ -126,28 +213,39 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
     let warnings: Vec<String> = tune::irqbalance_warning(root, plan.steps.iter().map(|s| &s.knob))
         .into_iter()
         .collect();
-
-    match a.format {
-        Format::Table => {
-            output::write_stdout(plan.render().as_bytes())?;
-            for w in &warnings {
-                warn(w);
-            }
-        }
-        other => output::write_stdout(
+    let structured = a.format != Format::Table;
+    let print_json = |changed: bool, tx: Option<&Transaction>| -> anyhow::Result<()> {
+        output::write_stdout(
             render(
-                other,
-                &PlanOutput {
+                a.format,
+                &TuneOutput {
                     profile: &a.profile,
+                    dry_run: a.dry_run,
+                    changed,
+                    transaction: tx.map(TxSummary::of),
                     plan: &plan,
                     warnings: &warnings,
-                    dry_run: a.dry_run,
                 },
             )?
             .as_bytes(),
-        )?,
+        )?;
+        Ok(())
+    };
+
+    if structured {
+        for w in &warnings {
+            warn(w);
+        }
+    } else {
+        output::write_stdout(plan.render().as_bytes())?;
+        for w in &warnings {
+            warn(w);
+        }
     }
     if !plan.invalid.is_empty() {
+        if structured {
+            print_json(false, None)?;
+        }
         bail!(
             "profile {} has {} invalid setting{} (listed above); nothing was changed",
             a.profile,
@@ -156,9 +254,15 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
         );
     }
     let Some(session) = session else {
+        if structured {
+            print_json(false, None)?;
+        }
         return Ok(ExitCode::SUCCESS);
     };
     if plan.is_empty() {
+        if structured {
+            print_json(false, None)?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     // Refuse before asking when a change is sure to fail.
@@ -171,8 +275,29 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
     if !a.yes {
         ask(plan.steps.len())?;
     }
-    let confirm = a.confirm_timeout.map(std::time::Duration::from_secs);
-    let tx = session.run_transaction(&mut writer, &a.profile, &plan, confirm)?;
+    let opts = tune::TxOptions {
+        confirm: a.confirm_timeout,
+        best_effort: a.best_effort,
+    };
+    let tx = match session.run_transaction_with(&mut writer, &a.profile, &plan, &opts) {
+        Ok(tx) => tx,
+        Err(e) => {
+            if structured {
+                // The failed transaction as journaled, for scripts.
+                if let Some(tx) = session
+                    .store()
+                    .list()
+                    .ok()
+                    .and_then(|l| l.into_iter().next())
+                {
+                    if tx.state == TxState::Failed && tx.profile == a.profile {
+                        print_json(!tx.unrestored.is_empty(), Some(&tx))?;
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
     let count = tx.steps.len();
     let changes = format!("{count} change{}", if count == 1 { "" } else { "s" });
     let msg = if tx.state == TxState::ConfirmPending {
@@ -182,8 +307,10 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
             sysfs_root: g.sysfs_root.clone(),
             procfs_root: g.procfs_root.clone(),
         };
-        match tune::spawn_watcher(&cmd, &tx.id) {
-            Ok(pid) => session.set_watcher(&tx.id, pid)?,
+        let spawned = tune::spawn_watcher(&cmd, &tx.id)
+            .and_then(|p| tune::spawn_watcher(&cmd, &tx.id).map(|q| (p, q)));
+        match spawned {
+            Ok((p, q)) => session.set_watchers(&tx.id, p, q)?,
             Err(e) => {
                 let mut tx = tx;
                 let reverted = session.revert(&mut writer, &mut tx, TxState::RolledBack);
@@ -191,7 +318,7 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
                     Ok(_) => "the changes were reverted".to_string(),
                     Err(r) => format!("{r:#}"),
                 };
-                bail!("cannot start the confirm-timeout watcher: {e}; {fate}");
+                bail!("cannot start the confirm-timeout watchers: {e}; {fate}");
             }
         }
         format!(
@@ -206,10 +333,18 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
             tx.id
         )
     };
-    if a.format == Format::Table {
-        output::write_stdout(format!("{msg}\n").as_bytes())?;
-    } else {
+    let partial = !tx.not_applied.is_empty();
+    if structured {
+        print_json(true, Some(&tx))?;
         eprintln!("dpuctl: {msg}");
+    } else {
+        output::write_stdout(format!("{msg}\n").as_bytes())?;
+    }
+    if partial {
+        for n in &tx.not_applied {
+            warn(&format!("not applied (--best-effort): {n}"));
+        }
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -244,25 +379,37 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
     Ok(ExitCode::from(report.exit_code()))
 }
 
-/// Runs `rollback`.
+/// Runs `rollback`: exit 0 when the node is back, or when there was nothing to roll back
+/// (an idempotent pipeline step); 2 when refused or failed.
 pub fn rollback(g: &GlobalArgs, root: &SysRoot, a: &RollbackArgs) -> anyhow::Result<ExitCode> {
     require_privilege(root)?;
     let session = Session::begin(&g.state_dir)
         .with_context(|| format!("cannot roll back in {}", g.state_dir.display()))?;
-    for w in tune::stale_warnings(session.store()) {
+    for w in tune::stale_warnings(session.store())
+        .into_iter()
+        .chain(tune::bad_entry_warnings(session.store()))
+    {
         warn(&w);
     }
     let mut writer = Writer::new(root.clone());
-    let (tx, n) = session.rollback(&mut writer, a.id.as_deref())?;
-    output::write_stdout(
-        format!(
-            "rolled back transaction {} (profile {}): {n} setting{} restored\n",
-            tx.id,
-            tx.profile,
-            if n == 1 { "" } else { "s" }
-        )
-        .as_bytes(),
-    )?;
+    match session.rollback_with(&mut writer, a.id.as_deref(), a.cascade)? {
+        tune::RollbackOutcome::Nothing(why) => {
+            output::write_stdout(format!("{why}\n").as_bytes())?;
+        }
+        tune::RollbackOutcome::Done(done) => {
+            let mut out = String::new();
+            for (tx, n) in done {
+                let _ = writeln!(
+                    out,
+                    "rolled back transaction {} (profile {}): {n} setting{} restored",
+                    tx.id,
+                    tx.profile,
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            output::write_stdout(out.as_bytes())?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -279,24 +426,42 @@ pub fn confirm(g: &GlobalArgs, _root: &SysRoot) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn history_table(txs: &[Transaction]) -> String {
-    if txs.is_empty() {
+fn history_table(txs: &[Transaction], bad: &[journal::BadEntry]) -> String {
+    if txs.is_empty() && bad.is_empty() {
         return "no tune transactions\n".to_string();
     }
+    let boot = journal::boot_id();
     let mut t = output::table(&["ID", "STARTED", "PROFILE", "STATE", "CHANGES", "NOTE"]);
+    if !std::io::stdout().is_terminal() {
+        // For pipes and files: one transaction per line, no cell wrapped mid-token.
+        t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+    }
     for tx in txs {
         let changes = if tx.state.in_progress() {
             format!("{}/{}", tx.applied, tx.steps.len())
         } else {
             tx.steps.len().to_string()
         };
+        let open = tx.state.in_progress() || tx.state == TxState::ConfirmPending;
+        let rebooted = open
+            && matches!((tx.boot_id.as_deref(), boot.as_deref()), (Some(x), Some(y)) if x != y);
+        let overdue = tx.state == TxState::ConfirmPending
+            && tx.deadline_ms.is_some_and(|d| journal::now_ms() >= d);
         let note = match tx.state {
+            _ if rebooted => "the node rebooted since: none of it is left".to_string(),
+            TxState::ConfirmPending if overdue => format!(
+                "OVERDUE since {}: not reverted yet (`dpuctl rollback` reverts it)",
+                tx.deadline_ms.map_or_else(String::new, journal::rfc3339)
+            ),
             TxState::ConfirmPending => format!(
                 "reverts at {}",
                 tx.deadline_ms.map_or_else(String::new, journal::rfc3339)
             ),
             _ if !tx.unrestored.is_empty() => {
                 format!("NOT restored: {}", tx.unrestored.join("; "))
+            }
+            _ if !tx.not_applied.is_empty() => {
+                format!("not applied: {}", tx.not_applied.join("; "))
             }
             TxState::Failed => tx.error.clone().unwrap_or_default(),
             _ => String::new(),
@@ -310,6 +475,16 @@ fn history_table(txs: &[Transaction]) -> String {
             note,
         ]);
     }
+    for b in bad {
+        t.add_row(vec![
+            b.name.clone(),
+            String::new(),
+            String::new(),
+            "unreadable".to_string(),
+            String::new(),
+            format!("skipped: {}", b.why),
+        ]);
+    }
     let mut out = String::new();
     for line in t.lines() {
         let _ = writeln!(out, "{}", line.trim_end());
@@ -317,24 +492,54 @@ fn history_table(txs: &[Transaction]) -> String {
     out
 }
 
-/// Runs `history`: transactions newest first.
+/// What `history --format json|yaml` prints.
+#[derive(Serialize)]
+struct HistoryOutput<'a> {
+    transactions: &'a [Transaction],
+    unreadable: &'a [journal::BadEntry],
+}
+
+/// Runs `history`: transactions newest first, and the journal entries that could not be read.
 pub fn history(g: &GlobalArgs, a: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let store = Store::new(&g.state_dir);
     for w in tune::stale_warnings(&store) {
         warn(&w);
     }
-    let txs = store.list()?;
+    let (txs, bad) = store.list_all()?;
     let text = match a.format {
-        Format::Table => history_table(&txs),
-        f => render(f, &txs)?,
+        Format::Table => history_table(&txs, &bad),
+        f => render(
+            f,
+            &HistoryOutput {
+                transactions: &txs,
+                unreadable: &bad,
+            },
+        )?,
     };
     output::write_stdout(text.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Waits out a confirm timeout and reverts (started detached by `tune --confirm-timeout`).
+/// Waits out a confirm timeout and reverts (started detached by `tune --confirm-timeout`, two
+/// at a time: each restarts the other if it dies). Termination signals are ignored: the
+/// transaction ends by `dpuctl confirm`, `dpuctl rollback` or its deadline, not by a signal.
 pub fn confirm_watch(g: &GlobalArgs, root: &SysRoot, id: &str) -> anyhow::Result<ExitCode> {
+    let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&ignored))
+            .context("cannot set up the watcher's signal handling")?;
+    }
+    let cmd = WatcherCommand {
+        exe: std::env::current_exe().context("cannot find the dpuctl binary")?,
+        state_dir: g.state_dir.clone(),
+        sysfs_root: g.sysfs_root.clone(),
+        procfs_root: g.procfs_root.clone(),
+    };
     let mut writer = Writer::new(root.clone());
-    tune::watch(&g.state_dir, id, &mut writer, tune::WATCH_POLL)?;
+    tune::watch(&g.state_dir, id, &mut writer, tune::WATCH_POLL, Some(&cmd))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -965,7 +965,8 @@ impl Store {
                 Ok(tx) => out.push(tx),
                 Err(err) => bad.push(BadEntry {
                     why: match err {
-                        JournalError::Corrupt { why, .. } | JournalError::Unsafe { why, .. } => why,
+                        JournalError::Corrupt { why, .. } => format!("not a dpuctl journal: {why}"),
+                        JournalError::Unsafe { why, .. } => why,
                         other => other.to_string(),
                     },
                     name,

@@ -80,23 +80,46 @@ impl Session {
         Ok(())
     }
 
-    /// Reverts what earlier runs left behind: transactions still `pending`/`applying` (their
-    /// process died: this session holds the lock they held), and confirm-pending ones past
-    /// their deadline whose watcher is gone. Returns one message per transaction handled.
+    /// What earlier runs left behind, with what [`Session::recover`] will make of each:
+    /// transactions still `pending`/`applying` (their process died: this session holds the
+    /// lock they held) and confirm-pending ones past their deadline whose watchers are gone
+    /// are reverted; those of an earlier boot are closed as [`TxState::Rebooted`], since
+    /// nothing of them survived the reboot.
+    pub fn stale(&self) -> anyhow::Result<Vec<(Transaction, TxState)>> {
+        let boot = journal::boot_id();
+        let mut out = Vec::new();
+        for tx in self.store.list()? {
+            let pending = tx.state == TxState::ConfirmPending;
+            if !(tx.state.in_progress() || pending) {
+                continue;
+            }
+            if earlier_boot(&tx, boot.as_deref()) {
+                out.push((tx, TxState::Rebooted));
+            } else if tx.state.in_progress() {
+                out.push((tx, TxState::RolledBack));
+            } else if tx.deadline_ms.is_some_and(|d| journal::now_ms() >= d) && !watcher_alive(&tx)
+            {
+                out.push((tx, TxState::Expired));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Handles what [`Session::stale`] lists. Returns one message per transaction handled.
     pub fn recover(&self, applier: &mut dyn Applier) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
-        for mut tx in self.store.list()? {
-            let fate = if tx.state.in_progress() {
-                TxState::RolledBack
-            } else if tx.state == TxState::ConfirmPending
-                && tx.deadline_ms.is_some_and(|d| journal::now_ms() >= d)
-                && !watcher_alive(&tx)
-            {
-                TxState::Expired
-            } else {
-                continue;
-            };
+        for (mut tx, fate) in self.stale()? {
             let what = describe_stale(&tx);
+            if fate == TxState::Rebooted {
+                tx.set_state(TxState::Rebooted)?;
+                tx.applied = 0;
+                self.store.save(&mut tx)?;
+                out.push(format!(
+                    "{what}; the node has rebooted since, so none of its changes is left: \
+                     closed as rebooted"
+                ));
+                continue;
+            }
             let n = self.revert(applier, &mut tx, fate).with_context(|| {
                 format!("{what}; reverting it failed, the node may be half-tuned")
             })?;
@@ -263,6 +286,17 @@ impl Session {
         Ok(())
     }
 
+    /// Records both watchers of a confirm-pending transaction.
+    pub fn set_watchers(&self, id: &str, first: u32, second: u32) -> anyhow::Result<()> {
+        let mut tx = self.store.load(id)?;
+        tx.watcher_pid = Some(first);
+        tx.watcher_start = process_start(first);
+        tx.guard_pid = Some(second);
+        tx.guard_start = process_start(second);
+        self.store.save(&mut tx)?;
+        Ok(())
+    }
+
     /// Restores the old values of `tx`'s applied steps, last first, and moves it to `fate`.
     /// Every setting is tried even when one fails; then the journal keeps the state and lists
     /// what could not be restored, and the error says the same. Returns the number of settings
@@ -336,6 +370,71 @@ impl Session {
         }
         let n = self.revert(applier, &mut tx, TxState::RolledBack)?;
         Ok((tx, n))
+    }
+
+    /// Rolls back transaction `id`, or the newest one with something to restore.
+    ///
+    /// A transaction is not rolled back while a newer one that is still in effect changed
+    /// any of the same settings (or the offloads of the same interface): its old values
+    /// would overwrite what the newer one set, and rolling back the newer one later would
+    /// restore the older one's values, a state nobody asked for. That is refused, naming the
+    /// newer transactions, unless `cascade`: then they are rolled back first, newest first.
+    /// Returns what was rolled back, in order; empty with the reason when there is nothing
+    /// to do (no transaction, or it is already rolled back), which is not an error.
+    pub fn rollback_with(
+        &self,
+        applier: &mut dyn Applier,
+        id: Option<&str>,
+        cascade: bool,
+    ) -> anyhow::Result<RollbackOutcome> {
+        let all = self.store.list()?;
+        let target = match id {
+            Some(id) => {
+                let tx = self.store.load(id)?;
+                if !tx.revertible() {
+                    return Ok(RollbackOutcome::Nothing(format!(
+                        "transaction {} is {}: nothing to roll back",
+                        tx.id, tx.state
+                    )));
+                }
+                tx
+            }
+            None => match all.iter().find(|t| t.revertible()) {
+                Some(t) => t.clone(),
+                None => {
+                    return Ok(RollbackOutcome::Nothing(
+                        "no transaction to roll back (see `dpuctl history`)".into(),
+                    ))
+                }
+            },
+        };
+        let newer: Vec<Transaction> = all
+            .iter()
+            .take_while(|t| t.id != target.id)
+            .filter(|t| t.revertible() && overlap(t, &target))
+            .cloned()
+            .collect();
+        if !newer.is_empty() && !cascade {
+            let names: Vec<String> = newer
+                .iter()
+                .map(|t| format!("{} ({}, profile {})", t.id, t.state, t.profile))
+                .collect();
+            bail!(
+                "transaction {} cannot be rolled back while newer transaction{} {} changed the \
+                 same settings: roll {} back first (newest first), or pass --cascade; nothing \
+                 was changed",
+                target.id,
+                if newer.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if newer.len() == 1 { "it" } else { "them" }
+            );
+        }
+        let mut done = Vec::new();
+        for mut tx in newer.into_iter().chain(std::iter::once(target)) {
+            let n = self.revert(applier, &mut tx, TxState::RolledBack)?;
+            done.push((tx, n));
+        }
+        Ok(RollbackOutcome::Done(done))
     }
 
     /// Marks the newest confirm-pending transaction (or `id`) confirmed, if its deadline has
@@ -450,14 +549,58 @@ fn settle(
     bad
 }
 
+/// What [`Session::rollback_with`] did.
+#[derive(Debug)]
+pub enum RollbackOutcome {
+    /// Transactions rolled back, in order, with the number of settings each restored.
+    Done(Vec<(Transaction, usize)>),
+    /// Nothing to do, and why.
+    Nothing(String),
+}
+
+/// True when two transactions touch a common setting, or the offloads of one interface (a
+/// revert restores an interface's wanted offload bits as a whole).
+fn overlap(a: &Transaction, b: &Transaction) -> bool {
+    let feature_ifaces = |t: &Transaction| -> Vec<String> {
+        t.steps
+            .iter()
+            .filter(|s| matches!(s.knob, Knob::Feature { .. }))
+            .map(|s| s.knob.object().to_string())
+            .collect()
+    };
+    let fa = feature_ifaces(a);
+    a.steps
+        .iter()
+        .any(|x| b.steps.iter().any(|y| x.knob == y.knob))
+        || feature_ifaces(b).iter().any(|i| fa.contains(i))
+}
+
+/// True when `tx` started in another boot than `boot` (both known).
+fn earlier_boot(tx: &Transaction, boot: Option<&str>) -> bool {
+    matches!((tx.boot_id.as_deref(), boot), (Some(a), Some(b)) if a != b)
+}
+
 /// Confirms the pending transaction: waits briefly for the lock, since a watcher may be busy.
 pub fn confirm(dir: &Path, id: Option<&str>) -> anyhow::Result<Transaction> {
+    // Read first: with nothing to confirm, nothing is created (no state directory, no lock).
+    if id.is_none()
+        && !Store::new(dir)
+            .list()?
+            .iter()
+            .any(|t| t.state == TxState::ConfirmPending)
+    {
+        bail!("no transaction awaits confirmation");
+    }
     Session::begin_wait(dir, CONFIRM_LOCK_WAIT)?.confirm(id)
 }
 
+/// True while either confirm-timeout watcher of `tx` runs.
 fn watcher_alive(tx: &Transaction) -> bool {
     tx.watcher_pid
         .is_some_and(|p| process_alive(p, tx.watcher_start))
+        || tx
+            .guard_pid
+            .is_some_and(|p| process_alive(p, tx.guard_start))
 }
 
 /// How a transaction left behind reads in a message.
@@ -472,7 +615,7 @@ fn describe_stale(tx: &Transaction) -> String {
         )
     } else {
         format!(
-            "transaction {} (profile {}) was not confirmed by {} and its watcher is gone",
+            "transaction {} (profile {}) was not confirmed by {} and its watchers are gone",
             tx.id,
             tx.profile,
             tx.deadline_ms.map_or_else(|| "?".into(), journal::rfc3339)
@@ -481,14 +624,24 @@ fn describe_stale(tx: &Transaction) -> String {
 }
 
 /// Warnings about transactions left behind, for commands that do not take the lock (`check`,
-/// `history`): runs whose process died mid-way, and confirm-pending ones whose watcher is gone.
+/// `history`): runs whose process died mid-way, confirm-pending ones whose watchers are gone,
+/// and those of an earlier boot. An unsafe state directory gives none (the command that
+/// reads the journal reports it).
 pub fn stale_warnings(store: &Store) -> Vec<String> {
     let Ok(all) = store.list() else {
         return Vec::new();
     };
+    let boot = journal::boot_id();
     all.iter()
         .filter_map(|tx| {
-            if tx.state.in_progress() && !process_alive(tx.pid, tx.pid_start) {
+            let open = tx.state.in_progress() || tx.state == TxState::ConfirmPending;
+            if open && earlier_boot(tx, boot.as_deref()) {
+                Some(format!(
+                    "transaction {} (profile {}) was {} when the node rebooted: none of its \
+                     changes survived, and the next `dpuctl tune` closes it as rebooted",
+                    tx.id, tx.profile, tx.state
+                ))
+            } else if tx.state.in_progress() && !process_alive(tx.pid, tx.pid_start) {
                 Some(format!(
                     "{}: `dpuctl rollback` restores the old values (`dpuctl tune` does so first)",
                     describe_stale(tx)
@@ -502,9 +655,9 @@ pub fn stale_warnings(store: &Store) -> Vec<String> {
                     )
                 } else {
                     format!(
-                        "transaction {} awaits confirmation until {} but its watcher is gone, so \
-                         nothing will revert it: `dpuctl confirm` keeps it, `dpuctl rollback` \
-                         undoes it",
+                        "transaction {} awaits confirmation until {} but its watchers are gone, \
+                         so nothing will revert it: `dpuctl confirm` keeps it, `dpuctl \
+                         rollback` undoes it",
                         tx.id,
                         tx.deadline_ms.map_or_else(String::new, journal::rfc3339)
                     )
@@ -516,17 +669,40 @@ pub fn stale_warnings(store: &Store) -> Vec<String> {
         .collect()
 }
 
+/// One warning per entry of `journal/` that is not a readable transaction (skipped).
+pub fn bad_entry_warnings(store: &Store) -> Vec<String> {
+    let Ok((_, bad)) = store.list_all() else {
+        return Vec::new();
+    };
+    bad.iter()
+        .map(|b| {
+            format!(
+                "skipped {}: {}",
+                store.dir().join("journal").join(&b.name).display(),
+                b.why
+            )
+        })
+        .collect()
+}
+
 /// The confirm-timeout watcher: reads the journal every `poll` until the transaction leaves
 /// confirm-pending (confirmed or rolled back: nothing to do) or its deadline passes; then takes
 /// the lock, and if it is still pending, reverts it and marks it expired. Returns the final
 /// state.
+///
+/// Two watchers run for each transaction, each recorded in the journal; with `respawn`, each
+/// one starts a new partner when it finds the other dead (killed, even with SIGKILL), so the
+/// revert happens on time unless both die at once; then the next `dpuctl tune` reverts the
+/// overdue transaction, and `check` and `history` warn about it.
 pub fn watch(
     dir: &Path,
     id: &str,
     applier: &mut dyn Applier,
     poll: Duration,
+    respawn: Option<&WatcherCommand>,
 ) -> anyhow::Result<TxState> {
     let store = Store::new(dir);
+    let me = std::process::id();
     loop {
         let tx = store.load(id)?;
         if tx.state != TxState::ConfirmPending {
@@ -544,8 +720,48 @@ pub fn watch(
             session.revert(applier, &mut tx, TxState::Expired)?;
             return Ok(TxState::Expired);
         }
+        if let Some(cmd) = respawn {
+            let partner = if tx.watcher_pid == Some(me) {
+                Some((tx.guard_pid, tx.guard_start, false))
+            } else if tx.guard_pid == Some(me) {
+                Some((tx.watcher_pid, tx.watcher_start, true))
+            } else {
+                None
+            };
+            if let Some((Some(pid), start, first)) = partner {
+                if !process_alive(pid, start) {
+                    replace_partner(dir, id, cmd, first);
+                }
+            }
+        }
         std::thread::sleep(poll.min(Duration::from_millis(deadline - now)));
     }
+}
+
+/// Starts a new watcher in place of a dead one and records it (under the lock, briefly: if
+/// the lock is busy, the next round tries again).
+fn replace_partner(dir: &Path, id: &str, cmd: &WatcherCommand, first: bool) {
+    let Ok(session) = Session::begin_wait(dir, Duration::from_millis(500)) else {
+        return;
+    };
+    let Ok(mut tx) = session.store.load(id) else {
+        return;
+    };
+    if tx.state != TxState::ConfirmPending {
+        return;
+    }
+    let Ok(pid) = spawn_watcher(cmd, id) else {
+        return;
+    };
+    let start = process_start(pid);
+    if first {
+        tx.watcher_pid = Some(pid);
+        tx.watcher_start = start;
+    } else {
+        tx.guard_pid = Some(pid);
+        tx.guard_start = start;
+    }
+    let _ = session.store.save(&mut tx);
 }
 
 /// How to start the watcher: the dpuctl binary and the global options it must share with the
@@ -833,7 +1049,14 @@ mod tests {
             assert!(e.to_string().contains("awaits confirmation"), "{e}");
             tx
         };
-        let fate = watch(tmp.path(), &tx.id, &mut node, Duration::from_millis(20)).expect("watch");
+        let fate = watch(
+            tmp.path(),
+            &tx.id,
+            &mut node,
+            Duration::from_millis(20),
+            None,
+        )
+        .expect("watch");
         assert_eq!(fate, TxState::Expired);
         assert_eq!(node.values, initial);
         let e = confirm(tmp.path(), Some(&tx.id)).expect_err("expired");
@@ -847,7 +1070,14 @@ mod tests {
         let confirmed = confirm(tmp.path(), None).expect("confirm");
         assert_eq!(confirmed.id, tx.id);
         assert_eq!(confirmed.state, TxState::Confirmed);
-        let fate = watch(tmp.path(), &tx.id, &mut node, Duration::from_millis(20)).expect("watch");
+        let fate = watch(
+            tmp.path(),
+            &tx.id,
+            &mut node,
+            Duration::from_millis(20),
+            None,
+        )
+        .expect("watch");
         assert_eq!(fate, TxState::Confirmed);
         assert_eq!(node.values, values_of(&p, true));
         let e = confirm(tmp.path(), None).expect_err("none pending");
