@@ -126,11 +126,7 @@ pub fn write(root: &SysRoot, name: &str, value: &str) -> io::Result<()> {
         ));
     }
     let ctx = |e: io::Error| io::Error::new(e.kind(), format!("cannot set {name}: {e}"));
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .map_err(ctx)?;
+    let mut f = super::write::open_attr_for_write(&path, true).map_err(ctx)?;
     let line = format!("{value}\n");
     let n = f.write(line.as_bytes()).map_err(ctx)?;
     if n != line.len() {

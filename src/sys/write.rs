@@ -311,6 +311,9 @@ fn checked_ifname<'a>(knob: &Knob, value: &Value, iface: &'a str) -> Result<&'a 
 
 /// The file a file-backed knob is written to, `None` for netlink knobs (on a live root).
 pub fn knob_path(root: &SysRoot, knob: &Knob) -> Option<PathBuf> {
+    if !matches!(knob, Knob::Sysctl { .. }) && !sysfs::valid_ifname(knob.object()) {
+        return None;
+    }
     let net = |iface: &str| root.sys("class/net").join(iface);
     match knob {
         Knob::Sysctl { name } => sysctl::validate_name(name)
@@ -328,12 +331,38 @@ pub fn knob_path(root: &SysRoot, knob: &Knob) -> Option<PathBuf> {
     }
 }
 
+/// Opens a kernel attribute file (sysfs, procfs) for writing: never creating it, never
+/// through a link in its last component, never blocking (a FIFO planted in a `--sysfs-root`
+/// tree fails at once instead of waiting for a reader), and only when it is a regular file.
+pub(crate) fn open_attr_for_write(path: &Path, truncate: bool) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .truncate(truncate)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    if !f.metadata()?.file_type().is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(f)
+}
+
+/// Checks the names a knob puts into a path (interface, sysctl) before any path is built.
+fn check_names(knob: &Knob, value: &Value) -> Result<(), WriteError> {
+    match knob {
+        Knob::Sysctl { name } => {
+            sysctl::validate_name(name).map_err(|e| WriteError::invalid(knob, value, e))
+        }
+        _ => checked_ifname(knob, value, knob.object()).map(drop),
+    }
+}
+
 /// Writes `text` plus a newline in one `write(2)` to an existing file.
 fn write_file(path: &Path, text: &str) -> io::Result<()> {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(path)?;
+    let mut f = open_attr_for_write(path, true)?;
     let line = format!("{text}\n");
     let n = f.write(line.as_bytes())?;
     if n != line.len() {
@@ -594,6 +623,7 @@ impl Writer {
 
     /// Applies one setting.
     pub fn apply(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
+        check_names(knob, value)?;
         match knob {
             Knob::Ring { .. }
             | Knob::Channel { .. }
@@ -712,11 +742,10 @@ impl Writer {
     /// Checks, without changing anything, that `knob` can be written: the file exists and
     /// opens for writing, or (netlink knobs) this process may change network settings.
     pub fn preflight(&self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
+        check_names(knob, value)?;
         if let Some(path) = knob_path(&self.root, knob) {
             // Opening for writing without writing changes nothing, in procfs and sysfs alike.
-            return fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
+            return open_attr_for_write(&path, false)
                 .map(drop)
                 .map_err(|e| WriteError::from_io(knob, value, &path, &e));
         }
@@ -828,6 +857,54 @@ pub fn irqbalance_pid(root: &SysRoot) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_checked_before_any_path_is_built_and_a_fifo_never_blocks() {
+        let (tmp, root) = tree();
+        let w = Writer::new(root.clone());
+        // An interface name that climbs out of class/net: refused before any open.
+        let outside = tmp.path().join("x/queues/rx-0");
+        fs::create_dir_all(&outside).expect("mkdir");
+        fs::write(outside.join("rps_cpus"), "0\n").expect("write");
+        let bad = Knob::Rps {
+            iface: "../../../x".into(),
+            queue: 0,
+        };
+        let v = Value::Cpus(CpuSet::from_cpus([0]));
+        assert!(knob_path(&root, &bad).is_none());
+        let e = w.preflight(&bad, &v).expect_err("invalid name");
+        assert!(e.to_string().contains("invalid interface name"), "{e}");
+        let mut w = Writer::new(root.clone());
+        assert!(w.apply(&bad, &v).is_err());
+        assert_eq!(
+            fs::read_to_string(outside.join("rps_cpus")).expect("read"),
+            "0\n"
+        );
+        // A FIFO where an attribute file should be: an error at once, not a wait for a reader.
+        let fifo = tmp.path().join("sys/class/net/eth0/queues/rx-0/rps_cpus");
+        fs::remove_file(&fifo).expect("rm");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let k = Knob::Rps {
+            iface: "eth0".into(),
+            queue: 0,
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let w = Writer::new(root.clone());
+            let pre = w.preflight(&k, &v).map_err(|e| e.to_string());
+            let mut w = Writer::new(root);
+            let app = w.apply(&k, &v).map_err(|e| e.to_string());
+            let _ = tx.send((pre, app));
+        });
+        let (pre, app) = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("blocked on a FIFO");
+        assert!(pre.is_err() && app.is_err(), "{pre:?} {app:?}");
+    }
 
     fn tree() -> (tempfile::TempDir, SysRoot) {
         let tmp = tempfile::tempdir().expect("tempdir");

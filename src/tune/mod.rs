@@ -970,6 +970,143 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_non_application_at_every_step_fails_and_reverts_everything() {
+        let (initial, p) = node_and_plan();
+        for k in 0..p.steps.len() {
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let s = Session::begin(tmp.path()).expect("lock");
+            let mut node = initial.clone();
+            node.silent = vec![(p.steps[k].knob.clone(), p.steps[k].new.clone())];
+            let e = s
+                .run_transaction(&mut node, "p", &p, None)
+                .expect_err("did not hold");
+            assert_eq!(node.values, initial.values, "step {k}");
+            let ae = e.downcast_ref::<ApplyError>().expect("apply error");
+            assert!(ae.cause.contains("1 setting did not hold"), "{ae}");
+            assert!(ae.cause.contains(&p.steps[k].knob.to_string()), "{ae}");
+            assert!(ae.unrestored.is_empty(), "{ae}");
+            let tx = &s.store().list().expect("list")[0];
+            assert_eq!(tx.state, TxState::Failed);
+            assert_eq!(tx.applied, 0);
+        }
+        // --best-effort keeps what took and lists the rest.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let s = Session::begin(tmp.path()).expect("lock");
+        let mut node = initial.clone();
+        node.silent = vec![(p.steps[1].knob.clone(), p.steps[1].new.clone())];
+        node.fail = vec![(p.steps[2].knob.clone(), p.steps[2].new.clone())];
+        let opts = TxOptions {
+            confirm: None,
+            best_effort: true,
+        };
+        let tx = s
+            .run_transaction_with(&mut node, "p", &p, &opts)
+            .expect("best effort");
+        assert_eq!(tx.state, TxState::Applied);
+        assert_eq!(tx.not_applied.len(), 2, "{:?}", tx.not_applied);
+        assert_eq!(node.values[&p.steps[0].knob], p.steps[0].new);
+        assert_eq!(node.values[&p.steps[3].knob], p.steps[3].new);
+    }
+
+    fn one_step(knob: &Knob, old: u64, new: u64) -> Plan {
+        Plan {
+            steps: vec![Step {
+                resets_link: knob.resets_link(),
+                knob: knob.clone(),
+                old: Value::Num(old),
+                new: Value::Num(new),
+            }],
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn rollback_never_passes_over_a_newer_transaction_on_the_same_setting() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let q = Knob::TxQueueLen { iface: "a".into() };
+        let m = Knob::Mtu { iface: "a".into() };
+        let mut node = FakeNode::default();
+        node.values.insert(q.clone(), Value::Num(1000));
+        node.values.insert(m.clone(), Value::Num(1500));
+        let s = Session::begin(tmp.path()).expect("lock");
+        let a = s
+            .run_transaction(&mut node, "a", &one_step(&q, 1000, 5000), None)
+            .expect("a");
+        let b = s
+            .run_transaction(&mut node, "b", &one_step(&q, 5000, 3000), None)
+            .expect("b");
+        let c = s
+            .run_transaction(&mut node, "c", &one_step(&m, 1500, 9000), None)
+            .expect("c");
+        let e = s
+            .rollback_with(&mut node, Some(&a.id), false)
+            .expect_err("b is newer");
+        let msg = e.to_string();
+        assert!(msg.contains(&b.id) && !msg.contains(&c.id), "{msg}");
+        assert_eq!(node.values[&q], Value::Num(3000));
+        let RollbackOutcome::Done(done) = s
+            .rollback_with(&mut node, Some(&a.id), true)
+            .expect("cascade")
+        else {
+            panic!("nothing done");
+        };
+        let ids: Vec<&str> = done.iter().map(|(t, _)| t.id.as_str()).collect();
+        assert_eq!(ids, [b.id.as_str(), a.id.as_str()]);
+        assert_eq!(node.values[&q], Value::Num(1000));
+        assert_eq!(node.values[&m], Value::Num(9000));
+        assert!(matches!(
+            s.rollback_with(&mut node, Some(&a.id), false),
+            Ok(RollbackOutcome::Nothing(_))
+        ));
+        let RollbackOutcome::Done(done) = s.rollback_with(&mut node, None, false).expect("c")
+        else {
+            panic!("c not rolled back");
+        };
+        assert_eq!(done[0].0.id, c.id);
+        assert!(matches!(
+            s.rollback_with(&mut node, None, false),
+            Ok(RollbackOutcome::Nothing(_))
+        ));
+    }
+
+    #[test]
+    fn transactions_of_an_earlier_boot_are_closed_not_reverted() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (mut node, p) = node_and_plan();
+        let store = Store::new(tmp.path());
+        store.create().expect("create");
+        for state in [TxState::Applying, TxState::ConfirmPending] {
+            let mut tx = Transaction::new(store.new_id(1_000), "p", &p.steps, 1_000);
+            tx.state = state;
+            tx.boot_id = Some("an-earlier-boot".into());
+            tx.deadline_ms = Some(2_000);
+            store.save(&mut tx).expect("save");
+        }
+        let w = stale_warnings(&store);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w.iter().all(|m| m.contains("when the node rebooted")),
+            "{w:?}"
+        );
+        let s = Session::begin(tmp.path()).expect("lock");
+        let before = node.values.clone();
+        let msgs = s.recover(&mut node).expect("recover");
+        assert_eq!(msgs.len(), 2);
+        assert!(
+            msgs.iter().all(|m| m.ends_with("closed as rebooted")),
+            "{msgs:?}"
+        );
+        assert_eq!(node.values, before);
+        assert!(node.log.is_empty(), "nothing is written");
+        assert!(s
+            .store()
+            .list()
+            .expect("list")
+            .iter()
+            .all(|t| t.state == TxState::Rebooted));
+    }
+
+    #[test]
     fn preflight_failure_changes_nothing_and_journals_nothing() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (mut node, p) = node_and_plan();
