@@ -1107,7 +1107,7 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__rollback)
-            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            opts="-h -V --cascade --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1377,7 +1377,7 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__tune)
-            opts="-y -f -h -V --iface --dry-run --yes --confirm-timeout --format --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            opts="-y -f -h -V --iface --dry-run --yes --confirm-timeout --best-effort --format --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

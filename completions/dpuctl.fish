@@ -105,7 +105,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_s
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l iface -d 'Only these interfaces (default: every interface the profile selects)' -r
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l confirm-timeout -d 'Revert after SECS unless `dpuctl confirm` runs (survives the terminal going away)' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l confirm-timeout -d 'Revert after this time unless `dpuctl confirm` runs (`90s`, `5m`; a bare number is seconds). Two detached watchers wait for it, each restarting the other if it dies, so the revert survives the terminal going away and a killed watcher' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s f -l format -d 'Plan output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
 json\t'JSON, stable field names'
 yaml\t'YAML'"
@@ -115,6 +115,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l state-dir -d 'Whe
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l dry-run -d 'Print the plan and stop; nothing changes'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s y -l yes -d 'Apply without asking'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l best-effort -d 'Keep what took when a setting fails or does not hold after the last step (exit 1, each such setting listed) instead of reverting the whole transaction'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand check" -l iface -d 'Only these interfaces' -r
@@ -133,6 +134,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l sysfs-root -d
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -l cascade -d 'Roll back, newest first, the newer transactions that changed the same settings, then this one (without it, such a rollback is refused: it would leave a state nobody asked for)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand watch" -l replay -d 'Show a recording (`--record FILE` of watch or stats) instead of this node, on the recording\'s clock' -r -F

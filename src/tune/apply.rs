@@ -67,7 +67,7 @@ impl Applier for Writer {
             .map(|k| match (k, &state) {
                 (Knob::Sysctl { name }, _) => sysctl::read(self.root(), name)
                     .map(|v| Value::Text(sysctl::fold_whitespace(&v)))
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| e.clone()),
                 (_, Ok(state)) => current_value(state, k),
                 (_, Err(e)) => Err(e.clone()),
             })

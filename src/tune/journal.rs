@@ -409,7 +409,7 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
             let (group, field) =
                 crate::sys::write::knob_field(knob).ok_or_else(|| ty("a field"))?;
             match (settable_field(group, field), value) {
-                (Some(FieldKind::Num), Value::Num(n)) if *n <= u64::from(u32::MAX) => Ok(()),
+                (Some(FieldKind::Num), Value::Num(n)) if u32::try_from(*n).is_ok() => Ok(()),
                 (Some(FieldKind::Bool), Value::Bool(_)) => Ok(()),
                 (Some(_), _) => Err(ty("a value of the field's type")),
                 (None, _) => Err(format!("{group} has no settable field {:?}", short(field))),
@@ -430,11 +430,11 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
             }
         }
         Knob::Mtu { .. } | Knob::TxQueueLen { .. } => match value {
-            Value::Num(n) if *n <= u64::from(u32::MAX) => Ok(()),
+            Value::Num(n) if u32::try_from(*n).is_ok() => Ok(()),
             _ => Err(ty("a number")),
         },
         Knob::RpsFlowCnt { queue, .. } => match value {
-            Value::Num(n) if *n <= u64::from(u32::MAX) && *queue < MAX_QUEUE => Ok(()),
+            Value::Num(n) if u32::try_from(*n).is_ok() && *queue < MAX_QUEUE => Ok(()),
             _ => Err(ty("a number on a queue below 65536")),
         },
         Knob::Rps { queue, .. } | Knob::Xps { queue, .. } => match value {

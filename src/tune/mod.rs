@@ -221,14 +221,13 @@ impl Session {
                 tx.applied = i + 1;
                 Ok(())
             })
-            .map_err(|e| *e)
             .and_then(|()| {
                 let held = verify(applier, steps, |s| &s.new);
                 match held.first() {
                     None => Ok(()),
                     Some(first) => {
                         let index = steps.iter().position(|s| s.knob == first.knob).unwrap_or(0);
-                        Err(ApplyError {
+                        Err(Box::new(ApplyError {
                             index,
                             total: steps.len(),
                             knob: first.knob.clone(),
@@ -237,7 +236,7 @@ impl Session {
                             permission: false,
                             applied: steps.len(),
                             unrestored: revert(applier, steps),
-                        })
+                        }))
                     }
                 }
             })
@@ -255,10 +254,11 @@ impl Session {
                 store.save(&mut tx)?;
                 Ok(tx)
             }
-            Err(mut e) => {
+            Err(e) => {
+                let mut e = *e;
                 // The steps were put back, last first; now the side effects, then the proof:
                 // every setting of the transaction read back at its old value.
-                e.unrestored = settle(applier, steps, &tx.derived, e.unrestored);
+                e.unrestored = settle(applier, steps, &tx.derived, &e.unrestored);
                 tx.applied = if e.unrestored.is_empty() {
                     0
                 } else {
@@ -323,7 +323,7 @@ impl Session {
                 .context("nothing was changed")?;
         }
         let first = revert(applier, todo);
-        let unrestored = settle(applier, todo, &tx.derived, first);
+        let unrestored = settle(applier, todo, &tx.derived, &first);
         if unrestored.is_empty() {
             tx.set_state(fate)?;
             tx.applied = 0;
@@ -504,7 +504,7 @@ fn settle(
     applier: &mut dyn Applier,
     steps: &[Step],
     derived: &[journal::Derived],
-    first: Vec<Unrestored>,
+    first: &[Unrestored],
 ) -> Vec<Unrestored> {
     let restore = |applier: &mut dyn Applier| -> Vec<Unrestored> {
         derived
@@ -1021,6 +1021,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::many_single_char_names)]
     fn rollback_never_passes_over_a_newer_transaction_on_the_same_setting() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let q = Knob::TxQueueLen { iface: "a".into() };
