@@ -813,7 +813,7 @@ fn last_cpu() -> u32 {
 }
 
 fn s(knob: Knob, value: Value) -> Setting {
-    Setting { knob, value }
+    Setting::new(knob, value)
 }
 
 fn a() -> String {
