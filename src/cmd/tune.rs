@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::{CheckArgs, Format, GlobalArgs, HistoryArgs, RollbackArgs, TuneArgs};
 use crate::model::{NodeState, Setting};
 use crate::output;
-use crate::profile::{Catalog, ProfileError, Resolved, ResolveErrors};
+use crate::profile::{Catalog, ProfileError, ResolveErrors, Resolved};
 use crate::sys::write::Writer;
 use crate::sys::SysRoot;
 use crate::tune::{self, journal, Plan, Session, Store, Transaction, TxState, WatcherCommand};
@@ -74,7 +74,7 @@ fn load_resolved(
         }
         Err(e) => return Err(e.into()),
     };
-    crate::profile::resolve(&profile, state, ifaces).map_err(|e| resolve_failure(name, &e))
+    crate::profile::resolve(&profile, state, ifaces).map_err(|e| resolve_failure(&profile.name, &e))
 }
 
 /// Fails (exit 2, nothing changed) unless this process may change network settings; on a

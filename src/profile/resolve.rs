@@ -7,7 +7,6 @@
 //! An interface block that matches no interface of the node is an error unless the block is
 //! `optional: true`. Every error is collected, so one run reports them all.
 
-
 use serde::Serialize;
 
 use crate::model::{Avail, Dir, Interface, Knob, NodeState, Queue, Setting, SkippedSetting, Value};
@@ -231,14 +230,14 @@ pub fn resolve(
             .find(|s| s.name == *name)
             .map(|s| &s.value)
         {
-            Some(Avail::Na(r)) => out
-                .skipped
-                .push(SkippedSetting::knob(knob, value.clone(), r.reason.clone())),
+            Some(Avail::Na(r)) => {
+                out.skipped
+                    .push(SkippedSetting::knob(knob, value.clone(), r.reason.clone()))
+            }
             _ => match sysctl_floor(value) {
-                Some(floor) => out.settings.push(Setting::at_least(
-                    knob,
-                    Value::Text(floor.to_string()),
-                )),
+                Some(floor) => out
+                    .settings
+                    .push(Setting::at_least(knob, Value::Text(floor.to_string()))),
                 None => out.push(knob, Value::Text(value.clone())),
             },
         }
@@ -635,7 +634,10 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
                         Some(x) if x.fixed && x.active != *on => out.skip(
                             feat(f),
                             Value::Bool(*on),
-                            format!("fixed {} on this device", if x.active { "on" } else { "off" }),
+                            format!(
+                                "fixed {} on this device",
+                                if x.active { "on" } else { "off" }
+                            ),
                         ),
                         Some(_) => out.push(
                             Knob::Feature {
@@ -1291,7 +1293,11 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("sysctl net.core.rmem_max".into(), "\"16777216\"".into(), true),
+                (
+                    "sysctl net.core.rmem_max".into(),
+                    "\"16777216\"".into(),
+                    true
+                ),
                 (
                     "sysctl net.ipv4.tcp_rmem".into(),
                     "\"4096 87380 16777216\"".into(),

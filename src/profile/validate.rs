@@ -1319,7 +1319,10 @@ mod tests {
             validate_sysctl("net.ipv4.tcp_rmem", &t(" >=  4096 87380\t16777216")).as_deref(),
             Ok(">= 4096 87380 16777216")
         );
-        assert_eq!(sysctl_floor(">= 4096 87380 16777216"), Some("4096 87380 16777216"));
+        assert_eq!(
+            sysctl_floor(">= 4096 87380 16777216"),
+            Some("4096 87380 16777216")
+        );
         assert_eq!(sysctl_floor("16777216"), None);
         assert_eq!(
             validate_sysctl("net.ipv4.tcp_rmem", &t(">= 4096 87380")).expect_err("two"),

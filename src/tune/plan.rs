@@ -191,14 +191,11 @@ impl Plan {
                     render_value(&s.old),
                     render_value(&s.new)
                 );
-                let marks: Vec<&str> = [
-                    (s.lowers(), "lowers"),
-                    (s.resets_link, "resets link"),
-                ]
-                .iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, m)| *m)
-                .collect();
+                let marks: Vec<&str> = [(s.lowers(), "lowers"), (s.resets_link, "resets link")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, m)| *m)
+                    .collect();
                 if !marks.is_empty() {
                     let _ = write!(out, "  ({})", marks.join(", "));
                 }
@@ -743,7 +740,9 @@ impl CheckReport {
         let n = self.drift.len();
         let ok = self.compliant_settings;
         let _ = match self.status {
-            CheckStatus::Compliant => write!(out, "compliant: {ok} setting{} as wanted", plural(ok)),
+            CheckStatus::Compliant => {
+                write!(out, "compliant: {ok} setting{} as wanted", plural(ok))
+            }
             CheckStatus::Drift => write!(
                 out,
                 "drift: {n} setting{} differ{}, {ok} as wanted",
@@ -1372,7 +1371,9 @@ mod tests {
         let ok = check(&desired[1..], &s);
         assert!(ok.compliant);
         assert_eq!(ok.exit_code(), 0);
-        assert!(ok.render().starts_with("skipped: sysctl net.core.busy_poll"));
+        assert!(ok
+            .render()
+            .starts_with("skipped: sysctl net.core.busy_poll"));
         let bad = check(&[set(Knob::Mtu { iface: eth2() }, Value::Bool(true))], &s);
         assert_eq!(bad.exit_code(), 2);
     }
@@ -1397,7 +1398,10 @@ mod tests {
             field: "rx".into(),
         };
         let desired = vec![
-            floor(sysctl("net.ipv4.tcp_rmem"), Value::Text("4096 87380 16777216".into())),
+            floor(
+                sysctl("net.ipv4.tcp_rmem"),
+                Value::Text("4096 87380 16777216".into()),
+            ),
             floor(sysctl("net.core.rmem_max"), Value::Text("16777216".into())),
             floor(rx.clone(), Value::Num(512)),
         ];
@@ -1437,8 +1441,13 @@ mod tests {
         assert_eq!(json["steps"][0]["lowers"], true);
         // A smaller ring lowers and resets the link.
         let p = plan(&[Setting::new(rx, Value::Num(512))], &s);
-        assert!(p.render().contains("eth2 rings rx 1024 -> 512  (lowers, resets link)\n"));
-        assert_eq!(serde_json::to_value(&p).expect("json")["steps"][0]["lowers"], true);
+        assert!(p
+            .render()
+            .contains("eth2 rings rx 1024 -> 512  (lowers, resets link)\n"));
+        assert_eq!(
+            serde_json::to_value(&p).expect("json")["steps"][0]["lowers"],
+            true
+        );
         // A floor on something that is not a number is invalid.
         let p = plan(
             &[floor(
@@ -1451,9 +1460,15 @@ mod tests {
             &s,
         );
         assert_eq!(p.invalid.len(), 1);
-        assert_eq!(p.invalid[0].reason, "'>=' (at least) applies to numbers only");
+        assert_eq!(
+            p.invalid[0].reason,
+            "'>=' (at least) applies to numbers only"
+        );
         let p = plan(
-            &[floor(sysctl("net.ipv4.tcp_rmem"), Value::Text("4096".into()))],
+            &[floor(
+                sysctl("net.ipv4.tcp_rmem"),
+                Value::Text("4096".into()),
+            )],
             &s,
         );
         assert_eq!(
@@ -1496,7 +1511,10 @@ mod tests {
             .lines()
             .find(|l| l.contains("sysctl net.core.rmem_max"))
             .expect("row");
-        assert!(row.contains(">= 16777216") && row.contains("212992"), "{text}");
+        assert!(
+            row.contains(">= 16777216") && row.contains("212992"),
+            "{text}"
+        );
 
         // Only a setting the node lacks: nothing compared, exit 2, not compliant.
         let busy = Setting::new(sysctl("net.core.busy_poll"), Value::Num(50));
@@ -1513,7 +1531,8 @@ mod tests {
         // Nothing asked at all is not compliant either.
         assert_eq!(check(&[], &s).status, CheckStatus::NothingCompared);
         // Resolver skips come first and count.
-        let resolver_skip = SkippedSetting::section("veth0", "irq_affinity", "0-3", "no per-queue IRQs found");
+        let resolver_skip =
+            SkippedSetting::section("veth0", "irq_affinity", "0-3", "no per-queue IRQs found");
         let r = check(&[rmem], &s).with_skipped(vec![resolver_skip]);
         assert_eq!(r.status, CheckStatus::Compliant);
         assert_eq!(r.skipped.len(), 1);
@@ -1522,7 +1541,10 @@ mod tests {
             text.starts_with("skipped: veth0 irq_affinity 0-3: no per-queue IRQs found\n"),
             "{text}"
         );
-        assert!(text.ends_with("compliant: 1 setting as wanted, 1 skipped\n"), "{text}");
+        assert!(
+            text.ends_with("compliant: 1 setting as wanted, 1 skipped\n"),
+            "{text}"
+        );
         let r = check(&[busy], &s).with_skipped(Vec::new());
         let json = serde_json::to_value(&r).expect("json");
         assert_eq!(json["host"], "n");
