@@ -971,7 +971,7 @@ fn inner_tune_check_drift_rollback() {
         "{rendered}"
     );
     assert!(
-        rendered.contains("a channels rx 4 -> 2  (resets link)"),
+        rendered.contains("a channels rx 4 -> 2  (lowers, resets link)"),
         "{rendered}"
     );
 
