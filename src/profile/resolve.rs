@@ -232,7 +232,7 @@ pub fn resolve(
         {
             Some(Avail::Na(r)) => {
                 out.skipped
-                    .push(SkippedSetting::knob(knob, value.clone(), r.reason.clone()))
+                    .push(SkippedSetting::knob(knob, value.clone(), r.reason.clone()));
             }
             _ => match sysctl_floor(value) {
                 Some(floor) => out
@@ -337,7 +337,7 @@ impl Out {
         self.settings.push(Setting::new(knob, value));
     }
 
-    fn skip(&mut self, knob: Knob, want: impl ToString, reason: impl Into<String>) {
+    fn skip(&mut self, knob: Knob, want: &impl ToString, reason: impl Into<String>) {
         self.skipped
             .push(SkippedSetting::knob(knob, want.to_string(), reason));
     }
@@ -487,7 +487,6 @@ fn surviving_queues(out: &Out, iface: &Interface) -> (u32, u32) {
 
 /// Resolves one interface's merged settings into `out`; errors go to `out.errors` and the
 /// section they concern is left out.
-#[allow(clippy::too_many_lines)]
 fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settings) {
     let name = iface.name.clone();
     let topo = &state.topology;
@@ -596,7 +595,7 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
                             iface: name.clone(),
                             field: f.clone(),
                         },
-                        Value::Bool(*v),
+                        &Value::Bool(*v),
                         r.reason.clone(),
                     );
                 }
@@ -622,18 +621,18 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
         match &iface.features {
             Avail::Na(r) => {
                 for (f, on) in &s.features {
-                    out.skip(feat(f), Value::Bool(*on), r.reason.clone());
+                    out.skip(feat(f), &Value::Bool(*on), r.reason.clone());
                 }
             }
             Avail::Ok(list) => {
                 for (f, on) in &s.features {
                     match list.iter().find(|x| x.name == *f) {
                         None => {
-                            out.skip(feat(f), Value::Bool(*on), "not offered by the driver");
+                            out.skip(feat(f), &Value::Bool(*on), "not offered by the driver");
                         }
                         Some(x) if x.fixed && x.active != *on => out.skip(
                             feat(f),
-                            Value::Bool(*on),
+                            &Value::Bool(*on),
                             format!(
                                 "fixed {} on this device",
                                 if x.active { "on" } else { "off" }
@@ -709,7 +708,7 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
                     if q.rps_cpus.is_some() {
                         out.push(knob, Value::Cpus(set.clone()));
                     } else {
-                        out.skip(knob, Value::Cpus(set.clone()), NO_RPS);
+                        out.skip(knob, &Value::Cpus(set.clone()), NO_RPS);
                     }
                 }
             }
@@ -728,7 +727,7 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
                 if q.rps_flow_cnt.is_some() {
                     out.push(knob, Value::Num(u64::from(n)));
                 } else {
-                    out.skip(knob, n, NO_RPS);
+                    out.skip(knob, &n, NO_RPS);
                 }
             }
         }
@@ -752,66 +751,64 @@ fn resolve_xps(
     keep_tx: u32,
 ) {
     let name = iface.name.clone();
-    {
-        let Some(spec) = &x.cpus else {
-            out.errors.push(ResolveError::MissingCpus {
-                iface: name,
-                what: "xps".to_string(),
-            });
-            return;
-        };
-        let set = resolve_with_exclude(
-            spec,
-            x.exclude.as_ref(),
-            true,
-            topo,
-            iface,
-            "xps cpus",
-            &mut out.notes,
+    let Some(spec) = &x.cpus else {
+        out.errors.push(ResolveError::MissingCpus {
+            iface: name,
+            what: "xps".to_string(),
+        });
+        return;
+    };
+    let set = resolve_with_exclude(
+        spec,
+        x.exclude.as_ref(),
+        true,
+        topo,
+        iface,
+        "xps cpus",
+        &mut out.notes,
+    );
+    let Some(set) = out.fail(set) else {
+        return;
+    };
+    let order = spread_order(topo, &set);
+    let tx: Vec<&Queue> = queues(iface, Dir::Tx)
+        .into_iter()
+        .filter(|q| q.index < keep_tx)
+        .collect();
+    if tx.is_empty() {
+        out.skip_section(
+            &name,
+            "xps",
+            spec.to_string(),
+            "no transmit queues".to_string(),
         );
-        let Some(set) = out.fail(set) else {
-            return;
-        };
-        let order = spread_order(topo, &set);
-        let tx: Vec<&Queue> = queues(iface, Dir::Tx)
-            .into_iter()
-            .filter(|q| q.index < keep_tx)
-            .collect();
-        if tx.is_empty() {
-            out.skip_section(
-                &name,
-                "xps",
-                spec.to_string(),
-                "no transmit queues".to_string(),
-            );
-        }
-        let mut k = 0usize;
-        for q in &tx {
-            if q.xps_cpus.is_none() {
-                out.skip(
-                    Knob::Xps {
-                        iface: name.clone(),
-                        queue: q.index,
-                    },
-                    spec,
-                    "xps_cpus unreadable (single-queue device, traffic classes or no CONFIG_XPS)",
-                );
-                continue;
-            }
-            let v = match x.mode.unwrap_or(XpsMode::Spread) {
-                XpsMode::All => set.clone(),
-                XpsMode::Spread if order.is_empty() => set.clone(),
-                XpsMode::Spread => crate::model::CpuSet::from_cpus([order[k % order.len()]]),
-            };
-            k += 1;
-            out.push(
+    }
+    let mut k = 0usize;
+    for q in &tx {
+        if q.xps_cpus.is_none() {
+            out.skip(
                 Knob::Xps {
                     iface: name.clone(),
                     queue: q.index,
                 },
-                Value::Cpus(v),
+                spec,
+                "xps_cpus unreadable (single-queue device, traffic classes or no CONFIG_XPS)",
             );
+            continue;
         }
+        let v = match x.mode.unwrap_or(XpsMode::Spread) {
+            XpsMode::All => set.clone(),
+            XpsMode::Spread if order.is_empty() => set.clone(),
+            XpsMode::Spread => crate::model::CpuSet::from_cpus([order[k % order.len()]]),
+        };
+        k += 1;
+        out.push(
+            Knob::Xps {
+                iface: name.clone(),
+                queue: q.index,
+            },
+            Value::Cpus(v),
+        );
     }
 }
 
@@ -823,71 +820,69 @@ fn resolve_irq(
     queue_count_changes: bool,
 ) {
     let name = iface.name.clone();
-    {
-        let Some(spec) = &i.cpus else {
-            out.errors.push(ResolveError::MissingCpus {
-                iface: name,
-                what: "irq_affinity".to_string(),
-            });
-            return;
-        };
-        let set = resolve_with_exclude(
-            spec,
-            i.exclude.as_ref(),
-            false,
-            topo,
-            iface,
-            "irq_affinity cpus",
-            &mut out.notes,
-        );
-        let Some(set) = out.fail(set) else {
-            return;
-        };
-        let mut irqs: Vec<(u32, u32)> = iface
-            .irqs
-            .iter()
-            .filter_map(|q| q.queue.map(|n| (n, q.irq)))
-            .collect();
-        if queue_count_changes {
-            // Drivers re-allocate their vectors when the queue count changes (igb frees and
-            // requests all of them): today's IRQ numbers say nothing about tomorrow's.
-            out.notes.push(format!(
-                "{name}: irq_affinity left for the next run: the channel change re-allocates \
+    let Some(spec) = &i.cpus else {
+        out.errors.push(ResolveError::MissingCpus {
+            iface: name,
+            what: "irq_affinity".to_string(),
+        });
+        return;
+    };
+    let set = resolve_with_exclude(
+        spec,
+        i.exclude.as_ref(),
+        false,
+        topo,
+        iface,
+        "irq_affinity cpus",
+        &mut out.notes,
+    );
+    let Some(set) = out.fail(set) else {
+        return;
+    };
+    let mut irqs: Vec<(u32, u32)> = iface
+        .irqs
+        .iter()
+        .filter_map(|q| q.queue.map(|n| (n, q.irq)))
+        .collect();
+    if queue_count_changes {
+        // Drivers re-allocate their vectors when the queue count changes (igb frees and
+        // requests all of them): today's IRQ numbers say nothing about tomorrow's.
+        out.notes.push(format!(
+            "{name}: irq_affinity left for the next run: the channel change re-allocates \
                  IRQ vectors; run the same `dpuctl tune` again to place them"
-            ));
-            out.skip_section(
-                &name,
-                "irq_affinity",
-                spec.to_string(),
-                "left for the next run: the channel change re-allocates IRQ vectors".to_string(),
-            );
-            irqs.clear();
-        } else if irqs.is_empty() {
-            out.skip_section(
-                &name,
-                "irq_affinity",
-                spec.to_string(),
-                "no per-queue IRQs found".to_string(),
-            );
-        }
-        irqs.sort_unstable();
-        let order = spread_order(topo, &set);
-        // By queue index, not position: a NIC with separate rx and tx vectors per queue
-        // (igb, ixgbe) keeps each queue's pair on one CPU instead of all rx IRQs on one CPU.
-        for (queue, irq) in &irqs {
-            let v = if i.spread.unwrap_or(true) {
-                crate::model::CpuSet::from_cpus([order[*queue as usize % order.len()]])
-            } else {
-                set.clone()
-            };
-            out.push(
-                Knob::IrqAffinity {
-                    iface: name.clone(),
-                    irq: *irq,
-                },
-                Value::Cpus(v),
-            );
-        }
+        ));
+        out.skip_section(
+            &name,
+            "irq_affinity",
+            spec.to_string(),
+            "left for the next run: the channel change re-allocates IRQ vectors".to_string(),
+        );
+        irqs.clear();
+    } else if irqs.is_empty() {
+        out.skip_section(
+            &name,
+            "irq_affinity",
+            spec.to_string(),
+            "no per-queue IRQs found".to_string(),
+        );
+    }
+    irqs.sort_unstable();
+    let order = spread_order(topo, &set);
+    // By queue index, not position: a NIC with separate rx and tx vectors per queue
+    // (igb, ixgbe) keeps each queue's pair on one CPU instead of all rx IRQs on one CPU.
+    for (queue, irq) in &irqs {
+        let v = if i.spread.unwrap_or(true) {
+            crate::model::CpuSet::from_cpus([order[*queue as usize % order.len()]])
+        } else {
+            set.clone()
+        };
+        out.push(
+            Knob::IrqAffinity {
+                iface: name.clone(),
+                irq: *irq,
+            },
+            Value::Cpus(v),
+        );
     }
 }
 

@@ -691,6 +691,7 @@ impl CheckReport {
 
     /// Adds settings skipped before the comparison (by the profile resolver) and settles the
     /// status again: they come first, in the resolver's order.
+    #[must_use]
     pub fn with_skipped(mut self, mut before: Vec<SkippedSetting>) -> Self {
         before.append(&mut self.skipped);
         self.skipped = before;
