@@ -1440,6 +1440,8 @@ mod tests {
         assert!(text.ends_with("1 change, 1 lowers a value\n"), "{text}");
         let json = serde_json::to_value(&p).expect("json");
         assert_eq!(json["steps"][0]["lowers"], true);
+        let back: Plan = serde_json::from_value(json).expect("a plan reads back");
+        assert_eq!(back, p);
         // A smaller ring lowers and resets the link.
         let p = plan(&[Setting::new(rx, Value::Num(512))], &s);
         assert!(p
