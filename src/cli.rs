@@ -104,7 +104,13 @@ pub enum Command {
     /// Compare the node with a profile: exit 0 compliant, 1 drift, 2 error.
     #[command(after_help = "Examples:\n  \
         dpuctl check throughput --quiet && echo compliant\n  \
-        dpuctl check ./site.yaml --format json")]
+        dpuctl check ./site.yaml --format json\n\n\
+        Every setting is compared (a floor like \">= 16777216\" as a floor) or listed as skipped\n\
+        with the reason (the driver lacks the knob, no queues or IRQs). JSON: profile, host,\n\
+        status (compliant, drift, nothing-compared, invalid), compared, drift, skipped, invalid.\n\n\
+        Exit codes: 0 compliant (at least one setting compared, all as wanted), 1 drift, 2 error:\n\
+        an invalid profile, an interface block that matches no interface (unless optional:\n\
+        true), a value that does not fit its knob, or nothing compared (every setting skipped).")]
     Check(CheckArgs),
     /// Restore the values recorded before a tune transaction (default: the last one).
     Rollback(RollbackArgs),

@@ -871,7 +871,7 @@ fn last_cpu() -> u32 {
 }
 
 fn s(knob: Knob, value: Value) -> Setting {
-    Setting { knob, value }
+    Setting::new(knob, value)
 }
 
 fn a() -> String {
@@ -1029,7 +1029,7 @@ fn inner_tune_check_drift_rollback() {
         "{rendered}"
     );
     assert!(
-        rendered.contains("a channels rx 4 -> 2  (resets link)"),
+        rendered.contains("a channels rx 4 -> 2  (lowers, resets link)"),
         "{rendered}"
     );
 

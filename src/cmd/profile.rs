@@ -97,7 +97,8 @@ fn show(
     };
     let text = if resolved {
         let state = crate::source::load(root, from, &[])?;
-        let r = resolve(&profile, &state, &[])?;
+        let r = resolve(&profile, &state, &[])
+            .map_err(|e| super::tune::resolve_failure(&profile.name, &e))?;
         match format {
             Format::Json => output::json(&r)?,
             Format::Yaml => output::yaml(&r)?,
@@ -164,10 +165,24 @@ fn resolved_table(r: &Resolved, host: &str) -> String {
         t.add_row(vec![
             s.knob.object().to_string(),
             knob_text(&s.knob),
-            s.value.to_string(),
+            if s.at_least {
+                format!(">= {}", s.value.to_string().trim_matches('"'))
+            } else {
+                s.value.to_string()
+            },
         ]);
     }
     push_table(&mut out, &t);
+    if !r.skipped.is_empty() {
+        out.push_str("\nskipped\n");
+        for s in &r.skipped {
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(&format!("  {s}"), usize::from(output::WIDTH), 4)
+            );
+        }
+    }
     if !r.notes.is_empty() {
         out.push_str("\nnotes\n");
         for n in &r.notes {

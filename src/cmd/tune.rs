@@ -10,13 +10,13 @@ use serde::Serialize;
 use crate::cli::{CheckArgs, Format, GlobalArgs, HistoryArgs, RollbackArgs, TuneArgs};
 use crate::model::{NodeState, Setting};
 use crate::output;
-use crate::profile::{Catalog, ProfileError};
+use crate::profile::{Catalog, ProfileError, ResolveErrors, Resolved};
 use crate::sys::write::Writer;
 use crate::sys::SysRoot;
 use crate::tune::{self, journal, Plan, Session, Store, Transaction, TxState, WatcherCommand};
 
-/// The settings a profile asks for on this node: the one call into the profile resolver.
-/// Its notes (how policies resolved, knobs skipped) go to stderr unless `quiet`.
+/// The settings a profile asks for on this node. Its notes (how policies resolved, knobs
+/// skipped) go to stderr unless `quiet`.
 fn resolve_profile(
     g: &GlobalArgs,
     name: &str,
@@ -24,6 +24,42 @@ fn resolve_profile(
     ifaces: &[String],
     quiet: bool,
 ) -> anyhow::Result<Vec<Setting>> {
+    let resolved = load_resolved(g, name, state, ifaces)?;
+    if !quiet {
+        for n in &resolved.notes {
+            eprintln!("dpuctl: note: {n}");
+        }
+        for s in &resolved.skipped {
+            eprintln!("dpuctl: note: skipped {s}");
+        }
+    }
+    Ok(resolved.settings)
+}
+
+/// The error for a profile that cannot be resolved on this node: the one problem, or each
+/// problem on its own line of stderr (every one found, not only the first) and a count.
+pub(crate) fn resolve_failure(name: &str, errs: &ResolveErrors) -> anyhow::Error {
+    match errs.0.as_slice() {
+        [one] => anyhow::anyhow!("profile {name}: {one}"),
+        many => {
+            for e in many {
+                eprintln!("dpuctl: profile {name}: {e}");
+            }
+            anyhow::anyhow!(
+                "profile {name} cannot be resolved on this node ({} problems above)",
+                many.len()
+            )
+        }
+    }
+}
+
+/// Loads a profile and resolves it on this node: the one call into the profile resolver.
+fn load_resolved(
+    g: &GlobalArgs,
+    name: &str,
+    state: &NodeState,
+    ifaces: &[String],
+) -> anyhow::Result<Resolved> {
     let profile = match Catalog::new(&g.profile_dir).load(name) {
         Ok(p) => p,
         Err(ProfileError::Invalid(diagnostics)) => {
@@ -38,13 +74,7 @@ fn resolve_profile(
         }
         Err(e) => return Err(e.into()),
     };
-    let resolved = crate::profile::resolve(&profile, state, ifaces)?;
-    if !quiet {
-        for n in &resolved.notes {
-            eprintln!("dpuctl: note: {n}");
-        }
-    }
-    Ok(resolved.settings)
+    crate::profile::resolve(&profile, state, ifaces).map_err(|e| resolve_failure(&profile.name, &e))
 }
 
 /// Fails (exit 2, nothing changed) unless this process may change network settings; on a
@@ -349,7 +379,8 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `check`: exit 0 compliant, 1 drift, 2 error.
+/// Runs `check`: exit 0 compliant, 1 drift, 2 error, invalid settings or nothing compared.
+/// Every setting left out, by the resolver or the plan, is in the report with its reason.
 pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<ExitCode> {
     let live = a.from.is_none();
     if live && !a.quiet {
@@ -358,11 +389,18 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
         }
     }
     let mut state = crate::source::load(root, a.from.as_deref(), &a.ifaces)?;
-    let settings = resolve_profile(g, &a.profile, &state, &a.ifaces, a.quiet)?;
-    if live {
-        tune::augment_sysctls(root, &mut state, &settings);
+    let resolved = load_resolved(g, &a.profile, &state, &a.ifaces)?;
+    if !a.quiet {
+        for n in &resolved.notes {
+            eprintln!("dpuctl: note: {n}");
+        }
     }
-    let mut report = tune::check(&settings, &state);
+    let settings = &resolved.settings;
+    if live {
+        tune::augment_sysctls(root, &mut state, settings);
+    }
+    let mut report = tune::check(settings, &state).with_skipped(resolved.skipped.clone());
+    report.profile.clone_from(&resolved.profile);
     if live {
         report.warnings.extend(tune::irqbalance_warning(
             root,
@@ -375,6 +413,14 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
             f => render(f, &report)?,
         };
         output::write_stdout(text.as_bytes())?;
+        if report.status == tune::plan::CheckStatus::NothingCompared {
+            eprintln!(
+                "dpuctl: profile {}: no setting could be compared on this node ({} skipped); \
+                 not compliant",
+                resolved.profile,
+                report.skipped.len()
+            );
+        }
     }
     Ok(ExitCode::from(report.exit_code()))
 }

@@ -13,7 +13,7 @@ pub use cpuset::CpuSet;
 pub use ethtool::{
     Channels, Coalesce, Feature, Fec, LinkInfo, Pause, PauseStats, Rings, StatsGroup, StdStats,
 };
-pub use settings::{Knob, Setting, Value};
+pub use settings::{Knob, Setting, SkippedSetting, Value};
 
 /// Version of the snapshot format; bumped on incompatible changes.
 pub const SNAPSHOT_SCHEMA: u32 = 1;

@@ -177,6 +177,89 @@ pub struct Setting {
     /// What to change.
     #[serde(flatten)]
     pub knob: Knob,
-    /// The value wanted.
+    /// The value wanted, or the floor when `at_least` is set.
     pub value: Value,
+    /// `value` is a floor (`">= 16777216"` in a profile): a current value at or above it
+    /// satisfies the setting, a lower one is raised to it, number by number for sysctls of
+    /// several numbers (`tcp_rmem`). Only for numbers: ring sizes and numeric sysctls.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub at_least: bool,
+}
+
+impl Setting {
+    /// A setting to exactly `value`.
+    pub fn new(knob: Knob, value: Value) -> Self {
+        Self {
+            knob,
+            value,
+            at_least: false,
+        }
+    }
+
+    /// A setting to at least `floor`.
+    pub fn at_least(knob: Knob, floor: Value) -> Self {
+        Self {
+            knob,
+            value: floor,
+            at_least: true,
+        }
+    }
+}
+
+/// A setting a profile asks for that is neither applied nor compared on this node, with why
+/// (the driver lacks the knob, a queue or IRQ is not there, a criterion cannot be decided).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedSetting {
+    /// The object: an interface name, or `sysctl`.
+    pub object: String,
+    /// What was asked for, as the plan names it: `eth2 rings rx_jumbo`, `veth0 irq_affinity`.
+    pub setting: String,
+    /// The knob, where the setting names one (a whole section skipped on a device without
+    /// queues or IRQs names none).
+    #[serde(flatten)]
+    pub knob: Option<Knob>,
+    /// The value wanted, as the profile or plan writes it.
+    pub want: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+impl SkippedSetting {
+    /// A skipped knob.
+    pub fn knob(knob: Knob, want: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            object: knob.object().to_string(),
+            setting: knob.to_string(),
+            knob: Some(knob),
+            want: want.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A skipped part of an object's settings that names no single knob (`irq_affinity`).
+    pub fn section(
+        object: &str,
+        section: &str,
+        want: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            object: object.to_string(),
+            setting: format!("{object} {section}"),
+            knob: None,
+            want: want.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for SkippedSetting {
+    /// `eth2 rings rx_jumbo 100: not supported by the driver`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.want.is_empty() {
+            write!(f, "{}: {}", self.setting, self.reason)
+        } else {
+            write!(f, "{} {}: {}", self.setting, self.want, self.reason)
+        }
+    }
 }

@@ -42,6 +42,9 @@ pub struct RawBlock {
     /// The selector.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<RawMatch>,
+    /// A block that may match no interface on a node (without it, that is an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
     /// Ring sizes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rings: Option<RawRings>,

@@ -3,17 +3,17 @@
 //! Sysctls come first, then every interface in name order with its knobs in a stable order
 //! (rings, channels, coalesce, pause, features, mtu, txqueuelen, rps, `rps_flow_cnt`, xps, IRQ
 //! affinity). A knob the node reports as n/a, or a field the driver leaves out, is not an
-//! error: it is left out of the settings with a note saying why.
-
-use std::fmt::Write as _;
+//! error: it is left out of the settings and listed in [`Resolved::skipped`] with the reason.
+//! An interface block that matches no interface of the node is an error unless the block is
+//! `optional: true`. Every error is collected, so one run reports them all.
 
 use serde::Serialize;
 
-use crate::model::{Avail, Dir, Interface, Knob, NodeState, Queue, Setting, Value};
+use crate::model::{Avail, Dir, Interface, Knob, NodeState, Queue, Setting, SkippedSetting, Value};
 
 use super::cpus::{nic_node_cpus, physical_cores, resolve_with_exclude, spread_order};
 use super::glob;
-use super::validate::{Amount, Block, Selector, Settings, XpsMode};
+use super::validate::{sysctl_floor, Amount, Block, Selector, Settings, XpsMode};
 use super::Profile;
 
 /// What a profile resolves to on a node.
@@ -23,8 +23,10 @@ pub struct Resolved {
     pub profile: String,
     /// Settings: sysctls first (by name), then per interface (by name) in knob order.
     pub settings: Vec<Setting>,
-    /// How policies were resolved and what was skipped, in the same order.
+    /// How policies and blocks were resolved, in the same order.
     pub notes: Vec<String>,
+    /// Settings the profile asks for that are left out on this node, with the reason.
+    pub skipped: Vec<SkippedSetting>,
 }
 
 /// Why a profile cannot be resolved on this node. One line each.
@@ -39,7 +41,7 @@ pub enum ResolveError {
         known: String,
     },
     /// A number above what the device supports.
-    #[error("{iface}: {knob} {value} is above the device maximum {max}")]
+    #[error("{iface}: {knob} {value} is above the device maximum {max}{hint}")]
     AboveMax {
         /// Interface.
         iface: String,
@@ -49,6 +51,22 @@ pub enum ResolveError {
         value: u32,
         /// The device's maximum.
         max: u32,
+        /// Empty, or how to write the setting so that it fits.
+        hint: String,
+    },
+    /// A block that is not `optional: true` and matches no interface of the node.
+    #[error(
+        "{block} (match {selector}) matches no interface{detail}; mark the block \
+         'optional: true' where not every node has one"
+    )]
+    NoMatch {
+        /// Where the block is written: `interfaces[0]`, or `throughput interfaces[0]` for a
+        /// parent's block.
+        block: String,
+        /// The criteria, as written.
+        selector: String,
+        /// Empty, or ` (undecided on eth2: its link speed is not known)`.
+        detail: String,
     },
     /// `gpu-numa` on a node without GPUs.
     #[error("{iface}: {what}: gpu-numa, but the node has no GPU")]
@@ -163,16 +181,34 @@ fn select(sel: &Selector, iface: &Interface) -> Verdict {
     Verdict::Yes
 }
 
+/// Every reason a profile cannot be resolved on a node, one line each, in profile order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ResolveErrors(pub Vec<ResolveError>);
+
+/// The block's place without the profile name when it is the profile's own block
+/// (`interfaces[0]`); a parent's block keeps its profile (`throughput interfaces[0]`).
+fn block_place(profile: &str, origin: &str) -> String {
+    origin
+        .strip_prefix(profile)
+        .and_then(|r| r.strip_prefix(' '))
+        .unwrap_or(origin)
+        .to_string()
+}
+
 /// Resolves a profile on a node. `only_ifaces` restricts the interfaces (all when empty);
-/// sysctls are node-wide and always included.
+/// sysctls are node-wide and always included. Every error is collected; with `only_ifaces`,
+/// a block that matches none of them is not an error (the node's other interfaces were not
+/// read).
 pub fn resolve(
     profile: &Profile,
     state: &NodeState,
     only_ifaces: &[String],
-) -> Result<Resolved, ResolveError> {
+) -> Result<Resolved, ResolveErrors> {
+    let mut out = Out::default();
     for n in only_ifaces {
         if state.interface(n).is_none() {
-            return Err(ResolveError::UnknownInterface {
+            out.errors.push(ResolveError::UnknownInterface {
                 name: n.clone(),
                 known: state
                     .interfaces
@@ -183,23 +219,31 @@ pub fn resolve(
             });
         }
     }
-    let mut out = Out::default();
+    if !out.errors.is_empty() {
+        return Err(ResolveErrors(out.errors));
+    }
     for (name, value) in &profile.sysctls {
+        let knob = Knob::Sysctl { name: name.clone() };
         match state
             .sysctls
             .iter()
             .find(|s| s.name == *name)
             .map(|s| &s.value)
         {
-            Some(Avail::Na(r)) => out
-                .notes
-                .push(format!("sysctl {name}: skipped, {}", r.reason)),
-            _ => out.push(
-                Knob::Sysctl { name: name.clone() },
-                Value::Text(value.clone()),
-            ),
+            Some(Avail::Na(r)) => {
+                out.skipped
+                    .push(SkippedSetting::knob(knob, value.clone(), r.reason.clone()));
+            }
+            _ => match sysctl_floor(value) {
+                Some(floor) => out
+                    .settings
+                    .push(Setting::at_least(knob, Value::Text(floor.to_string()))),
+                None => out.push(knob, Value::Text(value.clone())),
+            },
         }
     }
+    // Per block: matched some interface, and why it was undecided where it was.
+    let mut block_hits: Vec<(bool, Vec<String>)> = vec![(false, Vec::new()); profile.blocks.len()];
     let mut ifaces: Vec<&Interface> = state
         .interfaces
         .iter()
@@ -208,13 +252,24 @@ pub fn resolve(
     ifaces.sort_by(|a, b| a.name.cmp(&b.name));
     for iface in ifaces {
         let mut matched: Vec<&Block> = Vec::new();
-        for b in &profile.blocks {
+        for (b, hit) in profile.blocks.iter().zip(block_hits.iter_mut()) {
             match select(&b.selector, iface) {
-                Verdict::Yes => matched.push(b),
+                Verdict::Yes => {
+                    hit.0 = true;
+                    matched.push(b);
+                }
                 Verdict::No => {}
-                Verdict::Unknown(why) => out
-                    .notes
-                    .push(format!("{}: {} not applied, {why}", iface.name, b.origin)),
+                Verdict::Unknown(why) => {
+                    out.notes
+                        .push(format!("{}: {} not applied, {why}", iface.name, b.origin));
+                    out.skipped.push(SkippedSetting::section(
+                        &iface.name,
+                        &b.origin,
+                        "",
+                        format!("block not applied, {why}"),
+                    ));
+                    hit.1.push(format!("{}: {why}", iface.name));
+                }
             }
         }
         if matched.is_empty() {
@@ -235,7 +290,25 @@ pub fn resolve(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        resolve_iface(&mut out, state, iface, &s)?;
+        resolve_iface(&mut out, state, iface, &s);
+    }
+    if only_ifaces.is_empty() {
+        for (b, (hit, undecided)) in profile.blocks.iter().zip(&block_hits) {
+            if !hit && !b.optional {
+                out.errors.push(ResolveError::NoMatch {
+                    block: block_place(&profile.name, &b.origin),
+                    selector: b.selector.to_string(),
+                    detail: if undecided.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (undecided on {})", undecided.join(", "))
+                    },
+                });
+            }
+        }
+    }
+    if !out.errors.is_empty() {
+        return Err(ResolveErrors(out.errors));
     }
     out.settings
         .sort_by(|a, b| sort_key(&a.knob).cmp(&sort_key(&b.knob)));
@@ -243,6 +316,7 @@ pub fn resolve(
         profile: profile.name.clone(),
         settings: out.settings,
         notes: out.notes,
+        skipped: out.skipped,
     })
 }
 
@@ -254,11 +328,28 @@ fn sort_key(k: &Knob) -> (bool, &str, &Knob) {
 struct Out {
     settings: Vec<Setting>,
     notes: Vec<String>,
+    skipped: Vec<SkippedSetting>,
+    errors: Vec<ResolveError>,
 }
 
 impl Out {
     fn push(&mut self, knob: Knob, value: Value) {
-        self.settings.push(Setting { knob, value });
+        self.settings.push(Setting::new(knob, value));
+    }
+
+    fn skip(&mut self, knob: Knob, want: &impl ToString, reason: impl Into<String>) {
+        self.skipped
+            .push(SkippedSetting::knob(knob, want.to_string(), reason));
+    }
+
+    fn skip_section(&mut self, iface: &str, section: &str, want: String, reason: String) {
+        self.skipped
+            .push(SkippedSetting::section(iface, section, want, reason));
+    }
+
+    /// Keeps the error and goes on, so that one run reports every error.
+    fn fail<T>(&mut self, r: Result<T, ResolveError>) -> Option<T> {
+        r.map_err(|e| self.errors.push(e)).ok()
     }
 }
 
@@ -296,6 +387,7 @@ pub(crate) fn eval(a: &Amount, max: Option<u32>, local_cores: u32) -> Option<u32
         Amount::Percent(p) => max.map(|m| ((u64::from(m) * u64::from(*p) / 100) as u32).max(1)),
         Amount::PerLocalCore => Some(max.map_or(local_cores, |m| local_cores.min(m)).max(1)),
         Amount::Min(a, b) => Some(eval(a, max, local_cores)?.min(eval(b, max, local_cores)?)),
+        Amount::AtLeast(a) => eval(a, max, local_cores),
     }
 }
 
@@ -308,43 +400,59 @@ fn counts(
     field: &dyn Fn(&str) -> CurMax,
     local_cores: u32,
     knob: &dyn Fn(String) -> Knob,
-) -> Result<bool, ResolveError> {
+) -> bool {
     let name = &iface.name;
     let mut changes_count = false;
     for (f, amount) in wanted {
         let (cur, max) = field(f);
         if (cur.is_none() && max.is_none()) || max == Some(0) {
-            out.notes.push(format!(
-                "{name}: {group} {f} not supported by the driver, skipped"
-            ));
+            out.skip(knob(f.clone()), amount, "not supported by the driver");
             continue;
         }
         let Some(v) = eval(amount, max, local_cores) else {
-            out.notes.push(format!(
-                "{name}: {group} {f} '{amount}' skipped, the driver reports no maximum"
-            ));
+            out.skip(knob(f.clone()), amount, "the driver reports no maximum");
             continue;
         };
+        let floor = matches!(amount, Amount::AtLeast(_));
         if let Some(m) = max {
             if v > m {
-                return Err(ResolveError::AboveMax {
+                out.errors.push(ResolveError::AboveMax {
                     iface: name.clone(),
                     knob: format!("{group} {f}"),
                     value: v,
                     max: m,
+                    hint: if floor {
+                        format!(" (write '>= min({v}, max)' to settle for the maximum)")
+                    } else {
+                        String::new()
+                    },
                 });
+                continue;
             }
         }
-        if !matches!(amount, Amount::Exact(_)) {
+        let plain = match amount {
+            Amount::Exact(_) => true,
+            Amount::AtLeast(a) => matches!(**a, Amount::Exact(_)),
+            _ => false,
+        };
+        if !plain {
             out.notes
                 .push(format!("{name}: {group} {f} '{amount}' = {v}"));
         }
-        if cur != Some(v) {
-            changes_count = true;
+        if floor {
+            if cur.is_none_or(|c| c < v) {
+                changes_count = true;
+            }
+            out.settings
+                .push(Setting::at_least(knob(f.clone()), Value::Num(u64::from(v))));
+        } else {
+            if cur != Some(v) {
+                changes_count = true;
+            }
+            out.push(knob(f.clone()), Value::Num(u64::from(v)));
         }
-        out.push(knob(f.clone()), Value::Num(u64::from(v)));
     }
-    Ok(changes_count)
+    changes_count
 }
 
 fn queues(iface: &Interface, dir: Dir) -> Vec<&Queue> {
@@ -377,12 +485,9 @@ fn surviving_queues(out: &Out, iface: &Interface) -> (u32, u32) {
     (combined + want("rx"), combined + want("tx"))
 }
 
-fn resolve_iface(
-    out: &mut Out,
-    state: &NodeState,
-    iface: &Interface,
-    s: &Settings,
-) -> Result<(), ResolveError> {
+/// Resolves one interface's merged settings into `out`; errors go to `out.errors` and the
+/// section they concern is left out.
+fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settings) {
     let name = iface.name.clone();
     let topo = &state.topology;
     let local_cores = {
@@ -394,9 +499,18 @@ fn resolve_iface(
 
     if !s.rings.is_empty() {
         match &iface.rings {
-            Avail::Na(r) => out
-                .notes
-                .push(format!("{name}: rings skipped, {}", r.reason)),
+            Avail::Na(r) => {
+                for (f, a) in &s.rings {
+                    out.skip(
+                        Knob::Ring {
+                            iface: name.clone(),
+                            field: f.clone(),
+                        },
+                        a,
+                        r.reason.clone(),
+                    );
+                }
+            }
             Avail::Ok(r) => {
                 counts(
                     out,
@@ -409,15 +523,24 @@ fn resolve_iface(
                         iface: name.clone(),
                         field,
                     },
-                )?;
+                );
             }
         }
     }
     if !s.channels.is_empty() {
         match &iface.channels {
-            Avail::Na(r) => out
-                .notes
-                .push(format!("{name}: channels skipped, {}", r.reason)),
+            Avail::Na(r) => {
+                for (f, a) in &s.channels {
+                    out.skip(
+                        Knob::Channel {
+                            iface: name.clone(),
+                            field: f.clone(),
+                        },
+                        a,
+                        r.reason.clone(),
+                    );
+                }
+            }
             Avail::Ok(c) => {
                 queue_count_changes = counts(
                     out,
@@ -430,22 +553,26 @@ fn resolve_iface(
                         iface: name.clone(),
                         field,
                     },
-                )?;
+                );
             }
         }
     }
     if !s.coalesce.is_empty() {
+        let coal = |f: &String| Knob::Coalesce {
+            iface: name.clone(),
+            field: f.clone(),
+        };
         match &iface.coalesce {
-            Avail::Na(r) => out
-                .notes
-                .push(format!("{name}: coalesce skipped, {}", r.reason)),
+            Avail::Na(r) => {
+                for (f, v) in &s.coalesce {
+                    out.skip(coal(f), v, r.reason.clone());
+                }
+            }
             Avail::Ok(c) => {
                 let cur = serde_json::to_value(c).unwrap_or_default();
                 for (f, v) in &s.coalesce {
                     if cur.get(f).is_none_or(serde_json::Value::is_null) {
-                        out.notes.push(format!(
-                            "{name}: coalesce {f} not supported by the driver, skipped"
-                        ));
+                        out.skip(coal(f), v, "not supported by the driver");
                     } else {
                         out.push(
                             Knob::Coalesce {
@@ -461,9 +588,18 @@ fn resolve_iface(
     }
     if !s.pause.is_empty() {
         match &iface.pause {
-            Avail::Na(r) => out
-                .notes
-                .push(format!("{name}: pause skipped, {}", r.reason)),
+            Avail::Na(r) => {
+                for (f, v) in &s.pause {
+                    out.skip(
+                        Knob::Pause {
+                            iface: name.clone(),
+                            field: f.clone(),
+                        },
+                        &Value::Bool(*v),
+                        r.reason.clone(),
+                    );
+                }
+            }
             Avail::Ok(_) => {
                 for (f, v) in &s.pause {
                     out.push(
@@ -478,20 +614,30 @@ fn resolve_iface(
         }
     }
     if !s.features.is_empty() {
+        let feat = |f: &String| Knob::Feature {
+            iface: name.clone(),
+            name: f.clone(),
+        };
         match &iface.features {
-            Avail::Na(r) => out
-                .notes
-                .push(format!("{name}: features skipped, {}", r.reason)),
+            Avail::Na(r) => {
+                for (f, on) in &s.features {
+                    out.skip(feat(f), &Value::Bool(*on), r.reason.clone());
+                }
+            }
             Avail::Ok(list) => {
                 for (f, on) in &s.features {
                     match list.iter().find(|x| x.name == *f) {
-                        None => out.notes.push(format!(
-                            "{name}: feature {f} not offered by the driver, skipped"
-                        )),
-                        Some(x) if x.fixed && x.active != *on => out.notes.push(format!(
-                            "{name}: feature {f} is fixed {}, skipped",
-                            if x.active { "on" } else { "off" }
-                        )),
+                        None => {
+                            out.skip(feat(f), &Value::Bool(*on), "not offered by the driver");
+                        }
+                        Some(x) if x.fixed && x.active != *on => out.skip(
+                            feat(f),
+                            &Value::Bool(*on),
+                            format!(
+                                "fixed {} on this device",
+                                if x.active { "on" } else { "off" }
+                            ),
+                        ),
                         Some(_) => out.push(
                             Knob::Feature {
                                 iface: name.clone(),
@@ -540,8 +686,8 @@ fn resolve_iface(
             .filter(|q| q.index < keep_rx)
             .collect();
         if rx.is_empty() {
-            out.notes
-                .push(format!("{name}: rps skipped, no receive queues"));
+            let want = r.cpus.as_ref().map(ToString::to_string).unwrap_or_default();
+            out.skip_section(&name, "rps", want, "no receive queues".to_string());
         }
         if let Some(spec) = &r.cpus {
             let set = resolve_with_exclude(
@@ -552,165 +698,192 @@ fn resolve_iface(
                 iface,
                 "rps cpus",
                 &mut out.notes,
-            )?;
-            let mut missing = Vec::new();
-            for q in &rx {
-                if q.rps_cpus.is_some() {
-                    out.push(
-                        Knob::Rps {
-                            iface: name.clone(),
-                            queue: q.index,
-                        },
-                        Value::Cpus(set.clone()),
-                    );
-                } else {
-                    missing.push(q.index);
+            );
+            if let Some(set) = out.fail(set) {
+                for q in &rx {
+                    let knob = Knob::Rps {
+                        iface: name.clone(),
+                        queue: q.index,
+                    };
+                    if q.rps_cpus.is_some() {
+                        out.push(knob, Value::Cpus(set.clone()));
+                    } else {
+                        out.skip(knob, &Value::Cpus(set.clone()), NO_RPS);
+                    }
                 }
             }
-            note_missing(out, &name, "rps_cpus", "rx", &missing);
         } else if r.exclude.is_some() {
-            return Err(ResolveError::MissingCpus {
-                iface: name,
+            out.errors.push(ResolveError::MissingCpus {
+                iface: name.clone(),
                 what: "rps".to_string(),
             });
         }
         if let Some(n) = r.flow_cnt {
-            let mut missing = Vec::new();
             for q in &rx {
+                let knob = Knob::RpsFlowCnt {
+                    iface: name.clone(),
+                    queue: q.index,
+                };
                 if q.rps_flow_cnt.is_some() {
-                    out.push(
-                        Knob::RpsFlowCnt {
-                            iface: name.clone(),
-                            queue: q.index,
-                        },
-                        Value::Num(u64::from(n)),
-                    );
+                    out.push(knob, Value::Num(u64::from(n)));
                 } else {
-                    missing.push(q.index);
+                    out.skip(knob, &n, NO_RPS);
                 }
             }
-            note_missing(out, &name, "rps_flow_cnt", "rx", &missing);
         }
     }
     if let Some(x) = &s.xps {
-        let Some(spec) = &x.cpus else {
-            return Err(ResolveError::MissingCpus {
-                iface: name,
-                what: "xps".to_string(),
-            });
-        };
-        let set = resolve_with_exclude(
-            spec,
-            x.exclude.as_ref(),
-            true,
-            topo,
-            iface,
-            "xps cpus",
-            &mut out.notes,
-        )?;
-        let order = spread_order(topo, &set);
-        let tx: Vec<&Queue> = queues(iface, Dir::Tx)
-            .into_iter()
-            .filter(|q| q.index < keep_tx)
-            .collect();
-        if tx.is_empty() {
-            out.notes
-                .push(format!("{name}: xps skipped, no transmit queues"));
-        }
-        let mut missing = Vec::new();
-        let mut k = 0usize;
-        for q in &tx {
-            if q.xps_cpus.is_none() {
-                missing.push(q.index);
-                continue;
-            }
-            let v = match x.mode.unwrap_or(XpsMode::Spread) {
-                XpsMode::All => set.clone(),
-                XpsMode::Spread if order.is_empty() => set.clone(),
-                XpsMode::Spread => crate::model::CpuSet::from_cpus([order[k % order.len()]]),
-            };
-            k += 1;
-            out.push(
+        resolve_xps(out, topo, iface, x, keep_tx);
+    }
+    if let Some(i) = &s.irq {
+        resolve_irq(out, topo, iface, i, queue_count_changes);
+    }
+}
+
+/// Why a receive queue has no RPS file.
+const NO_RPS: &str = "not available on this queue (kernel without CONFIG_RPS)";
+
+fn resolve_xps(
+    out: &mut Out,
+    topo: &crate::model::Topology,
+    iface: &Interface,
+    x: &super::XpsSpec,
+    keep_tx: u32,
+) {
+    let name = iface.name.clone();
+    let Some(spec) = &x.cpus else {
+        out.errors.push(ResolveError::MissingCpus {
+            iface: name,
+            what: "xps".to_string(),
+        });
+        return;
+    };
+    let set = resolve_with_exclude(
+        spec,
+        x.exclude.as_ref(),
+        true,
+        topo,
+        iface,
+        "xps cpus",
+        &mut out.notes,
+    );
+    let Some(set) = out.fail(set) else {
+        return;
+    };
+    let order = spread_order(topo, &set);
+    let tx: Vec<&Queue> = queues(iface, Dir::Tx)
+        .into_iter()
+        .filter(|q| q.index < keep_tx)
+        .collect();
+    if tx.is_empty() {
+        out.skip_section(
+            &name,
+            "xps",
+            spec.to_string(),
+            "no transmit queues".to_string(),
+        );
+    }
+    let mut k = 0usize;
+    for q in &tx {
+        if q.xps_cpus.is_none() {
+            out.skip(
                 Knob::Xps {
                     iface: name.clone(),
                     queue: q.index,
                 },
-                Value::Cpus(v),
+                spec,
+                "xps_cpus unreadable (single-queue device, traffic classes or no CONFIG_XPS)",
             );
+            continue;
         }
-        note_missing(out, &name, "xps_cpus", "tx", &missing);
-    }
-    if let Some(i) = &s.irq {
-        let Some(spec) = &i.cpus else {
-            return Err(ResolveError::MissingCpus {
-                iface: name,
-                what: "irq_affinity".to_string(),
-            });
+        let v = match x.mode.unwrap_or(XpsMode::Spread) {
+            XpsMode::All => set.clone(),
+            XpsMode::Spread if order.is_empty() => set.clone(),
+            XpsMode::Spread => crate::model::CpuSet::from_cpus([order[k % order.len()]]),
         };
-        let set = resolve_with_exclude(
-            spec,
-            i.exclude.as_ref(),
-            false,
-            topo,
-            iface,
-            "irq_affinity cpus",
-            &mut out.notes,
-        )?;
-        let mut irqs: Vec<(u32, u32)> = iface
-            .irqs
-            .iter()
-            .filter_map(|q| q.queue.map(|n| (n, q.irq)))
-            .collect();
-        if queue_count_changes {
-            // Drivers re-allocate their vectors when the queue count changes (igb frees and
-            // requests all of them): today's IRQ numbers say nothing about tomorrow's.
-            out.notes.push(format!(
-                "{name}: irq_affinity left for the next run: the channel change re-allocates \
-                 IRQ vectors; run the same `dpuctl tune` again to place them"
-            ));
-            irqs.clear();
-        }
-        irqs.sort_unstable();
-        if irqs.is_empty() {
-            out.notes.push(format!(
-                "{name}: irq_affinity skipped, no per-queue IRQs found"
-            ));
-        }
-        let order = spread_order(topo, &set);
-        // By queue index, not position: a NIC with separate rx and tx vectors per queue
-        // (igb, ixgbe) keeps each queue's pair on one CPU instead of all rx IRQs on one CPU.
-        for (queue, irq) in &irqs {
-            let v = if i.spread.unwrap_or(true) {
-                crate::model::CpuSet::from_cpus([order[*queue as usize % order.len()]])
-            } else {
-                set.clone()
-            };
-            out.push(
-                Knob::IrqAffinity {
-                    iface: name.clone(),
-                    irq: *irq,
-                },
-                Value::Cpus(v),
-            );
-        }
+        k += 1;
+        out.push(
+            Knob::Xps {
+                iface: name.clone(),
+                queue: q.index,
+            },
+            Value::Cpus(v),
+        );
     }
-    Ok(())
 }
 
-fn note_missing(out: &mut Out, name: &str, file: &str, dir: &str, missing: &[u32]) {
-    if missing.is_empty() {
+fn resolve_irq(
+    out: &mut Out,
+    topo: &crate::model::Topology,
+    iface: &Interface,
+    i: &super::IrqSpec,
+    queue_count_changes: bool,
+) {
+    let name = iface.name.clone();
+    let Some(spec) = &i.cpus else {
+        out.errors.push(ResolveError::MissingCpus {
+            iface: name,
+            what: "irq_affinity".to_string(),
+        });
         return;
+    };
+    let set = resolve_with_exclude(
+        spec,
+        i.exclude.as_ref(),
+        false,
+        topo,
+        iface,
+        "irq_affinity cpus",
+        &mut out.notes,
+    );
+    let Some(set) = out.fail(set) else {
+        return;
+    };
+    let mut irqs: Vec<(u32, u32)> = iface
+        .irqs
+        .iter()
+        .filter_map(|q| q.queue.map(|n| (n, q.irq)))
+        .collect();
+    if queue_count_changes {
+        // Drivers re-allocate their vectors when the queue count changes (igb frees and
+        // requests all of them): today's IRQ numbers say nothing about tomorrow's.
+        out.notes.push(format!(
+            "{name}: irq_affinity left for the next run: the channel change re-allocates \
+                 IRQ vectors; run the same `dpuctl tune` again to place them"
+        ));
+        out.skip_section(
+            &name,
+            "irq_affinity",
+            spec.to_string(),
+            "left for the next run: the channel change re-allocates IRQ vectors".to_string(),
+        );
+        irqs.clear();
+    } else if irqs.is_empty() {
+        out.skip_section(
+            &name,
+            "irq_affinity",
+            spec.to_string(),
+            "no per-queue IRQs found".to_string(),
+        );
     }
-    let mut list = String::new();
-    for (i, q) in missing.iter().enumerate() {
-        if i > 0 {
-            list.push(',');
-        }
-        let _ = write!(list, "{q}");
+    irqs.sort_unstable();
+    let order = spread_order(topo, &set);
+    // By queue index, not position: a NIC with separate rx and tx vectors per queue
+    // (igb, ixgbe) keeps each queue's pair on one CPU instead of all rx IRQs on one CPU.
+    for (queue, irq) in &irqs {
+        let v = if i.spread.unwrap_or(true) {
+            crate::model::CpuSet::from_cpus([order[*queue as usize % order.len()]])
+        } else {
+            set.clone()
+        };
+        out.push(
+            Knob::IrqAffinity {
+                iface: name.clone(),
+                irq: *irq,
+            },
+            Value::Cpus(v),
+        );
     }
-    out.notes.push(format!(
-        "{name}: {file} not available on {dir} queue(s) {list}, skipped"
-    ));
 }
 
 #[cfg(test)]
@@ -951,22 +1124,28 @@ mod tests {
                 "eth2 feature rx-gro = off",
             ]
         );
-        for note in [
-            "sysctl net.core.busy_poll: skipped, absent in this network namespace or kernel",
-            "eth2: rings rx_jumbo not supported by the driver, skipped",
-            "eth2: channels rx not supported by the driver, skipped",
-            "eth2: coalesce rx_usecs_irq not supported by the driver, skipped",
-            "eth2: feature rx-gro-hw is fixed off, skipped",
-            "eth2: feature rx-ntuple-filter not offered by the driver, skipped",
-            "eno1: rings skipped, x",
-            "eno1: channels skipped, x",
+        let skipped: Vec<String> = r.skipped.iter().map(ToString::to_string).collect();
+        for s in [
+            "sysctl net.core.busy_poll 50: absent in this network namespace or kernel",
+            "eth2 rings rx_jumbo 100: not supported by the driver",
+            "eth2 channels rx 4: not supported by the driver",
+            "eth2 coalesce rx_usecs_irq 2: not supported by the driver",
+            "eth2 feature rx-gro-hw on: fixed off on this device",
+            "eth2 feature rx-ntuple-filter on: not offered by the driver",
+            "eno1 rings rx max: x",
+            "eno1 rings rx_jumbo 100: x",
+            "eno1 channels rx 4: x",
+            "eno1 pause rx off: x",
         ] {
-            assert!(
-                r.notes.contains(&note.to_string()),
-                "{note:?} in {:#?}",
-                r.notes
-            );
+            assert!(skipped.contains(&s.to_string()), "{s:?} in {skipped:#?}");
         }
+        // Each names its knob, for scripts.
+        assert!(r.skipped.iter().all(|s| s.knob.is_some()), "{skipped:#?}");
+        assert!(
+            !r.notes.iter().any(|n| n.contains("skipped")),
+            "skips are not notes: {:#?}",
+            r.notes
+        );
     }
 
     #[test]
@@ -975,7 +1154,7 @@ mod tests {
         lo.pci_address = None;
         let st = state(vec![eth2(), lo, nic("eno1", Some(0))]);
         let p = profile(
-            "interfaces:\n  - match: {pci: true}\n    mtu: 9000\n    txqueuelen: 5000\n  - match: {name: eth2, min_speed_mbps: 25000}\n    mtu: 4200\n  - match: {driver: igb}\n    mtu: 1500\n",
+            "interfaces:\n  - match: {pci: true}\n    mtu: 9000\n    txqueuelen: 5000\n  - match: {name: eth2, min_speed_mbps: 25000}\n    mtu: 4200\n  - match: {driver: igb}\n    optional: true\n    mtu: 1500\n",
         );
         let r = resolve(&p, &st, &[]).expect("resolve");
         assert_eq!(
@@ -1004,14 +1183,128 @@ mod tests {
                 .to_string(),
             "no interface 'eth9' on this node (have: eth2, lo, eno1)"
         );
-        // Unknown link speed: the block is not applied, with a note.
+        // Unknown link speed: the block is not applied, with a note and a skip; as it then
+        // matches nothing, that is an error that says why.
         let mut slow = eth2();
         slow.link = Avail::na("x");
+        let e = resolve(&p, &state(vec![slow.clone()]), &[]).expect_err("no match");
+        assert_eq!(
+            e.to_string(),
+            "interfaces[1] (match name: eth2, min_speed_mbps: 25000) matches no interface \
+             (undecided on eth2: its link speed is not known); mark the block 'optional: true' \
+             where not every node has one"
+        );
+        let p = profile(
+            "interfaces:\n  - match: {pci: true}\n    mtu: 9000\n    txqueuelen: 5000\n  - match: {name: eth2, min_speed_mbps: 25000}\n    optional: true\n    mtu: 4200\n",
+        );
         let r = resolve(&p, &state(vec![slow]), &[]).expect("resolve");
         assert_eq!(lines(&r), ["eth2 mtu = 9000", "eth2 txqueuelen = 5000"]);
         assert!(r.notes.contains(
             &"eth2: t interfaces[1] not applied, its link speed is not known".to_string()
         ));
+        assert_eq!(
+            r.skipped
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["eth2 t interfaces[1]: block not applied, its link speed is not known"]
+        );
+    }
+
+    /// A block that matches nothing is an error naming the block and its selector, unless
+    /// it is optional; with --iface only the named interfaces were read, so it is not.
+    #[test]
+    fn a_block_matching_no_interface_is_an_error_unless_optional() {
+        let st = state(vec![eth2()]);
+        let p = profile("interfaces:\n  - match: {name: vO}\n    mtu: 9000\n");
+        let e = resolve(&p, &st, &[]).expect_err("typo");
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(
+            e.to_string(),
+            "interfaces[0] (match name: vO) matches no interface; mark the block \
+             'optional: true' where not every node has one"
+        );
+        let p = profile(
+            "interfaces:\n  - match: {name: vO}\n    optional: true\n    mtu: 9000\n  - match: {name: eth2}\n    mtu: 1500\n",
+        );
+        let r = resolve(&p, &st, &[]).expect("optional");
+        assert_eq!(lines(&r), ["eth2 mtu = 1500"]);
+        let p = profile(
+            "interfaces:\n  - match: {name: [ens*, eno*], driver: ice, pci: true}\n    mtu: 9000\n",
+        );
+        assert_eq!(
+            resolve(&p, &st, &["eth2".to_string()]).map(|r| r.settings.len()),
+            Ok(0),
+            "with --iface"
+        );
+        let e = resolve(&p, &st, &[]).expect_err("no ice");
+        assert!(
+            e.to_string()
+                .starts_with("interfaces[0] (match name: [ens*, eno*], driver: ice, pci: true)"),
+            "{e}"
+        );
+    }
+
+    /// Every error of a resolution is reported, not only the first.
+    #[test]
+    fn every_resolve_error_is_collected() {
+        let st = state(vec![eth2(), nic("eno1", Some(0))]);
+        let p = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rings: {rx: 16384, tx: '>= 9000'}\n    \
+             channels: {combined: 64}\n    irq_affinity: {spread: false}\n    \
+             xps: {cpus: gpu-numa:0000:00:01.0}\n  - match: {name: typo0}\n    mtu: 9000\n",
+        );
+        let e = resolve(&p, &st, &[]).expect_err("errors");
+        let lines: Vec<String> = e.0.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "eth2: rings rx 16384 is above the device maximum 8192",
+                "eth2: rings tx 9000 is above the device maximum 8192 (write '>= min(9000, max)' \
+                 to settle for the maximum)",
+                "eth2: channels combined 64 is above the device maximum 63",
+                "eth2: xps cpus: no GPU at 0000:00:01.0 (GPUs: 0000:c1:00.0)",
+                "eth2: irq_affinity has no cpus in the blocks that match eth2",
+                "interfaces[1] (match name: typo0) matches no interface; mark the block \
+                 'optional: true' where not every node has one",
+            ]
+        );
+    }
+
+    /// Floors: `>= N` on rings and sysctls resolves to an at-least setting of the number.
+    #[test]
+    fn floors_resolve_to_at_least_settings() {
+        let st = state(vec![eth2()]);
+        let p = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rings: {rx: '>= 4096', tx: '>= min(16384, max)'}\n\
+             sysctl:\n  net.core.rmem_max: '>= 16777216'\n  net.ipv4.tcp_rmem: '>=4096  87380 16777216'\n",
+        );
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        let got: Vec<(String, String, bool)> = r
+            .settings
+            .iter()
+            .map(|s| (s.knob.to_string(), s.value.to_string(), s.at_least))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "sysctl net.core.rmem_max".into(),
+                    "\"16777216\"".into(),
+                    true
+                ),
+                (
+                    "sysctl net.ipv4.tcp_rmem".into(),
+                    "\"4096 87380 16777216\"".into(),
+                    true
+                ),
+                ("eth2 rings rx".into(), "4096".into(), true),
+                ("eth2 rings tx".into(), "8192".into(), true),
+            ]
+        );
+        assert!(r
+            .notes
+            .contains(&"eth2: rings tx '>= min(16384, max)' = 8192".to_string()));
     }
 
     #[test]
@@ -1085,8 +1378,8 @@ mod tests {
         );
         let p = profile("interfaces:\n  - match: {name: eth2}\n    irq_affinity: {cpus: none}\n");
         assert!(matches!(
-            resolve(&p, &st, &[]),
-            Err(ResolveError::NoCpu { .. })
+            resolve(&p, &st, &[]).expect_err("no cpu").0.as_slice(),
+            [ResolveError::NoCpu { .. }]
         ));
     }
 

@@ -157,6 +157,8 @@ pub enum Amount {
     PerLocalCore,
     /// The smaller of two amounts: `min(4096, max)` is 4096 or the maximum if lower.
     Min(Box<Amount>, Box<Amount>),
+    /// At least this amount (rings only, `">= 4096"`): a larger current value stays.
+    AtLeast(Box<Amount>),
 }
 
 impl fmt::Display for Amount {
@@ -167,6 +169,7 @@ impl fmt::Display for Amount {
             Amount::Percent(p) => write!(f, "{p}%"),
             Amount::PerLocalCore => f.write_str("per-local-core"),
             Amount::Min(a, b) => write!(f, "min({a}, {b})"),
+            Amount::AtLeast(a) => write!(f, ">= {a}"),
         }
     }
 }
@@ -225,6 +228,36 @@ pub struct Selector {
     pub pci_device: Option<u16>,
     /// Link speed at least this (Mb/s).
     pub min_speed_mbps: Option<u32>,
+}
+
+impl fmt::Display for Selector {
+    /// The criteria as a profile writes them: `name: vO`, `driver: [ice, mlx5_*], pci: true`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[String]| match v {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        let mut parts = Vec::new();
+        if !self.names.is_empty() {
+            parts.push(format!("name: {}", list(&self.names)));
+        }
+        if !self.drivers.is_empty() {
+            parts.push(format!("driver: {}", list(&self.drivers)));
+        }
+        if let Some(p) = self.pci {
+            parts.push(format!("pci: {p}"));
+        }
+        if let Some(v) = self.pci_vendor {
+            parts.push(format!("pci_vendor: 0x{v:04x}"));
+        }
+        if let Some(d) = self.pci_device {
+            parts.push(format!("pci_device: 0x{d:04x}"));
+        }
+        if let Some(m) = self.min_speed_mbps {
+            parts.push(format!("min_speed_mbps: {m}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
 }
 
 /// `rps:`.
@@ -332,6 +365,9 @@ pub struct Block {
     pub settings: Settings,
     /// Where it was written: `throughput interfaces[0]`.
     pub origin: String,
+    /// May match no interface (`optional: true`); a block that is not optional and matches
+    /// no interface of the node is an error when the profile is resolved.
+    pub optional: bool,
 }
 
 /// One validated file, before inheritance.
@@ -436,7 +472,9 @@ pub fn validate_profile_name(name: &str) -> Result<(), String> {
 
 fn amount_words(kind: AmountKind) -> &'static str {
     match kind {
-        AmountKind::Ring => "a number, 'max', a percentage of max like '50%', or 'min(A, B)'",
+        AmountKind::Ring => {
+            "a number, 'max', a percentage of max like '50%', 'min(A, B)', or '>= A' (at least)"
+        }
         AmountKind::Channel => {
             "a number, 'max', a percentage of max like '50%', 'per-local-core', or 'min(A, B)'"
         }
@@ -465,6 +503,21 @@ pub fn validate_amount(s: &Scalar, kind: AmountKind) -> Result<Amount, String> {
 }
 
 fn parse_amount(t: &str, kind: AmountKind, allow_min: bool) -> Result<Amount, String> {
+    if let Some(rest) = t.strip_prefix(">=") {
+        if kind == AmountKind::Channel {
+            return Err(
+                "'>=' (at least) is for ring sizes and sysctls, not channel counts".to_string(),
+            );
+        }
+        if !allow_min {
+            return Err("'>=' goes before the whole amount, like '>= min(4096, max)'".to_string());
+        }
+        let rest = rest.trim();
+        if rest.starts_with(">=") {
+            return Err(format!("'{t}': '>=' is given twice"));
+        }
+        return Ok(Amount::AtLeast(Box::new(parse_amount(rest, kind, true)?)));
+    }
     if t == "max" {
         return Ok(Amount::Max);
     }
@@ -482,6 +535,9 @@ fn parse_amount(t: &str, kind: AmountKind, allow_min: bool) -> Result<Amount, St
         };
     }
     if let Some(inner) = t.strip_prefix("min(").and_then(|r| r.strip_suffix(')')) {
+        if inner.contains(">=") {
+            return Err("'>=' goes before the whole amount, like '>= min(4096, max)'".to_string());
+        }
         if !allow_min {
             return Err("min() cannot be nested".to_string());
         }
@@ -640,8 +696,15 @@ fn shape_of(name: &str) -> Shape {
     }
 }
 
-/// A sysctl: a known network sysctl ([`sysctl::KNOWN`]) and a value of the right shape.
-/// Returns the value as text, whitespace folded.
+/// The floor of a sysctl value written `">= N"` (`">= 4096 87380 16777216"`), or `None` for
+/// an exact value. Validated sysctl values keep the prefix as `">= "`, whitespace folded.
+pub fn sysctl_floor(value: &str) -> Option<&str> {
+    value.strip_prefix(">= ")
+}
+
+/// A sysctl: a known network sysctl ([`sysctl::KNOWN`]) and a value of the right shape, or a
+/// floor (`">= 16777216"`, `">= 4096 87380 16777216"`) for the numeric ones. Returns the
+/// value as text, whitespace folded; a floor as `">= "` and the numbers.
 pub fn validate_sysctl(name: &str, v: &Scalar) -> Result<String, String> {
     sysctl::validate_name(name).map_err(|e| e.replace('"', "'"))?;
     if !sysctl::is_known(name) {
@@ -654,6 +717,24 @@ pub fn validate_sysctl(name: &str, v: &Scalar) -> Result<String, String> {
         Scalar::Text(t) => sysctl::fold_whitespace(t),
         other => return Err(format!("{name}: expected a number or text, got '{other}'")),
     };
+    if let Some(rest) = text.strip_prefix(">=") {
+        let rest = rest.trim();
+        if shape_of(name) == Shape::Word {
+            return Err(format!(
+                "{name}: '>=' (at least) needs numbers, and {name} takes a word"
+            ));
+        }
+        if rest.starts_with(">=") {
+            return Err(format!("{name}: '>=' is given twice in '{text}'"));
+        }
+        let floor = check_sysctl_shape(name, rest.to_string())?;
+        return Ok(format!(">= {floor}"));
+    }
+    check_sysctl_shape(name, text)
+}
+
+/// `text` (whitespace folded) if it has the shape of `name`'s values.
+fn check_sysctl_shape(name: &str, text: String) -> Result<String, String> {
     match shape_of(name) {
         Shape::Int => {
             if text.parse::<i64>().is_err() {
@@ -945,6 +1026,7 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
         selector,
         settings: s,
         origin,
+        optional: b.optional.unwrap_or(false),
     }
 }
 
@@ -1092,10 +1174,26 @@ mod tests {
             ("per-local-core", "'per-local-core' is for channels, not rings"),
             ("min(1)", "'min(1)': min() takes two amounts, like 'min(4096, max)'"),
             ("min(min(1, 2), 3)", "min() cannot be nested"),
-            ("fast", "expected a number, 'max', a percentage of max like '50%', or 'min(A, B)', got 'fast'"),
+            ("fast", "expected a number, 'max', a percentage of max like '50%', 'min(A, B)', or '>= A' (at least), got 'fast'"),
+            ("min(>= 1, 2)", "'>=' goes before the whole amount, like '>= min(4096, max)'"),
+            (">= >= 1", "'>= >= 1': '>=' is given twice"),
+            (">= 0", "ring size 0 is out of range (1 to 1048576)"),
         ] {
             assert_eq!(amount(bad, Ring).expect_err(bad), why, "{bad}");
         }
+        // At least: rings only, around any other amount.
+        assert_eq!(
+            amount(">= 4096", Ring),
+            Ok(Amount::AtLeast(Box::new(Amount::Exact(4096))))
+        );
+        assert_eq!(
+            amount(">=min(4096, max)", Ring).map(|a| a.to_string()),
+            Ok(">= min(4096, max)".to_string())
+        );
+        assert_eq!(
+            amount(">= 8", Channel).expect_err("channels"),
+            "'>=' (at least) is for ring sizes and sysctls, not channel counts"
+        );
         assert_eq!(
             validate_amount(&Scalar::Int(5000), Channel).expect_err("big"),
             "channel count 5000 is out of range (1 to 4096)"
@@ -1212,6 +1310,30 @@ mod tests {
             "net.ipv4.tcp_wmem: the numbers must not decrease, got '65536 4096 16777216'"
         );
         assert!(validate_sysctl("net.core.rmem_max", &t("big")).is_err());
+        // Floors: the same shapes after '>=', kept as '>= ' and the numbers.
+        assert_eq!(
+            validate_sysctl("net.core.rmem_max", &t(">=16777216")).as_deref(),
+            Ok(">= 16777216")
+        );
+        assert_eq!(
+            validate_sysctl("net.ipv4.tcp_rmem", &t(" >=  4096 87380\t16777216")).as_deref(),
+            Ok(">= 4096 87380 16777216")
+        );
+        assert_eq!(
+            sysctl_floor(">= 4096 87380 16777216"),
+            Some("4096 87380 16777216")
+        );
+        assert_eq!(sysctl_floor("16777216"), None);
+        assert_eq!(
+            validate_sysctl("net.ipv4.tcp_rmem", &t(">= 4096 87380")).expect_err("two"),
+            "net.ipv4.tcp_rmem: expected 3 whole numbers, got '4096 87380'"
+        );
+        assert_eq!(
+            validate_sysctl("net.ipv4.tcp_congestion_control", &t(">= bbr")).expect_err("word"),
+            "net.ipv4.tcp_congestion_control: '>=' (at least) needs numbers, and \
+             net.ipv4.tcp_congestion_control takes a word"
+        );
+        assert!(validate_sysctl("net.core.rmem_max", &t(">= >= 1")).is_err());
         assert!(validate_sysctl("net.core.rmem_max", &Scalar::Bool(true)).is_err());
         assert_eq!(
             validate_sysctl("net.core.default_qdisc", &t("fq")).as_deref(),

@@ -2,19 +2,23 @@
 //!
 //! Pure: no I/O. A setting equal to the current value is not a step; a knob the device does
 //! not have (or the driver does not support) is skipped with the reason; a value of the wrong
-//! type for its knob is invalid.
+//! type for its knob is invalid. A floor ([`Setting::at_least`]) is met by any current value
+//! at or above it, number by number, and otherwise becomes a step to the concrete value that
+//! raises each number to the floor's. A step that makes any number smaller is marked
+//! ([`Step::lowers`]).
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
-use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, Value};
+use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
 use crate::sys::ethtool::expand_feature_name;
 use crate::sys::sysctl;
 use crate::sys::write::{field_value, knob_field, settable_field, sysctl_text, FieldKind};
 
-/// One change: a knob from its current value to the wanted one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One change: a knob from its current value to the wanted one. Serialized with a `lowers`
+/// field ([`Step::lowers`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Step {
     /// What changes.
     #[serde(flatten)]
@@ -25,6 +29,99 @@ pub struct Step {
     pub new: Value,
     /// Changing it briefly resets the link on most drivers.
     pub resets_link: bool,
+}
+
+impl Step {
+    /// True when the step makes a number smaller: a ring, a limit, a count, or any number of
+    /// a sysctl such as `tcp_rmem`'s maximum.
+    pub fn lowers(&self) -> bool {
+        lowers(&self.old, &self.new)
+    }
+}
+
+impl Serialize for Step {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            knob: &'a Knob,
+            old: &'a Value,
+            new: &'a Value,
+            resets_link: bool,
+            lowers: bool,
+        }
+        Out {
+            knob: &self.knob,
+            old: &self.old,
+            new: &self.new,
+            resets_link: self.resets_link,
+            lowers: self.lowers(),
+        }
+        .serialize(s)
+    }
+}
+
+/// The numbers of a value: a number, or the numbers of a sysctl (`"4096 131072 6291456"`).
+/// `None` for anything else (on/off, CPU sets, words).
+fn numbers(v: &Value) -> Option<Vec<i64>> {
+    match v {
+        Value::Num(n) => i64::try_from(*n).ok().map(|n| vec![n]),
+        Value::Text(t) => t
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<Vec<i64>, _>>()
+            .ok()
+            .filter(|v| !v.is_empty()),
+        _ => None,
+    }
+}
+
+/// True when going from `old` to `new` makes any number smaller.
+pub fn lowers(old: &Value, new: &Value) -> bool {
+    match (numbers(old), numbers(new)) {
+        (Some(o), Some(n)) if o.len() == n.len() => o.iter().zip(&n).any(|(a, b)| b < a),
+        _ => false,
+    }
+}
+
+/// The value that meets the floor `floor` from `current`: every number raised to the floor's
+/// where it is below it, the others kept (`"4096 131072 33554432"` with the floor
+/// `"4096 87380 16777216"` stays as it is). An error when the two are not numbers of the same
+/// count.
+pub fn raise_to(current: &Value, floor: &Value) -> Result<Value, String> {
+    let (Some(c), Some(f)) = (numbers(current), numbers(floor)) else {
+        return Err(format!(
+            "'>=' compares numbers; the floor is {} and the current value {}",
+            render_value(floor),
+            render_value(current)
+        ));
+    };
+    if c.len() != f.len() {
+        return Err(format!(
+            "the floor {} has {} number{}, the current value {} has {}",
+            render_value(floor),
+            f.len(),
+            plural(f.len()),
+            render_value(current),
+            c.len()
+        ));
+    }
+    let raised: Vec<i64> = c.iter().zip(&f).map(|(a, b)| *a.max(b)).collect();
+    Ok(match current {
+        Value::Num(_) => Value::Num(raised[0].unsigned_abs()),
+        _ => Value::Text(
+            raised
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    })
+}
+
+/// A floor as the plan and check show it: `>= 16777216`.
+fn floor_text(v: &Value) -> String {
+    format!(">= {}", render_value(v).trim_matches('"'))
 }
 
 /// One line per setting left out of a plan or a check: `LABEL: knob value: reason`.
@@ -94,8 +191,13 @@ impl Plan {
                     render_value(&s.old),
                     render_value(&s.new)
                 );
-                if s.resets_link {
-                    out.push_str("  (resets link)");
+                let marks: Vec<&str> = [(s.lowers(), "lowers"), (s.resets_link, "resets link")]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, m)| *m)
+                    .collect();
+                if !marks.is_empty() {
+                    let _ = write!(out, "  ({})", marks.join(", "));
                 }
                 out.push('\n');
             }
@@ -115,6 +217,13 @@ impl Plan {
         } else {
             format!("{n} change{}", plural(n))
         }];
+        let lower = self.steps.iter().filter(|s| s.lowers()).count();
+        if lower > 0 {
+            parts.push(format!(
+                "{lower} lower{} a value",
+                if lower == 1 { "s" } else { "" }
+            ));
+        }
         let resets = self.link_resets();
         if resets > 0 {
             parts.push(format!(
@@ -363,77 +472,208 @@ fn dedup(desired: &[Setting]) -> Vec<Setting> {
     let mut out: Vec<Setting> = Vec::with_capacity(desired.len());
     for s in desired {
         match out.iter_mut().find(|o| o.knob == s.knob) {
-            Some(o) => o.value = s.value.clone(),
+            Some(o) => {
+                o.value = s.value.clone();
+                o.at_least = s.at_least;
+            }
             None => out.push(s.clone()),
         }
     }
     out
 }
 
-/// What applying `desired` to the node in `state` would change.
-pub fn plan(desired: &[Setting], state: &NodeState) -> Plan {
-    let mut p = Plan::default();
+/// What one desired setting comes to on the node.
+enum Outcome {
+    /// The value does not fit the knob.
+    Invalid(Skipped),
+    /// The knob is n/a, or cannot change on this device.
+    Skipped(Skipped),
+    /// Compared with the node's value.
+    Compared {
+        /// The comparison, as `check` reports it.
+        cmp: Compared,
+        /// The concrete value a step would write (the floor met, or the value wanted).
+        target: Value,
+    },
+}
+
+/// The value a setting asks for as a [`Skipped`] shows it (`>= 16777216` for a floor).
+fn wanted_value(at_least: bool, v: Value) -> Value {
+    if at_least {
+        Value::Text(floor_text(&v))
+    } else {
+        v
+    }
+}
+
+/// Compares each desired setting with the node, in order, duplicates folded.
+fn compare(desired: &[Setting], state: &NodeState) -> Vec<Outcome> {
+    let mut out = Vec::new();
     for s in dedup(desired) {
         let new = match normalize(&s.knob, &s.value) {
+            Ok(v) if s.at_least && !matches!(v, Value::Num(_) | Value::Text(_)) => {
+                out.push(Outcome::Invalid(Skipped {
+                    value: wanted_value(true, s.value),
+                    knob: s.knob,
+                    reason: "'>=' (at least) applies to numbers only".to_string(),
+                }));
+                continue;
+            }
             Ok(v) => v,
             Err(reason) => {
-                p.invalid.push(Skipped {
+                out.push(Outcome::Invalid(Skipped {
                     knob: s.knob,
-                    value: s.value,
+                    value: wanted_value(s.at_least, s.value),
                     reason,
-                });
+                }));
                 continue;
             }
         };
-        match current_value(state, &s.knob) {
-            Err(reason) => p.skipped.push(Skipped {
-                knob: s.knob,
-                value: new,
-                reason,
-            }),
-            Ok(old) if satisfied(&s.knob, &old, &new) => p.unchanged += 1,
-            Ok(old) => {
-                if let Some(reason) = blocked(state, &s.knob) {
-                    p.skipped.push(Skipped {
+        let old = match current_value(state, &s.knob) {
+            Err(reason) => {
+                out.push(Outcome::Skipped(Skipped {
+                    knob: s.knob,
+                    value: wanted_value(s.at_least, new),
+                    reason,
+                }));
+                continue;
+            }
+            Ok(old) => old,
+        };
+        let target = if s.at_least {
+            match raise_to(&old, &new) {
+                Ok(v) => v,
+                Err(reason) => {
+                    out.push(Outcome::Invalid(Skipped {
                         knob: s.knob,
-                        value: new,
+                        value: wanted_value(true, new),
                         reason,
-                    });
+                    }));
                     continue;
                 }
-                p.steps.push(Step {
-                    resets_link: s.knob.resets_link(),
-                    knob: s.knob,
-                    old,
-                    new,
-                });
             }
+        } else {
+            new.clone()
+        };
+        let ok = satisfied(&s.knob, &old, &target);
+        if !ok {
+            if let Some(reason) = blocked(state, &s.knob) {
+                out.push(Outcome::Skipped(Skipped {
+                    knob: s.knob,
+                    value: wanted_value(s.at_least, new),
+                    reason,
+                }));
+                continue;
+            }
+        }
+        out.push(Outcome::Compared {
+            cmp: Compared {
+                knob: s.knob,
+                want: new,
+                at_least: s.at_least,
+                have: old,
+                ok,
+            },
+            target,
+        });
+    }
+    out
+}
+
+/// What applying `desired` to the node in `state` would change. A floor that the current
+/// value does not meet is a step to the concrete raised value, which the journal records.
+pub fn plan(desired: &[Setting], state: &NodeState) -> Plan {
+    let mut p = Plan::default();
+    for o in compare(desired, state) {
+        match o {
+            Outcome::Invalid(x) => p.invalid.push(x),
+            Outcome::Skipped(x) => p.skipped.push(x),
+            Outcome::Compared { cmp, .. } if cmp.ok => p.unchanged += 1,
+            Outcome::Compared { cmp, target } => p.steps.push(Step {
+                resets_link: cmp.knob.resets_link(),
+                knob: cmp.knob,
+                old: cmp.have,
+                new: target,
+            }),
         }
     }
     p
 }
 
+/// A setting compared with the node by `check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compared {
+    /// The knob.
+    #[serde(flatten)]
+    pub knob: Knob,
+    /// The value the profile wants, or the floor when `at_least`.
+    pub want: Value,
+    /// `want` is a floor: any value at or above it, number by number, is as wanted.
+    pub at_least: bool,
+    /// The value the node has.
+    pub have: Value,
+    /// As wanted.
+    pub ok: bool,
+}
+
 /// A setting that is not as wanted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
     /// The knob.
     #[serde(flatten)]
     pub knob: Knob,
-    /// The value the profile wants.
+    /// The value the profile wants, or the floor when `at_least`.
     pub want: Value,
+    /// `want` is a floor the node's value is below.
+    pub at_least: bool,
     /// The value the node has.
     pub have: Value,
 }
 
+/// The verdict of `dpuctl check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckStatus {
+    /// Every setting that could be compared is as wanted, and at least one could.
+    Compliant,
+    /// Some setting differs.
+    Drift,
+    /// No setting of the profile could be compared on this node (all skipped): nothing was
+    /// verified, which is not compliance.
+    NothingCompared,
+    /// Some setting does not fit its knob (a profile error).
+    Invalid,
+}
+
+impl CheckStatus {
+    /// The exit code of `dpuctl check`: 0 compliant, 1 drift, 2 invalid or nothing compared.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            CheckStatus::Compliant => 0,
+            CheckStatus::Drift => 1,
+            CheckStatus::NothingCompared | CheckStatus::Invalid => 2,
+        }
+    }
+}
+
 /// The result of comparing a node with a list of settings (`dpuctl check`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckReport {
-    /// True when every applicable setting is as wanted.
+    /// The profile checked (empty when the settings came from elsewhere).
+    pub profile: String,
+    /// The node's host name.
+    pub host: String,
+    /// The verdict.
+    pub status: CheckStatus,
+    /// True when the status is compliant.
     pub compliant: bool,
+    /// Every setting compared, as wanted or not.
+    pub compared: Vec<Compared>,
     /// Settings that differ.
     pub drift: Vec<Drift>,
-    /// Settings that are n/a on this node, with the reason.
-    pub skipped: Vec<Skipped>,
+    /// Settings left out on this node, with the reason: n/a on the device, or dropped when the
+    /// profile was resolved (a field the driver lacks, no queues or IRQs).
+    pub skipped: Vec<SkippedSetting>,
     /// Settings whose value does not fit the knob.
     pub invalid: Vec<Skipped>,
     /// Settings as wanted.
@@ -443,17 +683,37 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// The exit code of `dpuctl check`: 0 compliant, 1 drift, 2 invalid settings.
+    /// The exit code of `dpuctl check`: 0 compliant, 1 drift, 2 invalid settings or nothing
+    /// compared.
     pub fn exit_code(&self) -> u8 {
-        if self.invalid.is_empty() {
-            u8::from(!self.compliant)
-        } else {
-            2
-        }
+        self.status.exit_code()
     }
 
-    /// A table of the drifted settings (SETTING, WANT, HAVE), then n/a and invalid settings,
-    /// warnings and a summary line.
+    /// Adds settings skipped before the comparison (by the profile resolver) and settles the
+    /// status again: they come first, in the resolver's order.
+    #[must_use]
+    pub fn with_skipped(mut self, mut before: Vec<SkippedSetting>) -> Self {
+        before.append(&mut self.skipped);
+        self.skipped = before;
+        self.settle();
+        self
+    }
+
+    fn settle(&mut self) {
+        self.status = if !self.invalid.is_empty() {
+            CheckStatus::Invalid
+        } else if self.compared.is_empty() {
+            CheckStatus::NothingCompared
+        } else if !self.drift.is_empty() {
+            CheckStatus::Drift
+        } else {
+            CheckStatus::Compliant
+        };
+        self.compliant = self.status == CheckStatus::Compliant;
+    }
+
+    /// A table of the drifted settings (SETTING, WANT, HAVE; a floor wanted as `>= N`), then
+    /// skipped and invalid settings, warnings and a summary line.
     pub fn render(&self) -> String {
         let mut out = String::new();
         if !self.drift.is_empty() {
@@ -461,60 +721,98 @@ impl CheckReport {
             for d in &self.drift {
                 t.add_row(vec![
                     d.knob.to_string(),
-                    render_value(&d.want),
+                    if d.at_least {
+                        floor_text(&d.want)
+                    } else {
+                        render_value(&d.want)
+                    },
                     render_value(&d.have),
                 ]);
             }
             crate::output::push_table(&mut out, &t);
         }
-        push_left_out(&mut out, "n/a", &self.skipped);
+        for s in &self.skipped {
+            let _ = writeln!(out, "skipped: {s}");
+        }
         push_left_out(&mut out, "invalid", &self.invalid);
         for w in &self.warnings {
             let _ = writeln!(out, "warning: {w}");
         }
         let n = self.drift.len();
-        if self.compliant {
-            let _ = write!(
+        let ok = self.compliant_settings;
+        let _ = match self.status {
+            CheckStatus::Compliant => {
+                write!(out, "compliant: {ok} setting{} as wanted", plural(ok))
+            }
+            CheckStatus::Drift => write!(
                 out,
-                "compliant: {} settings as wanted",
-                self.compliant_settings
-            );
-        } else {
-            let _ = write!(
-                out,
-                "drift: {n} setting{} differ{}, {} as wanted",
+                "drift: {n} setting{} differ{}, {ok} as wanted",
                 plural(n),
                 if n == 1 { "s" } else { "" },
-                self.compliant_settings
-            );
-        }
+            ),
+            CheckStatus::NothingCompared => write!(
+                out,
+                "not compliant: no setting could be compared on this node"
+            ),
+            CheckStatus::Invalid => {
+                let k = self.invalid.len();
+                write!(
+                    out,
+                    "invalid: {k} setting{} do{} not fit {}, {n} differ, {ok} as wanted",
+                    plural(k),
+                    if k == 1 { "es" } else { "" },
+                    if k == 1 { "its knob" } else { "their knobs" }
+                )
+            }
+        };
         if !self.skipped.is_empty() {
-            let _ = write!(out, ", {} n/a", self.skipped.len());
+            let _ = write!(out, ", {} skipped", self.skipped.len());
         }
         out.push('\n');
         out
     }
 }
 
-/// Compares the node in `state` with `desired`.
+/// Compares the node in `state` with `desired`: every setting is compared, skipped with the
+/// reason, or invalid. Floors are met by values at or above them.
 pub fn check(desired: &[Setting], state: &NodeState) -> CheckReport {
-    let p = plan(desired, state);
-    CheckReport {
-        compliant: p.steps.is_empty() && p.invalid.is_empty(),
-        drift: p
-            .steps
-            .into_iter()
-            .map(|s| Drift {
-                knob: s.knob,
-                want: s.new,
-                have: s.old,
-            })
-            .collect(),
-        skipped: p.skipped,
-        invalid: p.invalid,
-        compliant_settings: p.unchanged,
+    let mut r = CheckReport {
+        profile: String::new(),
+        host: state.hostname.clone(),
+        status: CheckStatus::NothingCompared,
+        compliant: false,
+        compared: Vec::new(),
+        drift: Vec::new(),
+        skipped: Vec::new(),
+        invalid: Vec::new(),
+        compliant_settings: 0,
         warnings: Vec::new(),
+    };
+    for o in compare(desired, state) {
+        match o {
+            Outcome::Invalid(x) => r.invalid.push(x),
+            Outcome::Skipped(x) => r.skipped.push(SkippedSetting::knob(
+                x.knob,
+                render_value(&x.value).trim_matches('"'),
+                x.reason,
+            )),
+            Outcome::Compared { cmp, .. } => {
+                if cmp.ok {
+                    r.compliant_settings += 1;
+                } else {
+                    r.drift.push(Drift {
+                        knob: cmp.knob.clone(),
+                        want: cmp.want.clone(),
+                        at_least: cmp.at_least,
+                        have: cmp.have.clone(),
+                    });
+                }
+                r.compared.push(cmp);
+            }
+        }
     }
+    r.settle();
+    r
 }
 
 #[cfg(test)]
@@ -673,7 +971,7 @@ mod tests {
     }
 
     fn set(knob: Knob, value: Value) -> Setting {
-        Setting { knob, value }
+        Setting::new(knob, value)
     }
 
     #[test]
@@ -1059,11 +1357,11 @@ mod tests {
             .expect("drift row");
         assert!(row.contains("9000") && row.contains("1500"), "{text}");
         assert!(
-            text.contains("n/a: sysctl net.core.busy_poll 50:"),
+            text.contains("skipped: sysctl net.core.busy_poll 50: absent in this network"),
             "{text}"
         );
         assert!(
-            text.ends_with("drift: 1 setting differs, 1 as wanted, 1 n/a\n"),
+            text.ends_with("drift: 1 setting differs, 1 as wanted, 1 skipped\n"),
             "{text}"
         );
         let json = serde_json::to_value(&r).expect("json");
@@ -1074,9 +1372,195 @@ mod tests {
         let ok = check(&desired[1..], &s);
         assert!(ok.compliant);
         assert_eq!(ok.exit_code(), 0);
-        assert!(ok.render().starts_with("n/a: sysctl net.core.busy_poll"));
+        assert!(ok
+            .render()
+            .starts_with("skipped: sysctl net.core.busy_poll"));
         let bad = check(&[set(Knob::Mtu { iface: eth2() }, Value::Bool(true))], &s);
         assert_eq!(bad.exit_code(), 2);
+    }
+
+    fn floor(knob: Knob, value: Value) -> Setting {
+        Setting::at_least(knob, value)
+    }
+
+    fn sysctl(name: &str) -> Knob {
+        Knob::Sysctl { name: name.into() }
+    }
+
+    /// A floor met by the current value is no step; one that is not raises to the floor,
+    /// number by number, and the step holds the concrete value.
+    #[test]
+    fn floors_raise_only_what_is_below_them() {
+        let mut s = state();
+        // Above the floor already: the issue's node, tcp_rmem max 32 MiB.
+        s.sysctls[1].value = Avail::Ok("4096 131072 33554432".into());
+        let rx = Knob::Ring {
+            iface: eth2(),
+            field: "rx".into(),
+        };
+        let desired = vec![
+            floor(
+                sysctl("net.ipv4.tcp_rmem"),
+                Value::Text("4096 87380 16777216".into()),
+            ),
+            floor(sysctl("net.core.rmem_max"), Value::Text("16777216".into())),
+            floor(rx.clone(), Value::Num(512)),
+        ];
+        let p = plan(&desired, &s);
+        assert_eq!(p.unchanged, 2, "{}", p.render());
+        assert_eq!(p.steps.len(), 1, "{}", p.render());
+        assert_eq!(p.steps[0].knob, sysctl("net.core.rmem_max"));
+        assert_eq!(p.steps[0].old, Value::Text("212992".into()));
+        assert_eq!(p.steps[0].new, Value::Text("16777216".into()));
+        assert!(!p.steps[0].lowers());
+        // One number below: only that one is raised.
+        s.sysctls[1].value = Avail::Ok("4096 65536 33554432".into());
+        let p = plan(&desired[..1], &s);
+        assert_eq!(p.steps[0].new, Value::Text("4096 87380 33554432".into()));
+        // A ring below its floor is raised to it.
+        let p = plan(&[floor(rx.clone(), Value::Num(4096))], &s);
+        assert_eq!(p.steps[0].old, Value::Num(1024));
+        assert_eq!(p.steps[0].new, Value::Num(4096));
+        // The exact value lowers the maximum, and the plan says so.
+        let p = plan(
+            &[Setting::new(
+                sysctl("net.ipv4.tcp_rmem"),
+                Value::Text("4096 87380 16777216".into()),
+            )],
+            &s,
+        );
+        assert!(p.steps[0].lowers());
+        let text = p.render();
+        assert!(
+            text.contains(
+                "sysctl net.ipv4.tcp_rmem \"4096 65536 33554432\" -> \"4096 87380 16777216\"  (lowers)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("1 change, 1 lowers a value\n"), "{text}");
+        let json = serde_json::to_value(&p).expect("json");
+        assert_eq!(json["steps"][0]["lowers"], true);
+        let back: Plan = serde_json::from_value(json).expect("a plan reads back");
+        assert_eq!(back, p);
+        // A smaller ring lowers and resets the link.
+        let p = plan(&[Setting::new(rx, Value::Num(512))], &s);
+        assert!(p
+            .render()
+            .contains("eth2 rings rx 1024 -> 512  (lowers, resets link)\n"));
+        assert_eq!(
+            serde_json::to_value(&p).expect("json")["steps"][0]["lowers"],
+            true
+        );
+        // A floor on something that is not a number is invalid.
+        let p = plan(
+            &[floor(
+                Knob::Feature {
+                    iface: eth2(),
+                    name: "rx-gro".into(),
+                },
+                Value::Bool(true),
+            )],
+            &s,
+        );
+        assert_eq!(p.invalid.len(), 1);
+        assert_eq!(
+            p.invalid[0].reason,
+            "'>=' (at least) applies to numbers only"
+        );
+        let p = plan(
+            &[floor(
+                sysctl("net.ipv4.tcp_rmem"),
+                Value::Text("4096".into()),
+            )],
+            &s,
+        );
+        assert_eq!(
+            p.invalid[0].reason,
+            "the floor 4096 has 1 number, the current value \"4096 65536 33554432\" has 3"
+        );
+    }
+
+    #[test]
+    fn lowers_and_raise_to_on_plain_values() {
+        let t = |s: &str| Value::Text(s.into());
+        assert!(lowers(&Value::Num(8), &Value::Num(7)));
+        assert!(!lowers(&Value::Num(7), &Value::Num(8)));
+        assert!(lowers(&t("1 5 9"), &t("1 6 8")));
+        assert!(!lowers(&t("1 5 9"), &t("1 5 9")));
+        assert!(!lowers(&t("cubic"), &t("bbr")));
+        assert!(!lowers(&Value::Bool(true), &Value::Bool(false)));
+        assert_eq!(raise_to(&t("-2"), &t("1")), Ok(t("1")));
+        assert_eq!(raise_to(&t("1 5 9"), &t("2 4 9")), Ok(t("2 5 9")));
+        assert_eq!(raise_to(&Value::Num(3), &Value::Num(2)), Ok(Value::Num(3)));
+        assert!(raise_to(&t("bbr"), &t("1")).is_err());
+    }
+
+    /// check: floors compared as floors; every skipped setting listed; nothing compared is
+    /// not compliant; the JSON carries profile, host, compared, drift and skipped.
+    #[test]
+    fn check_with_floors_skips_and_nothing_compared() {
+        let s = state();
+        let rmem = floor(sysctl("net.core.rmem_max"), Value::Text("200000".into()));
+        let r = check(std::slice::from_ref(&rmem), &s);
+        assert_eq!(r.status, CheckStatus::Compliant, "{}", r.render());
+        assert_eq!(r.compared.len(), 1);
+        assert!(r.compared[0].ok && r.compared[0].at_least);
+        let high = floor(sysctl("net.core.rmem_max"), Value::Text("16777216".into()));
+        let r = check(std::slice::from_ref(&high), &s);
+        assert_eq!(r.exit_code(), 1);
+        assert!(r.drift[0].at_least);
+        let text = r.render();
+        let row = text
+            .lines()
+            .find(|l| l.contains("sysctl net.core.rmem_max"))
+            .expect("row");
+        assert!(
+            row.contains(">= 16777216") && row.contains("212992"),
+            "{text}"
+        );
+
+        // Only a setting the node lacks: nothing compared, exit 2, not compliant.
+        let busy = Setting::new(sysctl("net.core.busy_poll"), Value::Num(50));
+        let r = check(std::slice::from_ref(&busy), &s);
+        assert_eq!(r.status, CheckStatus::NothingCompared);
+        assert!(!r.compliant);
+        assert_eq!(r.exit_code(), 2);
+        assert!(
+            r.render()
+                .ends_with("not compliant: no setting could be compared on this node, 1 skipped\n"),
+            "{}",
+            r.render()
+        );
+        // Nothing asked at all is not compliant either.
+        assert_eq!(check(&[], &s).status, CheckStatus::NothingCompared);
+        // Resolver skips come first and count.
+        let resolver_skip =
+            SkippedSetting::section("veth0", "irq_affinity", "0-3", "no per-queue IRQs found");
+        let r = check(&[rmem], &s).with_skipped(vec![resolver_skip]);
+        assert_eq!(r.status, CheckStatus::Compliant);
+        assert_eq!(r.skipped.len(), 1);
+        let text = r.render();
+        assert!(
+            text.starts_with("skipped: veth0 irq_affinity 0-3: no per-queue IRQs found\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("compliant: 1 setting as wanted, 1 skipped\n"),
+            "{text}"
+        );
+        let r = check(&[busy], &s).with_skipped(Vec::new());
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["host"], "n");
+        assert_eq!(json["status"], "nothing-compared");
+        assert_eq!(json["compliant"], false);
+        assert_eq!(json["compared"], serde_json::json!([]));
+        assert_eq!(json["skipped"][0]["setting"], "sysctl net.core.busy_poll");
+        assert_eq!(json["skipped"][0]["knob"], "sysctl");
+        assert_eq!(json["skipped"][0]["want"], "50");
+        assert_eq!(
+            json["skipped"][0]["reason"],
+            "absent in this network namespace or kernel"
+        );
     }
 
     #[test]
