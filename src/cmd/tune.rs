@@ -15,27 +15,6 @@ use crate::sys::write::Writer;
 use crate::sys::SysRoot;
 use crate::tune::{self, journal, Plan, Session, Store, Transaction, TxState, WatcherCommand};
 
-/// The settings a profile asks for on this node. Its notes (how policies resolved, knobs
-/// skipped) go to stderr unless `quiet`.
-fn resolve_profile(
-    g: &GlobalArgs,
-    name: &str,
-    state: &NodeState,
-    ifaces: &[String],
-    quiet: bool,
-) -> anyhow::Result<Vec<Setting>> {
-    let resolved = load_resolved(g, name, state, ifaces)?;
-    if !quiet {
-        for n in &resolved.notes {
-            eprintln!("dpuctl: note: {n}");
-        }
-        for s in &resolved.skipped {
-            eprintln!("dpuctl: note: skipped {s}");
-        }
-    }
-    Ok(resolved.settings)
-}
-
 /// The error for a profile that cannot be resolved on this node: the one problem, or each
 /// problem on its own line of stderr (every one found, not only the first) and a count.
 pub(crate) fn resolve_failure(name: &str, errs: &ResolveErrors) -> anyhow::Error {
@@ -134,6 +113,9 @@ struct TuneOutput<'a> {
     transaction: Option<TxSummary<'a>>,
     #[serde(flatten)]
     plan: &'a Plan,
+    /// Settings the profile asks for that this node cannot have (no such device feature,
+    /// section or file), with the reason; `skipped` holds those the plan found n/a.
+    profile_skipped: &'a [crate::model::SkippedSetting],
     warnings: &'a [String],
 }
 
@@ -237,9 +219,18 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
     };
 
     let mut state = crate::source::load(root, None, &a.ifaces)?;
-    let settings = resolve_profile(g, &a.profile, &state, &a.ifaces, false)?;
-    tune::augment_sysctls(root, &mut state, &settings);
-    let plan = tune::plan(&settings, &state);
+    let resolved = load_resolved(g, &a.profile, &state, &a.ifaces)?;
+    for n in &resolved.notes {
+        eprintln!("dpuctl: note: {n}");
+    }
+    if a.format == Format::Table {
+        for s in &resolved.skipped {
+            eprintln!("dpuctl: note: skipped {s}");
+        }
+    }
+    let settings = &resolved.settings;
+    tune::augment_sysctls(root, &mut state, settings);
+    let plan = tune::plan(settings, &state);
     let warnings: Vec<String> = tune::irqbalance_warning(root, plan.steps.iter().map(|s| &s.knob))
         .into_iter()
         .collect();
@@ -254,6 +245,7 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
                     changed,
                     transaction: tx.map(TxSummary::of),
                     plan: &plan,
+                    profile_skipped: &resolved.skipped,
                     warnings: &warnings,
                 },
             )?
@@ -281,6 +273,16 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
             a.profile,
             plan.invalid.len(),
             if plan.invalid.len() == 1 { "" } else { "s" }
+        );
+    }
+    if plan.steps.is_empty() && plan.unchanged == 0 {
+        if structured {
+            print_json(false, None)?;
+        }
+        bail!(
+            "profile {}: no setting applies to this node ({} skipped); nothing was changed",
+            resolved.profile,
+            plan.skipped.len() + resolved.skipped.len()
         );
     }
     let Some(session) = session else {
