@@ -558,10 +558,13 @@ pub struct TroubleshootArgs {
     /// evidence. Repeatable; works with --from too.
     #[arg(long = "capture", value_name = "FILE")]
     pub captures: Vec<PathBuf>,
-    /// Line rate the captures' bursts are judged against (10G, 25gbit, 100G); default: the
-    /// file's `if_speed`, else the speed of the one interface examined, else 10G.
-    #[arg(long, value_name = "RATE", value_parser = crate::units::parse_rate)]
-    pub capture_line_rate: Option<u64>,
+    /// Line rate (10G, 25gbit, 100G) that utilization, bursts and the socket-buffer need are
+    /// judged against, for every interface examined and for the captures. Without it: a
+    /// physical link's speed, a capture file's `if_speed`; a virtual device (veth, ...) has
+    /// none (its reported speed is nominal), so those judgments say n/a.
+    #[arg(long, alias = "capture-line-rate", value_name = "RATE",
+          value_parser = crate::units::parse_rate)]
+    pub line_rate: Option<u64>,
 }
 
 /// `troubleshoot --symptom`.

@@ -641,6 +641,8 @@ mod tests {
             window: Avail::na("none"),
             irqbalance: Avail::Ok(None),
             capture: vec![],
+            peers: Avail::na("none"),
+            line_rate_bps: None,
         }
     }
 

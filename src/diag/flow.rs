@@ -384,6 +384,8 @@ mod tests {
             window: Avail::na("from a snapshot"),
             irqbalance: Avail::Ok(Some(42)),
             capture: vec![],
+            peers: Avail::na("from a snapshot"),
+            line_rate_bps: None,
         }
     }
 
