@@ -524,8 +524,10 @@ impl Analyzer {
             self.spill = None;
             return;
         }
-        let here = (sp.bytes as u128 * u128::from(self.bin_end - sp.start_ns)
-            / u128::from(sp.end_ns - sp.start_ns)) as u64;
+        // The wire carries the line rate until the spill ends; the last bin gets the rest.
+        let rate = u128::from(self.opts.burst.line_rate_bps.max(1));
+        let here = (u128::from(self.bin_end - sp.start_ns) * rate + 4_000_000_000) / 8_000_000_000;
+        let here = u64::try_from(here).unwrap_or(u64::MAX).min(sp.bytes);
         self.bin_bytes += here;
         self.spill = Some(Spill {
             start_ns: self.bin_end,
