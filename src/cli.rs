@@ -29,7 +29,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     dpuctl watch eth2 eth3            live drops, rates and microbursts\n  \
     dpuctl troubleshoot               guided: latency or throughput?\n\n\
     Exit codes: 0 success, 1 drift or problems found (check, troubleshoot), 2 error (bad\n\
-    input, missing interface, no privilege).")]
+    input, missing interface, no privilege), 3 troubleshoot inconclusive (no problem found,\n\
+    but without a counter window the checks of drops and rates could not run).")]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -126,7 +127,11 @@ pub enum Command {
         dpuctl troubleshoot --symptom auto --window 10s --report ticket.md\n  \
         dpuctl troubleshoot --symptom throughput --format json | jq '.steps[].findings[]'\n  \
         dpuctl troubleshoot --symptom latency --from node7.json   static checks only\n\n\
-        Exit codes: 0 no problems, 1 problems found (warn or crit), 2 error.")]
+        The summary counts the checks that could not run, by reason. \"No problems found\"\n\
+        needs the checks of drops, backlog, rates and protocol errors, which need a counter\n\
+        window: without one (--from, --sysfs-root) a walk without problems is inconclusive.\n\n\
+        Exit codes: 0 no problems, 1 problems found (warn or crit), 2 error, 3 inconclusive\n\
+        (no problem found, but the checks that need a counter window could not run).")]
     Troubleshoot(TroubleshootArgs),
     /// Keep the changes of a `tune --confirm-timeout` transaction.
     Confirm,

@@ -136,7 +136,7 @@ fn analyze_captures(
 const CAPTURE_RESOLUTION_NS: u64 = 10_000;
 
 fn exit(report: &Report) -> ExitCode {
-    ExitCode::from(u8::from(report.has_problems()))
+    ExitCode::from(report.verdict.exit_code())
 }
 
 /// Runs `dpuctl troubleshoot`.

@@ -276,6 +276,12 @@ impl<'a> Ctx<'a> {
         self.inputs.window.get()
     }
 
+    /// The line rate of an interface: `--line-rate` if given, else a physical link's speed;
+    /// `None` when neither is known (a virtual device without `--line-rate`).
+    pub fn line_rate(&self, i: &Interface) -> Option<u64> {
+        self.inputs.line_rate_bps.or_else(|| speed_bps(i))
+    }
+
     fn secs(&self) -> f64 {
         self.window().map_or(1.0, Window::seconds)
     }
@@ -417,10 +423,26 @@ pub fn fmt_bps(bps: f64) -> String {
     }
 }
 
-/// Line rate in bits per second; none for virtual devices, whose reported speed (veth says
-/// 10000) limits nothing.
+/// Drivers of software devices: their reported link speed (veth says 10000) is nominal.
+const VIRTUAL_DRIVERS: &[&str] = &[
+    "veth", "tun", "dummy", "bridge", "bonding", "team", "vxlan", "geneve", "macvlan", "ipvlan",
+    "netkit", "wireguard", "ifb", "vrf", "nlmon",
+];
+
+/// True for a software device: a link kind from rtnetlink (veth, vxlan, ...), or a driver
+/// of software devices. Its reported speed is not a line rate; it has no IRQs of its own.
+pub fn is_virtual(i: &Interface) -> bool {
+    i.kind.is_some()
+        || i
+            .driver
+            .get()
+            .is_some_and(|d| VIRTUAL_DRIVERS.contains(&d.driver.as_str()))
+}
+
+/// Line rate in bits per second from the link speed; none for virtual devices (see
+/// [`is_virtual`]), whose reported speed limits nothing.
 pub fn speed_bps(i: &Interface) -> Option<u64> {
-    if i.kind.is_some() {
+    if is_virtual(i) {
         return None;
     }
     i.link
@@ -446,6 +468,16 @@ fn sysctl_num(ctx: &Ctx, name: &str, field: usize) -> Option<u64> {
         .nth(field)?
         .parse()
         .ok()
+}
+
+/// The value a fix proposes for a limit found short: `floor` when the current value is below
+/// it (or unknown), else double the current value. Never lower than the current value: a
+/// shortage is never fixed by lowering a limit.
+pub fn raise(current: Option<u64>, floor: u64) -> u64 {
+    match current {
+        Some(v) if v >= floor => v.saturating_mul(2),
+        _ => floor,
+    }
 }
 
 fn na_window(check: &Check, ctx: &Ctx) -> Finding {
