@@ -71,8 +71,15 @@ fn inputs(
         )
     } else {
         let peers = gather::peers(&node);
+        let read_only = node
+            .sysctls
+            .iter()
+            .filter(|s| crate::sys::sysctl::is_read_only(root, &s.name))
+            .map(|s| s.name.clone())
+            .collect();
         let mut i = gather::measure(root, node, args.window, progress)?;
         i.peers = peers;
+        i.read_only_sysctls = read_only;
         i
     };
     i.capture.extend_from_slice(captures);

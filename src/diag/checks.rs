@@ -675,6 +675,8 @@ mod tests {
             capture: vec![],
             peers: Avail::na("none"),
             line_rate_bps: None,
+            read_only_sysctls: Vec::new(),
+        read_only_sysctls: Vec::new(),
         }
     }
 

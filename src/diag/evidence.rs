@@ -30,6 +30,9 @@ pub struct Inputs {
     /// Line rate given by the user (`--line-rate`), bits per second: it wins over any link
     /// speed, and is the only line rate of a virtual device.
     pub line_rate_bps: Option<u64>,
+    /// Sysctls that exist but cannot be written here (global ones seen from a network
+    /// namespace): a fix cannot set them. Known on the live node only.
+    pub read_only_sysctls: Vec<String>,
 }
 
 /// The other end of a veth interface.
@@ -290,6 +293,9 @@ pub struct WindowFile {
     /// `--line-rate`, bits per second.
     #[serde(default)]
     pub line_rate_bps: Option<u64>,
+    /// Sysctls read-only here.
+    #[serde(default)]
+    pub read_only_sysctls: Vec<String>,
 }
 
 impl WindowFile {
@@ -317,6 +323,7 @@ impl WindowFile {
                 Avail::Ok,
             ),
             line_rate_bps: self.line_rate_bps,
+            read_only_sysctls: self.read_only_sysctls,
         }
     }
 }

@@ -466,6 +466,8 @@ mod tests {
             capture: vec![],
             peers: Avail::na("from a snapshot"),
             line_rate_bps: None,
+            read_only_sysctls: Vec::new(),
+        read_only_sysctls: Vec::new(),
         }
     }
 

@@ -43,6 +43,7 @@ pub fn without_window(node: NodeState, why: &str, irqbalance: Avail<Option<u32>>
         capture: Vec::new(),
         peers: Avail::na(why),
         line_rate_bps: None,
+        read_only_sysctls: Vec::new(),
     }
 }
 
@@ -251,6 +252,7 @@ pub fn measure(
         capture: Vec::new(),
         peers: Avail::na("not read"),
         line_rate_bps: None,
+        read_only_sysctls: Vec::new(),
     })
 }
 

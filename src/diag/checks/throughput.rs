@@ -258,6 +258,17 @@ pub(super) fn socket_buffers(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             crate::output::human_bytes(need.unwrap_or(0))
         )
     };
+    // A sysctl nobody may write here (a global one seen from a network namespace) is set
+    // on the host, not by a fix run here.
+    let (raise_keys, host_only): (Vec<_>, Vec<_>) = raise_keys
+        .into_iter()
+        .partition(|(n, _, _)| !ctx.inputs.read_only_sysctls.iter().any(|r| r == n));
+    for (n, _, t) in &host_only {
+        f = f.ev(
+            format!("{n} (read-only in this network namespace)"),
+            format!("raise to {t} on the host"),
+        );
+    }
     if !raise_keys.is_empty() {
         let body: String = raise_keys
             .iter()
