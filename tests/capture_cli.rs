@@ -484,7 +484,13 @@ fn lumped_hot_bins(pkts: &[Pkt], bin_ns: u64, line_bps: u64) -> (usize, f64) {
 }
 
 fn analyze_json(f: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut a = vec!["capture", "analyze", f.to_str().expect("utf-8"), "-f", "json"];
+    let mut a = vec![
+        "capture",
+        "analyze",
+        f.to_str().expect("utf-8"),
+        "-f",
+        "json",
+    ];
     a.extend_from_slice(extra);
     let o = dpuctl(&a);
     assert!(o.status.success(), "{}", text(&o.stderr));

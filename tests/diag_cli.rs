@@ -78,13 +78,19 @@ fn no_problems_from_a_snapshot_is_inconclusive_exit_3() {
         stdout.contains("5 x no counter rates: read from a snapshot"),
         "{stdout}"
     );
-    assert!(stdout.contains("Inconclusive: no problem found"), "{stdout}");
+    assert!(
+        stdout.contains("Inconclusive: no problem found"),
+        "{stdout}"
+    );
     let o = dpuctl(&[&args[..], &["-f", "json"]].concat());
     assert_eq!(o.status.code(), Some(3));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["verdict"], "inconclusive");
     let not_run = v["not_run"].as_array().expect("not_run");
-    assert_eq!(not_run[0]["reason"], "no counter rates: read from a snapshot");
+    assert_eq!(
+        not_run[0]["reason"],
+        "no counter rates: read from a snapshot"
+    );
     assert_eq!(not_run[0]["count"], 5);
     let total: u64 = not_run
         .iter()

@@ -97,7 +97,9 @@ fn evidence<'a>(f: &'a Value, what: &str) -> Option<&'a Value> {
 
 /// A veth pair as `ip link add` makes it without options (the kernel's default queues).
 fn default_veth(ns: &Netns) {
-    ns.ip(&["link", "add", "name", "a", "type", "veth", "peer", "name", "b"]);
+    ns.ip(&[
+        "link", "add", "name", "a", "type", "veth", "peer", "name", "b",
+    ]);
     ns.ip(&["link", "set", "dev", "a", "up"]);
     ns.ip(&["link", "set", "dev", "b", "up"]);
 }
@@ -587,17 +589,30 @@ fn a_virtual_device_has_no_line_rate_unless_given() {
     // With --line-rate, utilization and the buffer need are judged against it.
     let (r, _) = troubleshoot(
         &ns,
-        &["--symptom", "throughput", "--iface", "a", "--line-rate", "25G"],
+        &[
+            "--symptom",
+            "throughput",
+            "--iface",
+            "a",
+            "--line-rate",
+            "25G",
+        ],
     );
     let u = one(&r, "throughput.utilization", "a");
     assert_eq!(u["severity"], "ok", "{u:#}");
     assert!(
-        u["title"].as_str().expect("title").contains("of 25.00 Gb/s"),
+        u["title"]
+            .as_str()
+            .expect("title")
+            .contains("of 25.00 Gb/s"),
         "{u:#}"
     );
     let sb = one(&r, "throughput.socket-buffers", "node");
     assert_ne!(sb["severity"], "n/a", "{sb:#}");
-    assert_eq!(evidence(sb, "line rate").expect("line rate")["value"], "25.00 Gb/s");
+    assert_eq!(
+        evidence(sb, "line rate").expect("line rate")["value"],
+        "25.00 Gb/s"
+    );
 }
 
 #[test]
@@ -617,7 +632,14 @@ fn the_socket_buffer_fix_raises_only_what_is_short_and_never_lowers() {
     // 100 Gb/s x 1 ms = 12.5 MB: tcp_wmem is short, tcp_rmem is not.
     let (r, code) = troubleshoot(
         &ns,
-        &["--symptom", "throughput", "--iface", "a", "--line-rate", "100G"],
+        &[
+            "--symptom",
+            "throughput",
+            "--iface",
+            "a",
+            "--line-rate",
+            "100G",
+        ],
     );
     assert_eq!(code, 1);
     let f = one(&r, "throughput.socket-buffers", "node");
@@ -627,7 +649,10 @@ fn the_socket_buffer_fix_raises_only_what_is_short_and_never_lowers() {
         profile.contains("net.ipv4.tcp_wmem: \"4096 16384 16777216\""),
         "{profile}"
     );
-    assert!(!profile.contains("tcp_rmem"), "tcp_rmem is not short: {profile}");
+    assert!(
+        !profile.contains("tcp_rmem"),
+        "tcp_rmem is not short: {profile}"
+    );
     apply_fix(&ns, dir.path(), f);
     let rmem = ns.exec_ok("cat", &["/proc/sys/net/ipv4/tcp_rmem"]);
     let wmem = ns.exec_ok("cat", &["/proc/sys/net/ipv4/tcp_wmem"]);
@@ -643,7 +668,14 @@ fn the_socket_buffer_fix_raises_only_what_is_short_and_never_lowers() {
     // host, never in a fix that could not apply here.
     let (r, code) = troubleshoot(
         &ns,
-        &["--symptom", "throughput", "--iface", "a", "--line-rate", "100G"],
+        &[
+            "--symptom",
+            "throughput",
+            "--iface",
+            "a",
+            "--line-rate",
+            "100G",
+        ],
     );
     let f = one(&r, "throughput.socket-buffers", "node");
     assert!(f.get("fix").is_none(), "{f:#}");

@@ -425,16 +425,28 @@ pub fn fmt_bps(bps: f64) -> String {
 
 /// Drivers of software devices: their reported link speed (veth says 10000) is nominal.
 const VIRTUAL_DRIVERS: &[&str] = &[
-    "veth", "tun", "dummy", "bridge", "bonding", "team", "vxlan", "geneve", "macvlan", "ipvlan",
-    "netkit", "wireguard", "ifb", "vrf", "nlmon",
+    "veth",
+    "tun",
+    "dummy",
+    "bridge",
+    "bonding",
+    "team",
+    "vxlan",
+    "geneve",
+    "macvlan",
+    "ipvlan",
+    "netkit",
+    "wireguard",
+    "ifb",
+    "vrf",
+    "nlmon",
 ];
 
 /// True for a software device: a link kind from rtnetlink (veth, vxlan, ...), or a driver
 /// of software devices. Its reported speed is not a line rate; it has no IRQs of its own.
 pub fn is_virtual(i: &Interface) -> bool {
     i.kind.is_some()
-        || i
-            .driver
+        || i.driver
             .get()
             .is_some_and(|d| VIRTUAL_DRIVERS.contains(&d.driver.as_str()))
 }
@@ -676,7 +688,7 @@ mod tests {
             peers: Avail::na("none"),
             line_rate_bps: None,
             read_only_sysctls: Vec::new(),
-        read_only_sysctls: Vec::new(),
+            read_only_sysctls: Vec::new(),
         }
     }
 

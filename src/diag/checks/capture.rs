@@ -39,7 +39,10 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         }
         let series = ctx.window().and_then(|w| w.series.get(&i.name));
         let mut resolution = None;
-        if summaries.is_empty() && !unjudged.is_empty() && (series.is_none() || ctx.line_rate(i).is_none()) {
+        if summaries.is_empty()
+            && !unjudged.is_empty()
+            && (series.is_none() || ctx.line_rate(i).is_none())
+        {
             out.push(
                 Finding::new(
                     c,

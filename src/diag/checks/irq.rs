@@ -277,8 +277,7 @@ pub(super) fn rps(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 "    rps: {cpus: nic-numa}\n",
             )
         };
-        let f = if let Some(remote) = node_cpus.and_then(|n| set.iter().find(|s| !s.is_subset(n)))
-        {
+        let f = if let Some(remote) = node_cpus.and_then(|n| set.iter().find(|s| !s.is_subset(n))) {
             Finding::new(
                 c,
                 &i.name,

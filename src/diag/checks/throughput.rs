@@ -340,7 +340,10 @@ pub(super) fn mtu(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             PeerView::None => {}
             PeerView::Unknown(why) => {
                 f.severity = Severity::Na;
-                f.title = format!("MTU {}; the veth peer's MTU could not be compared: {why}", i.mtu);
+                f.title = format!(
+                    "MTU {}; the veth peer's MTU could not be compared: {why}",
+                    i.mtu
+                );
             }
             PeerView::Read(name, mtu, nsid) => {
                 let place = nsid.map_or_else(String::new, |id| {
