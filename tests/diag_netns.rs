@@ -529,19 +529,19 @@ fn transmit_drops_are_evidence_of_drops() {
     assert_eq!(sent, 300);
     // Witness: ip counts them as a's transmit drops.
     let stats = ns.ip(&["-s", "-j", "link", "show", "dev", "a"]);
-    let v: Value = serde_json::from_str(&stats).expect("ip -j");
+    let ipj: Value = serde_json::from_str(&stats).expect("ip -j");
     assert!(
-        v[0]["stats64"]["tx"]["dropped"].as_u64().expect("dropped") >= sent,
+        ipj[0]["stats64"]["tx"]["dropped"].as_u64().expect("dropped") >= sent,
         "{stats}"
     );
-    let d = &r["decision"];
-    assert_eq!(d["symptom"], "latency", "{d:#}");
+    let decision = &r["decision"];
+    assert_eq!(decision["symptom"], "latency", "{decision:#}");
     assert!(
-        d["reason"]
+        decision["reason"]
             .as_str()
             .expect("reason")
             .contains(&format!("transmit drops {sent}")),
-        "{d:#}"
+        "{decision:#}"
     );
     let f = one(&r, "backlog.nic-drops", "a");
     assert_eq!(f["severity"], "warn", "{f:#}");

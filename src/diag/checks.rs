@@ -688,7 +688,6 @@ mod tests {
             peers: Avail::na("none"),
             line_rate_bps: None,
             read_only_sysctls: Vec::new(),
-            read_only_sysctls: Vec::new(),
         }
     }
 

@@ -467,7 +467,6 @@ mod tests {
             peers: Avail::na("from a snapshot"),
             line_rate_bps: None,
             read_only_sysctls: Vec::new(),
-            read_only_sysctls: Vec::new(),
         }
     }
 

@@ -89,7 +89,8 @@ pub(super) fn offloads(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 // LRO off is a choice (it breaks forwarding), not a problem. GRO off on a
                 // software device is its default and costs nothing: what it receives comes
                 // from the local stack already aggregated (GSO), not from a wire.
-                if !ft.active && !ft.fixed && short != "lro" && !(virt && short == "gro") {
+                let not_a_problem = short == "lro" || (virt && short == "gro");
+                if !ft.active && !ft.fixed && !not_a_problem {
                     off.push(short);
                 }
             }
@@ -150,8 +151,8 @@ const BUFFER_SYSCTLS: [(&str, usize, bool); 4] = [
     ("net.core.wmem_max", 0, false),
 ];
 
-/// The line `name: value` of a fix raising the ceiling of `name` to `target`; tcp_rmem and
-/// tcp_wmem keep their current minimum and default.
+/// The line `name: value` of a fix raising the ceiling of `name` to `target`; `tcp_rmem`
+/// and `tcp_wmem` keep their current minimum and default.
 fn raised_line(ctx: &Ctx, name: &str, field: usize, target: u64) -> String {
     if field == 0 {
         return format!("  {name}: {target}\n");
@@ -173,8 +174,8 @@ pub(super) fn socket_buffers(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     // The bandwidth-delay product of the fastest line; none without a line rate (no
     // hidden floor then: there is nothing to compare the ceilings with).
     let need = fastest.map(|bps| (bps / 8 * BDP_RTT_MS / 1000).max(MIN_BUFFER));
-    let mut f = match (need, fastest) {
-        (Some(n), Some(bps)) => Finding::new(
+    let mut f = if let (Some(n), Some(bps)) = (need, fastest) {
+        Finding::new(
             c,
             "node",
             Severity::Ok,
@@ -184,24 +185,23 @@ pub(super) fn socket_buffers(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         .ev(
             "needed (line rate x 1 ms, at least 4 MiB)",
             crate::output::human_bytes(n),
-        ),
-        _ => {
-            let why = ctx
-                .ifaces
-                .iter()
-                .map(|i| format!("{}: {}", i.name, no_line_rate(i)))
-                .collect::<Vec<_>>()
-                .join("; ");
-            Finding::new(
-                c,
-                "node",
-                Severity::Na,
-                format!(
-                    "no line rate, so no bandwidth-delay product to compare the ceilings with \
-                     ({why}; --line-rate sets one)"
-                ),
-            )
-        }
+        )
+    } else {
+        let why = ctx
+            .ifaces
+            .iter()
+            .map(|i| format!("{}: {}", i.name, no_line_rate(i)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Finding::new(
+            c,
+            "node",
+            Severity::Na,
+            format!(
+                "no line rate, so no bandwidth-delay product to compare the ceilings with \
+                 ({why}; --line-rate sets one)"
+            ),
+        )
     };
     let mut small = Vec::new();
     let mut current = BTreeMap::new();
@@ -364,10 +364,11 @@ pub(super) fn mtu(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                             &body,
                         ));
                     } else if nsid.is_some() {
-                        f.title.push_str(&format!(
+                        let _ = write!(
+                            f.title,
                             "; raise {name}'s MTU to {} in its namespace",
                             i.mtu
-                        ));
+                        );
                     }
                 }
             }
