@@ -531,7 +531,10 @@ fn transmit_drops_are_evidence_of_drops() {
     let stats = ns.ip(&["-s", "-j", "link", "show", "dev", "a"]);
     let ipj: Value = serde_json::from_str(&stats).expect("ip -j");
     assert!(
-        ipj[0]["stats64"]["tx"]["dropped"].as_u64().expect("dropped") >= sent,
+        ipj[0]["stats64"]["tx"]["dropped"]
+            .as_u64()
+            .expect("dropped")
+            >= sent,
         "{stats}"
     );
     let decision = &r["decision"];
