@@ -429,6 +429,37 @@ fn a_veth_peer_in_another_namespace_is_read_there_not_taken_from_this_one() {
     assert!(!title.contains("9000") && !title.contains(" x"), "{title}");
     assert!(f.get("fix").is_none(), "no fix to apply here: {f:#}");
     assert_eq!(code, 1);
+    // Without CAP_NET_ADMIN over the peer's namespace it cannot be read there: n/a with the
+    // reason, still never x.
+    let o = ns.exec(
+        "setpriv",
+        &[
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_dpuctl"),
+            "troubleshoot",
+            "--symptom",
+            "throughput",
+            "--iface",
+            "a",
+            "--window",
+            "300ms",
+            "--format",
+            "json",
+        ],
+    );
+    let (out, err) = text(&o);
+    let r: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"));
+    let f = one(&r, "throughput.mtu", "a");
+    assert_eq!(f["severity"], "n/a", "{f:#}");
+    let title = f["title"].as_str().expect("title");
+    assert!(
+        title.contains(&format!(
+            "the peer (ifindex {b_index}) is in another network namespace"
+        )) && title.contains("could not be read"),
+        "{title}"
+    );
     // A snapshot does not record the peer's namespace: x has b's index but does not name a
     // as its peer, so the comparison is n/a with the reason, not a wrong warning.
     let dir = tempfile::tempdir().expect("tempdir");

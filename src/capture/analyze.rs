@@ -944,6 +944,41 @@ mod tests {
             .all(|f| f.packets == 3 && f.bytes == 3 * 48));
     }
 
+    /// Two 64 KB super-frames handed over 5 us apart, then a small frame while the wire is
+    /// still busy with them: the second waits for the first, every byte lands in a bin, no
+    /// bin holds more than the line rate carries (the small frame aside), and both are counted.
+    #[test]
+    fn gso_frames_queue_on_the_wire_and_keep_every_byte() {
+        let mut an = Analyzer::new(Options {
+            resolution_ns: 10_000,
+            burst: BurstConfig::new(10_000_000_000),
+            top: 0,
+            keep_bins: true,
+        });
+        let big = vec![0u8; 65_000];
+        let small = vec![0u8; 60];
+        for (ts, data) in [(3_000, &big), (8_000, &big), (40_000, &small)] {
+            an.push(&Packet {
+                ts_ns: ts,
+                origlen: data.len() as u32,
+                data,
+                linktype: 1,
+                iface: 0,
+            });
+        }
+        let a = an.finish();
+        assert_eq!(a.gso.frames, 2);
+        assert_eq!(a.gso.largest, 65_000);
+        let bins = a.bins.expect("bins");
+        let total: u64 = bins.iter().map(|b| b.bytes).sum();
+        assert_eq!(total, 130_060);
+        // 10 Gb/s carries 12500 B per 10 us bin; the small frame adds its 60 B to one.
+        assert!(bins.iter().all(|b| b.bytes <= 12_560), "{bins:?}");
+        // 130000 B take 104 us from 3 us: the last spread byte is in the bin at 100 us.
+        assert_eq!(bins.last().expect("a bin").start_ns, 100_000);
+        assert_eq!(bins.iter().map(|b| b.packets).sum::<u64>(), 3);
+    }
+
     #[test]
     fn sequence_wraparound_is_in_order() {
         let mut s = TcpState::default();
