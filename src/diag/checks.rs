@@ -746,6 +746,17 @@ mod tests {
     }
 
     #[test]
+    fn raise_never_proposes_a_lower_value() {
+        assert_eq!(raise(None, 600), 600);
+        assert_eq!(raise(Some(300), 600), 600);
+        assert_eq!(raise(Some(600), 600), 1200);
+        assert_eq!(raise(Some(5000), 600), 10_000);
+        for cur in [0, 1, 599, 600, 601, 1 << 40, u64::MAX] {
+            assert!(raise(Some(cur), 600) >= cur, "{cur}");
+        }
+    }
+
+    #[test]
     fn fmt_bps_units() {
         assert_eq!(fmt_bps(9.41e9), "9.41 Gb/s");
         assert_eq!(fmt_bps(12.0), "12 b/s");
