@@ -204,10 +204,11 @@ fn mtu_mismatch_between_veth_ends_is_found_and_the_fix_clears_it() {
 /// Set in the re-run sender child: `ADDR:PORT,COUNT,PAYLOAD`.
 const SEND_ENV: &str = "DPUCTL_TEST_TS_SEND";
 
-/// In the sender child (this test binary re-run inside a namespace): sends COUNT datagrams
-/// after a lead of 1.5 s, prints how many went out on a line of its own, and exits.
-fn sender_child() {
-    let Ok(spec) = std::env::var(SEND_ENV) else {
+/// In the sender child (this test binary re-run inside a namespace, `var` set to the spec):
+/// sends COUNT datagrams after a lead of 1.5 s, prints how many went out on a line of its
+/// own, and exits.
+fn sender_child(var: &str) {
+    let Ok(spec) = std::env::var(var) else {
         return;
     };
     let f: Vec<&str> = spec.split(',').collect();
@@ -230,7 +231,7 @@ fn sender_child() {
 
 #[test]
 fn window_counts_what_crossed_the_veth() {
-    sender_child();
+    sender_child(SEND_ENV);
     let ns = Netns::new("tswin");
     let far = Netns::new("tswin-far");
     // No IPv6 on the pair: its link-up chatter (solicitations, MLD) would add packets.
@@ -495,10 +496,7 @@ const TXDROP_ENV: &str = "DPUCTL_TEST_TS_TXDROP";
 
 #[test]
 fn transmit_drops_are_evidence_of_drops() {
-    if let Ok(spec) = std::env::var(TXDROP_ENV) {
-        std::env::set_var(SEND_ENV, spec);
-        sender_child();
-    }
+    sender_child(TXDROP_ENV);
     let ns = Netns::new("tstxdrop");
     // No IPv6: its link-up chatter (solicitations, MLD) would add drops of its own.
     for conf in ["all", "default"] {
