@@ -1307,7 +1307,7 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__troubleshoot)
-            opts="-f -h -V --symptom --iface --window --format --report --report-format --from --capture --capture-line-rate --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            opts="-f -h -V --symptom --iface --window --format --report --report-format --from --capture --line-rate --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1349,7 +1349,7 @@ _dpuctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --capture-line-rate)
+                --line-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -222,7 +222,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l report-fo
 json\t'JSON'"
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l from -d 'Read a snapshot file instead of this node: no counter rates, so the checks that need them say n/a; the others run' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l capture -d 'Capture files (pcap or pcapng, e.g. from `dpuctl capture IFACE -w FILE`) for the capture-analysis step: their microbursts (10us bins) and TCP retransmissions become evidence. Repeatable; works with --from too' -r -F
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l capture-line-rate -d 'Line rate the captures\' bursts are judged against (10G, 25gbit, 100G); default: the file\'s `if_speed`, else the speed of the one interface examined, else 10G' -r
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l line-rate -d 'Line rate (10G, 25gbit, 100G) that utilization, bursts and the socket-buffer need are judged against, for every interface examined and for the captures. Without it: a physical link\'s speed, a capture file\'s `if_speed`; a virtual device (veth, ...) has none (its reported speed is nominal), so those judgments say n/a' -r
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l sysfs-root -d 'Read sysfs from this directory instead of /sys (a fixture tree or another root)' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l procfs-root -d 'Read procfs from this directory instead of /proc' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand troubleshoot" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F

@@ -29,7 +29,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     dpuctl watch eth2 eth3            live drops, rates and microbursts\n  \
     dpuctl troubleshoot               guided: latency or throughput?\n\n\
     Exit codes: 0 success, 1 drift or problems found (check, troubleshoot), 2 error (bad\n\
-    input, missing interface, no privilege).")]
+    input, missing interface, no privilege), 3 troubleshoot inconclusive (no problem found,\n\
+    but without a counter window the checks of drops and rates could not run).")]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -132,7 +133,11 @@ pub enum Command {
         dpuctl troubleshoot --symptom auto --window 10s --report ticket.md\n  \
         dpuctl troubleshoot --symptom throughput --format json | jq '.steps[].findings[]'\n  \
         dpuctl troubleshoot --symptom latency --from node7.json   static checks only\n\n\
-        Exit codes: 0 no problems, 1 problems found (warn or crit), 2 error.")]
+        The summary counts the checks that could not run, by reason. \"No problems found\"\n\
+        needs the checks of drops, backlog, rates and protocol errors, which need a counter\n\
+        window: without one (--from, --sysfs-root) a walk without problems is inconclusive.\n\n\
+        Exit codes: 0 no problems, 1 problems found (warn or crit), 2 error, 3 inconclusive\n\
+        (no problem found, but the checks that need a counter window could not run).")]
     Troubleshoot(TroubleshootArgs),
     /// Keep the changes of a `tune --confirm-timeout` transaction.
     Confirm,
@@ -575,10 +580,13 @@ pub struct TroubleshootArgs {
     /// evidence. Repeatable; works with --from too.
     #[arg(long = "capture", value_name = "FILE")]
     pub captures: Vec<PathBuf>,
-    /// Line rate the captures' bursts are judged against (10G, 25gbit, 100G); default: the
-    /// file's `if_speed`, else the speed of the one interface examined, else 10G.
-    #[arg(long, value_name = "RATE", value_parser = crate::units::parse_rate)]
-    pub capture_line_rate: Option<u64>,
+    /// Line rate (10G, 25gbit, 100G) that utilization, bursts and the socket-buffer need are
+    /// judged against, for every interface examined and for the captures. Without it: a
+    /// physical link's speed, a capture file's `if_speed`; a virtual device (veth, ...) has
+    /// none (its reported speed is nominal), so those judgments say n/a.
+    #[arg(long, alias = "capture-line-rate", value_name = "RATE",
+          value_parser = crate::units::parse_rate)]
+    pub line_rate: Option<u64>,
 }
 
 /// `troubleshoot --symptom`.

@@ -446,3 +446,115 @@ fn merge_refuses_a_missing_file_before_any_work_and_reports_a_truncated_one() {
         "{err}"
     );
 }
+
+/// A host-side capture of one TCP flow with GSO: super-frames of 9054 B (9000 B of payload,
+/// six 1500-byte wire frames) every 100 us, each handed to the device 6 us into a 10 us bin.
+/// At 10 Gbit/s a bin carries 12500 B; one such frame takes 7.24 us on the wire.
+fn gso_flow(frames: u64, payload: usize, every_ns: u64, offset_ns: u64) -> Vec<Pkt> {
+    (0..frames)
+        .map(|i| Pkt {
+            ts_ns: T0 + i * every_ns + offset_ns,
+            data: build::tcp4(
+                [10, 0, 0, 5],
+                [10, 0, 0, 6],
+                Tcp {
+                    sport: 40000,
+                    dport: 5201,
+                    seq: 1 + (i as usize * payload) as u32,
+                    flags: ACK,
+                    window: 1000,
+                },
+                payload,
+            ),
+        })
+        .collect()
+}
+
+/// Bursts as a naive binning finds them: each frame's bytes in the bin of its timestamp
+/// (what dpuctl did before spreading GSO frames), bins above 50% of the line rate.
+fn lumped_hot_bins(pkts: &[Pkt], bin_ns: u64, line_bps: u64) -> (usize, f64) {
+    let mut bins = std::collections::BTreeMap::<u64, u64>::new();
+    for p in pkts {
+        *bins.entry(p.ts_ns / bin_ns).or_default() += p.data.len() as u64;
+    }
+    let util = |b: u64| b as f64 * 8e9 / (bin_ns as f64 * line_bps as f64);
+    let hot = bins.values().filter(|&&b| util(b) > 0.5).count();
+    let peak = bins.values().map(|&b| util(b)).fold(0.0, f64::max);
+    (hot, peak)
+}
+
+fn analyze_json(f: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut a = vec![
+        "capture",
+        "analyze",
+        f.to_str().expect("utf-8"),
+        "-f",
+        "json",
+    ];
+    a.extend_from_slice(extra);
+    let o = dpuctl(&a);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v[0].clone()
+}
+
+#[test]
+fn gso_super_frames_make_no_false_bursts_and_are_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pkts = gso_flow(50, 9000, 100_000, 6_000);
+    assert_eq!(pkts[0].data.len(), 9054);
+    // Taken as wire frames, each super-frame fills 72% of its bin: 50 "bursts".
+    let (hot, peak) = lumped_hot_bins(&pkts, 10_000, 10_000_000_000);
+    assert_eq!(hot, 50);
+    assert!((peak - 0.72432).abs() < 1e-9, "{peak}");
+    let f = write(dir.path(), "gso.pcap", &build::pcap(&pkts, true, false));
+    let r = analyze_json(&f, &["--line-rate", "10G", "--resolution", "10us"]);
+    // On the wire each one takes 7.24 us from 6 us into its bin: 5000 B (40%) in it, the
+    // other 4054 B (32%) in the next. No bin above 50%: no burst.
+    assert_eq!(r["bursts"].as_array().expect("bursts").len(), 0, "{r:#}");
+    assert_eq!(r["gso"]["frames"], 50, "{r:#}");
+    assert_eq!(r["gso"]["largest"], 9054);
+    assert_eq!(r["gso"]["bytes"], 50 * 9054);
+    assert_eq!(r["bytes"], 50 * 9054, "spreading keeps every byte");
+    assert_eq!(r["nonempty_bins"], 100);
+    assert_eq!(r["peak_bin"]["bytes"], 5000);
+    // The text report says so.
+    let o = dpuctl(&[
+        "capture",
+        "analyze",
+        f.to_str().expect("utf-8"),
+        "--line-rate",
+        "10G",
+    ]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("GSO frames: 50 longer than a wire frame"),
+        "{out}"
+    );
+    assert!(out.contains("bursts: none above 50%"), "{out}");
+}
+
+#[test]
+fn gso_super_frames_never_exceed_the_line_rate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 64 KiB super-frames (45 segments) every 131 us: 4 Gbit/s on average. Binned at their
+    // timestamps each would put 524% of 10 Gbit/s into one 10 us bin.
+    let pkts = gso_flow(40, 65_000, 131_000, 0);
+    let (hot, peak) = lumped_hot_bins(&pkts, 10_000, 10_000_000_000);
+    assert_eq!(hot, 40);
+    assert!(peak > 5.0, "{peak}");
+    let f = write(dir.path(), "gso64k.pcap", &build::pcap(&pkts, true, false));
+    let r = analyze_json(&f, &["--line-rate", "10G", "--resolution", "10us"]);
+    // Serialized at the line rate, each is a train of 52 us at 100%: a real burst of five
+    // or six 10 us bins (as the train falls on the bins), never above the line rate.
+    let bursts = r["bursts"].as_array().expect("bursts");
+    assert_eq!(bursts.len(), 40, "{r:#}");
+    for b in bursts {
+        let peak = b["peak_util"].as_f64().expect("peak");
+        assert!(peak <= 1.0 + 1e-9, "{b}");
+        let d = b["duration_ns"].as_u64().expect("duration");
+        assert!(d == 50_000 || d == 60_000, "{b}");
+    }
+    assert_eq!(r["gso"]["frames"], 40);
+    assert_eq!(r["bytes"], 40 * 65_054);
+}

@@ -56,19 +56,47 @@ fn problems_found_exit_1_and_text_says_why() {
     assert!(stdout.lines().all(|l| l.chars().count() <= 100), "{stdout}");
 }
 
+/// A snapshot has no counter window: the checks of drops and rates cannot run, so a walk
+/// without problems is inconclusive (exit 3), never "No problems found"; the summary says how
+/// many checks could not run and why.
 #[test]
-fn no_problems_exit_0() {
+fn no_problems_from_a_snapshot_is_inconclusive_exit_3() {
     let node = fixture("diag/clean-auto/node.json");
-    let o = dpuctl(&[
+    let args = [
         "troubleshoot",
         "--from",
         node.to_str().expect("utf-8"),
         "--symptom",
         "throughput",
-    ]);
+    ];
+    let o = dpuctl(&args);
     let (stdout, stderr) = out(&o);
-    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("No problems found."), "{stdout}");
+    assert_eq!(o.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(!stdout.contains("No problems found"), "{stdout}");
+    assert!(stdout.contains("7 checks could not run:"), "{stdout}");
+    assert!(
+        stdout.contains("5 x no counter rates: read from a snapshot"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Inconclusive: no problem found"),
+        "{stdout}"
+    );
+    let o = dpuctl(&[&args[..], &["-f", "json"]].concat());
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["verdict"], "inconclusive");
+    let not_run = v["not_run"].as_array().expect("not_run");
+    assert_eq!(
+        not_run[0]["reason"],
+        "no counter rates: read from a snapshot"
+    );
+    assert_eq!(not_run[0]["count"], 5);
+    let total: u64 = not_run
+        .iter()
+        .map(|g| g["count"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(total, 7);
 }
 
 #[test]
@@ -158,7 +186,12 @@ fn one_interface_only() {
     ]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["interfaces"], serde_json::json!(["eno1"]));
-    assert_eq!(o.status.code(), Some(0), "eno1 alone has only notes");
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "eno1 alone has only notes, and a snapshot no counter window"
+    );
+    assert_eq!(v["verdict"], "inconclusive");
 }
 
 #[test]

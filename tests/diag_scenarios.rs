@@ -139,6 +139,10 @@ scenarios! {
     capture_evidence_without_a_window => "capture-bursts",
     snapshot_only_runs_static_checks => "snapshot-only",
     veth_mtu_mismatch_from_a_real_snapshot => "veth-mtu-mismatch",
+    single_queue_nic_without_rps_is_a_note => "single-queue-nic",
+    transmit_drops_take_the_latency_branch => "tx-drops",
+    socket_buffers_short_on_one_side => "socket-buffers-raise",
+    a_veth_has_no_line_rate => "veth-no-line-rate",
 }
 
 #[test]
@@ -196,4 +200,131 @@ fn without_a_window_the_window_checks_say_na_with_the_reason() {
             f.title
         );
     }
+}
+
+fn finding<'a>(r: &'a Report, id: &str, subject: &str) -> &'a dpuctl::diag::Finding {
+    r.findings()
+        .find(|f| f.id == id && f.subject == subject)
+        .unwrap_or_else(|| panic!("no finding {id} {subject}"))
+}
+
+#[test]
+fn a_single_queue_nic_is_not_said_to_spread_by_rss() {
+    let (_, r) = run("single-queue-nic");
+    let f = finding(&r, "irq.rps", "eth2");
+    assert!(!f.title.contains("RSS"), "{}", f.title);
+    assert!(f.title.contains("one CPU"), "{}", f.title);
+    let fix = f.fix.as_ref().expect("fix");
+    assert!(
+        fix.profile
+            .as_deref()
+            .expect("profile")
+            .contains("rps: {cpus: nic-numa}"),
+        "{fix:?}"
+    );
+    // The NIC with its eight queue IRQs: RSS does spread it, and that is what is said.
+    let (_, r) = run("clean-auto");
+    let f = finding(&r, "irq.rps", "eth2");
+    assert_eq!(f.severity, Severity::Ok);
+    assert!(
+        f.title
+            .contains("RSS spreads receive work over 8 queue IRQs"),
+        "{}",
+        f.title
+    );
+}
+
+#[test]
+fn transmit_drops_are_named_in_the_finding_and_the_branch() {
+    let (_, r) = run("tx-drops");
+    assert!(
+        r.decision.reason.contains("transmit drops 300"),
+        "{}",
+        r.decision.reason
+    );
+    let f = finding(&r, "backlog.nic-drops", "eth2");
+    assert!(f.title.contains("300 on transmit"), "{}", f.title);
+    let e = f
+        .evidence
+        .iter()
+        .find(|e| e.what == "tx_dropped")
+        .expect("tx_dropped evidence");
+    assert_eq!(e.delta, Some(300));
+    assert!((e.rate.expect("rate") - 60.0).abs() < 1e-9);
+}
+
+/// The values a suggested sysctl profile sets: `name -> fields`.
+fn sysctl_fix(profile: &str) -> Vec<(String, Vec<u64>)> {
+    let v: serde_json::Value = yaml_serde::from_str(profile).expect("profile yaml");
+    v["sysctl"]
+        .as_object()
+        .expect("sysctl block")
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (
+                k.clone(),
+                text.split_whitespace()
+                    .map(|x| x.parse().expect("number"))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_socket_buffer_fix_raises_only_the_short_ceilings_and_never_lowers() {
+    let (_, r) = run("socket-buffers-raise");
+    let f = finding(&r, "throughput.socket-buffers", "node");
+    let profile = f
+        .fix
+        .as_ref()
+        .and_then(|x| x.profile.as_deref())
+        .expect("a fix profile");
+    let set = sysctl_fix(profile);
+    let names: Vec<&str> = set.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["net.core.wmem_max", "net.ipv4.tcp_wmem"],
+        "{profile}"
+    );
+    for (name, fields) in &set {
+        let current = r
+            .steps
+            .iter()
+            .flat_map(|s| &s.findings)
+            .flat_map(|f| &f.evidence)
+            .find(|e| &e.what == name)
+            .map(|e| e.value.parse::<u64>().expect("number"))
+            .expect("current value in the evidence");
+        let new = *fields.last().expect("a value");
+        assert!(new >= current, "{name}: {new} < {current}");
+        assert_eq!(new, 16 << 20, "{name}");
+    }
+    // tcp_wmem keeps its minimum and default.
+    assert_eq!(set[1].1[..2], [4096, 16384]);
+}
+
+#[test]
+fn a_veth_gets_no_utilization_bursts_or_buffer_need_from_its_nominal_speed() {
+    let (_, r) = run("veth-no-line-rate");
+    for s in ["a", "b"] {
+        let u = finding(&r, "throughput.utilization", s);
+        assert_eq!(u.severity, Severity::Na, "{}", u.title);
+        assert!(!u.title.contains('%'), "{}", u.title);
+        assert!(u.title.contains("--line-rate"), "{}", u.title);
+        let m = finding(&r, "capture.microbursts", s);
+        assert_eq!(m.severity, Severity::Na, "{}", m.title);
+    }
+    let b = finding(&r, "throughput.socket-buffers", "node");
+    assert_eq!(b.severity, Severity::Na, "{}", b.title);
+    assert!(
+        b.evidence.iter().all(|e| !e.what.contains("needed")),
+        "no hidden floor: {:?}",
+        b.evidence
+    );
+    assert!(b.fix.is_none());
 }

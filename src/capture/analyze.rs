@@ -5,6 +5,13 @@
 //! Bytes are wire bytes as the capture records them (`origlen`: the frame without preamble,
 //! inter-frame gap and usually without FCS), the same bytes the interface counters that
 //! `dpuctl watch` reads count, so bursts mean the same thing in both.
+//!
+//! A capture taken on a host with GSO/TSO (or GRO on receive) holds super-frames of up to
+//! 64 KiB that never crossed a wire as one frame: the NIC sends them as MTU-sized segments,
+//! back to back at the line rate. Binned at their timestamp they would put 64 KiB into one
+//! 10 us bin (over 500% of 10 Gb/s) and make bursts that cannot exist. A frame longer than
+//! [`MAX_WIRE_FRAME`] is therefore spread over its serialization time at the line rate,
+//! behind any earlier such frame still on the wire, and counted ([`GsoFrames`]).
 
 use serde::Serialize;
 
@@ -15,6 +22,12 @@ use crate::monitor::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary
 
 /// Default bin width: 10 microseconds.
 pub const DEFAULT_RESOLUTION_NS: u64 = 10_000;
+
+/// The longest frame a standard Ethernet link carries as one frame: MTU 1500 plus the
+/// Ethernet header and one VLAN tag (`origlen` holds no FCS). Longer frames are GSO/TSO
+/// super-frames of a host-side capture (or jumbo frames of a link with a larger MTU, which
+/// also take their serialization time): their bytes are spread over it.
+pub const MAX_WIRE_FRAME: u64 = 1518;
 
 /// Columns of the rate chart.
 pub const CHART_COLUMNS: usize = 88;
@@ -429,6 +442,32 @@ pub struct Analyzer {
     index: FlowIndex,
     last_flow: Option<(FlowKey, u32)>,
     chart: Chart,
+    gso: GsoFrames,
+    /// When the last spread frame is done being serialized.
+    wire_busy_until: u64,
+    /// Bytes of spread frames still to be placed in later bins, with the time span they
+    /// cover at the line rate (`start` at or after the current bin's end).
+    spill: Option<Spill>,
+}
+
+/// Bytes of spread frames that fall after the current bin.
+#[derive(Debug, Clone, Copy)]
+struct Spill {
+    start_ns: u64,
+    end_ns: u64,
+    bytes: u64,
+}
+
+/// Frames longer than [`MAX_WIRE_FRAME`]: GSO/TSO (or GRO) super-frames of a capture taken
+/// on the host, spread over their serialization time at the line rate before binning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct GsoFrames {
+    /// How many.
+    pub frames: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// The longest one.
+    pub largest: u64,
 }
 
 impl Analyzer {
@@ -459,7 +498,84 @@ impl Analyzer {
             index: FlowIndex::new(),
             last_flow: None,
             chart: Chart::new(),
+            gso: GsoFrames::default(),
+            wire_busy_until: 0,
+            spill: None,
         }
+    }
+
+    /// Nanoseconds `bytes` take on the wire at the line rate (at least 1).
+    fn serialization_ns(&self, bytes: u64) -> u64 {
+        let rate = u128::from(self.opts.burst.line_rate_bps.max(1));
+        let ns = (u128::from(bytes) * 8 * 1_000_000_000).div_ceil(rate);
+        u64::try_from(ns).unwrap_or(u64::MAX).max(1)
+    }
+
+    /// Moves the part of the spill that falls in the current bin into it.
+    fn take_spill(&mut self) {
+        let Some(sp) = self.spill else {
+            return;
+        };
+        if sp.start_ns >= self.bin_end {
+            return;
+        }
+        if sp.end_ns <= self.bin_end {
+            self.bin_bytes += sp.bytes;
+            self.spill = None;
+            return;
+        }
+        // The wire carries the line rate until the spill ends; the last bin gets the rest.
+        let rate = u128::from(self.opts.burst.line_rate_bps.max(1));
+        let here = (u128::from(self.bin_end - sp.start_ns) * rate + 4_000_000_000) / 8_000_000_000;
+        let here = u64::try_from(here).unwrap_or(u64::MAX).min(sp.bytes);
+        self.bin_bytes += here;
+        self.spill = Some(Spill {
+            start_ns: self.bin_end,
+            end_ns: sp.end_ns,
+            bytes: sp.bytes - here,
+        });
+    }
+
+    /// Flushes the current bin, then every bin the spill covers before `ts` (whose bytes
+    /// are all spilled ones), and opens the bin of `ts` with its share of the spill.
+    fn advance_to(&mut self, ts: u64) {
+        self.flush_bin();
+        while let Some(sp) = self.spill {
+            if sp.start_ns / self.opts.resolution_ns >= ts / self.opts.resolution_ns {
+                break;
+            }
+            self.start_bin(sp.start_ns);
+            self.take_spill();
+            self.flush_bin();
+        }
+        self.start_bin(ts);
+        self.take_spill();
+    }
+
+    /// Adds a frame longer than [`MAX_WIRE_FRAME`]: serialized from `ts` (or when the wire
+    /// is free of the previous such frame) at the line rate, its bytes go to the bins that
+    /// time covers.
+    fn spread(&mut self, ts: u64, len: u64) {
+        self.gso.frames += 1;
+        self.gso.bytes += len;
+        self.gso.largest = self.gso.largest.max(len);
+        let start = ts.max(self.wire_busy_until).max(self.bin_start);
+        let end = start.saturating_add(self.serialization_ns(len));
+        self.wire_busy_until = end;
+        self.spill = Some(match self.spill {
+            // The wire is busy until the spill ends: this frame follows it.
+            Some(sp) => Spill {
+                start_ns: sp.start_ns,
+                end_ns: end,
+                bytes: sp.bytes + len,
+            },
+            None => Spill {
+                start_ns: start,
+                end_ns: end,
+                bytes: len,
+            },
+        });
+        self.take_spill();
     }
 
     /// Packets so far.
@@ -480,7 +596,7 @@ impl Analyzer {
     }
 
     fn flush_bin(&mut self) {
-        if self.bin_packets == 0 {
+        if self.bin_packets == 0 && self.bin_bytes == 0 {
             return;
         }
         let iv = Interval {
@@ -531,10 +647,18 @@ impl Analyzer {
             self.reordered += 1;
         }
         if ts >= self.bin_end {
-            self.flush_bin();
-            self.start_bin(ts);
+            if self.spill.is_some() {
+                self.advance_to(ts);
+            } else {
+                self.flush_bin();
+                self.start_bin(ts);
+            }
         }
-        self.bin_bytes += len;
+        if len > MAX_WIRE_FRAME {
+            self.spread(ts, len);
+        } else {
+            self.bin_bytes += len;
+        }
         self.bin_packets += 1;
         self.packets += 1;
         self.bytes += len;
@@ -577,6 +701,10 @@ impl Analyzer {
 
     /// Ends the stream and computes the results.
     pub fn finish(mut self) -> Analysis {
+        if let Some(sp) = self.spill {
+            // The bins up to the end of the last spread frame.
+            self.advance_to(sp.end_ns.saturating_sub(1).max(self.bin_start));
+        }
         self.flush_bin();
         if let Some(b) = self.detector.finish() {
             self.bursts.push(b);
@@ -635,6 +763,7 @@ impl Analyzer {
             top_by_bytes,
             top_by_packets,
             tcp,
+            gso: self.gso,
             chart: self.chart,
             bins: self.opts.keep_bins.then_some(self.bins),
         }
@@ -695,6 +824,9 @@ pub struct Analysis {
     pub top_by_packets: Vec<Flow>,
     /// TCP hints over all flows.
     pub tcp: TcpHints,
+    /// Frames longer than a wire frame (GSO/TSO super-frames), spread over their
+    /// serialization time at the line rate.
+    pub gso: GsoFrames,
     /// Rate over time, for the chart.
     #[serde(skip)]
     pub chart: Chart,
@@ -810,6 +942,41 @@ mod tests {
             .top_by_bytes
             .iter()
             .all(|f| f.packets == 3 && f.bytes == 3 * 48));
+    }
+
+    /// Two 64 KB super-frames handed over 5 us apart, then a small frame while the wire is
+    /// still busy with them: the second waits for the first, every byte lands in a bin, no
+    /// bin holds more than the line rate carries (the small frame aside), and both are counted.
+    #[test]
+    fn gso_frames_queue_on_the_wire_and_keep_every_byte() {
+        let mut an = Analyzer::new(Options {
+            resolution_ns: 10_000,
+            burst: BurstConfig::new(10_000_000_000),
+            top: 0,
+            keep_bins: true,
+        });
+        let big = vec![0u8; 65_000];
+        let small = vec![0u8; 60];
+        for (ts, data) in [(3_000, &big), (8_000, &big), (40_000, &small)] {
+            an.push(&Packet {
+                ts_ns: ts,
+                origlen: data.len() as u32,
+                data,
+                linktype: 1,
+                iface: 0,
+            });
+        }
+        let a = an.finish();
+        assert_eq!(a.gso.frames, 2);
+        assert_eq!(a.gso.largest, 65_000);
+        let bins = a.bins.expect("bins");
+        let total: u64 = bins.iter().map(|b| b.bytes).sum();
+        assert_eq!(total, 130_060);
+        // 10 Gb/s carries 12500 B per 10 us bin; the small frame adds its 60 B to one.
+        assert!(bins.iter().all(|b| b.bytes <= 12_560), "{bins:?}");
+        // 130000 B take 104 us from 3 us: the last spread byte is in the bin at 100 us.
+        assert_eq!(bins.last().expect("a bin").start_ns, 100_000);
+        assert_eq!(bins.iter().map(|b| b.packets).sum::<u64>(), 3);
     }
 
     #[test]

@@ -84,6 +84,17 @@ pub fn render(title: &str, rate_note: &str, a: &Analysis) -> String {
             fmt_duration(g.max)
         );
     }
+    if a.gso.frames > 0 {
+        let _ = writeln!(
+            out,
+            "GSO frames: {} longer than a wire frame ({} B, largest {}, {}), captured on the \
+             host before segmentation; each spread over its serialization time at the line rate",
+            a.gso.frames,
+            super::analyze::MAX_WIRE_FRAME,
+            human_bytes(a.gso.largest),
+            human_bytes(a.gso.bytes)
+        );
+    }
     if a.timestamps_backwards > 0 {
         let _ = writeln!(
             out,

@@ -70,9 +70,20 @@ fn inputs(
             Avail::Ok(crate::sys::write::irqbalance_pid(root)),
         )
     } else {
-        gather::measure(root, node, args.window, progress)?
+        let peers = gather::peers(&node);
+        let read_only = node
+            .sysctls
+            .iter()
+            .filter(|s| crate::sys::sysctl::is_read_only(root, &s.name))
+            .map(|s| s.name.clone())
+            .collect();
+        let mut i = gather::measure(root, node, args.window, progress)?;
+        i.peers = peers;
+        i.read_only_sysctls = read_only;
+        i
     };
     i.capture.extend_from_slice(captures);
+    i.line_rate_bps = args.line_rate;
     Ok(i)
 }
 
@@ -82,25 +93,23 @@ fn analyze_captures(
     args: &TroubleshootArgs,
     node: &NodeState,
 ) -> anyhow::Result<Vec<CaptureEvidence>> {
-    // With one interface examined, its link speed is the natural line rate.
+    // With one interface examined, its line rate is the natural one: a physical link's
+    // speed; a virtual device's reported speed is nominal and none.
     let iface = match node.interfaces.as_slice() {
         [one] => Some(one),
         _ => None,
     };
-    let iface_rate = iface
-        .and_then(|i| i.link.get())
-        .and_then(|l| l.speed_mbps)
-        .filter(|&s| s > 0)
-        .map(|s| u64::from(s) * 1_000_000);
+    let iface_rate = iface.and_then(crate::diag::checks::speed_bps);
     let mut out = Vec::new();
     for path in &args.captures {
         let name = path.display().to_string();
         let map = crate::capture::reader::Mapped::open(path)
             .with_context(|| format!("failed to open capture file {name}"))?;
-        // The flag wins, then the file's if_speed, then the examined interface's speed.
+        // The flag wins, then the file's if_speed, then the examined interface's speed;
+        // without any, the bursts are not judged (no assumed rate).
         let r = crate::capture::analyze_bytes(
             map.bytes(),
-            args.capture_line_rate,
+            args.line_rate,
             iface_rate,
             |rate| crate::capture::Options {
                 resolution_ns: CAPTURE_RESOLUTION_NS,
@@ -115,12 +124,14 @@ fn analyze_captures(
             bail!("failed to read capture file {name}: {e}");
         }
         let a = r.analysis;
+        let judged = r.rate_source != crate::capture::RateSource::Default;
         out.push(CaptureEvidence {
             source: name,
             iface: iface.map(|i| i.name.clone()),
             seconds: a.duration_ns as f64 / 1e9,
-            line_rate_bps: a.line_rate_bps,
-            bursts: a.bursts,
+            line_rate_bps: judged.then_some(a.line_rate_bps),
+            bursts: if judged { a.bursts } else { Vec::new() },
+            gso_frames: a.gso.frames,
             tcp_segments: Some(a.tcp.data_segments),
             tcp_retransmissions: Some(a.tcp.retransmissions),
         });
@@ -132,7 +143,7 @@ fn analyze_captures(
 const CAPTURE_RESOLUTION_NS: u64 = 10_000;
 
 fn exit(report: &Report) -> ExitCode {
-    ExitCode::from(u8::from(report.has_problems()))
+    ExitCode::from(report.verdict.exit_code())
 }
 
 /// Runs `dpuctl troubleshoot`.

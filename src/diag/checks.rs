@@ -276,6 +276,12 @@ impl<'a> Ctx<'a> {
         self.inputs.window.get()
     }
 
+    /// The line rate of an interface: `--line-rate` if given, else a physical link's speed;
+    /// `None` when neither is known (a virtual device without `--line-rate`).
+    pub fn line_rate(&self, i: &Interface) -> Option<u64> {
+        self.inputs.line_rate_bps.or_else(|| speed_bps(i))
+    }
+
     fn secs(&self) -> f64 {
         self.window().map_or(1.0, Window::seconds)
     }
@@ -417,10 +423,38 @@ pub fn fmt_bps(bps: f64) -> String {
     }
 }
 
-/// Line rate in bits per second; none for virtual devices, whose reported speed (veth says
-/// 10000) limits nothing.
+/// Drivers of software devices: their reported link speed (veth says 10000) is nominal.
+const VIRTUAL_DRIVERS: &[&str] = &[
+    "veth",
+    "tun",
+    "dummy",
+    "bridge",
+    "bonding",
+    "team",
+    "vxlan",
+    "geneve",
+    "macvlan",
+    "ipvlan",
+    "netkit",
+    "wireguard",
+    "ifb",
+    "vrf",
+    "nlmon",
+];
+
+/// True for a software device: a link kind from rtnetlink (veth, vxlan, ...), or a driver
+/// of software devices. Its reported speed is not a line rate; it has no IRQs of its own.
+pub fn is_virtual(i: &Interface) -> bool {
+    i.kind.is_some()
+        || i.driver
+            .get()
+            .is_some_and(|d| VIRTUAL_DRIVERS.contains(&d.driver.as_str()))
+}
+
+/// Line rate in bits per second from the link speed; none for virtual devices (see
+/// [`is_virtual`]), whose reported speed limits nothing.
 pub fn speed_bps(i: &Interface) -> Option<u64> {
-    if i.kind.is_some() {
+    if is_virtual(i) {
         return None;
     }
     i.link
@@ -446,6 +480,16 @@ fn sysctl_num(ctx: &Ctx, name: &str, field: usize) -> Option<u64> {
         .nth(field)?
         .parse()
         .ok()
+}
+
+/// The value a fix proposes for a limit found short: `floor` when the current value is below
+/// it (or unknown), else double the current value. Never lower than the current value: a
+/// shortage is never fixed by lowering a limit.
+pub fn raise(current: Option<u64>, floor: u64) -> u64 {
+    match current {
+        Some(v) if v >= floor => v.saturating_mul(2),
+        _ => floor,
+    }
 }
 
 fn na_window(check: &Check, ctx: &Ctx) -> Finding {
@@ -641,6 +685,9 @@ mod tests {
             window: Avail::na("none"),
             irqbalance: Avail::Ok(None),
             capture: vec![],
+            peers: Avail::na("none"),
+            line_rate_bps: None,
+            read_only_sysctls: Vec::new(),
         }
     }
 
@@ -696,6 +743,17 @@ mod tests {
         assert_eq!(stacked_severity(&[4, 5, 6, 7]), Severity::Ok);
         // Queues 0 and 1 on CPU 4 while 6 and 7 (and more node-1 CPUs) are free.
         assert_eq!(stacked_severity(&[4, 4, 6, 7]), Severity::Warn);
+    }
+
+    #[test]
+    fn raise_never_proposes_a_lower_value() {
+        assert_eq!(raise(None, 600), 600);
+        assert_eq!(raise(Some(300), 600), 600);
+        assert_eq!(raise(Some(600), 600), 1200);
+        assert_eq!(raise(Some(5000), 600), 10_000);
+        for cur in [0, 1, 599, 600, 601, 1 << 40, u64::MAX] {
+            assert!(raise(Some(cur), 600) >= cur, "{cur}");
+        }
     }
 
     #[test]

@@ -23,6 +23,42 @@ pub struct Inputs {
     pub irqbalance: Avail<Option<u32>>,
     /// Results of capture analyses, one per capture (none when nothing was captured).
     pub capture: Vec<CaptureEvidence>,
+    /// The other ends of the examined veth interfaces as rtnetlink tells them (namespace
+    /// included), or why they are unknown (a snapshot: then only a pair of interfaces that
+    /// name each other as peers counts).
+    pub peers: Avail<Vec<Peer>>,
+    /// Line rate given by the user (`--line-rate`), bits per second: it wins over any link
+    /// speed, and is the only line rate of a virtual device.
+    pub line_rate_bps: Option<u64>,
+    /// Sysctls that exist but cannot be written here (global ones seen from a network
+    /// namespace): a fix cannot set them. Known on the live node only.
+    pub read_only_sysctls: Vec<String>,
+}
+
+/// The other end of a veth interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// The examined interface whose peer this is.
+    pub iface: String,
+    /// The peer's ifindex, in its own namespace (`IFLA_LINK`).
+    pub ifindex: u32,
+    /// Id of the peer's namespace as this namespace knows it (`IFLA_LINK_NETNSID`); `None`:
+    /// the peer is in this namespace.
+    #[serde(default)]
+    pub netnsid: Option<i32>,
+    /// The peer's name and MTU, or why they could not be read.
+    pub attrs: Avail<PeerAttrs>,
+}
+
+/// What is read of a peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerAttrs {
+    /// Its name, in its namespace.
+    pub name: String,
+    /// Its MTU.
+    pub mtu: u32,
 }
 
 /// Counters read at the start and at the end of a window, plus a fine series for bursts.
@@ -214,11 +250,18 @@ pub struct CaptureEvidence {
     pub iface: Option<String>,
     /// Seconds covered.
     pub seconds: f64,
-    /// Line rate the bursts were judged against, bits per second.
-    pub line_rate_bps: u64,
+    /// Line rate the bursts were judged against, bits per second; `None`: no line rate was
+    /// known (no `--line-rate`, no `if_speed` in the file, no physical link speed), so the
+    /// bursts were not judged.
+    #[serde(default)]
+    pub line_rate_bps: Option<u64>,
     /// Bursts found (shared definition: `monitor::microburst`).
     #[serde(default)]
     pub bursts: Vec<Burst>,
+    /// Frames longer than the MTU (GSO/TSO super-frames of a host-side capture), spread over
+    /// their serialization time at the line rate before binning.
+    #[serde(default)]
+    pub gso_frames: u64,
     /// TCP data segments seen.
     #[serde(default)]
     pub tcp_segments: Option<u64>,
@@ -244,6 +287,15 @@ pub struct WindowFile {
     /// Capture analyses.
     #[serde(default)]
     pub capture: Vec<CaptureEvidence>,
+    /// The veth peers as rtnetlink told them; absent: unknown (as from a snapshot).
+    #[serde(default)]
+    pub peers: Option<Vec<Peer>>,
+    /// `--line-rate`, bits per second.
+    #[serde(default)]
+    pub line_rate_bps: Option<u64>,
+    /// Sysctls read-only here.
+    #[serde(default)]
+    pub read_only_sysctls: Vec<String>,
 }
 
 impl WindowFile {
@@ -266,6 +318,12 @@ impl WindowFile {
             window,
             irqbalance,
             capture: self.capture,
+            peers: self.peers.map_or_else(
+                || Avail::na("a snapshot does not record the peer's namespace"),
+                Avail::Ok,
+            ),
+            line_rate_bps: self.line_rate_bps,
+            read_only_sysctls: self.read_only_sysctls,
         }
     }
 }

@@ -104,12 +104,13 @@ pub fn decide(inputs: &Inputs) -> Decision {
             sn_sq += e.time_squeeze.saturating_sub(s.time_squeeze);
         }
     }
-    let mut nic_drop = 0;
+    let (mut nic_drop, mut tx_drop) = (0, 0);
     let mut busiest: Option<(String, f64)> = None;
     for i in &ctx.ifaces {
         if let Some((d, _)) = ctx.counters_delta(&i.name) {
             nic_drop += d.rx_missed_errors + d.rx_fifo_errors + d.rx_over_errors + d.rx_dropped;
-            if let Some(line) = checks::speed_bps(i) {
+            tx_drop += d.tx_dropped;
+            if let Some(line) = ctx.line_rate(i) {
                 let u = (d.rx_bytes.max(d.tx_bytes) as f64 * 8.0 / w.seconds()) / line as f64;
                 if busiest.as_ref().is_none_or(|b| u > b.1) {
                     busiest = Some((i.name.clone(), u));
@@ -118,17 +119,17 @@ pub fn decide(inputs: &Inputs) -> Decision {
         }
     }
     let busy = busiest.as_ref().map_or_else(
-        || "no physical link with a known speed".to_string(),
+        || "no link with a known line rate (a virtual device's speed is nominal; --line-rate sets one)".to_string(),
         |(n, u)| format!("busiest link {n} at {:.0}% of line rate", u * 100.0),
     );
-    if sn_drop + sn_sq + nic_drop > 0 {
+    if sn_drop + sn_sq + nic_drop + tx_drop > 0 {
         Decision {
             symptom: Symptom::Latency,
             auto: true,
             reason: format!(
                 "packets waited or were dropped in queues during the window (softnet drops \
-                 {sn_drop}, time squeezes {sn_sq}, interface receive drops {nic_drop}; {busy}): \
-                 latency branch"
+                 {sn_drop}, time squeezes {sn_sq}, interface receive drops {nic_drop}, \
+                 transmit drops {tx_drop}; {busy}): latency branch"
             ),
         }
     } else if busiest.as_ref().is_some_and(|b| b.1 >= BUSY_LINK) {
@@ -197,6 +198,47 @@ pub struct Report {
     /// (left out of the stdout JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counters: Option<super::evidence::Window>,
+    /// The outcome: problems, no problems, or inconclusive (see [`Verdict`]).
+    pub verdict: Verdict,
+    /// The checks that could not run (n/a findings), grouped by reason, most frequent first.
+    pub not_run: Vec<NotRun>,
+}
+
+/// The outcome of a walk, and the exit code it gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// A warn or crit finding: exit 1.
+    Problems,
+    /// No problem, and the checks that matter ran: exit 0.
+    NoProblems,
+    /// No problem found, but the checks that matter could not run: exit 3. The checks that
+    /// matter are those that see a performance problem happen (drops, backlog, rates,
+    /// protocol errors): they need a counter window, which a snapshot (`--from`) or a
+    /// `--sysfs-root` tree does not have. The static checks alone show risks, not a cause.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The exit code of `troubleshoot`.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::NoProblems => 0,
+            Verdict::Problems => 1,
+            Verdict::Inconclusive => 3,
+        }
+    }
+}
+
+/// Checks that could not run for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotRun {
+    /// The reason (the title of the n/a findings).
+    pub reason: String,
+    /// How many findings gave it.
+    pub count: usize,
+    /// `check subject` of each.
+    pub checks: Vec<String>,
 }
 
 impl Report {
@@ -212,7 +254,43 @@ impl Report {
             path: path(decision.symptom).to_vec(),
             decision,
             steps: Vec::new(),
+            verdict: Verdict::Inconclusive,
+            not_run: Vec::new(),
         }
+    }
+
+    /// Sets the verdict and the n/a tally from the steps walked.
+    fn finish(&mut self) {
+        let mut groups: Vec<NotRun> = Vec::new();
+        for f in self.findings().filter(|f| f.severity == Severity::Na) {
+            let name = format!("{} {}", f.id, f.subject);
+            match groups.iter_mut().find(|g| g.reason == f.title) {
+                Some(g) => {
+                    g.count += 1;
+                    g.checks.push(name);
+                }
+                None => groups.push(NotRun {
+                    reason: f.title.clone(),
+                    count: 1,
+                    checks: vec![name],
+                }),
+            }
+        }
+        groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+        let window_checks_ran = self.window_seconds.is_some()
+            || !self.steps.iter().any(|s| {
+                checks::CHECKS
+                    .iter()
+                    .any(|c| c.needs_window && c.step == s.step)
+            });
+        self.verdict = if self.has_problems() {
+            Verdict::Problems
+        } else if window_checks_ran {
+            Verdict::NoProblems
+        } else {
+            Verdict::Inconclusive
+        };
+        self.not_run = groups;
     }
 
     /// Every finding of the walked steps.
@@ -253,6 +331,7 @@ impl Report {
 pub fn walk(inputs: &Inputs, decision: Decision) -> Report {
     let mut r = Report::new(inputs, decision);
     r.steps = r.path.iter().map(|&s| run_step(inputs, s)).collect();
+    r.finish();
     r
 }
 
@@ -360,6 +439,7 @@ where
     report
         .steps
         .sort_by_key(|s| path.iter().position(|p| *p == s.step));
+    report.finish();
     out.write_all(render::summary_text(&report).as_bytes())?;
     Ok(Some(report))
 }
@@ -384,6 +464,9 @@ mod tests {
             window: Avail::na("from a snapshot"),
             irqbalance: Avail::Ok(Some(42)),
             capture: vec![],
+            peers: Avail::na("from a snapshot"),
+            line_rate_bps: None,
+            read_only_sysctls: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::evidence::{IfaceSample, Inputs, Sample, Series, Window};
+use super::evidence::{IfaceSample, Inputs, Peer, PeerAttrs, Sample, Series, Window};
 use crate::model::{Avail, Counters, NodeState};
 use crate::monitor::microburst::Interval;
 use crate::sys::ethtool::Ethtool;
@@ -41,7 +41,55 @@ pub fn without_window(node: NodeState, why: &str, irqbalance: Avail<Option<u32>>
         window: Avail::na(why),
         irqbalance,
         capture: Vec::new(),
+        peers: Avail::na(why),
+        line_rate_bps: None,
+        read_only_sysctls: Vec::new(),
     }
+}
+
+/// The other end of every veth among the interfaces of `node`, read through rtnetlink in
+/// the peer's own namespace (`IFLA_LINK_NETNSID`): an interface of this namespace that happens
+/// to have the peer's ifindex is never taken for it.
+pub fn peers(node: &NodeState) -> Avail<Vec<Peer>> {
+    let mut rtnl = match Rtnl::open() {
+        Ok(r) => r,
+        Err(e) => return Avail::na(format!("rtnetlink: {e}")),
+    };
+    let refs = match rtnl.link_refs() {
+        Ok(r) => r,
+        Err(e) => return Avail::na(format!("failed to list links: {e}")),
+    };
+    let mut out = Vec::new();
+    for i in node
+        .interfaces
+        .iter()
+        .filter(|i| i.kind.as_deref() == Some("veth"))
+    {
+        let Some(r) = refs.iter().find(|r| r.ifindex == i.ifindex) else {
+            continue;
+        };
+        let attrs = match rtnl.link_by_index(r.link, r.netnsid) {
+            Ok(l) => Avail::Ok(PeerAttrs {
+                name: l.name,
+                mtu: l.mtu,
+            }),
+            Err(e) => Avail::na(match r.netnsid {
+                Some(id) => format!(
+                    "the peer (ifindex {}) is in another network namespace (id {id}) that \
+                     could not be read: {e}",
+                    r.link
+                ),
+                None => format!("the peer (ifindex {}) could not be read: {e}", r.link),
+            }),
+        };
+        out.push(Peer {
+            iface: i.name.clone(),
+            ifindex: r.link,
+            netnsid: r.netnsid,
+            attrs,
+        });
+    }
+    Avail::Ok(out)
 }
 
 /// Reads every counter the checks use, for the interfaces of `node`.
@@ -202,6 +250,9 @@ pub fn measure(
         window: Avail::Ok(Window { start, end, series }),
         irqbalance: Avail::Ok(write::irqbalance_pid(root)),
         capture: Vec::new(),
+        peers: Avail::na("not read"),
+        line_rate_bps: None,
+        read_only_sysctls: Vec::new(),
     })
 }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::checks::{Evidence, Finding, Severity};
-use super::flow::{Report, StepResult, Symptom};
+use super::flow::{Report, StepResult, Symptom, Verdict};
 
 /// Width text output wraps at.
 const WIDTH: usize = 100;
@@ -136,11 +136,9 @@ pub fn summary_text(r: &Report) -> String {
             f.title
         );
     }
+    out.push_str(&not_run_text(r));
     let fixes = r.fixes();
     if fixes.is_empty() {
-        if problems.is_empty() {
-            out.push_str("No problems found.\n");
-        }
         return out;
     }
     out.push_str(
@@ -154,6 +152,36 @@ pub fn summary_text(r: &Report) -> String {
             }
         }
         let _ = writeln!(out, "     $ {}", fix.command);
+    }
+    out
+}
+
+/// How many checks could not run and why, then the verdict when there is no problem.
+fn not_run_text(r: &Report) -> String {
+    let mut out = String::new();
+    let n: usize = r.not_run.iter().map(|g| g.count).sum();
+    if n > 0 {
+        let _ = writeln!(out, "{n} checks could not run:");
+        for g in &r.not_run {
+            out.push_str(&wrap_after(
+                &format!("  {:>3} x ", g.count),
+                &g.reason,
+                "          ",
+            ));
+        }
+    }
+    match r.verdict {
+        Verdict::Problems => {}
+        Verdict::NoProblems => out.push_str("No problems found.\n"),
+        Verdict::Inconclusive => out.push_str(&wrap(
+            &format!(
+                "Inconclusive: no problem found by the checks that ran, but the checks of \
+                 drops, backlog, rates and protocol errors need a counter window ({}). Run \
+                 troubleshoot on the node for them.",
+                r.window_na.as_deref().unwrap_or("none")
+            ),
+            "",
+        )),
     }
     out
 }
@@ -208,12 +236,22 @@ pub fn report_markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "- result: {} critical, {} warnings, {} notes, {} n/a",
+        "- result: {} critical, {} warnings, {} notes, {} n/a: {}",
         r.count(Severity::Crit),
         r.count(Severity::Warn),
         r.count(Severity::Info),
-        r.count(Severity::Na)
+        r.count(Severity::Na),
+        match r.verdict {
+            Verdict::Problems => "problems found",
+            Verdict::NoProblems => "no problems found",
+            Verdict::Inconclusive =>
+                "inconclusive (no counter window: the checks of drops, backlog, rates and \
+                 protocol errors could not run)",
+        }
     );
+    for g in &r.not_run {
+        let _ = writeln!(out, "- could not run ({}x): {}", g.count, g.reason);
+    }
     for (n, s) in r.steps.iter().enumerate() {
         let _ = writeln!(out, "\n## Step {}: {}\n", n + 1, s.title);
         out.push_str("| severity | check | subject | finding |\n|---|---|---|---|\n");

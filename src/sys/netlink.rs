@@ -23,6 +23,9 @@ const IFLA_NUM_TX_QUEUES: u16 = 31;
 const IFLA_NUM_RX_QUEUES: u16 = 32;
 const IFLA_CARRIER: u16 = 33;
 const IFLA_CARRIER_CHANGES: u16 = 35;
+const IFLA_LINK: u16 = 5;
+const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_TARGET_NETNSID: u16 = 46;
 const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
 const IFLA_STATS_LINK_64: u16 = 1;
 /// `IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64)`.
@@ -55,6 +58,19 @@ pub struct LinkAttrs {
     pub num_tx_queues: u32,
     /// Allocated receive queues.
     pub num_rx_queues: u32,
+}
+
+/// Where the other end of a link is: `IFLA_LINK` (the peer of a veth, the lower device of a
+/// vlan) and `IFLA_LINK_NETNSID`, the id of the peer's network namespace as seen from this one
+/// (present only when the peer lives in another namespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkRef {
+    /// Interface index of the link.
+    pub ifindex: u32,
+    /// `IFLA_LINK`: the ifindex of the other end, in its own namespace.
+    pub link: u32,
+    /// `IFLA_LINK_NETNSID`: the namespace of the other end, `None` when it is this one.
+    pub netnsid: Option<i32>,
 }
 
 /// `RTNLGRP_LINK`: the multicast group of link notifications.
@@ -133,6 +149,40 @@ impl Rtnl {
         Ok(links)
     }
 
+    /// The other end of every link that has one (`IFLA_LINK` differing from its own index).
+    pub fn link_refs(&mut self) -> Result<Vec<LinkRef>, NlError> {
+        let mut req = AttrBuf::with_header(&[0u8; IFINFOMSG_LEN]);
+        req.u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+        let mut out = Vec::new();
+        self.sock
+            .request_each(RTM_GETLINK, F_DUMP, req.bytes(), |_, body| {
+                if let Some(r) = parse_link_ref(body) {
+                    out.push(r);
+                }
+                Ok(())
+            })?;
+        Ok(out)
+    }
+
+    /// One link by index, in this namespace (`netnsid` `None`) or in the namespace with that
+    /// id as this one sees it (`IFLA_TARGET_NETNSID`, Linux 4.20; needs `CAP_NET_ADMIN` over
+    /// that namespace).
+    pub fn link_by_index(
+        &mut self,
+        ifindex: u32,
+        netnsid: Option<i32>,
+    ) -> Result<LinkAttrs, NlError> {
+        let mut hdr = [0u8; IFINFOMSG_LEN];
+        hdr[4..8].copy_from_slice(&ifindex.to_ne_bytes());
+        let mut req = AttrBuf::with_header(&hdr);
+        req.u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+        if let Some(id) = netnsid {
+            req.put(IFLA_TARGET_NETNSID, &id.to_ne_bytes());
+        }
+        let body = self.sock.get(RTM_GETLINK, 0, req.bytes())?;
+        parse_link(&body).ok_or_else(|| NlError::Malformed("RTM_NEWLINK without a name".into()))
+    }
+
     /// Counters of every interface in one dump, as `(ifindex, counters)`, into `out` (cleared
     /// first, so a sampler can reuse its buffer).
     pub fn sample_all(&mut self, out: &mut Vec<(u32, Counters)>) -> Result<(), NlError> {
@@ -199,6 +249,21 @@ fn parse_link(body: &[u8]) -> Option<LinkAttrs> {
         carrier_changes: a.u32(IFLA_CARRIER_CHANGES),
         num_tx_queues: a.u32(IFLA_NUM_TX_QUEUES).unwrap_or(1),
         num_rx_queues: a.u32(IFLA_NUM_RX_QUEUES).unwrap_or(1),
+    })
+}
+
+/// The `IFLA_LINK`/`IFLA_LINK_NETNSID` of one `RTM_NEWLINK` body, when it has a link.
+fn parse_link_ref(body: &[u8]) -> Option<LinkRef> {
+    let hdr = body.get(..IFINFOMSG_LEN)?;
+    let ifindex = u32::from_ne_bytes(hdr[4..8].try_into().ok()?);
+    let a = Attrs::new(&body[IFINFOMSG_LEN..]);
+    let link = a.u32(IFLA_LINK).filter(|&l| l != ifindex)?;
+    Some(LinkRef {
+        ifindex,
+        link,
+        netnsid: a
+            .get(IFLA_LINK_NETNSID)
+            .and_then(|v| Some(i32::from_ne_bytes(v.get(..4)?.try_into().ok()?))),
     })
 }
 
@@ -289,6 +354,30 @@ mod tests {
         assert_eq!((l.mtu, l.txqueuelen, l.num_tx_queues), (9000, 1000, 4));
         assert_eq!(l.operstate, "up");
         assert_eq!(l.carrier, Some(true));
+    }
+
+    #[test]
+    fn link_ref_carries_the_peer_namespace() {
+        let msg = |link: Option<u32>, nsid: Option<i32>| {
+            let mut hdr = [0u8; IFINFOMSG_LEN];
+            hdr[4..8].copy_from_slice(&7u32.to_ne_bytes());
+            let mut b = AttrBuf::with_header(&hdr);
+            b.str(IFLA_IFNAME, "a");
+            if let Some(l) = link {
+                b.u32(IFLA_LINK, l);
+            }
+            if let Some(n) = nsid {
+                b.put(IFLA_LINK_NETNSID, &n.to_ne_bytes());
+            }
+            b.bytes().to_vec()
+        };
+        let r = parse_link_ref(&msg(Some(3), Some(0))).expect("a peer");
+        assert_eq!((r.ifindex, r.link, r.netnsid), (7, 3, Some(0)));
+        let r = parse_link_ref(&msg(Some(3), None)).expect("a local peer");
+        assert_eq!(r.netnsid, None);
+        // No IFLA_LINK, or a link to itself: no other end.
+        assert_eq!(parse_link_ref(&msg(None, None)), None);
+        assert_eq!(parse_link_ref(&msg(Some(7), None)), None);
     }
 
     #[test]

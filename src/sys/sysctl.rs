@@ -101,6 +101,16 @@ pub fn read(root: &SysRoot, name: &str) -> Result<String, String> {
     }
 }
 
+/// True when the sysctl exists but nobody may write it here: a global sysctl seen from a
+/// network namespace other than the initial one (`net.core.rmem_max` is mode 0444 there).
+pub fn is_read_only(root: &SysRoot, name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    path_of(root, name)
+        .ok()
+        .and_then(|p| fs::metadata(p).ok())
+        .is_some_and(|m| m.permissions().mode() & 0o222 == 0)
+}
+
 /// Every sysctl in [`KNOWN`], in that order, n/a with the reason where unreadable.
 pub fn read_all(root: &SysRoot) -> Vec<Sysctl> {
     KNOWN

@@ -27,15 +27,24 @@ pub(super) fn nic_drops(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 "receive ring at the device maximum",
                 RINGS_MAX_BODY,
             ))
-        } else if d.rx_dropped > 0 {
+        } else if d.rx_dropped > 0 || d.tx_dropped > 0 {
+            let mut parts = Vec::new();
+            if d.rx_dropped > 0 {
+                parts.push(format!("{} on receive", d.rx_dropped));
+            }
+            if d.tx_dropped > 0 {
+                // veth counts here what its peer could not take (peer down, its backlog
+                // full); a NIC, what its transmit path discarded.
+                parts.push(format!("{} on transmit", d.tx_dropped));
+            }
             Finding::new(
                 c,
                 &i.name,
                 Severity::Warn,
-                format!("{} packets dropped on receive by the kernel", d.rx_dropped),
+                format!("packets dropped by the kernel: {}", parts.join(", ")),
             )
         } else {
-            Finding::new(c, &i.name, Severity::Ok, "no receive drops")
+            Finding::new(c, &i.name, Severity::Ok, "no receive or transmit drops")
         };
         out.push(
             f.ev_delta(
@@ -46,7 +55,8 @@ pub(super) fn nic_drops(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             )
             .ev_delta("rx_fifo_errors", end.rx_fifo_errors, d.rx_fifo_errors, secs)
             .ev_delta("rx_over_errors", end.rx_over_errors, d.rx_over_errors, secs)
-            .ev_delta("rx_dropped", end.rx_dropped, d.rx_dropped, secs),
+            .ev_delta("rx_dropped", end.rx_dropped, d.rx_dropped, secs)
+            .ev_delta("tx_dropped", end.tx_dropped, d.tx_dropped, secs),
         );
     }
     out
@@ -189,7 +199,11 @@ pub(super) fn softnet(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         )
         .fix(Fix::sysctl_profile(
             "larger softirq budget",
-            "  net.core.netdev_budget: 600\n  net.core.netdev_budget_usecs: 8000\n",
+            &format!(
+                "  net.core.netdev_budget: {}\n  net.core.netdev_budget_usecs: {}\n",
+                raise(sysctl_num(ctx, "net.core.netdev_budget", 0), 600),
+                raise(sysctl_num(ctx, "net.core.netdev_budget_usecs", 0), 8000)
+            ),
         ))
     } else {
         Finding::new(c, "node", Severity::Ok, "no backlog drops, no time squeeze")

@@ -19,12 +19,19 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for i in &ctx.ifaces {
         let mut summaries: Vec<(String, BurstSummary)> = Vec::new();
+        let mut unjudged: Vec<&str> = Vec::new();
+        let mut gso = 0;
         for cap in ctx
             .inputs
             .capture
             .iter()
             .filter(|x| x.iface.as_deref() == Some(i.name.as_str()))
         {
+            gso += cap.gso_frames;
+            if cap.line_rate_bps.is_none() {
+                unjudged.push(&cap.source);
+                continue;
+            }
             summaries.push((
                 cap.source.clone(),
                 BurstSummary::of(BurstSummary::without_drops(), &cap.bursts),
@@ -32,7 +39,25 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         }
         let series = ctx.window().and_then(|w| w.series.get(&i.name));
         let mut resolution = None;
-        match (series, speed_bps(i)) {
+        if summaries.is_empty()
+            && !unjudged.is_empty()
+            && (series.is_none() || ctx.line_rate(i).is_none())
+        {
+            out.push(
+                Finding::new(
+                    c,
+                    &i.name,
+                    Severity::Na,
+                    format!(
+                        "no line rate to judge bursts against ({}; --line-rate sets one)",
+                        super::throughput::no_line_rate(i)
+                    ),
+                )
+                .ev("captures not judged", unjudged.join(", ")),
+            );
+            continue;
+        }
+        match (series, ctx.line_rate(i)) {
             (Some(s), Some(line)) => {
                 let cfg = BurstConfig::new(line);
                 resolution = Some(series_resolution(s));
@@ -51,7 +76,10 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                         c,
                         &i.name,
                         Severity::Na,
-                        "line rate unknown (no link speed): bursts need one",
+                        format!(
+                            "no line rate to judge bursts against ({}; --line-rate sets one)",
+                            super::throughput::no_line_rate(i)
+                        ),
                     )
                     .ev("counter series", series_resolution(s)),
                 );
@@ -84,6 +112,15 @@ pub(super) fn microbursts(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         );
         if let Some(r) = resolution {
             f = f.ev("counter series", r);
+        }
+        if !unjudged.is_empty() {
+            f = f.ev("captures not judged (no line rate)", unjudged.join(", "));
+        }
+        if gso > 0 {
+            f = f.ev(
+                "GSO frames in the captures (spread over their serialization time)",
+                gso,
+            );
         }
         for (src, s) in &summaries {
             f = f.ev(

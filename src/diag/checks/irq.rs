@@ -259,28 +259,25 @@ pub(super) fn moved(c: &Check, ctx: &Ctx) -> Vec<Finding> {
 
 pub(super) fn rps(c: &Check, ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
+    let online = ctx.inputs.node.topology.online_cpus.len();
     for i in &ctx.ifaces {
         let rx: Vec<_> = i.queues.iter().filter(|q| q.dir == Dir::Rx).collect();
         let set: Vec<_> = rx
             .iter()
             .filter_map(|q| q.rps_cpus.as_ref().filter(|s| !s.is_empty()))
             .collect();
-        // A device with IRQs of its own (or a PCI function) spreads receive work by RSS.
-        let has_irqs = !i.irqs.is_empty() || i.pci_address.is_some();
+        let queue_irqs: BTreeSet<u32> = queue_irqs(i).filter_map(|q| q.queue).collect();
         let node_cpus = i
             .numa_node
             .and_then(|n| ctx.inputs.node.topology.cpus_of_node(n));
-        let f = if rx.len() > 1 && !has_irqs && set.is_empty() {
-            Finding::new(
-                c,
-                &i.name,
-                Severity::Warn,
-                format!("RPS off on {} receive queues without queue IRQs: one CPU does all receive work", rx.len()),
+        let rps_fix = || {
+            Fix::iface_profile(
+                &[&i.name],
+                "receive packet steering over the local CPUs",
+                "    rps: {cpus: nic-numa}\n",
             )
-            .ev("receive queues", rx.len())
-            .ev("rps_cpus", "none")
-            .fix(Fix::iface_profile(&[&i.name], "receive packet steering over the local CPUs", "    rps: {cpus: nic-numa}\n"))
-        } else if let Some(remote) = node_cpus.and_then(|n| set.iter().find(|s| !s.is_subset(n))) {
+        };
+        let f = if let Some(remote) = node_cpus.and_then(|n| set.iter().find(|s| !s.is_subset(n))) {
             Finding::new(
                 c,
                 &i.name,
@@ -293,24 +290,59 @@ pub(super) fn rps(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 "receive packet steering on the NIC's node",
                 "    rps: {cpus: nic-numa}\n",
             ))
-        } else if set.is_empty() {
-            Finding::new(
-                c,
-                &i.name,
-                Severity::Ok,
-                if has_irqs {
-                    "RPS off; RSS spreads receive work over the queue IRQs"
-                } else {
-                    "single receive queue"
-                },
-            )
-        } else {
+        } else if !set.is_empty() {
             Finding::new(
                 c,
                 &i.name,
                 Severity::Ok,
                 format!("RPS on {} of {} receive queues", set.len(), rx.len()),
             )
+        } else if is_virtual(i) {
+            // A software device has no receive interrupt: its packets are processed on the
+            // CPU that hands them over (a veth's sender, a tunnel's underlying NIC), which
+            // spreads as the senders do. RPS off is its default, not a bottleneck.
+            Finding::new(
+                c,
+                &i.name,
+                Severity::Ok,
+                format!(
+                    "RPS off; a {} device receives on the CPUs of its senders (no IRQ)",
+                    i.kind.as_deref().unwrap_or("virtual")
+                ),
+            )
+            .ev("receive queues", rx.len())
+        } else if queue_irqs.len() > 1 {
+            Finding::new(
+                c,
+                &i.name,
+                Severity::Ok,
+                format!(
+                    "RPS off; RSS spreads receive work over {} queue IRQs",
+                    queue_irqs.len()
+                ),
+            )
+        } else if online > 1 {
+            // One receive queue (or one interrupt for all): every received packet is
+            // processed on the CPU of that IRQ, unless RPS spreads the work.
+            Finding::new(
+                c,
+                &i.name,
+                Severity::Info,
+                format!(
+                    "RPS off with {}: one CPU does all receive processing",
+                    if queue_irqs.len() == 1 {
+                        "one receive queue IRQ"
+                    } else {
+                        "no queue IRQs"
+                    }
+                ),
+            )
+            .ev("receive queues", rx.len())
+            .ev("queue IRQs", queue_irqs.len())
+            .ev("rps_cpus", "none")
+            .fix(rps_fix())
+        } else {
+            Finding::new(c, &i.name, Severity::Ok, "RPS off on a single-CPU node")
         };
         out.push(f);
     }
