@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, Format, GlobalArgs, HistoryArgs, RollbackArgs, TuneArgs};
-use crate::model::{NodeState, Setting};
+use crate::model::NodeState;
 use crate::output;
 use crate::profile::{Catalog, ProfileError, ResolveErrors, Resolved};
 use crate::sys::write::Writer;
