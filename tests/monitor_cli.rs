@@ -136,7 +136,10 @@ fn replay_table_lists_bursts_as_they_end() {
     let names: Vec<&str> = lines[bursts].split_whitespace().collect();
     let row: Vec<&str> = lines[bursts + 1].split_whitespace().collect();
     assert_eq!(names.len(), row.len(), "{text}");
-    assert_eq!(row[names.iter().position(|h| *h == "bytes").expect("bytes")], "300000");
+    assert_eq!(
+        row[names.iter().position(|h| *h == "bytes").expect("bytes")],
+        "300000"
+    );
 }
 
 #[test]

@@ -346,7 +346,13 @@ impl Printer {
         // One token per cell, headers included, so that `awk '{print $2}'` picks a column;
         // scripts that want every field use --format jsonl.
         let mut table = crate::output::table(&[
-            "iface", "rx_bit/s", "tx_bit/s", "rx_pkt/s", "tx_pkt/s", "util_rx/tx", "drops/s",
+            "iface",
+            "rx_bit/s",
+            "tx_bit/s",
+            "rx_pkt/s",
+            "tx_pkt/s",
+            "util_rx/tx",
+            "drops/s",
             "bursts_rx/tx",
         ]);
         for i in &v.ifaces {

@@ -2,10 +2,10 @@
 //! branch at once.
 
 use std::io::{BufRead, IsTerminal as _, Read, Write as _};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
