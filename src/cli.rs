@@ -72,10 +72,8 @@ impl Cli {
             Command::Watch(a) => fold(&mut a.ifaces, &mut a.iface_flag),
             Command::Stats(a) => fold(&mut a.ifaces, &mut a.iface_flag),
             Command::Troubleshoot(a) => fold(&mut a.ifaces, &mut a.iface_flag),
-            Command::Capture(a) => {
-                if a.live.iface.is_none() {
-                    a.live.iface = a.live.iface_flag.take();
-                }
+            Command::Capture(a) if a.live.iface.is_none() => {
+                a.live.iface = a.live.iface_flag.take();
             }
             _ => {}
         }
@@ -248,7 +246,7 @@ pub enum Command {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable tables, 100 columns wide at most.
+    /// Human-readable tables, 100 columns wide at most on a terminal; not wrapped for pipes.
     Table,
     /// JSON, stable field names.
     Json,

@@ -365,7 +365,8 @@ fn capture_live(root: &SysRoot, l: &LiveCaptureArgs, a: &AnalysisArgs) -> anyhow
         write: l.write.clone(),
     };
     let mut an = Analyzer::new(options(a, rate));
-    let tty = std::io::stderr().is_terminal();
+    let tty = std::io::stderr().is_terminal()
+        && crate::output::verbosity() != crate::output::Verbosity::Quiet;
     let mut bar = Bar::new(tty, String::new());
     let outcome = live::capture(
         &cfg,

@@ -30,11 +30,11 @@ pub fn complete_if_asked() {
 pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
     use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
     let completer: &dyn EnvCompleter = match shell {
-        clap_complete::Shell::Bash => &Bash,
         clap_complete::Shell::Zsh => &Zsh,
         clap_complete::Shell::Fish => &Fish,
         clap_complete::Shell::Elvish => &Elvish,
         clap_complete::Shell::PowerShell => &Powershell,
+        // Bash, and any shell clap_complete adds later (the enum is non-exhaustive).
         _ => &Bash,
     };
     let mut out = Vec::new();
