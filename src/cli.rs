@@ -592,7 +592,12 @@ pub struct LiveCaptureArgs {
     /// Also write the packets to FILE (pcap, nanosecond timestamps), as tcpdump -w. The header
     /// is written at once and the packets flushed every second, so a capture killed by a
     /// signal leaves a readable file.
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "FILE",
+        conflicts_with = "read"
+    )]
     pub write: Option<PathBuf>,
     /// Bytes kept of each packet (headers are enough for the analysis).
     #[arg(long, short = 's', value_name = "N", default_value_t = 262_144,

@@ -329,6 +329,37 @@ fn quiet_hides_notes_and_verbose_shows_how_the_profile_was_resolved() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `watch` needs a terminal, so its arguments are checked as parsed: -i and --iface name
+/// interfaces as the arguments do; `capture -i` and `-r` are one source each.
+#[test]
+fn watch_and_capture_take_interfaces_either_way() {
+    let parse = |args: &[&str]| {
+        let mut a = vec!["dpuctl"];
+        a.extend_from_slice(args);
+        let mut cli = dpuctl::cli::Cli::try_parse_from(a).map_err(|e| e.to_string())?;
+        cli.normalize();
+        Ok::<_, String>(cli.command)
+    };
+    let ifaces = |args: &[&str]| match parse(args).expect("parses") {
+        dpuctl::cli::Command::Watch(w) => w.ifaces,
+        dpuctl::cli::Command::Capture(c) => c.live.iface.into_iter().collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(ifaces(&["watch", "eth2", "-i", "eth3"]), ["eth2", "eth3"]);
+    assert_eq!(ifaces(&["watch", "--iface", "eth2"]), ["eth2"]);
+    assert_eq!(ifaces(&["capture", "-i", "eth2"]), ["eth2"]);
+    assert_eq!(ifaces(&["capture", "eth2"]), ["eth2"]);
+    for bad in [
+        &["capture"][..],
+        &["capture", "eth2", "-i", "eth3"],
+        &["capture", "-r", "f.pcap", "-i", "eth2"],
+        &["capture", "-r", "f.pcap", "-w", "g.pcap"],
+        &["watch", "--replay", "x.rec", "-i", "eth2"],
+    ] {
+        assert!(parse(bad).is_err(), "{bad:?} is refused");
+    }
+}
+
 #[test]
 fn durations_take_units_in_every_flag() {
     let parse = |args: &[&str]| {
