@@ -485,10 +485,20 @@ pub struct MonitorArgs {
     /// Write every sample to FILE (read it back with --replay FILE).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Minutes of samples the flight recorder of `watch` keeps in memory (0: off; 16 MB at
-    /// most).
-    #[arg(long, value_name = "MINUTES", default_value_t = 2)]
+    /// How long the flight recorder of `watch` keeps samples in memory: a duration (`5m`,
+    /// `1h`, `90s`, rounded up to whole minutes) or a bare number of minutes (0: off; 16 MB
+    /// at most). Held in minutes.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_minutes)]
     pub history: u32,
+}
+
+/// `--history`: a duration with a unit, or plain minutes; in whole minutes, rounded up.
+fn parse_minutes(text: &str) -> Result<u32, String> {
+    if let Ok(m) = text.trim().parse::<u32>() {
+        return Ok(m);
+    }
+    let d = crate::units::parse_duration(text)?;
+    u32::try_from(d.as_secs().div_ceil(60)).map_err(|_| format!("{text:?} is too long"))
 }
 
 /// Output formats of `stats` (a stream).

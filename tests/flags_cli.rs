@@ -374,6 +374,8 @@ fn durations_take_units_in_every_flag() {
         &["stats", "--interval", "500ms"],
         &["stats", "--sample-interval", "100us", "--refresh", "1s"],
         &["watch", "--sample-interval", "1ms", "--refresh", "250ms"],
+        &["watch", "--history", "5m"],
+        &["watch", "--history", "2"],
         &[
             "capture",
             "eth0",
@@ -388,6 +390,15 @@ fn durations_take_units_in_every_flag() {
     ] {
         assert!(parse(args).is_ok(), "{args:?}: {:?}", parse(args).err());
     }
+    let minutes = |args: &[&str]| match parse(args).expect("parses").command {
+        dpuctl::cli::Command::Watch(w) => w.monitor.history,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(minutes(&["watch", "--history", "5m"]), 5);
+    assert_eq!(minutes(&["watch", "--history", "90s"]), 2);
+    assert_eq!(minutes(&["watch", "--history", "1h"]), 60);
+    assert_eq!(minutes(&["watch", "--history", "3"]), 3);
+    assert_eq!(minutes(&["watch"]), 2);
     let e = parse(&["stats", "--interval", "5"]).expect_err("a bare number");
     assert!(e.contains("needs a unit"), "{e}");
 }
