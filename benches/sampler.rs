@@ -142,7 +142,7 @@ impl Ns {
                 "10G",
                 "-f",
                 "jsonl",
-                "-i",
+                "--interval",
                 "1s",
                 "-c",
                 &secs.to_string(),

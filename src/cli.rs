@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 /// NIC tuning and diagnostics for Linux nodes.
 ///
@@ -28,6 +29,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     dpuctl tune throughput --dry-run  the plan of a profile; nothing changes\n  \
     dpuctl watch eth2 eth3            live drops, rates and microbursts\n  \
     dpuctl troubleshoot               guided: latency or throughput?\n\n\
+    Conventions (the same in every command):\n  \
+    IFACE...              interfaces as arguments, or -i/--iface IFACE (repeatable), as in\n                        \
+    tcpdump -i; -i never means anything else\n  \
+    -f/--format           state (show, profile, tune, check, history, capture):\n                        \
+    table|json|yaml; streams (stats): table|jsonl; reports\n                        \
+    (troubleshoot): text|json|markdown\n  \
+    -q/--quiet            no notes or warnings on stderr (check: no report either, the exit\n                        \
+    code tells); errors always print\n  \
+    -v/--verbose          also how a profile was resolved, per interface (blocks, policies)\n  \
+    DURATION              with a unit: 100us, 250ms, 5s, 2m (--confirm-timeout and --window\n                        \
+    also take plain seconds)\n  \
+    --interval DURATION   how often a stream prints (stats)\n  \
+    --burst-threshold T   share of the line rate that makes a burst: 50% or 0.5 (stats,\n                        \
+    watch, capture)\n  \
+    --threshold M=LIMIT   an alert on a metric (stats, watch)\n  \
+    -r FILE, -w FILE      capture reads / writes a pcap file, as in tcpdump\n  \
+    Tables never wrap when stdout is not a terminal: one record per line for grep and awk.\n\n\
     Exit codes: 0 success, 1 drift or problems found (check, troubleshoot), 2 error (bad\n\
     input, missing interface, no privilege), 3 troubleshoot inconclusive (no problem found,\n\
     but without a counter window the checks of drops and rates could not run).")]
@@ -38,6 +56,60 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Folds the `-i/--iface` flags into the interface arguments, so that handlers see one
+    /// list whichever spelling was used.
+    pub fn normalize(&mut self) {
+        fn fold(list: &mut Vec<String>, flags: &mut Vec<String>) {
+            list.append(flags);
+        }
+        match &mut self.command {
+            Command::Show(a) => fold(&mut a.ifaces, &mut a.iface_flag),
+            Command::Tune(a) => fold(&mut a.ifaces, &mut a.iface_flag),
+            Command::Check(a) => fold(&mut a.ifaces, &mut a.iface_flag),
+            Command::Watch(a) => fold(&mut a.ifaces, &mut a.iface_flag),
+            Command::Stats(a) => fold(&mut a.ifaces, &mut a.iface_flag),
+            Command::Troubleshoot(a) => fold(&mut a.ifaces, &mut a.iface_flag),
+            Command::Capture(a) if a.live.iface.is_none() => {
+                a.live.iface = a.live.iface_flag.take();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Completion candidates for an IFACE: the interfaces of this node (`$DPUCTL_SYSFS` or
+/// /sys, `class/net`).
+fn iface_candidates() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| {
+        let sysfs = std::env::var_os("DPUCTL_SYSFS").map_or_else(|| "/sys".into(), PathBuf::from);
+        let root = crate::sys::SysRoot::new(sysfs, "/proc");
+        crate::sys::sysfs::interfaces(&root)
+            .unwrap_or_default()
+            .into_iter()
+            .map(CompletionCandidate::new)
+            .collect()
+    })
+}
+
+/// Completion candidates for a PROFILE: the shipped profiles and those of the profile
+/// directory (`$DPUCTL_PROFILE_DIR` or /etc/dpuctl/profiles.d), with their descriptions.
+fn profile_candidates() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| {
+        let dir = std::env::var_os("DPUCTL_PROFILE_DIR")
+            .map_or_else(|| "/etc/dpuctl/profiles.d".into(), PathBuf::from);
+        let list = crate::profile::Catalog::new(dir)
+            .list()
+            .or_else(|_| crate::profile::Catalog::shipped_only().list())
+            .unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        list.into_iter()
+            .filter(|e| seen.insert(e.name.clone()))
+            .map(|e| CompletionCandidate::new(e.name).help(Some(e.description.into())))
+            .collect()
+    })
 }
 
 /// Options every command takes.
@@ -71,6 +143,14 @@ pub struct GlobalArgs {
         default_value = "/etc/dpuctl/profiles.d"
     )]
     pub profile_dir: PathBuf,
+    /// Print no notes or warnings on stderr (errors still print); with `check`, no report
+    /// either: the exit code tells.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print the notes of how a profile was resolved, per interface (the blocks each
+    /// interface uses or matched none of, what policies and `max` came to).
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
 }
 
 /// Subcommands.
@@ -166,7 +246,7 @@ pub enum Command {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Human-readable tables, 100 columns wide at most.
+    /// Human-readable tables, 100 columns wide at most on a terminal; not wrapped for pipes.
     Table,
     /// JSON, stable field names.
     Json,
@@ -178,8 +258,11 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Interfaces to show (default: all but lo).
-    #[arg(value_name = "IFACE")]
+    #[arg(value_name = "IFACE", add = iface_candidates())]
     pub ifaces: Vec<String>,
+    /// Interfaces, as -i IFACE (repeatable); the same as naming them as arguments.
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", add = iface_candidates())]
+    pub iface_flag: Vec<String>,
     /// Include the loopback interface.
     #[arg(long)]
     pub all: bool,
@@ -211,6 +294,7 @@ pub enum ProfileCommand {
     /// Show a profile, or with --resolved what it means on this node.
     Show {
         /// Profile name or path to a YAML file.
+        #[arg(add = profile_candidates())]
         name: String,
         /// Apply inheritance and CPU policies against this node (or --from).
         #[arg(long)]
@@ -234,10 +318,14 @@ pub enum ProfileCommand {
 #[derive(Debug, Args)]
 pub struct TuneArgs {
     /// Profile name or path to a YAML file.
+    #[arg(add = profile_candidates())]
     pub profile: String,
     /// Only these interfaces (default: every interface the profile selects).
-    #[arg(long = "iface", value_name = "IFACE")]
+    #[arg(value_name = "IFACE", add = iface_candidates())]
     pub ifaces: Vec<String>,
+    /// Interfaces, as -i IFACE (repeatable); the same as naming them as arguments.
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", add = iface_candidates())]
+    pub iface_flag: Vec<String>,
     /// Print the plan and stop; nothing changes.
     #[arg(long)]
     pub dry_run: bool,
@@ -262,16 +350,17 @@ pub struct TuneArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Profile name or path to a YAML file.
+    #[arg(add = profile_candidates())]
     pub profile: String,
     /// Only these interfaces.
-    #[arg(long = "iface", value_name = "IFACE")]
+    #[arg(value_name = "IFACE", add = iface_candidates())]
     pub ifaces: Vec<String>,
+    /// Interfaces, as -i IFACE (repeatable); the same as naming them as arguments.
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", add = iface_candidates())]
+    pub iface_flag: Vec<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Print nothing; the exit code tells.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
     /// Check a snapshot instead of this node.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
@@ -316,8 +405,11 @@ pub struct HistoryArgs {
     128+N ended by signal N.")]
 pub struct WatchArgs {
     /// Interfaces to watch (default: all but lo).
-    #[arg(value_name = "IFACE", conflicts_with = "replay")]
+    #[arg(value_name = "IFACE", conflicts_with = "replay", add = iface_candidates())]
     pub ifaces: Vec<String>,
+    /// Interfaces, as -i IFACE (repeatable); the same as naming them as arguments.
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", conflicts_with = "replay", add = iface_candidates())]
+    pub iface_flag: Vec<String>,
     /// Show a recording (`--record FILE` of watch or stats) instead of this node, on the
     /// recording's clock.
     #[arg(long, value_name = "FILE", conflicts_with = "record")]
@@ -393,16 +485,26 @@ pub struct MonitorArgs {
     /// Write every sample to FILE (read it back with --replay FILE).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Minutes of samples the flight recorder of `watch` keeps in memory (0: off; 16 MB at
-    /// most).
-    #[arg(long, value_name = "MINUTES", default_value_t = 2)]
+    /// How long the flight recorder of `watch` keeps samples in memory: a duration (`5m`,
+    /// `1h`, `90s`, rounded up to whole minutes) or a bare number of minutes (0: off; 16 MB
+    /// at most). Held in minutes.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_minutes)]
     pub history: u32,
 }
 
-/// Output formats of `stats`.
+/// `--history`: a duration with a unit, or plain minutes; in whole minutes, rounded up.
+fn parse_minutes(text: &str) -> Result<u32, String> {
+    if let Ok(m) = text.trim().parse::<u32>() {
+        return Ok(m);
+    }
+    let d = crate::units::parse_duration(text)?;
+    u32::try_from(d.as_secs().div_ceil(60)).map_err(|_| format!("{text:?} is too long"))
+}
+
+/// Output formats of `stats` (a stream).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatsFormat {
-    /// A table per interval, and bursts as they end.
+    /// A table per interval, and bursts as they end; one token per cell (awk-able).
     Table,
     /// One JSON object per line: per interval, and per burst as it ends.
     Jsonl,
@@ -413,12 +515,14 @@ pub enum StatsFormat {
 #[command(after_help = crate::monitor::config::STATS_HELP)]
 pub struct StatsArgs {
     /// Interfaces to watch (default: all but lo).
-    #[arg(value_name = "IFACE")]
+    #[arg(value_name = "IFACE", add = iface_candidates())]
     pub ifaces: Vec<String>,
-    /// Print every DURATION.
+    /// Interfaces, as -i IFACE (repeatable); the same as naming them as arguments.
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", add = iface_candidates())]
+    pub iface_flag: Vec<String>,
+    /// Print every DURATION (no short flag: -i is an interface everywhere).
     #[arg(
         long,
-        short = 'i',
         value_name = "DURATION",
         default_value = "1s",
         value_parser = crate::units::parse_duration
@@ -448,13 +552,14 @@ pub struct StatsArgs {
     after_help = "Examples:\n  \
         dpuctl capture eth2 --duration 10s                   capture, then analyze\n  \
         dpuctl capture eth2 --filter 'udp port 4791' -c 1000000 -w roce.pcap\n  \
-        dpuctl capture analyze roce.pcap                      10us bins, bursts, flows, TCP\n  \
+        dpuctl capture -r roce.pcap                           10us bins, bursts, flows, TCP\n  \
         dpuctl capture analyze big.pcapng --resolution 1us --line-rate 100G -f json\n\n\
-        A burst is a run of bins whose rate is above --threshold of the line rate, the same\n\
+        A burst is a run of bins whose rate is above --burst-threshold of the line rate, the same\n\
         definition `dpuctl watch` applies to counter samples. The line rate is --line-rate,\n\
         else the link speed of the interface (live) or the if_speed of a pcapng file, else\n\
         10G, and the output says which.\n\n\
-        Live capture needs root or CAP_NET_RAW. Ctrl-C stops it and still prints the analysis.\n\
+        Live capture needs root or CAP_NET_RAW. Ctrl-C, SIGTERM or SIGHUP stops it; the -w file\n\
+        is finished and the analysis printed.\n\
         Exit codes: 0 success, 2 error (no privilege, unknown interface, bad filter, a\n\
         truncated or malformed file: its results so far are printed and flagged partial)."
 )]
@@ -474,8 +579,17 @@ pub struct CaptureArgs {
 #[derive(Debug, Args)]
 pub struct LiveCaptureArgs {
     /// Interface to capture on (`any` for all).
-    #[arg(value_name = "IFACE", required = true)]
+    #[arg(value_name = "IFACE", required_unless_present_any = ["iface_flag", "read"],
+          conflicts_with = "read", add = iface_candidates())]
     pub iface: Option<String>,
+    /// Interface to capture on, as tcpdump -i (the same as the IFACE argument).
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", conflicts_with_all = ["iface", "read"],
+          add = iface_candidates())]
+    pub iface_flag: Option<String>,
+    /// Read packets from a capture file instead of an interface, as tcpdump -r (the same as
+    /// `capture analyze FILE`).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Option<PathBuf>,
     /// Capture filter in tcpdump syntax, e.g. 'udp port 4791' or 'tcp and host 10.0.0.7'.
     #[arg(long = "filter", value_name = "BPF")]
     pub filter: Option<String>,
@@ -485,8 +599,15 @@ pub struct LiveCaptureArgs {
     /// Stop after N packets.
     #[arg(long, short = 'c', value_name = "N")]
     pub count: Option<u64>,
-    /// Also write the packets to FILE (pcap, nanosecond timestamps).
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    /// Also write the packets to FILE (pcap, nanosecond timestamps), as tcpdump -w. The header
+    /// is written at once and the packets flushed every second, so a capture killed by a
+    /// signal leaves a readable file.
+    #[arg(
+        short = 'w',
+        long = "write",
+        value_name = "FILE",
+        conflicts_with = "read"
+    )]
     pub write: Option<PathBuf>,
     /// Bytes kept of each packet (headers are enough for the analysis).
     #[arg(long, short = 's', value_name = "N", default_value_t = 262_144,
@@ -498,17 +619,18 @@ pub struct LiveCaptureArgs {
 #[derive(Debug, Args)]
 pub struct AnalysisArgs {
     /// Bin width for rates and bursts (1us, 10us, 1ms).
-    #[arg(long, short = 'r', value_name = "D", default_value = "10us",
+    #[arg(long, value_name = "D", default_value = "10us",
           value_parser = crate::units::parse_duration_ns)]
     pub resolution: u64,
     /// Line rate bursts are measured against (10G, 25gbit, 100M). Default: the link speed of
     /// the interface (live), the `if_speed` of a pcapng file, else 10G; the output says which.
     #[arg(long, value_name = "RATE", value_parser = crate::units::parse_rate)]
     pub line_rate: Option<u64>,
-    /// Share of the line rate above which a bin is part of a burst (0.5 or 50%).
-    #[arg(long, short = 't', value_name = "T", default_value = "0.5",
+    /// Share of the line rate above which a bin is part of a burst (50% or 0.5), as
+    /// --burst-threshold of `watch` and `stats`.
+    #[arg(long, value_name = "PERCENT", default_value = "50%",
           value_parser = crate::units::parse_fraction)]
-    pub threshold: f64,
+    pub burst_threshold: f64,
     /// Flows listed in each top list.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
@@ -527,7 +649,7 @@ pub enum CaptureCommand {
     /// TCP hints and a rate chart. One report per file, or one for all with --merge.
     #[command(after_help = "Examples:\n  \
         dpuctl capture analyze trace.pcap\n  \
-        dpuctl capture analyze a.pcapng b.pcap --line-rate 25G --threshold 80%\n  \
+        dpuctl capture analyze a.pcapng b.pcap --line-rate 25G --burst-threshold 80%\n  \
         dpuctl capture analyze --merge trace.pcap[0-9]*      (files rotated by tcpdump -C/-G)\n  \
         dpuctl capture analyze trace.pcap -f json | jq '.[0].bursts | length'")]
     Analyze {
@@ -555,8 +677,11 @@ pub struct TroubleshootArgs {
     #[arg(long, value_enum, value_name = "SYMPTOM")]
     pub symptom: Option<TroubleshootSymptom>,
     /// Only these interfaces (default: all but lo).
-    #[arg(long = "iface", value_name = "IFACE")]
+    #[arg(value_name = "IFACE", add = iface_candidates())]
     pub ifaces: Vec<String>,
+    /// Interfaces, as -i IFACE (repeatable); the same as naming them as arguments.
+    #[arg(long = "iface", short = 'i', value_name = "IFACE", add = iface_candidates())]
+    pub iface_flag: Vec<String>,
     /// How long to measure counter rates: 5s, 500ms, 1m (100ms to 10m).
     #[arg(long, value_name = "DURATION", default_value = "5s",
           value_parser = crate::diag::gather::parse_window)]
@@ -600,13 +725,15 @@ pub enum TroubleshootSymptom {
     Auto,
 }
 
-/// Text or JSON.
+/// Output formats of `troubleshoot` (a report): text, JSON or markdown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TroubleshootFormat {
     /// Human-readable, 100 columns wide at most.
     Text,
     /// JSON, stable field names.
     Json,
+    /// Markdown, for a ticket (what --report FILE.md writes).
+    Markdown,
 }
 
 /// `troubleshoot --report-format`.

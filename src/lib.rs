@@ -29,7 +29,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let mut cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -37,6 +37,15 @@ where
             return Ok(ExitCode::from(if e.use_stderr() { 2 } else { 0 }));
         }
     };
+    cli.normalize();
+    output::set_verbosity(if cli.global.quiet {
+        output::Verbosity::Quiet
+    } else if cli.global.verbose {
+        output::Verbosity::Verbose
+    } else {
+        output::Verbosity::Normal
+    });
+    output::set_wrap(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     cmd::dispatch(cli)
 }
 

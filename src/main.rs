@@ -4,6 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A shell asking for completions (COMPLETE=bash dpuctl -- ...) is answered here.
+    dpuctl::cmd::complete_if_asked();
     match dpuctl::run(std::env::args_os()) {
         Ok(code) => code,
         Err(err) => {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde::Serialize;
@@ -12,6 +13,62 @@ use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
+
+/// How much `dpuctl` says on stderr besides errors (`-q`, default, `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: errors only.
+    Quiet,
+    /// Notes and warnings.
+    Normal,
+    /// Also the details of how a profile was resolved, per interface.
+    Verbose,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+static WRAP: AtomicBool = AtomicBool::new(true);
+
+/// Sets the verbosity for the rest of the process (from `-q`/`-v`).
+pub fn set_verbosity(v: Verbosity) {
+    VERBOSITY.store(v as u8, Ordering::Relaxed);
+}
+
+/// The verbosity set by [`set_verbosity`] (default: normal).
+pub fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
+
+/// Prints `dpuctl: note: MSG` on stderr unless `-q`.
+pub fn note(msg: &str) {
+    if verbosity() >= Verbosity::Normal {
+        eprintln!("dpuctl: note: {msg}");
+    }
+}
+
+/// Prints `dpuctl: warning: MSG` on stderr unless `-q`.
+pub fn warning(msg: &str) {
+    if verbosity() >= Verbosity::Normal {
+        eprintln!("dpuctl: warning: {msg}");
+    }
+}
+
+/// Prints `dpuctl: note: MSG` on stderr only with `-v` (per-interface details).
+pub fn detail(msg: &str) {
+    if verbosity() >= Verbosity::Verbose {
+        eprintln!("dpuctl: note: {msg}");
+    }
+}
+
+/// Whether tables may wrap cells to fit [`WIDTH`]: on a terminal yes; for pipes and files
+/// (the binary sets it from stdout) no, so that each record stays on one line for grep and
+/// awk and no token is split.
+pub fn set_wrap(on: bool) {
+    WRAP.store(on, Ordering::Relaxed);
+}
 
 /// Writes bytes to stdout; a broken pipe comes back as an `io::Error` the binary ignores.
 pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
@@ -38,14 +95,19 @@ pub fn yaml<T: Serialize>(v: &T) -> anyhow::Result<String> {
     Ok(yaml_serde::to_string(v)?)
 }
 
-/// A borderless table of the given width.
+/// A borderless table, [`WIDTH`] columns at most on a terminal; not wrapped for pipes and
+/// files (see [`set_wrap`]).
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     // dpuctl styles no cell and sets the width itself: without this comfy-table asks whether
     // stdout is a terminal (an ioctl) for every cell it formats.
     t.force_no_tty()
         .load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_content_arrangement(if WRAP.load(Ordering::Relaxed) {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        })
         .set_width(WIDTH);
     if !header.is_empty() {
         t.set_header(header.iter().map(Cell::new));

@@ -301,3 +301,72 @@ fn a_bad_filter_is_one_line_naming_it() {
         "{err}"
     );
 }
+
+/// A capture whose terminal goes away (SIGHUP, as when an ssh session closes) stops as for
+/// SIGTERM: the file written with `-w` is complete and readable, and the analysis printed.
+#[test]
+fn sighup_stops_a_capture_and_leaves_a_readable_file() {
+    traffic::sender_hook();
+    let l = link();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("hup.pcap");
+    let (child, stderr) = start_capture(
+        &l.rx,
+        &[
+            "-i",
+            "r0",
+            "--filter",
+            "udp and dst port 9999",
+            "-w",
+            file.to_str().expect("utf-8"),
+            "--duration",
+            "60s",
+            "-f",
+            "json",
+        ],
+    );
+    let sent: Vec<Sent> = wait_sent(traffic::spawn_bursts(&l.tx, &train()));
+    let total: u64 = sent.iter().map(|s| s.packets).sum();
+    std::thread::sleep(Duration::from_millis(300));
+    common::run("kill", &["-HUP", &child.id().to_string()]);
+    let out = child.wait_with_output().expect("dpuctl capture");
+    let err = stderr.join().expect("stderr thread");
+    assert!(out.status.success(), "dpuctl capture failed: {err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["stopped_by"], "signal", "{err}");
+    assert_eq!(v["packets"], total, "{err}");
+    assert_eq!(capinfos_count(&file), total);
+}
+
+/// A capture killed outright (SIGKILL: no chance to finish) still leaves a file capinfos
+/// reads: the header is written at once and the packets flushed every second.
+#[test]
+fn a_killed_capture_leaves_the_packets_flushed_so_far() {
+    traffic::sender_hook();
+    let l = link();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("kill.pcap");
+    let (mut child, stderr) = start_capture(
+        &l.rx,
+        &[
+            "r0",
+            "--filter",
+            "udp and dst port 9999",
+            "-w",
+            file.to_str().expect("utf-8"),
+            "--duration",
+            "60s",
+        ],
+    );
+    // The header is there before any packet.
+    assert_eq!(capinfos_count(&file), 0);
+    let sent: Vec<Sent> = wait_sent(traffic::spawn_bursts(&l.tx, &train()));
+    let total: u64 = sent.iter().map(|s| s.packets).sum();
+    // Longer than the flush period after the last packet.
+    std::thread::sleep(Duration::from_millis(2500));
+    // `ip netns exec` runs dpuctl in its own process (exec): the child is dpuctl itself.
+    common::run("kill", &["-KILL", &child.id().to_string()]);
+    let _ = child.wait();
+    let _ = stderr.join();
+    assert_eq!(capinfos_count(&file), total);
+}

@@ -90,19 +90,37 @@ fn show_json_of_the_fixture_matches_golden() {
 
 #[test]
 fn show_table_of_the_fixture_matches_golden_and_fits_100_columns() {
+    // Through a pipe: not wrapped, one line per fact (for grep), whatever its length.
     let out = stdout(&dpuctl(&["show"]));
-    for line in out.lines() {
-        assert!(
-            line.chars().count() <= 100,
-            "line over 100 columns: {line:?}"
-        );
-    }
     assert!(!out.contains("== lo =="), "lo only with --all or by name");
     assert!(
         out.contains("DEGRADED"),
         "the fixture's PCIe link runs at x8 of x16"
     );
+    assert!(
+        out.lines().any(|l| l.starts_with(" link ")
+            && l.ends_with("n/a (ethtool reads the running kernel, not a --sysfs-root tree)")),
+        "the link line is whole:\n{out}"
+    );
     golden("tests/golden/two-socket.show.txt", &out);
+    // The same view for a terminal wraps at 100 columns, and is the same text otherwise.
+    let f = fixture();
+    let root = dpuctl::sys::SysRoot::new(f.join("sys"), f.join("proc"));
+    let mut state = dpuctl::source::load(&root, None, &[]).expect("load the fixture");
+    state.interfaces.retain(|i| i.name != "lo");
+    dpuctl::output::set_wrap(true);
+    let wrapped = dpuctl::output::show_table(&state);
+    for line in wrapped.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "line over 100 columns: {line:?}"
+        );
+    }
+    assert!(wrapped.lines().count() > out.lines().count(), "{wrapped}");
+    let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(words(&wrapped), words(&out), "only the line breaks differ");
+    dpuctl::output::set_wrap(false);
+    assert_eq!(dpuctl::output::show_table(&state), out);
 }
 
 #[test]

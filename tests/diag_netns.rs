@@ -342,20 +342,20 @@ fn interactive_walk_in_a_terminal_goes_deeper_back_and_quits() {
     let tmux = Tmux::start("ts", 120, 50, &script);
     tmux.history_limit(5000);
     tmux.wait_history("[y] yes, latency", 1);
-    tmux.keys(&["y", "Enter"]);
+    tmux.keys(&["y"]);
     let s = tmux.wait_history("step 1/4: check queue backlog", 1);
     assert!(s.contains("measured counters over 0.3 s"), "{s}");
-    tmux.keys(&["d", "Enter"]);
+    tmux.keys(&["d"]);
     let s = tmux.wait_history("step 2/4: adjust IRQ affinity", 1);
     assert!(
         s.contains("info  irq.xps") && s.contains("a: XPS unset on 4 transmit queues"),
         "{s}"
     );
-    tmux.keys(&["b", "Enter"]);
+    tmux.keys(&["b"]);
     tmux.wait_history("step 1/4: check queue backlog", 2);
-    tmux.keys(&["d", "Enter"]);
+    tmux.keys(&["d"]);
     tmux.wait_history("step 2/4: adjust IRQ affinity", 2);
-    tmux.keys(&["q", "Enter"]);
+    tmux.keys(&["q"]);
     let s = tmux.wait_history("exit=", 1);
     assert!(s.contains("Summary:"), "{s}");
     assert!(s.contains("Suggested fixes"), "{s}");

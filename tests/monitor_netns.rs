@@ -234,7 +234,7 @@ fn run_train(tx: &Netns, rx: &Netns, rec: &std::path::Path, line_rate: &str, pac
             "1ms",
             "-f",
             "jsonl",
-            "-i",
+            "--interval",
             "100ms",
             "--record",
             rec_arg,
@@ -383,7 +383,7 @@ fn judge(
         line_rate,
         "-f",
         "jsonl",
-        "-i",
+        "--interval",
         "100ms",
     ]);
     assert!(

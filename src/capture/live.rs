@@ -156,6 +156,10 @@ fn probe_nano(cap: &pcap::Capture<pcap::Active>) -> Option<bool> {
     result
 }
 
+/// How often `-w` pushes its buffer to the file: a capture killed without a chance to stop
+/// (SIGKILL, a crash) loses at most this much.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
 /// Captures until `stop` is set, the count or the duration is reached, feeding `an`.
 /// `progress` is called about five times a second. `on_open` is called once the capture is
 /// running (with whether timestamps are in nanoseconds), before the first packet.
@@ -198,17 +202,21 @@ pub fn capture(
     let nano = probe_nano(&cap).unwrap_or(true);
     let linktype = cap.get_datalink().0 as u16;
     let mut writer = match &cfg.write {
-        Some(p) => Some((
-            PcapWriter::new(
+        Some(p) => {
+            let mut w = PcapWriter::new(
                 BufWriter::with_capacity(1 << 20, File::create(p).map_err(|e| write_err(p, e))?),
                 linktype,
                 cfg.snaplen,
             )
-            .map_err(|e| write_err(p, e))?,
-            p,
-        )),
+            .map_err(|e| write_err(p, e))?;
+            // The header is on disk before the first packet: a capture killed at any point
+            // leaves a file that capinfos and tcpdump -r read.
+            w.flush().map_err(|e| write_err(p, e))?;
+            Some((w, p))
+        }
         None => None,
     };
+    let mut last_flush = Instant::now();
     on_open(nano);
     let start = Instant::now();
     let mut last_report = start;
@@ -248,6 +256,12 @@ pub fn capture(
                     iface: iface.to_string(),
                     detail: e.to_string(),
                 })
+            }
+        }
+        if last_flush.elapsed() >= FLUSH_EVERY {
+            last_flush = Instant::now();
+            if let Some((w, path)) = &mut writer {
+                w.flush().map_err(|e| write_err(path, e))?;
             }
         }
         if last_report.elapsed() >= Duration::from_millis(200) {

@@ -37,6 +37,12 @@ impl<W: Write> PcapWriter<W> {
         self.out.write_all(data)
     }
 
+    /// Pushes what is buffered to the inner writer's destination, so that a reader (or a
+    /// file left by a killed process) sees whole records up to here.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Flushes and returns the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;

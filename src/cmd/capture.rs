@@ -34,6 +34,11 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &CaptureArgs) -> anyhow::
         Some(CaptureCommand::Analyze {
             files, analysis, ..
         }) => analyze(files, analysis),
+        // `capture -r FILE`, as tcpdump -r: the analysis of the file.
+        None if args.live.read.is_some() => {
+            let file = args.live.read.clone().into_iter().collect::<Vec<_>>();
+            analyze(&file, &args.analysis)
+        }
         None => capture_live(root, &args.live, &args.analysis),
     }
 }
@@ -43,7 +48,7 @@ fn options(a: &AnalysisArgs, line_rate_bps: u64) -> Options {
         resolution_ns: a.resolution,
         burst: BurstConfig {
             line_rate_bps,
-            threshold: a.threshold,
+            threshold: a.burst_threshold,
         },
         top: a.top,
         keep_bins: a.bins && a.format != Format::Table,
@@ -338,7 +343,13 @@ fn capture_live(root: &SysRoot, l: &LiveCaptureArgs, a: &AnalysisArgs) -> anyhow
         (None, None) => (crate::capture::DEFAULT_LINE_RATE_BPS, RateSource::Default),
     };
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    // SIGHUP (the ssh session closed) stops the capture as SIGINT and SIGTERM do: the file
+    // of -w is finished and the analysis printed where it still can be.
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         // A second signal while stopping ends the process at once.
         signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
             .context("failed to install signal handlers")?;
@@ -354,13 +365,17 @@ fn capture_live(root: &SysRoot, l: &LiveCaptureArgs, a: &AnalysisArgs) -> anyhow
         write: l.write.clone(),
     };
     let mut an = Analyzer::new(options(a, rate));
-    let tty = std::io::stderr().is_terminal();
+    let tty = std::io::stderr().is_terminal()
+        && crate::output::verbosity() != crate::output::Verbosity::Quiet;
     let mut bar = Bar::new(tty, String::new());
     let outcome = live::capture(
         &cfg,
         &mut an,
         &stop,
         |nano| {
+            if crate::output::verbosity() == crate::output::Verbosity::Quiet {
+                return;
+            }
             let mut err = std::io::stderr().lock();
             let _ = writeln!(
                 err,
@@ -391,7 +406,8 @@ fn capture_live(root: &SysRoot, l: &LiveCaptureArgs, a: &AnalysisArgs) -> anyhow
     )?;
     bar.clear();
     let analysis = an.finish();
-    let _ = writeln!(
+    if crate::output::verbosity() >= crate::output::Verbosity::Normal {
+        let _ = writeln!(
         std::io::stderr().lock(),
         "{} packets captured ({}), {} received by the filter, {} dropped by the kernel, {} by the interface; stopped by {}",
         analysis.packets,
@@ -401,6 +417,7 @@ fn capture_live(root: &SysRoot, l: &LiveCaptureArgs, a: &AnalysisArgs) -> anyhow
         outcome.kernel.if_dropped,
         outcome.stopped_by
     );
+    }
     let out = if a.format == Format::Table {
         let mut title = format!("== {iface} ==  live capture");
         if let Some(f) = &l.filter {

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
-pub use generate::{completions, man_page, man_pages};
+pub use generate::{complete_if_asked, completions, man_page, man_pages};
 
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -19,11 +19,13 @@ pub fn run(root: &SysRoot, args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
             std::fs::write(&tmp, &json)
                 .and_then(|()| std::fs::rename(&tmp, path))
                 .with_context(|| format!("failed to write snapshot {}", path.display()))?;
-            eprintln!(
-                "dpuctl: wrote {} ({} interfaces)",
-                path.display(),
-                state.interfaces.len()
-            );
+            if crate::output::verbosity() >= crate::output::Verbosity::Normal {
+                eprintln!(
+                    "dpuctl: wrote {} ({} interfaces)",
+                    path.display(),
+                    state.interfaces.len()
+                );
+            }
         }
         None => crate::output::write_stdout(&json)?,
     }

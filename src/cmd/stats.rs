@@ -343,21 +343,30 @@ impl Printer {
     fn table(&mut self, v: &View, origin_ns: u64) {
         let mut out = String::new();
         let secs = v.t_ns.saturating_sub(origin_ns) as f64 / 1e9;
+        // One token per cell, headers included, so that `awk '{print $2}'` picks a column;
+        // scripts that want every field use --format jsonl.
         let mut table = crate::output::table(&[
-            "iface", "rx", "tx", "rx pkt/s", "tx pkt/s", "util", "drops/s", "bursts",
+            "iface",
+            "rx_bit/s",
+            "tx_bit/s",
+            "rx_pkt/s",
+            "tx_pkt/s",
+            "util_rx/tx",
+            "drops/s",
+            "bursts_rx/tx",
         ]);
         for i in &v.ifaces {
             let r = &i.rates;
             let drops = r.rx_dropped + r.rx_missed + r.rx_fifo + r.tx_dropped;
             let util = match (r.rx_util, r.tx_util) {
-                (Some(a), Some(b)) => format!("{:.0}/{:.0}%", a * 100.0, b * 100.0),
+                (Some(a), Some(b)) => format!("{:.0}%/{:.0}%", a * 100.0, b * 100.0),
                 _ => "n/a".into(),
             };
             table.add_row(vec![
                 if i.present {
                     i.name.clone()
                 } else {
-                    format!("{} (gone)", i.name)
+                    format!("{}(gone)", i.name)
                 },
                 fmt_bps(r.rx_bps),
                 fmt_bps(r.tx_bps),
@@ -436,16 +445,16 @@ fn jiface(i: &IfaceView) -> JIface<'_> {
     }
 }
 
-/// Bits per second for people: "9.41 Gbit/s".
+/// Bits per second in one token, with an SI prefix: "9.41G", "120.00M", "0".
 fn fmt_bps(bps: f64) -> String {
     let (v, u) = if bps >= 1e9 {
-        (bps / 1e9, "Gbit/s")
+        (bps / 1e9, "G")
     } else if bps >= 1e6 {
-        (bps / 1e6, "Mbit/s")
+        (bps / 1e6, "M")
     } else if bps >= 1e3 {
-        (bps / 1e3, "kbit/s")
+        (bps / 1e3, "k")
     } else {
-        (bps, "bit/s")
+        return format!("{bps:.0}");
     };
-    format!("{v:.2} {u}")
+    format!("{v:.2}{u}")
 }

@@ -1,9 +1,11 @@
 //! `dpuctl troubleshoot`: the decision tree, interactive on a terminal, else all steps of one
 //! branch at once.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::{BufRead, IsTerminal as _, Read, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -16,6 +18,119 @@ use crate::diag::flow::{self, Decision, Report, Symptom};
 use crate::diag::{gather, render};
 use crate::model::{Avail, NodeState};
 use crate::sys::root::SysRoot;
+
+/// Single-key answers on a terminal: each read waits for one key press in raw mode (no Enter
+/// needed), echoes it, and hands it to the line-based flow as a line of its own. Raw mode
+/// lasts only while waiting for the key, and is ended on every way out of the wait: the key,
+/// an error, a panic, or SIGTERM, SIGHUP and SIGINT (after which the signal takes its default
+/// course). Ctrl-C, Ctrl-D and Esc quit.
+#[derive(Default)]
+struct Keys {
+    line: Vec<u8>,
+    pos: usize,
+}
+
+/// Raw mode, and the termination signals caught, until dropped.
+struct RawKey {
+    signal: Arc<AtomicUsize>,
+    ids: Vec<signal_hook::SigId>,
+}
+
+impl RawKey {
+    fn enter() -> std::io::Result<Self> {
+        let signal = Arc::new(AtomicUsize::new(0));
+        let mut ids = Vec::new();
+        for sig in [
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+            signal_hook::consts::SIGINT,
+        ] {
+            ids.push(signal_hook::flag::register_usize(
+                sig,
+                Arc::clone(&signal),
+                sig as usize,
+            )?);
+        }
+        let guard = Self { signal, ids };
+        crossterm::terminal::enable_raw_mode()?;
+        Ok(guard)
+    }
+}
+
+impl Drop for RawKey {
+    fn drop(&mut self) {
+        let _ = crossterm::terminal::disable_raw_mode();
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+}
+
+/// One key press: `Some("d")`, `Some("")` for Enter, `None` to quit.
+fn read_key() -> std::io::Result<Option<String>> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+    let raw = RawKey::enter()?;
+    let key = loop {
+        let sig = raw.signal.load(Ordering::SeqCst);
+        if sig != 0 {
+            drop(raw);
+            println!();
+            signal_hook::low_level::emulate_default_handler(sig as i32)?;
+            break None;
+        }
+        if !event::poll(Duration::from_millis(100))? {
+            continue;
+        }
+        let Event::Key(k) = event::read()? else {
+            continue;
+        };
+        if k.kind != KeyEventKind::Press {
+            continue;
+        }
+        match k.code {
+            KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => break None,
+            KeyCode::Esc => break None,
+            KeyCode::Enter => break Some(String::new()),
+            KeyCode::Char(c) => break Some(c.to_string()),
+            _ => {}
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    // The key as typed, then the end of the prompt's line.
+    writeln!(out, "{}", key.as_deref().unwrap_or("q"))?;
+    out.flush()?;
+    Ok(key)
+}
+
+impl Read for Keys {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let line = self.fill_buf()?;
+            let n = line.len().min(buf.len());
+            buf[..n].copy_from_slice(&line[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Keys {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.pos >= self.line.len() {
+            self.pos = 0;
+            self.line = match read_key()? {
+                Some(k) => format!("{k}\n").into_bytes(),
+                None => Vec::new(),
+            };
+        }
+        Ok(&self.line[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+    }
+}
 
 /// The report format `--report FILE` asks for: the extension, else `--report-format`.
 fn report_format(
@@ -169,7 +284,7 @@ pub fn run(
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let report = if interactive {
-        let mut input = std::io::stdin().lock();
+        let mut input = Keys::default();
         let mut out = std::io::stdout().lock();
         let window = args.window.as_secs_f64();
         let r = flow::interactive(&mut input, &mut out, None, |out| {
@@ -219,6 +334,7 @@ pub fn run(
                 counters: None,
                 ..report.clone()
             })?,
+            TroubleshootFormat::Markdown => render::report_markdown(&report),
         };
         crate::output::write_stdout(text.as_bytes())?;
         report

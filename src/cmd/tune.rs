@@ -68,7 +68,7 @@ fn require_privilege(root: &SysRoot) -> anyhow::Result<()> {
 }
 
 fn warn(msg: &str) {
-    eprintln!("dpuctl: warning: {msg}");
+    output::warning(msg);
 }
 
 fn render<T: Serialize>(format: Format, v: &T) -> anyhow::Result<String> {
@@ -213,19 +213,21 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
         require_privilege(root)?;
         let sess = Session::begin(&g.state_dir)
             .with_context(|| format!("cannot start a transaction in {}", g.state_dir.display()))?;
-        recover_first(&sess, &mut writer, a.yes, false)?;
+        recover_first(&sess, &mut writer, a.yes, g.quiet)?;
         sess.ensure_no_pending()?;
         Some(sess)
     };
 
     let mut state = crate::source::load(root, None, &a.ifaces)?;
     let resolved = load_resolved(g, &a.profile, &state, &a.ifaces)?;
+    // How the profile was resolved (which block each interface uses, what `max` came to):
+    // behind -v.
     for n in &resolved.notes {
-        eprintln!("dpuctl: note: {n}");
+        output::detail(n);
     }
     if a.format == Format::Table {
         for s in &resolved.skipped {
-            eprintln!("dpuctl: note: skipped {s}");
+            output::note(&format!("skipped {s}"));
         }
     }
     let settings = &resolved.settings;
@@ -385,17 +387,15 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
 /// Every setting left out, by the resolver or the plan, is in the report with its reason.
 pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<ExitCode> {
     let live = a.from.is_none();
-    if live && !a.quiet {
+    if live {
         for w in tune::stale_warnings(&Store::new(&g.state_dir)) {
             warn(&w);
         }
     }
     let mut state = crate::source::load(root, a.from.as_deref(), &a.ifaces)?;
     let resolved = load_resolved(g, &a.profile, &state, &a.ifaces)?;
-    if !a.quiet {
-        for n in &resolved.notes {
-            eprintln!("dpuctl: note: {n}");
-        }
+    for n in &resolved.notes {
+        output::detail(n);
     }
     let settings = &resolved.settings;
     if live {
@@ -409,7 +409,7 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
             settings.iter().map(|s| &s.knob),
         ));
     }
-    if !a.quiet {
+    if !g.quiet {
         let text = match a.format {
             Format::Table => report.render(),
             f => render(f, &report)?,
@@ -479,11 +479,8 @@ fn history_table(txs: &[Transaction], bad: &[journal::BadEntry]) -> String {
         return "no tune transactions\n".to_string();
     }
     let boot = journal::boot_id();
+    // Not wrapped for pipes and files (output::table): one transaction per line.
     let mut t = output::table(&["ID", "STARTED", "PROFILE", "STATE", "CHANGES", "NOTE"]);
-    if !std::io::stdout().is_terminal() {
-        // For pipes and files: one transaction per line, no cell wrapped mid-token.
-        t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
-    }
     for tx in txs {
         let changes = if tx.state.in_progress() {
             format!("{}/{}", tx.applied, tx.steps.len())

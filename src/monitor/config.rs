@@ -33,7 +33,8 @@ use crate::sys::SysRoot;
 /// `dpuctl stats --help` after the options: examples, output fields, config file.
 pub const STATS_HELP: &str = "Examples:
   dpuctl stats eth2                           rates every second, bursts as they end
-  dpuctl stats eth2 -i 250ms -c 40 -f jsonl   ten seconds as JSON lines
+  dpuctl stats eth2 --interval 250ms -c 40 -f jsonl
+                                              ten seconds as JSON lines
   dpuctl stats veth0 --line-rate 10G --sample-interval 100us
   dpuctl stats eth2 --threshold rx_missed_errors=1000 --record /tmp/eth2.rec
   dpuctl stats --replay /tmp/eth2.rec -f jsonl

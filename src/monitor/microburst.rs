@@ -265,7 +265,8 @@ pub fn fmt_duration(ns: u64) -> String {
 /// (a capture cannot see them).
 pub fn bursts_table(bursts: &[Burst], origin_ns: u64) -> comfy_table::Table {
     let drops = bursts.iter().any(|b| b.drops.is_some());
-    let mut head = vec!["start (s)", "duration", "bytes", "packets", "peak", "mean"];
+    // One token per cell, headers included, for awk.
+    let mut head = vec!["start_s", "duration", "bytes", "packets", "peak", "mean"];
     if drops {
         head.push("drops");
     }
@@ -274,7 +275,7 @@ pub fn bursts_table(bursts: &[Burst], origin_ns: u64) -> comfy_table::Table {
         let mut row = vec![
             format!("{:.6}", b.start_ns.saturating_sub(origin_ns) as f64 / 1e9),
             fmt_duration(b.duration_ns),
-            crate::output::human_bytes(b.bytes),
+            b.bytes.to_string(),
             b.packets.to_string(),
             format!("{:.0}%", b.peak_util * 100.0),
             format!("{:.0}%", b.mean_util * 100.0),
