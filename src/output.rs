@@ -424,14 +424,28 @@ fn locality(irq: &Irq) -> String {
 }
 
 fn queue_table(out: &mut String, i: &Interface) {
-    let n = i
-        .queues
-        .iter()
-        .map(|q| q.index + 1)
-        .chain(i.irqs.iter().filter_map(|q| q.queue.map(|x| x + 1)))
-        .max()
-        .unwrap_or(0);
-    if n == 0 && i.irqs.is_empty() {
+    // One row per queue index that exists (a queue or an IRQ names it), found in one pass:
+    // the indexes come from files others may have written, so nothing loops up to them.
+    #[derive(Default)]
+    struct Row<'a> {
+        rx: Option<&'a crate::model::Queue>,
+        tx: Option<&'a crate::model::Queue>,
+        irqs: Vec<&'a Irq>,
+    }
+    let mut rows: std::collections::BTreeMap<u32, Row> = std::collections::BTreeMap::new();
+    for q in &i.queues {
+        let row = rows.entry(q.index).or_default();
+        match q.dir {
+            Dir::Rx => row.rx = row.rx.or(Some(q)),
+            Dir::Tx => row.tx = row.tx.or(Some(q)),
+        }
+    }
+    for x in &i.irqs {
+        if let Some(q) = x.queue {
+            rows.entry(q).or_default().irqs.push(x);
+        }
+    }
+    if rows.is_empty() && i.irqs.is_empty() {
         return;
     }
     let mut t = table(&[
@@ -444,10 +458,7 @@ fn queue_table(out: &mut String, i: &Interface) {
         "irq_cpus",
         "locality",
     ]);
-    for q in 0..n {
-        let rx = i.queues.iter().find(|x| x.dir == Dir::Rx && x.index == q);
-        let tx = i.queues.iter().find(|x| x.dir == Dir::Tx && x.index == q);
-        let irqs: Vec<&Irq> = i.irqs.iter().filter(|x| x.queue == Some(q)).collect();
+    for (q, Row { rx, tx, irqs }) in rows {
         t.add_row(vec![
             q.to_string(),
             rx.and_then(|r| r.rps_cpus.as_ref())

@@ -20,7 +20,7 @@ pub fn root(g: &GlobalArgs) -> SysRoot {
 
 /// Loads the node state from a snapshot file.
 pub fn load_snapshot(path: &Path) -> anyhow::Result<NodeState> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_text(path, crate::input::MAX_SNAPSHOT_BYTES, "snapshots")
         .with_context(|| format!("failed to read snapshot {}", path.display()))?;
     let state: NodeState = serde_json::from_str(&text).map_err(|e| {
         // serde_json ends its message with " at line L column C"; the location leads instead.
