@@ -154,3 +154,39 @@ fn an_empty_queue_directory_with_a_huge_index_is_no_queue() {
     let out = ok(&run_in(dir.path(), Some(&sys), &["show", "eth2"]));
     assert!(!out.contains("30000000"), "{out}");
 }
+
+// Item: CPU lists expanded every part before deduplication (32 KiB per `0-8191`).
+
+#[test]
+fn repeated_cpu_ranges_in_a_snapshot_take_no_memory_per_part() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut snap = fixture_snapshot(dir.path());
+    // 9000 parts (63 KiB, under the 64 KiB bound) in each of four sets: expanded, each set
+    // was 295 MB of CPU numbers.
+    let list = vec!["0-8191"; 9000].join(",");
+    let eth2 = snap["interfaces"]
+        .as_array_mut()
+        .expect("interfaces")
+        .iter_mut()
+        .find(|i| i["name"] == "eth2")
+        .expect("eth2");
+    for q in 0..4 {
+        eth2["queues"][q]["rps_cpus"] = list.clone().into();
+    }
+    write_json(&dir.path().join("snap.json"), &snap);
+    let out = ok(&run(dir.path(), &["show", "--from", "snap.json", "eth2"]));
+    assert!(out.contains("0-8191"), "{out}");
+}
+
+#[test]
+fn an_over_long_cpu_list_is_refused_naming_the_bound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut snap = fixture_snapshot(dir.path());
+    snap["interfaces"][0]["queues"][0]["rps_cpus"] = vec!["0-8191"; 20_000].join(",").into();
+    write_json(&dir.path().join("snap.json"), &snap);
+    let e = refused(
+        &run(dir.path(), &["show", "--from", "snap.json"]),
+        "64 KiB limit for CPU lists",
+    );
+    assert!(e.len() < 400, "the list is quoted: {e}");
+}
