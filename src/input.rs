@@ -17,8 +17,11 @@ use std::path::Path;
 pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
 /// Largest number of `extends` levels below a profile (a chain longer than this is refused).
 pub const MAX_EXTENDS_DEPTH: usize = 32;
-/// Largest number of distinct profiles one profile may pull in through `extends`.
+/// Largest number of distinct profiles one profile may be made of (itself and everything it
+/// extends, directly or not).
 pub const MAX_EXTENDS_PROFILES: usize = 256;
+/// Largest number of entries in one `extends` list.
+pub const MAX_EXTENDS_LIST: usize = 64;
 /// Largest snapshot file (a 64-interface node with 128 queues each is about 10 MiB).
 pub const MAX_SNAPSHOT_BYTES: u64 = 64 << 20;
 /// Largest `--config` file of the monitor.

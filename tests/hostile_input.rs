@@ -190,3 +190,129 @@ fn an_over_long_cpu_list_is_refused_naming_the_bound() {
     );
     assert!(e.len() < 400, "the list is quoted: {e}");
 }
+
+/// A profile file `name.yaml` in `dir` with one interface block, extending `parents`.
+fn profile(dir: &Path, name: &str, parents: &[String]) {
+    let extends = if parents.is_empty() {
+        String::new()
+    } else {
+        format!("extends: [{}]\n", parents.join(", "))
+    };
+    std::fs::write(
+        dir.join(format!("{name}.yaml")),
+        format!(
+            "name: {name}\ndescription: d\n{extends}interfaces:\n  - match: {{name: eth*}}\n    mtu: 1500\n"
+        ),
+    )
+    .expect("write profile");
+}
+
+/// The interface blocks `profile show` prints.
+fn blocks(shown: &str) -> usize {
+    shown.lines().filter(|l| l.starts_with("- match:")).count()
+}
+
+// Item: `extends: [p, p]` over 20 files doubled the blocks per level (3.5 GB); a diamond the
+// same.
+
+#[test]
+fn a_parent_named_twice_or_reached_twice_applies_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    profile(d, "p0", &[]);
+    for i in 1..=24 {
+        let p = format!("./p{}.yaml", i - 1);
+        profile(d, &format!("p{i}"), &[p.clone(), p]);
+    }
+    let out = ok(&run(d, &["profile", "show", "./p24.yaml"]));
+    assert_eq!(blocks(&out), 25, "{}", &out[..out.len().min(2000)]);
+    // A diamond: each top_i extends left_i and right_i, both of which extend top_(i-1).
+    profile(d, "top0", &[]);
+    for i in 1..=15 {
+        let below = format!("./top{}.yaml", i - 1);
+        profile(d, &format!("left{i}"), std::slice::from_ref(&below));
+        profile(d, &format!("right{i}"), &[below]);
+        profile(
+            d,
+            &format!("top{i}"),
+            &[format!("./left{i}.yaml"), format!("./right{i}.yaml")],
+        );
+    }
+    let out = ok(&run(d, &["profile", "show", "./top15.yaml"]));
+    assert_eq!(blocks(&out), 1 + 15 * 3);
+    let shown = out.lines().next().expect("header");
+    assert!(
+        shown.contains("top0 -> left1 -> right1 -> top1 -> left2"),
+        "{shown}"
+    );
+    ok(&run(
+        d,
+        &["profile", "validate", "./top15.yaml", "./p24.yaml"],
+    ));
+}
+
+// Item: a chain of 20,000 `extends` overflowed the stack; 5,000 took more than 20 s.
+// The walk is a loop now, so a chain of 5,000 stands for both.
+
+#[test]
+fn a_long_extends_chain_is_refused_at_the_depth_bound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    profile(d, "c0", &[]);
+    for i in 1..5_000 {
+        profile(d, &format!("c{i}"), &[format!("./c{}.yaml", i - 1)]);
+    }
+    let o = run(d, &["profile", "validate", "./c4999.yaml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
+    assert!(
+        out.contains("extends: more than 32 levels (the limit for extends chains)"),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+    assert!(out.lines().count() < 100, "{} lines", out.lines().count());
+    // 32 levels below a profile are fine.
+    let o = run(d, &["profile", "show", "./c32.yaml"]);
+    assert_eq!(blocks(&ok(&o)), 33);
+    refused(
+        &run(d, &["profile", "show", "./c33.yaml"]),
+        "more than 32 levels",
+    );
+}
+
+// Item: `extends:` read any file: /dev/zero until memory ran out, /dev/urandom and a FIFO
+// hung.
+
+#[test]
+fn extends_reads_only_bounded_regular_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    rustix::fs::mkfifoat(rustix::fs::CWD, &d.join("fifo.yaml"), 0o600.into()).expect("mkfifo");
+    std::fs::write(
+        d.join("big.yaml"),
+        format!("name: big\ndescription: d\n#{}\n", "x".repeat(2 << 20)),
+    )
+    .expect("write");
+    for (target, why) in [
+        ("/dev/zero", "is a character device, not a regular file"),
+        ("/dev/urandom", "is a character device, not a regular file"),
+        ("./fifo.yaml", "is a FIFO, not a regular file"),
+        ("/tmp", "is a directory, not a regular file"),
+        ("./big.yaml", "is larger than the 1 MiB limit for profiles"),
+    ] {
+        std::fs::write(
+            d.join("x.yaml"),
+            format!("name: x\ndescription: d\nextends: {target}\n"),
+        )
+        .expect("write");
+        let o = run(d, &["profile", "validate", "./x.yaml"]);
+        assert_eq!(o.status.code(), Some(2), "{target}: {}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
+        assert!(out.contains(why), "{target}: {out}");
+        // Named directly, the same.
+        let o = run(d, &["profile", "validate", target]);
+        assert_eq!(o.status.code(), Some(2), "{target}: {}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
+        assert!(out.contains(why), "{target}: {out}");
+    }
+}

@@ -103,7 +103,7 @@ pub enum ProfileError {
         /// The path.
         path: String,
         /// The error.
-        source: std::io::Error,
+        source: crate::input::InputError,
     },
 }
 
