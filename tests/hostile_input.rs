@@ -316,3 +316,51 @@ fn extends_reads_only_bounded_regular_files() {
         assert!(out.contains(why), "{target}: {out}");
     }
 }
+
+// Item: replaying a recording with 200,000 queue counters was quadratic (`stats --replay` of
+// a few MB did not finish).
+
+#[test]
+fn replaying_two_hundred_thousand_queue_counters_is_linear() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queues = 65_536;
+    let mut names = Vec::new();
+    for i in 0..queues {
+        names.push(format!("\"rx_queue_{i}_packets\""));
+        names.push(format!("\"tx_queue_{i}_packets\""));
+        names.push(format!("\"rx_queue_{i}_drops\""));
+    }
+    let zeros = vec!["0"; names.len()].join(",");
+    let fives = vec!["5"; names.len()].join(",");
+    let mut rec = String::from(
+        "{\"dpuctl_recording\":1,\"host\":\"x\",\"interfaces\":[\"eth9\"],\"start_wall_ms\":1700000000000,\"sample_interval_ns\":1000000}\n{\"L\":[7,\"eth9\",1,1000]}\n",
+    );
+    rec += &format!("{{\"N\":[0,[{}]]}}\n", names.join(","));
+    rec += &format!(
+        "{{\"D\":{{\"i\":7,\"drv\":\"virtio_net\",\"n\":0,\"v\":[{zeros}],\"to\":[[0,0]]}}}}\n"
+    );
+    rec += "{\"F\":[0,0,0]}\n";
+    for t in 0..10u64 {
+        if t == 5 {
+            rec += &format!("{{\"D\":{{\"i\":7,\"drv\":\"virtio_net\",\"n\":0,\"v\":[{fives}],\"to\":[[0,0]]}}}}\n");
+        }
+        rec += &format!(
+            "{{\"S\":{{\"t\":{},\"w\":{},\"i\":[[7,2,1000,0,10]]}}}}\n",
+            t * 1_000_000,
+            1_700_000_000_000u64 + t
+        );
+    }
+    std::fs::write(dir.path().join("q.rec"), rec).expect("write");
+    let out = ok(&run(dir.path(), &["stats", "--replay", "q.rec"]));
+    assert!(out.contains("eth9"), "{out}");
+}
+
+#[test]
+fn a_recording_must_be_a_regular_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &dir.path().join("r.rec"), 0o600.into()).expect("mkfifo");
+    refused(
+        &run(dir.path(), &["stats", "--replay", "r.rec"]),
+        "is a FIFO, not a regular file",
+    );
+}
