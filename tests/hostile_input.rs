@@ -364,3 +364,48 @@ fn a_recording_must_be_a_regular_file() {
         "is a FIFO, not a regular file",
     );
 }
+
+// Item: `--config` counter patterns backtracked exponentially (`*a*a*a*a*a*a*a*a*a*a*b` on a
+// 40-character counter name took 19.5 s, two more `*a` minutes).
+
+#[test]
+fn counter_patterns_with_many_stars_match_in_linear_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pattern = format!("{}b", "*a".repeat(14));
+    std::fs::write(
+        dir.path().join("c.yaml"),
+        format!("counter_classes:\n  virtio_net:\n    \"{pattern}\": rx buffer_exhaustion\n"),
+    )
+    .expect("write");
+    let name = "a".repeat(40);
+    let rec = format!(
+        "{{\"dpuctl_recording\":1,\"host\":\"x\",\"interfaces\":[\"eth9\"],\"start_wall_ms\":0,\"sample_interval_ns\":1000000}}\n\
+         {{\"L\":[7,\"eth9\",1,1000]}}\n\
+         {{\"N\":[0,[\"{name}\",\"{name}b\"]]}}\n\
+         {{\"D\":{{\"i\":7,\"drv\":\"virtio_net\",\"n\":0,\"v\":[0,0]}}}}\n\
+         {{\"S\":{{\"t\":0,\"w\":0,\"i\":[[7]]}}}}\n\
+         {{\"D\":{{\"i\":7,\"drv\":\"virtio_net\",\"n\":0,\"v\":[5,5]}}}}\n\
+         {{\"S\":{{\"t\":1000000,\"w\":1,\"i\":[[7,2,1000]]}}}}\n"
+    );
+    std::fs::write(dir.path().join("r.rec"), rec).expect("write");
+    let out = ok(&run(
+        dir.path(),
+        &[
+            "stats", "--replay", "r.rec", "--config", "c.yaml", "-f", "jsonl",
+        ],
+    ));
+    assert!(out.contains("buffer_exhaustion"), "{out}");
+}
+
+#[test]
+fn a_config_must_be_a_bounded_regular_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("r.rec"), "").expect("write");
+    refused(
+        &run(
+            dir.path(),
+            &["stats", "--replay", "r.rec", "--config", "/dev/zero"],
+        ),
+        "is a character device, not a regular file",
+    );
+}
