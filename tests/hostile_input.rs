@@ -8,6 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "fixtures/capture/build.rs"]
+mod build;
+
 /// Address-space limit of every run: far above what dpuctl needs for these inputs, far below
 /// what the unbounded code paths allocated (gigabytes).
 const MEMORY_LIMIT: u64 = 1 << 30;
@@ -434,4 +437,81 @@ fn a_hundred_thousand_unknown_keys_are_located_in_linear_time() {
     let last = format!("./big.yaml:{}:3: sysctl '{}'", keys + 3, key(keys - 1));
     assert!(out.contains(&last), "no {last:?}");
     assert_eq!(out.matches("is not a network sysctl").count(), keys);
+}
+
+// Also: a pipe as a capture file was reported as "truncated ... 0 left" (a mapping of a pipe
+// is empty). Read in windows, a pipe is read like a file.
+
+/// Writes `bytes` into the FIFO `path` from a thread (the open blocks until dpuctl opens it).
+fn feed_fifo(path: &Path, bytes: Vec<u8>) -> std::thread::JoinHandle<()> {
+    rustix::fs::mkfifoat(rustix::fs::CWD, path, 0o600.into()).expect("mkfifo");
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open fifo");
+        // dpuctl may stop reading early (an error): a broken pipe is fine.
+        let _ = f.write_all(&bytes);
+    })
+}
+
+#[test]
+fn a_pipe_is_read_as_a_capture_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pkts: Vec<build::Pkt> = (0..2000u64)
+        .map(|i| build::Pkt {
+            ts_ns: 1_700_000_000_000_000_000 + i * 10_000,
+            data: build::udp4(
+                [10, 0, 0, 1],
+                1000,
+                [10, 0, 0, 2],
+                4791,
+                60 + (i % 3000) as usize,
+            ),
+        })
+        .collect();
+    let bytes = build::pcap(&pkts, true, false);
+    let fifo = dir.path().join("whole.pcap");
+    let w = feed_fifo(&fifo, bytes.clone());
+    let out = ok(&run(
+        dir.path(),
+        &[
+            "capture",
+            "analyze",
+            "whole.pcap",
+            "-f",
+            "json",
+            "--line-rate",
+            "10G",
+        ],
+    ));
+    w.join().expect("writer");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["packets"], 2000, "{out}");
+    // A pipe that ends inside a record: the offset of that record and what was left.
+    let fifo = dir.path().join("cut.pcap");
+    let cut = bytes.len() - 100;
+    let w = feed_fifo(&fifo, bytes[..cut].to_vec());
+    let o = run(
+        dir.path(),
+        &["capture", "analyze", "cut.pcap", "--line-rate", "10G"],
+    );
+    w.join().expect("writer");
+    let last = 16 + pkts.last().map_or(0, |p| p.data.len());
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(
+        e.contains(&format!(
+            "truncated packet record at byte offset {}: {last} bytes needed, {} left",
+            bytes.len() - last,
+            last - 100
+        )),
+        "{e}"
+    );
+    assert!(
+        e.contains("results cover the 1999 packets before it"),
+        "{e}"
+    );
 }

@@ -95,11 +95,11 @@ fn analyze_captures(
     let mut out = Vec::new();
     for path in &args.captures {
         let name = path.display().to_string();
-        let map = crate::capture::reader::Mapped::open(path)
+        let stream = crate::capture::Stream::open(path)
             .with_context(|| format!("failed to open capture file {name}"))?;
         // The flag wins, then the file's if_speed, then the examined interface's speed.
-        let r = crate::capture::analyze_bytes(
-            map.bytes(),
+        let r = crate::capture::analyze_input(
+            crate::capture::Input::Stream(stream),
             args.capture_line_rate,
             iface_rate,
             |rate| crate::capture::Options {
