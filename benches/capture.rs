@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use dpuctl::capture::analyze::Options;
 use dpuctl::capture::reader::Mapped;
-use dpuctl::capture::{Input, Stream};
 use dpuctl::capture::write::PcapWriter;
+use dpuctl::capture::{Input, Stream};
 use dpuctl::monitor::microburst::BurstConfig;
 
 struct Rng(u64);
@@ -377,8 +377,16 @@ fn bench_file(path: &Path, n: u64, runs: usize, tools: bool, headers_only: bool)
             &["-q", "-z", "io,stat,0.00001", "-r", file],
         ));
     }
-    report("in-process reader + analysis, mapped (one core)", &inproc, n);
-    report("in-process reader + analysis, read in windows", &streamed, n);
+    report(
+        "in-process reader + analysis, mapped (one core)",
+        &inproc,
+        n,
+    );
+    report(
+        "in-process reader + analysis, read in windows",
+        &streamed,
+        n,
+    );
     report("dpuctl capture analyze (table)", &dp, n);
     report("dpuctl capture analyze -f json", &dpj, n);
     report("capinfos FILE (all statistics, incl. hashes)", &cap, n);

@@ -515,3 +515,80 @@ fn a_pipe_is_read_as_a_capture_file() {
         "{e}"
     );
 }
+
+// Item: `snapshot -o PATH` wrote `PATH.tmp` and renamed it over PATH: `-o /dev/full` replaced
+// the device node, `-o /dev/stdout` the symlink, and a planted `PATH.tmp` symlink was
+// followed.
+
+fn file_type(p: &Path) -> std::fs::FileType {
+    std::fs::symlink_metadata(p).expect("lstat").file_type()
+}
+
+#[test]
+fn snapshot_output_replaces_only_regular_files_and_follows_no_planted_link() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // A victim the old temporary name points at, and a link at PATH itself.
+    std::fs::write(d.join("victim"), "keep").expect("write");
+    std::os::unix::fs::symlink(d.join("victim"), d.join("snap.tmp")).expect("symlink");
+    std::fs::write(d.join("snap.json"), "old").expect("write");
+    ok(&run(d, &["snapshot", "-o", "snap.json"]));
+    assert_eq!(
+        std::fs::read_to_string(d.join("victim")).expect("read"),
+        "keep"
+    );
+    let snap: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("snap.json")).expect("read")).expect("json");
+    assert!(snap["interfaces"].is_array());
+    assert!(file_type(&d.join("snap.json")).is_file());
+    assert!(file_type(&d.join("snap.tmp")).is_symlink());
+    let names: Vec<String> = std::fs::read_dir(d)
+        .expect("readdir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "a temporary file left behind: {names:?}");
+    // PATH a link to a file: refused, the file untouched.
+    std::os::unix::fs::symlink(d.join("victim"), d.join("link.json")).expect("symlink");
+    refused(
+        &run(d, &["snapshot", "-o", "link.json"]),
+        "failed to write snapshot link.json: is a symbolic link to a file",
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("victim")).expect("read"),
+        "keep"
+    );
+    // A device (a /dev/full of the test's own, so that a regression cannot replace the
+    // host's): written in place, and its error said, never replaced.
+    let full = d.join("full");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &full,
+        rustix::fs::FileType::CharacterDevice,
+        0o666.into(),
+        rustix::fs::makedev(1, 7),
+    )
+    .expect("mknod (root)");
+    refused(
+        &run(d, &["snapshot", "-o", "full"]),
+        "failed to write snapshot full: No space left on device",
+    );
+    assert!(file_type(&full).is_char_device());
+    // A link like /dev/stdout: the JSON on stdout, the link left alone.
+    let stdout = d.join("stdout");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &stdout).expect("symlink");
+    let out = ok(&run(d, &["snapshot", "-o", "stdout"]));
+    assert!(out.contains("\"interfaces\""), "{out}");
+    assert!(file_type(&stdout).is_symlink());
+    // A pipe: written in place.
+    let fifo = d.join("pipe.json");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, 0o600.into()).expect("mkfifo");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(&fifo).expect("read fifo"))
+    };
+    ok(&run(d, &["snapshot", "-o", "pipe.json"]));
+    let got = reader.join().expect("reader");
+    assert!(serde_json::from_slice::<serde_json::Value>(&got).is_ok());
+    assert!(file_type(&fifo).is_fifo());
+}
