@@ -158,6 +158,40 @@ pub fn excerpt(s: &str) -> String {
     out
 }
 
+/// `msg` with every quoted part (`'...'`, `"..."` or `` `...` ``) cut to an [`excerpt`]: a
+/// message about a file others wrote names the offending token, never quotes the file.
+pub fn shorten_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(1024));
+    let mut rest = msg;
+    while let Some(open) = rest.find(['\'', '"', '`']) {
+        out.push_str(&rest[..=open]);
+        let q = rest[open..].chars().next().unwrap_or('\'');
+        let after = &rest[open + 1..];
+        let (inner, tail) = match after.find(q) {
+            Some(close) => (&after[..close], &after[close..]),
+            None => (after, ""),
+        };
+        out.push_str(&excerpt(inner));
+        if let Some(t) = tail.strip_prefix(q) {
+            out.push(q);
+            rest = t;
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(&excerpt_long(rest));
+    out
+}
+
+/// Unquoted text longer than a line of a message is cut too.
+fn excerpt_long(s: &str) -> String {
+    if s.chars().count() <= 4 * EXCERPT_CHARS {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(4 * EXCERPT_CHARS).collect();
+    format!("{cut}...")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +240,29 @@ mod tests {
         );
         assert_eq!(limit_text(1 << 20), "1 MiB");
         assert_eq!(limit_text(64 << 10), "64 KiB");
+    }
+
+    #[test]
+    fn quoted_parts_are_shortened() {
+        let long =
+            "root:x:0:0:root:/root:/bin/bash daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin";
+        let m = shorten_quoted(&format!("expected a profile, got '{long}'"));
+        assert_eq!(
+            m,
+            "expected a profile, got 'root:x:0:0:root:/root:/bin/bash daemon:x...'"
+        );
+        assert_eq!(
+            shorten_quoted("unknown key 'ring', did you mean 'rings'?"),
+            "unknown key 'ring', did you mean 'rings'?"
+        );
+        assert_eq!(
+            shorten_quoted(&format!("invalid type: string \"{long}\", expected u32")),
+            "invalid type: string \"root:x:0:0:root:/root:/bin/bash daemon:x...\", expected u32"
+        );
+        assert_eq!(
+            shorten_quoted(&format!("got `{long}")),
+            "got `root:x:0:0:root:/root:/bin/bash daemon:x..."
+        );
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub fn load_snapshot(path: &Path) -> anyhow::Result<NodeState> {
         let msg = msg
             .rsplit_once(" at line ")
             .map_or(msg.as_str(), |(m, _)| m);
+        // A file that is not a snapshot is named, not quoted.
+        let msg = crate::input::shorten_quoted(msg);
         anyhow::anyhow!(
             "failed to parse snapshot {}:{}:{}: {msg}",
             path.display(),

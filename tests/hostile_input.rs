@@ -592,3 +592,56 @@ fn snapshot_output_replaces_only_regular_files_and_follows_no_planted_link() {
     assert!(serde_json::from_slice::<serde_json::Value>(&got).is_ok());
     assert!(file_type(&fifo).is_fifo());
 }
+
+// Item: file contents leaked into diagnostics (`extends: /etc/shadow`, `check /etc/passwd`
+// printed the file's lines). A secret file of the test's own stands for /etc/shadow.
+
+#[test]
+fn a_file_that_is_no_profile_is_named_not_quoted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let secret = "root:$6$SALTSALT$HASHHASHHASHHASHHASHHASH:19000:0:99999:7:::\n\
+                  daemon:*:19000:0:99999:7:::\nalice:$6$OTHERSALT$SECONDHASHSECONDHASH:19000:0:99999:7:::\n";
+    std::fs::write(d.join("shadow"), secret).expect("write");
+    std::fs::write(
+        d.join("x.yaml"),
+        "name: x\ndescription: d\nextends: ./shadow\n",
+    )
+    .expect("write");
+    // A YAML file of secrets: keys are tokens (quoted short), values never.
+    let long_value = "v".repeat(500);
+    std::fs::write(
+        d.join("creds.yaml"),
+        format!("password: hunter2-{long_value}\ntoken: {long_value}\n"),
+    )
+    .expect("write");
+    for args in [
+        &["profile", "validate", "./shadow"][..],
+        &["profile", "validate", "./x.yaml"],
+        &["profile", "validate", "./creds.yaml"],
+        &["check", "./shadow"],
+        &["tune", "./shadow", "--dry-run"],
+        &["profile", "show", "./x.yaml"],
+    ] {
+        let o = run(d, args);
+        let all = String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {all}");
+        for leak in [
+            "SALT",
+            "HASH",
+            "daemon",
+            "alice",
+            "hunter2",
+            "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv",
+        ] {
+            assert!(
+                !all.contains(leak),
+                "{args:?} quotes the file ({leak}): {all}"
+            );
+        }
+        assert!(
+            all.contains("shadow") || all.contains("creds.yaml"),
+            "{args:?}: {all}"
+        );
+    }
+}

@@ -218,7 +218,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<FileConfig, ConfigError> 
             path: path.to_path_buf(),
             line,
             column,
-            message,
+            message: crate::input::shorten_quoted(&message),
         }
     })?;
     Ok(FileConfig {

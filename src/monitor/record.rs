@@ -510,7 +510,7 @@ impl<R: BufRead> Reader<R> {
             path: path.to_path_buf(),
             line,
             column,
-            message,
+            message: crate::input::shorten_quoted(&message),
         };
         let first = match lines.next() {
             Some(Ok(l)) => l,
@@ -578,7 +578,7 @@ impl<R: BufRead> Reader<R> {
                         path: self.path.clone(),
                         line: self.line_no,
                         column,
-                        message,
+                        message: crate::input::shorten_quoted(&message),
                     })
                 }
             }

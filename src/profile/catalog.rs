@@ -434,7 +434,7 @@ impl<'c> Loader<'c> {
             file: file.to_string(),
             line: pos.line,
             column: pos.column,
-            message,
+            message: crate::input::shorten_quoted(&message),
         });
     }
 
