@@ -645,3 +645,64 @@ fn a_file_that_is_no_profile_is_named_not_quoted() {
         );
     }
 }
+
+// Also: errors repeated their cause ("Permission denied (os error 13): Permission denied (os
+// error 13)"), and `--line-rate 1P` was refused though the range named ends at 1 Pbit/s.
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["stats", "--replay", "missing.rec"][..],
+        &["profile", "show", "./missing.yaml"],
+        &["show", "--from", "missing.json"],
+        &[
+            "stats",
+            "--replay",
+            "missing.rec",
+            "--config",
+            "missing.yaml",
+        ],
+    ] {
+        let e = refused(
+            &run(dir.path(), args),
+            "No such file or directory (os error 2)",
+        );
+        assert_eq!(e.matches("os error 2").count(), 1, "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn a_line_rate_of_one_petabit_is_taken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = build::pcap(
+        &[build::Pkt {
+            ts_ns: 1_700_000_000_000_000_000,
+            data: build::udp4([10, 0, 0, 1], 1, [10, 0, 0, 2], 2, 100),
+        }],
+        true,
+        false,
+    );
+    std::fs::write(dir.path().join("one.pcap"), bytes).expect("write");
+    let out = ok(&run(
+        dir.path(),
+        &[
+            "capture",
+            "analyze",
+            "one.pcap",
+            "--line-rate",
+            "1P",
+            "-f",
+            "json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["line_rate_bps"], 1_000_000_000_000_000u64, "{out}");
+    // clap's usage error: several lines.
+    let o = run(
+        dir.path(),
+        &["capture", "analyze", "one.pcap", "--line-rate", "2P"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("out of range (1kbit/s to 1Pbit/s)"));
+}
