@@ -87,9 +87,9 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
 
 /// `n` bytes in binary units for a limit: `1 MiB`, `64 KiB`, `512 B`.
 fn limit_text(n: u64) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
-    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
         format!("{} KiB", n >> 10)
     } else {
         format!("{n} B")
@@ -142,8 +142,7 @@ pub fn read_text(path: &Path, max: u64, what: &'static str) -> Result<String, In
 /// where it was cut: enough to find the offending token, never a file's contents.
 pub fn excerpt(s: &str) -> String {
     let mut out = String::new();
-    let mut n = 0;
-    for c in s.chars() {
+    for (n, c) in s.chars().enumerate() {
         if n == EXCERPT_CHARS {
             out.push_str("...");
             break;
@@ -153,7 +152,6 @@ pub fn excerpt(s: &str) -> String {
         } else {
             out.push(c);
         }
-        n += 1;
     }
     out
 }

@@ -5,6 +5,9 @@
 //!
 //! Each test names the bound or the failure mode it guards (README.md, "Input limits").
 
+// The generated inputs read best as strings appended to.
+#![allow(clippy::format_push_string)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -290,7 +293,7 @@ fn a_long_extends_chain_is_refused_at_the_depth_bound() {
 fn extends_reads_only_bounded_regular_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    rustix::fs::mkfifoat(rustix::fs::CWD, &d.join("fifo.yaml"), 0o600.into()).expect("mkfifo");
+    rustix::fs::mkfifoat(rustix::fs::CWD, d.join("fifo.yaml"), 0o600.into()).expect("mkfifo");
     std::fs::write(
         d.join("big.yaml"),
         format!("name: big\ndescription: d\n#{}\n", "x".repeat(2 << 20)),
@@ -361,7 +364,7 @@ fn replaying_two_hundred_thousand_queue_counters_is_linear() {
 #[test]
 fn a_recording_must_be_a_regular_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    rustix::fs::mkfifoat(rustix::fs::CWD, &dir.path().join("r.rec"), 0o600.into()).expect("mkfifo");
+    rustix::fs::mkfifoat(rustix::fs::CWD, dir.path().join("r.rec"), 0o600.into()).expect("mkfifo");
     refused(
         &run(dir.path(), &["stats", "--replay", "r.rec"]),
         "is a FIFO, not a regular file",

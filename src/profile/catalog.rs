@@ -429,12 +429,12 @@ impl<'c> Loader<'c> {
         }
     }
 
-    fn diag(&mut self, file: &str, pos: Pos, message: String) {
+    fn diag(&mut self, file: &str, pos: Pos, message: &str) {
         self.diags.push(Diagnostic {
             file: file.to_string(),
             line: pos.line,
             column: pos.column,
-            message: crate::input::shorten_quoted(&message),
+            message: crate::input::shorten_quoted(message),
         });
     }
 
@@ -506,7 +506,7 @@ impl<'c> Loader<'c> {
                     self.diag(
                         &label,
                         pos,
-                        format!(
+                        &format!(
                             "extends: more than {MAX_EXTENDS_LIST} entries (the limit for one \
                              extends list)"
                         ),
@@ -524,7 +524,7 @@ impl<'c> Loader<'c> {
                         }
                         other => format!("extends: {other}"),
                     };
-                    self.diag(&from.label, pos, msg);
+                    self.diag(&from.label, pos, &msg);
                     if let Some(top) = stack.last_mut() {
                         top.ok = false;
                     }
@@ -554,7 +554,7 @@ impl<'c> Loader<'c> {
                 self.diag(
                     &from.label,
                     pos,
-                    format!(
+                    &format!(
                         "extends: more than {MAX_EXTENDS_DEPTH} levels (the limit for extends \
                          chains)"
                     ),
@@ -601,7 +601,7 @@ impl<'c> Loader<'c> {
             self.diag(
                 &label,
                 at,
-                format!("inheritance cycle: {}", names.join(" -> ")),
+                &format!("inheritance cycle: {}", names.join(" -> ")),
             );
         }
     }
@@ -624,7 +624,7 @@ impl<'c> Loader<'c> {
         } else {
             format!("extends: '{spec}' ({}) has errors", psrc.label)
         };
-        self.diag(label, at, msg);
+        self.diag(label, at, &msg);
     }
 
     /// The parents' linearizations merged, each file at its first place, then the file
@@ -659,7 +659,7 @@ impl<'c> Loader<'c> {
         self.diag(
             &w.src.label,
             at,
-            format!(
+            &format!(
                 "extends: more than {MAX_EXTENDS_PROFILES} profiles (the limit for a profile \
                  and everything it extends)"
             ),
