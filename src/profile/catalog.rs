@@ -793,6 +793,82 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_reached_twice_applies_once_where_first_reached() {
+        // top extends [left, right]; both extend base. base sets rmem and wmem, left
+        // overrides rmem, right nothing: left's value stands (base is not applied again
+        // after left, as a doubled chain would).
+        let d = tempfile::tempdir().expect("tmp");
+        let sys = |pairs: &[(&str, u32)]| {
+            let lines: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("  net.core.{k}: {v}\n"))
+                .collect();
+            format!("sysctl:\n{}", lines.concat())
+        };
+        let block = "interfaces:\n  - match: {name: eth*}\n    mtu: 1500\n";
+        write(
+            d.path(),
+            "base.yaml",
+            &format!(
+                "name: base\ndescription: b\n{block}{}",
+                sys(&[("rmem_max", 1), ("wmem_max", 1)])
+            ),
+        );
+        write(
+            d.path(),
+            "left.yaml",
+            &format!(
+                "name: left\ndescription: l\nextends: base\n{block}{}",
+                sys(&[("rmem_max", 2)])
+            ),
+        );
+        write(
+            d.path(),
+            "right.yaml",
+            &format!("name: right\ndescription: r\nextends: [base, base]\n{block}"),
+        );
+        write(
+            d.path(),
+            "top.yaml",
+            "name: top\ndescription: t\nextends: [left, right]\n",
+        );
+        let p = Catalog::new(d.path()).load("top").expect("top");
+        assert_eq!(p.chain, ["base", "left", "right", "top"]);
+        assert_eq!(p.blocks.len(), 3);
+        assert_eq!(p.sysctls["net.core.rmem_max"], "2");
+        assert_eq!(p.sysctls["net.core.wmem_max"], "1");
+    }
+
+    #[test]
+    fn extends_is_bounded_in_depth_and_list_length() {
+        let d = tempfile::tempdir().expect("tmp");
+        write(d.path(), "p0.yaml", "name: p0\ndescription: d\n");
+        for i in 1..=40 {
+            write(
+                d.path(),
+                &format!("p{i}.yaml"),
+                &format!("name: p{i}\ndescription: d\nextends: p{}\n", i - 1),
+            );
+        }
+        let cat = Catalog::new(d.path());
+        assert_eq!(cat.load("p32").expect("32 levels").chain.len(), 33);
+        let e = cat.load("p40").expect_err("40 levels").to_string();
+        assert!(
+            e.contains("p8.yaml:3:10: extends: more than 32 levels"),
+            "{e}"
+        );
+        assert_eq!(e.matches("more than 32 levels").count(), 1, "{e}");
+        let list = vec!["p0"; 65].join(", ");
+        write(
+            d.path(),
+            "wide.yaml",
+            &format!("name: wide\ndescription: d\nextends: [{list}]\n"),
+        );
+        let e = cat.load("wide").expect_err("65 entries").to_string();
+        assert!(e.contains("extends: more than 64 entries"), "{e}");
+    }
+
+    #[test]
     fn cycles_are_named_and_reported_once() {
         let d = tempfile::tempdir().expect("tmp");
         write(d.path(), "a.yaml", "name: a\ndescription: a\nextends: b\n");
