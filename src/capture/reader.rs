@@ -813,7 +813,11 @@ const WINDOW: usize = 4 << 20;
 #[derive(Debug)]
 pub struct Stream {
     file: File,
+    /// Allocated (and zeroed) once, grown only for a record longer than it; the window is
+    /// `buf[start..end]`.
     buf: Vec<u8>,
+    start: usize,
+    end: usize,
     base: u64,
     eof: bool,
     size: u64,
@@ -842,20 +846,29 @@ impl Stream {
                 format!("is {what}, not a regular file or a pipe"),
             ));
         }
+        let size = if ft.is_file() { meta.len() } else { 0 };
+        // A small file needs no 4 MiB window.
+        let first = if ft.is_file() {
+            (size as usize).clamp(1, WINDOW)
+        } else {
+            WINDOW
+        };
         let mut s = Self {
             file,
-            buf: Vec::new(),
+            buf: vec![0; first],
+            start: 0,
+            end: 0,
             base: 0,
             eof: false,
-            size: if ft.is_file() { meta.len() } else { 0 },
+            size,
         };
-        s.fill(WINDOW)?;
+        s.fill()?;
         Ok(s)
     }
 
     /// The bytes read and not yet consumed; they start at file offset [`base`](Self::base).
     pub fn window(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.start..self.end]
     }
 
     /// File offset of the window's first byte.
@@ -876,33 +889,29 @@ impl Stream {
     /// Drops the first `consumed` bytes of the window and reads on; with nothing consumed
     /// (a record longer than the window) the window doubles.
     pub fn refill(&mut self, consumed: usize) -> std::io::Result<()> {
-        let target = if consumed == 0 {
-            (self.buf.len() * 2).max(WINDOW)
-        } else {
-            WINDOW
-        };
-        self.buf.drain(..consumed.min(self.buf.len()));
+        let consumed = consumed.min(self.end - self.start);
+        self.start += consumed;
         self.base += consumed as u64;
-        self.fill(target)
+        // The unconsumed tail (part of one record) moves to the front.
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if consumed == 0 || self.buf.len() < WINDOW {
+            let grown = (self.buf.len() * 2).max(WINDOW);
+            self.buf.resize(grown, 0);
+        }
+        self.fill()
     }
 
-    /// Reads until the window holds `target` bytes or the file ends.
-    fn fill(&mut self, target: usize) -> std::io::Result<()> {
+    /// Reads until the window is full or the file ends.
+    fn fill(&mut self) -> std::io::Result<()> {
         use std::io::Read as _;
-        while !self.eof && self.buf.len() < target {
-            let have = self.buf.len();
-            self.buf.resize(target, 0);
-            match self.file.read(&mut self.buf[have..]) {
-                Ok(0) => {
-                    self.buf.truncate(have);
-                    self.eof = true;
-                }
-                Ok(n) => self.buf.truncate(have + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.buf.truncate(have),
-                Err(e) => {
-                    self.buf.truncate(have);
-                    return Err(e);
-                }
+        while !self.eof && self.end < self.buf.len() {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(())
@@ -912,11 +921,11 @@ impl Stream {
     /// [`Reader::resume`] (the window grows while the header does not fit).
     pub fn start(&mut self) -> Result<ReaderState, ReadError> {
         loop {
-            match Reader::new(&self.buf) {
+            match Reader::new(self.window()) {
                 Ok(r) => return Ok(r.state()),
                 Err(ReadError::Truncated { .. }) if self.more() => {
                     self.refill(0).map_err(|e| ReadError::Io {
-                        offset: self.base + self.buf.len() as u64,
+                        offset: self.base + self.end as u64,
                         why: e.to_string(),
                     })?;
                 }
