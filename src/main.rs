@@ -13,13 +13,17 @@ fn main() -> ExitCode {
             if dpuctl::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            // One line: the error and its causes, outermost first.
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "dpuctl: {err}");
+            // One line: the error and its causes, outermost first; a cause that a message
+            // already ends with (`{source}` in its text) is not said twice.
+            let mut line = format!("dpuctl: {err}");
             for cause in err.chain().skip(1) {
-                let _ = write!(stderr, ": {cause}");
+                let cause = cause.to_string();
+                if !line.ends_with(&cause) {
+                    line.push_str(": ");
+                    line.push_str(&cause);
+                }
             }
-            let _ = writeln!(stderr);
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
             ExitCode::from(2)
         }
     }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use comfy_table::{presets, Cell, ContentArrangement, Table};
@@ -68,6 +69,121 @@ pub fn detail(msg: &str) {
 /// awk and no token is split.
 pub fn set_wrap(on: bool) {
     WRAP.store(on, Ordering::Relaxed);
+}
+
+/// Writes `bytes` to the file `path` names on the command line (`-o PATH`).
+///
+/// A regular file (or a path that does not exist yet) is replaced atomically: the bytes go
+/// to a temporary file created next to it with `O_EXCL | O_NOFOLLOW` under an unpredictable
+/// name, relative to the directory opened once, then renamed over `path`; a reader never sees
+/// half a file, and a symbolic link planted at the temporary name or at `path` is never
+/// followed. Something that is not a regular file (`/dev/stdout`, a pipe, a terminal,
+/// `/dev/null`) is written in place, never replaced. A symbolic link to a regular file and a
+/// directory are refused.
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use rustix::fs::{openat, renameat, statat, unlinkat, AtFlags, FileType, Mode, OFlags, CWD};
+    use std::io::{Error, ErrorKind};
+    let invalid = |msg: &str| Error::new(ErrorKind::InvalidInput, msg.to_string());
+    let name = path
+        .file_name()
+        .ok_or_else(|| invalid("names no file"))?
+        .to_owned();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dirfd = openat(
+        CWD,
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    match statat(&dirfd, &name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => match FileType::from_raw_mode(st.st_mode) {
+            FileType::RegularFile => {}
+            FileType::Directory => return Err(invalid("is a directory")),
+            FileType::Symlink => {
+                let target = statat(&dirfd, &name, AtFlags::empty())?;
+                if FileType::from_raw_mode(target.st_mode) == FileType::RegularFile {
+                    return Err(invalid(
+                        "is a symbolic link to a file; name the file itself (or leave out -o \
+                         for stdout)",
+                    ));
+                }
+                return write_in_place(&dirfd, &name, bytes);
+            }
+            _ => return write_in_place(&dirfd, &name, bytes),
+        },
+        Err(rustix::io::Errno::NOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut tmp_name = None;
+    let mut file = None;
+    for _ in 0..16 {
+        let candidate = temp_name(&name);
+        match openat(
+            &dirfd,
+            &candidate,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o666),
+        ) {
+            Ok(fd) => {
+                file = Some(std::fs::File::from(fd));
+                tmp_name = Some(candidate);
+                break;
+            }
+            Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (Some(mut file), Some(tmp)) = (file, tmp_name) else {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            "no free temporary file name next to it",
+        ));
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| Ok(renameat(&dirfd, &tmp, &dirfd, &name)?));
+    if written.is_err() {
+        let _ = unlinkat(&dirfd, &tmp, AtFlags::empty());
+    }
+    written
+}
+
+/// Writes into an existing non-regular file (a device, a pipe, `/dev/stdout`).
+fn write_in_place(
+    dirfd: &rustix::fd::OwnedFd,
+    name: &std::ffi::OsStr,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    use rustix::fs::{openat, Mode, OFlags};
+    let fd = openat(
+        dirfd,
+        name,
+        OFlags::WRONLY | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut f = std::fs::File::from(fd);
+    f.write_all(bytes)?;
+    f.flush()
+}
+
+/// `.NAME.XXXXXXXXXXXXXXXX.tmp`, the X from the process's random hash keys.
+fn temp_name(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    let mut t = std::ffi::OsString::from(".");
+    t.push(name);
+    t.push(format!(".{:016x}.tmp", h.finish()));
+    t
 }
 
 /// Writes bytes to stdout; a broken pipe comes back as an `io::Error` the binary ignores.
@@ -486,14 +602,28 @@ fn locality(irq: &Irq) -> String {
 }
 
 fn queue_table(out: &mut String, i: &Interface) {
-    let n = i
-        .queues
-        .iter()
-        .map(|q| q.index + 1)
-        .chain(i.irqs.iter().filter_map(|q| q.queue.map(|x| x + 1)))
-        .max()
-        .unwrap_or(0);
-    if n == 0 && i.irqs.is_empty() {
+    // One row per queue index that exists (a queue or an IRQ names it), found in one pass:
+    // the indexes come from files others may have written, so nothing loops up to them.
+    #[derive(Default)]
+    struct Row<'a> {
+        rx: Option<&'a crate::model::Queue>,
+        tx: Option<&'a crate::model::Queue>,
+        irqs: Vec<&'a Irq>,
+    }
+    let mut rows: std::collections::BTreeMap<u32, Row> = std::collections::BTreeMap::new();
+    for q in &i.queues {
+        let row = rows.entry(q.index).or_default();
+        match q.dir {
+            Dir::Rx => row.rx = row.rx.or(Some(q)),
+            Dir::Tx => row.tx = row.tx.or(Some(q)),
+        }
+    }
+    for x in &i.irqs {
+        if let Some(q) = x.queue {
+            rows.entry(q).or_default().irqs.push(x);
+        }
+    }
+    if rows.is_empty() && i.irqs.is_empty() {
         return;
     }
     let mut t = table(&[
@@ -506,10 +636,7 @@ fn queue_table(out: &mut String, i: &Interface) {
         "irq_cpus",
         "locality",
     ]);
-    for q in 0..n {
-        let rx = i.queues.iter().find(|x| x.dir == Dir::Rx && x.index == q);
-        let tx = i.queues.iter().find(|x| x.dir == Dir::Tx && x.index == q);
-        let irqs: Vec<&Irq> = i.irqs.iter().filter(|x| x.queue == Some(q)).collect();
+    for (q, Row { rx, tx, irqs }) in rows {
         t.add_row(vec![
             q.to_string(),
             rx.and_then(|r| r.rps_cpus.as_ref())

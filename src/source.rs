@@ -20,7 +20,7 @@ pub fn root(g: &GlobalArgs) -> SysRoot {
 
 /// Loads the node state from a snapshot file.
 pub fn load_snapshot(path: &Path) -> anyhow::Result<NodeState> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_text(path, crate::input::MAX_SNAPSHOT_BYTES, "snapshots")
         .with_context(|| format!("failed to read snapshot {}", path.display()))?;
     let state: NodeState = serde_json::from_str(&text).map_err(|e| {
         // serde_json ends its message with " at line L column C"; the location leads instead.
@@ -28,6 +28,8 @@ pub fn load_snapshot(path: &Path) -> anyhow::Result<NodeState> {
         let msg = msg
             .rsplit_once(" at line ")
             .map_or(msg.as_str(), |(m, _)| m);
+        // A file that is not a snapshot is named, not quoted.
+        let msg = crate::input::shorten_quoted(msg);
         anyhow::anyhow!(
             "failed to parse snapshot {}:{}:{}: {msg}",
             path.display(),

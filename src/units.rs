@@ -16,7 +16,7 @@ fn split_unit(s: &str) -> Option<(f64, String)> {
 }
 
 /// Parses a line rate in bits per second: `10G`, `25gbit`, `100M`, `400Gb/s`, `1.5Gbps`,
-/// `400Mbit/s`, or plain bits per second; 1 kbit/s to 1 Pbit/s.
+/// `400Mbit/s`, `1T`, `1P`, or plain bits per second; 1 kbit/s to 1 Pbit/s.
 pub fn parse_rate(s: &str) -> Result<u64, String> {
     let bad = || format!("invalid line rate '{s}': expected e.g. 100M, 10G, 25gbit, 400Gb/s");
     let (v, unit) = split_unit(s).ok_or_else(bad)?;
@@ -30,6 +30,7 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
         "m" => 1e6,
         "g" => 1e9,
         "t" => 1e12,
+        "p" => 1e15,
         _ => return Err(bad()),
     };
     let bps = v * mul;
@@ -114,7 +115,11 @@ mod tests {
         assert_eq!(parse_rate("400Mbit/s"), Ok(400_000_000));
         assert_eq!(parse_rate("1.5gbps"), Ok(1_500_000_000));
         assert_eq!(parse_rate("1000000"), Ok(1_000_000));
-        for bad in ["10X", "G", "0G", "0", "fast", "-1G", "100"] {
+        // Both ends of the range the messages name.
+        assert_eq!(parse_rate("1P"), Ok(1_000_000_000_000_000));
+        assert_eq!(parse_rate("1Pbit/s"), Ok(1_000_000_000_000_000));
+        assert_eq!(parse_rate("1k"), Ok(1_000));
+        for bad in ["10X", "G", "0G", "0", "fast", "-1G", "100", "1.1P", "2P"] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
     }

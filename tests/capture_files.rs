@@ -10,7 +10,10 @@ use build::{Pkt, Resol, Section, Tcp, ACK, RST};
 use dpuctl::capture::analyze::{Analysis, Bin, Options};
 use dpuctl::capture::decode::{decode, FlowKey};
 use dpuctl::capture::reader::{linktype, Reader};
-use dpuctl::capture::{analyze_bytes, FileResult, Format, RateSource};
+use dpuctl::capture::{
+    analyze_bytes, analyze_input, analyze_inputs, analyze_merged, FileResult, Format, Input,
+    RateSource, Stream,
+};
 use dpuctl::monitor::microburst::BurstConfig;
 
 /// A whole second, so that bins of 10 us start at T0.
@@ -365,4 +368,111 @@ fn flows_of_vlan_ipv6_and_cooked_captures() {
     let (k, t) = decode(linktype::ETHERNET, &f[..60]);
     assert_eq!(k.to_string(), "2001:db8::1 > 2001:db8::2");
     assert!(t.is_none());
+}
+
+/// Many packets of sizes up to jumbo frames, over `ms` milliseconds: several windows of a
+/// streamed file, records split at every kind of window boundary.
+fn many(n: u64, ms: u64) -> Vec<Pkt> {
+    (0..n)
+        .map(|i| Pkt {
+            ts_ns: T0 + i * ms * 1_000_000 / n,
+            data: build::udp4(
+                A,
+                1000 + (i % 7) as u16,
+                B,
+                4791,
+                60 + (i * 7919 % 9000) as usize,
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn streamed_files_read_like_files_in_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pkts = many(4000, 50);
+    // A 6 MiB record (a pcapng block larger than the window) forces the window to grow.
+    let mut big = pkts.clone();
+    big.push(Pkt {
+        ts_ns: T0 + 60_000_000,
+        data: build::udp4(A, 1, B, 2, 6 << 20),
+    });
+    let files = [
+        ("a.pcap", build::pcap(&pkts, true, false)),
+        (
+            "b.pcapng",
+            build::pcapng(&[Section {
+                be: true,
+                ifaces: vec![(Resol::Dec(9), Some(25_000_000_000))],
+                pkts: big.into_iter().map(|p| (0, p)).collect(),
+                noise: true,
+            }]),
+        ),
+    ];
+    let mut streams = Vec::new();
+    for (name, bytes) in &files {
+        assert!(bytes.len() > 8 << 20, "{name}: {} bytes", bytes.len());
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let want = analyze_bytes(bytes, None, None, opts, |_, _| {}).expect("header");
+        let stream = Stream::open(&path).expect("open");
+        let got =
+            analyze_input(Input::Stream(stream), None, None, opts, |_, _| {}).expect("header");
+        assert_eq!(got.error, None, "{name}");
+        assert_eq!(got.analysis, want.analysis, "{name}");
+        assert_eq!(got.rate_source, want.rate_source, "{name}");
+        streams.push(path);
+    }
+    // Merged: the same as merging the bytes.
+    let bufs: Vec<&[u8]> = files.iter().map(|(_, b)| b.as_slice()).collect();
+    let want = analyze_merged(&bufs, Some(25_000_000_000), None, opts, |_, _| {}).expect("merge");
+    let inputs = streams
+        .iter()
+        .map(|p| Input::Stream(Stream::open(p).expect("open")))
+        .collect();
+    let got = analyze_inputs(inputs, Some(25_000_000_000), None, opts, |_, _| {}).expect("merge");
+    assert_eq!(got.analysis, want.analysis);
+    assert!(got.errors.is_empty());
+}
+
+#[test]
+fn a_file_truncated_while_it_is_read_ends_in_an_error_at_its_new_end() {
+    // A mapped file truncated under the reader died of SIGBUS; read in windows, the bytes
+    // past the new end are simply not there.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pkts = many(4000, 50);
+    let bytes = build::pcap(&pkts, true, false);
+    let path = dir.path().join("t.pcap");
+    std::fs::write(&path, &bytes).expect("write");
+    let stream = Stream::open(&path).expect("open");
+    // The first window is read; now the file loses its second half, mid-record.
+    let cut = bytes.len() / 2 + 3;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open for truncate")
+        .set_len(cut as u64)
+        .expect("truncate");
+    let r = analyze_input(Input::Stream(stream), None, None, opts, |_, _| {}).expect("header");
+    let Some(dpuctl::capture::ReadError::Truncated {
+        offset, need, have, ..
+    }) = r.error
+    else {
+        panic!("want a truncation, got {:?}", r.error);
+    };
+    // Every packet before the record the cut falls in was analyzed, none after.
+    let mut pos = 24u64;
+    let mut before = 0u64;
+    for p in &pkts {
+        let len = 16 + p.data.len() as u64;
+        if pos + len > cut as u64 {
+            break;
+        }
+        pos += len;
+        before += 1;
+    }
+    assert_eq!(offset, pos);
+    assert_eq!(have, cut as u64 - pos);
+    assert!(need > have);
+    assert_eq!(r.analysis.packets, before);
 }

@@ -71,6 +71,14 @@ pub enum ReadError {
         /// Bytes left in the file.
         have: u64,
     },
+    /// Reading the file failed.
+    #[error("read failed at byte offset {offset}: {why}")]
+    Io {
+        /// Offset of the read.
+        offset: u64,
+        /// The cause.
+        why: String,
+    },
     /// A header or record is inconsistent.
     #[error("malformed {what} at byte offset {offset}: {why}")]
     Malformed {
@@ -88,8 +96,21 @@ impl ReadError {
     pub fn offset(&self) -> u64 {
         match self {
             Self::NotCapture { .. } => 0,
-            Self::Truncated { offset, .. } | Self::Malformed { offset, .. } => *offset,
+            Self::Truncated { offset, .. }
+            | Self::Malformed { offset, .. }
+            | Self::Io { offset, .. } => *offset,
         }
+    }
+
+    /// The error with its offset moved by `base` (the file offset of the window read).
+    fn rebased(mut self, base: u64) -> Self {
+        match &mut self {
+            Self::NotCapture { .. } => {}
+            Self::Truncated { offset, .. }
+            | Self::Malformed { offset, .. }
+            | Self::Io { offset, .. } => *offset += base,
+        }
+        self
     }
 }
 
@@ -218,7 +239,7 @@ enum Kind {
     },
 }
 
-/// Reader over the bytes of a capture file.
+/// Reader over the bytes of a capture file, or over a window of them (see [`Stream`]).
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     buf: &'a [u8],
@@ -227,6 +248,66 @@ pub struct Reader<'a> {
     done: bool,
     /// Link speed from the first `if_speed` option seen, if any.
     speed_bps: Option<u64>,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// The file goes on past `buf`: running out of bytes is not the end.
+    more: bool,
+    /// Stopped at the end of `buf` with `more` set: the window needs the next bytes.
+    starved: bool,
+}
+
+impl ReaderState {
+    /// A reader that has nothing more to give.
+    pub fn finished() -> Self {
+        Self {
+            pos: 0,
+            kind: Kind::Pcap {
+                be: false,
+                nano: false,
+                linktype: 0,
+            },
+            done: true,
+            speed_bps: None,
+            base: 0,
+            starved: false,
+        }
+    }
+
+    /// Bytes of the window consumed.
+    pub fn consumed(&self) -> usize {
+        self.pos
+    }
+
+    /// The window now starts at file offset `base`, right at the reader's position.
+    pub fn moved(&mut self, base: u64) {
+        self.base = base;
+        self.pos = 0;
+        self.starved = false;
+    }
+
+    /// Bytes of the file consumed (for progress).
+    pub fn position(&self) -> usize {
+        self.base as usize + self.pos
+    }
+
+    /// The file format.
+    pub fn format(&self) -> Format {
+        match self.kind {
+            Kind::Pcap { .. } => Format::Pcap,
+            Kind::Pcapng { .. } => Format::Pcapng,
+        }
+    }
+}
+
+/// Where a [`Reader`] stands, kept while its window is refilled.
+#[derive(Debug, Clone)]
+pub struct ReaderState {
+    pos: usize,
+    kind: Kind,
+    done: bool,
+    speed_bps: Option<u64>,
+    base: u64,
+    starved: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -273,6 +354,9 @@ impl<'a> Reader<'a> {
                 kind: Kind::Pcap { be, nano, linktype },
                 done: false,
                 speed_bps: None,
+                base: 0,
+                more: false,
+                starved: false,
             });
         }
         if magic == PCAPNG_SHB {
@@ -287,6 +371,9 @@ impl<'a> Reader<'a> {
                 },
                 done: false,
                 speed_bps: None,
+                base: 0,
+                more: false,
+                starved: false,
             };
             // Read the SHB (and any IDBs before the first packet) now, so that header errors
             // surface here and the link speed is known before analysis starts.
@@ -304,9 +391,41 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Continues a reader on a new window: `buf` starts at the file offset `state.base`
+    /// and the file goes on past it when `more`.
+    pub fn resume(buf: &'a [u8], state: ReaderState, more: bool) -> Self {
+        Self {
+            buf,
+            pos: state.pos,
+            kind: state.kind,
+            done: state.done,
+            speed_bps: state.speed_bps,
+            base: state.base,
+            more,
+            starved: state.starved,
+        }
+    }
+
+    /// Where the reader stands, to [`resume`](Self::resume) it on the next window.
+    pub fn state(self) -> ReaderState {
+        ReaderState {
+            pos: self.pos,
+            kind: self.kind,
+            done: self.done,
+            speed_bps: self.speed_bps,
+            base: self.base,
+            starved: self.starved,
+        }
+    }
+
+    /// True when the reader stopped at the end of its window and the file goes on.
+    pub fn starved(&self) -> bool {
+        self.starved
+    }
+
     /// Bytes consumed so far (for progress).
     pub fn position(&self) -> usize {
-        self.pos
+        self.base as usize + self.pos
     }
 
     /// Total size of the input.
@@ -360,17 +479,30 @@ impl<'a> Reader<'a> {
     #[allow(clippy::inline_always)]
     #[inline(always)]
     pub fn next_packet(&mut self) -> Result<Option<Packet<'a>>, ReadError> {
-        if self.done {
+        if self.done || self.starved {
             return Ok(None);
         }
         let r = match self.kind {
             Kind::Pcap { be, nano, linktype } => self.next_pcap(be, nano, linktype),
             Kind::Pcapng { .. } => self.next_pcapng(),
         };
-        if !matches!(r, Ok(Some(_))) {
-            self.done = true;
+        match r {
+            Ok(Some(_)) => r,
+            // The window ends inside or right before a record: the rest is in the next one.
+            // Nothing was consumed, the record starts again from `pos`.
+            Ok(None) | Err(ReadError::Truncated { .. }) if self.more => {
+                self.starved = true;
+                Ok(None)
+            }
+            Ok(None) => {
+                self.done = true;
+                r
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e.rebased(self.base))
+            }
         }
-        r
     }
 
     #[allow(clippy::inline_always)]
@@ -667,6 +799,139 @@ fn malformed_short(what: &'static str, at: usize) -> ReadError {
         what,
         offset: at as u64,
         why: "block too short for its fixed fields".into(),
+    }
+}
+
+/// Bytes of a window read at once from a capture file.
+const WINDOW: usize = 4 << 20;
+
+/// A capture file (or a pipe) read in windows with plain reads, never mapped: a file
+/// truncated while it is read ends in a [`ReadError::Truncated`] at the offset where it now
+/// ends, where a mapped file would die of SIGBUS. A window is reused, so memory stays at
+/// about [`WINDOW`] bytes (more only for a record longer than that, up to [`MAX_RECORD`]);
+/// copying from the page cache costs about what the page faults of a mapping cost.
+#[derive(Debug)]
+pub struct Stream {
+    file: File,
+    /// Allocated (and zeroed) once, grown only for a record longer than it; the window is
+    /// `buf[start..end]`.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    base: u64,
+    eof: bool,
+    size: u64,
+}
+
+impl Stream {
+    /// Opens a regular file or a pipe (a device, a directory or a socket is refused) and
+    /// reads its first window.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::FileTypeExt as _;
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        let ft = meta.file_type();
+        if !(ft.is_file() || ft.is_fifo()) {
+            let what = if ft.is_dir() {
+                "a directory"
+            } else if ft.is_char_device() {
+                "a character device"
+            } else if ft.is_block_device() {
+                "a block device"
+            } else {
+                "a socket"
+            };
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("is {what}, not a regular file or a pipe"),
+            ));
+        }
+        let size = if ft.is_file() { meta.len() } else { 0 };
+        // A small file needs no 4 MiB window.
+        let first = if ft.is_file() {
+            (size as usize).clamp(1, WINDOW)
+        } else {
+            WINDOW
+        };
+        let mut s = Self {
+            file,
+            buf: vec![0; first],
+            start: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            size,
+        };
+        s.fill()?;
+        Ok(s)
+    }
+
+    /// The bytes read and not yet consumed; they start at file offset [`base`](Self::base).
+    pub fn window(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// File offset of the window's first byte.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// True until the end of the file has been read.
+    pub fn more(&self) -> bool {
+        !self.eof
+    }
+
+    /// Size of a regular file when opened (0 for a pipe), for progress.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Drops the first `consumed` bytes of the window and reads on; with nothing consumed
+    /// (a record longer than the window) the window doubles.
+    pub fn refill(&mut self, consumed: usize) -> std::io::Result<()> {
+        let consumed = consumed.min(self.end - self.start);
+        self.start += consumed;
+        self.base += consumed as u64;
+        // The unconsumed tail (part of one record) moves to the front.
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if consumed == 0 || self.buf.len() < WINDOW {
+            let grown = (self.buf.len() * 2).max(WINDOW);
+            self.buf.resize(grown, 0);
+        }
+        self.fill()
+    }
+
+    /// Reads until the window is full or the file ends.
+    fn fill(&mut self) -> std::io::Result<()> {
+        use std::io::Read as _;
+        while !self.eof && self.end < self.buf.len() {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// A reader of the file header at the start of the stream, as a state to
+    /// [`Reader::resume`] (the window grows while the header does not fit).
+    pub fn start(&mut self) -> Result<ReaderState, ReadError> {
+        loop {
+            match Reader::new(self.window()) {
+                Ok(r) => return Ok(r.state()),
+                Err(ReadError::Truncated { .. }) if self.more() => {
+                    self.refill(0).map_err(|e| ReadError::Io {
+                        offset: self.base + self.end as u64,
+                        why: e.to_string(),
+                    })?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::capture::analyze::{Analysis, Analyzer, Options};
 use crate::capture::live::{self, KernelStats, LiveConfig, LiveError};
-use crate::capture::reader::Mapped;
 use crate::capture::{report, FileResult, Format as FileFormat, RateSource};
+use crate::capture::{Input, Stream};
 use crate::cli::{AnalysisArgs, CaptureArgs, CaptureCommand, Format, GlobalArgs, LiveCaptureArgs};
 use crate::monitor::microburst::BurstConfig;
 use crate::output::human_bytes;
@@ -135,17 +135,17 @@ fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
     let tty = a.format == Format::Table && std::io::stderr().is_terminal();
     for path in files {
         let name = path.display().to_string();
-        let map = match Mapped::open(path) {
+        let stream = match Stream::open(path) {
             Ok(m) => m,
             Err(e) => {
                 failures.push(format!("failed to open capture file {name}: {e}"));
                 continue;
             }
         };
-        let bytes = map.bytes();
-        let mut bar = Bar::new(tty && bytes.len() >= PROGRESS_MIN_BYTES, name.clone());
-        let r = crate::capture::analyze_bytes(
-            bytes,
+        let size = stream.size() as usize;
+        let mut bar = Bar::new(tty && size >= PROGRESS_MIN_BYTES, name.clone());
+        let r = crate::capture::analyze_input(
+            Input::Stream(stream),
             a.line_rate,
             None,
             |rate| options(a, rate),
@@ -192,19 +192,19 @@ fn analyze(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
 /// work: the merge would be incomplete), then one analysis of all.
 fn analyze_merged(files: &[PathBuf], a: &AnalysisArgs) -> anyhow::Result<ExitCode> {
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-    let mut maps = Vec::with_capacity(files.len());
+    let mut inputs = Vec::with_capacity(files.len());
+    let mut total = 0usize;
     for (path, name) in files.iter().zip(&names) {
-        maps.push(
-            Mapped::open(path).with_context(|| format!("failed to open capture file {name}"))?,
-        );
+        let s =
+            Stream::open(path).with_context(|| format!("failed to open capture file {name}"))?;
+        total += s.size() as usize;
+        inputs.push(Input::Stream(s));
     }
-    let bufs: Vec<&[u8]> = maps.iter().map(Mapped::bytes).collect();
-    let total: usize = bufs.iter().map(|b| b.len()).sum();
     let tty = a.format == Format::Table && std::io::stderr().is_terminal();
     let label = format!("{} files", files.len());
     let mut bar = Bar::new(tty && total >= PROGRESS_MIN_BYTES, label);
-    let r = crate::capture::analyze_merged(
-        &bufs,
+    let r = crate::capture::analyze_inputs(
+        inputs,
         a.line_rate,
         None,
         |rate| options(a, rate),

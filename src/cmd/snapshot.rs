@@ -14,10 +14,8 @@ pub fn run(root: &SysRoot, args: &SnapshotArgs) -> anyhow::Result<ExitCode> {
     json.push(b'\n');
     match &args.output {
         Some(path) => {
-            // Write to a temporary file and rename, so a reader never sees half a snapshot.
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &json)
-                .and_then(|()| std::fs::rename(&tmp, path))
+            // A file is replaced atomically, a pipe or a device written in place.
+            crate::output::write_file(path, &json)
                 .with_context(|| format!("failed to write snapshot {}", path.display()))?;
             if crate::output::verbosity() >= crate::output::Verbosity::Normal {
                 eprintln!(

@@ -218,12 +218,12 @@ fn analyze_captures(
     let mut out = Vec::new();
     for path in &args.captures {
         let name = path.display().to_string();
-        let map = crate::capture::reader::Mapped::open(path)
+        let stream = crate::capture::Stream::open(path)
             .with_context(|| format!("failed to open capture file {name}"))?;
         // The flag wins, then the file's if_speed, then the examined interface's speed;
         // without any, the bursts are not judged (no assumed rate).
-        let r = crate::capture::analyze_bytes(
-            map.bytes(),
+        let r = crate::capture::analyze_input(
+            crate::capture::Input::Stream(stream),
             args.line_rate,
             iface_rate,
             |rate| crate::capture::Options {

@@ -8,10 +8,26 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A set of CPU numbers, kept sorted and without duplicates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A set of CPU numbers.
+///
+/// Kept as sorted, disjoint, non-adjacent inclusive ranges: `0-8191` costs one range, not 8192
+/// numbers, so a set read from a file never takes more memory than its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CpuSet {
-    cpus: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl PartialOrd for CpuSet {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Ordered like the ascending lists of CPUs.
+impl Ord for CpuSet {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter().cmp(other.iter())
+    }
 }
 
 /// Why a CPU list or mask could not be parsed.
@@ -26,6 +42,72 @@ pub struct CpuSetError {
 /// Highest CPU number accepted by the parsers (the kernel's `NR_CPUS` maximum is 8192).
 pub const MAX_CPU: u32 = 8191;
 
+/// Longest CPU list or mask text accepted by the parsers.
+const MAX_TEXT: usize = crate::input::MAX_CPU_TEXT;
+const TOO_LONG: &str = "longer than the 64 KiB limit for CPU lists and masks";
+
+/// Sorts and merges inclusive ranges into disjoint, non-adjacent ones.
+fn fold(ranges: &mut Vec<(u32, u32)>) {
+    ranges.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+    for &(lo, hi) in ranges.iter() {
+        match out.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    *ranges = out;
+}
+
+/// One bit per possible CPU (1 KiB), for parsing a list: a part costs a word per 64 CPUs it
+/// covers (a pattern one range per group), and repeated or overlapping parts cost no memory.
+struct Bitmap([u64; (MAX_CPU as usize + 1) / 64]);
+
+impl Bitmap {
+    fn new() -> Self {
+        Self([0; (MAX_CPU as usize + 1) / 64])
+    }
+
+    /// Sets the CPUs `lo..=hi` (`hi` at most `MAX_CPU`), a word at a time.
+    fn set(&mut self, lo: u32, hi: u32) {
+        let (mut c, end) = (lo as usize, hi as usize + 1);
+        while c < end {
+            let (w, b) = (c / 64, c % 64);
+            let n = (64 - b).min(end - c);
+            self.0[w] |= if n == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << n) - 1) << b
+            };
+            c += n;
+        }
+    }
+
+    /// The runs of set bits as inclusive ranges.
+    fn ranges(&self) -> Vec<(u32, u32)> {
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for (w, &word) in self.0.iter().enumerate() {
+            let mut x = word;
+            let base = w as u32 * 64;
+            while x != 0 {
+                let lo = x.trailing_zeros();
+                let run = (x >> lo).trailing_ones();
+                let (a, b) = (base + lo, base + lo + run - 1);
+                match out.last_mut() {
+                    Some(last) if last.1 + 1 == a => last.1 = b,
+                    _ => out.push((a, b)),
+                }
+                x = if lo + run >= 64 {
+                    0
+                } else {
+                    x & !(((1u64 << run) - 1) << lo)
+                };
+            }
+        }
+        out
+    }
+}
+
 impl CpuSet {
     /// The empty set.
     pub fn new() -> Self {
@@ -34,10 +116,9 @@ impl CpuSet {
 
     /// A set from any CPU numbers.
     pub fn from_cpus(cpus: impl IntoIterator<Item = u32>) -> Self {
-        let mut cpus: Vec<u32> = cpus.into_iter().collect();
-        cpus.sort_unstable();
-        cpus.dedup();
-        Self { cpus }
+        let mut ranges: Vec<(u32, u32)> = cpus.into_iter().map(|c| (c, c)).collect();
+        fold(&mut ranges);
+        Self { ranges }
     }
 
     /// Parses a CPU list like `0-3,8,10-11` (whitespace around it ignored; empty = no CPU).
@@ -49,10 +130,13 @@ impl CpuSet {
     pub fn parse_list(text: &str) -> Result<Self, CpuSetError> {
         let err = |why: &str| CpuSetError {
             kind: "list",
-            text: text.to_string(),
+            text: crate::input::excerpt(text),
             why: why.to_string(),
         };
-        let mut cpus = Vec::new();
+        if text.len() > MAX_TEXT {
+            return Err(err(TOO_LONG));
+        }
+        let mut bits = Bitmap::new();
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Ok(Self::new());
@@ -96,11 +180,17 @@ impl CpuSet {
             if used > group {
                 return Err(err("used size above group size"));
             }
-            for start in (lo..=hi).step_by(group as usize) {
-                cpus.extend(start..start.saturating_add(used).min(hi + 1));
+            if used == group {
+                bits.set(lo, hi);
+            } else if used > 0 {
+                for start in (lo..=hi).step_by(group as usize) {
+                    bits.set(start, (start + used - 1).min(hi));
+                }
             }
         }
-        Ok(Self::from_cpus(cpus))
+        Ok(Self {
+            ranges: bits.ranges(),
+        })
     }
 
     /// Parses a hexadecimal mask, in 32-bit comma groups or as one run of digits, with an
@@ -108,9 +198,12 @@ impl CpuSet {
     pub fn parse_mask(text: &str) -> Result<Self, CpuSetError> {
         let err = |why: &str| CpuSetError {
             kind: "mask",
-            text: text.to_string(),
+            text: crate::input::excerpt(text),
             why: why.to_string(),
         };
+        if text.len() > MAX_TEXT {
+            return Err(err(TOO_LONG));
+        }
         let t = text.trim();
         let t = t
             .strip_prefix("0x")
@@ -172,14 +265,7 @@ impl CpuSet {
     /// The list form, ranges folded: `0-3,8`. Empty string for the empty set.
     pub fn to_list(&self) -> String {
         let mut out = String::new();
-        let mut i = 0;
-        while i < self.cpus.len() {
-            let start = self.cpus[i];
-            let mut end = start;
-            while i + 1 < self.cpus.len() && self.cpus[i + 1] == end + 1 {
-                i += 1;
-                end = self.cpus[i];
-            }
+        for &(start, end) in &self.ranges {
             if !out.is_empty() {
                 out.push(',');
             }
@@ -188,7 +274,6 @@ impl CpuSet {
             } else {
                 let _ = write!(out, "{start}-{end}");
             }
-            i += 1;
         }
         out
     }
@@ -197,10 +282,15 @@ impl CpuSet {
     /// significant first, enough groups to cover `nr_cpus` CPUs (at least one group), e.g.
     /// `00000000,00000001` for CPU 0 on a 64-CPU node.
     pub fn to_mask(&self, nr_cpus: u32) -> String {
-        let top = self.cpus.last().map_or(0, |c| c + 1).max(nr_cpus).max(1);
+        let top = self
+            .ranges
+            .last()
+            .map_or(0, |r| r.1 + 1)
+            .max(nr_cpus)
+            .max(1);
         let groups = top.div_ceil(32) as usize;
         let mut words = vec![0u32; groups];
-        for &c in &self.cpus {
+        for c in self.iter() {
             words[(c / 32) as usize] |= 1 << (c % 32);
         }
         words
@@ -213,32 +303,42 @@ impl CpuSet {
 
     /// True when the CPU is in the set.
     pub fn contains(&self, cpu: u32) -> bool {
-        self.cpus.binary_search(&cpu).is_ok()
+        let i = self.ranges.partition_point(|r| r.1 < cpu);
+        self.ranges.get(i).is_some_and(|r| r.0 <= cpu)
     }
 
     /// True when every CPU of `self` is in `other`.
     pub fn is_subset(&self, other: &CpuSet) -> bool {
-        self.cpus.iter().all(|c| other.contains(*c))
+        self.ranges.iter().all(|&(lo, hi)| {
+            let i = other.ranges.partition_point(|r| r.1 < lo);
+            other.ranges.get(i).is_some_and(|r| r.0 <= lo && hi <= r.1)
+        })
     }
 
     /// True when the two sets share a CPU.
     pub fn intersects(&self, other: &CpuSet) -> bool {
-        self.cpus.iter().any(|c| other.contains(*c))
+        self.ranges.iter().any(|&(lo, hi)| {
+            let i = other.ranges.partition_point(|r| r.1 < lo);
+            other.ranges.get(i).is_some_and(|r| r.0 <= hi)
+        })
     }
 
     /// Number of CPUs.
     pub fn len(&self) -> usize {
-        self.cpus.len()
+        self.ranges
+            .iter()
+            .map(|&(lo, hi)| (hi - lo) as usize + 1)
+            .sum()
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.cpus.is_empty()
+        self.ranges.is_empty()
     }
 
     /// The CPUs, ascending.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.cpus.iter().copied()
+        self.ranges.iter().flat_map(|&(lo, hi)| lo..=hi)
     }
 }
 
@@ -426,6 +526,44 @@ mod tests {
             CpuSet::parse_list("4-7").expect("list")
         );
         assert_eq!(CpuSet::parse_any("4-7").expect("list").len(), 4);
+    }
+
+    #[test]
+    fn repeated_parts_cost_nothing_extra() {
+        // 9000 copies of the whole range: one range kept, never 9000 x 8192 CPUs.
+        let text = vec!["0-8191"; 9000].join(",");
+        let s = CpuSet::parse_list(&text).expect("parse");
+        assert_eq!(s.ranges, [(0, 8191)]);
+        assert_eq!(s.len(), 8192);
+        let text = vec!["0-8191:1/2"; 200].join(",");
+        let s = CpuSet::parse_list(&text).expect("parse");
+        assert_eq!(s.len(), 4096);
+        assert_eq!(s.ranges.len(), 4096);
+        assert!(s.contains(8190) && !s.contains(8191));
+    }
+
+    #[test]
+    fn over_long_text_is_refused_naming_the_bound_without_quoting_it() {
+        let text = vec!["0"; 40_000].join(",");
+        let e = CpuSet::parse_list(&text).expect_err("too long").to_string();
+        assert!(e.contains("64 KiB limit"), "{e}");
+        assert!(e.len() < 200, "{e}");
+        let e = CpuSet::parse_mask(&"f".repeat(70_000))
+            .expect_err("too long")
+            .to_string();
+        assert!(e.contains("64 KiB limit"), "{e}");
+    }
+
+    #[test]
+    fn order_is_that_of_the_cpu_lists() {
+        let a = CpuSet::from_cpus([0, 1, 2]);
+        let b = CpuSet::from_cpus([0, 2]);
+        assert!(a < b);
+        assert!(CpuSet::new() < a);
+        assert!(a.is_subset(&CpuSet::from_cpus(0..8)) && b.is_subset(&a) && !a.is_subset(&b));
+        assert!(!CpuSet::from_cpus([3, 9]).is_subset(&CpuSet::from_cpus(0..8)));
+        assert!(CpuSet::from_cpus([3, 9]).intersects(&CpuSet::from_cpus(9..12)));
+        assert!(!CpuSet::from_cpus([3, 9]).intersects(&CpuSet::from_cpus(4..9)));
     }
 
     fn cpus(max: u32) -> impl Strategy<Value = Vec<u32>> {

@@ -18,6 +18,35 @@ pub use settings::{Knob, Setting, SkippedSetting, Value};
 /// Version of the snapshot format; bumped on incompatible changes.
 pub const SNAPSHOT_SCHEMA: u32 = 1;
 
+pub use crate::input::MAX_QUEUE_INDEX;
+
+/// A queue index from a snapshot, refused above [`MAX_QUEUE_INDEX`] so that no reader sizes
+/// anything by an index nobody checked.
+fn queue_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v > MAX_QUEUE_INDEX {
+        return Err(serde::de::Error::custom(format!(
+            "queue index {v} is above the limit of {MAX_QUEUE_INDEX}"
+        )));
+    }
+    Ok(v)
+}
+
+/// [`queue_index`] for an optional index.
+fn opt_queue_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    Option::<u32>::deserialize(d)?
+        .map(|v| {
+            if v > MAX_QUEUE_INDEX {
+                Err(serde::de::Error::custom(format!(
+                    "queue index {v} is above the limit of {MAX_QUEUE_INDEX}"
+                )))
+            } else {
+                Ok(v)
+            }
+        })
+        .transpose()
+}
+
 /// A value a device may not support.
 ///
 /// Serialized as the value itself, or as `{"n/a": "reason"}` when the kernel or driver does
@@ -361,7 +390,8 @@ pub enum Dir {
 pub struct Queue {
     /// rx or tx.
     pub dir: Dir,
-    /// Queue index.
+    /// Queue index, at most [`MAX_QUEUE_INDEX`].
+    #[serde(deserialize_with = "queue_index")]
     pub index: u32,
     /// RPS CPUs (rx queues).
     pub rps_cpus: Option<CpuSet>,
@@ -380,7 +410,8 @@ pub struct Irq {
     pub irq: u32,
     /// Name in /proc/interrupts (e.g. `eth2-TxRx-3`).
     pub name: String,
-    /// Queue index, when the name tells it.
+    /// Queue index, when the name tells it; at most [`MAX_QUEUE_INDEX`].
+    #[serde(deserialize_with = "opt_queue_index", default)]
     pub queue: Option<u32>,
     /// Interrupts handled so far, summed over CPUs.
     pub count: u64,

@@ -219,7 +219,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<FileConfig, ConfigError> 
             path: path.to_path_buf(),
             line,
             column,
-            message,
+            message: crate::input::shorten_quoted(&message),
         }
     })?;
     Ok(FileConfig {
@@ -269,7 +269,7 @@ pub fn settings(args: &MonitorArgs, root: &SysRoot) -> anyhow::Result<Settings> 
     let mut thresholds = Thresholds::default();
     let mut classes = ClassTables::builtin();
     if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
+        let text = crate::input::read_text(path, crate::input::MAX_CONFIG_BYTES, "configs")
             .with_context(|| format!("failed to read config {}", path.display()))?;
         let fc = parse_config(&text, path)?;
         for (name, limit) in fc.thresholds {

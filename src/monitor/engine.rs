@@ -5,7 +5,7 @@
 //! detectors of every interface, the alert windows, the chart history and the flight
 //! recorder); [`Engine::view`] turns what accumulated since the previous view into rates.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
@@ -831,7 +831,9 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     }
     let mut classes = Vec::new();
     let mut raw = Vec::new();
-    let mut queues: Vec<QueueView> = Vec::new();
+    // By (direction, index): one lookup per counter, however many queues a driver (or a
+    // recording) names.
+    let mut queues: BTreeMap<(&'static str, u32), QueueView> = BTreeMap::new();
     if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
         for (i, name) in names.iter().enumerate() {
             let rate = dr.rates.get(i).copied().unwrap_or(0.0);
@@ -865,7 +867,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     for (q, v) in &st.txto_prev {
         queue_entry(&mut queues, "tx", *q).tx_timeout = Some(*v);
     }
-    queues.sort_by(|a, b| (a.dir.as_str(), a.index).cmp(&(b.dir.as_str(), b.index)));
+    let queues: Vec<QueueView> = queues.into_values().collect();
     IfaceView {
         name: st.name.to_string(),
         ifindex: st.ifindex,
@@ -896,18 +898,16 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     }
 }
 
-fn queue_entry<'a>(queues: &'a mut Vec<QueueView>, dir: &str, index: u32) -> &'a mut QueueView {
-    let pos = if let Some(p) = queues.iter().position(|q| q.dir == dir && q.index == index) {
-        p
-    } else {
-        queues.push(QueueView {
-            dir: dir.to_string(),
-            index,
-            ..QueueView::default()
-        });
-        queues.len() - 1
-    };
-    &mut queues[pos]
+fn queue_entry<'a>(
+    queues: &'a mut BTreeMap<(&'static str, u32), QueueView>,
+    dir: &'static str,
+    index: u32,
+) -> &'a mut QueueView {
+    queues.entry((dir, index)).or_insert_with(|| QueueView {
+        dir: dir.to_string(),
+        index,
+        ..QueueView::default()
+    })
 }
 
 #[cfg(test)]

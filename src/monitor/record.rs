@@ -27,7 +27,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rate::{counters_array, counters_from_array, N_COUNTERS};
 use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use crate::input::{open_regular, InputError, MAX_RECORD_LINE};
 use crate::model::Temperature;
 
 /// Version written in and required of the header.
@@ -435,9 +436,50 @@ impl Recorder {
     }
 }
 
+/// The lines of a recording, each at most [`MAX_RECORD_LINE`] bytes: a longer one is an
+/// error before it is held in memory.
+struct Lines<R> {
+    input: R,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// The next line without its newline; `Err(None)` for an over-long line.
+    fn next(&mut self) -> Option<Result<String, Option<io::Error>>> {
+        let mut buf = Vec::new();
+        let limit = MAX_RECORD_LINE as u64 + 1;
+        match (&mut self.input).take(limit).read_until(b'\n', &mut buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => return Some(Err(Some(e))),
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        } else if buf.len() > MAX_RECORD_LINE {
+            return Some(Err(None));
+        }
+        Some(String::from_utf8(buf).map_err(|_| {
+            Some(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        }))
+    }
+}
+
+/// The message for a line over [`MAX_RECORD_LINE`].
+fn too_long() -> String {
+    format!(
+        "line longer than {} MiB (the limit for recording lines)",
+        MAX_RECORD_LINE >> 20
+    )
+}
+
 /// Reads a recording: the header, then samples one by one.
 pub struct Reader<R> {
-    lines: io::Lines<R>,
+    lines: Lines<R>,
     path: PathBuf,
     line_no: usize,
     dec: Decoder,
@@ -448,10 +490,13 @@ pub struct Reader<R> {
 impl Reader<BufReader<File>> {
     /// Opens a recording file and reads its header.
     pub fn open(path: &Path) -> Result<Self, RecordError> {
-        let f = File::open(path).map_err(|source| RecordError::Io {
+        let f = open_regular(path).map_err(|e| RecordError::Io {
             what: "read",
             path: path.to_path_buf(),
-            source,
+            source: match e {
+                InputError::Io(e) => e,
+                other => io::Error::other(other.to_string()),
+            },
         })?;
         Self::new(BufReader::new(f), path)
     }
@@ -460,22 +505,23 @@ impl Reader<BufReader<File>> {
 impl<R: BufRead> Reader<R> {
     /// Reads the header from `input`; `path` names the input in errors.
     pub fn new(input: R, path: &Path) -> Result<Self, RecordError> {
-        let mut lines = input.lines();
+        let mut lines = Lines { input };
         let malformed = |line, column, message: String| RecordError::Malformed {
             path: path.to_path_buf(),
             line,
             column,
-            message,
+            message: crate::input::shorten_quoted(&message),
         };
         let first = match lines.next() {
             Some(Ok(l)) => l,
-            Some(Err(source)) => {
+            Some(Err(Some(source))) => {
                 return Err(RecordError::Io {
                     what: "read",
                     path: path.to_path_buf(),
                     source,
                 })
             }
+            Some(Err(None)) => return Err(malformed(1, 1, too_long())),
             None => return Err(malformed(1, 1, "empty file, expected a header".into())),
         };
         let header: Header = serde_json::from_str(&first).map_err(|e| {
@@ -511,10 +557,18 @@ impl<R: BufRead> Reader<R> {
                 return Ok(None);
             };
             self.line_no += 1;
-            let l = l.map_err(|source| RecordError::Io {
-                what: "read",
-                path: self.path.clone(),
-                source,
+            let l = l.map_err(|e| match e {
+                Some(source) => RecordError::Io {
+                    what: "read",
+                    path: self.path.clone(),
+                    source,
+                },
+                None => RecordError::Malformed {
+                    path: self.path.clone(),
+                    line: self.line_no,
+                    column: 1,
+                    message: too_long(),
+                },
             })?;
             match self.dec.line(&l) {
                 Ok(Some(s)) => return Ok(Some(s)),
@@ -524,7 +578,7 @@ impl<R: BufRead> Reader<R> {
                         path: self.path.clone(),
                         line: self.line_no,
                         column,
-                        message,
+                        message: crate::input::shorten_quoted(&message),
                     })
                 }
             }
@@ -653,6 +707,25 @@ impl FlightRecorder {
 mod tests {
     use super::*;
     use crate::model::Counters;
+
+    #[test]
+    fn an_over_long_line_is_an_error_naming_the_bound() {
+        let header = r#"{"dpuctl_recording":1,"host":"h","interfaces":[],"start_wall_ms":0,"sample_interval_ns":1}"#;
+        let mut text = format!("{header}\n").into_bytes();
+        text.extend(std::iter::repeat_n(b'x', MAX_RECORD_LINE + 1));
+        let mut r = Reader::new(io::Cursor::new(text), Path::new("r.rec")).expect("header");
+        let e = r.next_sample().expect_err("too long").to_string();
+        assert_eq!(
+            e,
+            "r.rec:2:1: malformed recording: line longer than 16 MiB (the limit for recording lines)"
+        );
+        // A header line over the bound, and CRLF line ends still read.
+        let long = vec![b'{'; MAX_RECORD_LINE + 10];
+        assert!(Reader::new(io::Cursor::new(long), Path::new("r.rec")).is_err());
+        let crlf = format!("{header}\r\n");
+        let mut r = Reader::new(io::Cursor::new(crlf), Path::new("r.rec")).expect("crlf");
+        assert!(r.next_sample().expect("end").is_none());
+    }
 
     fn sample(t: u64, rx: u64, with_slow: bool) -> Sample {
         let names: CounterNames = Arc::from(vec!["a".to_string(), "b".to_string()]);

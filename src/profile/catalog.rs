@@ -13,6 +13,9 @@ use super::raw::{RawBlock, RawProfile};
 use super::suggest;
 use super::validate::{validate_profile_name, FileProfile};
 use super::{parse_file, Diagnostic, Profile, ProfileError};
+use crate::input::{
+    read_text, MAX_EXTENDS_DEPTH, MAX_EXTENDS_LIST, MAX_EXTENDS_PROFILES, MAX_PROFILE_BYTES,
+};
 
 /// The shipped profiles, embedded in the binary: name and YAML text.
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -73,7 +76,7 @@ struct Src {
     key: Key,
     label: String,
     stem: String,
-    text: String,
+    text: Rc<str>,
     /// Found in the user profile directory by name.
     user: bool,
 }
@@ -165,24 +168,49 @@ impl Catalog {
         }
     }
 
-    fn read(path: &Path, label: String, user: bool) -> Result<Src, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-            path: label.clone(),
-            source,
-        })?;
-        Ok(Src {
+    /// Reads a profile file: a regular file of at most [`MAX_PROFILE_BYTES`] (a device, a
+    /// FIFO or a huge file is refused before anything is read from it). A file read before
+    /// (`cache`, by path as resolved) is not read again.
+    fn read(
+        path: &Path,
+        label: String,
+        user: bool,
+        cache: Option<&mut HashMap<PathBuf, Src>>,
+    ) -> Result<Src, ProfileError> {
+        if let Some(src) = cache.as_ref().and_then(|c| c.get(path)) {
+            return Ok(Src {
+                label,
+                user,
+                ..src.clone()
+            });
+        }
+        let text =
+            read_text(path, MAX_PROFILE_BYTES, "profiles").map_err(|source| ProfileError::Io {
+                path: label.clone(),
+                source,
+            })?;
+        let src = Src {
             key: Key::File(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())),
             label,
             stem: stem_of(path),
-            text,
+            text: text.into(),
             user,
-        })
+        };
+        if let Some(c) = cache {
+            c.insert(path.to_path_buf(), src.clone());
+        }
+        Ok(src)
     }
 
     /// Finds a profile by name or path. Relative paths in `extends` are relative to the
     /// extending file. A user profile that extends its own name gets the shipped one (so
     /// `/etc/dpuctl/profiles.d/throughput.yaml` can say `extends: throughput`).
-    fn open(&self, spec: &str, from: Option<&Src>) -> Result<Src, ProfileError> {
+    fn open(
+        &self,
+        spec: &str,
+        from: Option<&Src>,
+        cache: Option<&mut HashMap<PathBuf, Src>>,
+    ) -> Result<Src, ProfileError> {
         if is_path(spec) {
             let p = Path::new(spec);
             let path = match from.map(|f| &f.key) {
@@ -197,7 +225,7 @@ impl Catalog {
                     .map_or_else(|| spec.to_string(), |d| d.join(p).display().to_string()),
                 _ => spec.to_string(),
             };
-            return Self::read(&path, label, false);
+            return Self::read(&path, label, false, cache);
         }
         if validate_profile_name(spec).is_err() {
             return Err(self.unknown(spec));
@@ -205,7 +233,7 @@ impl Catalog {
         let self_reference = from.is_some_and(|f| f.user && f.stem == spec);
         if !self_reference {
             if let Some(p) = self.user_file(spec) {
-                return Self::read(&p, p.display().to_string(), true);
+                return Self::read(&p, p.display().to_string(), true, cache);
             }
         }
         SHIPPED
@@ -215,7 +243,7 @@ impl Catalog {
                 key: Key::Shipped(n),
                 label: format!("{SHIPPED_DIR}/{n}.yaml"),
                 stem: (*n).to_string(),
-                text: (*text).to_string(),
+                text: (*text).into(),
                 user: false,
             })
             .ok_or_else(|| self.unknown(spec))
@@ -223,7 +251,7 @@ impl Catalog {
 
     /// Loads a profile by name or path with its inheritance applied.
     pub fn load(&self, spec: &str) -> Result<Profile, ProfileError> {
-        let src = self.open(spec, None)?;
+        let src = self.open(spec, None, None)?;
         self.load_src(&src)
     }
 
@@ -233,7 +261,7 @@ impl Catalog {
             key: Key::Text(name.to_string()),
             label: format!("{name}.yaml"),
             stem: name.to_string(),
-            text: text.to_string(),
+            text: text.into(),
             user: false,
         };
         self.load_src(&src)
@@ -241,8 +269,8 @@ impl Catalog {
 
     fn load_src(&self, src: &Src) -> Result<Profile, ProfileError> {
         let mut l = Loader::new(self);
-        match l.effective(src, &mut Vec::new()) {
-            Some(p) if l.diags.is_empty() => Ok((*p).clone()),
+        match l.effective(src) {
+            Some(lin) if l.diags.is_empty() => Ok(inherit(&lin, src)),
             _ => Err(ProfileError::Invalid(by_file(l.diags))),
         }
     }
@@ -256,13 +284,13 @@ impl Catalog {
             // A name that is not a file here is looked up like `show` and `tune` do.
             let as_name = !is_path(spec) && !Path::new(spec).exists();
             let opened = if as_name {
-                self.open(spec, None)
+                self.open(spec, None, None)
             } else {
-                Self::read(Path::new(spec), spec.clone(), false)
+                Self::read(Path::new(spec), spec.clone(), false, None)
             };
             match opened {
                 Ok(src) => {
-                    let ok = l.effective(&src, &mut Vec::new()).is_some();
+                    let ok = l.effective(&src).is_some();
                     files.push((src.label, ok));
                 }
                 Err(e) => {
@@ -288,18 +316,18 @@ impl Catalog {
     /// The shipped and user profiles with their descriptions, by name (a user profile
     /// before the shipped one it overrides).
     pub fn list(&self) -> Result<Vec<Entry>, ProfileError> {
-        let users = self.user_files().map_err(|source| ProfileError::Io {
+        let users = self.user_files().map_err(|e| ProfileError::Io {
             path: self
                 .dir
                 .as_ref()
                 .map(|d| d.display().to_string())
                 .unwrap_or_default(),
-            source,
+            source: e.into(),
         })?;
         let mut out = Vec::new();
         for (name, path) in &users {
             let label = path.display().to_string();
-            let description = match std::fs::read_to_string(path) {
+            let description = match read_text(path, MAX_PROFILE_BYTES, "profiles") {
                 Ok(text) => describe(&label, name, &text),
                 Err(e) => format!("(cannot read: {e})"),
             };
@@ -355,20 +383,36 @@ fn describe(label: &str, stem: &str, text: &str) -> String {
     }
 }
 
-/// One step down an `extends` chain: the file and the entry it follows.
-struct Frame {
-    key: Key,
-    name: String,
-    label: String,
-    edge: Pos,
+/// The files a profile is made of, each once, in the order they apply: parents before the
+/// files that extend them, the first place a file is reached is where it applies.
+type Lin = Vec<(Key, Rc<FileProfile>)>;
+
+/// A profile being loaded: the file, how far through its `extends` list, and the
+/// linearizations of the parents loaded so far.
+struct Work {
+    src: Src,
+    fp: Option<Rc<FileProfile>>,
+    ok: bool,
+    next: usize,
+    parents: Vec<Rc<Lin>>,
+    /// The `extends` entry of the profile below that led here, and the number of cycles
+    /// known when it was followed.
+    via: Option<(String, Pos, usize)>,
 }
 
 /// Loads files once each, applies inheritance, and collects diagnostics.
+///
+/// The walk down `extends` keeps its own stack (no recursion whose depth a file controls),
+/// is bounded in depth ([`MAX_EXTENDS_DEPTH`]), in list length ([`MAX_EXTENDS_LIST`]) and in
+/// profiles ([`MAX_EXTENDS_PROFILES`]), and loads each file once: a diamond or a repeated
+/// parent costs nothing extra.
 struct Loader<'c> {
     cat: &'c Catalog,
     /// Each file parsed once: what could be read of it, and whether it is valid.
     files: HashMap<Key, (Option<Rc<FileProfile>>, bool)>,
-    done: HashMap<Key, Option<Rc<Profile>>>,
+    done: HashMap<Key, Option<Rc<Lin>>>,
+    /// Files read, by path as resolved.
+    read: HashMap<PathBuf, Src>,
     diags: Vec<Diagnostic>,
     cycles: HashSet<Vec<String>>,
 }
@@ -379,17 +423,18 @@ impl<'c> Loader<'c> {
             cat,
             files: HashMap::new(),
             done: HashMap::new(),
+            read: HashMap::new(),
             diags: Vec::new(),
             cycles: HashSet::new(),
         }
     }
 
-    fn diag(&mut self, file: &str, pos: Pos, message: String) {
+    fn diag(&mut self, file: &str, pos: Pos, message: &str) {
         self.diags.push(Diagnostic {
             file: file.to_string(),
             line: pos.line,
             column: pos.column,
-            message,
+            message: crate::input::shorten_quoted(message),
         });
     }
 
@@ -404,134 +449,273 @@ impl<'c> Loader<'c> {
         f
     }
 
-    /// The profile `src` with everything it extends applied; `None` when it or an ancestor
-    /// is invalid (the problems are in `diags`).
-    fn effective(&mut self, src: &Src, stack: &mut Vec<Frame>) -> Option<Rc<Profile>> {
+    fn work(&mut self, src: Src, via: Option<(String, Pos, usize)>) -> Work {
+        let (fp, valid) = self.file(&src);
+        Work {
+            ok: valid && fp.is_some(),
+            src,
+            fp,
+            next: 0,
+            parents: Vec::new(),
+            via,
+        }
+    }
+
+    /// The files the profile `src` is made of, in the order they apply; `None` when it or
+    /// an ancestor is invalid (the problems are in `diags`).
+    fn effective(&mut self, src: &Src) -> Option<Rc<Lin>> {
         if let Some(p) = self.done.get(&src.key) {
             return p.clone();
         }
-        // An invalid file's parents are still followed, to report their problems too.
-        let (fp, valid) = self.file(src);
-        let mut ok = valid && fp.is_some();
-        let mut parents = Vec::new();
-        if let Some(fp) = &fp {
-            for (parent, pos) in &fp.extends {
-                let psrc = match self.cat.open(parent, Some(src)) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let msg = match e {
-                            ProfileError::Io { path, source } => {
-                                format!("extends: cannot read {path}: {source}")
-                            }
-                            other => format!("extends: {other}"),
-                        };
-                        self.diag(&src.label, *pos, msg);
-                        ok = false;
-                        continue;
-                    }
+        let first = self.work(src.clone(), None);
+        let mut stack = vec![first];
+        loop {
+            let depth = stack.len();
+            let top = stack.last_mut()?;
+            let entry = top
+                .fp
+                .as_ref()
+                .and_then(|fp| fp.extends.get(top.next).map(|e| (e.clone(), fp.clone())));
+            let Some(((parent, pos), fp)) = entry else {
+                // Every parent followed: this profile is done.
+                let w = stack.pop()?;
+                let result = match (w.ok, &w.fp) {
+                    (true, Some(fp)) => self.linearize(&w, fp, pos_of_via(&w)),
+                    _ => None,
                 };
-                let on_stack = stack.iter().position(|f| f.key == psrc.key);
-                if on_stack.is_some() || psrc.key == src.key {
-                    // The cycle, named from the profile where it starts, and reported at
-                    // that profile's `extends` entry that leads into it.
-                    let (names, label, at): (Vec<String>, String, Pos) = match on_stack {
-                        Some(i) => {
-                            let mut n: Vec<String> =
-                                stack[i..].iter().map(|f| f.name.clone()).collect();
-                            n.push(fp.name.clone());
-                            n.push(stack[i].name.clone());
-                            (n, stack[i].label.clone(), stack[i].edge)
-                        }
-                        None => (
-                            vec![fp.name.clone(), fp.name.clone()],
-                            src.label.clone(),
-                            *pos,
-                        ),
-                    };
-                    let mut members = names[..names.len() - 1].to_vec();
-                    members.sort();
-                    if self.cycles.insert(members) {
-                        self.diag(
-                            &label,
-                            at,
-                            format!("inheritance cycle: {}", names.join(" -> ")),
-                        );
+                self.done.insert(w.src.key.clone(), result.clone());
+                let Some(below) = stack.last_mut() else {
+                    return result;
+                };
+                if let Some(lin) = result {
+                    below.parents.push(lin);
+                } else {
+                    below.ok = false;
+                    if let Some((spec, at, cycles_before)) = w.via {
+                        let label = below.src.label.clone();
+                        self.parent_has_errors(&label, at, &spec, &w.src, cycles_before);
                     }
-                    ok = false;
-                    continue;
                 }
-                stack.push(Frame {
-                    key: src.key.clone(),
-                    name: fp.name.clone(),
-                    label: src.label.clone(),
-                    edge: *pos,
-                });
-                let cycles_before = self.cycles.len();
-                let p = self.effective(&psrc, stack);
-                stack.pop();
-                if let Some(p) = p {
-                    parents.push(p);
-                    continue;
+                continue;
+            };
+            top.next += 1;
+            if top.next > MAX_EXTENDS_LIST {
+                top.ok = false;
+                if top.next == MAX_EXTENDS_LIST + 1 {
+                    let label = top.src.label.clone();
+                    self.diag(
+                        &label,
+                        pos,
+                        &format!(
+                            "extends: more than {MAX_EXTENDS_LIST} entries (the limit for one \
+                             extends list)"
+                        ),
+                    );
                 }
-                ok = false;
-                // Say why this file fails too, unless a cycle (already named) is why.
-                if self.cycles.len() == cycles_before {
-                    let msg = if psrc.label == *parent {
-                        format!("extends: '{parent}' has errors")
-                    } else {
-                        format!("extends: '{parent}' ({}) has errors", psrc.label)
+                continue;
+            }
+            let from = top.src.clone();
+            let psrc = match self.cat.open(&parent, Some(&from), Some(&mut self.read)) {
+                Ok(p) => p,
+                Err(e) => {
+                    let msg = match e {
+                        ProfileError::Io { path, source } => {
+                            format!("extends: cannot read {path}: {source}")
+                        }
+                        other => format!("extends: {other}"),
                     };
-                    self.diag(&src.label, *pos, msg);
+                    self.diag(&from.label, pos, &msg);
+                    if let Some(top) = stack.last_mut() {
+                        top.ok = false;
+                    }
+                    continue;
+                }
+            };
+            let on_stack = stack.iter().position(|w| w.src.key == psrc.key);
+            if let Some(i) = on_stack {
+                self.cycle(&stack, i, &fp, &from, pos);
+                if let Some(top) = stack.last_mut() {
+                    top.ok = false;
+                }
+                continue;
+            }
+            if let Some(done) = self.done.get(&psrc.key).cloned() {
+                let cycles_before = self.cycles.len();
+                let top = stack.last_mut()?;
+                if let Some(lin) = done {
+                    top.parents.push(lin);
+                } else {
+                    top.ok = false;
+                    self.parent_has_errors(&from.label, pos, &parent, &psrc, cycles_before);
+                }
+                continue;
+            }
+            if depth > MAX_EXTENDS_DEPTH {
+                self.diag(
+                    &from.label,
+                    pos,
+                    &format!(
+                        "extends: more than {MAX_EXTENDS_DEPTH} levels (the limit for extends \
+                         chains)"
+                    ),
+                );
+                // Each level below says its parent has errors; the cause is named once.
+                self.cycles
+                    .insert(vec![format!("depth {}", self.cycles.len())]);
+                if let Some(top) = stack.last_mut() {
+                    top.ok = false;
+                }
+                continue;
+            }
+            let via = Some((parent, pos, self.cycles.len()));
+            let w = self.work(psrc, via);
+            stack.push(w);
+        }
+    }
+
+    /// Reports the cycle closed by following an entry at `pos` of the top of `stack` back
+    /// to `stack[i]`: named from the profile where it starts, and reported at that profile's
+    /// `extends` entry that leads into it, once per cycle.
+    fn cycle(&mut self, stack: &[Work], i: usize, fp: &FileProfile, from: &Src, pos: Pos) {
+        let top = stack.len() - 1;
+        let (names, label, at): (Vec<String>, String, Pos) = if i == top {
+            (
+                vec![fp.name.clone(), fp.name.clone()],
+                from.label.clone(),
+                pos,
+            )
+        } else {
+            let name = |w: &Work| w.fp.as_ref().map(|f| f.name.clone()).unwrap_or_default();
+            let mut n: Vec<String> = stack[i..].iter().map(name).collect();
+            n.push(name(&stack[i]));
+            let edge = stack[i]
+                .fp
+                .as_ref()
+                .and_then(|f| f.extends.get(stack[i].next.wrapping_sub(1)))
+                .map_or(pos, |e| e.1);
+            (n, stack[i].src.label.clone(), edge)
+        };
+        let mut members = names[..names.len() - 1].to_vec();
+        members.sort();
+        if self.cycles.insert(members) {
+            self.diag(
+                &label,
+                at,
+                &format!("inheritance cycle: {}", names.join(" -> ")),
+            );
+        }
+    }
+
+    /// Says why a file fails when a parent does, unless a cycle or a bound (already named)
+    /// is why.
+    fn parent_has_errors(
+        &mut self,
+        label: &str,
+        at: Pos,
+        spec: &str,
+        psrc: &Src,
+        cycles_before: usize,
+    ) {
+        if self.cycles.len() != cycles_before {
+            return;
+        }
+        let msg = if psrc.label == spec {
+            format!("extends: '{spec}' has errors")
+        } else {
+            format!("extends: '{spec}' ({}) has errors", psrc.label)
+        };
+        self.diag(label, at, &msg);
+    }
+
+    /// The parents' linearizations merged, each file at its first place, then the file
+    /// itself; `None` (with a diagnostic) above [`MAX_EXTENDS_PROFILES`] files.
+    fn linearize(&mut self, w: &Work, fp: &Rc<FileProfile>, at: Pos) -> Option<Rc<Lin>> {
+        if w.parents.len() == 1 && !w.parents[0].iter().any(|(k, _)| *k == w.src.key) {
+            let mut lin: Lin = (*w.parents[0]).clone();
+            lin.push((w.src.key.clone(), fp.clone()));
+            return self.bounded(lin, w, at);
+        }
+        let mut seen: HashSet<&Key> = HashSet::new();
+        let mut lin: Lin = Vec::new();
+        for p in &w.parents {
+            for (k, f) in p.iter() {
+                if seen.insert(k) {
+                    lin.push((k.clone(), f.clone()));
                 }
             }
+            if lin.len() > MAX_EXTENDS_PROFILES {
+                break;
+            }
         }
-        let result = match (ok, fp) {
-            (true, Some(fp)) => Some(Rc::new(inherit(&parents, &fp, src))),
-            _ => None,
-        };
-        self.done.insert(src.key.clone(), result.clone());
-        result
+        drop(seen);
+        lin.push((w.src.key.clone(), fp.clone()));
+        self.bounded(lin, w, at)
+    }
+
+    fn bounded(&mut self, lin: Lin, w: &Work, at: Pos) -> Option<Rc<Lin>> {
+        if lin.len() <= MAX_EXTENDS_PROFILES {
+            return Some(Rc::new(lin));
+        }
+        self.diag(
+            &w.src.label,
+            at,
+            &format!(
+                "extends: more than {MAX_EXTENDS_PROFILES} profiles (the limit for a profile \
+                 and everything it extends)"
+            ),
+        );
+        self.cycles
+            .insert(vec![format!("profiles {}", self.cycles.len())]);
+        None
     }
 }
 
-/// Applies the parents (in order) under a file: blocks are concatenated, the parents'
-/// first; sysctls are merged, later values winning.
-fn inherit(parents: &[Rc<Profile>], fp: &FileProfile, src: &Src) -> Profile {
+/// Where a profile's problems with its parents are reported: its first `extends` entry.
+fn pos_of_via(w: &Work) -> Pos {
+    w.fp.as_ref()
+        .and_then(|f| f.extends.first())
+        .map_or(Pos::START, |e| e.1)
+}
+
+/// Applies the files of a linearization (see [`Lin`]) in order: blocks are concatenated,
+/// sysctls merged, later values winning.
+fn inherit(lin: &Lin, src: &Src) -> Profile {
     let mut chain: Vec<String> = Vec::new();
+    let mut names: HashSet<&str> = HashSet::new();
     let mut blocks = Vec::new();
     let mut sysctls = BTreeMap::new();
     let mut raw_blocks: Vec<RawBlock> = Vec::new();
     let mut raw_sysctl = BTreeMap::new();
-    for p in parents {
-        for c in &p.chain {
-            if !chain.contains(c) {
-                chain.push(c.clone());
-            }
+    let ancestors = lin.len().saturating_sub(1);
+    for (i, (_, fp)) in lin.iter().enumerate() {
+        // Ancestors by name once each, then the profile itself (a user profile over the
+        // shipped one of the same name shows both).
+        if i == ancestors || names.insert(&fp.name) {
+            chain.push(fp.name.clone());
         }
-        blocks.extend(p.blocks.iter().cloned());
-        sysctls.extend(p.sysctls.clone());
-        raw_blocks.extend(p.raw.interfaces.iter().flatten().cloned());
-        raw_sysctl.extend(p.raw.sysctl.clone().unwrap_or_default());
+        blocks.extend(fp.blocks.iter().cloned());
+        sysctls.extend(fp.sysctls.clone());
+        raw_blocks.extend(fp.raw.interfaces.iter().flatten().cloned());
+        raw_sysctl.extend(fp.raw.sysctl.clone().unwrap_or_default());
     }
-    chain.push(fp.name.clone());
-    blocks.extend(fp.blocks.iter().cloned());
-    sysctls.extend(fp.sysctls.clone());
-    raw_blocks.extend(fp.raw.interfaces.iter().flatten().cloned());
-    raw_sysctl.extend(fp.raw.sysctl.clone().unwrap_or_default());
+    let fp = lin.last().map(|(_, f)| f.clone());
+    let (name, description) = fp
+        .map(|f| (f.name.clone(), f.description.clone()))
+        .unwrap_or_default();
     let source = match &src.key {
         Key::Shipped(_) => "shipped".to_string(),
         _ => src.label.clone(),
     };
     Profile {
-        name: fp.name.clone(),
-        description: fp.description.clone(),
+        name: name.clone(),
+        description: description.clone(),
         source,
         chain,
         blocks,
         sysctls,
         raw: RawProfile {
-            name: Some(fp.name.clone()),
-            description: Some(fp.description.clone()),
+            name: Some(name),
+            description: Some(description),
             extends: None,
             interfaces: (!raw_blocks.is_empty()).then_some(raw_blocks),
             sysctl: (!raw_sysctl.is_empty()).then_some(raw_sysctl),
@@ -606,6 +790,82 @@ mod tests {
         // By path, relative extends resolve next to the file.
         let by_path = cat.load(&d.path().join("top.yaml").display().to_string());
         assert_eq!(by_path.expect("path").chain, ["base", "mid", "top"]);
+    }
+
+    #[test]
+    fn a_profile_reached_twice_applies_once_where_first_reached() {
+        // top extends [left, right]; both extend base. base sets rmem and wmem, left
+        // overrides rmem, right nothing: left's value stands (base is not applied again
+        // after left, as a doubled chain would).
+        let d = tempfile::tempdir().expect("tmp");
+        let sys = |pairs: &[(&str, u32)]| {
+            let lines: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("  net.core.{k}: {v}\n"))
+                .collect();
+            format!("sysctl:\n{}", lines.concat())
+        };
+        let block = "interfaces:\n  - match: {name: eth*}\n    mtu: 1500\n";
+        write(
+            d.path(),
+            "base.yaml",
+            &format!(
+                "name: base\ndescription: b\n{block}{}",
+                sys(&[("rmem_max", 1), ("wmem_max", 1)])
+            ),
+        );
+        write(
+            d.path(),
+            "left.yaml",
+            &format!(
+                "name: left\ndescription: l\nextends: base\n{block}{}",
+                sys(&[("rmem_max", 2)])
+            ),
+        );
+        write(
+            d.path(),
+            "right.yaml",
+            &format!("name: right\ndescription: r\nextends: [base, base]\n{block}"),
+        );
+        write(
+            d.path(),
+            "top.yaml",
+            "name: top\ndescription: t\nextends: [left, right]\n",
+        );
+        let p = Catalog::new(d.path()).load("top").expect("top");
+        assert_eq!(p.chain, ["base", "left", "right", "top"]);
+        assert_eq!(p.blocks.len(), 3);
+        assert_eq!(p.sysctls["net.core.rmem_max"], "2");
+        assert_eq!(p.sysctls["net.core.wmem_max"], "1");
+    }
+
+    #[test]
+    fn extends_is_bounded_in_depth_and_list_length() {
+        let d = tempfile::tempdir().expect("tmp");
+        write(d.path(), "p0.yaml", "name: p0\ndescription: d\n");
+        for i in 1..=40 {
+            write(
+                d.path(),
+                &format!("p{i}.yaml"),
+                &format!("name: p{i}\ndescription: d\nextends: p{}\n", i - 1),
+            );
+        }
+        let cat = Catalog::new(d.path());
+        assert_eq!(cat.load("p32").expect("32 levels").chain.len(), 33);
+        let e = cat.load("p40").expect_err("40 levels").to_string();
+        assert!(
+            e.contains("p8.yaml:3:10: extends: more than 32 levels"),
+            "{e}"
+        );
+        assert_eq!(e.matches("more than 32 levels").count(), 1, "{e}");
+        let list = vec!["p0"; 65].join(", ");
+        write(
+            d.path(),
+            "wide.yaml",
+            &format!("name: wide\ndescription: d\nextends: [{list}]\n"),
+        );
+        let e = cat.load("wide").expect_err("65 entries").to_string();
+        assert!(e.contains("extends: more than 64 entries"), "{e}");
     }
 
     #[test]

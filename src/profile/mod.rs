@@ -103,7 +103,7 @@ pub enum ProfileError {
         /// The path.
         path: String,
         /// The error.
-        source: std::io::Error,
+        source: crate::input::InputError,
     },
 }
 
@@ -165,11 +165,13 @@ pub(crate) fn parse_file(
     stem: &str,
     text: &str,
 ) -> (Option<validate::FileProfile>, Vec<Diagnostic>) {
+    // A file that is not a profile (`/etc/shadow`) is named, its text quoted at most in a
+    // short excerpt of the offending token.
     let diag = |line: usize, column: usize, message: String| Diagnostic {
         file: label.to_string(),
         line,
         column,
-        message,
+        message: crate::input::shorten_quoted(&message),
     };
     let value: yaml_serde::Value = match yaml_serde::from_str(text) {
         Ok(v) => v,

@@ -8,6 +8,7 @@
 //! constructs it does not model (complex keys, multi-line plain scalars) it degrades to the
 //! deepest location it did find. Lines and columns are 1-based, columns count characters.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// A line and column, both 1-based.
@@ -104,8 +105,31 @@ enum Node {
     #[default]
     Empty,
     Scalar(String),
-    Map(Vec<Entry>),
+    Map(Map),
     Seq(Vec<Item>),
+}
+
+/// A mapping's entries as written, with the index of each key's last entry (the one YAML
+/// keeps), so that a lookup costs the same for the first key and the 200,000th.
+#[derive(Debug)]
+struct Map {
+    entries: Vec<Entry>,
+    last: HashMap<String, usize>,
+}
+
+impl Map {
+    fn new(entries: Vec<Entry>) -> Self {
+        let last = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i))
+            .collect();
+        Self { entries, last }
+    }
+
+    fn get(&self, key: &str) -> Option<&Entry> {
+        self.last.get(key).and_then(|&i| self.entries.get(i))
+    }
 }
 
 #[derive(Debug)]
@@ -178,8 +202,8 @@ impl Outline {
         for (idx, seg) in path.0.iter().enumerate() {
             let last = idx + 1 == n;
             match (seg, node) {
-                (Seg::Key(k), Node::Map(entries)) => {
-                    let Some(e) = entries.iter().rev().find(|e| e.key == *k) else {
+                (Seg::Key(k), Node::Map(map)) => {
+                    let Some(e) = map.get(k) else {
                         return best;
                     };
                     best = if last && at == At::Value {
@@ -208,9 +232,7 @@ impl Outline {
         let mut node = &self.root;
         for seg in &path.0 {
             node = match (seg, node) {
-                (Seg::Key(k), Node::Map(entries)) => {
-                    &entries.iter().rev().find(|e| e.key == *k)?.value
-                }
+                (Seg::Key(k), Node::Map(map)) => &map.get(k)?.value,
                 (Seg::Index(i), Node::Seq(items)) => &items.get(*i)?.value,
                 _ => return None,
             };
@@ -293,7 +315,7 @@ impl Parser {
                 });
             }
         }
-        Node::Map(entries)
+        Node::Map(Map::new(entries))
     }
 
     fn seq(&mut self, ind: usize) -> Node {
@@ -414,7 +436,7 @@ fn flow_node(cs: &[(char, Pos)], k: &mut usize) -> (Node, Option<Pos>) {
                     value,
                 });
             }
-            (Node::Map(entries), Some(pos))
+            (Node::Map(Map::new(entries)), Some(pos))
         }
         '[' => {
             *k += 1;

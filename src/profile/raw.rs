@@ -465,12 +465,21 @@ fn unknown_key(out: &mut Problems, path: &KeyPath, key: &str, known: &[&str]) {
         || format!(" (known keys: {})", known.join(", ")),
         |s| format!(", did you mean '{s}'?"),
     );
-    problem(
-        out,
-        path.clone(),
-        At::Key,
-        format!("unknown key '{key}' {place}{hint}"),
-    );
+    // A key that is no key name (a line of /etc/shadow read as one) is not quoted: the
+    // position says where it is.
+    let looks_like_a_key = key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+    let message = if looks_like_a_key {
+        format!("unknown key '{key}' {place}{hint}")
+    } else {
+        format!(
+            "unknown key {place} (not a key name; known keys: {})",
+            known.join(", ")
+        )
+    };
+    problem(out, path.clone(), At::Key, message);
 }
 
 /// The mapping `v` is, or a problem saying what it should be. `Null` (a key with nothing
@@ -485,8 +494,15 @@ fn mapping<'v>(
         Value::Mapping(m) => Some(std::borrow::Cow::Borrowed(m)),
         Value::Null => Some(std::borrow::Cow::Owned(Mapping::new())),
         other => {
+            // At the top, the value is the whole file (`/etc/shadow` is one long plain
+            // scalar): say what it is, never what it says.
             let msg = if path.is_root() {
-                format!("expected {what}, got {}", describe(other))
+                let kind = match other {
+                    Value::String(_) => "text".to_string(),
+                    Value::Number(_) => "a number".to_string(),
+                    other => describe(other),
+                };
+                format!("expected {what}, got {kind}")
             } else {
                 format!("{path}: expected {what}, got {}", describe(other))
             };

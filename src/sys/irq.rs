@@ -54,7 +54,13 @@ const QUEUE_WORDS: &[&str] = &[
 ///
 /// `ifname` is the interface the IRQ belongs to: a bare interface name (`eth0`, igb's
 /// "other" vector) is not a queue even though it ends in a digit.
+///
+/// An index above [`crate::model::MAX_QUEUE_INDEX`] is no queue: an IRQ name is free text.
 pub fn queue_from_name(name: &str, ifname: &str) -> Option<u32> {
+    queue_from_name_any(name, ifname).filter(|&q| q <= crate::model::MAX_QUEUE_INDEX)
+}
+
+fn queue_from_name_any(name: &str, ifname: &str) -> Option<u32> {
     let name = name.trim();
     if name.is_empty() || name == ifname {
         return None;

@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::model::{Avail, Counters, CpuSet, Dir, PcieLink, Queue, Temperature};
+use crate::model::{Avail, Counters, CpuSet, Dir, PcieLink, Queue, Temperature, MAX_QUEUE_INDEX};
 
 use super::SysRoot;
 
@@ -267,7 +267,8 @@ pub fn parse_carrier(read: &io::Result<String>) -> Option<bool> {
     }
 }
 
-/// A queue directory name: `rx-3` -> (Rx, 3), `tx-0` -> (Tx, 0).
+/// A queue directory name: `rx-3` -> (Rx, 3), `tx-0` -> (Tx, 0). An index above
+/// [`MAX_QUEUE_INDEX`] (more than the kernel's 16-bit queue mapping holds) is no queue.
 pub fn parse_queue_dir(name: &str) -> Option<(Dir, u32)> {
     let (dir, idx) = name.split_once('-')?;
     let dir = match dir {
@@ -278,7 +279,7 @@ pub fn parse_queue_dir(name: &str) -> Option<(Dir, u32)> {
     if idx.is_empty() || !idx.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some((dir, idx.parse().ok()?))
+    Some((dir, idx.parse().ok().filter(|&i| i <= MAX_QUEUE_INDEX)?))
 }
 
 /// Stores one `statistics/<name>` value into the matching [`Counters`] field; false for an
@@ -827,6 +828,9 @@ mod tests {
         assert_eq!(parse_queue_dir("tx-63"), Some((Dir::Tx, 63)));
         assert_eq!(parse_queue_dir("rx-"), None);
         assert_eq!(parse_queue_dir("rx-1a"), None);
+        assert_eq!(parse_queue_dir("tx-65535"), Some((Dir::Tx, 65535)));
+        assert_eq!(parse_queue_dir("rx-65536"), None);
+        assert_eq!(parse_queue_dir("rx-30000000"), None);
         assert_eq!(parse_queue_dir("xdp-1"), None);
         assert_eq!(parse_queue_dir("rx0"), None);
     }
