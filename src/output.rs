@@ -89,20 +89,6 @@ fn join_or(parts: &[String], empty: &str) -> String {
     }
 }
 
-/// Feature names as users know them from `ethtool -k`, in the order a tuner cares about.
-const KEY_FEATURES: &[(&str, &str)] = &[
-    ("rx-gro", "gro"),
-    ("rx-lro", "lro"),
-    ("rx-gro-hw", "gro-hw"),
-    ("tx-tcp-segmentation", "tso"),
-    ("tx-generic-segmentation", "gso"),
-    ("rx-hashing", "rxhash"),
-    ("rx-checksum", "rx-csum"),
-    ("tx-checksum-ip-generic", "tx-csum"),
-    ("rx-ntuple-filter", "ntuple"),
-    ("rx-udp-gro-forwarding", "udp-gro-fwd"),
-];
-
 /// Human-readable size with binary units.
 pub fn human_bytes(v: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -226,7 +212,13 @@ fn interface_section(out: &mut String, i: &Interface) {
         format!(
             "{}, carrier {}{}, mtu {}, txqueuelen {}, queues rx {} tx {}; {link}",
             i.operstate,
-            i.carrier.map_or("-", |c| if c { "yes" } else { "no" }),
+            match i.carrier {
+                Some(true) => "yes",
+                Some(false) => "no",
+                // The kernel keeps no carrier state for a device that is not running.
+                None if i.operstate == "down" => "no (interface down)",
+                None => "n/a",
+            },
             i.carrier_changes
                 .map(|c| format!(" ({c} changes)"))
                 .unwrap_or_default(),
@@ -297,11 +289,12 @@ fn interface_section(out: &mut String, i: &Interface) {
                     p.push(format!("{n} {v}"));
                 }
             }
+            // The `ethtool -C` names, which profiles take too; n/a where the driver has none.
             if c.use_adaptive_rx.is_some() || c.use_adaptive_tx.is_some() {
                 p.push(format!(
-                    "adaptive rx {} tx {}",
-                    c.use_adaptive_rx.map_or("-", on),
-                    c.use_adaptive_tx.map_or("-", on)
+                    "adaptive-rx {}, adaptive-tx {}",
+                    c.use_adaptive_rx.map_or("n/a", on),
+                    c.use_adaptive_tx.map_or("n/a", on)
                 ));
             }
             join_or(&p, "no fields supported")
@@ -330,7 +323,7 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "offloads",
         na_or(&i.features, |f| {
-            KEY_FEATURES
+            crate::model::knobs::SHOWN_FEATURES
                 .iter()
                 .filter_map(|(k, short)| {
                     f.iter().find(|x| x.name == *k).map(|x| {
