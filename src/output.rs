@@ -210,18 +210,9 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "link",
         format!(
-            "{}, carrier {}{}, mtu {}, txqueuelen {}, queues rx {} tx {}; {link}",
+            "{}, carrier {}, mtu {}, txqueuelen {}, queues rx {} tx {}; {link}",
             i.operstate,
-            match i.carrier {
-                Some(true) => "yes",
-                Some(false) => "no",
-                // The kernel keeps no carrier state for a device that is not running.
-                None if i.operstate == "down" => "no (interface down)",
-                None => "n/a",
-            },
-            i.carrier_changes
-                .map(|c| format!(" ({c} changes)"))
-                .unwrap_or_default(),
+            carrier(i),
             i.mtu,
             i.txqueuelen,
             i.num_rx_queues,
@@ -405,6 +396,29 @@ fn interface_section(out: &mut String, i: &Interface) {
     }
     push_table(out, &t);
     queue_table(out, i);
+}
+
+/// `yes (3 changes)`; on a down interface the kernel has no carrier (sysfs `carrier` reads
+/// EINVAL): `no (interface down, 1 changes)`.
+fn carrier(i: &Interface) -> String {
+    let mut notes = Vec::new();
+    let word = match i.carrier {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None if i.operstate == "down" => {
+            notes.push("interface down".to_string());
+            "no"
+        }
+        None => "n/a",
+    };
+    if let Some(c) = i.carrier_changes {
+        notes.push(format!("{c} changes"));
+    }
+    if notes.is_empty() {
+        word.to_string()
+    } else {
+        format!("{word} ({})", notes.join(", "))
+    }
 }
 
 fn locality(irq: &Irq) -> String {

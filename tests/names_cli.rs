@@ -171,7 +171,14 @@ fn every_name_show_prints_is_taken_by_a_profile_and_compared_by_check() {
         }
     }
     // The view as the fixture has it: every kind, the ethtool names, adaptive-tx n/a.
-    for name in ["rx-mini:", "rx-frames:", "adaptive-rx:", "rx-csum:", "udp-gro-fwd:", "gro-hw:"] {
+    for name in [
+        "rx-mini:",
+        "rx-frames:",
+        "adaptive-rx:",
+        "rx-csum:",
+        "udp-gro-fwd:",
+        "gro-hw:",
+    ] {
         assert!(yaml.contains(name), "{name} not shown:\n{show}");
     }
     assert_eq!(na, ["adaptive-tx"], "{show}");
@@ -234,11 +241,21 @@ fn every_name_show_prints_is_taken_by_a_profile_and_compared_by_check() {
         .expect("compared")
         .iter()
         .filter(|c| c["ok"] == false)
-        .map(|c| c["field"].as_str().or(c["name"].as_str()).expect("f").to_string())
+        .map(|c| {
+            c["field"]
+                .as_str()
+                .or(c["name"].as_str())
+                .expect("f")
+                .to_string()
+        })
         .collect();
     assert_eq!(
         bad,
-        BTreeSet::from(["rx_jumbo".into(), "rx_max_frames".into(), "rx-checksum".into()]),
+        BTreeSet::from([
+            "rx_jumbo".into(),
+            "rx_max_frames".into(),
+            "rx-checksum".into()
+        ]),
         "{report:#}"
     );
 }

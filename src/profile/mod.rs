@@ -346,6 +346,22 @@ interfaces:
         for k in keys.iter().flat_map(|k| k.iter()) {
             assert!(FORMAT_HELP.contains(k), "{k} is not documented");
         }
+        use crate::model::knobs::{self, KnobKind};
+        for kind in [KnobKind::Ring, KnobKind::Channel, KnobKind::Pause] {
+            for k in knobs::names(kind) {
+                assert!(
+                    FORMAT_HELP.contains(k),
+                    "{} {k} is not documented",
+                    kind.noun()
+                );
+            }
+        }
+        for (_, short) in knobs::SHOWN_FEATURES {
+            assert!(
+                FORMAT_HELP.contains(short),
+                "feature {short} is not documented"
+            );
+        }
         for word in [
             "max",
             "per-local-core",
