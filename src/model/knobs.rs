@@ -32,9 +32,27 @@ pub enum KnobKind {
     Feature,
     /// Network sysctls (`/proc/sys/net/...`).
     Sysctl,
+    /// MTU.
+    Mtu,
+    /// Transmit queue length.
+    TxQueueLen,
+    /// RPS CPUs of a receive queue.
+    Rps,
+    /// RFS flow count of a receive queue.
+    RpsFlowCnt,
+    /// XPS CPUs of a transmit queue.
+    Xps,
+    /// Affinity of a queue IRQ.
+    IrqAffinity,
 }
 
 impl KnobKind {
+    /// True when changing a knob of this kind briefly resets the link on most drivers (rings,
+    /// channels: the driver reallocates its queues; MTU on many NICs).
+    pub fn resets_link(self) -> bool {
+        matches!(self, KnobKind::Ring | KnobKind::Channel | KnobKind::Mtu)
+    }
+
     /// The word profiles and messages use for the kind: `rings`, `coalesce`, `features`.
     pub fn section(self) -> &'static str {
         match self {
@@ -44,6 +62,11 @@ impl KnobKind {
             KnobKind::Pause => "pause",
             KnobKind::Feature => "features",
             KnobKind::Sysctl => "sysctl",
+            KnobKind::Mtu => "mtu",
+            KnobKind::TxQueueLen => "txqueuelen",
+            KnobKind::Rps | KnobKind::RpsFlowCnt => "rps",
+            KnobKind::Xps => "xps",
+            KnobKind::IrqAffinity => "irq_affinity",
         }
     }
 
@@ -56,6 +79,32 @@ impl KnobKind {
             KnobKind::Pause => "pause field",
             KnobKind::Feature => "feature",
             KnobKind::Sysctl => "sysctl",
+            KnobKind::Mtu => "mtu",
+            KnobKind::TxQueueLen => "txqueuelen",
+            KnobKind::Rps => "rps cpus",
+            KnobKind::RpsFlowCnt => "rps flow_cnt",
+            KnobKind::Xps => "xps cpus",
+            KnobKind::IrqAffinity => "irq affinity",
+        }
+    }
+}
+
+impl Knob {
+    /// The kind of this knob.
+    pub fn kind(&self) -> KnobKind {
+        match self {
+            Knob::Sysctl { .. } => KnobKind::Sysctl,
+            Knob::Ring { .. } => KnobKind::Ring,
+            Knob::Channel { .. } => KnobKind::Channel,
+            Knob::Coalesce { .. } => KnobKind::Coalesce,
+            Knob::Pause { .. } => KnobKind::Pause,
+            Knob::Feature { .. } => KnobKind::Feature,
+            Knob::Mtu { .. } => KnobKind::Mtu,
+            Knob::TxQueueLen { .. } => KnobKind::TxQueueLen,
+            Knob::Rps { .. } => KnobKind::Rps,
+            Knob::RpsFlowCnt { .. } => KnobKind::RpsFlowCnt,
+            Knob::Xps { .. } => KnobKind::Xps,
+            Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
         }
     }
 }
@@ -330,7 +379,7 @@ pub fn fields(kind: KnobKind) -> &'static [Field] {
         KnobKind::Channel => CHANNEL_FIELDS,
         KnobKind::Coalesce => COALESCE_FIELDS,
         KnobKind::Pause => PAUSE_FIELDS,
-        KnobKind::Feature | KnobKind::Sysctl => &[],
+        _ => &[],
     }
 }
 
