@@ -5,6 +5,7 @@
 //! accepts and `check --from` compares, setting by setting.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -161,12 +162,12 @@ fn every_name_show_prints_is_taken_by_a_profile_and_compared_by_check() {
     ] {
         let entries = section(label);
         assert!(!entries.is_empty(), "{label}: nothing shown\n{show}");
-        yaml.push_str(&format!("    {key}:\n"));
+        let _ = writeln!(yaml, "    {key}:");
         for (name, shown) in entries {
             if shown == "n/a" {
                 na.push(name.clone());
             }
-            yaml.push_str(&format!("      {name}: {}\n", value(&shown)));
+            let _ = writeln!(yaml, "      {name}: {}", value(&shown));
             shown_names += 1;
         }
     }

@@ -330,6 +330,7 @@ interfaces:
     /// documents every key of the schema.
     #[test]
     fn the_format_text_is_in_the_readme_and_names_every_key() {
+        use crate::model::knobs;
         let readme = include_str!("../../profiles/README.md");
         assert!(
             readme.contains(FORMAT_HELP),
@@ -346,8 +347,11 @@ interfaces:
         for k in keys.iter().flat_map(|k| k.iter()) {
             assert!(FORMAT_HELP.contains(k), "{k} is not documented");
         }
-        use crate::model::knobs::{self, KnobKind};
-        for kind in [KnobKind::Ring, KnobKind::Channel, KnobKind::Pause] {
+        for kind in [
+            knobs::KnobKind::Ring,
+            knobs::KnobKind::Channel,
+            knobs::KnobKind::Pause,
+        ] {
             for k in knobs::names(kind) {
                 assert!(
                     FORMAT_HELP.contains(k),
