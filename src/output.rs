@@ -8,6 +8,7 @@ use std::io::Write;
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde::Serialize;
 
+use crate::model::knobs::{self, KnobKind};
 use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
 /// Widest line a table may print.
@@ -232,15 +233,16 @@ fn interface_section(out: &mut String, i: &Interface) {
             )
         }),
     );
+    let ring = |f| knobs::shown_name(KnobKind::Ring, f);
     row(
         "rings",
         na_or(&i.rings, |r| {
             join_or(
                 &[
-                    cur_max("rx", r.rx, r.rx_max),
-                    cur_max("rx-mini", r.rx_mini, r.rx_mini_max),
-                    cur_max("rx-jumbo", r.rx_jumbo, r.rx_jumbo_max),
-                    cur_max("tx", r.tx, r.tx_max),
+                    cur_max(ring("rx"), r.rx, r.rx_max),
+                    cur_max(ring("rx_mini"), r.rx_mini, r.rx_mini_max),
+                    cur_max(ring("rx_jumbo"), r.rx_jumbo, r.rx_jumbo_max),
+                    cur_max(ring("tx"), r.tx, r.tx_max),
                 ]
                 .into_iter()
                 .flatten()
@@ -270,23 +272,26 @@ fn interface_section(out: &mut String, i: &Interface) {
         "coalesce",
         na_or(&i.coalesce, |c| {
             let mut p = vec![];
-            for (n, v) in [
-                ("rx-usecs", c.rx_usecs),
-                ("rx-frames", c.rx_max_frames),
-                ("tx-usecs", c.tx_usecs),
-                ("tx-frames", c.tx_max_frames),
+            // The `ethtool -C` names, which profiles take too (the knob table's first alias).
+            let name = |f| knobs::shown_name(KnobKind::Coalesce, f);
+            for (f, v) in [
+                ("rx_usecs", c.rx_usecs),
+                ("rx_max_frames", c.rx_max_frames),
+                ("tx_usecs", c.tx_usecs),
+                ("tx_max_frames", c.tx_max_frames),
             ] {
                 if let Some(v) = v {
-                    p.push(format!("{n} {v}"));
+                    p.push(format!("{} {v}", name(f)));
                 }
             }
-            // The `ethtool -C` names, which profiles take too; n/a where the driver has none.
+            // n/a where the driver has one of the pair but not the other, as ethtool says.
             if c.use_adaptive_rx.is_some() || c.use_adaptive_tx.is_some() {
-                p.push(format!(
-                    "adaptive-rx {}, adaptive-tx {}",
-                    c.use_adaptive_rx.map_or("n/a", on),
-                    c.use_adaptive_tx.map_or("n/a", on)
-                ));
+                for (f, v) in [
+                    ("use_adaptive_rx", c.use_adaptive_rx),
+                    ("use_adaptive_tx", c.use_adaptive_tx),
+                ] {
+                    p.push(format!("{} {}", name(f), v.map_or("n/a", on)));
+                }
             }
             join_or(&p, "no fields supported")
         }),
@@ -314,7 +319,7 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "offloads",
         na_or(&i.features, |f| {
-            crate::model::knobs::SHOWN_FEATURES
+            knobs::SHOWN_FEATURES
                 .iter()
                 .filter_map(|(k, short)| {
                     f.iter().find(|x| x.name == *k).map(|x| {

@@ -407,6 +407,16 @@ pub fn settable_field(group: &str, name: &str) -> Option<FieldKind> {
         .map(|f| f.value)
 }
 
+/// The name `show` prints for the field `canonical` of a struct kind: its `ethtool` name
+/// (the first alias), or the canonical name where it has none (`rx`, `combined`).
+pub fn shown_name(kind: KnobKind, canonical: &'static str) -> &'static str {
+    fields(kind)
+        .iter()
+        .find(|f| f.name == canonical)
+        .and_then(|f| f.aliases.first().copied())
+        .unwrap_or(canonical)
+}
+
 /// The canonical name of a knob of `kind` written as `name` (canonical or alias), `None`
 /// when no knob of that kind has this name.
 pub fn canonical(kind: KnobKind, name: &str) -> Option<&'static str> {
@@ -657,6 +667,9 @@ mod tests {
             );
         }
         assert_eq!(canonical(KnobKind::Ring, "rx-mini"), Some("rx_mini"));
+        assert_eq!(shown_name(KnobKind::Coalesce, "rx_max_frames"), "rx-frames");
+        assert_eq!(shown_name(KnobKind::Ring, "rx_jumbo"), "rx-jumbo");
+        assert_eq!(shown_name(KnobKind::Channel, "combined"), "combined");
         assert_eq!(canonical(KnobKind::Ring, "rx-jumbo"), Some("rx_jumbo"));
         // Settable by tune, not offered to profiles.
         assert_eq!(canonical(KnobKind::Ring, "cqe-size"), None);
