@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde::Serialize;
 
+use crate::model::knobs::{self, KnobKind};
 use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
 /// Widest line a table may print.
@@ -267,20 +268,6 @@ fn join_or(parts: &[String], empty: &str) -> String {
     }
 }
 
-/// Feature names as users know them from `ethtool -k`, in the order a tuner cares about.
-const KEY_FEATURES: &[(&str, &str)] = &[
-    ("rx-gro", "gro"),
-    ("rx-lro", "lro"),
-    ("rx-gro-hw", "gro-hw"),
-    ("tx-tcp-segmentation", "tso"),
-    ("tx-generic-segmentation", "gso"),
-    ("rx-hashing", "rxhash"),
-    ("rx-checksum", "rx-csum"),
-    ("tx-checksum-ip-generic", "tx-csum"),
-    ("rx-ntuple-filter", "ntuple"),
-    ("rx-udp-gro-forwarding", "udp-gro-fwd"),
-];
-
 /// Human-readable size with binary units.
 pub fn human_bytes(v: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -402,12 +389,9 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "link",
         format!(
-            "{}, carrier {}{}, mtu {}, txqueuelen {}, queues rx {} tx {}; {link}",
+            "{}, carrier {}, mtu {}, txqueuelen {}, queues rx {} tx {}; {link}",
             i.operstate,
-            i.carrier.map_or("-", |c| if c { "yes" } else { "no" }),
-            i.carrier_changes
-                .map(|c| format!(" ({c} changes)"))
-                .unwrap_or_default(),
+            carrier(i),
             i.mtu,
             i.txqueuelen,
             i.num_rx_queues,
@@ -427,15 +411,16 @@ fn interface_section(out: &mut String, i: &Interface) {
             )
         }),
     );
+    let ring = |f| knobs::shown_name(KnobKind::Ring, f);
     row(
         "rings",
         na_or(&i.rings, |r| {
             join_or(
                 &[
-                    cur_max("rx", r.rx, r.rx_max),
-                    cur_max("rx-mini", r.rx_mini, r.rx_mini_max),
-                    cur_max("rx-jumbo", r.rx_jumbo, r.rx_jumbo_max),
-                    cur_max("tx", r.tx, r.tx_max),
+                    cur_max(ring("rx"), r.rx, r.rx_max),
+                    cur_max(ring("rx_mini"), r.rx_mini, r.rx_mini_max),
+                    cur_max(ring("rx_jumbo"), r.rx_jumbo, r.rx_jumbo_max),
+                    cur_max(ring("tx"), r.tx, r.tx_max),
                 ]
                 .into_iter()
                 .flatten()
@@ -465,22 +450,26 @@ fn interface_section(out: &mut String, i: &Interface) {
         "coalesce",
         na_or(&i.coalesce, |c| {
             let mut p = vec![];
-            for (n, v) in [
-                ("rx-usecs", c.rx_usecs),
-                ("rx-frames", c.rx_max_frames),
-                ("tx-usecs", c.tx_usecs),
-                ("tx-frames", c.tx_max_frames),
+            // The `ethtool -C` names, which profiles take too (the knob table's first alias).
+            let name = |f| knobs::shown_name(KnobKind::Coalesce, f);
+            for (f, v) in [
+                ("rx_usecs", c.rx_usecs),
+                ("rx_max_frames", c.rx_max_frames),
+                ("tx_usecs", c.tx_usecs),
+                ("tx_max_frames", c.tx_max_frames),
             ] {
                 if let Some(v) = v {
-                    p.push(format!("{n} {v}"));
+                    p.push(format!("{} {v}", name(f)));
                 }
             }
+            // n/a where the driver has one of the pair but not the other, as ethtool says.
             if c.use_adaptive_rx.is_some() || c.use_adaptive_tx.is_some() {
-                p.push(format!(
-                    "adaptive rx {} tx {}",
-                    c.use_adaptive_rx.map_or("-", on),
-                    c.use_adaptive_tx.map_or("-", on)
-                ));
+                for (f, v) in [
+                    ("use_adaptive_rx", c.use_adaptive_rx),
+                    ("use_adaptive_tx", c.use_adaptive_tx),
+                ] {
+                    p.push(format!("{} {}", name(f), v.map_or("n/a", on)));
+                }
             }
             join_or(&p, "no fields supported")
         }),
@@ -508,7 +497,7 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "offloads",
         na_or(&i.features, |f| {
-            KEY_FEATURES
+            knobs::SHOWN_FEATURES
                 .iter()
                 .filter_map(|(k, short)| {
                     f.iter().find(|x| x.name == *k).map(|x| {
@@ -590,6 +579,29 @@ fn interface_section(out: &mut String, i: &Interface) {
     }
     push_table(out, &t);
     queue_table(out, i);
+}
+
+/// `yes (3 changes)`; on a down interface the kernel has no carrier (sysfs `carrier` reads
+/// EINVAL): `no (interface down, 1 changes)`.
+fn carrier(i: &Interface) -> String {
+    let mut notes = Vec::new();
+    let word = match i.carrier {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None if i.operstate == "down" => {
+            notes.push("interface down".to_string());
+            "no"
+        }
+        None => "n/a",
+    };
+    if let Some(c) = i.carrier_changes {
+        notes.push(format!("{c} changes"));
+    }
+    if notes.is_empty() {
+        word.to_string()
+    } else {
+        format!("{word} ({})", notes.join(", "))
+    }
 }
 
 fn locality(irq: &Irq) -> String {

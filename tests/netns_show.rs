@@ -244,3 +244,38 @@ fn show_works_without_privilege() {
     );
     assert!(!a["driver_stats"].as_array().expect("stats").is_empty());
 }
+
+/// A down interface has no carrier in the kernel's eyes (sysfs `carrier` refuses with EINVAL),
+/// whatever `IFLA_CARRIER` last said: `show` says so instead of a stale `yes` or a bare `-`.
+#[test]
+fn a_down_interface_shows_no_carrier_and_why() {
+    common::require_root();
+    let ns = Netns::new("carrier");
+    ns.veth("a", "b", 1);
+    ns.ip(&["link", "set", "dev", "a", "up"]);
+    ns.ip(&["link", "set", "dev", "b", "down"]);
+    // The witness: the kernel refuses to tell a carrier for the down end.
+    let o = ns.exec("cat", &["/sys/class/net/b/carrier"]);
+    assert!(!o.status.success(), "sysfs carrier of a down link reads");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("Invalid argument"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = ns.dpuctl(&["show", "b"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("down, carrier no (interface down"), "{text}");
+    let b = {
+        let o = ns.dpuctl(&["show", "b", "--format", "json"]);
+        let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+        v["interfaces"][0].clone()
+    };
+    assert_eq!(b["operstate"], "down");
+    assert!(b["carrier"].is_null(), "{b}");
+    // The other end is up, without carrier (its peer is down): a plain `no`.
+    let o = ns.dpuctl(&["show", "a"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(", carrier no ("), "{text}");
+    assert!(!text.contains("interface down"), "{text}");
+}

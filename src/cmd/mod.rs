@@ -43,3 +43,20 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
 }
+
+/// The monitor settings asked for by the shared `watch`/`stats` flags: the monitor knows
+/// nothing of the command line.
+pub(crate) fn monitor_options(
+    a: &crate::cli::MonitorArgs,
+) -> crate::monitor::config::MonitorOptions {
+    crate::monitor::config::MonitorOptions {
+        sample_interval: a.sample_interval,
+        refresh: a.refresh,
+        line_rate: a.line_rate,
+        burst_threshold: a.burst_threshold,
+        config: a.config.clone(),
+        thresholds: a.thresholds.clone(),
+        record: a.record.clone(),
+        history: a.history,
+    }
+}

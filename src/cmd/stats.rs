@@ -20,7 +20,7 @@ use crate::sys::{procfs, SysRoot};
 
 /// Runs `dpuctl stats`.
 pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &StatsArgs) -> anyhow::Result<ExitCode> {
-    let mut settings = config::settings(&args.monitor, root)?;
+    let mut settings = config::settings(&super::monitor_options(&args.monitor), root)?;
     settings.sampler.ifaces.clone_from(&args.ifaces);
     // The flight recorder serves the screen (dump the last minutes after the fact); a stream
     // has `--record` for that, so stats does not pay for encoding every sample twice.

@@ -22,7 +22,7 @@ use crate::tui::Exit;
 /// Runs `dpuctl watch`.
 pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     // Bad flags, config files and recordings are reported first, terminal or not.
-    let settings = config::settings(&args.monitor, root)?;
+    let settings = config::settings(&super::monitor_options(&args.monitor), root)?;
     let refresh = settings.refresh;
     let extent = args.replay.as_deref().map(sources::scan).transpose()?;
     if !term::is_terminal() {

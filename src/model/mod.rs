@@ -5,6 +5,7 @@
 
 pub mod cpuset;
 pub mod ethtool;
+pub mod knobs;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};
@@ -219,7 +220,8 @@ pub struct Interface {
     pub txqueuelen: u32,
     /// Operational state (up, down, lowerlayerdown, ...).
     pub operstate: String,
-    /// Carrier present.
+    /// Carrier present; `None` while the interface is down (the kernel reports no carrier
+    /// for a device that is not running: sysfs `carrier` reads EINVAL).
     pub carrier: Option<bool>,
     /// Carrier changes since boot (flaps).
     pub carrier_changes: Option<u32>,

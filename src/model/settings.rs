@@ -111,13 +111,10 @@ impl Knob {
         }
     }
 
-    /// True when changing this knob briefly resets the link on most drivers (rings, channels:
-    /// the driver reallocates its queues; MTU on many NICs).
+    /// True when changing this knob briefly resets the link on most drivers (the knob table
+    /// says which kinds: [`super::knobs::KnobKind::resets_link`]).
     pub fn resets_link(&self) -> bool {
-        matches!(
-            self,
-            Knob::Ring { .. } | Knob::Channel { .. } | Knob::Mtu { .. }
-        )
+        self.kind().resets_link()
     }
 }
 

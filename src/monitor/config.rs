@@ -27,7 +27,6 @@ use super::engine::EngineConfig;
 use super::record::FlightConfig;
 use super::sampler::SamplerConfig;
 use super::thresholds::{Limit, Thresholds};
-use crate::cli::MonitorArgs;
 use crate::sys::SysRoot;
 
 /// `dpuctl stats --help` after the options: examples, output fields, config file.
@@ -263,8 +262,30 @@ pub struct Settings {
 /// Budget of the flight recorder, bytes.
 pub const FLIGHT_MAX_BYTES: usize = 16 << 20;
 
-/// Resolves the shared monitor flags (reads `--config`).
-pub fn settings(args: &MonitorArgs, root: &SysRoot) -> anyhow::Result<Settings> {
+/// What the user asked of a monitoring run (`watch`, `stats`), whatever the command line
+/// spelled: the command layer fills it from its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorOptions {
+    /// Counter sample interval.
+    pub sample_interval: Duration,
+    /// Screen refresh, and the period of the slower reads.
+    pub refresh: Duration,
+    /// Line rate in bit/s for utilization and bursts; `None`: the link speed.
+    pub line_rate: Option<u64>,
+    /// Utilization (0..1) above which a sample interval is part of a burst.
+    pub burst_threshold: f64,
+    /// A YAML file of thresholds and counter classes.
+    pub config: Option<PathBuf>,
+    /// Alert thresholds `METRIC=LIMIT`, applied after the config file.
+    pub thresholds: Vec<String>,
+    /// Write every sample to this file.
+    pub record: Option<PathBuf>,
+    /// Minutes the flight recorder keeps (0: off).
+    pub history: u32,
+}
+
+/// Resolves a monitoring run's options (reads the config file).
+pub fn settings(args: &MonitorOptions, root: &SysRoot) -> anyhow::Result<Settings> {
     use anyhow::Context as _;
     let mut thresholds = Thresholds::default();
     let mut classes = ClassTables::builtin();

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::model::knobs::nearest_gpu;
 use crate::model::{CpuSet, Interface, Topology};
-use crate::sys::topology::nearest_gpu;
 
 use super::resolve::ResolveError;
 use super::validate::CpuSpec;

@@ -332,6 +332,7 @@ interfaces:
     /// documents every key of the schema.
     #[test]
     fn the_format_text_is_in_the_readme_and_names_every_key() {
+        use crate::model::knobs;
         let readme = include_str!("../../profiles/README.md");
         assert!(
             readme.contains(FORMAT_HELP),
@@ -341,15 +342,31 @@ interfaces:
             raw::fields_of::<raw::RawProfile>(),
             raw::fields_of::<raw::RawBlock>(),
             raw::fields_of::<raw::RawMatch>(),
-            raw::fields_of::<raw::RawRings>(),
-            raw::fields_of::<raw::RawChannels>(),
-            raw::fields_of::<raw::RawPause>(),
             raw::fields_of::<raw::RawRps>(),
             raw::fields_of::<raw::RawXps>(),
             raw::fields_of::<raw::RawIrq>(),
         ];
         for k in keys.iter().flat_map(|k| k.iter()) {
             assert!(FORMAT_HELP.contains(k), "{k} is not documented");
+        }
+        for kind in [
+            knobs::KnobKind::Ring,
+            knobs::KnobKind::Channel,
+            knobs::KnobKind::Pause,
+        ] {
+            for k in knobs::names(kind) {
+                assert!(
+                    FORMAT_HELP.contains(k),
+                    "{} {k} is not documented",
+                    kind.noun()
+                );
+            }
+        }
+        for (_, short) in knobs::SHOWN_FEATURES {
+            assert!(
+                FORMAT_HELP.contains(short),
+                "feature {short} is not documented"
+            );
         }
         for word in [
             "max",

@@ -45,18 +45,18 @@ pub struct RawBlock {
     /// A block that may match no interface on a node (without it, that is an error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
-    /// Ring sizes.
+    /// Ring sizes by field name (canonical or alias, see [`crate::model::knobs`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rings: Option<RawRings>,
-    /// Channel counts.
+    pub rings: Option<BTreeMap<String, Scalar>>,
+    /// Channel counts by field name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channels: Option<RawChannels>,
+    pub channels: Option<BTreeMap<String, Scalar>>,
     /// Coalescing fields by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coalesce: Option<BTreeMap<String, Scalar>>,
-    /// Pause frames.
+    /// Pause frames by field name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pause: Option<RawPause>,
+    pub pause: Option<BTreeMap<String, Toggle>>,
     /// Features by user or kernel name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<BTreeMap<String, Toggle>>,
@@ -99,49 +99,6 @@ pub struct RawMatch {
     /// Minimum link speed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_speed_mbps: Option<u64>,
-}
-
-/// `rings:`.
-#[allow(missing_docs)]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRings {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rx: Option<Scalar>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx: Option<Scalar>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rx_mini: Option<Scalar>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rx_jumbo: Option<Scalar>,
-}
-
-/// `channels:`.
-#[allow(missing_docs)]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawChannels {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combined: Option<Scalar>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rx: Option<Scalar>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx: Option<Scalar>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub other: Option<Scalar>,
-}
-
-/// `pause:`.
-#[allow(missing_docs)]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPause {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autoneg: Option<Toggle>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rx: Option<Toggle>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tx: Option<Toggle>,
 }
 
 /// `rps:`.
@@ -599,9 +556,9 @@ fn check_block(v: &Value, path: &KeyPath, out: &mut Problems) -> Value {
         let p = path.key(&key);
         let cleaned = match key.as_str() {
             "match" => check_flat::<RawMatch>(val, &p, "a mapping of criteria", out),
-            "rings" => check_flat::<RawRings>(val, &p, "a mapping like {rx: max, tx: max}", out),
-            "channels" => check_flat::<RawChannels>(val, &p, "a mapping like {combined: 8}", out),
-            "pause" => check_flat::<RawPause>(val, &p, "a mapping like {rx: off, tx: off}", out),
+            "rings" => check_values::<Scalar>(val, &p, "a mapping like {rx: max, tx: max}", out),
+            "channels" => check_values::<Scalar>(val, &p, "a mapping like {combined: 8}", out),
+            "pause" => check_values::<Toggle>(val, &p, "a mapping like {rx: off, tx: off}", out),
             "rps" => check_flat::<RawRps>(val, &p, "a mapping like {cpus: nic-numa}", out),
             "xps" => check_flat::<RawXps>(val, &p, "a mapping like {cpus: nic-numa}", out),
             "irq_affinity" => check_flat::<RawIrq>(val, &p, "a mapping like {cpus: nic-numa}", out),
@@ -710,7 +667,6 @@ mod tests {
         );
         assert!(fields_of::<RawBlock>().contains(&"match"));
         assert!(fields_of::<RawBlock>().contains(&"irq_affinity"));
-        assert_eq!(fields_of::<RawRings>(), ["rx", "tx", "rx_mini", "rx_jumbo"]);
         assert!(fields_of::<crate::model::Coalesce>().contains(&"use_adaptive_rx"));
         assert!(fields_of::<Scalar>().is_empty(), "not a struct");
     }

@@ -19,16 +19,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::model::{Coalesce, CpuSet, Value};
-use crate::sys::sysctl;
-use crate::sys::sysfs::is_pci_address;
+use crate::model::knobs::{self, is_pci_address, FieldKind, KnobKind};
+use crate::model::{CpuSet, Value};
 
 use super::glob;
 use super::outline::{At, KeyPath, Outline, Pos};
-use super::raw::{
-    fields_of, Names, RawBlock, RawChannels, RawIrq, RawMatch, RawProfile, RawRings, RawRps,
-    RawXps, Scalar,
-};
+use super::raw::{Names, RawBlock, RawIrq, RawMatch, RawProfile, RawRps, RawXps, Scalar};
 use super::suggest;
 use super::Problem;
 
@@ -46,94 +42,6 @@ pub const FLOW_CNT_MAX: u32 = 1 << 20;
 pub const COALESCE_USECS_MAX: u32 = 1_000_000;
 /// Largest `min_speed_mbps`.
 pub const SPEED_MAX: u32 = 10_000_000;
-
-/// Coalescing fields that are on/off rather than numbers.
-pub const COALESCE_BOOLS: &[&str] = &[
-    "use_adaptive_rx",
-    "use_adaptive_tx",
-    "use_cqe_mode_tx",
-    "use_cqe_mode_rx",
-];
-
-/// Short feature names (as `ethtool -K` takes them) and the kernel feature they stand for.
-/// Kernel names are accepted as they are.
-pub const FEATURE_ALIASES: &[(&str, &str)] = &[
-    ("gro", "rx-gro"),
-    ("gso", "tx-generic-segmentation"),
-    ("lro", "rx-lro"),
-    ("ntuple", "rx-ntuple-filter"),
-    ("rxhash", "rx-hashing"),
-    ("rxvlan", "rx-vlan-hw-parse"),
-    ("sg", "tx-scatter-gather"),
-    ("tso", "tx-tcp-segmentation"),
-    ("txvlan", "tx-vlan-hw-insert"),
-];
-
-/// Kernel feature names (`netdev_features_strings` in net/ethtool/common.c, Linux 6.12).
-pub const KERNEL_FEATURES: &[&str] = &[
-    "esp-hw-offload",
-    "esp-tx-csum-hw-offload",
-    "fcoe-mtu",
-    "highdma",
-    "hsr-dup-offload",
-    "hsr-fwd-offload",
-    "hsr-tag-ins-offload",
-    "hsr-tag-rm-offload",
-    "hw-tc-offload",
-    "l2-fwd-offload",
-    "loopback",
-    "macsec-hw-offload",
-    "netns-local",
-    "rx-all",
-    "rx-checksum",
-    "rx-fcs",
-    "rx-gro",
-    "rx-gro-hw",
-    "rx-gro-list",
-    "rx-hashing",
-    "rx-lro",
-    "rx-ntuple-filter",
-    "rx-udp-gro-forwarding",
-    "rx-udp_tunnel-port-offload",
-    "rx-vlan-filter",
-    "rx-vlan-hw-parse",
-    "rx-vlan-stag-filter",
-    "rx-vlan-stag-hw-parse",
-    "tls-hw-record",
-    "tls-hw-rx-offload",
-    "tls-hw-tx-offload",
-    "tx-checksum-fcoe-crc",
-    "tx-checksum-ip-generic",
-    "tx-checksum-ipv4",
-    "tx-checksum-ipv6",
-    "tx-checksum-sctp",
-    "tx-esp-segmentation",
-    "tx-fcoe-segmentation",
-    "tx-generic-segmentation",
-    "tx-gre-csum-segmentation",
-    "tx-gre-segmentation",
-    "tx-gso-list",
-    "tx-gso-partial",
-    "tx-gso-robust",
-    "tx-ipxip4-segmentation",
-    "tx-ipxip6-segmentation",
-    "tx-lockless",
-    "tx-nocache-copy",
-    "tx-scatter-gather",
-    "tx-scatter-gather-fraglist",
-    "tx-sctp-segmentation",
-    "tx-tcp-ecn-segmentation",
-    "tx-tcp-mangleid-segmentation",
-    "tx-tcp-segmentation",
-    "tx-tcp6-segmentation",
-    "tx-tunnel-remcsum-segmentation",
-    "tx-udp-segmentation",
-    "tx-udp_tnl-csum-segmentation",
-    "tx-udp_tnl-segmentation",
-    "tx-vlan-hw-insert",
-    "tx-vlan-stag-hw-insert",
-    "vlan-challenged",
-];
 
 /// Which count an [`Amount`] is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -626,33 +534,43 @@ pub fn validate_range(what: &str, v: u64, lo: u32, hi: u32) -> Result<u32, Strin
     }
 }
 
-/// A feature name, short or kernel, to its kernel name.
-pub fn validate_feature(name: &str) -> Result<String, String> {
-    if let Some((_, k)) = FEATURE_ALIASES.iter().find(|(a, _)| *a == name) {
-        return Ok((*k).to_string());
+/// The canonical name of a knob of `kind` written as `name` (the kernel name, or an alias
+/// such as the `ethtool` name or the name `show` prints), or an error that suggests only
+/// names of the same kind.
+pub fn knob_name(kind: KnobKind, name: &str) -> Result<&'static str, String> {
+    if let Some(c) = knobs::canonical(kind, name) {
+        return Ok(c);
     }
-    if KERNEL_FEATURES.contains(&name) {
-        return Ok(name.to_string());
+    // A name of another kind of knob (`rx-frames` under features:) is pointed to its
+    // section rather than matched to a look-alike of this kind (`rx-fcs`).
+    if let Some(other) = knobs::kind_of_name(name).filter(|k| *k != kind) {
+        return Err(format!(
+            "unknown {} '{name}': '{name}' is a {}, under '{}:'",
+            kind.noun(),
+            other.noun(),
+            other.section()
+        ));
     }
-    let all = FEATURE_ALIASES
-        .iter()
-        .map(|(a, _)| *a)
-        .chain(KERNEL_FEATURES.iter().copied());
-    let hint = suggest::did_you_mean(name, all)
+    let hint = suggest::did_you_mean(name, knobs::names(kind))
         .map_or_else(String::new, |s| format!(", did you mean '{s}'?"));
-    Err(format!("unknown feature '{name}'{hint}"))
+    Err(format!("unknown {} '{name}'{hint}", kind.noun()))
 }
 
-/// One coalescing field: a known [`Coalesce`] field with a number, or on/off for the
-/// `use_*` fields.
-pub fn validate_coalesce(name: &str, v: &Scalar) -> Result<Value, String> {
-    let fields = fields_of::<Coalesce>();
-    if !fields.contains(&name) {
-        let hint = suggest::did_you_mean(name, fields.iter().copied())
-            .map_or_else(String::new, |s| format!(", did you mean '{s}'?"));
-        return Err(format!("unknown coalesce field '{name}'{hint}"));
-    }
-    if COALESCE_BOOLS.contains(&name) {
+/// A feature name, short or kernel, to its kernel name.
+pub fn validate_feature(name: &str) -> Result<String, String> {
+    knob_name(KnobKind::Feature, name).map(str::to_string)
+}
+
+/// One coalescing field by any of its names: a number, or on/off for the `use_*` fields.
+/// Returns the canonical field name and the value.
+pub fn validate_coalesce(name: &str, v: &Scalar) -> Result<(&'static str, Value), String> {
+    let canonical = knob_name(KnobKind::Coalesce, name)?;
+    validate_coalesce_value(canonical, v).map(|v| (canonical, v))
+}
+
+/// The value of the coalescing field `name` (canonical).
+fn validate_coalesce_value(name: &str, v: &Scalar) -> Result<Value, String> {
+    if knobs::settable_field("coalesce", name) == Some(FieldKind::Bool) {
         return match v {
             Scalar::Bool(b) => Ok(Value::Bool(*b)),
             Scalar::Text(t) if t == "on" => Ok(Value::Bool(true)),
@@ -702,19 +620,19 @@ pub fn sysctl_floor(value: &str) -> Option<&str> {
     value.strip_prefix(">= ")
 }
 
-/// A sysctl: a known network sysctl ([`sysctl::KNOWN`]) and a value of the right shape, or a
+/// A sysctl: a known network sysctl ([`knobs::SYSCTLS`]) and a value of the right shape, or a
 /// floor (`">= 16777216"`, `">= 4096 87380 16777216"`) for the numeric ones. Returns the
 /// value as text, whitespace folded; a floor as `">= "` and the numbers.
 pub fn validate_sysctl(name: &str, v: &Scalar) -> Result<String, String> {
-    sysctl::validate_name(name).map_err(|e| e.replace('"', "'"))?;
-    if !sysctl::is_known(name) {
-        let hint = suggest::closest(name, sysctl::KNOWN.iter().copied())
+    knobs::validate_sysctl_name(name).map_err(|e| e.replace('"', "'"))?;
+    if !knobs::is_known_sysctl(name) {
+        let hint = suggest::closest(name, knobs::SYSCTLS.iter().copied())
             .map_or_else(String::new, |s| format!(", did you mean '{s}'?"));
         return Err(format!("unknown sysctl '{name}'{hint}"));
     }
     let text = match v {
         Scalar::Int(n) => n.to_string(),
-        Scalar::Text(t) => sysctl::fold_whitespace(t),
+        Scalar::Text(t) => knobs::fold_whitespace(t),
         other => return Err(format!("{name}: expected a number or text, got '{other}'")),
     };
     if let Some(rest) = text.strip_prefix(">=") {
@@ -840,19 +758,55 @@ fn validate_match(cx: &mut Cx, path: &KeyPath, m: Option<&RawMatch>) -> Selector
     s
 }
 
+/// The entries of a knob section (`rings:`, `coalesce:`, `features:`, ...) by canonical name,
+/// each with its path as written. An unknown name is reported at its key with a suggestion
+/// of the same kind; a knob given twice (by two of its names) is reported at the second.
+fn knob_entries<'a, V>(
+    cx: &mut Cx,
+    path: &KeyPath,
+    kind: KnobKind,
+    map: &'a BTreeMap<String, V>,
+) -> Vec<(&'static str, KeyPath, &'a V)> {
+    let mut out: Vec<(&'static str, KeyPath, &'a V)> = Vec::new();
+    let mut seen: BTreeMap<&'static str, &str> = BTreeMap::new();
+    for (k, v) in map {
+        let p = path.key(k);
+        match knob_name(kind, k) {
+            Ok(c) => {
+                if let Some(first) = seen.get(c) {
+                    cx.err(
+                        &p,
+                        At::Key,
+                        format!(
+                            "{} '{c}' is given twice in {path}, as '{first}' and '{k}'",
+                            kind.noun()
+                        ),
+                    );
+                } else {
+                    seen.insert(c, k);
+                    out.push((c, p, v));
+                }
+            }
+            Err(e) => cx.err(&p, At::Key, e),
+        }
+    }
+    out
+}
+
 fn amounts(
     cx: &mut Cx,
     path: &KeyPath,
     kind: AmountKind,
-    fields: [(&str, &Option<Scalar>); 4],
+    map: &BTreeMap<String, Scalar>,
 ) -> BTreeMap<String, Amount> {
+    let knob_kind = match kind {
+        AmountKind::Ring => KnobKind::Ring,
+        AmountKind::Channel => KnobKind::Channel,
+    };
     let mut out = BTreeMap::new();
-    for (k, v) in fields {
-        if let Some(v) = v {
-            let p = path.key(k);
-            if let Some(a) = cx.take(&p, validate_amount(v, kind)) {
-                out.insert(k.to_string(), a);
-            }
+    for (c, p, v) in knob_entries(cx, path, knob_kind, map) {
+        if let Some(a) = cx.take(&p, validate_amount(v, kind)) {
+            out.insert(c.to_string(), a);
         }
     }
     out
@@ -875,85 +829,27 @@ fn cpu_spec(cx: &mut Cx, path: &KeyPath, v: Option<&Scalar>) -> Option<CpuSpec> 
 fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> Block {
     let selector = validate_match(cx, &path.key("match"), b.selector.as_ref());
     let mut s = Settings::default();
-    if let Some(RawRings {
-        rx,
-        tx,
-        rx_mini,
-        rx_jumbo,
-    }) = &b.rings
-    {
-        s.rings = amounts(
-            cx,
-            &path.key("rings"),
-            AmountKind::Ring,
-            [
-                ("rx", rx),
-                ("tx", tx),
-                ("rx_mini", rx_mini),
-                ("rx_jumbo", rx_jumbo),
-            ],
-        );
+    if let Some(r) = &b.rings {
+        s.rings = amounts(cx, &path.key("rings"), AmountKind::Ring, r);
     }
-    if let Some(RawChannels {
-        combined,
-        rx,
-        tx,
-        other,
-    }) = &b.channels
-    {
-        s.channels = amounts(
-            cx,
-            &path.key("channels"),
-            AmountKind::Channel,
-            [
-                ("combined", combined),
-                ("rx", rx),
-                ("tx", tx),
-                ("other", other),
-            ],
-        );
+    if let Some(c) = &b.channels {
+        s.channels = amounts(cx, &path.key("channels"), AmountKind::Channel, c);
     }
     if let Some(c) = &b.coalesce {
-        for (k, v) in c {
-            let p = path.key("coalesce").key(k);
-            match validate_coalesce(k, v) {
-                Ok(val) => {
-                    s.coalesce.insert(k.clone(), val);
-                }
-                Err(e) if e.starts_with("unknown") => cx.err(&p, At::Key, e),
-                Err(e) => cx.err(&p, At::Value, format!("{p}: {e}")),
+        for (k, p, v) in knob_entries(cx, &path.key("coalesce"), KnobKind::Coalesce, c) {
+            if let Some(val) = cx.take(&p, validate_coalesce_value(k, v)) {
+                s.coalesce.insert(k.to_string(), val);
             }
         }
     }
     if let Some(pz) = &b.pause {
-        for (k, v) in [("autoneg", pz.autoneg), ("rx", pz.rx), ("tx", pz.tx)] {
-            if let Some(t) = v {
-                s.pause.insert(k.to_string(), t.0);
-            }
+        for (k, _, v) in knob_entries(cx, &path.key("pause"), KnobKind::Pause, pz) {
+            s.pause.insert(k.to_string(), v.0);
         }
     }
     if let Some(f) = &b.features {
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for (k, v) in f {
-            let p = path.key("features").key(k);
-            match validate_feature(k) {
-                Ok(kernel) => {
-                    if let Some(first) = seen.get(&kernel) {
-                        cx.err(
-                            &p,
-                            At::Key,
-                            format!(
-                                "feature '{kernel}' is given twice in {}, as '{first}' and '{k}'",
-                                path.key("features")
-                            ),
-                        );
-                    } else {
-                        seen.insert(kernel.clone(), k.clone());
-                        s.features.insert(kernel, v.0);
-                    }
-                }
-                Err(e) => cx.err(&p, At::Key, e),
-            }
+        for (k, _, v) in knob_entries(cx, &path.key("features"), KnobKind::Feature, f) {
+            s.features.insert(k.to_string(), v.0);
         }
     }
     if let Some(v) = b.mtu {
@@ -1251,23 +1147,39 @@ mod tests {
             validate_feature("rx-udp-gro-forwarding").as_deref(),
             Ok("rx-udp-gro-forwarding")
         );
+        // The names `show` prints are aliases of the knob, not typos of another one.
+        assert_eq!(validate_feature("gro-hw").as_deref(), Ok("rx-gro-hw"));
+        assert_eq!(validate_feature("rx-csum").as_deref(), Ok("rx-checksum"));
         assert_eq!(
-            validate_feature("gro-hw").expect_err("unknown"),
-            "unknown feature 'gro-hw', did you mean 'rx-gro-hw'?"
+            validate_feature("udp-gro-fwd").as_deref(),
+            Ok("rx-udp-gro-forwarding")
+        );
+        assert_eq!(
+            validate_feature("gro-hww").expect_err("unknown"),
+            "unknown feature 'gro-hww', did you mean 'gro-hw'?"
         );
         assert_eq!(
             validate_coalesce("rx_usecs", &Scalar::Int(8)),
-            Ok(Value::Num(8))
+            Ok(("rx_usecs", Value::Num(8)))
+        );
+        assert_eq!(
+            validate_coalesce("rx-frames", &Scalar::Int(32)),
+            Ok(("rx_max_frames", Value::Num(32)))
         );
         assert_eq!(
             validate_coalesce("use_adaptive_rx", &Scalar::Text("off".into())),
-            Ok(Value::Bool(false))
+            Ok(("use_adaptive_rx", Value::Bool(false)))
+        );
+        assert_eq!(
+            validate_coalesce("adaptive-rx", &Scalar::Bool(true)),
+            Ok(("use_adaptive_rx", Value::Bool(true)))
         );
         assert_eq!(
             validate_coalesce("rx_usec", &Scalar::Int(8)).expect_err("typo"),
             "unknown coalesce field 'rx_usec', did you mean 'rx_usecs'?"
         );
         assert!(validate_coalesce("rx_usecs", &Scalar::Int(2_000_000)).is_err());
+        assert!(validate_coalesce("rx-usecs", &Scalar::Int(2_000_000)).is_err());
         assert!(validate_coalesce("rx_max_frames", &Scalar::Int(2_000_000)).is_ok());
         assert!(validate_coalesce("use_adaptive_tx", &Scalar::Int(1)).is_err());
         assert_eq!(validate_range("mtu", 9000, 68, 65535), Ok(9000));
@@ -1281,10 +1193,44 @@ mod tests {
     }
 
     #[test]
-    fn coalesce_bool_fields_are_exactly_the_bool_fields_of_the_model() {
-        for f in fields_of::<Coalesce>() {
-            let as_bool = serde_json::from_value::<Coalesce>(serde_json::json!({ *f: true }));
-            assert_eq!(as_bool.is_ok(), COALESCE_BOOLS.contains(f), "{f}");
+    fn suggestions_stay_within_the_kind_of_knob() {
+        // A coalesce typo is never offered a feature or ring name, and the reverse.
+        assert_eq!(
+            knob_name(KnobKind::Coalesce, "rx-frame").expect_err("typo"),
+            "unknown coalesce field 'rx-frame', did you mean 'rx-frames'?"
+        );
+        assert_eq!(
+            knob_name(KnobKind::Feature, "rx-frames").expect_err("not a feature"),
+            "unknown feature 'rx-frames': 'rx-frames' is a coalesce field, under 'coalesce:'"
+        );
+        assert_eq!(
+            knob_name(KnobKind::Ring, "rx-usecs").expect_err("not a ring"),
+            "unknown ring field 'rx-usecs': 'rx-usecs' is a coalesce field, under 'coalesce:'"
+        );
+        assert_eq!(
+            knob_name(KnobKind::Coalesce, "gro").expect_err("not coalescing"),
+            "unknown coalesce field 'gro': 'gro' is a feature, under 'features:'"
+        );
+        assert_eq!(
+            knob_name(KnobKind::Pause, "auto").expect_err("typo"),
+            "unknown pause field 'auto', did you mean 'autoneg'?"
+        );
+        assert_eq!(knob_name(KnobKind::Ring, "rx-jumbo"), Ok("rx_jumbo"));
+        assert_eq!(knob_name(KnobKind::Channel, "combined"), Ok("combined"));
+        // Every accepted name resolves to itself or to a knob of its kind, never a neighbour.
+        for kind in [
+            KnobKind::Ring,
+            KnobKind::Channel,
+            KnobKind::Coalesce,
+            KnobKind::Pause,
+            KnobKind::Feature,
+        ] {
+            for n in knobs::names(kind) {
+                assert_eq!(
+                    knob_name(kind, n),
+                    Ok(knobs::canonical(kind, n).expect("known"))
+                );
+            }
         }
     }
 

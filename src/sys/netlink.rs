@@ -31,6 +31,8 @@ const IFLA_STATS_LINK_64: u16 = 1;
 /// `IFLA_STATS_FILTER_BIT(IFLA_STATS_LINK_64)`.
 const FILTER_LINK_64: u32 = 1 << (IFLA_STATS_LINK_64 - 1);
 const IFINFOMSG_LEN: usize = 16;
+/// `IFF_UP` in `ifinfomsg.ifi_flags` (include/uapi/linux/if.h).
+const IFF_UP: u32 = 0x1;
 const IF_STATS_MSG_LEN: usize = 12;
 
 /// Attributes of one link, as `ip link` shows them.
@@ -50,7 +52,9 @@ pub struct LinkAttrs {
     pub txqueuelen: u32,
     /// RFC 2863 operational state, lower case.
     pub operstate: String,
-    /// Carrier present.
+    /// Carrier present; `None` while the interface is down, where the kernel has no carrier
+    /// to report (sysfs `carrier` reads EINVAL; `IFLA_CARRIER` keeps a stale 1 on devices such
+    /// as ifb that never drop it).
     pub carrier: Option<bool>,
     /// Carrier changes since the device was created.
     pub carrier_changes: Option<u32>,
@@ -231,6 +235,7 @@ fn operstate_name(v: u8) -> &'static str {
 fn parse_link(body: &[u8]) -> Option<LinkAttrs> {
     let hdr = body.get(..IFINFOMSG_LEN)?;
     let ifindex = u32::from_ne_bytes(hdr[4..8].try_into().ok()?);
+    let up = u32::from_ne_bytes(hdr[8..12].try_into().ok()?) & IFF_UP != 0;
     let a = Attrs::new(&body[IFINFOMSG_LEN..]);
     Some(LinkAttrs {
         ifindex,
@@ -245,7 +250,8 @@ fn parse_link(body: &[u8]) -> Option<LinkAttrs> {
         mtu: a.u32(IFLA_MTU).unwrap_or(0),
         txqueuelen: a.u32(IFLA_TXQLEN).unwrap_or(0),
         operstate: operstate_name(a.u8(IFLA_OPERSTATE).unwrap_or(0)).to_string(),
-        carrier: a.u8(IFLA_CARRIER).map(|c| c != 0),
+        // As `carrier_show` in net/core/net-sysfs.c: no carrier state unless the device runs.
+        carrier: a.u8(IFLA_CARRIER).map(|c| c != 0).filter(|_| up),
         carrier_changes: a.u32(IFLA_CARRIER_CHANGES),
         num_tx_queues: a.u32(IFLA_NUM_TX_QUEUES).unwrap_or(1),
         num_rx_queues: a.u32(IFLA_NUM_RX_QUEUES).unwrap_or(1),
@@ -335,6 +341,7 @@ mod tests {
     fn link_message_parses() {
         let mut hdr = [0u8; IFINFOMSG_LEN];
         hdr[4..8].copy_from_slice(&7u32.to_ne_bytes());
+        hdr[8..12].copy_from_slice(&IFF_UP.to_ne_bytes());
         let mut b = AttrBuf::with_header(&hdr);
         b.str(IFLA_IFNAME, "veth0")
             .u32(IFLA_MTU, 9000)
@@ -354,6 +361,16 @@ mod tests {
         assert_eq!((l.mtu, l.txqueuelen, l.num_tx_queues), (9000, 1000, 4));
         assert_eq!(l.operstate, "up");
         assert_eq!(l.carrier, Some(true));
+
+        // An interface that is down (ifb0 after `ip link set down`) keeps IFLA_CARRIER 1;
+        // the kernel's own view (sysfs) is that there is no carrier to speak of.
+        hdr[8..12].copy_from_slice(&0u32.to_ne_bytes());
+        let mut b = AttrBuf::with_header(&hdr);
+        b.str(IFLA_IFNAME, "ifb0")
+            .u8(IFLA_OPERSTATE, 2)
+            .u8(IFLA_CARRIER, 1);
+        let l = parse_link(b.bytes()).expect("parse");
+        assert_eq!((l.operstate.as_str(), l.carrier), ("down", None));
     }
 
     #[test]

@@ -12,77 +12,20 @@ use crate::model::{Avail, Sysctl};
 
 use super::SysRoot;
 
-/// The network sysctls dpuctl reads and a tuning profile may set, sorted.
-pub const KNOWN: &[&str] = &[
-    "net.core.busy_poll",
-    "net.core.busy_read",
-    "net.core.default_qdisc",
-    "net.core.dev_weight",
-    "net.core.flow_limit_table_len",
-    "net.core.netdev_budget",
-    "net.core.netdev_budget_usecs",
-    "net.core.netdev_max_backlog",
-    "net.core.optmem_max",
-    "net.core.rmem_default",
-    "net.core.rmem_max",
-    "net.core.rps_sock_flow_entries",
-    "net.core.somaxconn",
-    "net.core.wmem_default",
-    "net.core.wmem_max",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.tcp_adv_win_scale",
-    "net.ipv4.tcp_congestion_control",
-    // A no-op since Linux 4.14 removed the TCP prequeue; listed because old tuning guides
-    // set it. Global, so absent outside the initial network namespace.
-    "net.ipv4.tcp_low_latency",
-    "net.ipv4.tcp_mem",
-    "net.ipv4.tcp_mtu_probing",
-    "net.ipv4.tcp_no_metrics_save",
-    "net.ipv4.tcp_notsent_lowat",
-    "net.ipv4.tcp_rmem",
-    "net.ipv4.tcp_sack",
-    "net.ipv4.tcp_slow_start_after_idle",
-    "net.ipv4.tcp_timestamps",
-    "net.ipv4.tcp_window_scaling",
-    "net.ipv4.tcp_wmem",
-    "net.ipv4.udp_mem",
-    "net.ipv4.udp_rmem_min",
-    "net.ipv4.udp_wmem_min",
-];
+/// The network sysctls dpuctl reads and a tuning profile may set, sorted (the knob table's
+/// catalogue).
+pub use crate::model::knobs::SYSCTLS as KNOWN;
+pub use crate::model::knobs::{fold_whitespace, validate_sysctl_name as validate_name};
 
 /// True when `name` is in [`KNOWN`].
 pub fn is_known(name: &str) -> bool {
     KNOWN.contains(&name)
 }
 
-/// Checks a dotted sysctl name before it becomes a path: `net.` first, then only
-/// `[a-z0-9_.-]`, no empty component and no `..`.
-pub fn validate_name(name: &str) -> Result<(), String> {
-    if !name.starts_with("net.") {
-        return Err(format!("sysctl {name:?} is not a network sysctl (net.*)"));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_' | '.' | '-'))
-    {
-        return Err(format!("sysctl {name:?} contains {c:?}"));
-    }
-    if name.split('.').any(str::is_empty) {
-        return Err(format!("sysctl {name:?} has an empty component"));
-    }
-    Ok(())
-}
-
 /// The procfs file of a validated name: `net.core.rmem_max` -> `sys/net/core/rmem_max`.
 fn path_of(root: &SysRoot, name: &str) -> Result<PathBuf, String> {
     validate_name(name)?;
     Ok(root.proc("sys").join(name.replace('.', "/")))
-}
-
-/// A value as sysctl shows it: whitespace runs (the kernel separates vector values with tabs)
-/// folded to one space, ends trimmed.
-pub fn fold_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Reads one sysctl. `Err` holds the reason it cannot be read, e.g. that it does not exist:

@@ -172,17 +172,7 @@ fn slash_joined(rel: &Path) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
-/// True for names the kernel accepts as interface names (`dev_valid_name` in
-/// net/core/dev.c); anything else must not be turned into a path.
-pub fn valid_ifname(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() < 16
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
-}
+pub use crate::model::knobs::{is_pci_address, valid_ifname};
 
 fn netdev_dir(root: &SysRoot, ifname: &str) -> PathBuf {
     root.sys("class/net").join(ifname)
@@ -190,29 +180,6 @@ fn netdev_dir(root: &SysRoot, ifname: &str) -> PathBuf {
 
 // ---------------------------------------------------------------------------------------------
 // Pure parsers.
-
-/// True when `name` is a PCI function address `DDDD:BB:DD.F` (domain of 4 to 8 hex digits:
-/// VMD domains have 5; see `pci_name()` in include/linux/pci.h).
-pub fn is_pci_address(name: &str) -> bool {
-    let mut parts = name.split(':');
-    let (Some(domain), Some(bus), Some(devfn), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
-    let Some((dev, func)) = devfn.split_once('.') else {
-        return false;
-    };
-    (4..=8).contains(&domain.len())
-        && hex(domain)
-        && bus.len() == 2
-        && hex(bus)
-        && dev.len() == 2
-        && hex(dev)
-        && func.len() == 1
-        && func.bytes().all(|b| (b'0'..=b'7').contains(&b))
-}
 
 /// The PCI function a device path (relative to `devices/`) belongs to: the deepest component
 /// that is a PCI address. Returns the path up to and including it, and the address.

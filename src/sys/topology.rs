@@ -150,38 +150,7 @@ pub fn gpus(root: &SysRoot) -> Vec<Gpu> {
     out
 }
 
-/// Number of leading path components two sysfs device paths share.
-fn common_components(a: &str, b: &str) -> usize {
-    a.split('/')
-        .zip(b.split('/'))
-        .take_while(|(x, y)| x == y)
-        .count()
-}
-
-/// The GPU nearest to a NIC: the one sharing the longest PCI path with it (same PCI Express switch,
-/// then same root port, then same host bridge), else the first one on the NIC's NUMA node,
-/// else none. Paths are relative to `devices/` as in [`Gpu::pci_path`]; ties go to the lowest
-/// PCI address.
-pub fn nearest_gpu<'a>(
-    topo: &'a Topology,
-    nic_pci_path: Option<&str>,
-    nic_numa: Option<i32>,
-) -> Option<&'a Gpu> {
-    if let Some(nic) = nic_pci_path {
-        let mut best: Option<(usize, &Gpu)> = None;
-        for g in &topo.gpus {
-            let n = common_components(nic, &g.pci_path);
-            if n > 0 && best.is_none_or(|(b, _)| n > b) {
-                best = Some((n, g));
-            }
-        }
-        if let Some((_, g)) = best {
-            return Some(g);
-        }
-    }
-    let node = nic_numa?;
-    topo.gpus.iter().find(|g| g.numa_node == Some(node))
-}
+pub use crate::model::knobs::nearest_gpu;
 
 #[cfg(test)]
 mod tests {

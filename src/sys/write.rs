@@ -148,85 +148,7 @@ impl WriteError {
 // ---------------------------------------------------------------------------------------------
 // Model fields by name.
 
-/// The type of a settable ethtool field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    /// A number (u32 in the kernel).
-    Num,
-    /// On/off.
-    Bool,
-}
-
-const RING_FIELDS: &[(&str, FieldKind)] = &[
-    ("rx", FieldKind::Num),
-    ("rx_mini", FieldKind::Num),
-    ("rx_jumbo", FieldKind::Num),
-    ("tx", FieldKind::Num),
-    ("rx_buf_len", FieldKind::Num),
-    ("cqe_size", FieldKind::Num),
-    ("tx_push", FieldKind::Bool),
-    ("rx_push", FieldKind::Bool),
-];
-const CHANNEL_FIELDS: &[(&str, FieldKind)] = &[
-    ("rx", FieldKind::Num),
-    ("tx", FieldKind::Num),
-    ("other", FieldKind::Num),
-    ("combined", FieldKind::Num),
-];
-const PAUSE_FIELDS: &[(&str, FieldKind)] = &[
-    ("autoneg", FieldKind::Bool),
-    ("rx", FieldKind::Bool),
-    ("tx", FieldKind::Bool),
-];
-
-/// The kind of a field that a knob of this group may set, `None` when the field is unknown or
-/// read-only (`rx_max`). Groups: `rings`, `channels`, `coalesce`, `pause`.
-pub fn settable_field(group: &str, field: &str) -> Option<FieldKind> {
-    let table = match group {
-        "rings" => RING_FIELDS,
-        "channels" => CHANNEL_FIELDS,
-        "pause" => PAUSE_FIELDS,
-        "coalesce" => {
-            // Every coalescing field is settable; the `use_*` ones are on/off.
-            let known = serde_json::to_value(Coalesce::default())
-                .ok()
-                .and_then(|v| v.as_object().map(|o| o.contains_key(field)))
-                .unwrap_or(false);
-            return known.then(|| {
-                if field.starts_with("use_") {
-                    FieldKind::Bool
-                } else {
-                    FieldKind::Num
-                }
-            });
-        }
-        _ => return None,
-    };
-    table.iter().find(|(n, _)| *n == field).map(|(_, k)| *k)
-}
-
-/// The group name and field of an ethtool struct knob, `None` for other knobs.
-pub fn knob_field(knob: &Knob) -> Option<(&'static str, &str)> {
-    match knob {
-        Knob::Ring { field, .. } => Some(("rings", field)),
-        Knob::Channel { field, .. } => Some(("channels", field)),
-        Knob::Coalesce { field, .. } => Some(("coalesce", field)),
-        Knob::Pause { field, .. } => Some(("pause", field)),
-        _ => None,
-    }
-}
-
-/// A field of a model struct by its serde name, as a [`Value`]: `Ok(None)` when the struct has
-/// the field but the driver left it out (`None`), `Err` when the struct has no such field.
-pub fn field_value<T: Serialize>(s: &T, field: &str) -> Result<Option<Value>, String> {
-    let v = serde_json::to_value(s).map_err(|e| e.to_string())?;
-    let f = v.get(field).ok_or_else(|| format!("no field {field:?}"))?;
-    Ok(match f {
-        serde_json::Value::Bool(b) => Some(Value::Bool(*b)),
-        serde_json::Value::Number(n) => n.as_u64().map(Value::Num),
-        _ => None,
-    })
-}
+pub use crate::model::knobs::{field_value, knob_field, settable_field, sysctl_text, FieldKind};
 
 /// A model struct with every optional field `None` but `field`, set to `value`.
 fn with_field<T: Default + Serialize + DeserializeOwned>(
@@ -281,16 +203,6 @@ fn as_cpus(knob: &Knob, value: &Value) -> Result<CpuSet, WriteError> {
             CpuSet::parse_any(t).map_err(|e| WriteError::invalid(knob, value, e.to_string()))
         }
         _ => Err(WriteError::invalid(knob, value, "expects a CPU list")),
-    }
-}
-
-/// The text written for a sysctl: numbers and on/off as the kernel reads them.
-pub fn sysctl_text(value: &Value) -> String {
-    match value {
-        Value::Bool(b) => u8::from(*b).to_string(),
-        Value::Num(n) => n.to_string(),
-        Value::Cpus(c) => c.to_list(),
-        Value::Text(t) => sysctl::fold_whitespace(t),
     }
 }
 

@@ -345,7 +345,7 @@ impl Transaction {
         }
         for d in &self.derived {
             let Derived::FeaturesWanted { iface, wanted } = d;
-            if !crate::sys::sysfs::valid_ifname(iface) {
+            if !crate::model::knobs::valid_ifname(iface) {
                 return Err(format!("invalid interface name {:?}", short(iface)));
             }
             if !self
@@ -400,7 +400,7 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
         .map_err(|e| format!("sysctl {}: {e}", short(name)));
     }
     let iface = knob.object();
-    if !crate::sys::sysfs::valid_ifname(iface) {
+    if !crate::model::knobs::valid_ifname(iface) {
         return Err(format!("invalid interface name {:?}", short(iface)));
     }
     match knob {

@@ -11,10 +11,11 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::model::knobs::{
+    expand_feature_name, field_value, fold_whitespace, knob_field, settable_field, sysctl_text,
+    valid_ifname, validate_sysctl_name, FieldKind,
+};
 use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
-use crate::sys::ethtool::expand_feature_name;
-use crate::sys::sysctl;
-use crate::sys::write::{field_value, knob_field, settable_field, sysctl_text, FieldKind};
 
 /// One change: a knob from its current value to the wanted one. Serialized with a `lowers`
 /// field ([`Step::lowers`]).
@@ -273,11 +274,11 @@ enum Kind {
 /// The kind of value `knob` takes, or why the knob itself is invalid.
 fn kind_of(knob: &Knob) -> Result<Kind, String> {
     if let Knob::Sysctl { name } = knob {
-        sysctl::validate_name(name)?;
+        validate_sysctl_name(name)?;
         return Ok(Kind::Text);
     }
     let iface = knob.object();
-    if !crate::sys::sysfs::valid_ifname(iface) {
+    if !valid_ifname(iface) {
         return Err(format!("invalid interface name {iface:?}"));
     }
     if let Some((group, field)) = knob_field(knob) {
@@ -351,7 +352,7 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
             .find(|s| &s.name == name)
             .ok_or_else(|| format!("{name} was not read"))?;
         return match s.value.get() {
-            Some(v) => Ok(Value::Text(sysctl::fold_whitespace(v))),
+            Some(v) => Ok(Value::Text(fold_whitespace(v))),
             None => Err(s.value.reason().unwrap_or("n/a").to_string()),
         };
     }

@@ -203,6 +203,10 @@ pub(super) fn carrier(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         if i.carrier == Some(false) {
             f.severity = Severity::Crit;
             f.title = "no carrier: the link is down".to_string();
+        } else if i.carrier.is_none() && i.operstate == "down" {
+            // The kernel keeps no carrier for an interface that is not up.
+            f.severity = Severity::Crit;
+            f.title = "no carrier: the interface is down".to_string();
         }
         out.push(f);
     }

@@ -214,57 +214,7 @@ pub(crate) fn check_ifname(ifname: &str) -> Result<(), EthtoolError> {
     })
 }
 
-/// Legacy `ethtool -k`/`-K` feature names and the kernel feature names they stand for (a
-/// trailing or inner `*` matches any run of characters), as `ethtool` 6.x's `off_flag_def`
-/// table defines them.
-const LEGACY_FEATURES: &[(&str, &str, &str)] = &[
-    ("rx", "rx-checksumming", "rx-checksum"),
-    ("tx", "tx-checksumming", "tx-checksum-*"),
-    ("sg", "scatter-gather", "tx-scatter-gather*"),
-    ("tso", "tcp-segmentation-offload", "tx-tcp*-segmentation"),
-    ("ufo", "udp-fragmentation-offload", "tx-udp-fragmentation"),
-    (
-        "gso",
-        "generic-segmentation-offload",
-        "tx-generic-segmentation",
-    ),
-    ("gro", "generic-receive-offload", "rx-gro"),
-    ("lro", "large-receive-offload", "rx-lro"),
-    ("rxvlan", "rx-vlan-offload", "rx-vlan-hw-parse"),
-    ("txvlan", "tx-vlan-offload", "tx-vlan-hw-insert"),
-    ("ntuple", "ntuple-filters", "rx-ntuple-filter"),
-    ("rxhash", "receive-hashing", "rx-hashing"),
-];
-
-/// Matches `name` against a pattern with at most one `*`.
-fn glob_match(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((pre, post)) => {
-            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
-        }
-    }
-}
-
-/// The kernel feature names `name` stands for: itself if it is one of `known` (the
-/// `ETH_SS_FEATURES` names), else the members of a legacy `ethtool -k` name such as `gro`,
-/// `tso` or `generic-receive-offload`; empty when it is neither.
-pub fn expand_feature_name(name: &str, known: &[String]) -> Vec<String> {
-    if known.iter().any(|k| k == name) {
-        return vec![name.to_string()];
-    }
-    LEGACY_FEATURES
-        .iter()
-        .find(|(short, long, _)| *short == name || *long == name)
-        .map(|(_, _, pattern)| {
-            known
-                .iter()
-                .filter(|k| !k.is_empty() && glob_match(pattern, k))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use crate::model::knobs::expand_feature_name;
 
 /// One `_GET` that [`Ethtool::settings_all`] makes for every device.
 #[derive(Clone, Copy)]
