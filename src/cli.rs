@@ -208,14 +208,16 @@ pub enum ProfileCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Show a profile, or with --resolved what it means on this node.
+    /// Show a profile as written, comments kept, or with --resolved what it means on this
+    /// node.
     Show {
         /// Profile name or path to a YAML file.
         name: String,
         /// Apply inheritance and CPU policies against this node (or --from).
         #[arg(long)]
         resolved: bool,
-        /// Output format.
+        /// Output format: yaml is the file as written; json the profile with its inheritance
+        /// applied (or the resolved settings); table needs --resolved.
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Yaml)]
         format: Format,
         /// Resolve against a snapshot instead of this node.
