@@ -437,16 +437,25 @@ fn show_prints_the_profile_as_written_with_its_comments() {
         let out = stdout(&dpuctl(&["profile", "show", name]));
         let file = std::fs::read_to_string(root().join(format!("profiles/{name}.yaml")))
             .expect("shipped file");
-        assert_eq!(out, file, "{name}: show prints the shipped file byte for byte");
+        assert_eq!(
+            out, file,
+            "{name}: show prints the shipped file byte for byte"
+        );
     }
     // A user profile is read from its file, comments and all.
     let d = tempfile::tempdir().expect("tmp");
     let text = "# Why: site-wide busy polling.\nname: site\ndescription: Site\nextends: latency\nsysctl:\n  \
                 # 30 us is enough for our RPCs.\n  net.core.busy_poll: 30\n";
     std::fs::write(d.path().join("site.yaml"), text).expect("write");
-    assert_eq!(stdout(&dpuctl_in(d.path(), &["profile", "show", "site"])), text);
+    assert_eq!(
+        stdout(&dpuctl_in(d.path(), &["profile", "show", "site"])),
+        text
+    );
     let path = d.path().join("site.yaml").display().to_string();
-    assert_eq!(stdout(&dpuctl_in(d.path(), &["profile", "show", &path])), text);
+    assert_eq!(
+        stdout(&dpuctl_in(d.path(), &["profile", "show", &path])),
+        text
+    );
 }
 
 #[test]
@@ -457,7 +466,14 @@ fn show_refuses_a_table_of_an_unresolved_profile_and_tables_the_resolved_one() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--resolved"), "{err}");
-    let t = stdout(&dpuctl(&["profile", "show", "latency", "--resolved", "-f", "table"]));
+    let t = stdout(&dpuctl(&[
+        "profile",
+        "show",
+        "latency",
+        "--resolved",
+        "-f",
+        "table",
+    ]));
     assert!(t.starts_with("profile latency on "), "{t}");
     assert!(!t.contains("sysctl:"), "{t}");
 }

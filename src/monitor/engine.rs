@@ -12,10 +12,11 @@ use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
 use super::record::{FlightConfig, FlightRecorder};
-use super::sample::{CounterNames, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{CounterNames, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals};
 use super::thresholds::{crosses, too_hot, Metric, Thresholds};
 use super::view::{
-    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, TempView, View,
+    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, SocketRates, TempView,
+    View,
 };
 use crate::model::{Dir, Temperature};
 
@@ -191,12 +192,26 @@ struct SoftnetState {
     active: Vec<&'static str>,
 }
 
+/// Node-wide socket-level drops.
+#[derive(Debug, Default)]
+struct SocketState {
+    prev: Option<(u64, SocketTotals)>,
+    /// Deltas and ns since the last view.
+    view: ([u64; SocketTotals::N], u64),
+    /// Deltas and ns of the alert window.
+    window: ([u64; SocketTotals::N], u64),
+    /// Rates of the last view; `None` until two reads were seen.
+    rates: Option<SocketRates>,
+    active: Vec<&'static str>,
+}
+
 /// Samples in, views out.
 #[derive(Debug)]
 pub struct Engine {
     cfg: EngineConfig,
     ifaces: Vec<IfState>,
     softnet: SoftnetState,
+    sockets: SocketState,
     t_ns: u64,
     wall_ms: u64,
     alerts: VecDeque<Alert>,
@@ -214,6 +229,7 @@ impl Engine {
             cfg,
             ifaces: Vec::new(),
             softnet: SoftnetState::default(),
+            sockets: SocketState::default(),
             t_ns: 0,
             wall_ms: 0,
             alerts: VecDeque::new(),
@@ -262,6 +278,7 @@ impl Engine {
         self.alerts.clear();
         self.new_alerts.clear();
         self.softnet.active.clear();
+        self.sockets.active.clear();
         self.samples = 0;
         self.missed = 0;
     }
@@ -311,6 +328,58 @@ impl Engine {
         }
         if let Some(sn) = s.softnet {
             self.ingest_softnet(sn, s);
+        }
+        if let Some(so) = s.sockets {
+            self.ingest_sockets(so, s);
+        }
+    }
+
+    fn ingest_sockets(&mut self, so: SocketTotals, s: &Sample) {
+        let st = &mut self.sockets;
+        let Some((pt, prev)) = st.prev.replace((s.t_ns, so)) else {
+            return;
+        };
+        let ns = s.t_ns.saturating_sub(pt);
+        let (old, new) = (prev.to_array(), so.to_array());
+        for k in 0..SocketTotals::N {
+            // A counter that went backwards (a namespace re-created under the same reader)
+            // is re-based, not counted.
+            let d = step(old[k], new[k], 0).value();
+            st.view.0[k] += d;
+            st.window.0[k] += d;
+        }
+        st.view.1 += ns;
+        st.window.1 += ns;
+        if st.window.1 < self.cfg.alert_window_ns {
+            return;
+        }
+        let (wd, wns) = std::mem::take(&mut st.window);
+        let mut raised = Vec::new();
+        for (k, v) in wd.iter().enumerate() {
+            let metric = Metric::Socket(k);
+            let Some(rule) = self.cfg.thresholds.rule(metric) else {
+                continue;
+            };
+            let rate = per_sec(*v, wns);
+            if edge(&mut st.active, metric.name(), crosses(rule, rate)) {
+                raised.push(Alert {
+                    t_ns: s.t_ns,
+                    wall_ms: s.wall_ms,
+                    iface: "sockets".into(),
+                    metric: metric.name().into(),
+                    value: rate,
+                    limit: rule.limit,
+                    message: format!(
+                        "sockets: {} at {}/s (limit {}/s)",
+                        metric.name(),
+                        fmt_rate(rate),
+                        fmt_rate(rule.limit)
+                    ),
+                });
+            }
+        }
+        for a in raised {
+            self.push_alert(a);
         }
     }
 
@@ -375,12 +444,25 @@ impl Engine {
             sn.rates = (per_sec(sn.view.0, sn.view.2), per_sec(sn.view.1, sn.view.2));
             sn.view = (0, 0, 0);
         }
+        let so = &mut self.sockets;
+        if so.view.1 > 0 {
+            let (d, ns) = std::mem::take(&mut so.view);
+            let r = d.map(|v| per_sec(v, ns));
+            so.rates = Some(SocketRates {
+                udp_rcvbuf_errors: r[0],
+                udp_in_errors: r[1],
+                tcp_backlog_drop: r[2],
+                tcp_listen_drops: r[3],
+                tcp_listen_overflows: r[4],
+            });
+        }
         View {
             t_ns: self.t_ns,
             wall_ms: self.wall_ms,
             ifaces,
             softnet_dropped: sn.rates.0,
             softnet_squeezed: sn.rates.1,
+            sockets: so.rates,
             alerts: self.alerts.iter().cloned().collect(),
             new_alerts: std::mem::take(&mut self.new_alerts),
             samples: self.samples,
@@ -728,7 +810,7 @@ fn check_window(cfg: &EngineConfig, st: &mut IfState, s: &Sample, out: &mut Vec<
             Metric::Counter(i) => w.d[i],
             Metric::TxTimeout => txto,
             Metric::Class(c) => classes[ALL_CLASSES.iter().position(|x| *x == c).unwrap_or(0)],
-            Metric::SoftnetDropped | Metric::SoftnetSqueeze => continue,
+            Metric::SoftnetDropped | Metric::SoftnetSqueeze | Metric::Socket(_) => continue,
         };
         let rate = per_sec(v, w.ns);
         let name = rule.metric.name();
@@ -932,6 +1014,7 @@ mod tests {
                 slow: None,
             }],
             softnet: None,
+            sockets: None,
         }
     }
 

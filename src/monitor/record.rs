@@ -16,6 +16,7 @@
 //! | `N` | `[id, ["name", ...]]` | a table of driver counter names, referenced by id |
 //! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...]}` | slow reads of an interface for the next `S` |
 //! | `F` | `[processed, dropped, time_squeeze]` | softnet totals for the next `S` |
+//! | `P` | `[udp_rcvbuf_errors, udp_in_errors, tcp_backlog_drop, tcp_listen_drops, tcp_listen_overflows]` | socket-level drops for the next `S` |
 //! | `S` | `{"t":t_ns,"w":wall_ms,"i":[[ifindex, field, delta, field, delta, ...], ...]}` | a sample |
 //!
 //! In `S`, each interface lists only the counters that changed since its previous sample in
@@ -34,7 +35,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::rate::{counters_array, counters_from_array, N_COUNTERS};
-use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{
+    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+};
 use crate::model::Temperature;
 
 /// Version written in and required of the header.
@@ -167,6 +170,12 @@ impl Encoder {
             );
             out.extend_from_slice(line.as_bytes());
         }
+        if let Some(p) = s.sockets {
+            let [a, b, c, d, e] = p.to_array();
+            line.clear();
+            let _ = writeln!(line, "{{\"P\":[{a},{b},{c},{d},{e}]}}");
+            out.extend_from_slice(line.as_bytes());
+        }
         line.clear();
         let _ = write!(
             line,
@@ -253,6 +262,7 @@ enum Line {
     N(usize, Vec<String>),
     D(DLine),
     F(u64, u64, u64),
+    P([u64; SocketTotals::N]),
     #[serde(skip_serializing)]
     S(SLine),
 }
@@ -264,6 +274,7 @@ pub struct Decoder {
     names: Vec<CounterNames>,
     slow: Vec<(u32, SlowIface)>,
     softnet: Option<SoftnetTotals>,
+    sockets: Option<SocketTotals>,
 }
 
 impl Decoder {
@@ -335,6 +346,7 @@ impl Decoder {
                     time_squeeze,
                 });
             }
+            Line::P(v) => self.sockets = Some(SocketTotals::from_array(v)),
             Line::S(s) => {
                 let mut ifaces = Vec::with_capacity(s.i.len());
                 for entry in &s.i {
@@ -377,6 +389,7 @@ impl Decoder {
                     wall_ms: s.w,
                     ifaces,
                     softnet: self.softnet.take(),
+                    sockets: self.sockets.take(),
                 }));
             }
         }
@@ -686,6 +699,13 @@ mod tests {
                 processed: 1,
                 dropped: 2,
                 time_squeeze: 3,
+            }),
+            sockets: with_slow.then_some(SocketTotals {
+                udp_rcvbuf_errors: t,
+                udp_in_errors: t + 1,
+                tcp_backlog_drop: 4,
+                tcp_listen_drops: 5,
+                tcp_listen_overflows: 6,
             }),
         }
     }

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{
+    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+};
 use crate::model::Counters;
 use crate::sys::ethtool::{self as eth, Ethtool};
 use crate::sys::netlink::Rtnl;
@@ -208,6 +210,8 @@ pub struct SlowRound {
     pub ifaces: Vec<(u32, SlowIface)>,
     /// Softnet totals.
     pub softnet: Option<SoftnetTotals>,
+    /// Socket-level drops.
+    pub sockets: Option<SocketTotals>,
 }
 
 /// Where counters come from (the kernel, or a test's fake).
@@ -586,6 +590,7 @@ fn assemble(
         t_ns: t,
         wall_ms,
         ifaces,
+        sockets: slow.as_ref().and_then(|r| r.sockets),
         softnet: slow.and_then(|r| r.softnet),
     }
 }
@@ -743,6 +748,11 @@ impl SlowReader {
         round.softnet = procfs::softnet(&self.root)
             .ok()
             .map(|rows| SoftnetTotals::of(&rows));
+        // Three small files of the sampler's network namespace, like softnet: the slow
+        // rounds only, never per sample.
+        round.sockets = crate::sys::snmp::read(&self.root)
+            .ok()
+            .map(|c| SocketTotals::of(&c));
         Ok(round)
     }
 
