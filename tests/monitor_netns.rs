@@ -562,3 +562,97 @@ fn slow_reads_inside() {
     assert_eq!(names(&all.read().expect("round 4")), ["qa", "qb"]);
     println!("slow reads checked");
 }
+
+/// `Udp.RcvbufErrors` of the namespace, read by `cat` inside it: the independent witness.
+fn rcvbuf_errors(ns: &Netns) -> u64 {
+    let text = ns.exec_ok("cat", &["/proc/net/snmp"]);
+    let mut udp = text.lines().filter(|l| l.starts_with("Udp: "));
+    let (head, vals) = (
+        udp.next().expect("Udp header"),
+        udp.next().expect("Udp values"),
+    );
+    let i = head
+        .split_whitespace()
+        .position(|h| h == "RcvbufErrors")
+        .expect("RcvbufErrors column");
+    vals.split_whitespace()
+        .nth(i)
+        .expect("value")
+        .parse()
+        .expect("number")
+}
+
+/// Datagrams a socket had no room for never show on an interface: `stats` must show them as
+/// socket-level drops (the `sockets` object of its JSON lines, and an alert when asked).
+#[test]
+fn stats_shows_udp_receive_buffer_drops() {
+    traffic::rcvbuf_flood_hook();
+    let ns = Netns::new("mon-sock");
+    let mut stats = Stats::start(
+        &ns,
+        &[
+            "lo",
+            "-f",
+            "jsonl",
+            "-i",
+            "500ms",
+            "--refresh",
+            "100ms",
+            "--threshold",
+            "udp_rcvbuf_errors=0",
+        ],
+    );
+    let before = stats.wait_running();
+    let witness0 = rcvbuf_errors(&ns);
+    let sent = traffic::rcvbuf_flood(&ns, 3000, 1000, Duration::from_millis(1500));
+    let dropped = rcvbuf_errors(&ns) - witness0;
+    assert!(
+        dropped > sent / 2,
+        "the kernel dropped {dropped} of {sent}: the flood did not overflow the buffer"
+    );
+    // Past the last drop by more than a refresh and an interval, so that the stream ends
+    // with quiet intervals.
+    std::thread::sleep(Duration::from_millis(1500));
+    let lines = stats.stop(before);
+    let intervals: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "interval").collect();
+    let rates: Vec<f64> = intervals
+        .iter()
+        .filter_map(|l| l["sockets"]["udp_rcvbuf_errors"].as_f64())
+        .collect();
+    assert!(
+        rates.len() >= 5,
+        "too few intervals with socket rates: {lines:?}"
+    );
+    assert_eq!(rates[0], 0.0, "no drops before the flood: {rates:?}");
+    assert_eq!(*rates.last().expect("last"), 0.0, "none after: {rates:?}");
+    // Each interval's rate times its length adds up to what the kernel counted (the reads
+    // every 100 ms do not fall exactly on the 500 ms intervals: within a factor of 1.5).
+    let seen: f64 = rates.iter().map(|r| r * 0.5).sum();
+    let want = dropped as f64;
+    assert!(
+        seen > want / 1.5 && seen < want * 1.5,
+        "stats saw {seen:.0} receive-buffer drops, the kernel counted {dropped}: {rates:?}"
+    );
+    for l in &intervals {
+        let s = &l["sockets"];
+        if s.is_null() {
+            continue;
+        }
+        let (rcvbuf, inerr) = (
+            s["udp_rcvbuf_errors"].as_f64().expect("rcvbuf"),
+            s["udp_in_errors"].as_f64().expect("in_errors"),
+        );
+        assert!(
+            inerr >= rcvbuf,
+            "InErrors counts receive-buffer drops too: {s}"
+        );
+        assert_eq!(s["tcp_backlog_drop"], 0.0, "{s}");
+    }
+    let alerts: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "alert" && l["metric"] == "udp_rcvbuf_errors")
+        .collect();
+    assert_eq!(alerts.len(), 1, "one alert when the drops start: {lines:?}");
+    assert_eq!(alerts[0]["iface"], "sockets");
+}
