@@ -71,7 +71,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_se
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "list" -d 'List the shipped and user profiles'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "show" -d 'Show a profile as written, comments kept, or with --resolved what it means on this node'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and not __fish_seen_subcommand_from list show validate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
@@ -83,7 +83,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_s
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -s f -l format -d 'Output format' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -s f -l format -d 'Output format: yaml is the file as written; json the profile with its inheritance applied (or the resolved settings); table needs --resolved' -r -f -a "table\t'Human-readable tables, 100 columns wide at most'
 json\t'JSON, stable field names'
 yaml\t'YAML'"
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from show" -l from -d 'Resolve against a snapshot instead of this node' -r -F
@@ -101,7 +101,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_s
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the shipped and user profiles'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a profile as written, comments kept, or with --resolved what it means on this node'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand tune" -l iface -d 'Only these interfaces (default: every interface the profile selects)' -r
@@ -279,6 +279,6 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "man" -d 'Print the man page (roff) of dpuctl or of one subcommand to stdout'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and not __fish_seen_subcommand_from show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List the shipped and user profiles'
-complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile, or with --resolved what it means on this node'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show a profile as written, comments kept, or with --resolved what it means on this node'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "validate" -d 'Check profile files; every error with `file:line:column`. Exit 0 valid, 2 invalid'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand help; and __fish_seen_subcommand_from capture" -f -a "analyze" -d 'Analyze pcap/pcapng files: rates per bin, microbursts, inter-arrival times, top flows, TCP hints and a rate chart. One report per file, or one for all with --merge'

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
+mod irqs;
+
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
 
@@ -412,15 +414,7 @@ fn interface_section(out: &mut String, i: &Interface) {
     }
     push_table(out, &t);
     queue_table(out, i);
-}
-
-fn locality(irq: &Irq) -> String {
-    let f = |v: Option<bool>| match v {
-        Some(true) => "local",
-        Some(false) => "REMOTE",
-        None => "-",
-    };
-    format!("nic {} gpu {}", f(irq.nic_local), f(irq.gpu_local))
+    irqs::irq_table(out, i);
 }
 
 fn queue_table(out: &mut String, i: &Interface) {
@@ -431,7 +425,7 @@ fn queue_table(out: &mut String, i: &Interface) {
         .chain(i.irqs.iter().filter_map(|q| q.queue.map(|x| x + 1)))
         .max()
         .unwrap_or(0);
-    if n == 0 && i.irqs.is_empty() {
+    if n == 0 {
         return;
     }
     let mut t = table(&[
@@ -441,8 +435,6 @@ fn queue_table(out: &mut String, i: &Interface) {
         "xps_cpus",
         "tx_timeout",
         "irq",
-        "irq_cpus",
-        "locality",
     ]);
     for q in 0..n {
         let rx = i.queues.iter().find(|x| x.dir == Dir::Rx && x.index == q);
@@ -472,23 +464,6 @@ fn queue_table(out: &mut String, i: &Interface) {
                 .map(|x| x.irq.to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
-            irqs.iter()
-                .map(|x| x.affinity.as_ref().map_or("-".into(), ToString::to_string))
-                .collect::<Vec<_>>()
-                .join(" "),
-            irqs.first().map_or(String::new(), |x| locality(x)),
-        ]);
-    }
-    for x in i.irqs.iter().filter(|x| x.queue.is_none()) {
-        t.add_row(vec![
-            "-".to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            x.irq.to_string(),
-            x.affinity.as_ref().map_or("-".into(), ToString::to_string),
-            format!("{} ({})", locality(x), x.name),
         ]);
     }
     push_table(out, &t);

@@ -105,6 +105,51 @@ fn show_table_of_the_fixture_matches_golden_and_fits_100_columns() {
     golden("tests/golden/two-socket.show.txt", &out);
 }
 
+/// The IRQ table says where interrupts are meant to go (affinity), where the kernel sends
+/// them (effective, marked where it differs) and which CPUs took them (/proc/interrupts).
+#[test]
+fn show_tells_configured_and_effective_affinity_and_the_cpus_that_took_the_interrupts() {
+    let out = stdout(&dpuctl(&["show", "eth2"]));
+    let row = |irq: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(irq))
+            .unwrap_or_else(|| panic!("no IRQ {irq} row:\n{out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        out.contains(" irq  queue  affinity  effective  locality"),
+        "{out}"
+    );
+    // Affinity 0-15, effective CPU 1; it ran on CPU 4 before: both CPUs counted.
+    assert_eq!(
+        row("128"),
+        "128 7 0-15 1* nic REMOTE gpu REMOTE 662.0k 1 98%, 4 2%"
+    );
+    // Affinity and effective agree: no mark.
+    assert_eq!(row("121"), "121 0 4 4 nic local gpu local 1.5M 4 100%");
+    assert!(
+        out.contains("* the kernel routes the IRQ to fewer CPUs"),
+        "{out}"
+    );
+    // JSON carries every CPU that took an interrupt.
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&dpuctl(&["show", "eth2", "-f", "json"]))).expect("json");
+    let irq = v["interfaces"][0]["irqs"]
+        .as_array()
+        .expect("irqs")
+        .iter()
+        .find(|i| i["irq"] == 128)
+        .expect("irq 128");
+    assert_eq!(irq["affinity"], "0-15");
+    assert_eq!(irq["effective"], "1");
+    assert_eq!(
+        irq["per_cpu"],
+        serde_json::json!([{"cpu": 1, "count": 650000}, {"cpu": 4, "count": 12000}])
+    );
+}
+
 #[test]
 fn yaml_and_json_carry_the_same_state() {
     let j: serde_json::Value =

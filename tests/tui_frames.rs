@@ -318,7 +318,6 @@ fn socket_drops_lead_the_header_80x24_and_120x40() {
         tcp_backlog_drop: 3.0,
         tcp_listen_drops: 1.0,
         tcp_listen_overflows: 1.0,
-        ..SocketRates::default()
     });
     let narrow = frame(&s, 80, 24);
     assert!(header(&narrow).contains("udp drop 2.60k/s"), "{narrow}");

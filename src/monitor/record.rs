@@ -171,9 +171,9 @@ impl Encoder {
             out.extend_from_slice(line.as_bytes());
         }
         if let Some(p) = s.sockets {
-            let [a, b, c, d, e] = p.to_array();
+            let v = p.to_array().map(|x| x.to_string()).join(",");
             line.clear();
-            let _ = writeln!(line, "{{\"P\":[{a},{b},{c},{d},{e}]}}");
+            let _ = writeln!(line, "{{\"P\":[{v}]}}");
             out.extend_from_slice(line.as_bytes());
         }
         line.clear();
