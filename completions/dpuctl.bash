@@ -1137,7 +1137,7 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__show)
-            opts="-f -h -V --all --format --from --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            opts="-S -f -h -V --all --stats --format --from --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

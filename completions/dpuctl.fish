@@ -55,6 +55,7 @@ complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l procfs-root -d 'R
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l state-dir -d 'Where tune keeps its journal, lock and history' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l profile-dir -d 'Directory of user profiles, searched before the shipped ones' -r -F
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -l all -d 'Include the loopback interface'
+complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -s S -l stats -d 'Print every driver counter (`ethtool -S`), grouped by what it means, non-zero first (JSON and YAML always carry them)'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand show" -s V -l version -d 'Print version'
 complete -c dpuctl -n "__fish_dpuctl_using_subcommand snapshot" -s o -l output -d 'Write here instead of stdout' -r -F

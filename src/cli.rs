@@ -183,6 +183,10 @@ pub struct ShowArgs {
     /// Include the loopback interface.
     #[arg(long)]
     pub all: bool,
+    /// Print every driver counter (`ethtool -S`), grouped by what it means, non-zero first
+    /// (JSON and YAML always carry them).
+    #[arg(long, short = 'S')]
+    pub stats: bool,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,

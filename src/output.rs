@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
+mod counters;
 mod irqs;
 
 /// Widest line a table may print.
@@ -123,6 +124,15 @@ pub fn human_bytes(v: u64) -> String {
 
 /// The whole `show` view: one section per interface, then node-wide sysctls and softnet.
 pub fn show_table(state: &NodeState) -> String {
+    show_view(state, false)
+}
+
+/// The `show` view with each interface's driver counters (`show --stats`), grouped by class.
+pub fn show_table_with_stats(state: &NodeState) -> String {
+    show_view(state, true)
+}
+
+fn show_view(state: &NodeState, driver_stats: bool) -> String {
     let mut out = String::new();
     let topo = &state.topology;
     let _ = writeln!(
@@ -151,6 +161,9 @@ pub fn show_table(state: &NodeState) -> String {
     for iface in &state.interfaces {
         out.push('\n');
         interface_section(&mut out, iface);
+        if driver_stats {
+            counters::driver_stats_table(&mut out, iface);
+        }
     }
     out.push('\n');
     out.push_str("sysctls\n");
@@ -390,7 +403,11 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "stats",
         na_or(&i.driver_stats, |s| {
-            format!("{} driver counters (ethtool -S)", s.len())
+            let nz = s.iter().filter(|c| c.value > 0).count();
+            format!(
+                "{} driver counters (ethtool -S), {nz} non-zero; show -S lists them",
+                s.len()
+            )
         }),
     );
     if !i.temperatures.is_empty() {

@@ -105,6 +105,47 @@ fn show_table_of_the_fixture_matches_golden_and_fits_100_columns() {
     golden("tests/golden/two-socket.show.txt", &out);
 }
 
+/// `show -S` lists every driver counter of a snapshot, grouped by class, non-zero first in
+/// each group; JSON carries them with or without the flag.
+#[test]
+fn show_stats_groups_driver_counters_by_class_non_zero_first() {
+    let snap = root().join("tests/fixtures/show/stats-node.json");
+    let snap = snap.display().to_string();
+    let out = stdout(&dpuctl(&["show", "-S", "--from", &snap, "eth2"]));
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    golden("tests/golden/stats-node.show-stats.txt", &out);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip_while(|l| !l.starts_with(" driver counters (ethtool -S): 10 non-zero of 16"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 16, "{out}");
+    assert_eq!(
+        rows[0],
+        [
+            "rx",
+            "buffer_exhaustion",
+            "rx1_buff_alloc_err",
+            "(queue",
+            "1)",
+            "3"
+        ]
+    );
+    assert_eq!(rows[1][2], "rx_out_of_buffer", "zero after non-zero");
+    assert_eq!(rows[3], ["rx", "fifo_overflow", "rx_discards_phy", "1250"]);
+    assert_eq!(rows[11][..2], ["other", "rx_packets"]);
+    assert_eq!(rows[15][..3], ["other", "ch_poll", "0"]);
+    // Without -S: the count only, and a pointer to -S.
+    let plain = stdout(&dpuctl(&["show", "--from", &snap, "eth2"]));
+    assert!(plain.contains("16 driver counters (ethtool -S), 10 non-zero; show -S lists them"));
+    assert!(!plain.contains("rx_discards_phy"));
+    // An interface without driver counters says so.
+    let eno1 = stdout(&dpuctl(&["show", "--stats", "--from", &snap, "eno1"]));
+    assert!(eno1.contains(" driver counters: none"), "{eno1}");
+}
+
 /// The IRQ table says where interrupts are meant to go (affinity), where the kernel sends
 /// them (effective, marked where it differs) and which CPUs took them (/proc/interrupts).
 #[test]
@@ -146,7 +187,7 @@ fn show_tells_configured_and_effective_affinity_and_the_cpus_that_took_the_inter
     assert_eq!(irq["effective"], "1");
     assert_eq!(
         irq["per_cpu"],
-        serde_json::json!([{"cpu": 1, "count": 650000}, {"cpu": 4, "count": 12000}])
+        serde_json::json!([{"cpu": 1, "count": 650_000}, {"cpu": 4, "count": 12_000}])
     );
 }
 

@@ -25,11 +25,12 @@ pub fn human_count(v: u64) -> String {
 }
 
 /// `4 93%, 12 7%`: the busiest CPUs and their share of the IRQ's interrupts, `+N` for the
-/// rest; `-` for an IRQ that never fired.
+/// rest; `-` for an IRQ that never fired, `n/a` where the counts per CPU are not known (a
+/// snapshot taken before dpuctl recorded them).
 pub fn busiest(irq: &Irq) -> String {
     let total: u64 = irq.per_cpu.iter().map(|c| c.count).sum();
     if total == 0 {
-        return "-".into();
+        return if irq.count > 0 { "n/a" } else { "-" }.into();
     }
     let mut s = irq
         .top_cpus(TOP)
@@ -132,6 +133,9 @@ mod tests {
     #[test]
     fn busiest_cpus_by_share() {
         assert_eq!(busiest(&irq("0", "0", &[])), "-");
+        let mut old = irq("0", "0", &[]);
+        old.count = 5;
+        assert_eq!(busiest(&old), "n/a", "a snapshot without per-CPU counts");
         assert_eq!(busiest(&irq("0", "0", &[(0, 5)])), "0 100%");
         let spread = irq("0-15", "3", &[(0, 10), (3, 900), (5, 89), (7, 1)]);
         assert_eq!(busiest(&spread), "3 90%, 5 9%, 0 1% +1");
