@@ -656,3 +656,89 @@ fn stats_shows_udp_receive_buffer_drops() {
     assert_eq!(alerts.len(), 1, "one alert when the drops start: {lines:?}");
     assert_eq!(alerts[0]["iface"], "sockets");
 }
+
+/// veth counts per queue only its NAPI/XDP path: with neither XDP nor GRO on, its
+/// `rx_queue_N_xdp_*` counters stand still while traffic flows (`ethtool -S` witnesses it).
+/// `stats` must say n/a with the reason for its receive queues, not zeros, and show the
+/// queues again once the counters move (GRO on: NAPI mode).
+#[test]
+fn veth_queue_rows_are_na_while_their_counters_miss_the_traffic() {
+    traffic::sender_hook();
+    let (tx, rx) = pair();
+    let run = |packets: u32| {
+        let mut stats = Stats::start(&rx, &["b", "-f", "jsonl", "-i", "200ms"]);
+        let before = stats.wait_running();
+        let sent = wait_sent(traffic::spawn_bursts(&tx, &train(20, packets, 20, 0)));
+        assert_eq!(sent.len(), 20);
+        std::thread::sleep(Duration::from_millis(300));
+        stats.stop(before)
+    };
+    // Rows of the intervals in which b received packets.
+    let busy_rows = |lines: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        lines
+            .iter()
+            .filter(|l| l["type"] == "interval")
+            .flat_map(|l| l["ifaces"].as_array().cloned().unwrap_or_default())
+            .filter(|i| i["name"] == "b" && i["rx_pps"].as_f64().unwrap_or(0.0) > 0.0)
+            .collect()
+    };
+    let lines = run(200);
+    let busy = busy_rows(&lines);
+    assert!(!busy.is_empty(), "no interval saw traffic: {lines:?}");
+    let stats_s = rx.exec_ok("ethtool", &["-S", "b"]);
+    assert!(
+        stats_s.contains("rx_queue_0_xdp_packets: 0"),
+        "the witness: veth's queue counter stood still\n{stats_s}"
+    );
+    for i in &busy {
+        let rxq: Vec<&serde_json::Value> = i["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .filter(|q| q["dir"] == "rx")
+            .collect();
+        assert!(!rxq.is_empty(), "{i}");
+        for q in rxq {
+            assert!(
+                q["pps"].is_null() && q["bps"].is_null(),
+                "zeros shown as data: {q}"
+            );
+            let why = q["n/a"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no reason: {q}"));
+            assert!(why.contains("NAPI/XDP"), "{why}");
+        }
+    }
+    // GRO on puts veth in NAPI mode: its queue counters count, and show. (veth_xmit() takes
+    // the NAPI path for a sender without TSO; see veth_skb_is_eligible_for_gro().)
+    rx.exec_ok("ethtool", &["-K", "b", "gro", "on"]);
+    tx.exec_ok("ethtool", &["-K", "a", "tso", "off"]);
+    let lines = run(200);
+    let busy = busy_rows(&lines);
+    assert!(!busy.is_empty(), "no interval saw traffic: {lines:?}");
+    assert!(
+        busy.iter().any(|i| i["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .any(|q| q["dir"] == "rx" && q["pps"].as_f64().unwrap_or(0.0) > 0.0)),
+        "with GRO on the queue counters move: {busy:?}"
+    );
+    // From the first interval in which they counted on (the driver counters are read
+    // every 250 ms, the interface's every sample), the rows are data.
+    let counted = |i: &serde_json::Value| {
+        i["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .any(|q| q["pps"].as_f64().unwrap_or(0.0) > 0.0)
+    };
+    let first = busy.iter().position(counted).expect("counted");
+    assert!(
+        busy[first..]
+            .iter()
+            .flat_map(|i| i["queues"].as_array().cloned().unwrap_or_default())
+            .all(|q| q.get("n/a").is_none()),
+        "no n/a once the counters move: {busy:?}"
+    );
+}

@@ -70,6 +70,7 @@ fn mlx() -> IfaceView {
             bps: Some(9.6e9 + f64::from(q) * 1e8),
             drops: Some(if q == 2 { 310.0 } else { 0.0 }),
             tx_timeout: None,
+            na: None,
         });
     }
     for q in 0..4 {
@@ -80,6 +81,7 @@ fn mlx() -> IfaceView {
             bps: Some(3.2e9),
             drops: Some(0.0),
             tx_timeout: Some(u64::from(q == 3)),
+            na: None,
         });
     }
     IfaceView {
@@ -302,6 +304,36 @@ fn replay_finished_with_sampler_error_120x40() {
         ..state(Mode::Overview)
     };
     insta::assert_snapshot!(frame(&s, 120, 40));
+}
+
+#[test]
+fn veth_queues_say_na_with_the_reason_120x40() {
+    let mut s = state(Mode::Zoom("veth-a".into()));
+    let v = s
+        .view
+        .ifaces
+        .iter_mut()
+        .find(|i| i.name == "veth-a")
+        .expect("veth-a");
+    v.driver_stats_na = None;
+    v.queues = (0..2)
+        .map(|index| QueueView {
+            dir: "rx".into(),
+            index,
+            na: Some(
+                "veth counts per queue only what passes its NAPI/XDP path (an XDP program or \
+                 GRO on); this traffic did not: see the interface rates"
+                    .into(),
+            ),
+            ..QueueView::default()
+        })
+        .collect();
+    let f = frame(&s, 120, 40);
+    assert!(
+        f.contains("rx queues (2) n/a: veth counts per queue"),
+        "{f}"
+    );
+    insta::assert_snapshot!(f);
 }
 
 /// The first line of a frame.

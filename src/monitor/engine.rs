@@ -914,6 +914,8 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     let mut classes = Vec::new();
     let mut raw = Vec::new();
     let mut queues: Vec<QueueView> = Vec::new();
+    // Packets the receive queues counted so far, all queues.
+    let mut rx_queue_packets = 0u64;
     if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
         for (i, name) in names.iter().enumerate() {
             let rate = dr.rates.get(i).copied().unwrap_or(0.0);
@@ -922,6 +924,9 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
                 Some(m) if m.class.is_queue() && m.queue.is_some() => {
                     let dir = dir_name(m.dir.unwrap_or(Dir::Rx));
                     let q = m.queue.unwrap_or(0);
+                    if m.class == Class::QueuePackets && m.dir != Some(Dir::Tx) {
+                        rx_queue_packets = rx_queue_packets.saturating_add(total);
+                    }
                     let qv = queue_entry(&mut queues, dir, q);
                     match m.class {
                         Class::QueuePackets => *qv.pps.get_or_insert(0.0) += rate,
@@ -948,6 +953,9 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         queue_entry(&mut queues, "tx", *q).tx_timeout = Some(*v);
     }
     queues.sort_by(|a, b| (a.dir.as_str(), a.index).cmp(&(b.dir.as_str(), b.index)));
+    if dr.prev.is_some() {
+        mark_partial_queues(st, rx_queue_packets, &mut queues);
+    }
     IfaceView {
         name: st.name.to_string(),
         ifindex: st.ifindex,
@@ -975,6 +983,30 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         driver: st.driver_name.clone(),
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
+    }
+}
+
+/// Per-queue receive counters that never counted a packet of all the interface received
+/// count only part of the traffic (veth's NAPI/XDP path): their zeros are not data, so the
+/// rows are n/a with the reason. Totals, not rates: the driver counters are read less often
+/// than the interface's, and a rate of 0 at the start of traffic says nothing.
+fn mark_partial_queues(st: &IfState, rx_queue_packets: u64, queues: &mut [QueueView]) {
+    let Some(why) = st
+        .driver_name
+        .as_deref()
+        .and_then(super::classes::partial_queue_counters)
+    else {
+        return;
+    };
+    let received = st.prev.map_or(0, |(_, c)| c[idx::RX_PACKETS]);
+    if rx_queue_packets > 0 || received == 0 {
+        return;
+    }
+    for q in queues.iter_mut().filter(|q| q.dir == "rx") {
+        q.pps = None;
+        q.bps = None;
+        q.drops = None;
+        q.na = Some(why.to_string());
     }
 }
 

@@ -178,6 +178,10 @@ pub struct QueueView {
     pub drops: Option<f64>,
     /// `tx_timeout` total of the queue (sysfs), tx queues only.
     pub tx_timeout: Option<u64>,
+    /// Why the rates of this queue are not known although the driver has counters for it
+    /// (veth counts per queue only its NAPI/XDP path), if so.
+    #[serde(rename = "n/a", default, skip_serializing_if = "Option::is_none")]
+    pub na: Option<String>,
 }
 
 /// One chart point.
