@@ -47,7 +47,8 @@ JSON lines (-f jsonl), one object per line, by \"type\":
             tx_errors, tx_timeout (/s), rx_util, tx_util (0..1), rx_bursts, tx_bursts (count
             so far), counter_resets, classes: [{class, counter, rate, total}] (driver
             counters by meaning), raw: [...] (unclassified driver counters that moved),
-            queues: [{dir, index, pps, bps, drops, tx_timeout}]}]
+            queues: [{dir, index, pps, bps, drops, tx_timeout, \"n/a\" (why the rates
+            are null: veth counts per queue only its NAPI/XDP path)}]}]
   burst     iface, dir, start_ns, duration_ns (whole sample intervals), duration_est_ns
             (to a fraction of an interval), bytes, packets, peak_util, mean_util, intervals,
             drops (drops counted during the burst)
