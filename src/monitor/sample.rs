@@ -2,8 +2,8 @@
 //! recording stores.
 //!
 //! Counters come with every sample (one `RTM_GETSTATS` request); the slower reads (driver
-//! counters, per-queue `tx_timeout`, temperatures, softnet) come with some samples only, as
-//! [`SlowIface`] and [`Sample::softnet`]. Driver counter names are shared ([`CounterNames`]),
+//! counters, per-queue `tx_timeout`, temperatures, softnet, socket-level drops) come with some
+//! samples only, as [`SlowIface`], [`Sample::softnet`] and [`Sample::sockets`]. Driver counter names are shared ([`CounterNames`]),
 //! so a sample carries only the values.
 
 use std::sync::Arc;

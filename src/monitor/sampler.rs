@@ -8,7 +8,8 @@
 //! one by one: each hand-over may wake the consumer's thread.
 //!
 //! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
-//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures and softnet.
+//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet and
+//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`.
 //! It sends them to the fast thread, which attaches them to its next sample; so an expensive
 //! `ethtool -S` of a NIC with a thousand counters never delays a counter sample.
 //!
