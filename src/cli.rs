@@ -266,6 +266,10 @@ pub struct ShowArgs {
     /// Include the loopback interface.
     #[arg(long)]
     pub all: bool,
+    /// Print every driver counter (`ethtool -S`), grouped by what it means, non-zero first
+    /// (JSON and YAML always carry them).
+    #[arg(long, short = 'S')]
+    pub stats: bool,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -291,7 +295,8 @@ pub enum ProfileCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Show a profile, or with --resolved what it means on this node.
+    /// Show a profile as written, comments kept, or with --resolved what it means on this
+    /// node.
     Show {
         /// Profile name or path to a YAML file.
         #[arg(add = profile_candidates())]
@@ -299,7 +304,8 @@ pub enum ProfileCommand {
         /// Apply inheritance and CPU policies against this node (or --from).
         #[arg(long)]
         resolved: bool,
-        /// Output format.
+        /// Output format: yaml is the file as written; json the profile with its inheritance
+        /// applied (or the resolved settings); table needs --resolved.
         #[arg(long, short = 'f', value_enum, default_value_t = Format::Yaml)]
         format: Format,
         /// Resolve against a snapshot instead of this node.

@@ -13,6 +13,9 @@ use serde::Serialize;
 use crate::model::knobs::{self, KnobKind};
 use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
+mod counters;
+mod irqs;
+
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
 
@@ -286,6 +289,15 @@ pub fn human_bytes(v: u64) -> String {
 
 /// The whole `show` view: one section per interface, then node-wide sysctls and softnet.
 pub fn show_table(state: &NodeState) -> String {
+    show_view(state, false)
+}
+
+/// The `show` view with each interface's driver counters (`show --stats`), grouped by class.
+pub fn show_table_with_stats(state: &NodeState) -> String {
+    show_view(state, true)
+}
+
+fn show_view(state: &NodeState, driver_stats: bool) -> String {
     let mut out = String::new();
     let topo = &state.topology;
     let _ = writeln!(
@@ -314,6 +326,9 @@ pub fn show_table(state: &NodeState) -> String {
     for iface in &state.interfaces {
         out.push('\n');
         interface_section(&mut out, iface);
+        if driver_stats {
+            counters::driver_stats_table(&mut out, iface);
+        }
     }
     out.push('\n');
     out.push_str("sysctls\n");
@@ -555,7 +570,11 @@ fn interface_section(out: &mut String, i: &Interface) {
     row(
         "stats",
         na_or(&i.driver_stats, |s| {
-            format!("{} driver counters (ethtool -S)", s.len())
+            let nz = s.iter().filter(|c| c.value > 0).count();
+            format!(
+                "{} driver counters (ethtool -S), {nz} non-zero; show -S lists them",
+                s.len()
+            )
         }),
     );
     if !i.temperatures.is_empty() {
@@ -579,6 +598,7 @@ fn interface_section(out: &mut String, i: &Interface) {
     }
     push_table(out, &t);
     queue_table(out, i);
+    irqs::irq_table(out, i);
 }
 
 /// `yes (3 changes)`; on a down interface the kernel has no carrier (sysfs `carrier` reads
@@ -602,15 +622,6 @@ fn carrier(i: &Interface) -> String {
     } else {
         format!("{word} ({})", notes.join(", "))
     }
-}
-
-fn locality(irq: &Irq) -> String {
-    let f = |v: Option<bool>| match v {
-        Some(true) => "local",
-        Some(false) => "REMOTE",
-        None => "-",
-    };
-    format!("nic {} gpu {}", f(irq.nic_local), f(irq.gpu_local))
 }
 
 fn queue_table(out: &mut String, i: &Interface) {
@@ -645,8 +656,6 @@ fn queue_table(out: &mut String, i: &Interface) {
         "xps_cpus",
         "tx_timeout",
         "irq",
-        "irq_cpus",
-        "locality",
     ]);
     for (q, Row { rx, tx, irqs }) in rows {
         t.add_row(vec![
@@ -673,23 +682,6 @@ fn queue_table(out: &mut String, i: &Interface) {
                 .map(|x| x.irq.to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
-            irqs.iter()
-                .map(|x| x.affinity.as_ref().map_or("-".into(), ToString::to_string))
-                .collect::<Vec<_>>()
-                .join(" "),
-            irqs.first().map_or(String::new(), |x| locality(x)),
-        ]);
-    }
-    for x in i.irqs.iter().filter(|x| x.queue.is_none()) {
-        t.add_row(vec![
-            "-".to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            x.irq.to_string(),
-            x.affinity.as_ref().map_or("-".into(), ToString::to_string),
-            format!("{} ({})", locality(x), x.name),
         ]);
     }
     push_table(out, &t);

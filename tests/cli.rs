@@ -117,10 +117,101 @@ fn show_table_of_the_fixture_matches_golden_and_fits_100_columns() {
         );
     }
     assert!(wrapped.lines().count() > out.lines().count(), "{wrapped}");
-    let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    // A cell wrapped over two lines moves its words after the cells beside it: the same
+    // words, in another order.
+    let words = |t: &str| {
+        let mut w = t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        w.sort();
+        w
+    };
     assert_eq!(words(&wrapped), words(&out), "only the line breaks differ");
     dpuctl::output::set_wrap(false);
     assert_eq!(dpuctl::output::show_table(&state), out);
+}
+
+/// `show -S` lists every driver counter of a snapshot, grouped by class, non-zero first in
+/// each group; JSON carries them with or without the flag.
+#[test]
+fn show_stats_groups_driver_counters_by_class_non_zero_first() {
+    let snap = root().join("tests/fixtures/show/stats-node.json");
+    let snap = snap.display().to_string();
+    let out = stdout(&dpuctl(&["show", "-S", "--from", &snap, "eth2"]));
+    golden("tests/golden/stats-node.show-stats.txt", &out);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip_while(|l| !l.starts_with(" driver counters (ethtool -S): 10 non-zero of 16"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 16, "{out}");
+    assert_eq!(
+        rows[0],
+        [
+            "rx",
+            "buffer_exhaustion",
+            "rx1_buff_alloc_err",
+            "(queue",
+            "1)",
+            "3"
+        ]
+    );
+    assert_eq!(rows[1][2], "rx_out_of_buffer", "zero after non-zero");
+    assert_eq!(rows[3], ["rx", "fifo_overflow", "rx_discards_phy", "1250"]);
+    assert_eq!(rows[11][..2], ["other", "rx_packets"]);
+    assert_eq!(rows[15][..3], ["other", "ch_poll", "0"]);
+    // Without -S: the count only, and a pointer to -S.
+    let plain = stdout(&dpuctl(&["show", "--from", &snap, "eth2"]));
+    assert!(plain.contains("16 driver counters (ethtool -S), 10 non-zero; show -S lists them"));
+    assert!(!plain.contains("rx_discards_phy"));
+    // An interface without driver counters says so.
+    let eno1 = stdout(&dpuctl(&["show", "--stats", "--from", &snap, "eno1"]));
+    assert!(eno1.contains(" driver counters: none"), "{eno1}");
+}
+
+/// The IRQ table says where interrupts are meant to go (affinity), where the kernel sends
+/// them (effective, marked where it differs) and which CPUs took them (/proc/interrupts).
+#[test]
+fn show_tells_configured_and_effective_affinity_and_the_cpus_that_took_the_interrupts() {
+    let out = stdout(&dpuctl(&["show", "eth2"]));
+    let row = |irq: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(irq))
+            .unwrap_or_else(|| panic!("no IRQ {irq} row:\n{out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        out.contains(" irq  queue  affinity  effective  locality"),
+        "{out}"
+    );
+    // Affinity 0-15, effective CPU 1; it ran on CPU 4 before: both CPUs counted.
+    assert_eq!(
+        row("128"),
+        "128 7 0-15 1* nic REMOTE gpu REMOTE 662.0k 1 98%, 4 2%"
+    );
+    // Affinity and effective agree: no mark.
+    assert_eq!(row("121"), "121 0 4 4 nic local gpu local 1.5M 4 100%");
+    assert!(
+        out.contains("* the kernel routes the IRQ to fewer CPUs"),
+        "{out}"
+    );
+    // JSON carries every CPU that took an interrupt.
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&dpuctl(&["show", "eth2", "-f", "json"]))).expect("json");
+    let irq = v["interfaces"][0]["irqs"]
+        .as_array()
+        .expect("irqs")
+        .iter()
+        .find(|i| i["irq"] == 128)
+        .expect("irq 128");
+    assert_eq!(irq["affinity"], "0-15");
+    assert_eq!(irq["effective"], "1");
+    assert_eq!(
+        irq["per_cpu"],
+        serde_json::json!([{"cpu": 1, "count": 650_000}, {"cpu": 4, "count": 12_000}])
+    );
 }
 
 #[test]

@@ -213,3 +213,60 @@ fn flags_out_of_range_are_refused() {
         "{err}"
     );
 }
+
+/// Socket-level drops of a recording (`P` lines, read with the slow reads) come out of
+/// `stats` as a `sockets` line per interval in tables, a `sockets` object in JSON lines, and
+/// an alert when a threshold asks for one.
+#[test]
+fn replay_streams_socket_level_drops() {
+    let rec = fixture("socket_drops.rec");
+    let rec = rec.to_str().expect("utf-8");
+    let out = dpuctl(&["stats", "--replay", rec, "-i", "500ms"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let socket_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("sockets ")).collect();
+    assert_eq!(socket_lines.len(), 6, "{text}");
+    assert_eq!(
+        socket_lines[2],
+        "sockets udp_rcvbuf_errors/s 2600 udp_in_errors/s 2600 tcp_backlog_drop/s 0 \
+         tcp_listen_drops/s 0 tcp_listen_overflows/s 0"
+    );
+    // One token per value, for awk.
+    let v: Vec<&str> = socket_lines[2].split(' ').collect();
+    assert_eq!((v[1], v[2]), ("udp_rcvbuf_errors/s", "2600"));
+    assert!(
+        !text.contains("ALERT"),
+        "no alert without a threshold: {text}"
+    );
+
+    let lines = jsonl(&dpuctl(&[
+        "stats",
+        "--replay",
+        rec,
+        "-i",
+        "500ms",
+        "-f",
+        "jsonl",
+        "--threshold",
+        "udp_rcvbuf_errors=0",
+    ]));
+    let rates: Vec<f64> = lines
+        .iter()
+        .filter(|l| l["type"] == "interval")
+        .map(|l| l["sockets"]["udp_rcvbuf_errors"].as_f64().expect("rate"))
+        .collect();
+    assert_eq!(rates.len(), 6);
+    assert!(close(
+        &lines
+            .iter()
+            .filter(|l| l["type"] == "interval")
+            .nth(2)
+            .expect("third")["sockets"]["udp_rcvbuf_errors"],
+        2600.0
+    ));
+    assert!(rates[0] < 0.5 && rates[5] < 0.5, "{rates:?}");
+    let alerts: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "alert").collect();
+    assert_eq!(alerts.len(), 1, "{lines:?}");
+    assert_eq!(alerts[0]["iface"], "sockets");
+    assert_eq!(alerts[0]["metric"], "udp_rcvbuf_errors");
+}

@@ -562,3 +562,183 @@ fn slow_reads_inside() {
     assert_eq!(names(&all.read().expect("round 4")), ["qa", "qb"]);
     println!("slow reads checked");
 }
+
+/// `Udp.RcvbufErrors` of the namespace, read by `cat` inside it: the independent witness.
+fn rcvbuf_errors(ns: &Netns) -> u64 {
+    let text = ns.exec_ok("cat", &["/proc/net/snmp"]);
+    let mut udp = text.lines().filter(|l| l.starts_with("Udp: "));
+    let (head, vals) = (
+        udp.next().expect("Udp header"),
+        udp.next().expect("Udp values"),
+    );
+    let i = head
+        .split_whitespace()
+        .position(|h| h == "RcvbufErrors")
+        .expect("RcvbufErrors column");
+    vals.split_whitespace()
+        .nth(i)
+        .expect("value")
+        .parse()
+        .expect("number")
+}
+
+/// Datagrams a socket had no room for never show on an interface: `stats` must show them as
+/// socket-level drops (the `sockets` object of its JSON lines, and an alert when asked).
+#[test]
+fn stats_shows_udp_receive_buffer_drops() {
+    traffic::rcvbuf_flood_hook();
+    let ns = Netns::new("mon-sock");
+    let mut stats = Stats::start(
+        &ns,
+        &[
+            "lo",
+            "-f",
+            "jsonl",
+            "-i",
+            "500ms",
+            "--refresh",
+            "100ms",
+            "--threshold",
+            "udp_rcvbuf_errors=0",
+        ],
+    );
+    let before = stats.wait_running();
+    let witness0 = rcvbuf_errors(&ns);
+    let sent = traffic::rcvbuf_flood(&ns, 3000, 1000, Duration::from_millis(1500));
+    let dropped = rcvbuf_errors(&ns) - witness0;
+    assert!(
+        dropped > sent / 2,
+        "the kernel dropped {dropped} of {sent}: the flood did not overflow the buffer"
+    );
+    // Past the last drop by more than a refresh and an interval, so that the stream ends
+    // with quiet intervals.
+    std::thread::sleep(Duration::from_millis(1500));
+    let lines = stats.stop(before);
+    let intervals: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "interval").collect();
+    let rates: Vec<f64> = intervals
+        .iter()
+        .filter_map(|l| l["sockets"]["udp_rcvbuf_errors"].as_f64())
+        .collect();
+    assert!(
+        rates.len() >= 5,
+        "too few intervals with socket rates: {lines:?}"
+    );
+    assert!(rates[0] < 0.5, "no drops before the flood: {rates:?}");
+    assert!(rates[rates.len() - 1] < 0.5, "none after: {rates:?}");
+    // Each interval's rate times its length adds up to what the kernel counted (the reads
+    // every 100 ms do not fall exactly on the 500 ms intervals: within a factor of 1.5).
+    let seen: f64 = rates.iter().map(|r| r * 0.5).sum();
+    let want = dropped as f64;
+    assert!(
+        seen > want / 1.5 && seen < want * 1.5,
+        "stats saw {seen:.0} receive-buffer drops, the kernel counted {dropped}: {rates:?}"
+    );
+    for l in &intervals {
+        let s = &l["sockets"];
+        if s.is_null() {
+            continue;
+        }
+        let (rcvbuf, inerr) = (
+            s["udp_rcvbuf_errors"].as_f64().expect("rcvbuf"),
+            s["udp_in_errors"].as_f64().expect("in_errors"),
+        );
+        assert!(
+            inerr >= rcvbuf,
+            "InErrors counts receive-buffer drops too: {s}"
+        );
+        assert_eq!(s["tcp_backlog_drop"], 0.0, "{s}");
+    }
+    let alerts: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "alert" && l["metric"] == "udp_rcvbuf_errors")
+        .collect();
+    assert_eq!(alerts.len(), 1, "one alert when the drops start: {lines:?}");
+    assert_eq!(alerts[0]["iface"], "sockets");
+}
+
+/// veth counts per queue only its NAPI/XDP path: with neither XDP nor GRO on, its
+/// `rx_queue_N_xdp_*` counters stand still while traffic flows (`ethtool -S` witnesses it).
+/// `stats` must say n/a with the reason for its receive queues, not zeros, and show the
+/// queues again once the counters move (GRO on: NAPI mode).
+#[test]
+fn veth_queue_rows_are_na_while_their_counters_miss_the_traffic() {
+    traffic::sender_hook();
+    let (tx, rx) = pair();
+    let run = |packets: u32| {
+        let mut stats = Stats::start(&rx, &["b", "-f", "jsonl", "-i", "200ms"]);
+        let before = stats.wait_running();
+        let sent = wait_sent(traffic::spawn_bursts(&tx, &train(20, packets, 20, 0)));
+        assert_eq!(sent.len(), 20);
+        std::thread::sleep(Duration::from_millis(300));
+        stats.stop(before)
+    };
+    // Rows of the intervals in which b received packets.
+    let busy_rows = |lines: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        lines
+            .iter()
+            .filter(|l| l["type"] == "interval")
+            .flat_map(|l| l["ifaces"].as_array().cloned().unwrap_or_default())
+            .filter(|i| i["name"] == "b" && i["rx_pps"].as_f64().unwrap_or(0.0) > 0.0)
+            .collect()
+    };
+    let lines = run(200);
+    let busy = busy_rows(&lines);
+    assert!(!busy.is_empty(), "no interval saw traffic: {lines:?}");
+    let stats_s = rx.exec_ok("ethtool", &["-S", "b"]);
+    assert!(
+        stats_s.contains("rx_queue_0_xdp_packets: 0"),
+        "the witness: veth's queue counter stood still\n{stats_s}"
+    );
+    for i in &busy {
+        let rxq: Vec<&serde_json::Value> = i["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .filter(|q| q["dir"] == "rx")
+            .collect();
+        assert!(!rxq.is_empty(), "{i}");
+        for q in rxq {
+            assert!(
+                q["pps"].is_null() && q["bps"].is_null(),
+                "zeros shown as data: {q}"
+            );
+            let why = q["n/a"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no reason: {q}"));
+            assert!(why.contains("NAPI/XDP"), "{why}");
+        }
+    }
+    // GRO on puts veth in NAPI mode: its queue counters count, and show. (veth_xmit() takes
+    // the NAPI path for a sender without TSO; see veth_skb_is_eligible_for_gro().)
+    rx.exec_ok("ethtool", &["-K", "b", "gro", "on"]);
+    tx.exec_ok("ethtool", &["-K", "a", "tso", "off"]);
+    let lines = run(200);
+    let busy = busy_rows(&lines);
+    assert!(!busy.is_empty(), "no interval saw traffic: {lines:?}");
+    assert!(
+        busy.iter().any(|i| i["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .any(|q| q["dir"] == "rx" && q["pps"].as_f64().unwrap_or(0.0) > 0.0)),
+        "with GRO on the queue counters move: {busy:?}"
+    );
+    // From the first interval in which they counted on (the driver counters are read
+    // every 250 ms, the interface's every sample), the rows are data.
+    let counted = |i: &serde_json::Value| {
+        i["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .any(|q| q["pps"].as_f64().unwrap_or(0.0) > 0.0)
+    };
+    let first = busy.iter().position(counted).expect("counted");
+    assert!(
+        busy[first..]
+            .iter()
+            .flat_map(|i| i["queues"].as_array().cloned().unwrap_or_default())
+            .all(|q| q.get("n/a").is_none()),
+        "no n/a once the counters move: {busy:?}"
+    );
+}

@@ -16,7 +16,8 @@
 //!     add: {eth0: {rx_bytes: 1000, rx_packets: 1}}  # ...each adding this
 //!   - set: {eth0: {rx_bytes: 5}}  # one sample with these absolute values
 //!   - slow: {eth0: {driver: ixgbe, stats: {rx_no_buffer_count: 4}, tx_timeouts: {0: 1},
-//!            temps: [{label: asic, celsius: 90, crit: 95}]}, softnet: [0, 1, 2]}
+//!            temps: [{label: asic, celsius: 90, crit: 95}]}, softnet: [0, 1, 2],
+//!            sockets: {udp_rcvbuf_errors: 4, tcp_backlog_drop: 1}}
 //!                               # slow reads for the next sample
 //!   - vanish: [eth0]            # eth0 is missing from the following samples
 //!   - return: [eth0]            # and back
@@ -35,7 +36,8 @@ use dpuctl::model::{Counters, Temperature};
 use dpuctl::monitor::rate::{counter_index, counters_from_array, N_COUNTERS};
 use dpuctl::monitor::record::{Header, Reader, Recorder};
 use dpuctl::monitor::{
-    DriverStats, Engine, EngineConfig, IfaceSample, Sample, SlowIface, SoftnetTotals, View,
+    DriverStats, Engine, EngineConfig, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+    View,
 };
 use dpuctl::units::{parse_duration, parse_rate as parse_line_rate};
 use yaml_serde::Value;
@@ -125,10 +127,12 @@ fn build(doc: &Value) -> Built {
     let mut views = Vec::new();
     let mut slow: BTreeMap<String, SlowIface> = BTreeMap::new();
     let mut softnet: Option<SoftnetTotals> = None;
+    let mut sockets: Option<SocketTotals> = None;
     let emit = |ifs: &BTreeMap<String, IfState>,
                 t: u64,
                 slow: &mut BTreeMap<String, SlowIface>,
                 softnet: &mut Option<SoftnetTotals>,
+                sockets: &mut Option<SocketTotals>,
                 samples: &mut Vec<Sample>| {
         let mut ifaces: Vec<IfaceSample> = ifs
             .iter()
@@ -148,6 +152,7 @@ fn build(doc: &Value) -> Built {
             wall_ms: 1_700_000_000_000 + t / 1_000_000,
             ifaces,
             softnet: softnet.take(),
+            sockets: sockets.take(),
         });
     };
     let field = |k: &Value| {
@@ -155,7 +160,7 @@ fn build(doc: &Value) -> Built {
         counter_index(n).unwrap_or_else(|| panic!("unknown counter {n}"))
     };
     // The first sample: every interface at its initial counters.
-    emit(&ifs, t, &mut slow, &mut softnet, &mut samples);
+    emit(&ifs, t, &mut slow, &mut softnet, &mut sockets, &mut samples);
     for step in doc["timeline"].as_sequence().expect("timeline") {
         if let Some(d) = step.get("for") {
             let n = ns(d) / interval;
@@ -173,7 +178,7 @@ fn build(doc: &Value) -> Built {
                         }
                     }
                 }
-                emit(&ifs, t, &mut slow, &mut softnet, &mut samples);
+                emit(&ifs, t, &mut slow, &mut softnet, &mut sockets, &mut samples);
             }
         } else if let Some(sets) = step.get("set") {
             t += interval;
@@ -185,10 +190,23 @@ fn build(doc: &Value) -> Built {
                     s.c[field(k)] = v.as_u64().expect("value");
                 }
             }
-            emit(&ifs, t, &mut slow, &mut softnet, &mut samples);
+            emit(&ifs, t, &mut slow, &mut softnet, &mut sockets, &mut samples);
         } else if let Some(s) = step.get("slow") {
             for (iface, v) in s.as_mapping().expect("slow") {
                 let name = iface.as_str().expect("name");
+                if name == "sockets" {
+                    let mut a = [0u64; SocketTotals::N];
+                    for (k, x) in v.as_mapping().expect("sockets") {
+                        let k = k.as_str().expect("counter");
+                        let i = SocketTotals::NAMES
+                            .iter()
+                            .position(|n| *n == k)
+                            .unwrap_or_else(|| panic!("unknown socket counter {k}"));
+                        a[i] = x.as_u64().expect("value");
+                    }
+                    sockets = Some(SocketTotals::from_array(a));
+                    continue;
+                }
                 if name == "softnet" {
                     let x: Vec<u64> = v
                         .as_sequence()
@@ -331,6 +349,20 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
         };
         for (iface, fields) in ifs.as_mapping().expect("ifaces") {
             let iface = iface.as_str().expect("iface");
+            if iface == "sockets" {
+                let got = serde_json::to_value(v.sockets).expect("json");
+                for (k, want) in fields.as_mapping().expect("fields") {
+                    let k = k.as_str().expect("field");
+                    let g = got.get(k).and_then(serde_json::Value::as_f64);
+                    let w = want.as_f64().expect("number");
+                    if !g.is_some_and(|g| close(g, w)) {
+                        errs.push(format!(
+                            "{name}: view {vname}: sockets {k} = {g:?}, want {w}"
+                        ));
+                    }
+                }
+                continue;
+            }
             if iface == "softnet" {
                 for (k, want) in fields.as_mapping().expect("fields") {
                     let k = k.as_str().expect("field");

@@ -279,3 +279,66 @@ fn a_down_interface_shows_no_carrier_and_why() {
     assert!(text.contains(", carrier no ("), "{text}");
     assert!(!text.contains("interface down"), "{text}");
 }
+
+/// `show -S` lists every `ethtool -S` counter with ethtool's value, grouped by class
+/// (veth's per-queue XDP counters as queue counters), non-zero first in each group.
+#[test]
+fn show_stats_lists_every_driver_counter_by_class() {
+    let (n1, _n2) = pair();
+    let o = n1.dpuctl(&["show", "-S", "a"]);
+    assert!(
+        o.status.success(),
+        "show -S: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let start = text
+        .find(" driver counters (ethtool -S): ")
+        .unwrap_or_else(|| panic!("no driver counter table:\n{text}"));
+    // Rows: class words, counter, value; the table ends at the blank line.
+    let rows: Vec<(String, String, u64)> = text[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let value = w[w.len() - 1].parse().expect("value");
+            // "rx queue_packets rx_queue_0_xdp_packets (queue 0) 0" or "other peer_ifindex 5".
+            let at = if w[w.len() - 2].ends_with(')') {
+                w.len() - 4
+            } else {
+                w.len() - 2
+            };
+            let counter = w[at].to_string();
+            (w[..at].join(" "), counter, value)
+        })
+        .collect();
+    let witness = n1.exec_ok("ethtool", &["-S", "a"]);
+    let want: Vec<(String, u64)> = kv(&witness)
+        .into_iter()
+        .filter(|(k, _)| k != "NIC statistics")
+        .map(|(k, v)| (k, v.parse().expect("ethtool value")))
+        .collect();
+    assert_eq!(rows.len(), want.len(), "every counter once:\n{text}");
+    for (k, v) in &want {
+        let r = rows
+            .iter()
+            .find(|r| &r.1 == k)
+            .unwrap_or_else(|| panic!("{k} missing:\n{text}"));
+        if k == "peer_ifindex" {
+            assert_eq!(r.2, *v, "{k}");
+        }
+    }
+    let class_of = |name: &str| rows.iter().find(|r| r.1 == name).map(|r| r.0.clone());
+    assert_eq!(
+        class_of("rx_queue_0_xdp_packets").as_deref(),
+        Some("rx queue_packets")
+    );
+    assert_eq!(class_of("peer_ifindex").as_deref(), Some("other"));
+    // Within each group, no zero before a non-zero.
+    for g in rows.windows(2) {
+        if g[0].0 == g[1].0 {
+            assert!(!(g[0].2 == 0 && g[1].2 > 0), "zero before non-zero: {g:?}");
+        }
+    }
+}

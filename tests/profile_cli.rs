@@ -437,12 +437,55 @@ fn a_number_above_the_device_maximum_fails_naming_interface_and_maximum() {
 }
 
 #[test]
-fn show_prints_the_profile_with_inheritance_applied_and_it_round_trips() {
-    let out = stdout(&dpuctl(&["profile", "show", "gpu-training"]));
-    assert!(out.starts_with(
-        "# gpu-training from shipped, inheritance applied (throughput -> gpu-training)\n"
-    ));
-    let shown: Value = yaml_serde::from_str(&out).expect("yaml");
+fn show_prints_the_profile_as_written_with_its_comments() {
+    for name in SHIPPED {
+        let out = stdout(&dpuctl(&["profile", "show", name]));
+        let file = std::fs::read_to_string(root().join(format!("profiles/{name}.yaml")))
+            .expect("shipped file");
+        assert_eq!(
+            out, file,
+            "{name}: show prints the shipped file byte for byte"
+        );
+    }
+    // A user profile is read from its file, comments and all.
+    let d = tempfile::tempdir().expect("tmp");
+    let text = "# Why: site-wide busy polling.\nname: site\ndescription: Site\nextends: latency\nsysctl:\n  \
+                # 30 us is enough for our RPCs.\n  net.core.busy_poll: 30\n";
+    std::fs::write(d.path().join("site.yaml"), text).expect("write");
+    assert_eq!(
+        stdout(&dpuctl_in(d.path(), &["profile", "show", "site"])),
+        text
+    );
+    let path = d.path().join("site.yaml").display().to_string();
+    assert_eq!(
+        stdout(&dpuctl_in(d.path(), &["profile", "show", &path])),
+        text
+    );
+}
+
+#[test]
+fn show_refuses_a_table_of_an_unresolved_profile_and_tables_the_resolved_one() {
+    let o = dpuctl(&["profile", "show", "latency", "-f", "table"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "no YAML on stdout");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--resolved"), "{err}");
+    let t = stdout(&dpuctl(&[
+        "profile",
+        "show",
+        "latency",
+        "--resolved",
+        "-f",
+        "table",
+    ]));
+    assert!(t.starts_with("profile latency on "), "{t}");
+    assert!(!t.contains("sysctl:"), "{t}");
+}
+
+#[test]
+fn show_json_applies_inheritance_and_round_trips() {
+    let shown = json(&dpuctl(&["profile", "show", "gpu-training", "-f", "json"]));
     assert_eq!(shown["name"], "gpu-training");
     assert!(shown.get("extends").is_none());
     assert_eq!(shown["interfaces"].as_array().map(Vec::len), Some(2));
@@ -456,8 +499,8 @@ fn show_prints_the_profile_with_inheritance_applied_and_it_round_trips() {
         shown["sysctl"]["net.core.netdev_max_backlog"], ">= 250000",
         "from throughput"
     );
-    let as_json = json(&dpuctl(&["profile", "show", "gpu-training", "-f", "json"]));
-    assert_eq!(as_json, shown);
+    // Written back as YAML, the JSON form is itself a valid profile.
+    let out = yaml_serde::to_string(&shown).expect("yaml");
     // What show prints is a valid profile that resolves to the same settings.
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("gpu-training.yaml");

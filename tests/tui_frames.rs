@@ -6,7 +6,7 @@
 use dpuctl::monitor::microburst::{Burst, BurstSummary};
 use dpuctl::monitor::view::DirBurst;
 use dpuctl::monitor::{
-    Alert, ClassRate, IfaceRates, IfaceView, QueueView, RatePoint, TempView, View,
+    Alert, ClassRate, IfaceRates, IfaceView, QueueView, RatePoint, SocketRates, TempView, View,
 };
 use dpuctl::tui::app::{Mode, SortKey, State};
 use dpuctl::tui::ui;
@@ -70,6 +70,7 @@ fn mlx() -> IfaceView {
             bps: Some(9.6e9 + f64::from(q) * 1e8),
             drops: Some(if q == 2 { 310.0 } else { 0.0 }),
             tx_timeout: None,
+            na: None,
         });
     }
     for q in 0..4 {
@@ -80,6 +81,7 @@ fn mlx() -> IfaceView {
             bps: Some(3.2e9),
             drops: Some(0.0),
             tx_timeout: Some(u64::from(q == 3)),
+            na: None,
         });
     }
     IfaceView {
@@ -302,6 +304,72 @@ fn replay_finished_with_sampler_error_120x40() {
         ..state(Mode::Overview)
     };
     insta::assert_snapshot!(frame(&s, 120, 40));
+}
+
+#[test]
+fn veth_queues_say_na_with_the_reason_120x40() {
+    let mut s = state(Mode::Zoom("veth-a".into()));
+    let v = s
+        .view
+        .ifaces
+        .iter_mut()
+        .find(|i| i.name == "veth-a")
+        .expect("veth-a");
+    v.driver_stats_na = None;
+    v.queues = (0..2)
+        .map(|index| QueueView {
+            dir: "rx".into(),
+            index,
+            na: Some(
+                "veth counts per queue only what passes its NAPI/XDP path (an XDP program or \
+                 GRO on); this traffic did not: see the interface rates"
+                    .into(),
+            ),
+            ..QueueView::default()
+        })
+        .collect();
+    let f = frame(&s, 120, 40);
+    assert!(
+        f.contains("rx queues (2) n/a: veth counts per queue"),
+        "{f}"
+    );
+    insta::assert_snapshot!(f);
+}
+
+/// The first line of a frame.
+fn header(frame: &str) -> String {
+    frame.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn socket_drops_lead_the_header_80x24_and_120x40() {
+    let mut s = state(Mode::Overview);
+    s.view.sockets = Some(SocketRates {
+        udp_rcvbuf_errors: 2_600.0,
+        udp_in_errors: 2_600.0,
+        tcp_backlog_drop: 3.0,
+        tcp_listen_drops: 1.0,
+        tcp_listen_overflows: 1.0,
+    });
+    let narrow = frame(&s, 80, 24);
+    assert!(header(&narrow).contains("udp drop 2.60k/s"), "{narrow}");
+    insta::assert_snapshot!("socket_drops_80x24", header(&narrow));
+    let wide = header(&frame(&s, 120, 40));
+    assert!(
+        wide.contains("udp drop 2.60k/s tcp drop 4/s sort:"),
+        "{wide}"
+    );
+    insta::assert_snapshot!("socket_drops_120x40", wide);
+    // Quiet sockets take no room on ordinary terminals...
+    s.view.sockets = Some(SocketRates::default());
+    let quiet = header(&frame(&s, 120, 40));
+    assert!(
+        !quiet.contains("drop 0") && !quiet.contains("sockets"),
+        "{quiet}"
+    );
+    assert_eq!(quiet, header(&frame(&state(Mode::Overview), 120, 40)));
+    // ...and show on wide ones.
+    assert!(header(&frame(&s, 160, 40)).contains("sockets 0 drop/s"));
 }
 
 #[test]

@@ -92,6 +92,12 @@ fn show(
     format: Format,
     from: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    if !resolved && matches!(format, Format::Table) {
+        anyhow::bail!(
+            "profile show: -f table prints the resolved settings; add --resolved (what \
+             '{name}' sets on this node), or use -f yaml (the profile as written) or -f json"
+        );
+    }
     let Some(profile) = load(cat, name)? else {
         return Ok(ExitCode::from(INVALID));
     };
@@ -106,17 +112,11 @@ fn show(
         }
     } else {
         match format {
+            // JSON has no comments: it carries what `tune` reads, inheritance applied.
             Format::Json => output::json(profile.raw())?,
-            Format::Yaml | Format::Table => {
-                let mut s = format!(
-                    "# {} from {}, inheritance applied ({})\n",
-                    profile.name,
-                    profile.source,
-                    profile.chain.join(" -> ")
-                );
-                s.push_str(&output::yaml(profile.raw())?);
-                s
-            }
+            // The file as written, its "why" comments kept; `load` above validated it.
+            Format::Yaml => cat.text(name)?.1,
+            Format::Table => unreachable!("rejected above"),
         }
     };
     output::write_stdout(text.as_bytes())?;

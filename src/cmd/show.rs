@@ -15,6 +15,7 @@ pub fn run(root: &SysRoot, args: &ShowArgs) -> anyhow::Result<ExitCode> {
     let text = match args.format {
         Format::Json => output::json(&state)?,
         Format::Yaml => output::yaml(&state)?,
+        Format::Table if args.stats => output::show_table_with_stats(&state),
         Format::Table => output::show_table(&state),
     };
     output::write_stdout(text.as_bytes())?;

@@ -15,7 +15,7 @@ use crate::monitor::config::{self, Settings};
 use crate::monitor::microburst::{bursts_table, fmt_duration, Burst};
 use crate::monitor::record::{self, Header, Recorder};
 use crate::monitor::sampler::{self, SamplerError, SamplerMsg};
-use crate::monitor::{Alert, ClassRate, Engine, IfaceView, QueueView, Sample, View};
+use crate::monitor::{Alert, ClassRate, Engine, IfaceView, QueueView, Sample, SocketRates, View};
 use crate::sys::{procfs, SysRoot};
 
 /// Runs `dpuctl stats`.
@@ -254,6 +254,8 @@ struct JInterval<'a> {
     missed_deadlines: u64,
     softnet_dropped: f64,
     softnet_squeezed: f64,
+    /// Socket-level drops per second; null until two reads were seen.
+    sockets: Option<SocketRates>,
     ifaces: Vec<JIface<'a>>,
 }
 
@@ -333,6 +335,7 @@ impl Printer {
             missed_deadlines: v.missed_deadlines,
             softnet_dropped: v.softnet_dropped,
             softnet_squeezed: v.softnet_squeezed,
+            sockets: v.sockets,
             ifaces: v.ifaces.iter().map(jiface).collect(),
         };
         serde_json::to_writer(&mut self.buf, &line)?;
@@ -383,6 +386,20 @@ impl Printer {
         }
         out.push('\n');
         crate::output::push_table(&mut out, &table);
+        if let Some(so) = &v.sockets {
+            // Drops no interface counter shows: the datagram reached the socket, which had
+            // no room. One `name/s value` pair each, for awk.
+            let _ = writeln!(
+                out,
+                "sockets udp_rcvbuf_errors/s {:.0} udp_in_errors/s {:.0} tcp_backlog_drop/s {:.0} \
+                 tcp_listen_drops/s {:.0} tcp_listen_overflows/s {:.0}",
+                so.udp_rcvbuf_errors,
+                so.udp_in_errors,
+                so.tcp_backlog_drop,
+                so.tcp_listen_drops,
+                so.tcp_listen_overflows
+            );
+        }
         for i in &v.ifaces {
             for dir in ["rx", "tx"] {
                 let bursts: Vec<Burst> = i

@@ -419,12 +419,42 @@ pub struct Irq {
     pub count: u64,
     /// `smp_affinity_list`.
     pub affinity: Option<CpuSet>,
-    /// `effective_affinity_list`.
+    /// `effective_affinity_list`: the CPUs the kernel actually routes the IRQ to, often one
+    /// of the affinity's.
     pub effective: Option<CpuSet>,
+    /// Interrupts handled by each CPU so far (`/proc/interrupts`), in CPU order; CPUs that
+    /// handled none are left out.
+    #[serde(default)]
+    pub per_cpu: Vec<CpuCount>,
     /// Whether the affinity lies inside the NIC's NUMA node (`None`: NIC node unknown).
     pub nic_local: Option<bool>,
     /// Whether the affinity lies inside the nearest GPU's NUMA node (`None`: no GPU node).
     pub gpu_local: Option<bool>,
+}
+
+/// Interrupts one CPU handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuCount {
+    /// The CPU.
+    pub cpu: u32,
+    /// Interrupts it handled.
+    pub count: u64,
+}
+
+impl Irq {
+    /// True where the kernel reports an effective affinity different from the configured
+    /// one (it picks one CPU of a mask, or the driver's managed affinity overrides it).
+    pub fn effective_differs(&self) -> bool {
+        matches!((&self.affinity, &self.effective), (Some(a), Some(e)) if a != e)
+    }
+
+    /// The CPUs that handled the most interrupts, busiest first (ties by CPU number).
+    pub fn top_cpus(&self, n: usize) -> Vec<CpuCount> {
+        let mut v = self.per_cpu.clone();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then(a.cpu.cmp(&b.cpu)));
+        v.truncate(n);
+        v
+    }
 }
 
 /// A temperature sensor of the device (hwmon).

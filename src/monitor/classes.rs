@@ -423,6 +423,23 @@ impl ClassTables {
     }
 }
 
+/// Drivers whose per-queue counters count only one path of the traffic, and why: where those
+/// counters stand still while the interface carries packets, the per-queue rows are n/a with
+/// this reason instead of zeros.
+const PARTIAL_QUEUE_COUNTERS: &[(&str, &str)] = &[(
+    "veth",
+    "veth counts per queue only what passes its NAPI/XDP path (an XDP program or GRO on); \
+     this traffic did not: see the interface rates",
+)];
+
+/// Why the per-queue counters of `driver` may miss traffic, if they can.
+pub fn partial_queue_counters(driver: &str) -> Option<&'static str> {
+    PARTIAL_QUEUE_COUNTERS
+        .iter()
+        .find(|(d, _)| *d == driver)
+        .map(|(_, why)| *why)
+}
+
 /// What a counter means under one driver table.
 pub fn classify_in(table: &DriverTable, counter: &str) -> Option<ClassMatch> {
     table.rules.iter().find_map(|(p, spec)| {

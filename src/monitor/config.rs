@@ -40,12 +40,15 @@ pub const STATS_HELP: &str = "Examples:
 
 JSON lines (-f jsonl), one object per line, by \"type\":
   interval  t_ns, wall_ms, samples, missed_deadlines, softnet_dropped, softnet_squeezed (/s),
+            sockets: {udp_rcvbuf_errors, udp_in_errors, tcp_backlog_drop, tcp_listen_drops,
+            tcp_listen_overflows} (/s, the network namespace's; null until read twice),
             ifaces: [{name, ifindex, present, up, line_rate_bps, rx_bps, tx_bps, rx_pps,
             tx_pps, rx_missed, rx_fifo, rx_crc, rx_dropped, rx_over, rx_errors, tx_dropped,
             tx_errors, tx_timeout (/s), rx_util, tx_util (0..1), rx_bursts, tx_bursts (count
             so far), counter_resets, classes: [{class, counter, rate, total}] (driver
             counters by meaning), raw: [...] (unclassified driver counters that moved),
-            queues: [{dir, index, pps, bps, drops, tx_timeout}]}]
+            queues: [{dir, index, pps, bps, drops, tx_timeout, \"n/a\" (why the rates
+            are null: veth counts per queue only its NAPI/XDP path)}]}]
   burst     iface, dir, start_ns, duration_ns (whole sample intervals), duration_est_ns
             (to a fraction of an interval), bytes, packets, peak_util, mean_util, intervals,
             drops (drops counted during the burst)
@@ -58,7 +61,8 @@ could carry) is above --burst-threshold; utilization needs a line rate: the link
 
 Alerts (defaults): rx_fifo_errors above 100/s, any tx_timeout, any rx_crc_errors, a NIC
 temperature within 10 C of its critical value; judged over 1 s windows, raised when a
-metric starts crossing. Change them with --threshold or a --config file:
+metric starts crossing. Socket-level drops alert only when asked (--threshold
+udp_rcvbuf_errors=0: any). Change them with --threshold or a --config file:
   thresholds:
     rx_fifo_errors: 100       # per second; 0 = any; off = none
     buffer_exhaustion: 10     # a driver counter class, summed

@@ -12,10 +12,11 @@ use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
 use super::record::{FlightConfig, FlightRecorder};
-use super::sample::{CounterNames, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{CounterNames, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals};
 use super::thresholds::{crosses, too_hot, Metric, Thresholds};
 use super::view::{
-    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, TempView, View,
+    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, SocketRates, TempView,
+    View,
 };
 use crate::model::{Dir, Temperature};
 
@@ -191,12 +192,26 @@ struct SoftnetState {
     active: Vec<&'static str>,
 }
 
+/// Node-wide socket-level drops.
+#[derive(Debug, Default)]
+struct SocketState {
+    prev: Option<(u64, SocketTotals)>,
+    /// Deltas and ns since the last view.
+    view: ([u64; SocketTotals::N], u64),
+    /// Deltas and ns of the alert window.
+    window: ([u64; SocketTotals::N], u64),
+    /// Rates of the last view; `None` until two reads were seen.
+    rates: Option<SocketRates>,
+    active: Vec<&'static str>,
+}
+
 /// Samples in, views out.
 #[derive(Debug)]
 pub struct Engine {
     cfg: EngineConfig,
     ifaces: Vec<IfState>,
     softnet: SoftnetState,
+    sockets: SocketState,
     t_ns: u64,
     wall_ms: u64,
     alerts: VecDeque<Alert>,
@@ -214,6 +229,7 @@ impl Engine {
             cfg,
             ifaces: Vec::new(),
             softnet: SoftnetState::default(),
+            sockets: SocketState::default(),
             t_ns: 0,
             wall_ms: 0,
             alerts: VecDeque::new(),
@@ -262,6 +278,7 @@ impl Engine {
         self.alerts.clear();
         self.new_alerts.clear();
         self.softnet.active.clear();
+        self.sockets.active.clear();
         self.samples = 0;
         self.missed = 0;
     }
@@ -311,6 +328,58 @@ impl Engine {
         }
         if let Some(sn) = s.softnet {
             self.ingest_softnet(sn, s);
+        }
+        if let Some(so) = s.sockets {
+            self.ingest_sockets(so, s);
+        }
+    }
+
+    fn ingest_sockets(&mut self, so: SocketTotals, s: &Sample) {
+        let st = &mut self.sockets;
+        let Some((pt, prev)) = st.prev.replace((s.t_ns, so)) else {
+            return;
+        };
+        let ns = s.t_ns.saturating_sub(pt);
+        let (old, new) = (prev.to_array(), so.to_array());
+        for k in 0..SocketTotals::N {
+            // A counter that went backwards (a namespace re-created under the same reader)
+            // is re-based, not counted.
+            let d = step(old[k], new[k], 0).value();
+            st.view.0[k] += d;
+            st.window.0[k] += d;
+        }
+        st.view.1 += ns;
+        st.window.1 += ns;
+        if st.window.1 < self.cfg.alert_window_ns {
+            return;
+        }
+        let (wd, wns) = std::mem::take(&mut st.window);
+        let mut raised = Vec::new();
+        for (k, v) in wd.iter().enumerate() {
+            let metric = Metric::Socket(k);
+            let Some(rule) = self.cfg.thresholds.rule(metric) else {
+                continue;
+            };
+            let rate = per_sec(*v, wns);
+            if edge(&mut st.active, metric.name(), crosses(rule, rate)) {
+                raised.push(Alert {
+                    t_ns: s.t_ns,
+                    wall_ms: s.wall_ms,
+                    iface: "sockets".into(),
+                    metric: metric.name().into(),
+                    value: rate,
+                    limit: rule.limit,
+                    message: format!(
+                        "sockets: {} at {}/s (limit {}/s)",
+                        metric.name(),
+                        fmt_rate(rate),
+                        fmt_rate(rule.limit)
+                    ),
+                });
+            }
+        }
+        for a in raised {
+            self.push_alert(a);
         }
     }
 
@@ -375,12 +444,25 @@ impl Engine {
             sn.rates = (per_sec(sn.view.0, sn.view.2), per_sec(sn.view.1, sn.view.2));
             sn.view = (0, 0, 0);
         }
+        let so = &mut self.sockets;
+        if so.view.1 > 0 {
+            let (d, ns) = std::mem::take(&mut so.view);
+            let r = d.map(|v| per_sec(v, ns));
+            so.rates = Some(SocketRates {
+                udp_rcvbuf_errors: r[0],
+                udp_in_errors: r[1],
+                tcp_backlog_drop: r[2],
+                tcp_listen_drops: r[3],
+                tcp_listen_overflows: r[4],
+            });
+        }
         View {
             t_ns: self.t_ns,
             wall_ms: self.wall_ms,
             ifaces,
             softnet_dropped: sn.rates.0,
             softnet_squeezed: sn.rates.1,
+            sockets: so.rates,
             alerts: self.alerts.iter().cloned().collect(),
             new_alerts: std::mem::take(&mut self.new_alerts),
             samples: self.samples,
@@ -728,7 +810,7 @@ fn check_window(cfg: &EngineConfig, st: &mut IfState, s: &Sample, out: &mut Vec<
             Metric::Counter(i) => w.d[i],
             Metric::TxTimeout => txto,
             Metric::Class(c) => classes[ALL_CLASSES.iter().position(|x| *x == c).unwrap_or(0)],
-            Metric::SoftnetDropped | Metric::SoftnetSqueeze => continue,
+            Metric::SoftnetDropped | Metric::SoftnetSqueeze | Metric::Socket(_) => continue,
         };
         let rate = per_sec(v, w.ns);
         let name = rule.metric.name();
@@ -834,6 +916,8 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     // By (direction, index): one lookup per counter, however many queues a driver (or a
     // recording) names.
     let mut queues: BTreeMap<(&'static str, u32), QueueView> = BTreeMap::new();
+    // Packets the receive queues counted so far, all queues.
+    let mut rx_queue_packets = 0u64;
     if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
         for (i, name) in names.iter().enumerate() {
             let rate = dr.rates.get(i).copied().unwrap_or(0.0);
@@ -842,6 +926,9 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
                 Some(m) if m.class.is_queue() && m.queue.is_some() => {
                     let dir = dir_name(m.dir.unwrap_or(Dir::Rx));
                     let q = m.queue.unwrap_or(0);
+                    if m.class == Class::QueuePackets && m.dir != Some(Dir::Tx) {
+                        rx_queue_packets = rx_queue_packets.saturating_add(total);
+                    }
                     let qv = queue_entry(&mut queues, dir, q);
                     match m.class {
                         Class::QueuePackets => *qv.pps.get_or_insert(0.0) += rate,
@@ -867,7 +954,10 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     for (q, v) in &st.txto_prev {
         queue_entry(&mut queues, "tx", *q).tx_timeout = Some(*v);
     }
-    let queues: Vec<QueueView> = queues.into_values().collect();
+    let mut queues: Vec<QueueView> = queues.into_values().collect();
+    if dr.prev.is_some() {
+        mark_partial_queues(st, rx_queue_packets, &mut queues);
+    }
     IfaceView {
         name: st.name.to_string(),
         ifindex: st.ifindex,
@@ -895,6 +985,30 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         driver: st.driver_name.clone(),
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
+    }
+}
+
+/// Per-queue receive counters that never counted a packet of all the interface received
+/// count only part of the traffic (veth's NAPI/XDP path): their zeros are not data, so the
+/// rows are n/a with the reason. Totals, not rates: the driver counters are read less often
+/// than the interface's, and a rate of 0 at the start of traffic says nothing.
+fn mark_partial_queues(st: &IfState, rx_queue_packets: u64, queues: &mut [QueueView]) {
+    let Some(why) = st
+        .driver_name
+        .as_deref()
+        .and_then(super::classes::partial_queue_counters)
+    else {
+        return;
+    };
+    let received = st.prev.map_or(0, |(_, c)| c[idx::RX_PACKETS]);
+    if rx_queue_packets > 0 || received == 0 {
+        return;
+    }
+    for q in queues.iter_mut().filter(|q| q.dir == "rx") {
+        q.pps = None;
+        q.bps = None;
+        q.drops = None;
+        q.na = Some(why.to_string());
     }
 }
 
@@ -932,6 +1046,7 @@ mod tests {
                 slow: None,
             }],
             softnet: None,
+            sockets: None,
         }
     }
 

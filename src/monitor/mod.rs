@@ -19,7 +19,10 @@ pub mod view;
 
 pub use engine::{Engine, EngineConfig};
 pub use microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
-pub use sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+pub use sample::{
+    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+};
 pub use view::{
-    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, TempView, View,
+    Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, SocketRates, TempView,
+    View,
 };

@@ -16,6 +16,7 @@
 //! | `N` | `[id, ["name", ...]]` | a table of driver counter names, referenced by id |
 //! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...]}` | slow reads of an interface for the next `S` |
 //! | `F` | `[processed, dropped, time_squeeze]` | softnet totals for the next `S` |
+//! | `P` | `[udp_rcvbuf_errors, udp_in_errors, tcp_backlog_drop, tcp_listen_drops, tcp_listen_overflows]` | socket-level drops for the next `S` |
 //! | `S` | `{"t":t_ns,"w":wall_ms,"i":[[ifindex, field, delta, field, delta, ...], ...]}` | a sample |
 //!
 //! In `S`, each interface lists only the counters that changed since its previous sample in
@@ -34,7 +35,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::rate::{counters_array, counters_from_array, N_COUNTERS};
-use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{
+    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+};
 use crate::input::{open_regular, InputError, MAX_RECORD_LINE};
 use crate::model::Temperature;
 
@@ -168,6 +171,12 @@ impl Encoder {
             );
             out.extend_from_slice(line.as_bytes());
         }
+        if let Some(p) = s.sockets {
+            let v = p.to_array().map(|x| x.to_string()).join(",");
+            line.clear();
+            let _ = writeln!(line, "{{\"P\":[{v}]}}");
+            out.extend_from_slice(line.as_bytes());
+        }
         line.clear();
         let _ = write!(
             line,
@@ -254,6 +263,7 @@ enum Line {
     N(usize, Vec<String>),
     D(DLine),
     F(u64, u64, u64),
+    P([u64; SocketTotals::N]),
     #[serde(skip_serializing)]
     S(SLine),
 }
@@ -265,6 +275,7 @@ pub struct Decoder {
     names: Vec<CounterNames>,
     slow: Vec<(u32, SlowIface)>,
     softnet: Option<SoftnetTotals>,
+    sockets: Option<SocketTotals>,
 }
 
 impl Decoder {
@@ -336,6 +347,7 @@ impl Decoder {
                     time_squeeze,
                 });
             }
+            Line::P(v) => self.sockets = Some(SocketTotals::from_array(v)),
             Line::S(s) => {
                 let mut ifaces = Vec::with_capacity(s.i.len());
                 for entry in &s.i {
@@ -378,6 +390,7 @@ impl Decoder {
                     wall_ms: s.w,
                     ifaces,
                     softnet: self.softnet.take(),
+                    sockets: self.sockets.take(),
                 }));
             }
         }
@@ -759,6 +772,13 @@ mod tests {
                 processed: 1,
                 dropped: 2,
                 time_squeeze: 3,
+            }),
+            sockets: with_slow.then_some(SocketTotals {
+                udp_rcvbuf_errors: t,
+                udp_in_errors: t + 1,
+                tcp_backlog_drop: 4,
+                tcp_listen_drops: 5,
+                tcp_listen_overflows: 6,
             }),
         }
     }

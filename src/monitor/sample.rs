@@ -2,8 +2,8 @@
 //! recording stores.
 //!
 //! Counters come with every sample (one `RTM_GETSTATS` request); the slower reads (driver
-//! counters, per-queue `tx_timeout`, temperatures, softnet) come with some samples only, as
-//! [`SlowIface`] and [`Sample::softnet`]. Driver counter names are shared ([`CounterNames`]),
+//! counters, per-queue `tx_timeout`, temperatures, softnet, socket-level drops) come with some
+//! samples only, as [`SlowIface`], [`Sample::softnet`] and [`Sample::sockets`]. Driver counter names are shared ([`CounterNames`]),
 //! so a sample carries only the values.
 
 use std::sync::Arc;
@@ -24,6 +24,9 @@ pub struct Sample {
     /// Softnet totals over all CPUs, on samples that carry the slow reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub softnet: Option<SoftnetTotals>,
+    /// Socket-level drops of the network namespace, on samples that carry the slow reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sockets: Option<SocketTotals>,
 }
 
 /// One interface in a sample.
@@ -112,6 +115,76 @@ impl SoftnetTotals {
     }
 }
 
+/// Socket-level drops of the sampler's network namespace, from `/proc/net/snmp`,
+/// `/proc/net/snmp6` and `/proc/net/netstat`: packets the NIC and the stack delivered that a
+/// socket then dropped, which no interface counter shows. IPv4 and IPv6 are summed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketTotals {
+    /// UDP datagrams dropped because the socket's receive buffer was full
+    /// (`Udp.RcvbufErrors` + `Udp6.RcvbufErrors`).
+    pub udp_rcvbuf_errors: u64,
+    /// UDP datagrams that could not be delivered, receive-buffer drops, checksum errors and
+    /// the rest (`Udp.InErrors` + `Udp6.InErrors`).
+    pub udp_in_errors: u64,
+    /// TCP segments dropped because the socket's backlog was full while a user held the
+    /// socket (`TcpExt.TCPBacklogDrop`).
+    pub tcp_backlog_drop: u64,
+    /// Connection requests a listening socket dropped (`TcpExt.ListenDrops`, overflows
+    /// included).
+    pub tcp_listen_drops: u64,
+    /// Connection requests dropped because a listener's accept queue was full
+    /// (`TcpExt.ListenOverflows`).
+    pub tcp_listen_overflows: u64,
+}
+
+impl SocketTotals {
+    /// Number of counters.
+    pub const N: usize = 5;
+    /// Their names, as metrics and JSON fields, in [`SocketTotals::to_array`] order.
+    pub const NAMES: [&'static str; Self::N] = [
+        "udp_rcvbuf_errors",
+        "udp_in_errors",
+        "tcp_backlog_drop",
+        "tcp_listen_drops",
+        "tcp_listen_overflows",
+    ];
+
+    /// The totals in the counters of `/proc/net/snmp`, `snmp6` and `netstat` (absent
+    /// counters count 0).
+    pub fn of(c: &crate::sys::snmp::ProtoCounters) -> Self {
+        let g = |k: &str| c.get(k).copied().unwrap_or(0);
+        Self {
+            udp_rcvbuf_errors: g("Udp.RcvbufErrors").wrapping_add(g("Udp6.RcvbufErrors")),
+            udp_in_errors: g("Udp.InErrors").wrapping_add(g("Udp6.InErrors")),
+            tcp_backlog_drop: g("TcpExt.TCPBacklogDrop"),
+            tcp_listen_drops: g("TcpExt.ListenDrops"),
+            tcp_listen_overflows: g("TcpExt.ListenOverflows"),
+        }
+    }
+
+    /// The values in [`SocketTotals::NAMES`] order.
+    pub fn to_array(self) -> [u64; Self::N] {
+        [
+            self.udp_rcvbuf_errors,
+            self.udp_in_errors,
+            self.tcp_backlog_drop,
+            self.tcp_listen_drops,
+            self.tcp_listen_overflows,
+        ]
+    }
+
+    /// The totals from values in [`SocketTotals::NAMES`] order.
+    pub fn from_array(v: [u64; Self::N]) -> Self {
+        Self {
+            udp_rcvbuf_errors: v[0],
+            udp_in_errors: v[1],
+            tcp_backlog_drop: v[2],
+            tcp_listen_drops: v[3],
+            tcp_listen_overflows: v[4],
+        }
+    }
+}
+
 impl Sample {
     /// The interface with this ifindex.
     pub fn iface(&self, ifindex: u32) -> Option<&IfaceSample> {
@@ -120,7 +193,9 @@ impl Sample {
 
     /// True when the sample carries the slow reads.
     pub fn has_slow(&self) -> bool {
-        self.softnet.is_some() || self.ifaces.iter().any(|i| i.slow.is_some())
+        self.softnet.is_some()
+            || self.sockets.is_some()
+            || self.ifaces.iter().any(|i| i.slow.is_some())
     }
 }
 
@@ -173,6 +248,10 @@ mod tests {
                 })),
             }],
             softnet: Some(SoftnetTotals::default()),
+            sockets: Some(SocketTotals {
+                udp_rcvbuf_errors: 3,
+                ..SocketTotals::default()
+            }),
         };
         let j = serde_json::to_string(&s).expect("serialize");
         let back: Sample = serde_json::from_str(&j).expect("deserialize");

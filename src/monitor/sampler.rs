@@ -8,7 +8,8 @@
 //! one by one: each hand-over may wake the consumer's thread.
 //!
 //! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
-//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures and softnet.
+//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet and
+//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`.
 //! It sends them to the fast thread, which attaches them to its next sample; so an expensive
 //! `ethtool -S` of a NIC with a thousand counters never delays a counter sample.
 //!
@@ -21,7 +22,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{
+    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+};
 use crate::model::Counters;
 use crate::sys::ethtool::{self as eth, Ethtool};
 use crate::sys::netlink::Rtnl;
@@ -208,6 +211,8 @@ pub struct SlowRound {
     pub ifaces: Vec<(u32, SlowIface)>,
     /// Softnet totals.
     pub softnet: Option<SoftnetTotals>,
+    /// Socket-level drops.
+    pub sockets: Option<SocketTotals>,
 }
 
 /// Where counters come from (the kernel, or a test's fake).
@@ -586,6 +591,7 @@ fn assemble(
         t_ns: t,
         wall_ms,
         ifaces,
+        sockets: slow.as_ref().and_then(|r| r.sockets),
         softnet: slow.and_then(|r| r.softnet),
     }
 }
@@ -743,6 +749,11 @@ impl SlowReader {
         round.softnet = procfs::softnet(&self.root)
             .ok()
             .map(|rows| SoftnetTotals::of(&rows));
+        // Three small files of the sampler's network namespace, like softnet: the slow
+        // rounds only, never per sample.
+        round.sockets = crate::sys::snmp::read(&self.root)
+            .ok()
+            .map(|c| SocketTotals::of(&c));
         Ok(round)
     }
 

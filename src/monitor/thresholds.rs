@@ -2,7 +2,9 @@
 //!
 //! A rate threshold is "metric per second above LIMIT"; a limit of 0 means "any". Metrics are
 //! the interface counter names (`rx_fifo_errors`, `rx_crc_errors`, ...), `tx_timeout`,
-//! `softnet_dropped`, `softnet_time_squeeze`, and the driver counter classes
+//! `softnet_dropped`, `softnet_time_squeeze`, the socket-level drops of the network namespace
+//! (`udp_rcvbuf_errors`, `udp_in_errors`, `tcp_backlog_drop`, `tcp_listen_drops`,
+//! `tcp_listen_overflows`), and the driver counter classes
 //! (`buffer_exhaustion`, `fifo_overflow`, `crc`, `pause`, `queue_drops`). Temperatures alert
 //! when within `temperature_margin` degrees of the sensor's critical value.
 
@@ -10,6 +12,7 @@ use std::fmt;
 
 use super::classes::{Class, ALL_CLASSES};
 use super::rate::{counter_index, COUNTER_NAMES};
+use super::sample::SocketTotals;
 
 /// What a rate threshold watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +27,9 @@ pub enum Metric {
     SoftnetSqueeze,
     /// Driver counters of a class, summed.
     Class(Class),
+    /// A socket-level drop counter of the network namespace, by index into
+    /// [`SocketTotals::NAMES`].
+    Socket(usize),
 }
 
 impl Metric {
@@ -35,6 +41,12 @@ impl Metric {
             "softnet_time_squeeze" => Some(Metric::SoftnetSqueeze),
             _ => counter_index(name)
                 .map(Metric::Counter)
+                .or_else(|| {
+                    SocketTotals::NAMES
+                        .iter()
+                        .position(|n| *n == name)
+                        .map(Metric::Socket)
+                })
                 .or_else(|| Class::parse(name).map(Metric::Class)),
         }
     }
@@ -47,18 +59,23 @@ impl Metric {
             Metric::SoftnetDropped => "softnet_dropped",
             Metric::SoftnetSqueeze => "softnet_time_squeeze",
             Metric::Class(c) => c.name(),
+            Metric::Socket(i) => SocketTotals::NAMES[i],
         }
     }
 
     /// True for the node-wide metrics (not per interface).
     pub fn is_node(self) -> bool {
-        matches!(self, Metric::SoftnetDropped | Metric::SoftnetSqueeze)
+        matches!(
+            self,
+            Metric::SoftnetDropped | Metric::SoftnetSqueeze | Metric::Socket(_)
+        )
     }
 
     /// Every metric name, for error messages and help.
     pub fn all_names() -> Vec<&'static str> {
         let mut v: Vec<&'static str> = COUNTER_NAMES.to_vec();
         v.extend(["tx_timeout", "softnet_dropped", "softnet_time_squeeze"]);
+        v.extend(SocketTotals::NAMES);
         v.extend(ALL_CLASSES.iter().map(|c| c.name()));
         v
     }

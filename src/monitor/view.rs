@@ -18,6 +18,10 @@ pub struct View {
     pub softnet_dropped: f64,
     /// Softnet (all CPUs): time squeezes per second.
     pub softnet_squeezed: f64,
+    /// Socket-level drops of the network namespace per second; `None` until two slow reads
+    /// were seen (or `/proc/net/snmp` could not be read).
+    #[serde(default)]
+    pub sockets: Option<SocketRates>,
     /// Alerts raised so far, oldest first, bounded (the newest are kept).
     pub alerts: Vec<Alert>,
     /// Alerts raised since the previous view (also in `alerts`), oldest first.
@@ -32,6 +36,36 @@ pub struct View {
     /// Span of the samples the flight recorder holds now, ns (0 without a flight recorder).
     #[serde(default)]
     pub flight_span_ns: u64,
+}
+
+/// Socket-level drops of the network namespace, per second (names as in
+/// [`super::SocketTotals`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct SocketRates {
+    /// UDP receive-buffer drops (`RcvbufErrors`, IPv4 + IPv6).
+    pub udp_rcvbuf_errors: f64,
+    /// UDP datagrams not delivered (`InErrors`, receive-buffer drops included).
+    pub udp_in_errors: f64,
+    /// TCP segments dropped at a full socket backlog (`TCPBacklogDrop`).
+    pub tcp_backlog_drop: f64,
+    /// Connection requests dropped by listeners (`ListenDrops`).
+    pub tcp_listen_drops: f64,
+    /// Connection requests dropped at a full accept queue (`ListenOverflows`).
+    pub tcp_listen_overflows: f64,
+}
+
+impl SocketRates {
+    /// UDP datagrams lost at sockets per second (`InErrors` counts receive-buffer drops
+    /// too, so this is not their sum).
+    pub fn udp_drops(&self) -> f64 {
+        self.udp_in_errors.max(self.udp_rcvbuf_errors)
+    }
+
+    /// TCP segments and connection requests dropped at sockets per second (backlog drops
+    /// plus listen drops, which include overflows).
+    pub fn tcp_drops(&self) -> f64 {
+        self.tcp_backlog_drop + self.tcp_listen_drops.max(self.tcp_listen_overflows)
+    }
 }
 
 /// One interface on screen.
@@ -144,6 +178,10 @@ pub struct QueueView {
     pub drops: Option<f64>,
     /// `tx_timeout` total of the queue (sysfs), tx queues only.
     pub tx_timeout: Option<u64>,
+    /// Why the rates of this queue are not known although the driver has counters for it
+    /// (veth counts per queue only its NAPI/XDP path), if so.
+    #[serde(rename = "n/a", default, skip_serializing_if = "Option::is_none")]
+    pub na: Option<String>,
 }
 
 /// One chart point.

@@ -255,6 +255,13 @@ impl Catalog {
         self.load_src(&src)
     }
 
+    /// The text of a profile as written, comments included (the embedded file for a shipped
+    /// one, the file's contents for a user one or a path), and where it came from.
+    pub fn text(&self, spec: &str) -> Result<(String, String), ProfileError> {
+        let src = self.open(spec, None, None)?;
+        Ok((src.label, src.text.to_string()))
+    }
+
     /// Loads a profile from text (named `name`), with its inheritance applied.
     pub fn load_text(&self, name: &str, text: &str) -> Result<Profile, ProfileError> {
         let src = Src {

@@ -966,6 +966,7 @@ mod tests {
                 name: format!("mlx5_comp{irq}"),
                 queue,
                 count: 0,
+                per_cpu: Vec::new(),
                 affinity: None,
                 effective: None,
                 nic_local: None,

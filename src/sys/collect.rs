@@ -435,6 +435,7 @@ mod tests {
             name: "x".into(),
             queue: Some(0),
             count: 0,
+            per_cpu: Vec::new(),
             affinity: Some(CpuSet::parse_list(aff).expect("list")),
             effective: Some(CpuSet::parse_list(eff).expect("list")),
             nic_local: None,

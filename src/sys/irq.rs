@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 
-use crate::model::Irq;
+use crate::model::{CpuCount, Irq};
 
 use super::procfs::{irq_affinity, IrqLine};
 use super::sysfs::DeviceInfo;
@@ -179,6 +179,11 @@ pub fn device_irqs(root: &SysRoot, ifname: &str, dev: &DeviceInfo, lines: &[IrqL
                 name: l.name.clone(),
                 queue,
                 count: l.total(),
+                per_cpu: l
+                    .cpu_counts()
+                    .into_iter()
+                    .map(|(cpu, count)| CpuCount { cpu, count })
+                    .collect(),
                 affinity,
                 effective,
                 nic_local: None,

@@ -19,6 +19,9 @@ pub struct IrqLine {
     /// Interrupt counts, one per column of the header, i.e. per online CPU in the header's
     /// order (offline CPUs have no column, so index `i` is CPU `i` only when all are online).
     pub per_cpu: Vec<u64>,
+    /// The CPU of each column of `per_cpu`, from the header (`CPU0 CPU2 ...`); empty without
+    /// a header, where column `i` is taken as CPU `i`.
+    pub cpus: Vec<u32>,
     /// Interrupt chip, e.g. `IR-PCI-MSIX-0000:3b:00.0`, `IO-APIC`, `GICv3`.
     pub chip: String,
     /// Action name(s), e.g. `eth2-TxRx-1`; shared IRQs list every action, `, `-separated, as
@@ -30,6 +33,23 @@ impl IrqLine {
     /// Interrupts handled so far, summed over CPUs.
     pub fn total(&self) -> u64 {
         self.per_cpu.iter().sum()
+    }
+
+    /// The CPUs that handled this IRQ and how often, in CPU order, zero counts left out.
+    pub fn cpu_counts(&self) -> Vec<(u32, u64)> {
+        self.per_cpu
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| {
+                let cpu = self
+                    .cpus
+                    .get(i)
+                    .copied()
+                    .unwrap_or_else(|| u32::try_from(i).unwrap_or(u32::MAX));
+                (cpu, *n)
+            })
+            .collect()
     }
 
     /// The names of the actions sharing this IRQ (one for MSI/MSI-X vectors).
@@ -85,9 +105,17 @@ fn is_hwirq_or_type(tok: &str) -> bool {
 /// header, all leading numeric columns are taken as counts.
 pub fn parse_interrupts(text: &str) -> Vec<IrqLine> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty()).peekable();
+    let mut cpus = Vec::new();
     let ncpu = match lines.peek() {
         Some(first) if first.split_whitespace().all(|t| t.starts_with("CPU")) => {
             let n = first.split_whitespace().count();
+            cpus = first
+                .split_whitespace()
+                .map_while(|t| t.strip_prefix("CPU")?.parse().ok())
+                .collect();
+            if cpus.len() != n {
+                cpus.clear();
+            }
             lines.next();
             Some(n)
         }
@@ -127,6 +155,7 @@ pub fn parse_interrupts(text: &str) -> Vec<IrqLine> {
         out.push(IrqLine {
             irq,
             per_cpu,
+            cpus: cpus.clone(),
             chip,
             name,
         });
@@ -292,6 +321,23 @@ IPI0:       10         20       Rescheduling interrupts
         let v = parse_interrupts(" 45:  3  4  IO-APIC  2-edge  timer\n");
         assert_eq!(v[0].per_cpu, [3, 4]);
         assert_eq!(v[0].name, "timer");
+    }
+
+    #[test]
+    fn per_cpu_counts_name_the_cpus_of_the_header() {
+        // CPU 1 offline: it has no column, the second column is CPU 2.
+        let v = parse_interrupts(
+            "       CPU0       CPU2       CPU3\n\
+             121:   5   0   7  IR-PCI-MSIX-0000:81:00.0  1-edge  mlx5_comp0\n",
+        );
+        assert_eq!(v[0].cpus, [0, 2, 3]);
+        assert_eq!(v[0].cpu_counts(), [(0, 5), (3, 7)]);
+        let bare = parse_interrupts(" 45:  0  4  IO-APIC  2-edge  timer\n");
+        assert_eq!(
+            bare[0].cpu_counts(),
+            [(1, 4)],
+            "without a header, column i is CPU i"
+        );
     }
 
     /// A 256-CPU table as the kernel prints it ("%*d: ", then "%10u " per CPU).

@@ -2,7 +2,9 @@
 //! checksum errors, UDP buffer overflows).
 //!
 //! Both files are pairs of lines: a header line `Tcp: RtoAlgorithm RtoMin ...` and a value
-//! line `Tcp: 1 200 ...` with the same prefix. The counters are per network namespace.
+//! line `Tcp: 1 200 ...` with the same prefix. `/proc/net/snmp6` has one counter a line
+//! (`Udp6RcvbufErrors 3`), kept as `Udp6.RcvbufErrors`. The counters are per network
+//! namespace.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -33,8 +35,32 @@ pub fn parse_into(text: &str, out: &mut ProtoCounters) {
     }
 }
 
-/// Reads `net/snmp` and `net/netstat` under `root`'s procfs. A missing `netstat` (old or
-/// trimmed kernels) leaves its counters out; a missing `snmp` is an error.
+/// Groups of `/proc/net/snmp6`, by the prefix of their counter names.
+const SNMP6_GROUPS: &[&str] = &["UdpLite6", "Udp6", "Icmp6", "Ip6"];
+
+/// Parses `/proc/net/snmp6` (`Udp6RcvbufErrors    3` per line) into `out` as
+/// `Udp6.RcvbufErrors`; lines of other groups (`Icmp6InType1`) keep their group too.
+pub fn parse_snmp6_into(text: &str, out: &mut ProtoCounters) {
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        let (Some(name), Some(value)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let Ok(v) = value.parse::<u64>() else {
+            continue;
+        };
+        if let Some((g, rest)) = SNMP6_GROUPS
+            .iter()
+            .find_map(|g| name.strip_prefix(g).map(|r| (g, r)))
+        {
+            out.insert(format!("{g}.{rest}"), v);
+        }
+    }
+}
+
+/// Reads `net/snmp`, `net/netstat` and `net/snmp6` under `root`'s procfs. A missing
+/// `netstat` (old or trimmed kernels) or `snmp6` (IPv6 disabled) leaves its counters out; a
+/// missing `snmp` is an error.
 pub fn read(root: &SysRoot) -> io::Result<ProtoCounters> {
     let mut out = ProtoCounters::new();
     let snmp = root.proc("net/snmp");
@@ -43,6 +69,9 @@ pub fn read(root: &SysRoot) -> io::Result<ProtoCounters> {
     parse_into(&text, &mut out);
     if let Ok(text) = std::fs::read_to_string(root.proc("net/netstat")) {
         parse_into(&text, &mut out);
+    }
+    if let Ok(text) = std::fs::read_to_string(root.proc("net/snmp6")) {
+        parse_snmp6_into(&text, &mut out);
     }
     Ok(out)
 }
@@ -66,6 +95,20 @@ mod tests {
             !m.contains_key("Tcp.MaxConn"),
             "negative values are skipped"
         );
+    }
+
+    #[test]
+    fn snmp6_lines_get_their_group() {
+        let mut m = ProtoCounters::new();
+        parse_snmp6_into(
+            "Ip6InReceives                   \t12\nUdp6RcvbufErrors                \t3\n\
+             UdpLite6InErrors 4\nbogus 5\nUdp6InErrors x\n",
+            &mut m,
+        );
+        assert_eq!(m.get("Udp6.RcvbufErrors"), Some(&3));
+        assert_eq!(m.get("UdpLite6.InErrors"), Some(&4));
+        assert_eq!(m.get("Ip6.InReceives"), Some(&12));
+        assert_eq!(m.len(), 3);
     }
 
     #[test]

@@ -930,6 +930,7 @@ mod tests {
                 name: format!("{name}-TxRx-0"),
                 queue: Some(0),
                 count: 0,
+                per_cpu: Vec::new(),
                 affinity: Some(cpus("0-39")),
                 effective: Some(cpus("0")),
                 nic_local: None,

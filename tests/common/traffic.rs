@@ -154,3 +154,73 @@ pub fn sender_hook() {
     }
     std::process::exit(0);
 }
+
+const FLOOD_ENV: &str = "DPUCTL_TEST_RCVBUF_FLOOD";
+
+/// Runs, inside `ns`, a UDP receiver on loopback that never reads, and a sender that sends it `packets` datagrams of `payload`
+/// bytes spread over `duration`: all but the first few are receive-buffer drops
+/// (`Udp.RcvbufErrors`). A re-run of the running test, like [`spawn_bursts`]; returns when
+/// it is done, with the number of datagrams sent.
+pub fn rcvbuf_flood(ns: &Netns, packets: u32, payload: usize, duration: Duration) -> u64 {
+    let exe = std::env::current_exe().expect("current test binary");
+    let test = std::thread::current()
+        .name()
+        .expect("libtest names the test thread")
+        .to_string();
+    let out = Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .arg(exe)
+        .args(["--exact", &test, "--nocapture", "--test-threads=1"])
+        .env(
+            FLOOD_ENV,
+            format!("{packets},{payload},{}", duration.as_micros()),
+        )
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the flood");
+    assert!(out.status.success(), "flood failed: {:?}", out.status);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.find("FLOODED ").map(|i| l[i + 8..].trim().to_string()))
+        .expect("the flood reports what it sent")
+        .parse()
+        .expect("count")
+}
+
+/// In the flood child: floods and exits the process. Elsewhere: returns at once.
+pub fn rcvbuf_flood_hook() {
+    let Ok(spec) = std::env::var(FLOOD_ENV) else {
+        return;
+    };
+    let f: Vec<u64> = spec
+        .split(',')
+        .map(|x| x.parse().expect("flood spec"))
+        .collect();
+    let (packets, payload, duration) = (
+        u32::try_from(f[0]).expect("packets"),
+        f[1] as usize,
+        Duration::from_micros(f[2]),
+    );
+    let rx = UdpSocket::bind("127.0.0.1:0").expect("bind receiver");
+    // A receiver that never reads: once its buffer (net.core.rmem_default, about 200 KiB,
+    // some ninety 1000-byte datagrams on loopback) is full, every datagram is a drop.
+    let tx = UdpSocket::bind("127.0.0.1:0").expect("bind sender");
+    tx.connect(rx.local_addr().expect("receiver address"))
+        .expect("connect");
+    let buf = vec![0x5a_u8; payload];
+    let t0 = Instant::now();
+    let mut sent = 0u64;
+    for k in 0..packets {
+        // Paced: the drops spread over `duration`, seen by several reads of the counters.
+        let due = duration * k / packets;
+        if let Some(wait) = due.checked_sub(t0.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        if tx.send(&buf).is_ok() {
+            sent += 1;
+        }
+    }
+    println!("FLOODED {sent}");
+    drop(rx);
+    std::process::exit(0);
+}

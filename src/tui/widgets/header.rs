@@ -1,5 +1,5 @@
-//! The top line: source, state flags (paused, finished, sampler error), sort, filter, softnet
-//! and the time of the view.
+//! The top line: source, state flags (paused, finished, sampler error), sort, filter, softnet,
+//! socket-level drops and the time of the view.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -42,12 +42,25 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             Style::default().fg(Color::Yellow),
         ));
     }
+    let v = &s.view;
+    if let Some(so) = &v.sockets {
+        // Drops at sockets (the interfaces delivered, the application could not keep up)
+        // come before the sort and softnet, so that an 80-column header still shows them.
+        for (proto, rate) in [("udp", so.udp_drops()), ("tcp", so.tcp_drops())] {
+            if rate > 0.0 {
+                spans.push(Span::styled(
+                    format!("{proto} drop {}/s", si(rate)),
+                    bad_style(),
+                ));
+                spans.push(Span::raw(" "));
+            }
+        }
+    }
     let reversed = if s.sort_reversed { " reversed" } else { "" };
     spans.push(Span::raw(format!("sort:{}{reversed} ", s.sort.label())));
     if !s.filter.is_empty() || s.editing_filter {
         spans.push(Span::raw(format!("filter:{} ", s.filter)));
     }
-    let v = &s.view;
     let soft = format!(
         "softnet {} drop/s {} sqz/s ",
         si(v.softnet_dropped),
@@ -58,6 +71,18 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     } else if area.width >= 100 || v.softnet_squeezed > 0.0 {
         // A quiet softnet is left out of narrow headers.
         spans.push(Span::raw(soft));
+    }
+    if let Some(so) = v
+        .sockets
+        .filter(|so| so.udp_drops() == 0.0 && so.tcp_drops() == 0.0)
+    {
+        // Quiet sockets only where there is room to spare.
+        if area.width >= 140 {
+            spans.push(Span::raw(format!(
+                "sockets {} drop/s ",
+                si(so.udp_drops() + so.tcp_drops())
+            )));
+        }
     }
     // The time gets its own corner on wide screens; narrow ones need the room for the flags.
     let mut left = area;

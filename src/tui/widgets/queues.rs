@@ -49,6 +49,16 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         format!(" {} queues ({}) ", i.name, i.queues.len())
     };
     let block = Block::bordered().title(title).title_style(title_style());
+    if let Some(why) = i.queues.iter().find_map(|q| q.na.as_deref()) {
+        // Counters that miss the traffic: the reason, wrapped, instead of rows of n/a.
+        let n = i.queues.iter().filter(|q| q.na.is_some()).count();
+        let p = Paragraph::new(format!("rx queues ({n}) n/a: {why}"))
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .style(gone_style())
+            .block(block);
+        f.render_widget(p, area);
+        return;
+    }
     if i.queues.is_empty() {
         let p = Paragraph::new("n/a: the driver reports no per-queue counters")
             .style(gone_style())
