@@ -17,6 +17,7 @@ pub mod ioctl;
 mod msg;
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use crate::model::ethtool::StatsGroup;
 use crate::model::{
@@ -106,6 +107,28 @@ pub enum EthtoolError {
         ifname: String,
         /// Each feature that is not as requested.
         features: Vec<NotApplied>,
+    },
+    /// The kernel accepted a pause change but the device did not report it once its link had
+    /// settled (or within [`PAUSE_SETTLE`]); the settings from before were written back.
+    #[error(
+        "failed to set pause settings on {ifname}: {wanted} was set but the device reports \
+         {got} (flow control resolved again by the driver, e.g. when the link came up); {}",
+        .restore_error.as_ref().map_or_else(
+            || format!("the previous settings ({before}) were put back"),
+            |e| format!("putting the previous settings ({before}) back FAILED: {e}")
+        )
+    )]
+    PauseNotApplied {
+        /// The interface.
+        ifname: String,
+        /// The fields that were set, e.g. "autoneg off, rx off".
+        wanted: String,
+        /// Those fields as the device reports them.
+        got: String,
+        /// All three settings before the change.
+        before: String,
+        /// Why writing `before` back failed, if it did.
+        restore_error: Option<String>,
     },
 }
 
@@ -332,6 +355,95 @@ pub struct DeviceSettings {
     pub fec: Result<Fec, EthtoolError>,
     /// [`Ethtool::std_stats`].
     pub std_stats: Result<StdStats, EthtoolError>,
+}
+
+/// The longest a pause change waits for a negotiating link, before the write and for the
+/// read-back after it. A copper PHY (real or emulated) takes 1-3 s from a reset to link.
+pub const PAUSE_SETTLE: Duration = Duration::from_secs(3);
+/// After a pause write, how long a read-back that does not match yet is polled at least, for
+/// drivers that apply the change asynchronously.
+const PAUSE_APPLY: Duration = Duration::from_secs(1);
+/// The interval between reads while a pause change settles.
+const PAUSE_POLL: Duration = Duration::from_millis(50);
+
+/// The fields of a pause change; `None` is left as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PauseWant {
+    autoneg: Option<bool>,
+    rx: Option<bool>,
+    tx: Option<bool>,
+}
+
+impl PauseWant {
+    /// All three fields of `p`.
+    fn all(p: &Pause) -> Self {
+        Self {
+            autoneg: Some(p.autoneg),
+            rx: Some(p.rx),
+            tx: Some(p.tx),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.autoneg.is_none() && self.rx.is_none() && self.tx.is_none()
+    }
+
+    /// The fields that [`PauseWant::holds`] compares against a device reporting `got`:
+    /// `rx` and `tx` only while pause autonegotiation is off.
+    fn compared(&self, got: &Pause) -> Pause {
+        let forced = !got.autoneg;
+        Pause {
+            autoneg: self.autoneg.unwrap_or(got.autoneg),
+            rx: self.rx.filter(|_| forced).unwrap_or(got.rx),
+            tx: self.tx.filter(|_| forced).unwrap_or(got.tx),
+            stats: None,
+        }
+    }
+
+    /// True when a device reporting `got` has what was set. `rx` and `tx` count only while
+    /// pause autonegotiation is off; with it on they are what was negotiated.
+    fn holds(&self, got: &Pause) -> bool {
+        let c = self.compared(got);
+        c.autoneg == got.autoneg && c.rx == got.rx && c.tx == got.tx
+    }
+
+    /// The fields this change names, with their values in `values`: "autoneg off, rx on".
+    fn describe(&self, values: &PauseWant) -> String {
+        let onoff = |b: Option<bool>| if b == Some(true) { "on" } else { "off" };
+        [
+            ("autoneg", self.autoneg, values.autoneg),
+            ("rx", self.rx, values.rx),
+            ("tx", self.tx, values.tx),
+        ]
+        .iter()
+        .filter(|(_, named, _)| named.is_some())
+        .map(|(name, _, v)| format!("{name} {}", onoff(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// Where a pause change stands after one read-back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// The device reports what was set, with no link negotiation pending.
+    Holds,
+    /// Read again: the settings differ (the driver may still apply them) or the link is
+    /// negotiating (its result may replace them), and there is time left.
+    Wait,
+    /// The time is up and the settings differ.
+    NotApplied,
+}
+
+/// The verdict on one read-back: whether the settings `hold`, whether the link is
+/// `negotiating`, whether the time is `expired`. A link that never comes up (no cable) ends
+/// the wait at the deadline with what the device reports then.
+fn settle_verdict(holds: bool, negotiating: bool, expired: bool) -> Settle {
+    match (holds, negotiating, expired) {
+        (true, false, _) | (true, true, true) => Settle::Holds,
+        (false, _, true) => Settle::NotApplied,
+        (_, _, false) => Settle::Wait,
+    }
 }
 
 /// A connection to the kernel's ethtool netlink family, with the global string sets it has
@@ -790,8 +902,71 @@ impl Ethtool {
     }
 
     /// Sets pause frame autonegotiation, reception and transmission; `None` leaves a
-    /// setting as it is (`ethtool -A`).
+    /// setting as it is (`ethtool -A`). Returns once the device reports what was set, or
+    /// fails with [`EthtoolError::PauseNotApplied`] after writing the previous settings back.
+    ///
+    /// Drivers may resolve flow control again after the write: igb and e1000e, for example,
+    /// set the pause mode from the autonegotiation result whenever the link comes up, even
+    /// with pause autonegotiation off, so a mode forced while the link is still negotiating
+    /// (after a reset that an earlier ring or channel change caused) is silently replaced.
+    /// So when the device is up without link, this waits for the link first (at most
+    /// [`PAUSE_SETTLE`], which also bounds a link that never comes), and after the write it
+    /// reads the settings back until they hold with the link settled. `rx` and `tx` are
+    /// compared only while pause autonegotiation is off: with it on they are an
+    /// advertisement, and the device reports the negotiated result.
     pub fn set_pause(
+        &mut self,
+        ifname: &str,
+        autoneg: Option<bool>,
+        rx: Option<bool>,
+        tx: Option<bool>,
+    ) -> Result<(), EthtoolError> {
+        check_ifname(ifname)?;
+        let want = PauseWant { autoneg, rx, tx };
+        if want.is_empty() {
+            return Ok(());
+        }
+        let before = self.pause(ifname)?;
+        let deadline = Instant::now() + PAUSE_SETTLE;
+        if !autoneg.unwrap_or(before.autoneg) {
+            while self.link_negotiating(ifname) && Instant::now() < deadline {
+                std::thread::sleep(PAUSE_POLL);
+            }
+        }
+        self.write_pause(ifname, autoneg, rx, tx)?;
+        // A driver that applies the change asynchronously gets PAUSE_APPLY at least.
+        let deadline = deadline.max(Instant::now() + PAUSE_APPLY);
+        loop {
+            let now = self.pause(ifname)?;
+            // Only a forced mode can be replaced when the link comes up.
+            let negotiating = !now.autoneg && self.link_negotiating(ifname);
+            match settle_verdict(want.holds(&now), negotiating, Instant::now() >= deadline) {
+                Settle::Holds => return Ok(()),
+                Settle::Wait => std::thread::sleep(PAUSE_POLL),
+                Settle::NotApplied => {
+                    let restore_error = self
+                        .write_pause(
+                            ifname,
+                            Some(before.autoneg),
+                            Some(before.rx),
+                            Some(before.tx),
+                        )
+                        .err()
+                        .map(|e| e.to_string());
+                    return Err(EthtoolError::PauseNotApplied {
+                        ifname: ifname.to_string(),
+                        wanted: want.describe(&want),
+                        got: want.describe(&PauseWant::all(&now)),
+                        before: PauseWant::all(&before).describe(&PauseWant::all(&before)),
+                        restore_error,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Sends `PAUSE_SET` with the given fields, without reading anything back.
+    fn write_pause(
         &mut self,
         ifname: &str,
         autoneg: Option<bool>,
@@ -802,6 +977,17 @@ impl Ethtool {
             msg::put_pause(b, autoneg, rx, tx);
         })?;
         Ok(())
+    }
+
+    /// True when `ifname` is administratively up and its driver reports no link: the link
+    /// may be negotiating. False when the driver does not report link state (`netdevsim`),
+    /// or when either cannot be read (the pause read that follows reports such failures).
+    fn link_negotiating(&mut self, ifname: &str) -> bool {
+        let link = self
+            .get(abi::MSG_LINKSTATE_GET, ifname, 0, "read link state")
+            .ok()
+            .and_then(|r| msg::parse_linkstate(&r));
+        link == Some(false) && ioctl::admin_up(ifname).unwrap_or(false)
     }
 
     /// Turns features on or off (`ethtool -K`). Names are kernel feature names
@@ -1076,5 +1262,107 @@ mod tests {
             assert!(e.is_no_device(), "{bad}");
             assert!(e.to_string().starts_with("invalid interface name"), "{e}");
         }
+    }
+
+    fn pause(autoneg: bool, rx: bool, tx: bool) -> Pause {
+        Pause {
+            autoneg,
+            rx,
+            tx,
+            stats: None,
+        }
+    }
+
+    #[test]
+    fn pause_holds_compares_rx_and_tx_only_while_forced() {
+        let want = PauseWant {
+            autoneg: Some(false),
+            rx: Some(false),
+            tx: None,
+        };
+        assert!(want.holds(&pause(false, false, true)));
+        assert!(want.holds(&pause(false, false, false)));
+        // What igb reports after the link came up during the change: rx resolved to on.
+        assert!(!want.holds(&pause(false, true, false)));
+        assert!(!want.holds(&pause(true, false, false)));
+        // With pause autonegotiation on, rx/tx are the negotiated result: not compared.
+        let neg = PauseWant {
+            autoneg: Some(true),
+            rx: Some(true),
+            tx: Some(false),
+        };
+        assert!(neg.holds(&pause(true, true, true)));
+        assert!(!neg.holds(&pause(false, true, false)));
+        // A single field, as a tune step sets it; autonegotiation left as it is.
+        let rx_only = PauseWant {
+            autoneg: None,
+            rx: Some(true),
+            tx: None,
+        };
+        assert!(rx_only.holds(&pause(false, true, false)));
+        assert!(!rx_only.holds(&pause(false, false, false)));
+        assert!(rx_only.holds(&pause(true, false, false)));
+    }
+
+    #[test]
+    fn settle_waits_for_a_negotiating_link_and_fails_only_at_the_deadline() {
+        use Settle::*;
+        assert_eq!(settle_verdict(true, false, false), Holds);
+        // Holding while the link negotiates proves nothing yet: its result may replace it.
+        assert_eq!(settle_verdict(true, true, false), Wait);
+        // A link that never comes up (no cable) ends the wait with what the device reports.
+        assert_eq!(settle_verdict(true, true, true), Holds);
+        assert_eq!(settle_verdict(false, false, false), Wait);
+        assert_eq!(settle_verdict(false, true, false), Wait);
+        assert_eq!(settle_verdict(false, false, true), NotApplied);
+        assert_eq!(settle_verdict(false, true, true), NotApplied);
+    }
+
+    #[test]
+    fn pause_not_applied_names_what_was_set_what_is_and_what_was_put_back() {
+        let want = PauseWant {
+            autoneg: Some(false),
+            rx: Some(false),
+            tx: None,
+        };
+        let now = pause(false, true, false);
+        let before = pause(true, true, true);
+        let e = EthtoolError::PauseNotApplied {
+            ifname: "igb0".into(),
+            wanted: want.describe(&want),
+            got: want.describe(&PauseWant::all(&now)),
+            before: PauseWant::all(&before).describe(&PauseWant::all(&before)),
+            restore_error: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "failed to set pause settings on igb0: autoneg off, rx off was set but the device \
+             reports autoneg off, rx on (flow control resolved again by the driver, e.g. when \
+             the link came up); the previous settings (autoneg on, rx on, tx on) were put back"
+        );
+        let e = EthtoolError::PauseNotApplied {
+            ifname: "igb0".into(),
+            wanted: "rx on".into(),
+            got: "rx off".into(),
+            before: "autoneg off, rx off, tx off".into(),
+            restore_error: Some("EBUSY".into()),
+        };
+        assert!(
+            e.to_string().ends_with(
+                "putting the previous settings (autoneg off, rx off, tx off) back FAILED: EBUSY"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_empty_pause_change_sends_nothing() {
+        let none = PauseWant {
+            autoneg: None,
+            rx: None,
+            tx: None,
+        };
+        assert!(none.is_empty());
+        assert_eq!(none.describe(&none), "");
     }
 }
