@@ -384,13 +384,13 @@ impl PauseWant {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    fn is_empty(self) -> bool {
         self.autoneg.is_none() && self.rx.is_none() && self.tx.is_none()
     }
 
     /// The fields that [`PauseWant::holds`] compares against a device reporting `got`:
     /// `rx` and `tx` only while pause autonegotiation is off.
-    fn compared(&self, got: &Pause) -> Pause {
+    fn compared(self, got: &Pause) -> Pause {
         let forced = !got.autoneg;
         Pause {
             autoneg: self.autoneg.unwrap_or(got.autoneg),
@@ -402,13 +402,13 @@ impl PauseWant {
 
     /// True when a device reporting `got` has what was set. `rx` and `tx` count only while
     /// pause autonegotiation is off; with it on they are what was negotiated.
-    fn holds(&self, got: &Pause) -> bool {
+    fn holds(self, got: &Pause) -> bool {
         let c = self.compared(got);
         c.autoneg == got.autoneg && c.rx == got.rx && c.tx == got.tx
     }
 
     /// The fields this change names, with their values in `values`: "autoneg off, rx on".
-    fn describe(&self, values: &PauseWant) -> String {
+    fn describe(self, values: PauseWant) -> String {
         let onoff = |b: Option<bool>| if b == Some(true) { "on" } else { "off" };
         [
             ("autoneg", self.autoneg, values.autoneg),
@@ -955,9 +955,9 @@ impl Ethtool {
                         .map(|e| e.to_string());
                     return Err(EthtoolError::PauseNotApplied {
                         ifname: ifname.to_string(),
-                        wanted: want.describe(&want),
-                        got: want.describe(&PauseWant::all(&now)),
-                        before: PauseWant::all(&before).describe(&PauseWant::all(&before)),
+                        wanted: want.describe(want),
+                        got: want.describe(PauseWant::all(&now)),
+                        before: PauseWant::all(&before).describe(PauseWant::all(&before)),
                         restore_error,
                     });
                 }
@@ -1329,9 +1329,9 @@ mod tests {
         let before = pause(true, true, true);
         let e = EthtoolError::PauseNotApplied {
             ifname: "igb0".into(),
-            wanted: want.describe(&want),
-            got: want.describe(&PauseWant::all(&now)),
-            before: PauseWant::all(&before).describe(&PauseWant::all(&before)),
+            wanted: want.describe(want),
+            got: want.describe(PauseWant::all(&now)),
+            before: PauseWant::all(&before).describe(PauseWant::all(&before)),
             restore_error: None,
         };
         assert_eq!(
@@ -1363,6 +1363,6 @@ mod tests {
             tx: None,
         };
         assert!(none.is_empty());
-        assert_eq!(none.describe(&none), "");
+        assert_eq!(none.describe(none), "");
     }
 }
