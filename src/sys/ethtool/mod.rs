@@ -926,7 +926,15 @@ impl Ethtool {
         if want.is_empty() {
             return Ok(());
         }
-        let before = self.pause(ifname)?;
+        // The kernel sets pause only where the driver reads it too: a driver without pause
+        // support fails this read, which is reported as the set it stands for.
+        let before = self.pause(ifname).map_err(|e| match e {
+            EthtoolError::Unsupported { ifname, .. } => EthtoolError::Unsupported {
+                what: "set pause settings",
+                ifname,
+            },
+            other => other,
+        })?;
         let deadline = Instant::now() + PAUSE_SETTLE;
         if !autoneg.unwrap_or(before.autoneg) {
             while self.link_negotiating(ifname) && Instant::now() < deadline {
