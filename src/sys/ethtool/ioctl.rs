@@ -251,32 +251,6 @@ fn c_string(field: &[u8]) -> String {
     String::from_utf8_lossy(&field[..end]).into_owned()
 }
 
-/// Whether `ifname` is administratively up (`IFF_UP` of `SIOCGIFFLAGS`, as `ip link` shows
-/// `UP`), in the network namespace of the calling thread.
-pub fn admin_up(ifname: &str) -> Result<bool, EthtoolError> {
-    const WHAT: &str = "read interface flags";
-    check_ifname(ifname)?;
-    let fd = socket().map_err(|e| map_err(e, WHAT, ifname))?;
-    // check_ifname() ran, so the name fits with its NUL.
-    let mut name = [0 as libc::c_char; libc::IFNAMSIZ];
-    for (d, s) in name.iter_mut().zip(ifname.bytes()) {
-        *d = s as libc::c_char;
-    }
-    let mut ifr = libc::ifreq {
-        ifr_name: name,
-        ifr_ifru: libc::__c_anonymous_ifr_ifru { ifru_flags: 0 },
-    };
-    // SAFETY: `ifr` is a valid `struct ifreq` living across the call; SIOCGIFFLAGS writes
-    // only its flags.
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFFLAGS, ptr::addr_of_mut!(ifr)) };
-    if rc < 0 {
-        return Err(map_err(io::Error::last_os_error(), WHAT, ifname));
-    }
-    // SAFETY: SIOCGIFFLAGS filled in the flags member of the union.
-    let flags = unsafe { ifr.ifr_ifru.ifru_flags };
-    Ok(i32::from(flags) & libc::IFF_UP != 0)
-}
-
 /// An `AF_INET` datagram socket, the usual handle for interface ioctls; it acts in the
 /// network namespace of the calling thread.
 fn socket() -> io::Result<OwnedFd> {

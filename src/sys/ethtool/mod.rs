@@ -23,7 +23,7 @@ use crate::model::ethtool::StatsGroup;
 use crate::model::{
     Channels, Coalesce, DriverInfo, Feature, Fec, LinkInfo, NamedCounter, Pause, Rings, StdStats,
 };
-use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError, F_DUMP};
+use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError, NlSocket, Proto, F_DUMP};
 
 use abi::{FLAG_STATS, STATS_GROUPS};
 
@@ -357,6 +357,23 @@ pub struct DeviceSettings {
     pub std_stats: Result<StdStats, EthtoolError>,
 }
 
+// rtnetlink, for the carrier of one link (`include/uapi/linux/rtnetlink.h`, `if_link.h`).
+const RTM_GETLINK: u16 = 18;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_EXT_MASK: u16 = 29;
+const IFLA_CARRIER: u16 = 33;
+const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
+const IFINFOMSG_LEN: usize = 16;
+
+/// From an `RTM_NEWLINK` body (`struct ifinfomsg` and attributes): true when the link is up
+/// (`IFF_UP`) and has no carrier (`IFLA_CARRIER` 0); `None` when the body is too short.
+fn link_up_without_carrier(body: &[u8]) -> Option<bool> {
+    let hdr = body.get(..IFINFOMSG_LEN)?;
+    let flags = u32::from_ne_bytes(hdr[8..12].try_into().ok()?);
+    let carrier = crate::sys::nl::Attrs::new(&body[IFINFOMSG_LEN..]).u8(IFLA_CARRIER);
+    Some(flags & libc::IFF_UP as u32 != 0 && carrier == Some(0))
+}
+
 /// The longest a pause change waits for a negotiating link, before the write and for the
 /// read-back after it. A copper PHY (real or emulated) takes 1-3 s from a reset to link.
 pub const PAUSE_SETTLE: Duration = Duration::from_secs(3);
@@ -452,6 +469,8 @@ pub struct Ethtool {
     genl: Genl,
     strsets: HashMap<u32, Vec<String>>,
     ioctl: Option<ioctl::Session>,
+    /// rtnetlink, opened the first time a pause change asks for a link's carrier.
+    rtnl: Option<NlSocket>,
 }
 
 impl Ethtool {
@@ -466,6 +485,7 @@ impl Ethtool {
             genl,
             strsets: HashMap::new(),
             ioctl: None,
+            rtnl: None,
         })
     }
 
@@ -909,9 +929,9 @@ impl Ethtool {
     /// set the pause mode from the autonegotiation result whenever the link comes up, even
     /// with pause autonegotiation off, so a mode forced while the link is still negotiating
     /// (after a reset that an earlier ring or channel change caused) is silently replaced.
-    /// So when the device is up without link, this waits for the link first (at most
+    /// So when the device is up without carrier, this waits for it first (at most
     /// [`PAUSE_SETTLE`], which also bounds a link that never comes), and after the write it
-    /// reads the settings back until they hold with the link settled. `rx` and `tx` are
+    /// reads the settings back until they hold with the carrier on. `rx` and `tx` are
     /// compared only while pause autonegotiation is off: with it on they are an
     /// advertisement, and the device reports the negotiated result.
     pub fn set_pause(
@@ -945,9 +965,11 @@ impl Ethtool {
         // A driver that applies the change asynchronously gets PAUSE_APPLY at least.
         let deadline = deadline.max(Instant::now() + PAUSE_APPLY);
         loop {
+            // Carrier first: once it is on, the driver has resolved flow control.
+            let link_negotiating = self.link_negotiating(ifname);
             let now = self.pause(ifname)?;
             // Only a forced mode can be replaced when the link comes up.
-            let negotiating = !now.autoneg && self.link_negotiating(ifname);
+            let negotiating = !now.autoneg && link_negotiating;
             match settle_verdict(want.holds(&now), negotiating, Instant::now() >= deadline) {
                 Settle::Holds => return Ok(()),
                 Settle::Wait => std::thread::sleep(PAUSE_POLL),
@@ -987,15 +1009,28 @@ impl Ethtool {
         Ok(())
     }
 
-    /// True when `ifname` is administratively up and its driver reports no link: the link
-    /// may be negotiating. False when the driver does not report link state (`netdevsim`),
-    /// or when either cannot be read (the pause read that follows reports such failures).
+    /// True when `ifname` is administratively up without carrier: its link may be
+    /// negotiating. False when either cannot be read (the pause read that follows reports
+    /// such failures).
+    ///
+    /// Carrier comes from rtnetlink (`netif_carrier_ok`): a driver turns it on once it has
+    /// handled the link-up, flow control resolution included. Not from ethtool's
+    /// `LINKSTATE_GET`: igb answers that by polling its PHY, which resolves flow control
+    /// then and there, replacing a mode forced a moment before.
     fn link_negotiating(&mut self, ifname: &str) -> bool {
-        let link = self
-            .get(abi::MSG_LINKSTATE_GET, ifname, 0, "read link state")
+        if self.rtnl.is_none() {
+            self.rtnl = NlSocket::open(Proto::Route).ok();
+        }
+        let Some(sock) = self.rtnl.as_mut() else {
+            return false;
+        };
+        let mut req = AttrBuf::with_header(&[0u8; IFINFOMSG_LEN]);
+        req.str(IFLA_IFNAME, ifname)
+            .u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+        sock.get(RTM_GETLINK, 0, req.bytes())
             .ok()
-            .and_then(|r| msg::parse_linkstate(&r));
-        link == Some(false) && ioctl::admin_up(ifname).unwrap_or(false)
+            .and_then(|body| link_up_without_carrier(&body))
+            .unwrap_or(false)
     }
 
     /// Turns features on or off (`ethtool -K`). Names are kernel feature names
@@ -1372,5 +1407,27 @@ mod tests {
         };
         assert!(none.is_empty());
         assert_eq!(none.describe(none), "");
+    }
+
+    #[test]
+    fn carrier_of_a_link_reply() {
+        let reply = |flags: u32, carrier: Option<u8>| {
+            let mut hdr = [0u8; IFINFOMSG_LEN];
+            hdr[8..12].copy_from_slice(&flags.to_ne_bytes());
+            let mut b = AttrBuf::with_header(&hdr);
+            b.str(IFLA_IFNAME, "igb0");
+            if let Some(c) = carrier {
+                b.u8(IFLA_CARRIER, c);
+            }
+            b.bytes().to_vec()
+        };
+        let up = libc::IFF_UP as u32;
+        assert_eq!(link_up_without_carrier(&reply(up, Some(0))), Some(true));
+        assert_eq!(link_up_without_carrier(&reply(up, Some(1))), Some(false));
+        // Administratively down: nothing negotiates.
+        assert_eq!(link_up_without_carrier(&reply(0, Some(0))), Some(false));
+        // A kernel that does not say: not waited for.
+        assert_eq!(link_up_without_carrier(&reply(up, None)), Some(false));
+        assert_eq!(link_up_without_carrier(&[0u8; 8]), None);
     }
 }
