@@ -469,7 +469,8 @@ pub struct Ethtool {
     genl: Genl,
     strsets: HashMap<u32, Vec<String>>,
     ioctl: Option<ioctl::Session>,
-    /// rtnetlink, opened the first time a pause change asks for a link's carrier.
+    /// rtnetlink, for the carrier a pause change waits on; opened with the ethtool socket,
+    /// so that both act in the same network namespace (`None` if it could not be opened).
     rtnl: Option<NlSocket>,
 }
 
@@ -485,7 +486,7 @@ impl Ethtool {
             genl,
             strsets: HashMap::new(),
             ioctl: None,
-            rtnl: None,
+            rtnl: NlSocket::open(Proto::Route).ok(),
         })
     }
 
@@ -1018,9 +1019,6 @@ impl Ethtool {
     /// `LINKSTATE_GET`: igb answers that by polling its PHY, which resolves flow control
     /// then and there, replacing a mode forced a moment before.
     fn link_negotiating(&mut self, ifname: &str) -> bool {
-        if self.rtnl.is_none() {
-            self.rtnl = NlSocket::open(Proto::Route).ok();
-        }
         let Some(sock) = self.rtnl.as_mut() else {
             return false;
         };
