@@ -3,7 +3,7 @@
 use dpuctl::model::{Coalesce, Rings};
 use dpuctl::sys::ethtool::Ethtool;
 
-use crate::{get, in_lab, kv, max_and_current, set_combined, tool};
+use crate::{get, in_lab, kv, max_and_current, set_combined, tool, wait_carrier};
 
 fn eth() -> Ethtool {
     Ethtool::open().expect("ethtool netlink")
@@ -68,17 +68,14 @@ fn channels_set_reads_back() {
     assert!(err.is_unsupported(), "{err}");
 }
 
-/// `ethtool -a` once it shows `RX: want`, or after 5 s. igb reports the flow control mode in
-/// force, which it sets again when the link comes back from the reset a pause change causes
-/// (carrier takes 1-2 s here), so a read right after the change can still show the old mode.
-fn pause_settled(iface: &str, want_rx: &str) -> Vec<(String, String)> {
-    let start = std::time::Instant::now();
-    loop {
-        let a = kv(&tool("ethtool", &["-a", iface]));
-        if get(&a, "RX") == want_rx || start.elapsed() > std::time::Duration::from_secs(5) {
-            return a;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+/// The NICs whose pause settings the lab can change; igb and e1000e have a PHY whose
+/// link-up resolves flow control again.
+const PAUSE_NICS: [&str; 3] = ["nsim0", "igb0", "e1000e0"];
+
+/// Waits for carrier on the NICs that have a PHY (netdevsim has none).
+fn link_settled(iface: &str) {
+    if iface != "nsim0" {
+        wait_carrier(iface);
     }
 }
 
@@ -86,21 +83,71 @@ fn pause_settled(iface: &str, want_rx: &str) -> Vec<(String, String)> {
 fn pause_set_reads_back() {
     in_lab();
     let mut e = eth();
-    for iface in ["nsim0", "igb0", "e1000e0"] {
+    for iface in PAUSE_NICS {
+        // The tests before may have reset the link: start from a settled one.
+        link_settled(iface);
         let old = e.pause(iface).expect("pause");
         // Pause can be forced only with pause autonegotiation off.
         e.set_pause(iface, Some(false), Some(!old.rx), None)
             .unwrap_or_else(|err| panic!("{iface}: {err}"));
+        // set_pause returns once the device reports the change: no waiting here.
+        let a = kv(&tool("ethtool", &["-a", iface]));
+        assert_eq!(get(&a, "Autonegotiate"), "off", "{iface}: Autonegotiate");
         let want_rx = if old.rx { "off" } else { "on" };
-        let a = pause_settled(iface, want_rx);
-        assert_eq!(get(&a, "Autonegotiate"), "off", "{iface}");
-        assert_eq!(get(&a, "RX"), want_rx, "{iface}");
+        assert_eq!(get(&a, "RX"), want_rx, "{iface}: RX");
         e.set_pause(iface, Some(old.autoneg), Some(old.rx), Some(old.tx))
             .expect("restore");
-        pause_settled(iface, if old.rx { "on" } else { "off" });
+        // Pause autonegotiation on resets igb and e1000e: let the next test find a link.
+        link_settled(iface);
+        let a = kv(&tool("ethtool", &["-a", iface]));
+        assert_eq!(
+            get(&a, "Autonegotiate"),
+            if old.autoneg { "on" } else { "off" },
+            "{iface}: restored"
+        );
     }
     let err = e.pause("virtio0").expect_err("virtio has no pause");
     assert!(err.is_unsupported(), "{err}");
+}
+
+/// igb and e1000e set the flow control mode from the autonegotiation result whenever the
+/// link comes up, pause autonegotiation off or not. A mode forced while the link still
+/// negotiates after a reset (here a ring change, as a profile with rings and pause makes)
+/// must still be in force once the link is up: set_pause waits for the link.
+#[test]
+fn pause_forced_during_a_link_reset_holds_once_the_link_is_up() {
+    in_lab();
+    let mut e = eth();
+    for iface in ["igb0", "e1000e0"] {
+        wait_carrier(iface);
+        let old = e.pause(iface).expect("pause");
+        let rings = e.rings(iface).expect("rings");
+        let rx_ring = rings.rx.expect("rx ring size");
+        let reset_to = if rx_ring == 256 { 512 } else { 256 };
+        let ring = |rx| Rings {
+            rx: Some(rx),
+            ..Rings::default()
+        };
+        // The ring change resets the NIC: its link is down and negotiating right after.
+        e.set_rings(iface, &ring(reset_to))
+            .unwrap_or_else(|err| panic!("{iface}: rings: {err}"));
+        e.set_pause(iface, Some(false), Some(!old.rx), None)
+            .unwrap_or_else(|err| panic!("{iface}: {err}"));
+        wait_carrier(iface);
+        let a = kv(&tool("ethtool", &["-a", iface]));
+        assert_eq!(get(&a, "Autonegotiate"), "off", "{iface}: Autonegotiate");
+        let want_rx = if old.rx { "off" } else { "on" };
+        assert_eq!(
+            get(&a, "RX"),
+            want_rx,
+            "{iface}: RX once the link is up ({a:?})"
+        );
+        e.set_pause(iface, Some(old.autoneg), Some(old.rx), Some(old.tx))
+            .expect("restore pause");
+        e.set_rings(iface, &ring(rx_ring)).expect("restore rings");
+        wait_carrier(iface);
+        assert_eq!(current("-g", iface, "RX"), rx_ring.to_string(), "{iface}");
+    }
 }
 
 #[test]

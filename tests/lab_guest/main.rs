@@ -88,5 +88,24 @@ pub fn set_combined(e: &mut dpuctl::sys::ethtool::Ethtool, iface: &str, combined
     .unwrap_or_else(|err| panic!("{iface}: set channels: {err}"));
 }
 
+/// Waits until `iface` reports carrier, panicking after 10 s. igb and e1000e drop carrier on
+/// every reset (a ring, channel or pause autonegotiation change) and get it back 1-2 s later,
+/// once their PHY has negotiated; the driver resolves flow control on that link-up, so a test
+/// that forces pause settings first lets the link settle.
+pub fn wait_carrier(iface: &str) {
+    let path = format!("/sys/class/net/{iface}/carrier");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&path).is_ok_and(|c| c.trim() != "1") {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{iface}: no carrier 10 s after a reset"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Reading fails only when there is no such interface.
+    let c = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(c.trim(), "1", "{iface}");
+}
+
 /// The lab's NICs.
 pub const NICS: [&str; 4] = ["nsim0", "virtio0", "igb0", "e1000e0"];

@@ -301,3 +301,56 @@ fn shipped_profiles_plan_apply_and_roll_back_on_real_drivers() {
         assert_eq!(witnessed(), before, "{profile}: rollback");
     }
 }
+
+/// A profile that changes igb0's rings and forces its pause settings: the ring change resets
+/// the NIC, and igb sets the flow control mode from the autonegotiation result when the link
+/// comes back, pause autonegotiation off or not. tune must leave the forced mode in force once
+/// the link is up, check must find it, and rollback must restore both.
+#[test]
+fn rings_and_forced_pause_on_igb_hold_after_the_link_reset() {
+    in_lab();
+    crate::wait_carrier("igb0");
+    let state = tempfile::tempdir().expect("tempdir");
+    let old_ring = current("-g", "igb0", "RX");
+    let old_pause = kv(&tool("ethtool", &["-a", "igb0"]));
+    let ring = if old_ring == "512" { 256 } else { 512 };
+    // Anything but rx+tx: what igb's link-up resolves a forced mode to here is rx only.
+    let profile = format!(
+        "name: labpause\n\
+         description: a link reset and forced pause on igb\n\
+         interfaces:\n\
+         \x20 - match: {{name: igb0}}\n\
+         \x20   rings: {{rx: {ring}}}\n\
+         \x20   pause: {{autoneg: false, rx: false, tx: false}}\n"
+    );
+    let file = state.path().join("labpause.yaml");
+    std::fs::write(&file, profile).expect("write profile");
+    let p = file.to_str().expect("path");
+
+    ok(&dpuctl(state.path(), &["tune", p, "--yes"]), "tune");
+    crate::wait_carrier("igb0");
+    let a = kv(&tool("ethtool", &["-a", "igb0"]));
+    assert_eq!(
+        (get(&a, "Autonegotiate"), get(&a, "RX"), get(&a, "TX")),
+        ("off", "off", "off"),
+        "igb0 pause once the link is up: {a:?}"
+    );
+    assert_eq!(current("-g", "igb0", "RX"), ring.to_string());
+    let o = dpuctl(state.path(), &["check", p]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "check: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    ok(&dpuctl(state.path(), &["rollback"]), "rollback");
+    crate::wait_carrier("igb0");
+    assert_eq!(current("-g", "igb0", "RX"), old_ring);
+    assert_eq!(
+        get(&kv(&tool("ethtool", &["-a", "igb0"])), "Autonegotiate"),
+        get(&old_pause, "Autonegotiate"),
+        "igb0 pause autonegotiation restored"
+    );
+}

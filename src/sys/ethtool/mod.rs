@@ -17,12 +17,13 @@ pub mod ioctl;
 mod msg;
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use crate::model::ethtool::StatsGroup;
 use crate::model::{
     Channels, Coalesce, DriverInfo, Feature, Fec, LinkInfo, NamedCounter, Pause, Rings, StdStats,
 };
-use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError, F_DUMP};
+use crate::sys::nl::{AttrBuf, Genl, GenlOpenError, NlError, NlSocket, Proto, F_DUMP};
 
 use abi::{FLAG_STATS, STATS_GROUPS};
 
@@ -106,6 +107,28 @@ pub enum EthtoolError {
         ifname: String,
         /// Each feature that is not as requested.
         features: Vec<NotApplied>,
+    },
+    /// The kernel accepted a pause change but the device did not report it once its link had
+    /// settled (or within [`PAUSE_SETTLE`]); the settings from before were written back.
+    #[error(
+        "failed to set pause settings on {ifname}: {wanted} was set but the device reports \
+         {got} (flow control resolved again by the driver, e.g. when the link came up); {}",
+        .restore_error.as_ref().map_or_else(
+            || format!("the previous settings ({before}) were put back"),
+            |e| format!("putting the previous settings ({before}) back FAILED: {e}")
+        )
+    )]
+    PauseNotApplied {
+        /// The interface.
+        ifname: String,
+        /// The fields that were set, e.g. "autoneg off, rx off".
+        wanted: String,
+        /// Those fields as the device reports them.
+        got: String,
+        /// All three settings before the change.
+        before: String,
+        /// Why writing `before` back failed, if it did.
+        restore_error: Option<String>,
     },
 }
 
@@ -284,12 +307,121 @@ pub struct DeviceSettings {
     pub std_stats: Result<StdStats, EthtoolError>,
 }
 
+// rtnetlink, for the carrier of one link (`include/uapi/linux/rtnetlink.h`, `if_link.h`).
+const RTM_GETLINK: u16 = 18;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_EXT_MASK: u16 = 29;
+const IFLA_CARRIER: u16 = 33;
+const RTEXT_FILTER_SKIP_STATS: u32 = 1 << 3;
+const IFINFOMSG_LEN: usize = 16;
+
+/// From an `RTM_NEWLINK` body (`struct ifinfomsg` and attributes): true when the link is up
+/// (`IFF_UP`) and has no carrier (`IFLA_CARRIER` 0); `None` when the body is too short.
+fn link_up_without_carrier(body: &[u8]) -> Option<bool> {
+    let hdr = body.get(..IFINFOMSG_LEN)?;
+    let flags = u32::from_ne_bytes(hdr[8..12].try_into().ok()?);
+    let carrier = crate::sys::nl::Attrs::new(&body[IFINFOMSG_LEN..]).u8(IFLA_CARRIER);
+    Some(flags & libc::IFF_UP as u32 != 0 && carrier == Some(0))
+}
+
+/// The longest a pause change waits for a negotiating link, before the write and for the
+/// read-back after it. A copper PHY (real or emulated) takes 1-3 s from a reset to link.
+pub const PAUSE_SETTLE: Duration = Duration::from_secs(3);
+/// After a pause write, how long a read-back that does not match yet is polled at least, for
+/// drivers that apply the change asynchronously.
+const PAUSE_APPLY: Duration = Duration::from_secs(1);
+/// The interval between reads while a pause change settles.
+const PAUSE_POLL: Duration = Duration::from_millis(50);
+
+/// The fields of a pause change; `None` is left as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PauseWant {
+    autoneg: Option<bool>,
+    rx: Option<bool>,
+    tx: Option<bool>,
+}
+
+impl PauseWant {
+    /// All three fields of `p`.
+    fn all(p: &Pause) -> Self {
+        Self {
+            autoneg: Some(p.autoneg),
+            rx: Some(p.rx),
+            tx: Some(p.tx),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.autoneg.is_none() && self.rx.is_none() && self.tx.is_none()
+    }
+
+    /// The fields that [`PauseWant::holds`] compares against a device reporting `got`:
+    /// `rx` and `tx` only while pause autonegotiation is off.
+    fn compared(self, got: &Pause) -> Pause {
+        let forced = !got.autoneg;
+        Pause {
+            autoneg: self.autoneg.unwrap_or(got.autoneg),
+            rx: self.rx.filter(|_| forced).unwrap_or(got.rx),
+            tx: self.tx.filter(|_| forced).unwrap_or(got.tx),
+            stats: None,
+        }
+    }
+
+    /// True when a device reporting `got` has what was set. `rx` and `tx` count only while
+    /// pause autonegotiation is off; with it on they are what was negotiated.
+    fn holds(self, got: &Pause) -> bool {
+        let c = self.compared(got);
+        c.autoneg == got.autoneg && c.rx == got.rx && c.tx == got.tx
+    }
+
+    /// The fields this change names, with their values in `values`: "autoneg off, rx on".
+    fn describe(self, values: PauseWant) -> String {
+        let onoff = |b: Option<bool>| if b == Some(true) { "on" } else { "off" };
+        [
+            ("autoneg", self.autoneg, values.autoneg),
+            ("rx", self.rx, values.rx),
+            ("tx", self.tx, values.tx),
+        ]
+        .iter()
+        .filter(|(_, named, _)| named.is_some())
+        .map(|(name, _, v)| format!("{name} {}", onoff(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// Where a pause change stands after one read-back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// The device reports what was set, with no link negotiation pending.
+    Holds,
+    /// Read again: the settings differ (the driver may still apply them) or the link is
+    /// negotiating (its result may replace them), and there is time left.
+    Wait,
+    /// The time is up and the settings differ.
+    NotApplied,
+}
+
+/// The verdict on one read-back: whether the settings `hold`, whether the link is
+/// `negotiating`, whether the time is `expired`. A link that never comes up (no cable) ends
+/// the wait at the deadline with what the device reports then.
+fn settle_verdict(holds: bool, negotiating: bool, expired: bool) -> Settle {
+    match (holds, negotiating, expired) {
+        (true, false, _) | (true, true, true) => Settle::Holds,
+        (false, _, true) => Settle::NotApplied,
+        (_, _, false) => Settle::Wait,
+    }
+}
+
 /// A connection to the kernel's ethtool netlink family, with the global string sets it has
 /// fetched so far.
 pub struct Ethtool {
     genl: Genl,
     strsets: HashMap<u32, Vec<String>>,
     ioctl: Option<ioctl::Session>,
+    /// rtnetlink, for the carrier a pause change waits on; opened with the ethtool socket,
+    /// so that both act in the same network namespace (`None` if it could not be opened).
+    rtnl: Option<NlSocket>,
 }
 
 impl Ethtool {
@@ -304,6 +436,7 @@ impl Ethtool {
             genl,
             strsets: HashMap::new(),
             ioctl: None,
+            rtnl: NlSocket::open(Proto::Route).ok(),
         })
     }
 
@@ -740,8 +873,81 @@ impl Ethtool {
     }
 
     /// Sets pause frame autonegotiation, reception and transmission; `None` leaves a
-    /// setting as it is (`ethtool -A`).
+    /// setting as it is (`ethtool -A`). Returns once the device reports what was set, or
+    /// fails with [`EthtoolError::PauseNotApplied`] after writing the previous settings back.
+    ///
+    /// Drivers may resolve flow control again after the write: igb and e1000e, for example,
+    /// set the pause mode from the autonegotiation result whenever the link comes up, even
+    /// with pause autonegotiation off, so a mode forced while the link is still negotiating
+    /// (after a reset that an earlier ring or channel change caused) is silently replaced.
+    /// So when the device is up without carrier, this waits for it first (at most
+    /// [`PAUSE_SETTLE`], which also bounds a link that never comes), and after the write it
+    /// reads the settings back until they hold with the carrier on. `rx` and `tx` are
+    /// compared only while pause autonegotiation is off: with it on they are an
+    /// advertisement, and the device reports the negotiated result.
     pub fn set_pause(
+        &mut self,
+        ifname: &str,
+        autoneg: Option<bool>,
+        rx: Option<bool>,
+        tx: Option<bool>,
+    ) -> Result<(), EthtoolError> {
+        check_ifname(ifname)?;
+        let want = PauseWant { autoneg, rx, tx };
+        if want.is_empty() {
+            return Ok(());
+        }
+        // The kernel sets pause only where the driver reads it too: a driver without pause
+        // support fails this read, which is reported as the set it stands for.
+        let before = self.pause(ifname).map_err(|e| match e {
+            EthtoolError::Unsupported { ifname, .. } => EthtoolError::Unsupported {
+                what: "set pause settings",
+                ifname,
+            },
+            other => other,
+        })?;
+        let deadline = Instant::now() + PAUSE_SETTLE;
+        if !autoneg.unwrap_or(before.autoneg) {
+            while self.link_negotiating(ifname) && Instant::now() < deadline {
+                std::thread::sleep(PAUSE_POLL);
+            }
+        }
+        self.write_pause(ifname, autoneg, rx, tx)?;
+        // A driver that applies the change asynchronously gets PAUSE_APPLY at least.
+        let deadline = deadline.max(Instant::now() + PAUSE_APPLY);
+        loop {
+            // Carrier first: once it is on, the driver has resolved flow control.
+            let link_negotiating = self.link_negotiating(ifname);
+            let now = self.pause(ifname)?;
+            // Only a forced mode can be replaced when the link comes up.
+            let negotiating = !now.autoneg && link_negotiating;
+            match settle_verdict(want.holds(&now), negotiating, Instant::now() >= deadline) {
+                Settle::Holds => return Ok(()),
+                Settle::Wait => std::thread::sleep(PAUSE_POLL),
+                Settle::NotApplied => {
+                    let restore_error = self
+                        .write_pause(
+                            ifname,
+                            Some(before.autoneg),
+                            Some(before.rx),
+                            Some(before.tx),
+                        )
+                        .err()
+                        .map(|e| e.to_string());
+                    return Err(EthtoolError::PauseNotApplied {
+                        ifname: ifname.to_string(),
+                        wanted: want.describe(want),
+                        got: want.describe(PauseWant::all(&now)),
+                        before: PauseWant::all(&before).describe(PauseWant::all(&before)),
+                        restore_error,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Sends `PAUSE_SET` with the given fields, without reading anything back.
+    fn write_pause(
         &mut self,
         ifname: &str,
         autoneg: Option<bool>,
@@ -752,6 +958,27 @@ impl Ethtool {
             msg::put_pause(b, autoneg, rx, tx);
         })?;
         Ok(())
+    }
+
+    /// True when `ifname` is administratively up without carrier: its link may be
+    /// negotiating. False when either cannot be read (the pause read that follows reports
+    /// such failures).
+    ///
+    /// Carrier comes from rtnetlink (`netif_carrier_ok`): a driver turns it on once it has
+    /// handled the link-up, flow control resolution included. Not from ethtool's
+    /// `LINKSTATE_GET`: igb answers that by polling its PHY, which resolves flow control
+    /// then and there, replacing a mode forced a moment before.
+    fn link_negotiating(&mut self, ifname: &str) -> bool {
+        let Some(sock) = self.rtnl.as_mut() else {
+            return false;
+        };
+        let mut req = AttrBuf::with_header(&[0u8; IFINFOMSG_LEN]);
+        req.str(IFLA_IFNAME, ifname)
+            .u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+        sock.get(RTM_GETLINK, 0, req.bytes())
+            .ok()
+            .and_then(|body| link_up_without_carrier(&body))
+            .unwrap_or(false)
     }
 
     /// Turns features on or off (`ethtool -K`). Names are kernel feature names
@@ -1040,5 +1267,129 @@ mod tests {
             assert!(e.is_no_device(), "{bad}");
             assert!(e.to_string().starts_with("invalid interface name"), "{e}");
         }
+    }
+
+    fn pause(autoneg: bool, rx: bool, tx: bool) -> Pause {
+        Pause {
+            autoneg,
+            rx,
+            tx,
+            stats: None,
+        }
+    }
+
+    #[test]
+    fn pause_holds_compares_rx_and_tx_only_while_forced() {
+        let want = PauseWant {
+            autoneg: Some(false),
+            rx: Some(false),
+            tx: None,
+        };
+        assert!(want.holds(&pause(false, false, true)));
+        assert!(want.holds(&pause(false, false, false)));
+        // What igb reports after the link came up during the change: rx resolved to on.
+        assert!(!want.holds(&pause(false, true, false)));
+        assert!(!want.holds(&pause(true, false, false)));
+        // With pause autonegotiation on, rx/tx are the negotiated result: not compared.
+        let neg = PauseWant {
+            autoneg: Some(true),
+            rx: Some(true),
+            tx: Some(false),
+        };
+        assert!(neg.holds(&pause(true, true, true)));
+        assert!(!neg.holds(&pause(false, true, false)));
+        // A single field, as a tune step sets it; autonegotiation left as it is.
+        let rx_only = PauseWant {
+            autoneg: None,
+            rx: Some(true),
+            tx: None,
+        };
+        assert!(rx_only.holds(&pause(false, true, false)));
+        assert!(!rx_only.holds(&pause(false, false, false)));
+        assert!(rx_only.holds(&pause(true, false, false)));
+    }
+
+    #[test]
+    fn settle_waits_for_a_negotiating_link_and_fails_only_at_the_deadline() {
+        use Settle::*;
+        assert_eq!(settle_verdict(true, false, false), Holds);
+        // Holding while the link negotiates proves nothing yet: its result may replace it.
+        assert_eq!(settle_verdict(true, true, false), Wait);
+        // A link that never comes up (no cable) ends the wait with what the device reports.
+        assert_eq!(settle_verdict(true, true, true), Holds);
+        assert_eq!(settle_verdict(false, false, false), Wait);
+        assert_eq!(settle_verdict(false, true, false), Wait);
+        assert_eq!(settle_verdict(false, false, true), NotApplied);
+        assert_eq!(settle_verdict(false, true, true), NotApplied);
+    }
+
+    #[test]
+    fn pause_not_applied_names_what_was_set_what_is_and_what_was_put_back() {
+        let want = PauseWant {
+            autoneg: Some(false),
+            rx: Some(false),
+            tx: None,
+        };
+        let now = pause(false, true, false);
+        let before = pause(true, true, true);
+        let e = EthtoolError::PauseNotApplied {
+            ifname: "igb0".into(),
+            wanted: want.describe(want),
+            got: want.describe(PauseWant::all(&now)),
+            before: PauseWant::all(&before).describe(PauseWant::all(&before)),
+            restore_error: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "failed to set pause settings on igb0: autoneg off, rx off was set but the device \
+             reports autoneg off, rx on (flow control resolved again by the driver, e.g. when \
+             the link came up); the previous settings (autoneg on, rx on, tx on) were put back"
+        );
+        let e = EthtoolError::PauseNotApplied {
+            ifname: "igb0".into(),
+            wanted: "rx on".into(),
+            got: "rx off".into(),
+            before: "autoneg off, rx off, tx off".into(),
+            restore_error: Some("EBUSY".into()),
+        };
+        assert!(
+            e.to_string().ends_with(
+                "putting the previous settings (autoneg off, rx off, tx off) back FAILED: EBUSY"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_empty_pause_change_sends_nothing() {
+        let none = PauseWant {
+            autoneg: None,
+            rx: None,
+            tx: None,
+        };
+        assert!(none.is_empty());
+        assert_eq!(none.describe(none), "");
+    }
+
+    #[test]
+    fn carrier_of_a_link_reply() {
+        let reply = |flags: u32, carrier: Option<u8>| {
+            let mut hdr = [0u8; IFINFOMSG_LEN];
+            hdr[8..12].copy_from_slice(&flags.to_ne_bytes());
+            let mut b = AttrBuf::with_header(&hdr);
+            b.str(IFLA_IFNAME, "igb0");
+            if let Some(c) = carrier {
+                b.u8(IFLA_CARRIER, c);
+            }
+            b.bytes().to_vec()
+        };
+        let up = libc::IFF_UP as u32;
+        assert_eq!(link_up_without_carrier(&reply(up, Some(0))), Some(true));
+        assert_eq!(link_up_without_carrier(&reply(up, Some(1))), Some(false));
+        // Administratively down: nothing negotiates.
+        assert_eq!(link_up_without_carrier(&reply(0, Some(0))), Some(false));
+        // A kernel that does not say: not waited for.
+        assert_eq!(link_up_without_carrier(&reply(up, None)), Some(false));
+        assert_eq!(link_up_without_carrier(&[0u8; 8]), None);
     }
 }
