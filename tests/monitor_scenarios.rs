@@ -148,6 +148,7 @@ fn build(doc: &Value) -> Built {
             wall_ms: 1_700_000_000_000 + t / 1_000_000,
             ifaces,
             softnet: softnet.take(),
+            node: None,
         });
     };
     let field = |k: &Value| {
@@ -246,6 +247,8 @@ fn build(doc: &Value) -> Built {
                                     .collect()
                             })
                             .unwrap_or_default(),
+                        mtu: None,
+                        carrier_changes: None,
                     },
                 );
             }

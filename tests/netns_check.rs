@@ -106,7 +106,11 @@ fn a_block_that_matches_no_interface_is_an_error_unless_optional() {
     }
     assert_eq!(mtu_of_a(&ns), "1500", "a refused tune changed the MTU");
     let h = json(&dpuctl(&ns, dir.path(), &["history", "--format", "json"]));
-    assert_eq!(h["transactions"], Value::Array(Vec::new()), "nothing journaled");
+    assert_eq!(
+        h["transactions"],
+        Value::Array(Vec::new()),
+        "nothing journaled"
+    );
 
     // Optional: the block is left out; the other block is checked and tuned.
     let fleet = profile(

@@ -94,6 +94,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             wall_ms: WALL0 + ms,
             ifaces,
             softnet: None,
+            node: None,
         })
         .expect("write sample");
     }

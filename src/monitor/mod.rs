@@ -10,16 +10,20 @@ pub mod classes;
 pub mod config;
 pub mod engine;
 pub mod microburst;
+pub mod prometheus;
 pub mod rate;
 pub mod record;
 pub mod sample;
 pub mod sampler;
 pub mod thresholds;
+pub mod totals;
 pub mod view;
 
 pub use engine::{Engine, EngineConfig};
 pub use microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
-pub use sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+pub use sample::{
+    CounterNames, DriverStats, IfaceSample, NodeSlow, Sample, SlowIface, SoftnetTotals,
+};
 pub use view::{
     Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, TempView, View,
 };

@@ -14,7 +14,7 @@
 //! | `K` | `1` | keyframe: forget all state (what follows is self-contained) |
 //! | `L` | `[ifindex, "name", up, speed_mbps or null]` | an interface appeared or changed |
 //! | `N` | `[id, ["name", ...]]` | a table of driver counter names, referenced by id |
-//! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...]}` | slow reads of an interface for the next `S` |
+//! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...],"mtu":..,"cc":..}` | slow reads of an interface for the next `S` (`cc`: carrier changes) |
 //! | `F` | `[processed, dropped, time_squeeze]` | softnet totals for the next `S` |
 //! | `S` | `{"t":t_ns,"w":wall_ms,"i":[[ifindex, field, delta, field, delta, ...], ...]}` | a sample |
 //!
@@ -153,6 +153,8 @@ impl Encoder {
                     na: slow.driver_stats_na.clone(),
                     to: slow.tx_timeouts.clone(),
                     temp: slow.temps.clone(),
+                    mtu: slow.mtu,
+                    cc: slow.carrier_changes,
                 };
                 let _ = serde_json::to_writer(&mut *out, &Line::D(d));
                 out.push(b'\n');
@@ -235,6 +237,10 @@ struct DLine {
     to: Vec<(u32, u64)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     temp: Vec<Temperature>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mtu: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cc: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,6 +331,8 @@ impl Decoder {
                         driver_stats_na: d.na,
                         tx_timeouts: d.to,
                         temps: d.temp,
+                        mtu: d.mtu,
+                        carrier_changes: d.cc,
                     },
                 ));
             }
@@ -377,6 +385,7 @@ impl Decoder {
                     wall_ms: s.w,
                     ifaces,
                     softnet: self.softnet.take(),
+                    node: None,
                 }));
             }
         }
@@ -679,6 +688,8 @@ mod tests {
                         driver_stats_na: None,
                         tx_timeouts: vec![(0, 3)],
                         temps: vec![],
+                        mtu: Some(1500),
+                        carrier_changes: Some(1),
                     })
                 }),
             }],
@@ -687,6 +698,7 @@ mod tests {
                 dropped: 2,
                 time_squeeze: 3,
             }),
+            node: None,
         }
     }
 

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::sample::{CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SoftnetTotals};
+use super::sample::{
+    CounterNames, DriverStats, IfaceSample, NodeSlow, Sample, SlowIface, SoftnetTotals,
+};
 use crate::model::Counters;
 use crate::sys::ethtool::{self as eth, Ethtool};
 use crate::sys::netlink::Rtnl;
@@ -96,6 +98,9 @@ pub struct SamplerConfig {
     pub batch_ns: u64,
     /// Read driver counters (`ethtool -S`) in the slow reads.
     pub driver_stats: bool,
+    /// Read the node-wide detail in the slow reads ([`NodeSlow`]: per-CPU softnet rows, UDP
+    /// socket buffer drops), for consumers that show them (the exporter).
+    pub node_detail: bool,
     /// sysfs/procfs roots.
     pub root: SysRoot,
 }
@@ -108,6 +113,7 @@ impl Default for SamplerConfig {
             slow_interval_ns: 250_000_000,
             batch_ns: 50_000_000,
             driver_stats: true,
+            node_detail: false,
             root: SysRoot::live(),
         }
     }
@@ -133,6 +139,10 @@ pub struct Batch {
     pub missed: u64,
     /// Largest lateness of a sample in this batch after its deadline, ns.
     pub max_late_ns: u64,
+    /// Counter reads in this batch (kept and discarded samples).
+    pub reads: u64,
+    /// Time those reads took, summed, ns.
+    pub read_ns: u64,
 }
 
 /// Why the sampler cannot run.
@@ -208,6 +218,8 @@ pub struct SlowRound {
     pub ifaces: Vec<(u32, SlowIface)>,
     /// Softnet totals.
     pub softnet: Option<SoftnetTotals>,
+    /// Node-wide detail, when asked for ([`SamplerConfig::node_detail`]).
+    pub node: Option<NodeSlow>,
 }
 
 /// Where counters come from (the kernel, or a test's fake).
@@ -478,6 +490,8 @@ pub fn fast_loop<C: Clock, S: CounterSource, F: FnMut(SamplerMsg) -> bool>(
             return;
         }
         let t1 = clock.now_ns();
+        batch.reads += 1;
+        batch.read_ns += t1 - t0;
         // The counters were read somewhere between t0 and t1. A read that took long means
         // the thread was descheduled during it, and when the kernel read the counters is
         // unknown: such a sample would put bytes in the wrong interval (a whole burst in one
@@ -552,6 +566,7 @@ fn assemble(
     wall_ms: u64,
 ) -> Sample {
     let mut ifaces = Vec::with_capacity(links.len());
+    let node = slow.as_mut().and_then(|r| r.node.take()).map(Box::new);
     // Both lists are in ifindex order (the kernel dumps in ifindex order, the links are
     // sorted): one merge walk, not a search per link.
     let mut bi = 0;
@@ -587,6 +602,7 @@ fn assemble(
         wall_ms,
         ifaces,
         softnet: slow.and_then(|r| r.softnet),
+        node,
     }
 }
 
@@ -595,6 +611,7 @@ pub struct SlowReader {
     names: Vec<String>,
     root: SysRoot,
     driver_stats: bool,
+    node_detail: bool,
     rtnl: Option<Rtnl>,
     ethtool: Option<Ethtool>,
     /// The ioctl socket and counter buffers, kept across rounds (a socket and two mappings
@@ -659,6 +676,7 @@ impl SlowReader {
             names: cfg.ifaces.clone(),
             root: cfg.root.clone(),
             driver_stats: cfg.driver_stats,
+            node_detail: cfg.node_detail,
             rtnl: None,
             ethtool: None,
             ioctl: None,
@@ -727,6 +745,8 @@ impl SlowReader {
                 .clone();
             let mut slow = SlowIface {
                 driver,
+                mtu: Some(l.mtu),
+                carrier_changes: l.carrier_changes,
                 ..SlowIface::default()
             };
             // Driver counters first: when their names change (a channel change, usually),
@@ -740,9 +760,17 @@ impl SlowReader {
             (slow.tx_timeouts, slow.temps) = self.sysfs_reads(l.ifindex, &name);
             round.ifaces.push((l.ifindex, slow));
         }
-        round.softnet = procfs::softnet(&self.root)
-            .ok()
-            .map(|rows| SoftnetTotals::of(&rows));
+        let rows = procfs::softnet(&self.root).ok();
+        round.softnet = rows.as_deref().map(SoftnetTotals::of);
+        if self.node_detail {
+            let snmp = crate::sys::snmp::read(&self.root).ok();
+            let get = |k: &str| snmp.as_ref().and_then(|m| m.get(k).copied());
+            round.node = Some(NodeSlow {
+                softnet: rows.unwrap_or_default(),
+                udp_rcvbuf_errors: get("Udp.RcvbufErrors"),
+                udp_sndbuf_errors: get("Udp.SndbufErrors"),
+            });
+        }
         Ok(round)
     }
 
