@@ -14,6 +14,37 @@ use std::fmt::Write as _;
 use super::rate::{counters_array, N_COUNTERS};
 use super::totals::{Histogram, IfaceTotals, Totals};
 
+/// `dpuctl exporter --help` after the options.
+pub const EXPORTER_HELP: &str = "Examples:
+  dpuctl exporter                                  all interfaces, http://127.0.0.1:9059/metrics
+  dpuctl exporter eth2 eth3 --listen 0.0.0.0:9059  serve every address (explicit)
+  dpuctl exporter eth2 --line-rate 100G --raw-counter 'rx_prio*_pause'
+  dpuctl exporter --check throughput --check-interval 30s
+
+The sampler runs as for `stats` (--sample-interval 1ms by default); a scrape renders what it
+has accumulated and asks the kernel nothing. Counters are the kernel's own (they match
+`ip -s link`); microbursts are counters and histograms that only grow, so any scrape
+interval sees every burst. GET /metrics answers the Prometheus text format 0.0.4, GET / a
+short page, anything else 404. SIGTERM or SIGINT stops it cleanly.
+
+Metrics (prefix dpuctl_): network_{receive,transmit}_{bytes,packets,errors,dropped}_total and
+each error counter of `ip -s link` (receive_crc_errors_total, receive_missed_errors_total,
+receive_fifo_errors_total, receive_over_errors_total, ...), network_transmit_timeouts_total,
+network_up, network_speed_bytes, network_mtu_bytes, network_carrier_changes_total,
+network_info; queue_{packets,bytes,drops}_total{queue,direction},
+queue_transmit_timeouts_total; driver_class_total{class}; driver_stat{stat} (--raw-counter);
+microbursts_total, microburst_{bytes,drops}_total, microburst_duration_seconds (histogram,
+100us..1s), sample_utilization_ratio (histogram) {direction}; softnet_{processed,dropped,
+times_squeezed}_total{cpu}; udp_{receive,send}_buffer_errors_total;
+nic_temperature{,_critical}_celsius{sensor}; alert_active, alerts_total{metric};
+sampler_{interval_seconds,samples_total,missed_deadlines_total,reads_total,
+read_seconds_total}; profile_{drifted,skipped,compared}_settings{profile} (--check);
+build_info.
+
+Runs unprivileged; where a driver refuses its counters (ethtool -S) without CAP_NET_ADMIN,
+they are left out. --check reads what `dpuctl check` reads.
+Exit codes: 0 stopped by a signal, 2 error (bad flags, address in use, missing interface).";
+
 /// Content type of the body.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -200,7 +231,7 @@ fn iface_families(w: &mut Writer, t: &Totals) {
     counter_per_iface(
         w,
         t,
-        "dpuctl_network_counter_resets_total",
+        "dpuctl_network_stats_resets_total",
         "Times an interface counter went backwards (a driver reset) while sampled.",
         |i| Some(i.counter_resets),
     );
@@ -558,10 +589,10 @@ fn sampler_families(w: &mut Writer, t: &Totals, meta: &Meta<'_>) {
 }
 
 fn compliance_families(w: &mut Writer, c: &[Compliance]) {
+    type Get = fn(&Compliance) -> f64;
     if c.is_empty() {
         return;
     }
-    type Get = fn(&Compliance) -> f64;
     let fams: [(&str, &str, &str, Get); 6] = [
         (
             "dpuctl_profile_check_ok",
