@@ -31,6 +31,9 @@ _dpuctl() {
             dpuctl,confirm-watch)
                 cmd="dpuctl__subcmd__confirm__subcmd__watch"
                 ;;
+            dpuctl,exporter)
+                cmd="dpuctl__subcmd__exporter"
+                ;;
             dpuctl,help)
                 cmd="dpuctl__subcmd__help"
                 ;;
@@ -90,6 +93,9 @@ _dpuctl() {
                 ;;
             dpuctl__subcmd__help,confirm-watch)
                 cmd="dpuctl__subcmd__help__subcmd__confirm__subcmd__watch"
+                ;;
+            dpuctl__subcmd__help,exporter)
+                cmd="dpuctl__subcmd__help__subcmd__exporter"
                 ;;
             dpuctl__subcmd__help,help)
                 cmd="dpuctl__subcmd__help__subcmd__help"
@@ -167,7 +173,7 @@ _dpuctl() {
 
     case "${cmd}" in
         dpuctl)
-            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help"
+            opts="-h -V --sysfs-root --procfs-root --state-dir --profile-dir --help --version show snapshot profile tune check rollback watch stats exporter capture troubleshoot confirm history confirm-watch completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,8 +540,86 @@ _dpuctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dpuctl__subcmd__exporter)
+            opts="-h -V --listen --raw-counter --check --check-interval --sample-interval --refresh --line-rate --burst-threshold --config --threshold --record --history --sysfs-root --procfs-root --state-dir --profile-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --raw-counter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --line-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --burst-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sysfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --procfs-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dpuctl__subcmd__help)
-            opts="show snapshot profile tune check rollback watch stats capture troubleshoot confirm history confirm-watch completions man help"
+            opts="show snapshot profile tune check rollback watch stats exporter capture troubleshoot confirm history confirm-watch completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +703,20 @@ _dpuctl() {
             return 0
             ;;
         dpuctl__subcmd__help__subcmd__confirm__subcmd__watch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dpuctl__subcmd__help__subcmd__exporter)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
