@@ -11,13 +11,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::os::fd::AsFd;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::http::{http_get, in_netns};
 use common::traffic::{self, wait_sent, BurstTrain};
 use common::Netns;
 use serde_json::Value;
@@ -60,40 +59,6 @@ impl Drop for Proc {
             let _ = self.child.wait();
         }
     }
-}
-
-/// Runs `f` on a thread inside the namespace (sockets it opens live there).
-fn in_netns<T: Send>(ns: &Netns, f: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let fd = std::fs::File::open(format!("/run/netns/{}", ns.name)).expect("netns file");
-            rustix::thread::move_into_link_name_space(
-                fd.as_fd(),
-                Some(rustix::thread::LinkNameSpaceType::Network),
-            )
-            .expect("setns");
-            f()
-        })
-        .join()
-        .expect("netns thread")
-    })
-}
-
-/// `GET path` over HTTP/1.0; the status code and the body.
-fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
-    let mut c = TcpStream::connect(addr)?;
-    c.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(c, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut buf = Vec::new();
-    c.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let code = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Ok((code, body.to_string()))
 }
 
 /// Percent-encoding of a query parameter.

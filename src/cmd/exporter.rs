@@ -295,13 +295,25 @@ fn handle(
     let (method, path) = match head {
         Head::Request(m, p) => (m, p),
         Head::Bad | Head::More => {
-            return respond(
+            respond(
                 &mut conn,
                 "400 Bad Request",
                 "text/plain",
                 b"bad request\n",
                 true,
-            );
+            )?;
+            // Closing with unread input would reset the connection before the client reads
+            // the answer: end the answer, then drain a bounded amount for a short while.
+            conn.shutdown(std::net::Shutdown::Write)?;
+            conn.set_read_timeout(Some(Duration::from_secs(1)))?;
+            let mut left = 64 * 1024;
+            while left > 0 {
+                match conn.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => left -= n.min(left),
+                }
+            }
+            return Ok(());
         }
     };
     let body_too = method != "HEAD";
