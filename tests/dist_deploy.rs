@@ -1,6 +1,6 @@
 //! The deployment files in `dist/`: the systemd units pass `systemd-analyze verify`, and the
 //! Kubernetes manifests parse and carry what the README promises (exporter: hostNetwork,
-//! read-only /sys, CAP_NET_ADMIN, not privileged; tune: privileged, the journal on a
+//! read-only /sys, `CAP_NET_ADMIN`, not privileged; tune: privileged, the journal on a
 //! hostPath, no rollback when the pod goes away).
 
 use std::path::{Path, PathBuf};

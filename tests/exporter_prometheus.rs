@@ -11,6 +11,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -68,7 +69,7 @@ fn enc(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -78,7 +79,7 @@ fn enc(s: &str) -> String {
 fn query(ns: &Netns, expr: &str, time: Option<&str>) -> Value {
     let mut path = format!("/api/v1/query?query={}", enc(expr));
     if let Some(t) = time {
-        path.push_str(&format!("&time={t}"));
+        let _ = write!(path, "&time={t}");
     }
     let (code, body) = in_netns(ns, || http_get(PROMETHEUS, &path)).expect("query prometheus");
     let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{expr}: {e}: {body}"));
@@ -188,7 +189,7 @@ fn pair() -> (Netns, Netns) {
     (tx, rx)
 }
 
-/// Every PromQL expression of the rules file (`expr:` of each rule).
+/// Every `PromQL` expression of the rules file (`expr:` of each rule).
 fn rule_exprs(path: &Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(path).expect("read rules");
     let y: yaml_serde::Value = yaml_serde::from_str(&text).expect("rules YAML");
