@@ -955,6 +955,12 @@ mod tests {
     }
 
     fn run(stall_at: u64, stall_ns: u64, n: usize) -> (Vec<Sample>, u64, u64) {
+        let (samples, missed, batches, _) = run_reads(stall_at, stall_ns, n);
+        (samples, missed, batches)
+    }
+
+    /// Also the reads and their summed time the batches reported.
+    fn run_reads(stall_at: u64, stall_ns: u64, n: usize) -> (Vec<Sample>, u64, u64, (u64, u64)) {
         let now = Arc::new(std::sync::atomic::AtomicU64::new(5_000));
         let cfg = SamplerConfig {
             interval_ns: 100_000,
@@ -970,6 +976,7 @@ mod tests {
         let mut samples = Vec::new();
         let mut missed = 0;
         let mut batches = 0;
+        let mut reads = (0, 0);
         fast_loop(
             &cfg,
             FakeClock { now: now.clone() },
@@ -989,12 +996,23 @@ mod tests {
                 };
                 batches += 1;
                 missed += b.missed;
+                reads = (reads.0 + b.reads, reads.1 + b.read_ns);
                 samples.extend(b.samples);
                 samples.len() < n
             },
             &stop,
         );
-        (samples, missed, batches)
+        (samples, missed, batches, reads)
+    }
+
+    #[test]
+    fn batches_count_every_read_and_its_time_discarded_ones_included() {
+        // Read 10 takes 350 us more than the 7 us of the others: discarded (over the 100 us
+        // bound), but counted with its time.
+        let (samples, missed, _, (reads, read_ns)) = run_reads(10, 350_000, 30);
+        assert!(missed > 0);
+        assert_eq!(reads, samples.len() as u64 + 1);
+        assert_eq!(read_ns, reads * 7_000 + 350_000);
     }
 
     #[test]
