@@ -113,7 +113,7 @@ fn profile_candidates() -> ArgValueCandidates {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Read sysfs from this directory instead of /sys (a fixture tree or another root).
     ///
@@ -199,6 +199,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// Stream the rates, bursts and alerts of `watch` without a screen, for scripts.
     Stats(StatsArgs),
+    /// Serve the monitor's counters, microbursts and alerts to Prometheus (GET /metrics).
+    Exporter(ExporterArgs),
     /// Capture packets (libpcap) and find microsecond bursts, or analyze capture files.
     Capture(CaptureArgs),
     /// Walk the latency/throughput decision tree with evidence gathered from the node.
@@ -543,6 +545,43 @@ pub struct StatsArgs {
     /// Read samples from a recording instead of this node.
     #[arg(long, value_name = "FILE", conflicts_with = "record")]
     pub replay: Option<PathBuf>,
+    /// Sampler and detector settings.
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+}
+
+/// Default `--listen` of `exporter`: loopback only, on a port outside the 9100-9999 range
+/// that the Prometheus default port allocations list hands to exporters, so that no
+/// registered exporter collides with it.
+pub const EXPORTER_LISTEN: &str = "127.0.0.1:9059";
+
+/// Arguments of `exporter`.
+#[derive(Debug, Args)]
+#[command(after_help = crate::monitor::prometheus::EXPORTER_HELP)]
+pub struct ExporterArgs {
+    /// Interfaces to watch (default: all but lo).
+    #[arg(value_name = "IFACE")]
+    pub ifaces: Vec<String>,
+    /// Address and port to serve /metrics on (0.0.0.0:PORT or [::]:PORT to serve every
+    /// address: an explicit choice).
+    #[arg(long, value_name = "ADDR:PORT", default_value = EXPORTER_LISTEN)]
+    pub listen: std::net::SocketAddr,
+    /// Export this driver counter (`ethtool -S` name) raw as `dpuctl_driver_stat`; `*` matches
+    /// any run of characters; repeatable. Default: none (driver counters go out by class).
+    #[arg(long = "raw-counter", value_name = "NAME")]
+    pub raw_counters: Vec<String>,
+    /// Export the compliance of this profile (name or file), re-evaluated every
+    /// --check-interval; repeatable.
+    #[arg(long = "check", value_name = "PROFILE")]
+    pub checks: Vec<String>,
+    /// How often the --check profiles are compared with the node.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = crate::units::parse_duration
+    )]
+    pub check_interval: std::time::Duration,
     /// Sampler and detector settings.
     #[command(flatten)]
     pub monitor: MonitorArgs,

@@ -153,6 +153,7 @@ fn build(doc: &Value) -> Built {
             ifaces,
             softnet: softnet.take(),
             sockets: sockets.take(),
+            node: None,
         });
     };
     let field = |k: &Value| {
@@ -264,6 +265,8 @@ fn build(doc: &Value) -> Built {
                                     .collect()
                             })
                             .unwrap_or_default(),
+                        mtu: None,
+                        carrier_changes: None,
                     },
                 );
             }

@@ -95,6 +95,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             ifaces,
             softnet: None,
             sockets: None,
+            node: None,
         })
         .expect("write sample");
     }

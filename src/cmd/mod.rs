@@ -1,6 +1,7 @@
 //! One thin handler per subcommand.
 
 mod capture;
+mod exporter;
 mod generate;
 mod profile;
 mod show;
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rollback(args) => tune::rollback(&cli.global, &root, &args),
         Command::Watch(args) => watch::run(&cli.global, &root, &args),
         Command::Stats(args) => stats::run(&cli.global, &root, &args),
+        Command::Exporter(args) => exporter::run(&cli.global, &root, &args),
         Command::Capture(args) => capture::run(&cli.global, &root, &args),
         Command::Troubleshoot(args) => troubleshoot::run(&cli.global, &root, &args),
         Command::Confirm => tune::confirm(&cli.global, &root),

@@ -427,6 +427,23 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
     Ok(ExitCode::from(report.exit_code()))
 }
 
+/// The compliance report of `dpuctl check PROFILE` on the live node (or `root`), without
+/// printing: for the exporter's `--check`, which re-evaluates it every few seconds.
+pub(crate) fn check_report(
+    g: &GlobalArgs,
+    root: &SysRoot,
+    profile: &str,
+    ifaces: &[String],
+) -> anyhow::Result<tune::plan::CheckReport> {
+    let mut state = crate::source::load(root, None, ifaces)?;
+    let resolved = load_resolved(g, profile, &state, ifaces)?;
+    let settings = &resolved.settings;
+    tune::augment_sysctls(root, &mut state, settings);
+    let mut report = tune::check(settings, &state).with_skipped(resolved.skipped.clone());
+    report.profile.clone_from(&resolved.profile);
+    Ok(report)
+}
+
 /// Runs `rollback`: exit 0 when the node is back, or when there was nothing to roll back
 /// (an idempotent pipeline step); 2 when refused or failed.
 pub fn rollback(g: &GlobalArgs, root: &SysRoot, a: &RollbackArgs) -> anyhow::Result<ExitCode> {

@@ -334,6 +334,7 @@ pub fn settings(args: &MonitorOptions, root: &SysRoot) -> anyhow::Result<Setting
         // default), which keeps the channel short and the flight recorder current.
         batch_ns: (refresh.as_nanos() as u64 / 5).max(1_000_000),
         driver_stats: true,
+        node_detail: false,
         root: root.clone(),
     };
     Ok(Settings {

@@ -12,8 +12,13 @@ use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
 use super::record::{FlightConfig, FlightRecorder};
-use super::sample::{CounterNames, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals};
+use super::sample::{
+    CounterNames, IfaceSample, NodeSlow, Sample, SlowIface, SocketTotals, SoftnetTotals,
+};
 use super::thresholds::{crosses, too_hot, Metric, Thresholds};
+use super::totals::{
+    BurstTotals, ClassTotal, Histogram, IfaceTotals, QueueTotals, Totals, UTILIZATION_BOUNDS,
+};
 use super::view::{
     Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, SocketRates, TempView,
     View,
@@ -143,6 +148,14 @@ struct IfState {
     temps: Vec<Temperature>,
     /// Metrics alerting now (an alert fires when a metric starts crossing, not every window).
     active: Vec<&'static str>,
+    mtu: Option<u32>,
+    carrier_changes: Option<u32>,
+    /// Cumulative burst totals (never reset by a view).
+    rx_tot: BurstTotals,
+    tx_tot: BurstTotals,
+    /// Utilization of every sample interval.
+    rx_util: Histogram,
+    tx_util: Histogram,
 }
 
 impl IfState {
@@ -178,6 +191,12 @@ impl IfState {
             txto_view: 0,
             temps: Vec::new(),
             active: Vec::new(),
+            mtu: None,
+            carrier_changes: None,
+            rx_tot: BurstTotals::default(),
+            tx_tot: BurstTotals::default(),
+            rx_util: Histogram::new(&UTILIZATION_BOUNDS),
+            tx_util: Histogram::new(&UTILIZATION_BOUNDS),
         }
     }
 }
@@ -219,6 +238,10 @@ pub struct Engine {
     samples: u64,
     missed: u64,
     flight: Option<FlightRecorder>,
+    /// The newest node-wide detail of the slow reads.
+    node: Option<NodeSlow>,
+    /// Alerts raised so far per (interface, metric).
+    raised: Vec<(String, String, u64)>,
 }
 
 impl Engine {
@@ -237,6 +260,8 @@ impl Engine {
             samples: 0,
             missed: 0,
             flight,
+            node: None,
+            raised: Vec::new(),
         }
     }
 
@@ -329,6 +354,9 @@ impl Engine {
         if let Some(sn) = s.softnet {
             self.ingest_softnet(sn, s);
         }
+        if let Some(n) = &s.node {
+            self.node = Some((**n).clone());
+        }
         if let Some(so) = s.sockets {
             self.ingest_sockets(so, s);
         }
@@ -384,6 +412,14 @@ impl Engine {
     }
 
     fn push_alert(&mut self, a: Alert) {
+        match self
+            .raised
+            .iter_mut()
+            .find(|(i, m, _)| *i == a.iface && *m == a.metric)
+        {
+            Some(r) => r.2 += 1,
+            None => self.raised.push((a.iface.clone(), a.metric.clone(), 1)),
+        }
         self.new_alerts.push(a.clone());
         self.alerts.push_back(a);
         while self.alerts.len() > self.cfg.max_alerts {
@@ -468,6 +504,40 @@ impl Engine {
             samples: self.samples,
             missed_deadlines: self.missed,
             flight_span_ns: self.flight.as_ref().map_or(0, FlightRecorder::span_ns),
+        }
+    }
+
+    /// What accumulated since the engine started: absolute counters, burst counts and
+    /// histograms. Reading it changes nothing (unlike [`Engine::view`]), so any number of
+    /// readers at any interval see the same monotonic series.
+    pub fn totals(&self) -> Totals {
+        let ifaces = self
+            .ifaces
+            .iter()
+            .filter(|st| st.present)
+            .filter_map(|st| iface_totals(&self.cfg, st))
+            .collect();
+        let mut active_alerts = Vec::new();
+        for st in self.ifaces.iter().filter(|st| st.present) {
+            for m in &st.active {
+                active_alerts.push((st.name.to_string(), (*m).to_string()));
+            }
+        }
+        for m in &self.softnet.active {
+            active_alerts.push(("softnet".to_string(), (*m).to_string()));
+        }
+        let node = self.node.as_ref();
+        Totals {
+            t_ns: self.t_ns,
+            wall_ms: self.wall_ms,
+            samples: self.samples,
+            missed_deadlines: self.missed,
+            ifaces,
+            softnet: node.map(|n| n.softnet.clone()).unwrap_or_default(),
+            udp_rcvbuf_errors: node.and_then(|n| n.udp_rcvbuf_errors),
+            udp_sndbuf_errors: node.and_then(|n| n.udp_sndbuf_errors),
+            active_alerts,
+            alerts_raised: self.raised.clone(),
         }
     }
 
@@ -615,10 +685,20 @@ impl DirDetector {
 }
 
 fn push_burst(st: &mut IfState, dir: Dir, (b, est): (Burst, u64), max: usize) {
-    match dir {
-        Dir::Rx => st.rx_summary.add(&b),
-        Dir::Tx => st.tx_summary.add(&b),
-    }
+    let tot = match dir {
+        Dir::Rx => {
+            st.rx_summary.add(&b);
+            &mut st.rx_tot
+        }
+        Dir::Tx => {
+            st.tx_summary.add(&b);
+            &mut st.tx_tot
+        }
+    };
+    tot.count += 1;
+    tot.bytes += b.bytes;
+    tot.drops += b.drops.unwrap_or(0);
+    tot.duration.observe(est as f64 / 1e9);
     let db = DirBurst {
         dir: dir_name(dir).into(),
         burst: b,
@@ -707,6 +787,12 @@ fn ingest_iface(cfg: &EngineConfig, st: &mut IfState, is: &IfaceSample, t: u64) 
         st.rx = lr.map(mk);
         st.tx = lr.map(mk);
     }
+    if let Some(r) = lr {
+        // Bits over what the line could carry in the interval.
+        let cap = r as f64 * ns as f64 / 1e9;
+        st.rx_util.observe(d[idx::RX_BYTES] as f64 * 8.0 / cap);
+        st.tx_util.observe(d[idx::TX_BYTES] as f64 * 8.0 / cap);
+    }
     let rx_iv = Interval {
         start_ns: pt,
         dur_ns: ns,
@@ -741,6 +827,12 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
     }
     st.driver_na.clone_from(&slow.driver_stats_na);
     st.temps.clone_from(&slow.temps);
+    if slow.mtu.is_some() {
+        st.mtu = slow.mtu;
+    }
+    if slow.carrier_changes.is_some() {
+        st.carrier_changes = slow.carrier_changes;
+    }
     // tx timeouts per queue.
     let mut txto = 0u64;
     for (q, v) in &slow.tx_timeouts {
@@ -988,6 +1080,98 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     }
 }
 
+/// The cumulative state of one interface; `None` before its first counters.
+fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
+    let (_, cur) = st.prev.as_ref()?;
+    let mut queues: Vec<QueueTotals> = Vec::new();
+    let mut classes: Vec<ClassTotal> = Vec::new();
+    let mut driver_counters = Vec::new();
+    let dr = &st.driver;
+    if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
+        driver_counters.reserve(names.len());
+        for (i, (name, v)) in names.iter().zip(values).enumerate() {
+            driver_counters.push((name.clone(), *v));
+            let Some(m) = dr.classes.get(i).copied().flatten() else {
+                continue;
+            };
+            let dir = m.dir.map(dir_name);
+            if let (true, Some(q)) = (m.class.is_queue(), m.queue) {
+                let qt = queue_totals(&mut queues, dir.unwrap_or("rx"), q);
+                let slot = match m.class {
+                    Class::QueuePackets => &mut qt.packets,
+                    Class::QueueBytes => &mut qt.bytes,
+                    _ => &mut qt.drops,
+                };
+                *slot.get_or_insert(0) += v;
+            } else {
+                let class = m.class.name();
+                match classes
+                    .iter_mut()
+                    .find(|c| c.class == class && c.dir == dir)
+                {
+                    Some(c) => c.total += v,
+                    None => classes.push(ClassTotal {
+                        class,
+                        dir,
+                        total: *v,
+                    }),
+                }
+            }
+        }
+    }
+    for (q, v) in &st.txto_prev {
+        queue_totals(&mut queues, "tx", *q).tx_timeouts = Some(*v);
+    }
+    queues.sort_by(|a, b| (a.dir, a.index).cmp(&(b.dir, b.index)));
+    classes.sort_by(|a, b| (a.class, a.dir).cmp(&(b.class, b.dir)));
+    Some(IfaceTotals {
+        name: st.name.to_string(),
+        ifindex: st.ifindex,
+        up: st.up,
+        speed_bps: st.speed_mbps.map(|m| m.saturating_mul(1_000_000)),
+        line_rate_bps: line_rate(cfg, st),
+        mtu: st.mtu,
+        carrier_changes: st.carrier_changes,
+        counters: super::rate::counters_from_array(cur),
+        driver: st.driver_name.clone(),
+        queues,
+        classes,
+        driver_counters,
+        temps: st
+            .temps
+            .iter()
+            .map(|t| TempView {
+                label: t.label.clone(),
+                celsius: t.celsius,
+                crit: t.crit,
+            })
+            .collect(),
+        rx_bursts: st.rx_tot.clone(),
+        tx_bursts: st.tx_tot.clone(),
+        rx_util: st.rx_util.clone(),
+        tx_util: st.tx_util.clone(),
+        counter_resets: st.resets,
+    })
+}
+
+fn queue_totals<'a>(
+    queues: &'a mut Vec<QueueTotals>,
+    dir: &'static str,
+    index: u32,
+) -> &'a mut QueueTotals {
+    let pos = if let Some(p) = queues.iter().position(|q| q.dir == dir && q.index == index) {
+        p
+    } else {
+        queues.push(QueueTotals {
+            dir,
+            index,
+            ..QueueTotals::default()
+        });
+        queues.len() - 1
+    };
+    &mut queues[pos]
+}
+
 /// Per-queue receive counters that never counted a packet of all the interface received
 /// count only part of the traffic (veth's NAPI/XDP path): their zeros are not data, so the
 /// rows are n/a with the reason. Totals, not rates: the driver counters are read less often
@@ -1047,6 +1231,7 @@ mod tests {
             }],
             softnet: None,
             sockets: None,
+            node: None,
         }
     }
 
@@ -1124,5 +1309,100 @@ mod tests {
         assert_eq!(v.samples, 1);
         // No delta was lost or invented across the reset.
         assert!((v.ifaces[0].rates.rx_bps - 8e6).abs() < 1.0);
+    }
+
+    #[test]
+    fn totals_only_grow_and_reading_them_or_a_view_resets_nothing() {
+        let mut e = Engine::new(EngineConfig::default());
+        // Two bursts: one interval at 80%, and two intervals at line rate.
+        let total = feed(&mut e, &[0, 100_000, 0, 0, 125_000, 125_000, 0]);
+        let before = e.totals();
+        let _ = e.view();
+        let after = e.totals();
+        assert_eq!(before, after, "a view changed the totals");
+        let i = &after.ifaces[0];
+        assert_eq!(i.counters.rx_bytes, total);
+        assert_eq!(i.rx_bursts.count, 2);
+        assert_eq!(i.rx_bursts.bytes, 350_000);
+        assert_eq!(i.rx_bursts.duration.count, 2);
+        let cum: Vec<(f64, u64)> = i.rx_bursts.duration.cumulative().collect();
+        // 1 ms and 2 ms estimated (no edge bytes around them).
+        // Bounds 3 and 4 are 1 ms and 2.5 ms.
+        assert_eq!((cum[3].1, cum[4].1), (1, 2));
+        // Every sample interval is one utilization observation: 7 intervals, 3 at 80%+.
+        assert_eq!(i.rx_util.count, 7);
+        // Bound 4 is 0.5.
+        let at_or_below_half = i.rx_util.cumulative().nth(4).map(|c| c.1);
+        assert_eq!(at_or_below_half, Some(4));
+        // More samples: the counts continue from where they were.
+        let mut t = total;
+        for (k, bytes) in [125_000u64, 0].iter().enumerate() {
+            t += bytes;
+            e.ingest(&sample(8 + k as u64, t, Some(1000)));
+        }
+        let later = e.totals();
+        assert_eq!(later.ifaces[0].rx_bursts.count, 3);
+        assert_eq!(later.ifaces[0].rx_util.count, 9);
+    }
+
+    #[test]
+    fn totals_count_alerts_per_interface_and_metric() {
+        let mut e = Engine::new(EngineConfig::default());
+        let mut total = 0;
+        for t in 0..=1000 {
+            total += 1000;
+            e.ingest(&sample(t, total, Some(1000)));
+        }
+        let t = e.totals();
+        assert_eq!(
+            t.alerts_raised,
+            vec![("eth0".to_string(), "rx_crc_errors".to_string(), 1)]
+        );
+        assert_eq!(
+            t.active_alerts,
+            vec![("eth0".to_string(), "rx_crc_errors".to_string())]
+        );
+    }
+
+    #[test]
+    fn totals_sum_driver_counters_by_class_and_queue() {
+        use crate::monitor::sample::{DriverStats, SlowIface};
+        let mut e = Engine::new(EngineConfig::default());
+        let names: CounterNames = Arc::from(vec![
+            "rx_queue_0_drops".to_string(),
+            "rx_queue_1_drops".to_string(),
+            "rx_queue_1_xdp_packets".to_string(),
+            "something_else".to_string(),
+        ]);
+        let mut s = sample(0, 0, Some(1000));
+        s.ifaces[0].slow = Some(Box::new(SlowIface {
+            driver: Some("veth".into()),
+            driver_stats: Some(DriverStats {
+                names,
+                values: vec![3, 4, 50, 9],
+            }),
+            tx_timeouts: vec![(0, 2)],
+            mtu: Some(1500),
+            carrier_changes: Some(4),
+            ..SlowIface::default()
+        }));
+        e.ingest(&s);
+        let t = e.totals();
+        let i = &t.ifaces[0];
+        assert_eq!(i.mtu, Some(1500));
+        assert_eq!(i.carrier_changes, Some(4));
+        assert_eq!(i.driver_counters.len(), 4);
+        let q1 = i
+            .queues
+            .iter()
+            .find(|q| q.dir == "rx" && q.index == 1)
+            .expect("rx queue 1");
+        assert_eq!((q1.drops, q1.packets), (Some(4), Some(50)));
+        let tx0 = i
+            .queues
+            .iter()
+            .find(|q| q.dir == "tx" && q.index == 0)
+            .expect("tx queue 0");
+        assert_eq!(tx0.tx_timeouts, Some(2));
     }
 }

@@ -10,17 +10,20 @@ pub mod classes;
 pub mod config;
 pub mod engine;
 pub mod microburst;
+pub mod prometheus;
 pub mod rate;
 pub mod record;
 pub mod sample;
 pub mod sampler;
 pub mod thresholds;
+pub mod totals;
 pub mod view;
 
 pub use engine::{Engine, EngineConfig};
 pub use microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 pub use sample::{
-    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+    CounterNames, DriverStats, IfaceSample, NodeSlow, Sample, SlowIface, SocketTotals,
+    SoftnetTotals,
 };
 pub use view::{
     Alert, ClassRate, DirBurst, IfaceRates, IfaceView, QueueView, RatePoint, SocketRates, TempView,

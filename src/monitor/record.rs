@@ -14,7 +14,7 @@
 //! | `K` | `1` | keyframe: forget all state (what follows is self-contained) |
 //! | `L` | `[ifindex, "name", up, speed_mbps or null]` | an interface appeared or changed |
 //! | `N` | `[id, ["name", ...]]` | a table of driver counter names, referenced by id |
-//! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...]}` | slow reads of an interface for the next `S` |
+//! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...],"mtu":..,"cc":..}` | slow reads of an interface for the next `S` (`cc`: carrier changes) |
 //! | `F` | `[processed, dropped, time_squeeze]` | softnet totals for the next `S` |
 //! | `P` | `[udp_rcvbuf_errors, udp_in_errors, tcp_backlog_drop, tcp_listen_drops, tcp_listen_overflows]` | socket-level drops for the next `S` |
 //! | `S` | `{"t":t_ns,"w":wall_ms,"i":[[ifindex, field, delta, field, delta, ...], ...]}` | a sample |
@@ -157,6 +157,8 @@ impl Encoder {
                     na: slow.driver_stats_na.clone(),
                     to: slow.tx_timeouts.clone(),
                     temp: slow.temps.clone(),
+                    mtu: slow.mtu,
+                    cc: slow.carrier_changes,
                 };
                 let _ = serde_json::to_writer(&mut *out, &Line::D(d));
                 out.push(b'\n');
@@ -245,6 +247,10 @@ struct DLine {
     to: Vec<(u32, u64)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     temp: Vec<Temperature>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mtu: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cc: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -337,6 +343,8 @@ impl Decoder {
                         driver_stats_na: d.na,
                         tx_timeouts: d.to,
                         temps: d.temp,
+                        mtu: d.mtu,
+                        carrier_changes: d.cc,
                     },
                 ));
             }
@@ -391,6 +399,7 @@ impl Decoder {
                     ifaces,
                     softnet: self.softnet.take(),
                     sockets: self.sockets.take(),
+                    node: None,
                 }));
             }
         }
@@ -765,6 +774,8 @@ mod tests {
                         driver_stats_na: None,
                         tx_timeouts: vec![(0, 3)],
                         temps: vec![],
+                        mtu: Some(1500),
+                        carrier_changes: Some(1),
                     })
                 }),
             }],
@@ -780,6 +791,7 @@ mod tests {
                 tcp_listen_drops: 5,
                 tcp_listen_overflows: 6,
             }),
+            node: None,
         }
     }
 

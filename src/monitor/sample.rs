@@ -27,6 +27,24 @@ pub struct Sample {
     /// Socket-level drops of the network namespace, on samples that carry the slow reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sockets: Option<SocketTotals>,
+    /// Node-wide detail of the slow reads (per-CPU softnet rows, UDP buffer drops), on the
+    /// samples that carry the slow reads, when the sampler was asked for it (the exporter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Box<NodeSlow>>,
+}
+
+/// Node-wide detail of one round of slow reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeSlow {
+    /// `/proc/net/softnet_stat`, one row per online CPU.
+    #[serde(default)]
+    pub softnet: Vec<crate::model::SoftnetStat>,
+    /// `Udp.RcvbufErrors` of `/proc/net/snmp` (datagrams dropped on a full socket buffer).
+    #[serde(default)]
+    pub udp_rcvbuf_errors: Option<u64>,
+    /// `Udp.SndbufErrors` of `/proc/net/snmp` (datagrams dropped on a full send buffer).
+    #[serde(default)]
+    pub udp_sndbuf_errors: Option<u64>,
 }
 
 /// One interface in a sample.
@@ -68,6 +86,12 @@ pub struct SlowIface {
     /// Temperatures of the device (hwmon).
     #[serde(default)]
     pub temps: Vec<Temperature>,
+    /// MTU (from the link table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+    /// Carrier changes since the device was created (from the link table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_changes: Option<u32>,
 }
 
 /// Driver counter names of one interface, shared by every sample that carries its values.
@@ -245,6 +269,8 @@ mod tests {
                     driver_stats_na: None,
                     tx_timeouts: vec![(0, 1)],
                     temps: vec![],
+                    mtu: Some(1500),
+                    carrier_changes: Some(2),
                 })),
             }],
             softnet: Some(SoftnetTotals::default()),
@@ -252,6 +278,7 @@ mod tests {
                 udp_rcvbuf_errors: 3,
                 ..SocketTotals::default()
             }),
+            node: None,
         };
         let j = serde_json::to_string(&s).expect("serialize");
         let back: Sample = serde_json::from_str(&j).expect("deserialize");
