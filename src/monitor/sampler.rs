@@ -770,7 +770,7 @@ impl SlowReader {
         // Three small files of the sampler's network namespace, like softnet: the slow
         // rounds only, never per sample.
         let snmp = crate::sys::snmp::read(&self.root).ok();
-        round.sockets = snmp.as_ref().map(|c| SocketTotals::of(c));
+        round.sockets = snmp.as_ref().map(SocketTotals::of);
         if self.node_detail {
             let get = |k: &str| snmp.as_ref().and_then(|m| m.get(k).copied());
             round.node = Some(NodeSlow {

@@ -113,7 +113,7 @@ fn pause_set_reads_back() {
 /// igb and e1000e set the flow control mode from the autonegotiation result whenever the
 /// link comes up, pause autonegotiation off or not. A mode forced while the link still
 /// negotiates after a reset (here a ring change, as a profile with rings and pause makes)
-/// must still be in force once the link is up: set_pause waits for the link.
+/// must still be in force once the link is up: `set_pause` waits for the link.
 #[test]
 fn pause_forced_during_a_link_reset_holds_once_the_link_is_up() {
     in_lab();
