@@ -221,7 +221,7 @@ fn flags_out_of_range_are_refused() {
 fn replay_streams_socket_level_drops() {
     let rec = fixture("socket_drops.rec");
     let rec = rec.to_str().expect("utf-8");
-    let out = dpuctl(&["stats", "--replay", rec, "-i", "500ms"]);
+    let out = dpuctl(&["stats", "--replay", rec, "--interval", "500ms"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let socket_lines: Vec<&str> = text.lines().filter(|l| l.starts_with("sockets ")).collect();
@@ -243,7 +243,7 @@ fn replay_streams_socket_level_drops() {
         "stats",
         "--replay",
         rec,
-        "-i",
+        "--interval",
         "500ms",
         "-f",
         "jsonl",

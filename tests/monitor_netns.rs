@@ -594,7 +594,7 @@ fn stats_shows_udp_receive_buffer_drops() {
             "lo",
             "-f",
             "jsonl",
-            "-i",
+            "--interval",
             "500ms",
             "--refresh",
             "100ms",
@@ -666,7 +666,7 @@ fn veth_queue_rows_are_na_while_their_counters_miss_the_traffic() {
     traffic::sender_hook();
     let (tx, rx) = pair();
     let run = |packets: u32| {
-        let mut stats = Stats::start(&rx, &["b", "-f", "jsonl", "-i", "200ms"]);
+        let mut stats = Stats::start(&rx, &["b", "-f", "jsonl", "--interval", "200ms"]);
         let before = stats.wait_running();
         let sent = wait_sent(traffic::spawn_bursts(&tx, &train(20, packets, 20, 0)));
         assert_eq!(sent.len(), 20);

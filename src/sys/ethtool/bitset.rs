@@ -61,7 +61,10 @@ impl Bitset {
             }
         } else if let Some(value) = a.get(A_BITSET_VALUE) {
             let mask = a.get(A_BITSET_MASK);
-            for index in 0..size {
+            // Bits past the VALUE words are clear: a SIZE larger than the data (a reply can
+            // claim 2^32 bits) costs nothing.
+            let n = size.min(u32::try_from(value.len().saturating_mul(8)).unwrap_or(u32::MAX));
+            for index in 0..n {
                 let set = word_bit(value, index);
                 let listed = if nomask {
                     set
@@ -183,6 +186,20 @@ mod tests {
         assert_eq!(s.listed_names(&[]), ["a", "b"]);
         assert_eq!(s.names(true, &[]), ["a"]);
         assert_eq!(s.names(false, &[]), ["b"]);
+    }
+
+    #[test]
+    fn a_size_larger_than_the_words_costs_nothing() {
+        // A reply claiming 2^32 - 1 bits with one word of value: the bits past the word are
+        // clear, and parsing does not walk four billion indexes.
+        let mut b = AttrBuf::new();
+        b.flag(A_BITSET_NOMASK)
+            .u32(A_BITSET_SIZE, u32::MAX)
+            .u32(A_BITSET_VALUE, 0b1010);
+        let s = Bitset::parse(b.bytes());
+        assert_eq!(s.size, u32::MAX);
+        let set: Vec<u32> = s.bits.iter().filter(|b| b.value).map(|b| b.index).collect();
+        assert_eq!(set, [1, 3]);
     }
 
     #[test]
