@@ -52,7 +52,7 @@ failed=()
 for t in "${targets[@]}"; do
   work=$(mktemp -d)
   mkdir -p "$work/corpus" "artifacts/$t"
-  if "$bin/$t" -max_total_time="$secs" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" \
+  if RUST_BACKTRACE=1 "$bin/$t" -max_total_time="$secs" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" \
     -artifact_prefix="artifacts/$t/" -print_final_stats=1 "$work/corpus" "corpus/$t" \
     >"$work/log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
