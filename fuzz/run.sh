@@ -3,8 +3,9 @@
 # each for SECONDS (default 10) starting from its seed corpus, fuzz/corpus/TARGET. Fails when a
 # target finds an input that panics or crashes, takes longer than FUZZ_TIMEOUT seconds (default
 # 10), or grows the process over FUZZ_RSS_MB (default 2048); that input is kept under
-# fuzz/artifacts/TARGET/ and the report's end is printed. New inputs found on the way go to a
-# temporary directory, so the checked-in corpus stays as it is.
+# fuzz/artifacts/TARGET/ and the report's end is printed. fuzz/dict/TARGET.dict, where there
+# is one, lists tokens for the mutations (keys, boundary numbers). New inputs found on the way
+# go to a temporary directory, so the checked-in corpus stays as it is.
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]       all targets when none is named
 #   fuzz/target/*/release/TARGET fuzz/artifacts/TARGET/crash-...   replays one input
@@ -52,8 +53,10 @@ failed=()
 for t in "${targets[@]}"; do
   work=$(mktemp -d)
   mkdir -p "$work/corpus" "artifacts/$t"
+  dict=()
+  [ -f "dict/$t.dict" ] && dict=(-dict="dict/$t.dict")
   if RUST_BACKTRACE=1 "$bin/$t" -max_total_time="$secs" -timeout="$timeout_s" -rss_limit_mb="$rss_mb" \
-    -artifact_prefix="artifacts/$t/" -print_final_stats=1 "$work/corpus" "corpus/$t" \
+    -artifact_prefix="artifacts/$t/" -print_final_stats=1 "${dict[@]}" "$work/corpus" "corpus/$t" \
     >"$work/log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
     echo "fuzz $t: ${runs:-?} inputs in ${secs}s, no failure"
