@@ -1,6 +1,6 @@
 //! A monitor `--config` file: parsed, its thresholds applied, and its counter-class tables
-//! merged with the built-in ones and matched against a few counter names, as `stats` and
-//! `watch` do.
+//! merged with the built-in ones and matched against counter names (a few real ones and the
+//! patterns' own texts), as `stats` and `watch` do.
 #![no_main]
 
 use std::path::Path;
@@ -36,10 +36,20 @@ fuzz_target!(|data: &[u8]| {
     if let Some(user) = cfg.classes {
         // The user's drivers only: the built-in patterns are fixed, the user's are the input.
         let drivers: Vec<String> = user.drivers().map(str::to_string).collect();
+        // Counter names come from drivers; the patterns' own texts stand in for names the
+        // input chooses.
+        let mut names: Vec<String> = COUNTERS.iter().map(|s| (*s).to_string()).collect();
+        names.extend(
+            drivers
+                .iter()
+                .filter_map(|d| user.table(d))
+                .flat_map(|t| t.rules.iter().map(|(p, _)| p.as_str().to_string()))
+                .take(16),
+        );
         let mut tables = BUILTIN.get_or_init(ClassTables::builtin).clone();
         tables.extend_with(user);
         for d in &drivers {
-            for c in COUNTERS {
+            for c in &names {
                 let _ = tables.classify(d, c);
             }
         }
