@@ -57,3 +57,16 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
+
+/// Entry points for the fuzz targets in `fuzz/` that reach parsers not otherwise public.
+/// Not a stable interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Parses and validates one profile file from text, without inheritance (what `profile
+    /// validate` does for each file); the number of problems found.
+    pub fn profile_file(stem: &str, text: &str) -> usize {
+        crate::profile::parse_file(&format!("{stem}.yaml"), stem, text)
+            .1
+            .len()
+    }
+}

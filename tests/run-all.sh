@@ -29,4 +29,6 @@ cargo clippy --all-targets --locked -- -D warnings
 # The lab guest's tests are `test = false` (they run only in the VM), which --all-targets skips.
 cargo clippy --locked --test lab_guest -- -D warnings
 cargo nextest run --locked --no-fail-fast
+# Fuzz smoke tier: every input reader's fuzz target for 10 s from its seed corpus.
+bash fuzz/run.sh 10
 bash tests/lab/run-tier.sh
