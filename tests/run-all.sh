@@ -6,7 +6,8 @@
 #   2. format and lint gates;
 #   3. host tiers: unit, property, fixture/golden and CLI tests, and real-kernel tests in
 #      network namespaces the tests create (cargo nextest);
-#   4. the lab tier: a QEMU guest with netdevsim, virtio-net, igb and e1000e (tests/lab).
+#   4. fuzz smoke: every fuzz target for 10 s from its seed corpus (fuzz/run.sh);
+#   5. the lab tier: a QEMU guest with netdevsim, virtio-net, igb and e1000e (tests/lab).
 # A tier that cannot run fails the whole script; nothing is skipped in silence.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -61,9 +61,10 @@ impl Bitset {
             }
         } else if let Some(value) = a.get(A_BITSET_VALUE) {
             let mask = a.get(A_BITSET_MASK);
-            // Bits past the VALUE words are clear: a SIZE larger than the data (a reply can
-            // claim 2^32 bits) costs nothing.
-            let n = size.min(u32::try_from(value.len().saturating_mul(8)).unwrap_or(u32::MAX));
+            // Bits past both the VALUE and the MASK words are clear and unlisted: a SIZE
+            // larger than the data (a reply can claim 2^32 bits) costs nothing.
+            let words = value.len().max(mask.map_or(0, <[u8]>::len));
+            let n = size.min(u32::try_from(words.saturating_mul(8)).unwrap_or(u32::MAX));
             for index in 0..n {
                 let set = word_bit(value, index);
                 let listed = if nomask {
