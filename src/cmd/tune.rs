@@ -202,10 +202,7 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
     // reading the node.
     let session = if a.dry_run {
         let store = Store::new(&g.state_dir);
-        for w in tune::stale_warnings(&store)
-            .into_iter()
-            .chain(tune::bad_entry_warnings(&store))
-        {
+        for w in tune::journal_warnings(&store) {
             warn(&w);
         }
         None
@@ -450,10 +447,7 @@ pub fn rollback(g: &GlobalArgs, root: &SysRoot, a: &RollbackArgs) -> anyhow::Res
     require_privilege(root)?;
     let session = Session::begin(&g.state_dir)
         .with_context(|| format!("cannot roll back in {}", g.state_dir.display()))?;
-    for w in tune::stale_warnings(session.store())
-        .into_iter()
-        .chain(tune::bad_entry_warnings(session.store()))
-    {
+    for w in tune::journal_warnings(session.store()) {
         warn(&w);
     }
     let mut writer = Writer::new(root.clone());

@@ -1065,15 +1065,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         tx_bursts: st.tx_summary.clone(),
         recent_bursts: st.recent.iter().cloned().collect(),
         ended_bursts: std::mem::take(&mut st.ended),
-        temps: st
-            .temps
-            .iter()
-            .map(|t| TempView {
-                label: t.label.clone(),
-                celsius: t.celsius,
-                crit: t.crit,
-            })
-            .collect(),
+        temps: temp_views(st),
         driver: st.driver_name.clone(),
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
@@ -1083,7 +1075,8 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
 /// The cumulative state of one interface; `None` before its first counters.
 fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
     let (_, cur) = st.prev.as_ref()?;
-    let mut queues: Vec<QueueTotals> = Vec::new();
+    // By (direction, index), as the view's queues: one lookup per counter.
+    let mut queues: BTreeMap<(&'static str, u32), QueueTotals> = BTreeMap::new();
     let mut classes: Vec<ClassTotal> = Vec::new();
     let mut driver_counters = Vec::new();
     let dr = &st.driver;
@@ -1122,7 +1115,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
     for (q, v) in &st.txto_prev {
         queue_totals(&mut queues, "tx", *q).tx_timeouts = Some(*v);
     }
-    queues.sort_by(|a, b| (a.dir, a.index).cmp(&(b.dir, b.index)));
+    let queues: Vec<QueueTotals> = queues.into_values().collect();
     classes.sort_by(|a, b| (a.class, a.dir).cmp(&(b.class, b.dir)));
     Some(IfaceTotals {
         name: st.name.to_string(),
@@ -1137,15 +1130,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
         queues,
         classes,
         driver_counters,
-        temps: st
-            .temps
-            .iter()
-            .map(|t| TempView {
-                label: t.label.clone(),
-                celsius: t.celsius,
-                crit: t.crit,
-            })
-            .collect(),
+        temps: temp_views(st),
         rx_bursts: st.rx_tot.clone(),
         tx_bursts: st.tx_tot.clone(),
         rx_util: st.rx_util.clone(),
@@ -1155,21 +1140,27 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
 }
 
 fn queue_totals<'a>(
-    queues: &'a mut Vec<QueueTotals>,
+    queues: &'a mut BTreeMap<(&'static str, u32), QueueTotals>,
     dir: &'static str,
     index: u32,
 ) -> &'a mut QueueTotals {
-    let pos = if let Some(p) = queues.iter().position(|q| q.dir == dir && q.index == index) {
-        p
-    } else {
-        queues.push(QueueTotals {
-            dir,
-            index,
-            ..QueueTotals::default()
-        });
-        queues.len() - 1
-    };
-    &mut queues[pos]
+    queues.entry((dir, index)).or_insert_with(|| QueueTotals {
+        dir,
+        index,
+        ..QueueTotals::default()
+    })
+}
+
+/// The temperatures of an interface as the view and the totals show them.
+fn temp_views(st: &IfState) -> Vec<TempView> {
+    st.temps
+        .iter()
+        .map(|t| TempView {
+            label: t.label.clone(),
+            celsius: t.celsius,
+            crit: t.crit,
+        })
+        .collect()
 }
 
 /// Per-queue receive counters that never counted a packet of all the interface received

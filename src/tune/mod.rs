@@ -628,9 +628,20 @@ fn describe_stale(tx: &Transaction) -> String {
 /// and those of an earlier boot. An unsafe state directory gives none (the command that
 /// reads the journal reports it).
 pub fn stale_warnings(store: &Store) -> Vec<String> {
-    let Ok(all) = store.list() else {
+    store.list().map(|all| stale_of(&all)).unwrap_or_default()
+}
+
+/// [`stale_warnings`] and [`bad_entry_warnings`] from one read of the journal.
+pub fn journal_warnings(store: &Store) -> Vec<String> {
+    let Ok((all, bad)) = store.list_all() else {
         return Vec::new();
     };
+    let mut out = stale_of(&all);
+    out.extend(bad_of(store, &bad));
+    out
+}
+
+fn stale_of(all: &[Transaction]) -> Vec<String> {
     let boot = journal::boot_id();
     all.iter()
         .filter_map(|tx| {
@@ -671,9 +682,13 @@ pub fn stale_warnings(store: &Store) -> Vec<String> {
 
 /// One warning per entry of `journal/` that is not a readable transaction (skipped).
 pub fn bad_entry_warnings(store: &Store) -> Vec<String> {
-    let Ok((_, bad)) = store.list_all() else {
-        return Vec::new();
-    };
+    store
+        .list_all()
+        .map(|(_, bad)| bad_of(store, &bad))
+        .unwrap_or_default()
+}
+
+fn bad_of(store: &Store, bad: &[journal::BadEntry]) -> Vec<String> {
     bad.iter()
         .map(|b| {
             format!(
