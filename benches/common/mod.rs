@@ -29,7 +29,8 @@ impl VethNs {
         let name = format!("{tag}-{}", std::process::id());
         ip(&["netns", "add", &name]);
         let ns = Self { name };
-        let mut batch = String::new();
+        // Loopback up: the exporter bench scrapes 127.0.0.1 inside the namespace.
+        let mut batch = String::from("link set dev lo up\n");
         for i in 0..pairs {
             let _ = write!(
                 batch,

@@ -213,15 +213,27 @@ fn serve(
     let t = std::thread::Builder::new()
         .name("http-accept".into())
         .spawn(move || {
+            // Waits in poll(2) rather than sleeping between tries: a connection is taken the
+            // moment it arrives, and the stop flag is still looked at every 100 ms.
+            let tick = rustix::time::Timespec {
+                tv_sec: 0,
+                tv_nsec: 100_000_000,
+            };
             while !stop.load(Ordering::Relaxed) {
+                let mut fds = [rustix::event::PollFd::new(
+                    &listener,
+                    rustix::event::PollFlags::IN,
+                )];
+                if !matches!(rustix::event::poll(&mut fds, Some(&tick)), Ok(n) if n > 0) {
+                    continue;
+                }
                 match listener.accept() {
                     Ok((conn, _)) => {
                         // All workers busy and the backlog full: refused (closed at once).
                         let _ = ctx.try_send(conn);
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    // Out of descriptors and the like: do not spin on the error.
                     Err(_) => std::thread::sleep(Duration::from_millis(20)),
                 }
             }
