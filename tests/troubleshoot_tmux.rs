@@ -122,3 +122,69 @@ fn ctrl_c_on_the_question_quits_and_restores_the_terminal() {
     let s = assert_restored(&t, 0);
     assert!(s.contains("nothing checked."), "{s}");
 }
+
+/// The pane's command for a walk on this node (read-only) with a long counter window.
+fn script_live() -> String {
+    require_tmux();
+    format!(
+        "{DPUCTL} troubleshoot --window 60s; echo \"exit=$?\"; \
+         stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; \
+         echo; echo done; sleep 600"
+    )
+}
+
+#[test]
+fn a_signal_after_the_first_answer_still_ends_the_walk_and_restores_the_terminal() {
+    // Before, the signals were caught only around each key wait and left caught with no
+    // action afterwards: while the counters were measured after the first answer, SIGTERM
+    // and SIGHUP did nothing.
+    for (sig, num) in [("TERM", 15), ("HUP", 1)] {
+        let t = Tmux::start(&format!("ts-late{sig}"), 100, 50, &script_live());
+        t.wait_for("[q] quit:");
+        t.keys(&["n"]);
+        t.wait_for("measuring counters");
+        let pid = dpuctl_pid(&t);
+        common::run("kill", &[&format!("-{sig}"), &pid.to_string()]);
+        assert_restored(&t, 128 + num);
+    }
+}
+
+/// Whether the process is gone (or a zombie waiting for its parent).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+#[test]
+fn a_terminal_that_goes_away_ends_the_walk_instead_of_spinning() {
+    // Before, the key reader retried a read that answered 0 bytes without end once the
+    // terminal was gone: the process stayed, at a share of a core, until SIGKILL.
+    for answered in [false, true] {
+        let t = Tmux::start(&format!("ts-gone{answered}"), 100, 50, &script());
+        t.wait_for("[q] quit:");
+        if answered {
+            t.keys(&["n"]);
+            t.wait_for("[d] deeper (verify link bandwidth)");
+        }
+        let pid = dpuctl_pid(&t);
+        let _ = t.cmd(&["kill-server"]);
+        let start = Instant::now();
+        while !ended(pid) && start.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let left = !ended(pid);
+        if left {
+            // This test started it: end it so that it does not outlive the test.
+            common::run("kill", &["-KILL", &pid.to_string()]);
+        }
+        assert!(
+            !left,
+            "dpuctl troubleshoot (answered: {answered}) still ran 15 s after its terminal went away"
+        );
+    }
+}

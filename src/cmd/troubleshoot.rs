@@ -4,8 +4,6 @@
 use std::io::{BufRead, IsTerminal as _, Read, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -22,84 +20,171 @@ use crate::sys::root::SysRoot;
 /// Single-key answers on a terminal: each read waits for one key press in raw mode (no Enter
 /// needed), echoes it, and hands it to the line-based flow as a line of its own. Raw mode
 /// lasts only while waiting for the key, and is ended on every way out of the wait: the key,
-/// an error, a panic, or SIGTERM, SIGHUP and SIGINT (after which the signal takes its default
-/// course). Ctrl-C, Ctrl-D and Esc quit.
+/// an error, a panic, a terminal that hangs up, or a signal (see [`Signals`]). Ctrl-C, Ctrl-D
+/// and Esc quit.
+///
+/// The key is read from standard input with poll(2) and read(2) rather than through the
+/// terminal library's event reader: on a terminal that went away (the ssh session or the
+/// tmux server ended) that reader retried a read that answers 0 bytes without end, a busy
+/// loop that outlived its terminal. Here end of input or a hang-up is a quit.
 #[derive(Default)]
 struct Keys {
     line: Vec<u8>,
     pos: usize,
+    /// Bytes read after the key that was taken (typed ahead or pasted), for the next reads.
+    ahead: std::collections::VecDeque<u8>,
 }
 
-/// Raw mode, and the termination signals caught, until dropped.
-struct RawKey {
-    signal: Arc<AtomicUsize>,
-    ids: Vec<signal_hook::SigId>,
-}
+/// Raw mode until dropped.
+struct RawMode;
 
-impl RawKey {
+impl RawMode {
     fn enter() -> std::io::Result<Self> {
-        let signal = Arc::new(AtomicUsize::new(0));
-        let mut ids = Vec::new();
-        for sig in [
-            signal_hook::consts::SIGTERM,
-            signal_hook::consts::SIGHUP,
-            signal_hook::consts::SIGINT,
-        ] {
-            ids.push(signal_hook::flag::register_usize(
-                sig,
-                Arc::clone(&signal),
-                sig as usize,
-            )?);
-        }
-        let guard = Self { signal, ids };
         crossterm::terminal::enable_raw_mode()?;
-        Ok(guard)
+        Ok(Self)
     }
 }
 
-impl Drop for RawKey {
+impl Drop for RawMode {
     fn drop(&mut self) {
         let _ = crossterm::terminal::disable_raw_mode();
-        for id in self.ids.drain(..) {
-            signal_hook::low_level::unregister(id);
+    }
+}
+
+/// SIGTERM, SIGHUP and SIGINT for the whole interactive walk: a thread takes them, puts the
+/// terminal back in its normal mode and lets the signal take its default course (the exit
+/// status says which signal). Catching them only around each key wait, as before, left them
+/// caught with no action once the first wait was over: the process then ignored SIGTERM and
+/// SIGHUP while it measured or printed, and a closed terminal did not end it.
+struct Signals {
+    handle: signal_hook::iterator::Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Signals {
+    fn start() -> std::io::Result<Self> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+        let handle = signals.handle();
+        let thread = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    let _ = crossterm::terminal::disable_raw_mode();
+                    // The line the prompt was on ends before the shell's prompt comes back.
+                    // Written to the descriptor: the walk holds the lock of `stdout()`.
+                    let _ = rustix::io::write(std::io::stdout(), b"\r\n");
+                    let _ = signal_hook::low_level::emulate_default_handler(sig);
+                }
+            })?;
+        Ok(Self {
+            handle,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        self.handle.close();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
 
-/// One key press: `Some("d")`, `Some("")` for Enter, `None` to quit.
-fn read_key() -> std::io::Result<Option<String>> {
-    use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
-    let raw = RawKey::enter()?;
-    let key = loop {
-        let sig = raw.signal.load(Ordering::SeqCst);
-        if sig != 0 {
-            drop(raw);
-            println!();
-            signal_hook::low_level::emulate_default_handler(sig as i32)?;
-            break None;
+/// What one byte (or escape sequence) typed at the prompt means.
+#[derive(Debug, PartialEq, Eq)]
+enum Key {
+    /// A printable key, or Enter as "".
+    Answer(String),
+    /// Ctrl-C, Ctrl-D, Esc, end of input or hang-up.
+    Quit,
+    /// Something to ignore: an arrow or function key, a control byte.
+    Ignore,
+}
+
+/// Takes one key off the front of `bytes`. An escape byte followed by more bytes read at the
+/// same time starts a sequence (arrow and function keys), taken whole and ignored; an escape
+/// alone is Esc.
+fn take_key(bytes: &mut std::collections::VecDeque<u8>) -> Option<Key> {
+    let b = bytes.pop_front()?;
+    Some(match b {
+        0x03 | 0x04 => Key::Quit,
+        0x1b if bytes.is_empty() => Key::Quit,
+        0x1b => {
+            // CSI / SS3: ESC [ or ESC O, parameters, then a final byte in 0x40..=0x7e.
+            if matches!(bytes.front(), Some(b'[' | b'O')) {
+                bytes.pop_front();
+                while let Some(c) = bytes.pop_front() {
+                    if (0x40..=0x7e).contains(&c) {
+                        break;
+                    }
+                }
+            } else {
+                // Alt+key: the key without Alt is not an answer either.
+                bytes.pop_front();
+            }
+            Key::Ignore
         }
-        if !event::poll(Duration::from_millis(100))? {
-            continue;
+        b'\r' | b'\n' => Key::Answer(String::new()),
+        0x20..=0x7e => Key::Answer(char::from(b).to_string()),
+        // Other control bytes, and UTF-8 (a non-ASCII key: "please answer ...").
+        0x80.. => {
+            while bytes.front().is_some_and(|c| (0x80..0xc0).contains(c)) {
+                bytes.pop_front();
+            }
+            Key::Answer("?".into())
         }
-        let Event::Key(k) = event::read()? else {
-            continue;
+        _ => Key::Ignore,
+    })
+}
+
+impl Keys {
+    /// One key press: `Some("d")`, `Some("")` for Enter, `None` to quit.
+    fn read_key(&mut self) -> std::io::Result<Option<String>> {
+        use rustix::event::{PollFd, PollFlags};
+        let stdin = std::io::stdin();
+        let raw = RawMode::enter()?;
+        let tick = rustix::time::Timespec {
+            tv_sec: 0,
+            tv_nsec: 200_000_000,
         };
-        if k.kind != KeyEventKind::Press {
-            continue;
-        }
-        match k.code {
-            KeyCode::Char('c' | 'd') if k.modifiers.contains(KeyModifiers::CONTROL) => break None,
-            KeyCode::Esc => break None,
-            KeyCode::Enter => break Some(String::new()),
-            KeyCode::Char(c) => break Some(c.to_string()),
-            _ => {}
-        }
-    };
-    let mut out = std::io::stdout().lock();
-    // The key as typed, then the end of the prompt's line.
-    writeln!(out, "{}", key.as_deref().unwrap_or("q"))?;
-    out.flush()?;
-    Ok(key)
+        let key = loop {
+            if let Some(k) = take_key(&mut self.ahead) {
+                match k {
+                    Key::Answer(a) => break Some(a),
+                    Key::Quit => break None,
+                    Key::Ignore => continue,
+                }
+            }
+            let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+            match rustix::event::poll(&mut fds, Some(&tick)) {
+                Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+            let ready = fds[0].revents();
+            if !ready.contains(PollFlags::IN) {
+                // Hang-up or error without input: the terminal is gone.
+                break None;
+            }
+            let mut buf = [0u8; 64];
+            match rustix::io::read(&stdin, &mut buf) {
+                // End of input: the terminal is gone.
+                Ok(0) => break None,
+                Ok(n) => self.ahead.extend(&buf[..n]),
+                Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
+                Err(e) => return Err(e.into()),
+            }
+        };
+        drop(raw);
+        let mut out = std::io::stdout().lock();
+        // The key as typed, then the end of the prompt's line.
+        writeln!(out, "{}", key.as_deref().unwrap_or("q"))?;
+        out.flush()?;
+        Ok(key)
+    }
 }
 
 impl Read for Keys {
@@ -119,7 +204,7 @@ impl BufRead for Keys {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.pos >= self.line.len() {
             self.pos = 0;
-            self.line = match read_key()? {
+            self.line = match self.read_key()? {
                 Some(k) => format!("{k}\n").into_bytes(),
                 None => Vec::new(),
             };
@@ -284,6 +369,7 @@ pub fn run(
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let report = if interactive {
+        let _signals = Signals::start().context("failed to catch termination signals")?;
         let mut input = Keys::default();
         let mut out = std::io::stdout().lock();
         let window = args.window.as_secs_f64();
@@ -366,5 +452,31 @@ mod tests {
         );
         let e = f("t.txt", None).expect_err("unknown");
         assert!(e.to_string().contains("--report-format"), "{e}");
+    }
+
+    fn keys_of(bytes: &[u8]) -> Vec<Key> {
+        let mut q: std::collections::VecDeque<u8> = bytes.iter().copied().collect();
+        std::iter::from_fn(|| take_key(&mut q)).collect()
+    }
+
+    #[test]
+    fn bytes_typed_at_the_prompt_become_keys() {
+        let a = |s: &str| Key::Answer(s.into());
+        assert_eq!(keys_of(b"n"), [a("n")]);
+        assert_eq!(keys_of(b"\r"), [a("")]);
+        assert_eq!(keys_of(b"\n"), [a("")]);
+        // Typed ahead: each key in turn.
+        assert_eq!(keys_of(b"nd"), [a("n"), a("d")]);
+        assert_eq!(keys_of(b"\x03"), [Key::Quit]);
+        assert_eq!(keys_of(b"\x04"), [Key::Quit]);
+        // Esc alone quits; an arrow key (ESC [ A), F5 (ESC [ 1 5 ~) or Alt+x does not.
+        assert_eq!(keys_of(b"\x1b"), [Key::Quit]);
+        assert_eq!(keys_of(b"\x1b[A"), [Key::Ignore]);
+        assert_eq!(keys_of(b"\x1b[15~d"), [Key::Ignore, a("d")]);
+        assert_eq!(keys_of(b"\x1bOPq"), [Key::Ignore, a("q")]);
+        assert_eq!(keys_of(b"\x1bx"), [Key::Ignore]);
+        // A non-ASCII key is one answer that the flow does not know, not one per byte.
+        assert_eq!(keys_of("é".as_bytes()), [a("?")]);
+        assert_eq!(keys_of(b"\x7f"), [Key::Ignore]);
     }
 }
