@@ -152,7 +152,8 @@ pub struct Skipped {
 /// What applying a list of settings would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
-    /// Changes, in the order of the settings.
+    /// Changes: those that reset a link first, then the others, each group in the order of
+    /// the settings (see [`plan`]).
     pub steps: Vec<Step>,
     /// Settings whose knob is n/a on this node.
     pub skipped: Vec<Skipped>,
@@ -598,6 +599,12 @@ pub fn plan(desired: &[Setting], state: &NodeState) -> Plan {
             }),
         }
     }
+    // Changes that reset a link (rings, channels, MTU) go first: a reset renegotiates the
+    // link and can undo what was set before it on the same interface (igb drops a pause
+    // setting made before an MTU change), and new queues from a channel change must exist
+    // before their RPS/XPS masks and IRQ affinities are written. A stable sort keeps the
+    // profile's order within each group.
+    p.steps.sort_by_key(|s| !s.resets_link);
     p
 }
 
@@ -977,6 +984,56 @@ mod tests {
     }
 
     #[test]
+    fn link_resets_come_first_and_the_rest_keeps_the_profile_order() {
+        // A pause setting written before an MTU change on the same interface is undone by
+        // the renegotiation on igb; XPS of a queue must come after the channel change that
+        // makes it.
+        let s = state();
+        let desired = vec![
+            set(
+                Knob::Pause {
+                    iface: eth2(),
+                    field: "tx".into(),
+                },
+                Value::Bool(false),
+            ),
+            set(
+                Knob::Rps {
+                    iface: eth2(),
+                    queue: 1,
+                },
+                Value::Text("0-3".into()),
+            ),
+            set(Knob::Mtu { iface: eth2() }, Value::Num(9000)),
+            set(
+                Knob::Sysctl {
+                    name: "net.core.rmem_max".into(),
+                },
+                Value::Num(16_777_216),
+            ),
+            set(
+                Knob::Ring {
+                    iface: eth2(),
+                    field: "rx".into(),
+                },
+                Value::Num(4096),
+            ),
+        ];
+        let p = plan(&desired, &s);
+        let keys: Vec<String> = p.steps.iter().map(|s| s.knob.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                "eth2 mtu",
+                "eth2 rings rx",
+                "eth2 pause tx",
+                "eth2 rx-1 rps_cpus",
+                "sysctl net.core.rmem_max"
+            ]
+        );
+    }
+
+    #[test]
     fn current_value_of_every_knob_kind() {
         let s = state();
         let cur = |k: Knob| current_value(&s, &k);
@@ -1180,19 +1237,19 @@ mod tests {
             keys,
             [
                 "eth2 rings rx",
-                "sysctl net.core.rmem_max",
                 "eth2 mtu",
+                "sysctl net.core.rmem_max",
                 "eth2 rx-1 rps_cpus"
             ]
         );
         assert_eq!(p.steps[0].old, Value::Num(1024));
         assert_eq!(p.steps[0].new, Value::Num(4096));
         assert!(p.steps[0].resets_link);
-        assert_eq!(p.steps[1].new, Value::Text("16777216".into()));
-        assert!(!p.steps[1].resets_link);
-        // The later mtu setting wins.
-        assert_eq!(p.steps[2].new, Value::Num(9000));
-        assert!(p.steps[2].resets_link);
+        // The later mtu setting wins; link resets come first.
+        assert_eq!(p.steps[1].new, Value::Num(9000));
+        assert!(p.steps[1].resets_link);
+        assert_eq!(p.steps[2].new, Value::Text("16777216".into()));
+        assert!(!p.steps[2].resets_link);
         assert_eq!(p.steps[3].new, Value::Cpus(cpus("0-3")));
         assert_eq!(p.unchanged, 3);
         let skipped: Vec<(String, &str)> = p

@@ -338,28 +338,33 @@ fn shipped_profiles_plan_apply_and_roll_back_on_real_drivers() {
     }
 }
 
-/// A profile that changes igb0's rings and forces its pause settings: the ring change resets
-/// the NIC, and igb sets the flow control mode from the autonegotiation result when the link
-/// comes back, pause autonegotiation off or not. tune must leave the forced mode in force once
-/// the link is up, check must find it, and rollback must restore both.
-#[test]
-fn rings_and_forced_pause_on_igb_hold_after_the_link_reset() {
+/// A profile that resets igb0's link (`reset`: a ring or MTU change, whose current value
+/// `witness` reads) and forces its pause settings: igb sets the flow control mode from the
+/// autonegotiation result when the link comes back, pause autonegotiation off or not. tune
+/// must leave the forced mode in force once the link is up (the plan writes link resets
+/// first), check must find it, and rollback must restore both.
+fn forced_pause_holds_after_a_link_reset(
+    name: &str,
+    reset: &str,
+    witness: impl Fn() -> String,
+    wanted: &str,
+) {
     in_lab();
     crate::wait_carrier("igb0");
     let state = tempfile::tempdir().expect("tempdir");
-    let old_ring = current("-g", "igb0", "RX");
+    let old = witness();
     let old_pause = kv(&tool("ethtool", &["-a", "igb0"]));
-    let ring = if old_ring == "512" { 256 } else { 512 };
     // Anything but rx+tx: what igb's link-up resolves a forced mode to here is rx only.
+    // The pause block comes first: the profile's order must not matter.
     let profile = format!(
-        "name: labpause\n\
+        "name: {name}\n\
          description: a link reset and forced pause on igb\n\
          interfaces:\n\
          \x20 - match: {{name: igb0}}\n\
-         \x20   rings: {{rx: {ring}}}\n\
-         \x20   pause: {{autoneg: false, rx: false, tx: false}}\n"
+         \x20   pause: {{autoneg: false, rx: false, tx: false}}\n\
+         \x20   {reset}\n"
     );
-    let file = state.path().join("labpause.yaml");
+    let file = state.path().join(format!("{name}.yaml"));
     std::fs::write(&file, profile).expect("write profile");
     let p = file.to_str().expect("path");
 
@@ -369,9 +374,9 @@ fn rings_and_forced_pause_on_igb_hold_after_the_link_reset() {
     assert_eq!(
         (get(&a, "Autonegotiate"), get(&a, "RX"), get(&a, "TX")),
         ("off", "off", "off"),
-        "igb0 pause once the link is up: {a:?}"
+        "igb0 pause once the link is up after {reset}: {a:?}"
     );
-    assert_eq!(current("-g", "igb0", "RX"), ring.to_string());
+    assert_eq!(witness(), wanted);
     let o = dpuctl(state.path(), &["check", p]);
     assert_eq!(
         o.status.code(),
@@ -383,10 +388,36 @@ fn rings_and_forced_pause_on_igb_hold_after_the_link_reset() {
 
     ok(&dpuctl(state.path(), &["rollback"]), "rollback");
     crate::wait_carrier("igb0");
-    assert_eq!(current("-g", "igb0", "RX"), old_ring);
+    assert_eq!(witness(), old);
     assert_eq!(
         get(&kv(&tool("ethtool", &["-a", "igb0"])), "Autonegotiate"),
         get(&old_pause, "Autonegotiate"),
         "igb0 pause autonegotiation restored"
     );
+}
+
+#[test]
+fn rings_and_forced_pause_on_igb_hold_after_the_link_reset() {
+    in_lab();
+    let old_ring = current("-g", "igb0", "RX");
+    let ring = if old_ring == "512" { 256 } else { 512 };
+    forced_pause_holds_after_a_link_reset(
+        "labpause",
+        &format!("rings: {{rx: {ring}}}"),
+        || current("-g", "igb0", "RX"),
+        &ring.to_string(),
+    );
+}
+
+#[test]
+fn mtu_and_forced_pause_on_igb_hold_after_the_link_reset() {
+    in_lab();
+    let mtu = || {
+        std::fs::read_to_string("/sys/class/net/igb0/mtu")
+            .expect("igb0 mtu")
+            .trim()
+            .to_string()
+    };
+    let want = if mtu() == "9000" { "4000" } else { "9000" };
+    forced_pause_holds_after_a_link_reset("labpausemtu", &format!("mtu: {want}"), mtu, want);
 }
