@@ -271,21 +271,7 @@ fn join_or(parts: &[String], empty: &str) -> String {
     }
 }
 
-/// Human-readable size with binary units.
-pub fn human_bytes(v: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut x = v as f64;
-    let mut i = 0;
-    while x >= 1024.0 && i + 1 < UNITS.len() {
-        x /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{v} B")
-    } else {
-        format!("{x:.1} {}", UNITS[i])
-    }
-}
+pub use crate::units::human_bytes;
 
 /// The whole `show` view: one section per interface, then node-wide sysctls and softnet.
 pub fn show_table(state: &NodeState) -> String {

@@ -4,6 +4,23 @@
 
 use std::time::Duration;
 
+/// Human-readable size with binary units (`1.5 KiB`): one spelling for every printer,
+/// and for the lower layers (diagnosis, bursts) that put sizes in their messages.
+pub fn human_bytes(v: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut x = v as f64;
+    let mut i = 0;
+    while x >= 1024.0 && i + 1 < UNITS.len() {
+        x /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v} B")
+    } else {
+        format!("{x:.1} {}", UNITS[i])
+    }
+}
+
 /// Splits `s` into its leading number and its lower-cased unit.
 fn split_unit(s: &str) -> Option<(f64, String)> {
     let t = s.trim();

@@ -184,7 +184,7 @@ pub(super) fn socket_buffers(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         .ev("line rate", fmt_bps(bps as f64))
         .ev(
             "needed (line rate x 1 ms, at least 4 MiB)",
-            crate::output::human_bytes(n),
+            crate::units::human_bytes(n),
         )
     } else {
         let why = ctx
@@ -255,7 +255,7 @@ pub(super) fn socket_buffers(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         format!(
             "{} below {}",
             small.join(", "),
-            crate::output::human_bytes(need.unwrap_or(0))
+            crate::units::human_bytes(need.unwrap_or(0))
         )
     };
     // A sysctl nobody may write here (a global one seen from a network namespace) is set

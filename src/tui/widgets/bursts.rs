@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::{bad_style, si, title_style};
 use crate::monitor::microburst::{fmt_drops, fmt_duration, BurstSummary, HISTOGRAM_LABELS};
 use crate::monitor::IfaceView;
-use crate::output::human_bytes;
+use crate::units::human_bytes;
 
 fn dir_line(dir: &str, b: &BurstSummary) -> Line<'static> {
     let longest = if b.count == 0 {
