@@ -682,6 +682,7 @@ mod tests {
                 interfaces: vec![iface],
                 sysctls: vec![],
                 softnet: vec![],
+                pci: Default::default(),
             },
             window: Avail::na("none"),
             irqbalance: Avail::Ok(None),

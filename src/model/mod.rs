@@ -6,6 +6,7 @@
 pub mod cpuset;
 pub mod ethtool;
 pub mod knobs;
+pub mod pci;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};
@@ -122,6 +123,9 @@ pub struct NodeState {
     pub sysctls: Vec<Sysctl>,
     /// Per-CPU softnet statistics (`/proc/net/softnet_stat`).
     pub softnet: Vec<SoftnetStat>,
+    /// PCI functions of GPUs and NICs, the bridges between them, and GPUDirect RDMA.
+    #[serde(default)]
+    pub pci: pci::PciFabric,
 }
 
 impl NodeState {

@@ -995,6 +995,7 @@ mod tests {
                 },
             ],
             softnet: Vec::new(),
+            pci: Default::default(),
         }
     }
 

@@ -128,7 +128,8 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
             };
             interface(&topology, l, c, f, e)
         })
-        .collect();
+        .collect::<Vec<Interface>>();
+    let pci = super::pci::read(root, &interfaces, &topology.gpus);
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: globals.hostname,
@@ -140,6 +141,7 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         interfaces,
         sysctls: globals.sysctls,
         softnet: globals.softnet,
+        pci,
     })
 }
 

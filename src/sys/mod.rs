@@ -7,6 +7,7 @@ pub mod ethtool;
 pub mod irq;
 pub mod netlink;
 pub mod nl;
+pub mod pci;
 pub mod procfs;
 pub mod root;
 pub mod snmp;

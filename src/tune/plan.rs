@@ -965,6 +965,7 @@ mod tests {
                 },
             ],
             softnet: Vec::new(),
+            pci: Default::default(),
         }
     }
 
