@@ -35,7 +35,7 @@ pub struct TopoGpu {
     pub link: Avail<PcieLink>,
     /// One entry per NIC, in the order of [`TopoReport::nics`].
     pub pairs: Vec<TopoPair>,
-    /// The NICs with the nearest relation.
+    /// The NICs with the nearest relation (among the RDMA NICs, where there are any).
     pub nearest: Vec<String>,
     /// That relation.
     pub nearest_relation: Option<PcieRel>,
@@ -85,6 +85,23 @@ pub fn nic_name(f: &PciFunction) -> String {
         .unwrap_or_else(|| f.address.clone())
 }
 
+/// The switch ports with ACS redirect on the path of a pair that could talk peer-to-peer
+/// inside a switch (PIX, PXB). Root ports are left out: traffic through them goes up to the
+/// root complex anyway, and Linux enables redirect on them by default with an IOMMU.
+fn acs_on_path(fabric: &PciFabric, relation: Option<PcieRel>, a: &str, b: &str) -> Vec<String> {
+    if !matches!(relation, Some(PcieRel::Pix | PcieRel::Pxb)) {
+        return Vec::new();
+    }
+    bridges_between(a, b)
+        .iter()
+        // host bridge / root port / ...: a switch port is at least three deep.
+        .filter(|p| p.split('/').count() >= 3)
+        .filter_map(|p| p.rsplit('/').next())
+        .filter(|addr| fabric.function(addr).is_some_and(PciFunction::acs_redirect))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Builds the report from the node's PCI fabric.
 pub fn report(state: &NodeState) -> TopoReport {
     build(&state.pci)
@@ -102,26 +119,32 @@ pub fn build(fabric: &PciFabric) -> TopoReport {
         .iter()
         .filter(|f| f.role == PciRole::Gpu)
         .collect();
+    let any_rdma = nics.iter().any(|n| !n.rdma.is_empty());
     let mut out_gpus: Vec<TopoGpu> = gpus
         .iter()
         .enumerate()
         .map(|(i, g)| {
             let pairs: Vec<TopoPair> = nics
                 .iter()
-                .map(|n| TopoPair {
-                    nic: nic_name(n),
-                    relation: relation(&g.path, g.numa_node, &n.path, n.numa_node),
-                    acs_redirect: bridges_between(&g.path, &n.path)
-                        .iter()
-                        .filter_map(|p| p.rsplit('/').next())
-                        .filter(|a| fabric.function(a).is_some_and(PciFunction::acs_redirect))
-                        .map(str::to_string)
-                        .collect(),
+                .map(|n| {
+                    let relation = relation(&g.path, g.numa_node, &n.path, n.numa_node);
+                    TopoPair {
+                        nic: nic_name(n),
+                        relation,
+                        acs_redirect: acs_on_path(fabric, relation, &g.path, &n.path),
+                    }
                 })
                 .collect();
-            let best = pairs.iter().filter_map(|p| p.relation).min();
-            let nearest = pairs
-                .iter()
+            // A management NIC is no GPU's NIC where RDMA NICs exist.
+            let candidates = || {
+                pairs
+                    .iter()
+                    .zip(&nics)
+                    .filter(|(_, n)| !any_rdma || !n.rdma.is_empty())
+                    .map(|(p, _)| p)
+            };
+            let best = candidates().filter_map(|p| p.relation).min();
+            let nearest = candidates()
                 .filter(|p| best.is_some() && p.relation == best)
                 .map(|p| p.nic.clone())
                 .collect();
