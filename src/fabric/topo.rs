@@ -239,6 +239,7 @@ mod tests {
             1,
         );
         nic1.netdevs = vec!["eth1".into()];
+        nic1.rdma = vec!["mlx5_1".into()];
         nic1.speed_mbps = Some(200_000);
         let mut bridge = f(
             "0000:17:00.0",
@@ -281,7 +282,7 @@ mod tests {
         let r = build(&fabric);
         assert_eq!(r.nics.len(), 2);
         assert_eq!(r.nics[0].name, "mlx5_0");
-        assert_eq!(r.nics[1].name, "eth1");
+        assert_eq!(r.nics[1].name, "mlx5_1");
         let g0 = &r.gpus[0];
         assert_eq!(g0.name, "GPU0");
         assert_eq!(g0.pairs[0].relation, Some(PcieRel::Pix));
@@ -291,7 +292,7 @@ mod tests {
         assert_eq!(r.gpus[1].pairs[0].acs_redirect, Vec::<String>::new());
         // mlx5_0 serves two GPUs: 200 Gb/s each; eth1 serves GPU2 alone.
         assert_eq!(g0.nic_gbps, Some(200.0));
-        assert_eq!(r.gpus[2].nearest, vec!["eth1"]);
+        assert_eq!(r.gpus[2].nearest, vec!["mlx5_1"]);
         assert_eq!(r.gpus[2].nearest_relation, Some(PcieRel::Phb));
         assert_eq!(r.gpus[2].nic_gbps, Some(200.0));
         // No NICs: no nearest, no bandwidth.
