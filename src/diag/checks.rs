@@ -682,6 +682,7 @@ mod tests {
                 interfaces: vec![iface],
                 sysctls: vec![],
                 softnet: vec![],
+                rdma: vec![],
             },
             window: Avail::na("none"),
             irqbalance: Avail::Ok(None),

@@ -460,6 +460,7 @@ mod tests {
                 interfaces: vec![],
                 sysctls: vec![],
                 softnet: vec![],
+                rdma: vec![],
             },
             window: Avail::na("from a snapshot"),
             irqbalance: Avail::Ok(Some(42)),

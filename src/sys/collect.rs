@@ -140,6 +140,7 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         interfaces,
         sysctls: globals.sysctls,
         softnet: globals.softnet,
+        rdma: globals.rdma,
     })
 }
 
@@ -154,6 +155,7 @@ struct Globals {
     kernel: String,
     sysctls: Vec<crate::model::Sysctl>,
     softnet: Vec<crate::model::SoftnetStat>,
+    rdma: Vec<crate::model::rdma::RdmaDevice>,
 }
 
 impl Globals {
@@ -163,6 +165,9 @@ impl Globals {
             kernel: procfs::kernel_release(root).unwrap_or_default(),
             sysctls: sysctl::read_all(root),
             softnet: procfs::softnet(root).unwrap_or_default(),
+            // An RDMA tree that cannot be read leaves the section empty rather than failing
+            // every read command on a node whose Ethernet side is fine.
+            rdma: super::rdma::read_devices(root).unwrap_or_default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod irq;
 pub mod netlink;
 pub mod nl;
 pub mod procfs;
+pub mod rdma;
 pub mod root;
 pub mod snmp;
 pub mod sysctl;
