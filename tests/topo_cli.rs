@@ -163,3 +163,108 @@ fn topo_from_a_snapshot_is_the_same() {
         .expect("run");
     assert!(stdout(&o).contains("0 GPU(s), 0 NIC(s)"));
 }
+
+#[test]
+fn nccl_outputs_match_goldens() {
+    let env = stdout(&dpuctl(&["nccl"]));
+    golden("tests/golden/gpu-node.nccl.env", &env);
+    // mlx5_3's IPv4 GID is index 5, the others' 3: no single NCCL_IB_GID_INDEX.
+    assert!(!env.contains("export NCCL_IB_GID_INDEX"), "{env}");
+    assert!(env.contains("mlx5_3:1=5"), "{env}");
+    assert!(env.contains("export NCCL_IB_ROCE_VERSION_NUM='2'"), "{env}");
+    let conf = stdout(&dpuctl(&[
+        "nccl", "--gpu", "0", "--gpu", "1", "--format", "conf",
+    ]));
+    golden("tests/golden/gpu-node.nccl-gpu0-1.conf", &conf);
+    assert!(conf.contains("\nNCCL_IB_HCA==mlx5_0:1\n"), "{conf}");
+    assert!(conf.contains("\nNCCL_IB_GID_INDEX=3\n"), "{conf}");
+    assert!(conf.contains("\nNCCL_IB_TC=106\n"), "{conf}");
+    assert!(conf.contains("\nNCCL_NET_GDR_LEVEL=PIX\n"), "{conf}");
+    let json = stdout(&dpuctl(&["nccl", "--gpu", "6", "--format", "json"]));
+    golden("tests/golden/gpu-node.nccl-gpu6.json", &json);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["nics"], serde_json::json!(["mlx5_3"]));
+}
+
+#[test]
+fn nccl_check_names_each_wrong_setting_and_exits_like_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // What dpuctl derives for GPU0 and GPU1 passes.
+    let good = dir.path().join("good.conf");
+    let conf = stdout(&dpuctl(&[
+        "nccl", "--gpu", "0", "--gpu", "1", "--format", "conf",
+    ]));
+    std::fs::write(&good, conf).expect("write");
+    let o = dpuctl(&[
+        "nccl",
+        "--gpu",
+        "0",
+        "--check",
+        good.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The doRoCE habit of NCCL_IB_GID_INDEX=3 is right on mlx5_0 but GID 2 is RoCE v1 and
+    // 6 is empty; eno1 is the management NIC; mlx5_7 does not exist.
+    let bad = dir.path().join("bad.conf");
+    std::fs::write(
+        &bad,
+        "# site defaults\nNCCL_IB_GID_INDEX=2\nNCCL_SOCKET_IFNAME==eno1\n\
+         NCCL_IB_HCA==mlx5_0:1,mlx5_7:1\nNCCL_IB_TC=96\nNCCL_DEBUG=INFO\n",
+    )
+    .expect("write");
+    let o = dpuctl(&["nccl", "--gpu", "0", "--check", bad.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("WRONG NCCL_IB_GID_INDEX=2 (")
+            && out.contains(":2): index 2 is a RoCE v1 GID on mlx5_0:1 (RoCE v2 IPv4: 3)"),
+        "{out}"
+    );
+    assert!(out.contains("eno1 is far from the GPUs"), "{out}");
+    assert!(out.contains("no RDMA device \"mlx5_7\""), "{out}");
+    assert!(out.contains("the node's RoCE ToS is 106"), "{out}");
+    assert!(out.contains("4 compared, 4 wrong"), "{out}");
+    std::fs::write(&bad, "NCCL_IB_GID_INDEX=6\n").expect("write");
+    let o = dpuctl(&["nccl", "--gpu", "0", "--check", bad.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("index 6 is an empty slot on mlx5_0:1"));
+    // The environment.
+    let o = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(["nccl", "--gpu", "6", "--check-env", "--format", "json"])
+        .env("DPUCTL_SYSFS", fixture().join("sys"))
+        .env("DPUCTL_PROCFS", fixture().join("proc"))
+        .env("NCCL_IB_GID_INDEX", "3")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["status"], "wrong");
+    assert!(v["items"][0]["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("index 3 is a RoCE v2 IPv6 GID on mlx5_3:1 (RoCE v2 IPv4: 5)"));
+}
+
+#[test]
+fn nccl_bad_input_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("nccl.conf");
+    std::fs::write(&bad, "NCCL_IB_HCA=mlx5_0\n  oops\n").expect("write");
+    let o = dpuctl(&["nccl", "--check", bad.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nccl.conf:2:3: expected NAME=VALUE"), "{err}");
+    std::fs::write(&bad, "NCCL_DEBUG=INFO\n").expect("write");
+    let o = dpuctl(&["nccl", "--check", bad.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing compared"));
+    let o = dpuctl(&["nccl", "--gpu", "9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no GPU 9 on this node (8 GPUs: 0-7)"));
+}

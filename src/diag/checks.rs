@@ -682,6 +682,7 @@ mod tests {
                 interfaces: vec![iface],
                 sysctls: vec![],
                 softnet: vec![],
+                rdma: vec![],
                 pci: Default::default(),
             },
             window: Avail::na("none"),

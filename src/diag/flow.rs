@@ -460,6 +460,7 @@ mod tests {
                 interfaces: vec![],
                 sysctls: vec![],
                 softnet: vec![],
+                rdma: vec![],
                 pci: Default::default(),
             },
             window: Avail::na("from a snapshot"),

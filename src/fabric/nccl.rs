@@ -11,6 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::rdma::GidKind;
+use crate::model::NodeState;
+
 use super::topo::TopoReport;
 use super::PcieRel;
 
@@ -64,6 +67,36 @@ impl HcaPort {
             .find(|g| g.kind == GidType::RoceV2 && g.ipv4)
             .map(|g| g.index)
     }
+}
+
+/// The RDMA ports of the node as NCCL sees them.
+pub fn hca_ports(state: &NodeState) -> Vec<HcaPort> {
+    state
+        .rdma
+        .iter()
+        .flat_map(|d| {
+            d.ports.iter().map(|p| HcaPort {
+                device: d.name.clone(),
+                port: p.port,
+                active: p.is_active(),
+                roce: p.is_roce(),
+                gids: p
+                    .gids
+                    .iter()
+                    .map(|g| GidEntry {
+                        index: g.index,
+                        kind: if g.kind == GidKind::RoceV2 {
+                            GidType::RoceV2
+                        } else {
+                            GidType::IbRoceV1
+                        },
+                        ipv4: g.ipv4().is_some(),
+                    })
+                    .collect(),
+                roce_tos: p.default_roce_tos,
+            })
+        })
+        .collect()
 }
 
 /// One NCCL variable and why it has that value.

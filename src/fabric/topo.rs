@@ -102,9 +102,22 @@ fn acs_on_path(fabric: &PciFabric, relation: Option<PcieRel>, a: &str, b: &str) 
         .collect()
 }
 
-/// Builds the report from the node's PCI fabric.
+/// Builds the report from the node's PCI fabric; a NIC whose netdev reports no speed counts
+/// at the rate of its RDMA ports.
 pub fn report(state: &NodeState) -> TopoReport {
-    build(&state.pci)
+    let mut fabric = state.pci.clone();
+    for f in &mut fabric.functions {
+        if f.speed_mbps.is_none() {
+            f.speed_mbps = state
+                .rdma
+                .iter()
+                .filter(|d| f.rdma.contains(&d.name))
+                .flat_map(|d| d.ports.iter().filter_map(|p| p.rate_gbps))
+                .map(|g| (g * 1000.0) as u64)
+                .max();
+        }
+    }
+    build(&fabric)
 }
 
 /// [`report`] over the fabric alone.

@@ -995,6 +995,7 @@ mod tests {
                 },
             ],
             softnet: Vec::new(),
+            rdma: Vec::new(),
             pci: Default::default(),
         }
     }

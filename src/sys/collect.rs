@@ -129,7 +129,7 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
             interface(&topology, l, c, f, e)
         })
         .collect::<Vec<Interface>>();
-    let pci = super::pci::read(root, &interfaces, &topology.gpus);
+    let pci = super::pci::read(root, &interfaces, &topology.gpus, &globals.rdma);
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: globals.hostname,
@@ -141,6 +141,7 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         interfaces,
         sysctls: globals.sysctls,
         softnet: globals.softnet,
+        rdma: globals.rdma,
         pci,
     })
 }
@@ -156,6 +157,7 @@ struct Globals {
     kernel: String,
     sysctls: Vec<crate::model::Sysctl>,
     softnet: Vec<crate::model::SoftnetStat>,
+    rdma: Vec<crate::model::rdma::RdmaDevice>,
 }
 
 impl Globals {
@@ -165,6 +167,9 @@ impl Globals {
             kernel: procfs::kernel_release(root).unwrap_or_default(),
             sysctls: sysctl::read_all(root),
             softnet: procfs::softnet(root).unwrap_or_default(),
+            // An RDMA tree that cannot be read leaves the section empty rather than failing
+            // every read command on a node whose Ethernet side is fine.
+            rdma: super::rdma::read_devices(root).unwrap_or_default(),
         }
     }
 }

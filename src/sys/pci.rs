@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use std::fs;
 
 use crate::model::pci::{Acs, GpuDirect, PciFabric, PciFunction, PciRole};
+use crate::model::rdma::RdmaDevice;
 use crate::model::{Avail, CpuSet, Gpu, Interface};
 
 use super::sysfs::{
-    devices_relative, is_pci_address, link_basename, parse_numa_node, parse_pcie_link,
-    pci_function, read_attr,
+    is_pci_address, link_basename, parse_numa_node, parse_pcie_link, pci_function, read_attr,
 };
 use super::SysRoot;
 
@@ -39,10 +39,16 @@ struct Endpoint {
 }
 
 /// Reads the PCI side of the fabric: the GPUs' and NICs' functions (NICs: functions with a
-/// netdev among `interfaces` or an RDMA device in `class/infiniband`), every bridge above
-/// them, and the GPUDirect RDMA prerequisites. Unreadable attributes become n/a or `None`;
-/// this never fails as a whole.
-pub fn read(root: &SysRoot, interfaces: &[Interface], gpus: &[Gpu]) -> PciFabric {
+/// netdev among `interfaces` or an RDMA device among `rdma`; a software RDMA device such as
+/// rxe counts on the function of its netdev), every bridge above them, and the GPUDirect
+/// RDMA prerequisites. Unreadable attributes become n/a or `None`; this never fails as a
+/// whole.
+pub fn read(
+    root: &SysRoot,
+    interfaces: &[Interface],
+    gpus: &[Gpu],
+    rdma: &[RdmaDevice],
+) -> PciFabric {
     let mut ends: BTreeMap<String, Endpoint> = BTreeMap::new();
     for g in gpus {
         if let Some((path, addr)) = pci_function(&g.pci_path) {
@@ -59,11 +65,21 @@ pub fn read(root: &SysRoot, interfaces: &[Interface], gpus: &[Gpu]) -> PciFabric
         e.path = path.to_string();
         e.netdevs.push(i.name.clone());
     }
-    for (dev, path) in rdma_functions(root) {
-        if let Some((path, addr)) = pci_function(&path) {
+    for dev in rdma {
+        let own = dev.device_path.as_deref().and_then(pci_function);
+        let via_netdev = || {
+            dev.netdevs().into_iter().find_map(|n| {
+                interfaces
+                    .iter()
+                    .find(|i| i.name == n)
+                    .and_then(|i| i.device_path.as_deref())
+                    .and_then(pci_function)
+            })
+        };
+        if let Some((path, addr)) = own.or_else(via_netdev) {
             let e = ends.entry(addr.to_string()).or_default();
             e.path = path.to_string();
-            e.rdma.push(dev);
+            e.rdma.push(dev.name.clone());
         }
     }
 
@@ -102,23 +118,6 @@ pub fn read(root: &SysRoot, interfaces: &[Interface], gpus: &[Gpu]) -> PciFabric
         functions,
         gpudirect: gpudirect(root, !gpus.is_empty()),
     }
-}
-
-/// RDMA devices (`class/infiniband/*`) and their device paths below `devices/`.
-fn rdma_functions(root: &SysRoot) -> Vec<(String, String)> {
-    let Ok(rd) = fs::read_dir(root.sys("class/infiniband")) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(String, String)> = rd
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let path = devices_relative(root, &e.path().join("device"))?;
-            Some((name, path))
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 /// The attributes of one function at `path` (below `devices/`).

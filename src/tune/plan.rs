@@ -965,6 +965,7 @@ mod tests {
                 },
             ],
             softnet: Vec::new(),
+            rdma: Vec::new(),
             pci: Default::default(),
         }
     }
