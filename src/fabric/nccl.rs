@@ -481,26 +481,78 @@ pub struct CheckNode<'a> {
     pub plan: &'a NcclPlan,
 }
 
-/// Splits an NCCL list into its mode (`^` exclude, `=` exact, else prefix) and entries.
-fn list(value: &str) -> (char, Vec<&str>) {
-    let (mode, rest) = match value.chars().next() {
-        Some(c @ ('^' | '=')) => (c, &value[1..]),
-        _ => (' ', value),
+/// An NCCL name list: `^` excludes, `=` asks for exact names (else prefixes); `^=` both.
+struct NameList<'a> {
+    exclude: bool,
+    exact: bool,
+    items: Vec<&'a str>,
+}
+
+impl NameList<'_> {
+    fn matches(&self, item: &str, name: &str) -> bool {
+        if self.exact {
+            name == item
+        } else {
+            name.starts_with(item)
+        }
+    }
+}
+
+/// Splits an NCCL list.
+fn list(value: &str) -> NameList<'_> {
+    let (exclude, rest) = match value.strip_prefix('^') {
+        Some(r) => (true, r),
+        None => (false, value),
     };
-    let mode = if mode == '^' {
-        // `^=eth0` is exclude-exact.
-        '^'
-    } else {
-        mode
+    let (exact, rest) = match rest.strip_prefix('=') {
+        Some(r) => (true, r),
+        None => (false, rest),
     };
-    let rest = rest.strip_prefix('=').unwrap_or(rest);
-    (
-        mode,
-        rest.split(',')
+    NameList {
+        exclude,
+        exact,
+        items: rest
+            .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect(),
-    )
+    }
+}
+
+/// The active RoCE ports a GID index applies to: those the given NCCL_IB_HCA selects, else
+/// those of the NICs near the GPUs, else (no GPUs, or none near a NIC) every one.
+fn gid_ports<'a>(node: &CheckNode<'a>, given: &[GivenSetting]) -> Vec<&'a HcaPort> {
+    let roce = node.ports.iter().filter(|p| p.roce && p.active);
+    if let Some(hca) = given.iter().rev().find(|g| g.name == "NCCL_IB_HCA") {
+        let l = list(&hca.value);
+        let selects = |p: &HcaPort| {
+            l.items.iter().any(|it| {
+                let (dev, port) = match it.split_once(':') {
+                    Some((d, n)) => (d, Some(n)),
+                    None => (*it, None),
+                };
+                l.matches(dev, &p.device) && port.is_none_or(|n| n == p.port.to_string())
+            })
+        };
+        let chosen: Vec<&'a HcaPort> = roce.clone().filter(|p| selects(p) != l.exclude).collect();
+        if !chosen.is_empty() {
+            return chosen;
+        }
+    }
+    let near: Vec<&'a HcaPort> = roce
+        .clone()
+        .filter(|p| {
+            node.topo
+                .nics
+                .iter()
+                .any(|n| node.plan.nics.contains(&n.name) && n.rdma.contains(&p.device))
+        })
+        .collect();
+    if near.is_empty() {
+        roce.collect()
+    } else {
+        near
+    }
 }
 
 /// Compares given settings with the node: every NCCL variable dpuctl knows is judged.
@@ -524,19 +576,13 @@ pub fn check(node: &CheckNode<'_>, given: &[GivenSetting]) -> Vec<CheckItem> {
         let mut detail = String::new();
         match g.name.as_str() {
             "NCCL_SOCKET_IFNAME" => {
-                let (mode, items) = list(&g.value);
-                if mode != '^' {
-                    for it in &items {
+                let l = list(&g.value);
+                if !l.exclude {
+                    for it in &l.items {
                         let matched: Vec<&String> = node
                             .interfaces
                             .iter()
-                            .filter(|i| {
-                                if mode == '=' {
-                                    i == it
-                                } else {
-                                    i.starts_with(it)
-                                }
-                            })
+                            .filter(|i| l.matches(it, i))
                             .collect();
                         if matched.is_empty() {
                             problems.push(format!("no interface {it:?} on this node"));
@@ -558,8 +604,8 @@ pub fn check(node: &CheckNode<'_>, given: &[GivenSetting]) -> Vec<CheckItem> {
                     .unwrap_or_default();
             }
             "NCCL_IB_HCA" => {
-                let (mode, items) = list(&g.value);
-                for it in &items {
+                let l = list(&g.value);
+                for it in &l.items {
                     let (dev, port) = match it.split_once(':') {
                         Some((d, p)) => (d, Some(p)),
                         None => (*it, None),
@@ -567,13 +613,7 @@ pub fn check(node: &CheckNode<'_>, given: &[GivenSetting]) -> Vec<CheckItem> {
                     let devs: Vec<&HcaPort> = node
                         .ports
                         .iter()
-                        .filter(|p| {
-                            if mode == ' ' {
-                                p.device.starts_with(dev)
-                            } else {
-                                p.device == dev
-                            }
-                        })
+                        .filter(|p| l.matches(dev, &p.device))
                         .collect();
                     if devs.is_empty() {
                         problems.push(format!("no RDMA device {dev:?} on this node"));
@@ -584,7 +624,7 @@ pub fn check(node: &CheckNode<'_>, given: &[GivenSetting]) -> Vec<CheckItem> {
                             problems.push(format!("{dev} has no port {port}"));
                         }
                     }
-                    if mode != '^' {
+                    if !l.exclude {
                         for d in &devs {
                             let on_near = node.topo.nics.iter().any(|n| {
                                 node.plan.nics.contains(&n.name) && n.rdma.contains(&d.device)
@@ -609,17 +649,7 @@ pub fn check(node: &CheckNode<'_>, given: &[GivenSetting]) -> Vec<CheckItem> {
                 Err(_) => problems.push(format!("{:?} is not a number", g.value)),
                 Ok(-1) => detail = "-1: NCCL picks the GID (2.21+)".into(),
                 Ok(idx) => {
-                    let used: Vec<&HcaPort> = node
-                        .ports
-                        .iter()
-                        .filter(|p| p.roce && p.active)
-                        .filter(|p| {
-                            node.topo.nics.iter().any(|n| {
-                                node.plan.nics.contains(&n.name) && n.rdma.contains(&p.device)
-                            })
-                        })
-                        .collect();
-                    for p in used {
+                    for p in gid_ports(node, given) {
                         let want = p
                             .roce_v2_ipv4()
                             .map_or("none".to_string(), |i| i.to_string());
@@ -855,6 +885,33 @@ mod tests {
             &parse_conf("c", "NCCL_SOCKET_IFNAME=^lo,docker\n").expect("p"),
         );
         assert!(items[0].ok, "{items:?}");
+    }
+
+    #[test]
+    fn gid_index_without_gpus_is_judged_on_the_named_or_all_ports() {
+        let ports = [port("rxe0", 1, None), port("mlx5_1", 3, None)];
+        let t = TopoReport::default();
+        let p = plan(&t, &ports, &[]).expect("plan");
+        assert!(p.settings.is_empty() && p.notes[0].contains("no GPUs"));
+        let node = CheckNode {
+            topo: &t,
+            ports: &ports,
+            interfaces: &[],
+            plan: &p,
+        };
+        // Index 3 is empty on rxe0 and right on mlx5_1.
+        let items = check(&node, &parse_conf("c", "NCCL_IB_GID_INDEX=3\n").expect("p"));
+        assert!(
+            !items[0].ok && items[0].detail.contains("empty slot on rxe0:1"),
+            "{items:?}"
+        );
+        assert!(!items[0].detail.contains("mlx5_1"), "{items:?}");
+        let c = "NCCL_IB_HCA==mlx5_1\nNCCL_IB_GID_INDEX=3\n";
+        let items = check(&node, &parse_conf("c", c).expect("p"));
+        assert!(items.iter().all(|i| i.ok), "{items:?}");
+        let c = "NCCL_IB_HCA=^mlx5\nNCCL_IB_GID_INDEX=1\n";
+        let items = check(&node, &parse_conf("c", c).expect("p"));
+        assert!(items.iter().all(|i| i.ok), "{items:?}");
     }
 
     #[test]
