@@ -243,8 +243,8 @@ pub enum Command {
         /// Subcommand whose page to print (default: the dpuctl page).
         subcommand: Option<String>,
     },
-    /// GPU x NIC matrix: PCIe relation of each pair (PIX, PXB, PHB, NODE, SYS), NUMA nodes,
-    /// links, ACS redirect on the path, GPUDirect RDMA, and each GPU's nearest NICs.
+    /// GPU x NIC matrix: PCI Express relation of each pair (PIX, PXB, PHB, NODE, SYS), NUMA
+    /// nodes, links, ACS redirect on the path, GPU direct RDMA, and each GPU's nearest NICs.
     #[command(after_help = "Examples:\n  \
         dpuctl topo\n  \
         dpuctl topo --format json | jq '.gpus[] | {name, nearest}'\n  \

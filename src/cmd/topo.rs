@@ -1,5 +1,6 @@
 //! `dpuctl topo` and `dpuctl nccl`: the GPU fabric of the node.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::{Format, NcclArgs, NcclFormat, TopoArgs};
@@ -84,16 +85,13 @@ pub fn nccl(root: &SysRoot, args: &NcclArgs) -> anyhow::Result<ExitCode> {
         let mut out = String::new();
         for i in &items {
             let verdict = if i.ok { "ok   " } else { "WRONG" };
-            out.push_str(&format!("{verdict} {}={} ({})", i.name, i.value, i.at));
+            let _ = write!(out, "{verdict} {}={} ({})", i.name, i.value, i.at);
             if !i.detail.is_empty() {
-                out.push_str(&format!(": {}", i.detail));
+                let _ = write!(out, ": {}", i.detail);
             }
             out.push('\n');
         }
-        out.push_str(&format!(
-            "{source}: {} compared, {wrong} wrong\n",
-            items.len()
-        ));
+        let _ = writeln!(out, "{source}: {} compared, {wrong} wrong", items.len());
         output::write_stdout(out.as_bytes())?;
     }
     if items.is_empty() {

@@ -68,7 +68,7 @@ pub enum Step {
     Capture,
     /// Locate protocol errors.
     Proto,
-    /// The GPU fabric: GPU-NIC PCIe relations, ACS, NCCL settings (GPU nodes only).
+    /// The GPU fabric: GPU-NIC `PCIe` relations, ACS, NCCL settings (GPU nodes only).
     Fabric,
 }
 
@@ -695,7 +695,7 @@ mod tests {
                 sysctls: vec![],
                 softnet: vec![],
                 rdma: vec![],
-                pci: Default::default(),
+                pci: crate::model::pci::PciFabric::default(),
             },
             window: Avail::na("none"),
             irqbalance: Avail::Ok(None),

@@ -474,7 +474,7 @@ mod tests {
                 sysctls: vec![],
                 softnet: vec![],
                 rdma: vec![],
-                pci: Default::default(),
+                pci: crate::model::pci::PciFabric::default(),
             },
             window: Avail::na("from a snapshot"),
             irqbalance: Avail::Ok(Some(42)),

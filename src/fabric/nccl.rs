@@ -2,12 +2,14 @@
 //! nccl.conf or environment against them.
 //!
 //! Variables as the NCCL documentation (docs.nvidia.com/deeplearning/nccl, "Environment
-//! Variables") defines them: NCCL_SOCKET_IFNAME and NCCL_IB_HCA take a comma list, `^` to
+//! Variables") defines them: `NCCL_SOCKET_IFNAME` and `NCCL_IB_HCA` take a comma list, `^` to
 //! exclude, `=` for exact names (else prefixes: `mlx5_1` would also match `mlx5_10`);
-//! NCCL_IB_HCA entries are `dev[:port]`; NCCL_NET_GDR_LEVEL is a path type (LOC, PIX, PXB,
-//! PHB, SYS); NCCL_IB_TC is the traffic class byte; NCCL_IB_GID_INDEX one index for every
-//! device, and since NCCL 2.21, when it is unset, NCCL_IB_ROCE_VERSION_NUM and
-//! NCCL_IB_ADDR_FAMILY pick each device's GID.
+//! `NCCL_IB_HCA` entries are `dev[:port]`; `NCCL_NET_GDR_LEVEL` is a path type (LOC, PIX, PXB,
+//! PHB, SYS); `NCCL_IB_TC` is the traffic class byte; `NCCL_IB_GID_INDEX` one index for every
+//! device, and since NCCL 2.21, when it is unset, `NCCL_IB_ROCE_VERSION_NUM` and
+//! `NCCL_IB_ADDR_FAMILY` pick each device's GID.
+
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +52,7 @@ pub struct HcaPort {
     pub roce: bool,
     /// Non-empty GID entries.
     pub gids: Vec<GidEntry>,
-    /// rdma_cm `default_roce_tos` of the port, where set.
+    /// `rdma_cm` `default_roce_tos` of the port, where set.
     pub roce_tos: Option<u8>,
 }
 
@@ -391,10 +393,10 @@ pub fn plan(topo: &TopoReport, ports: &[HcaPort], gpus: &[usize]) -> Result<Nccl
 pub fn render_env(p: &NcclPlan) -> String {
     let mut out = String::new();
     for n in &p.notes {
-        out.push_str(&format!("# note: {n}\n"));
+        let _ = writeln!(out, "# note: {n}");
     }
     for s in &p.settings {
-        out.push_str(&format!("export {}='{}'\n", s.name, s.value));
+        let _ = writeln!(out, "export {}='{}'", s.name, s.value);
     }
     out
 }
@@ -403,10 +405,10 @@ pub fn render_env(p: &NcclPlan) -> String {
 pub fn render_conf(p: &NcclPlan) -> String {
     let mut out = format!("# NCCL settings for {} (dpuctl nccl)\n", p.gpus.join(", "));
     for n in &p.notes {
-        out.push_str(&format!("# note: {n}\n"));
+        let _ = writeln!(out, "# note: {n}");
     }
     for s in &p.settings {
-        out.push_str(&format!("{}={}\n", s.name, s.value));
+        let _ = writeln!(out, "{}={}", s.name, s.value);
     }
     out
 }
@@ -519,7 +521,7 @@ fn list(value: &str) -> NameList<'_> {
     }
 }
 
-/// The active RoCE ports a GID index applies to: those the given NCCL_IB_HCA selects, else
+/// The active RoCE ports a GID index applies to: those the given `NCCL_IB_HCA` selects, else
 /// those of the NICs near the GPUs, else (no GPUs, or none near a NIC) every one.
 fn gid_ports<'a>(node: &CheckNode<'a>, given: &[GivenSetting]) -> Vec<&'a HcaPort> {
     let roce = node.ports.iter().filter(|p| p.roce && p.active);

@@ -1,8 +1,8 @@
-//! The PCIe relation of two devices in the classes of `nvidia-smi topo -m`, from their sysfs
+//! The `PCIe` relation of two devices in the classes of `nvidia-smi topo -m`, from their sysfs
 //! device paths (`pci0000:15/0000:15:01.0/0000:16:00.0/0000:17:00.0/0000:18:00.0`: host
 //! bridge, then every bridge down to the function).
 //!
-//! A PCIe switch shows in sysfs as an upstream port with its downstream ports below it; it
+//! A `PCIe` switch shows in sysfs as an upstream port with its downstream ports below it; it
 //! counts as one bridge, as NCCL and nvidia-smi count it. Below a root port the bridges
 //! alternate: upstream port (odd depth), downstream ports (even depth).
 
@@ -14,7 +14,7 @@ use crate::model::knobs::is_pci_address;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum PcieRel {
-    /// Through at most one PCIe bridge (one switch).
+    /// Through at most one `PCIe` bridge (one switch).
     Pix,
     /// Through several bridges, not through the host bridge.
     Pxb,

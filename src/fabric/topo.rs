@@ -1,4 +1,4 @@
-//! The GPU x NIC matrix of `dpuctl topo`: each pair's PCIe relation, the bridges with ACS
+//! The GPU x NIC matrix of `dpuctl topo`: each pair's `PCIe` relation, the bridges with ACS
 //! redirect on its path, each GPU's nearest NICs and its share of their bandwidth.
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ pub struct TopoReport {
     pub gpus: Vec<TopoGpu>,
     /// NIC functions by PCI address.
     pub nics: Vec<TopoNic>,
-    /// GPUDirect RDMA.
+    /// `GPUDirect` RDMA.
     pub gpudirect: GpuDirect,
 }
 
@@ -31,7 +31,7 @@ pub struct TopoGpu {
     pub numa_node: Option<i32>,
     /// CPUs local to the GPU.
     pub local_cpus: Option<CpuSet>,
-    /// PCIe link.
+    /// `PCIe` link.
     pub link: Avail<PcieLink>,
     /// One entry per NIC, in the order of [`TopoReport::nics`].
     pub pairs: Vec<TopoPair>,
@@ -49,7 +49,7 @@ pub struct TopoGpu {
 pub struct TopoPair {
     /// NIC name (as in [`TopoNic::name`]).
     pub nic: String,
-    /// PCIe relation; `None` when either side has no PCI path.
+    /// `PCIe` relation; `None` when either side has no PCI path.
     pub relation: Option<PcieRel>,
     /// Bridges on the path with ACS peer-to-peer redirect enabled (PCI addresses).
     pub acs_redirect: Vec<String>,
@@ -70,7 +70,7 @@ pub struct TopoNic {
     pub numa_node: Option<i32>,
     /// Local CPUs.
     pub local_cpus: Option<CpuSet>,
-    /// PCIe link.
+    /// `PCIe` link.
     pub link: Avail<PcieLink>,
     /// Link speed in Mb/s (netdev `speed`).
     pub speed_mbps: Option<u64>,

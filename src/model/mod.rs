@@ -127,7 +127,7 @@ pub struct NodeState {
     /// RDMA devices (`/sys/class/infiniband`), sorted by name; empty without RDMA.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rdma: Vec<rdma::RdmaDevice>,
-    /// PCI functions of GPUs and NICs, the bridges between them, and GPUDirect RDMA.
+    /// PCI functions of GPUs and NICs, the bridges between them, and `GPUDirect` RDMA.
     #[serde(default)]
     pub pci: pci::PciFabric,
 }

@@ -1,5 +1,5 @@
 //! The PCI side of the GPU fabric: the functions of GPUs and NICs, the bridges above them,
-//! their PCI Express links, ACS redirect, and whether GPUDirect RDMA can work.
+//! their PCI Express links, ACS redirect, and whether `GPUDirect` RDMA can work.
 //!
 //! Plain data; `sys::pci` fills it, `fabric` computes relations over it.
 
@@ -13,7 +13,7 @@ pub struct PciFabric {
     /// GPU functions, NIC functions (those with a netdev or an RDMA device) and every bridge
     /// above them, sorted by PCI address.
     pub functions: Vec<PciFunction>,
-    /// Whether GPUDirect RDMA can work on this node.
+    /// Whether `GPUDirect` RDMA can work on this node.
     pub gpudirect: GpuDirect,
 }
 
@@ -80,7 +80,7 @@ impl PciFunction {
     }
 }
 
-/// The ACS extended capability (PCIe base spec 7.7.8; `PCI_EXT_CAP_ID_ACS` = 0x000D).
+/// The ACS extended capability (`PCIe` base spec 7.7.8; `PCI_EXT_CAP_ID_ACS` = 0x000D).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acs {
     /// The function has the ACS capability at all.
@@ -100,7 +100,7 @@ impl Acs {
     }
 }
 
-/// GPUDirect RDMA: can the NIC read and write GPU memory directly?
+/// `GPUDirect` RDMA: can the NIC read and write GPU memory directly?
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GpuDirect {
     /// The peer-memory module loaded (`nvidia_peermem`, or the legacy `nv_peer_mem`).

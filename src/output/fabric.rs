@@ -28,7 +28,7 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-/// The `topo` view: the matrix, the GPUs, the NICs, ACS redirect, GPUDirect, a legend.
+/// The `topo` view: the matrix, the GPUs, the NICs, ACS redirect, `GPUDirect`, a legend.
 pub fn topo_table(r: &TopoReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -87,7 +87,9 @@ pub fn topo_table(r: &TopoReport) -> String {
                 g.name.clone(),
                 g.address.clone(),
                 opt(g.numa_node),
-                g.local_cpus.as_ref().map_or("-".into(), |c| c.to_list()),
+                g.local_cpus
+                    .as_ref()
+                    .map_or("-".into(), crate::model::CpuSet::to_list),
                 pcie(&g.link),
                 nearest,
                 g.nic_gbps.map_or("-".into(), |v| format!("{v:.0}")),
@@ -115,7 +117,9 @@ pub fn topo_table(r: &TopoReport) -> String {
                     n.rdma.join(",")
                 },
                 opt(n.numa_node),
-                n.local_cpus.as_ref().map_or("-".into(), |c| c.to_list()),
+                n.local_cpus
+                    .as_ref()
+                    .map_or("-".into(), crate::model::CpuSet::to_list),
                 pcie(&n.link),
                 n.speed_mbps
                     .map_or("-".into(), |s| format!("{} Gb/s", s / 1000)),

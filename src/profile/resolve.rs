@@ -996,7 +996,7 @@ mod tests {
             ],
             softnet: Vec::new(),
             rdma: Vec::new(),
-            pci: Default::default(),
+            pci: crate::model::pci::PciFabric::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The PCI functions of GPUs and NICs and the bridges above them, from sysfs
 //! (Documentation/ABI/testing/sysfs-bus-pci), ACS from each bridge's config space
-//! (PCIe base specification 7.7.8, `PCI_EXT_CAP_ID_ACS` in include/uapi/linux/pci_regs.h),
-//! and the GPUDirect RDMA prerequisites from `/sys/module` and `/proc/driver/nvidia`.
+//! (`PCIe` base specification 7.7.8, `PCI_EXT_CAP_ID_ACS` in `include/uapi/linux/pci_regs.h`),
+//! and the `GPUDirect` RDMA prerequisites from `/sys/module` and `/proc/driver/nvidia`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -40,7 +40,7 @@ struct Endpoint {
 
 /// Reads the PCI side of the fabric: the GPUs' and NICs' functions (NICs: functions with a
 /// netdev among `interfaces` or an RDMA device among `rdma`; a software RDMA device such as
-/// rxe counts on the function of its netdev), every bridge above them, and the GPUDirect
+/// rxe counts on the function of its netdev), every bridge above them, and the `GPUDirect`
 /// RDMA prerequisites. Unreadable attributes become n/a or `None`; this never fails as a
 /// whole.
 pub fn read(
@@ -214,7 +214,7 @@ pub fn parse_acs(config: &[u8]) -> Result<Acs, String> {
     Ok(Acs::default())
 }
 
-/// GPUDirect RDMA: the peer-memory module, else dma-buf with the open NVIDIA kernel module.
+/// `GPUDirect` RDMA: the peer-memory module, else dma-buf with the open NVIDIA kernel module.
 fn gpudirect(root: &SysRoot, have_gpus: bool) -> GpuDirect {
     let peermem = ["nvidia_peermem", "nv_peer_mem"]
         .into_iter()

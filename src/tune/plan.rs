@@ -966,7 +966,7 @@ mod tests {
             ],
             softnet: Vec::new(),
             rdma: Vec::new(),
-            pci: Default::default(),
+            pci: crate::model::pci::PciFabric::default(),
         }
     }
 
