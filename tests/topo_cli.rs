@@ -268,3 +268,149 @@ fn nccl_bad_input_is_one_line_and_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no GPU 9 on this node (8 GPUs: 0-7)"));
 }
+
+/// A tree laid out as a cloud VM with one H100 passed through, seen there with
+/// `nvidia-smi topo -m` and sysfs: the GPU and a virtio-net NIC on the root bus of the one
+/// host bridge (no PCIe bridges), no NUMA node (-1), the open NVIDIA kernel module without
+/// nvidia_peermem, no RDMA device, and ifb devices.
+fn vm_tree() -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    let put = |rel: &str, text: &str| {
+        let p = t.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, format!("{text}\n")).expect("write");
+    };
+    let link = |target: &str, rel: &str| {
+        let p = t.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(target, p).expect("symlink");
+    };
+    put("sys/devices/system/cpu/online", "0-15");
+    let gpu = "sys/devices/pci0000:00/0000:00:06.0";
+    for (f, v) in [
+        ("class", "0x030200"),
+        ("vendor", "0x10de"),
+        ("device", "0x2330"),
+        ("numa_node", "-1"),
+        ("local_cpulist", "0-15"),
+        ("current_link_speed", "32.0 GT/s PCIe"),
+        ("max_link_speed", "32.0 GT/s PCIe"),
+        ("current_link_width", "16"),
+        ("max_link_width", "16"),
+    ] {
+        put(&format!("{gpu}/{f}"), v);
+    }
+    link(
+        "../../../devices/pci0000:00/0000:00:06.0",
+        "sys/bus/pci/devices/0000:00:06.0",
+    );
+    let nic = "sys/devices/pci0000:00/0000:00:03.0";
+    for (f, v) in [
+        ("class", "0x020000"),
+        ("vendor", "0x1af4"),
+        ("device", "0x1000"),
+        ("numa_node", "-1"),
+        ("local_cpulist", "0-15"),
+    ] {
+        put(&format!("{nic}/{f}"), v);
+    }
+    link(
+        "../../../devices/pci0000:00/0000:00:03.0",
+        "sys/bus/pci/devices/0000:00:03.0",
+    );
+    let eth0 = format!("{nic}/virtio2/net/eth0");
+    for (f, v) in [
+        ("ifindex", "2"),
+        ("mtu", "1500"),
+        ("tx_queue_len", "1000"),
+        ("operstate", "up"),
+        ("carrier", "1"),
+        ("address", "02:00:00:00:00:01"),
+    ] {
+        put(&format!("{eth0}/{f}"), v);
+    }
+    link("../../../virtio2", &format!("{eth0}/device"));
+    link(
+        "../../devices/pci0000:00/0000:00:03.0/virtio2/net/eth0",
+        "sys/class/net/eth0",
+    );
+    for (i, name) in ["ifb0", "ifb1"].iter().enumerate() {
+        let d = format!("sys/devices/virtual/net/{name}");
+        put(&format!("{d}/ifindex"), &(10 + i).to_string());
+        put(&format!("{d}/mtu"), "1500");
+        put(&format!("{d}/operstate"), "down");
+        put(&format!("{d}/tx_queue_len"), "32");
+        put(&format!("{d}/address"), "00:00:00:00:00:00");
+        link(
+            &format!("../../devices/virtual/net/{name}"),
+            &format!("sys/class/net/{name}"),
+        );
+    }
+    std::fs::create_dir_all(t.path().join("sys/module/nvidia")).expect("mkdir");
+    put(
+        "proc/driver/nvidia/version",
+        "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)",
+    );
+    put("proc/sys/kernel/hostname", "gpu-vm");
+    t
+}
+
+fn dpuctl_at(t: &tempfile::TempDir, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .env("DPUCTL_SYSFS", t.path().join("sys"))
+        .env("DPUCTL_PROCFS", t.path().join("proc"))
+        .env_remove("NCCL_IB_HCA")
+        .output()
+        .expect("run dpuctl")
+}
+
+#[test]
+fn a_gpu_vm_without_rdma_or_bridges_gets_honest_answers() {
+    let t = vm_tree();
+    let out = stdout(&dpuctl_at(&t, &["topo"]));
+    assert!(out.contains("1 GPU(s), 1 NIC(s)"), "{out}");
+    assert!(
+        out.contains("GPUDirect RDMA: dma-buf (no peer-memory module"),
+        "{out}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&dpuctl_at(&t, &["topo", "--format", "json"]))).expect("json");
+    let g = &v["gpus"][0];
+    assert_eq!(g["address"], "0000:00:06.0");
+    assert_eq!(g["numa_node"], serde_json::Value::Null);
+    // Both on the root bus of one host bridge.
+    assert_eq!(g["pairs"][0]["relation"], "PHB");
+    assert_eq!(g["nearest"], serde_json::json!(["eth0"]));
+    assert_eq!(
+        v["nics"][0]["link"]["n/a"],
+        "no PCIe link attributes (conventional PCI or virtual)"
+    );
+    assert_eq!(v["gpudirect"]["open_kernel_module"], true);
+    let env = stdout(&dpuctl_at(&t, &["nccl"]));
+    assert!(env.contains("export NCCL_SOCKET_IFNAME='=eth0'\n"), "{env}");
+    assert!(
+        env.contains("no RDMA device on the NICs near the GPUs"),
+        "{env}"
+    );
+    assert!(!env.contains("NCCL_IB_HCA"), "{env}");
+    let o = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(["nccl", "--check-env"])
+        .env("DPUCTL_SYSFS", t.path().join("sys"))
+        .env("DPUCTL_PROCFS", t.path().join("proc"))
+        .env("NCCL_IB_HCA", "mlx5")
+        .env("NCCL_SOCKET_IFNAME", "eth")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("WRONG NCCL_IB_HCA=mlx5 (environment): no RDMA device \"mlx5\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    NCCL_SOCKET_IFNAME=eth (environment)"),
+        "{out}"
+    );
+    assert!(stdout(&dpuctl_at(&t, &["show"])).contains("eth0"));
+}

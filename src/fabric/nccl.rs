@@ -245,6 +245,13 @@ pub fn plan(topo: &TopoReport, ports: &[HcaPort], gpus: &[usize]) -> Result<Nccl
         .flat_map(|n| n.rdma.iter())
         .flat_map(|dev| ports.iter().filter(move |p| &p.device == dev))
         .collect();
+    if used.is_empty() && !near.is_empty() {
+        p.notes.push(
+            "no RDMA device on the NICs near the GPUs: NCCL uses TCP sockets (NCCL_IB_* left \
+             unset)"
+                .into(),
+        );
+    }
     for port in used.iter().filter(|p| !p.active) {
         p.notes.push(format!(
             "{} is not ACTIVE: left out of NCCL_IB_HCA",
