@@ -271,8 +271,8 @@ fn nccl_bad_input_is_one_line_and_exit_2() {
 
 /// A tree laid out as a cloud VM with one H100 passed through, seen there with
 /// `nvidia-smi topo -m` and sysfs: the GPU and a virtio-net NIC on the root bus of the one
-/// host bridge (no PCIe bridges), no NUMA node (-1), the open NVIDIA kernel module without
-/// nvidia_peermem, no RDMA device, and ifb devices.
+/// host bridge (no PCI Express bridges), no NUMA node (-1), the open NVIDIA kernel module without
+/// `nvidia_peermem`, no RDMA device, and ifb devices.
 fn vm_tree() -> tempfile::TempDir {
     let t = tempfile::tempdir().expect("tempdir");
     let put = |rel: &str, text: &str| {
