@@ -340,6 +340,47 @@ mod tests {
     }
 
     #[test]
+    fn gpu_node_fixture_functions_bridges_and_gpudirect() {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gpu-node");
+        let root = SysRoot::new(base.join("sys"), base.join("proc"));
+        let state = crate::sys::collect::collect(&root, &[]).expect("collect");
+        let f = &state.pci;
+        let count = |r: PciRole| f.functions.iter().filter(|x| x.role == r).count();
+        assert_eq!(count(PciRole::Gpu), 8);
+        assert_eq!(count(PciRole::Nic), 5, "4 mlx5 and eno1");
+        // Every bridge above a GPU or NIC: 7 root ports, 4 upstream and 10 downstream
+        // switch ports.
+        assert_eq!(count(PciRole::Bridge), 7 + 4 + 10, "{:#?}", f.functions);
+        let mlx5_1 = f.function("0000:3c:00.0").expect("mlx5_1");
+        assert_eq!(mlx5_1.netdevs, ["eth1"]);
+        assert_eq!(mlx5_1.rdma, ["mlx5_1"]);
+        assert_eq!(mlx5_1.speed_mbps, Some(400_000));
+        assert_eq!(mlx5_1.numa_node, Some(0));
+        let acs = f
+            .function("0000:37:00.0")
+            .expect("bridge")
+            .acs
+            .get()
+            .copied();
+        assert_eq!(acs.map(|a| a.control), Some(0x0d));
+        assert!(f
+            .function("0000:37:01.0")
+            .is_some_and(|b| !b.acs_redirect()));
+        let rp = f.function("0000:00:1c.0").expect("eno1's root port");
+        assert!(rp
+            .acs
+            .reason()
+            .is_some_and(|r| r.contains("conventional PCI")));
+        assert!(f
+            .function("0000:18:00.0")
+            .is_some_and(|g| g.acs.reason() == Some("not a bridge")));
+        assert_eq!(f.gpudirect.status, "yes");
+        assert_eq!(f.gpudirect.peermem.as_deref(), Some("nvidia_peermem"));
+        assert_eq!(f.gpudirect.nvidia_driver.as_deref(), Some("550.90.07"));
+        assert_eq!(f.gpudirect.open_kernel_module, Some(false));
+    }
+
+    #[test]
     fn nvidia_version_lines() {
         let (v, open) = parse_nvidia_version(
             "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.15  Release Build  (dvs-builder@U16-I3-B03-4-3)  Tue Mar  5 22:15:33 UTC 2024\nGCC version:  gcc version 12.3.0",
