@@ -243,6 +243,33 @@ pub enum Command {
         /// Subcommand whose page to print (default: the dpuctl page).
         subcommand: Option<String>,
     },
+    /// GPU x NIC matrix: PCI Express relation of each pair (PIX, PXB, PHB, NODE, SYS), NUMA
+    /// nodes, links, ACS redirect on the path, GPU direct RDMA, and each GPU's nearest NICs.
+    #[command(after_help = "Examples:\n  \
+        dpuctl topo\n  \
+        dpuctl topo --format json | jq '.gpus[] | {name, nearest}'\n  \
+        dpuctl topo --from node7.json\n\n\
+        Relations, nearest first, as nvidia-smi topo -m names them:\n  \
+        PIX   through at most one PCIe bridge (one switch)\n  \
+        PXB   through several PCIe bridges, not the host bridge\n  \
+        PHB   through a PCIe host bridge (the CPU)\n  \
+        NODE  across PCIe host bridges of one NUMA node\n  \
+        SYS   across NUMA nodes (the CPUs' interconnect)\n\n\
+        ACS redirect on a bridge sends peer-to-peer traffic (GPUDirect RDMA) up to the root\n\
+        complex; it is read from the bridge's PCI config space, which needs root.")]
+    Topo(TopoArgs),
+    /// The NCCL settings that follow from this node, or a check of an nccl.conf against it.
+    #[command(after_help = "Examples:\n  \
+        dpuctl nccl                          export lines for every GPU\n  \
+        dpuctl nccl --gpu 0 --gpu 1          for the NICs near GPU0 and GPU1\n  \
+        dpuctl nccl --format conf > /etc/nccl.conf\n  \
+        dpuctl nccl --check /etc/nccl.conf   exit 0 matches, 1 wrong settings, 2 error\n  \
+        dpuctl nccl --check-env              the NCCL_* variables of this environment\n\n\
+        NCCL_SOCKET_IFNAME uses NCCL's syntax: `=eth0,eth1` exact names, `^lo` exclusions,\n\
+        otherwise prefixes. NCCL_IB_HCA lists `dev:port`. NCCL_IB_GID_INDEX is the RoCE v2\n\
+        IPv4 GID; when the devices differ it is left out and NCCL_IB_ROCE_VERSION_NUM=2 with\n\
+        NCCL_IB_ADDR_FAMILY=AF_INET let NCCL (2.21+) find each device's GID.")]
+    Nccl(NcclArgs),
 }
 
 /// Output formats.
@@ -788,4 +815,49 @@ pub enum TroubleshootReportFormat {
     Markdown,
     /// JSON.
     Json,
+}
+
+// ---- GPU fabric (topo, nccl) -----------------------------------------------------------------
+
+/// Arguments of `topo`.
+#[derive(Debug, Args)]
+pub struct TopoArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Read a snapshot file (from `dpuctl snapshot`) instead of this node.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+}
+
+/// Output formats of `nccl`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NcclFormat {
+    /// `export NAME=value` lines for a shell.
+    Env,
+    /// JSON: the settings, why each, and notes.
+    Json,
+    /// An `/etc/nccl.conf` body (`NAME=value` lines).
+    Conf,
+}
+
+/// Arguments of `nccl`.
+#[derive(Debug, Args)]
+pub struct NcclArgs {
+    /// Only the NICs near these GPUs (index in PCI address order, as `topo` numbers them;
+    /// repeatable). Default: every GPU.
+    #[arg(long = "gpu", value_name = "N")]
+    pub gpus: Vec<usize>,
+    /// Output format (of the settings, or of the check's report: json, else text).
+    #[arg(long, short = 'f', value_enum, default_value_t = NcclFormat::Env)]
+    pub format: NcclFormat,
+    /// Compare this nccl.conf with the node: exit 0 matches, 1 wrong settings, 2 error.
+    #[arg(long, value_name = "FILE", conflicts_with = "check_env")]
+    pub check: Option<PathBuf>,
+    /// Compare the NCCL_* variables of the environment with the node.
+    #[arg(long)]
+    pub check_env: bool,
+    /// Read a snapshot file (from `dpuctl snapshot`) instead of this node.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
 }

@@ -7,6 +7,7 @@ pub mod capture;
 pub mod cli;
 pub mod cmd;
 pub mod diag;
+pub mod fabric;
 pub mod input;
 pub mod model;
 pub mod monitor;

@@ -14,6 +14,7 @@ use crate::model::knobs::{self, KnobKind};
 use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
 mod counters;
+pub mod fabric;
 mod irqs;
 
 /// Widest line a table may print.

@@ -7,6 +7,7 @@ mod profile;
 mod show;
 mod snapshot;
 mod stats;
+mod topo;
 mod troubleshoot;
 mod tune;
 mod watch;
@@ -43,6 +44,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::output::write_stdout(&man_page(subcommand.as_deref())?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Topo(args) => topo::run(&root, &args),
+        Command::Nccl(args) => topo::nccl(&root, &args),
     }
 }
 

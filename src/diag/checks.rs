@@ -68,6 +68,8 @@ pub enum Step {
     Capture,
     /// Locate protocol errors.
     Proto,
+    /// The GPU fabric: GPU-NIC `PCIe` relations, ACS, NCCL settings (GPU nodes only).
+    Fabric,
 }
 
 impl Step {
@@ -80,6 +82,7 @@ impl Step {
             Step::Link => "verify link bandwidth",
             Step::Capture => "capture analysis",
             Step::Proto => "locate protocol errors",
+            Step::Fabric => "check the GPU fabric",
         }
     }
 }
@@ -513,6 +516,7 @@ fn queue_irqs(i: &Interface) -> impl Iterator<Item = &crate::model::Irq> {
 
 mod backlog;
 mod capture;
+mod fabric;
 mod irq;
 mod link;
 mod proto;
@@ -578,6 +582,14 @@ pub static CHECKS: &[Check] = &[
         explanation: "Packets that arrive with a bad checksum are dropped by the stack. They come from corruption the link CRC did not catch (a bad switch, memory), or from a broken checksum offload." },
     Check { id: "proto.crc", step: Step::Proto, needs_window: false, run: proto::crc,
         explanation: "CRC and frame errors are frames damaged on the wire: a dirty or damaged fiber, a failing optic or cable, or a port in trouble. They are dropped by the NIC and count as loss for the protocols above." },
+    Check { id: "fabric.nic-distance", step: Step::Fabric, needs_window: false, run: fabric::nic_distance,
+        explanation: "GPUDirect RDMA moves data between GPU memory and the NIC over PCIe. A NIC on the GPU's PCIe switch (PIX, PXB) keeps that traffic off the CPU; a NIC behind another host bridge (NODE) or on the other socket (SYS) sends every byte through the root complex or across the CPUs' interconnect, and NCCL then stages it through host memory instead." },
+    Check { id: "fabric.acs-redirect", step: Step::Fabric, needs_window: false, run: fabric::acs_redirect,
+        explanation: "Access Control Services request/completion redirect on a PCIe switch port sends peer-to-peer transactions up to the root complex for checking instead of across the switch: GPUDirect RDMA between a GPU and a NIC on that switch slows down or fails (NCCL hangs or falls back)." },
+    Check { id: "fabric.irq-gpu-node", step: Step::Fabric, needs_window: false, run: fabric::irq_gpu_node,
+        explanation: "The queue IRQs of a GPU's nearest NIC wake the threads that feed the GPU: on another NUMA node than the GPU, every completion crosses the CPUs' interconnect before the data reaches the GPU." },
+    Check { id: "fabric.nccl-conf", step: Step::Fabric, needs_window: false, run: fabric::nccl_conf,
+        explanation: "NCCL reads /etc/nccl.conf (or $NCCL_CONF_FILE). A GID index that points at an empty slot or a RoCE v1 GID, an interface that does not exist or sits far from the GPUs, or a traffic class other than the fabric's makes NCCL fail to connect, fall back to sockets, or send RDMA in a class the switches do not treat as lossless." },
     Check { id: "proto.tx-timeout", step: Step::Proto, needs_window: false, run: proto::tx_timeout,
         explanation: "A transmit timeout is the kernel's watchdog finding a transmit queue stopped for seconds; the driver then resets the queue or the device, losing what was queued. Usually firmware or driver trouble, or the link paused for long." },
 ];
@@ -682,6 +694,8 @@ mod tests {
                 interfaces: vec![iface],
                 sysctls: vec![],
                 softnet: vec![],
+                rdma: vec![],
+                pci: crate::model::pci::PciFabric::default(),
             },
             window: Avail::na("none"),
             irqbalance: Avail::Ok(None),
@@ -689,6 +703,7 @@ mod tests {
             peers: Avail::na("none"),
             line_rate_bps: None,
             read_only_sysctls: Vec::new(),
+            nccl_conf: None,
         }
     }
 

@@ -33,6 +33,18 @@ pub struct Inputs {
     /// Sysctls that exist but cannot be written here (global ones seen from a network
     /// namespace): a fix cannot set them. Known on the live node only.
     pub read_only_sysctls: Vec<String>,
+    /// The nccl.conf NCCL would read, where there is one (live node only).
+    pub nccl_conf: Option<NcclConfFile>,
+}
+
+/// An nccl.conf and where it was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NcclConfFile {
+    /// Its path.
+    pub path: String,
+    /// Its text.
+    pub text: String,
 }
 
 /// The other end of a veth interface.
@@ -296,6 +308,9 @@ pub struct WindowFile {
     /// Sysctls read-only here.
     #[serde(default)]
     pub read_only_sysctls: Vec<String>,
+    /// An nccl.conf to compare with the node.
+    #[serde(default)]
+    pub nccl_conf: Option<NcclConfFile>,
 }
 
 impl WindowFile {
@@ -324,6 +339,7 @@ impl WindowFile {
             ),
             line_rate_bps: self.line_rate_bps,
             read_only_sysctls: self.read_only_sysctls,
+            nccl_conf: self.nccl_conf,
         }
     }
 }

@@ -251,7 +251,20 @@ impl Report {
             interfaces: ctx.ifaces.iter().map(|i| i.name.clone()).collect(),
             window_seconds: inputs.window.get().map(super::evidence::Window::seconds),
             window_na: inputs.window.reason().map(str::to_string),
-            path: path(decision.symptom).to_vec(),
+            path: {
+                let mut p = path(decision.symptom).to_vec();
+                // GPU nodes get the fabric step at the end of either branch.
+                if inputs
+                    .node
+                    .pci
+                    .functions
+                    .iter()
+                    .any(|f| f.role == crate::model::pci::PciRole::Gpu)
+                {
+                    p.push(Step::Fabric);
+                }
+                p
+            },
             decision,
             steps: Vec::new(),
             verdict: Verdict::Inconclusive,
@@ -460,6 +473,8 @@ mod tests {
                 interfaces: vec![],
                 sysctls: vec![],
                 softnet: vec![],
+                rdma: vec![],
+                pci: crate::model::pci::PciFabric::default(),
             },
             window: Avail::na("from a snapshot"),
             irqbalance: Avail::Ok(Some(42)),
@@ -467,6 +482,7 @@ mod tests {
             peers: Avail::na("from a snapshot"),
             line_rate_bps: None,
             read_only_sysctls: Vec::new(),
+            nccl_conf: None,
         }
     }
 

@@ -44,6 +44,7 @@ pub fn without_window(node: NodeState, why: &str, irqbalance: Avail<Option<u32>>
         peers: Avail::na(why),
         line_rate_bps: None,
         read_only_sysctls: Vec::new(),
+        nccl_conf: None,
     }
 }
 
@@ -253,6 +254,20 @@ pub fn measure(
         peers: Avail::na("not read"),
         line_rate_bps: None,
         read_only_sysctls: Vec::new(),
+        nccl_conf: if root.is_live() { nccl_conf() } else { None },
+    })
+}
+
+/// The nccl.conf NCCL would read: `$NCCL_CONF_FILE`, else `/etc/nccl.conf`; `None` when
+/// there is none or it cannot be read as text.
+pub fn nccl_conf() -> Option<super::evidence::NcclConfFile> {
+    let path = std::env::var_os("NCCL_CONF_FILE")
+        .map_or_else(|| std::path::PathBuf::from("/etc/nccl.conf"), Into::into);
+    let text =
+        crate::input::read_text(&path, crate::input::MAX_CONFIG_BYTES, "nccl.conf files").ok()?;
+    Some(super::evidence::NcclConfFile {
+        path: path.display().to_string(),
+        text,
     })
 }
 

@@ -6,6 +6,8 @@
 pub mod cpuset;
 pub mod ethtool;
 pub mod knobs;
+pub mod pci;
+pub mod rdma;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};
@@ -122,6 +124,12 @@ pub struct NodeState {
     pub sysctls: Vec<Sysctl>,
     /// Per-CPU softnet statistics (`/proc/net/softnet_stat`).
     pub softnet: Vec<SoftnetStat>,
+    /// RDMA devices (`/sys/class/infiniband`), sorted by name; empty without RDMA.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rdma: Vec<rdma::RdmaDevice>,
+    /// PCI functions of GPUs and NICs, the bridges between them, and `GPUDirect` RDMA.
+    #[serde(default)]
+    pub pci: pci::PciFabric,
 }
 
 impl NodeState {

@@ -995,6 +995,8 @@ mod tests {
                 },
             ],
             softnet: Vec::new(),
+            rdma: Vec::new(),
+            pci: crate::model::pci::PciFabric::default(),
         }
     }
 

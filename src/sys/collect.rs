@@ -128,7 +128,8 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
             };
             interface(&topology, l, c, f, e)
         })
-        .collect();
+        .collect::<Vec<Interface>>();
+    let pci = super::pci::read(root, &interfaces, &topology.gpus, &globals.rdma);
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: globals.hostname,
@@ -140,6 +141,8 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         interfaces,
         sysctls: globals.sysctls,
         softnet: globals.softnet,
+        rdma: globals.rdma,
+        pci,
     })
 }
 
@@ -154,6 +157,7 @@ struct Globals {
     kernel: String,
     sysctls: Vec<crate::model::Sysctl>,
     softnet: Vec<crate::model::SoftnetStat>,
+    rdma: Vec<crate::model::rdma::RdmaDevice>,
 }
 
 impl Globals {
@@ -163,6 +167,9 @@ impl Globals {
             kernel: procfs::kernel_release(root).unwrap_or_default(),
             sysctls: sysctl::read_all(root),
             softnet: procfs::softnet(root).unwrap_or_default(),
+            // An RDMA tree that cannot be read leaves the section empty rather than failing
+            // every read command on a node whose Ethernet side is fine.
+            rdma: super::rdma::read_devices(root).unwrap_or_default(),
         }
     }
 }

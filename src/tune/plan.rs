@@ -972,6 +972,8 @@ mod tests {
                 },
             ],
             softnet: Vec::new(),
+            rdma: Vec::new(),
+            pci: crate::model::pci::PciFabric::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod ethtool_set;
 mod ethtool_show;
+mod fabric;
 mod layout;
 mod monitor;
 mod troubleshoot;

@@ -1,0 +1,533 @@
+//! RDMA devices from `/sys/class/infiniband` and the `rdma_cm` configfs defaults.
+//!
+//! Layouts followed: `Documentation/ABI/stable/sysfs-class-infiniband` (device attributes,
+//! `ports/<n>/{state,phys_state,rate,link_layer,gids,gid_attrs,counters,hw_counters}`) and
+//! `Documentation/ABI/testing/configfs-rdma_cm` (`rdma_cm/<dev>/ports/<n>/default_roce_{mode,tos}`,
+//! present only after `mkdir rdma_cm/<dev>` below the configfs mount `/sys/kernel/config`).
+//!
+//! A GID slot that holds nothing reads as the all-zero GID from `gids/<i>`, and its
+//! `gid_attrs/types/<i>` and `gid_attrs/ndevs/<i>` answer EINVAL (`ib_port_gid_attr_show` in
+//! `drivers/infiniband/core/sysfs.c`): such a slot is empty, not an error.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::net::Ipv6Addr;
+use std::path::Path;
+
+use crate::model::rdma::{Gid, GidKind, RdmaDevice, RdmaPort};
+
+use super::sysfs::{devices_relative, link_basename, pci_function, read_attr, read_opt};
+use super::SysRoot;
+
+/// The class directory of RDMA devices, relative to the sysfs root.
+pub const CLASS_DIR: &str = "class/infiniband";
+/// The `rdma_cm` configfs directory, relative to the sysfs root (configfs is mounted on
+/// `/sys/kernel/config`).
+pub const RDMA_CM_DIR: &str = "kernel/config/rdma_cm";
+
+/// Most GID table entries read per port: the kernel's tables hold at most 256 (mlx5 has
+/// 255 or 256, rxe 16 or 32); a larger directory is not a kernel's.
+pub const MAX_GIDS: u32 = 1024;
+
+/// Why the RDMA devices could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RdmaError {
+    /// A directory or attribute that must be readable was not.
+    #[error("failed to read {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RdmaError + '_ {
+    move |source| RdmaError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// All RDMA devices under this root, sorted by name. No `class/infiniband` directory (no
+/// RDMA core loaded, or a fixture without RDMA) gives an empty list.
+pub fn read_devices(root: &SysRoot) -> Result<Vec<RdmaDevice>, RdmaError> {
+    let class = root.sys(CLASS_DIR);
+    let entries = match fs::read_dir(&class) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&class)(e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| valid_device_name(n))
+        .collect();
+    names.sort();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        match read_device(root, &name) {
+            Ok(d) => out.push(d),
+            // The device went away between the listing and the read (driver unbound).
+            Err(RdmaError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// An RDMA device name as the kernel allows it (`ib_device_rename`: at most 63 bytes, no
+/// `/`), refusing `.` and `..` so that no path is built from them.
+pub fn valid_device_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() < 64
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b'%')
+}
+
+/// One RDMA device by name.
+pub fn read_device(root: &SysRoot, name: &str) -> Result<RdmaDevice, RdmaError> {
+    let dir = root.sys(CLASS_DIR).join(name);
+    let node_type_path = dir.join("node_type");
+    let node_type = parse_node_type(&read_attr(&node_type_path).map_err(io_err(&node_type_path))?);
+    let nonempty = |f: &str| read_opt(&dir.join(f)).filter(|s| !s.is_empty());
+    let device = dir.join("device");
+    let (driver, device_path) = if device.exists() {
+        (
+            link_basename(&device.join("driver")),
+            devices_relative(root, &device),
+        )
+    } else {
+        (None, None)
+    };
+    let pci_address = device_path
+        .as_deref()
+        .and_then(pci_function)
+        .map(|(_, addr)| addr.to_string());
+    let ports_dir = dir.join("ports");
+    let mut numbers: Vec<u32> = match fs::read_dir(&ports_dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_err(&ports_dir)(e)),
+    };
+    numbers.sort_unstable();
+    let mut ports = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        ports.push(read_port(root, name, &ports_dir.join(n.to_string()), n)?);
+    }
+    Ok(RdmaDevice {
+        name: name.to_string(),
+        node_type,
+        fw_ver: nonempty("fw_ver"),
+        node_guid: nonempty("node_guid"),
+        sys_image_guid: nonempty("sys_image_guid"),
+        hca_type: nonempty("hca_type").or_else(|| nonempty("board_id")),
+        driver,
+        pci_address,
+        device_path,
+        ports,
+    })
+}
+
+fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPort, RdmaError> {
+    let must = |f: &str| {
+        let p = dir.join(f);
+        read_attr(&p).map_err(io_err(&p))
+    };
+    let state = parse_enum_attr(&must("state")?);
+    let phys_state = parse_enum_attr(&must("phys_state")?);
+    let rate = read_opt(&dir.join("rate")).unwrap_or_default();
+    let link_layer = read_opt(&dir.join("link_layer")).unwrap_or_else(|| "InfiniBand".into());
+    let gids = read_gids(dir, &link_layer)?;
+    let netdev = gids.iter().find_map(|g| g.netdev.clone());
+    let active_mtu = if link_layer.eq_ignore_ascii_case("ethernet") {
+        netdev.as_deref().and_then(|nd| {
+            super::sysfs::read_num_opt::<u32>(&root.sys("class/net").join(nd).join("mtu"))
+                .and_then(roce_active_mtu)
+        })
+    } else {
+        None
+    };
+    let cm = root
+        .sys(RDMA_CM_DIR)
+        .join(dev)
+        .join("ports")
+        .join(port.to_string());
+    Ok(RdmaPort {
+        port,
+        state,
+        phys_state,
+        rate_gbps: parse_rate_gbps(&rate),
+        rate,
+        link_layer,
+        active_mtu,
+        netdev,
+        netdev_index: None,
+        gids,
+        hw_counters: read_counter_dir(&dir.join("hw_counters")),
+        counters: read_counter_dir(&dir.join("counters")),
+        default_roce_mode: read_opt(&cm.join("default_roce_mode")).filter(|s| !s.is_empty()),
+        default_roce_tos: read_opt(&cm.join("default_roce_tos"))
+            .and_then(|s| s.trim().parse().ok()),
+    })
+}
+
+/// The non-empty entries of a port's GID table, by index.
+fn read_gids(port_dir: &Path, link_layer: &str) -> Result<Vec<Gid>, RdmaError> {
+    let gids_dir = port_dir.join("gids");
+    let mut indices: Vec<u32> = match fs::read_dir(&gids_dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+            .filter(|i| *i < MAX_GIDS)
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&gids_dir)(e)),
+    };
+    indices.sort_unstable();
+    let types = port_dir.join("gid_attrs/types");
+    let ndevs = port_dir.join("gid_attrs/ndevs");
+    let mut out = Vec::new();
+    for i in indices {
+        let name = i.to_string();
+        let gid_path = gids_dir.join(&name);
+        let text = match read_attr(&gid_path) {
+            Ok(t) => t,
+            // Only a non-zero GID is worth its two attribute reads.
+            Err(e) if is_empty_slot(&e) => continue,
+            Err(e) => return Err(io_err(&gid_path)(e)),
+        };
+        let Some(gid) = parse_gid(&text) else {
+            return Err(RdmaError::Io {
+                path: gid_path.display().to_string(),
+                source: io::Error::new(io::ErrorKind::InvalidData, format!("not a GID: {text:?}")),
+            });
+        };
+        if gid.is_unspecified() {
+            continue;
+        }
+        let entry = gid_entry(
+            i,
+            gid,
+            &read_attr(&types.join(&name)),
+            &read_attr(&ndevs.join(&name)),
+            link_layer,
+        );
+        if let Some(g) = entry {
+            out.push(g);
+        }
+    }
+    Ok(out)
+}
+
+/// True for the errors an empty or vanishing GID slot answers with: EINVAL (no entry),
+/// ENODATA, ENOENT (no such slot, or an old kernel without `gid_attrs`).
+fn is_empty_slot(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENODATA | libc::ENOENT)
+    )
+}
+
+/// One GID table entry from its GID and the results of reading its type and netdev files.
+///
+/// A type file answering EINVAL means the slot emptied (or never held anything): `None`.
+/// A missing type file (kernels before `gid_attrs`) reads as "IB/RoCE v1". A netdev file
+/// answering EINVAL means the GID has no netdev (InfiniBand).
+pub fn gid_entry(
+    index: u32,
+    gid: Ipv6Addr,
+    kind: &io::Result<String>,
+    ndev: &io::Result<String>,
+    link_layer: &str,
+) -> Option<Gid> {
+    if gid.is_unspecified() {
+        return None;
+    }
+    let kind = match kind {
+        Ok(text) => GidKind::from_sysfs(text, link_layer)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            GidKind::from_sysfs("IB/RoCE v1", link_layer)?
+        }
+        Err(_) => return None,
+    };
+    let netdev = ndev
+        .as_ref()
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    Some(Gid {
+        index,
+        gid,
+        kind,
+        netdev,
+    })
+}
+
+/// A GID as sysfs writes it: eight groups of four hex digits
+/// (`fe80:0000:0000:0000:5054:00ff:fe12:3456`).
+pub fn parse_gid(text: &str) -> Option<Ipv6Addr> {
+    text.trim().parse().ok()
+}
+
+/// `node_type` ("1: CA") to its name ("CA"); text without a number is kept whole.
+pub fn parse_node_type(text: &str) -> String {
+    parse_enum_attr(text)
+}
+
+/// A "number: NAME" attribute (`state` "4: ACTIVE", `phys_state` "5: `LinkUp`") to its name.
+pub fn parse_enum_attr(text: &str) -> String {
+    let t = text.trim();
+    match t.split_once(':') {
+        Some((n, name)) if n.trim().bytes().all(|b| b.is_ascii_digit()) => name.trim().to_string(),
+        _ => t.to_string(),
+    }
+}
+
+/// The Gb/s of a `rate` attribute: "100 Gb/sec (4X EDR)" -> 100, "2.5 Gb/sec (1X SDR)" -> 2.5.
+pub fn parse_rate_gbps(text: &str) -> Option<f64> {
+    let mut words = text.split_whitespace();
+    let value: f64 = words.next()?.parse().ok()?;
+    match words.next()? {
+        "Gb/sec" | "Gb/s" => Some(value),
+        "Mb/sec" | "Mb/s" => Some(value / 1000.0),
+        _ => None,
+    }
+    .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// The active MTU a RoCE port gets on a netdev with this MTU: the largest IB MTU that fits
+/// after the RoCE headers (`iboe_get_mtu` in `include/rdma/ib_addr.h` subtracts GRH 40, UDP 8,
+/// BTH 12, XRC 4, `AtomicETH` 28 and ICRC 4 bytes: 96), at most 4096. `None` below 256.
+pub fn roce_active_mtu(netdev_mtu: u32) -> Option<u32> {
+    let room = netdev_mtu.checked_sub(96)?;
+    [4096, 2048, 1024, 512, 256]
+        .into_iter()
+        .find(|m| *m <= room)
+}
+
+/// Counter files of a `hw_counters` or `counters` directory. Files that do not read as a
+/// number (`lifespan` is a setting; some PMA counters answer EINVAL when the device lacks
+/// them) are left out.
+pub fn read_counter_dir(dir: &Path) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == "lifespan" {
+            continue;
+        }
+        if let Some(v) = read_opt(&e.path()).and_then(|s| s.trim().parse::<u64>().ok()) {
+            out.insert(name, v);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    fn put(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, format!("{text}\n")).expect("write");
+    }
+
+    /// A small tree following `sysfs-class-infiniband`: an mlx5 device on a PCI function with
+    /// RoCE v1/v2 GID pairs as mlx5 interleaves them (an empty slot between), and an rxe
+    /// device in `devices/virtual` like `rdma link add rxe0 type rxe netdev virtio0` makes.
+    fn tree() -> tempfile::TempDir {
+        let t = tempfile::tempdir().expect("tempdir");
+        let sys = t.path().join("sys");
+        let pci = sys.join("devices/pci0000:80/0000:80:01.0/0000:81:00.0");
+        let ib = pci.join("infiniband/mlx5_0");
+        put(&pci.join("numa_node"), "1");
+        fs::create_dir_all(sys.join("bus/pci/drivers/mlx5_core")).expect("mkdir");
+        symlink("../../../../bus/pci/drivers/mlx5_core", pci.join("driver")).expect("ln");
+        put(&ib.join("node_type"), "1: CA");
+        put(&ib.join("fw_ver"), "28.39.1002");
+        put(&ib.join("node_guid"), "b8ce:f603:00a1:b2c4");
+        put(&ib.join("hca_type"), "MT4129");
+        symlink("../../../0000:81:00.0", ib.join("device")).expect("ln");
+        let p = ib.join("ports/1");
+        put(&p.join("state"), "4: ACTIVE");
+        put(&p.join("phys_state"), "5: LinkUp");
+        put(&p.join("rate"), "400 Gb/sec (4X NDR)");
+        put(&p.join("link_layer"), "Ethernet");
+        let gids = [
+            ("fe80:0000:0000:0000:bace:f6ff:fea1:b2c4", "IB/RoCE v1"),
+            ("fe80:0000:0000:0000:bace:f6ff:fea1:b2c4", "RoCE v2"),
+            ("0000:0000:0000:0000:0000:ffff:0a00:0001", "IB/RoCE v1"),
+            ("0000:0000:0000:0000:0000:ffff:0a00:0001", "RoCE v2"),
+        ];
+        for (i, (g, ty)) in gids.iter().enumerate() {
+            put(&p.join(format!("gids/{i}")), g);
+            put(&p.join(format!("gid_attrs/types/{i}")), ty);
+            put(&p.join(format!("gid_attrs/ndevs/{i}")), "eth2");
+        }
+        // Empty slots: all-zero GIDs; their attribute files would answer EINVAL live.
+        for i in 4..8 {
+            put(
+                &p.join(format!("gids/{i}")),
+                "0000:0000:0000:0000:0000:0000:0000:0000",
+            );
+        }
+        put(&p.join("hw_counters/out_of_buffer"), "12");
+        put(&p.join("hw_counters/np_cnp_sent"), "7");
+        put(&p.join("hw_counters/lifespan"), "10");
+        put(&p.join("counters/port_xmit_data"), "123456");
+        let net = sys.join("class/net/eth2");
+        put(&net.join("mtu"), "4200");
+        fs::create_dir_all(sys.join("class/infiniband")).expect("mkdir");
+        symlink(
+            "../../devices/pci0000:80/0000:80:01.0/0000:81:00.0/infiniband/mlx5_0",
+            sys.join("class/infiniband/mlx5_0"),
+        )
+        .expect("ln");
+
+        let rxe = sys.join("devices/virtual/infiniband/rxe0");
+        put(&rxe.join("node_type"), "1: CA");
+        put(&rxe.join("node_guid"), "5054:00ff:fe12:3456");
+        let p = rxe.join("ports/1");
+        put(&p.join("state"), "4: ACTIVE");
+        put(&p.join("phys_state"), "5: LinkUp");
+        put(&p.join("rate"), "2.5 Gb/sec (1X SDR)");
+        put(&p.join("link_layer"), "Ethernet");
+        put(&p.join("gids/0"), "fe80:0000:0000:0000:5054:00ff:fe12:3456");
+        put(&p.join("gid_attrs/types/0"), "RoCE v2");
+        put(&p.join("gid_attrs/ndevs/0"), "virtio0");
+        put(&p.join("gids/1"), "0000:0000:0000:0000:0000:ffff:c612:0002");
+        put(&p.join("gid_attrs/types/1"), "RoCE v2");
+        put(&p.join("gid_attrs/ndevs/1"), "virtio0");
+        put(&p.join("hw_counters/completer_retry_err"), "3");
+        put(&sys.join("class/net/virtio0/mtu"), "1500");
+        symlink(
+            "../../devices/virtual/infiniband/rxe0",
+            sys.join("class/infiniband/rxe0"),
+        )
+        .expect("ln");
+        let cm = sys.join("kernel/config/rdma_cm/rxe0/ports/1");
+        put(&cm.join("default_roce_mode"), "RoCE v2");
+        put(&cm.join("default_roce_tos"), "106");
+        t
+    }
+
+    fn root(t: &tempfile::TempDir) -> SysRoot {
+        SysRoot::new(t.path().join("sys"), t.path().join("proc"))
+    }
+
+    #[test]
+    fn reads_the_fixture_tree() {
+        let t = tree();
+        let devs = read_devices(&root(&t)).expect("read");
+        let names: Vec<&str> = devs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["mlx5_0", "rxe0"]);
+
+        let mlx = &devs[0];
+        assert_eq!(mlx.node_type, "CA");
+        assert_eq!(mlx.fw_ver.as_deref(), Some("28.39.1002"));
+        assert_eq!(mlx.pci_address.as_deref(), Some("0000:81:00.0"));
+        assert_eq!(mlx.driver.as_deref(), Some("mlx5_core"));
+        assert_eq!(mlx.hca_type.as_deref(), Some("MT4129"));
+        let p = &mlx.ports[0];
+        assert_eq!((p.port, p.state.as_str()), (1, "ACTIVE"));
+        assert_eq!(p.phys_state, "LinkUp");
+        assert_eq!(p.rate_gbps, Some(400.0));
+        assert_eq!(p.netdev.as_deref(), Some("eth2"));
+        assert_eq!(p.active_mtu, Some(4096));
+        // The four real entries; the zero slots are left out.
+        let kinds: Vec<(u32, GidKind)> = p.gids.iter().map(|g| (g.index, g.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (0, GidKind::RoceV1),
+                (1, GidKind::RoceV2),
+                (2, GidKind::RoceV1),
+                (3, GidKind::RoceV2)
+            ]
+        );
+        assert_eq!(p.roce_v2_ipv4_gid().map(|g| g.index), Some(3));
+        assert_eq!(
+            p.roce_v2_ipv4_gid().and_then(Gid::ipv4),
+            Some("10.0.0.1".parse().expect("ip"))
+        );
+        assert_eq!(p.hw_counters.get("out_of_buffer"), Some(&12));
+        assert!(!p.hw_counters.contains_key("lifespan"));
+        assert_eq!(p.counters.get("port_xmit_data"), Some(&123_456));
+        assert_eq!(p.default_roce_tos, None);
+
+        let rxe = &devs[1];
+        assert_eq!(rxe.pci_address, None);
+        let p = &rxe.ports[0];
+        assert_eq!(p.roce_v2_ipv4_gid().map(|g| g.index), Some(1));
+        assert_eq!(p.active_mtu, Some(1024));
+        assert_eq!(p.default_roce_mode.as_deref(), Some("RoCE v2"));
+        assert_eq!(p.default_roce_tos, Some(106));
+        assert_eq!(rxe.netdevs(), ["virtio0"]);
+    }
+
+    #[test]
+    fn no_infiniband_class_is_no_devices() {
+        let t = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(t.path().join("sys/class/net")).expect("mkdir");
+        assert!(read_devices(&root(&t)).expect("read").is_empty());
+    }
+
+    #[test]
+    fn einval_on_gid_attrs_is_an_empty_slot() {
+        let gid: Ipv6Addr = "fe80::1".parse().expect("gid");
+        let einval = || Err(io::Error::from_raw_os_error(libc::EINVAL));
+        assert_eq!(gid_entry(5, gid, &einval(), &einval(), "Ethernet"), None);
+        // An InfiniBand GID has no netdev: EINVAL there is "none".
+        let g =
+            gid_entry(0, gid, &Ok("IB/RoCE v1".into()), &einval(), "InfiniBand").expect("entry");
+        assert_eq!((g.kind, g.netdev), (GidKind::Ib, None));
+        // The zero GID is empty whatever its attributes say.
+        assert_eq!(
+            gid_entry(
+                1,
+                Ipv6Addr::UNSPECIFIED,
+                &Ok("RoCE v2".into()),
+                &Ok("eth0".into()),
+                "Ethernet"
+            ),
+            None
+        );
+        assert!(is_empty_slot(&io::Error::from_raw_os_error(libc::EINVAL)));
+    }
+
+    #[test]
+    fn attribute_parsers() {
+        assert_eq!(parse_enum_attr("4: ACTIVE\n"), "ACTIVE");
+        assert_eq!(parse_enum_attr("5: LinkUp"), "LinkUp");
+        assert_eq!(parse_node_type("1: CA"), "CA");
+        assert_eq!(parse_node_type("RNIC"), "RNIC");
+        assert_eq!(parse_rate_gbps("100 Gb/sec (4X EDR)"), Some(100.0));
+        assert_eq!(parse_rate_gbps("2.5 Gb/sec (1X SDR)"), Some(2.5));
+        assert_eq!(parse_rate_gbps("invalid"), None);
+        assert_eq!(
+            parse_gid("fe80:0000:0000:0000:5054:00ff:fe12:3456"),
+            Some("fe80::5054:ff:fe12:3456".parse().expect("ip"))
+        );
+        assert_eq!(parse_gid("nonsense"), None);
+        assert_eq!(roce_active_mtu(1500), Some(1024));
+        assert_eq!(roce_active_mtu(4200), Some(4096));
+        assert_eq!(roce_active_mtu(4096), Some(2048));
+        assert_eq!(roce_active_mtu(9000), Some(4096));
+        assert_eq!(roce_active_mtu(300), None);
+        assert!(valid_device_name("mlx5_0"));
+        assert!(!valid_device_name(".."));
+        assert!(!valid_device_name("a/b"));
+    }
+}
