@@ -414,3 +414,41 @@ fn a_gpu_vm_without_rdma_or_bridges_gets_honest_answers() {
     );
     assert!(stdout(&dpuctl_at(&t, &["show"])).contains("eth0"));
 }
+
+/// A snapshot recorded with `dpuctl snapshot` on a cloud VM with one NVIDIA H100 (open kernel
+/// module, no peer-memory module, no RDMA) and one virtio NIC, MAC addresses replaced. What
+/// `nvidia-smi topo -m` printed there: GPU0, CPU affinity 0-15, no NIC column (it lists RDMA
+/// NICs only); `nvidia-smi -q`: bus id 00000000:00:06.0, PCIe generation 5, width 16.
+#[test]
+fn a_recorded_h100_vm_snapshot_reads_as_nvidia_smi_saw_it() {
+    let snap = root().join("tests/fixtures/gpu-h100-vm.snapshot.json");
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+            .args(args)
+            .arg("--from")
+            .arg(&snap)
+            .env("COLUMNS", "100")
+            .env("DPUCTL_SYSFS", "/nonexistent")
+            .output()
+            .expect("run");
+        stdout(&o)
+    };
+    let table = run(&["topo"]);
+    golden("tests/golden/gpu-h100-vm.topo.txt", &table);
+    let v: serde_json::Value =
+        serde_json::from_str(&run(&["topo", "--format", "json"])).expect("json");
+    let text = v.to_string();
+    for fact in [
+        "0000:00:06.0",
+        "0000:00:03.0",
+        "\"PHB\"",
+        "32.0 GT/s",
+        "dma-buf",
+    ] {
+        assert!(text.contains(fact), "{fact} missing from {v:#}");
+    }
+    assert!(
+        !text.contains("\"SYS\"") && !text.contains("\"NODE\""),
+        "{v:#}"
+    );
+}
