@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod diag;
 pub mod input;
 pub mod model;
+pub mod module;
 pub mod monitor;
 pub mod output;
 pub mod profile;

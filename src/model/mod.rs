@@ -6,6 +6,7 @@
 pub mod cpuset;
 pub mod ethtool;
 pub mod knobs;
+pub mod module;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};
