@@ -937,6 +937,7 @@ mod tests {
                 gpu_local: None,
             }],
             temperatures: Vec::new(),
+            module: Avail::na("not supported by the driver"),
         }
     }
 

@@ -14,6 +14,7 @@
 mod abi;
 mod bitset;
 pub mod ioctl;
+pub mod module;
 mod msg;
 
 use std::collections::{HashMap, HashSet};
