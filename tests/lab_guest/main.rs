@@ -5,6 +5,7 @@
 mod ethtool_set;
 mod ethtool_show;
 mod layout;
+mod module;
 mod monitor;
 mod troubleshoot;
 mod tune;

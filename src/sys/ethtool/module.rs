@@ -128,8 +128,10 @@ pub fn read(eth: Option<&mut Ethtool>, ifname: &str) -> Avail<ModuleEeprom> {
             {
                 Avail::na(NA_UNSUPPORTED)
             }
-            Err(e) if e.is_unsupported() => Avail::na(nl_err.reason()),
-            Err(e) => Avail::na(e.reason()),
+            // Both failed otherwise: netlink's words (with the kernel's extended ack) say
+            // more than the ioctl's errno, unless netlink was not there to ask.
+            Err(e) if matches!(nl_err, EthtoolError::NoNetlink) => Avail::na(e.reason()),
+            Err(_) => Avail::na(nl_err.reason()),
         },
     }
 }
