@@ -320,6 +320,33 @@ impl Flags {
     }
 }
 
+/// What the monitor keeps of a module between its slow reads: temperature, per-lane optical
+/// power (at most 8 lanes) and the module's warning thresholds, in the units of the names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModuleReading {
+    /// Module temperature, degrees Celsius.
+    pub temperature_c: Option<f64>,
+    /// The module's high temperature warning.
+    pub temperature_high_warning_c: Option<f64>,
+    /// The module's low receive power warning, dBm.
+    pub rx_power_low_warning_dbm: Option<f64>,
+    /// The module's low transmit power warning, dBm.
+    pub tx_power_low_warning_dbm: Option<f64>,
+    /// Lanes, lane 1 first, at most 8.
+    pub lanes: Vec<LaneReading>,
+}
+
+/// Optical power of one lane.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LaneReading {
+    /// Lane number, from 1.
+    pub lane: u8,
+    /// Receive power, dBm (`None`: no light, or not monitored).
+    pub rx_power_dbm: Option<f64>,
+    /// Transmit power, dBm.
+    pub tx_power_dbm: Option<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -223,6 +223,31 @@ pub fn weakest_rx_lane(m: &Module) -> Option<(&Lane, Option<f64>)> {
         .map(|l| (l, margin(l)))
 }
 
+/// The most lanes a module reading keeps (one CMIS bank).
+pub const MAX_LANES: usize = 8;
+
+/// What the monitor follows of a module: `None` when it has no diagnostics.
+pub fn reading(m: &Module) -> Option<crate::model::module::ModuleReading> {
+    let d = m.dom.as_ref()?;
+    let dbm = |mw: f64| units::mw_to_dbm(mw);
+    Some(crate::model::module::ModuleReading {
+        temperature_c: d.temperature_c,
+        temperature_high_warning_c: d.thresholds.temperature_c.map(|l| l.high_warning),
+        rx_power_low_warning_dbm: d.thresholds.rx_power_mw.and_then(|l| dbm(l.low_warning)),
+        tx_power_low_warning_dbm: d.thresholds.tx_power_mw.and_then(|l| dbm(l.low_warning)),
+        lanes: d
+            .lanes
+            .iter()
+            .take(MAX_LANES)
+            .map(|l| crate::model::module::LaneReading {
+                lane: l.lane,
+                rx_power_dbm: l.rx_power_mw.map(|mw| dbm(mw).unwrap_or(-40.0)),
+                tx_power_dbm: l.tx_power_mw.map(|mw| dbm(mw).unwrap_or(-40.0)),
+            })
+            .collect(),
+    })
+}
+
 /// A [`Dom`] with no values yet.
 pub(crate) fn empty_dom(calibration: &str) -> Dom {
     Dom {
