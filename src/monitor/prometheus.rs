@@ -37,7 +37,7 @@ microbursts_total, microburst_{bytes,drops}_total, microburst_duration_seconds (
 100us..1s), sample_utilization_ratio (histogram) {direction}; softnet_{processed,dropped,
 times_squeezed}_total{cpu}; udp_{receive,send}_buffer_errors_total;
 nic_temperature{,_critical}_celsius{sensor}; module_temperature{,_high_warning}_celsius,
-module_{rx,tx}_power_dbm{lane}, module_{rx,tx}_power_low_warning_dbm (pluggable modules,
+module_{receive,transmit}_power_dbm{lane}, module_{receive,transmit}_power_low_warning_dbm (modules,
 read every few slow rounds; needs CAP_NET_ADMIN); alert_active, alerts_total{metric};
 sampler_{interval_seconds,samples_total,missed_deadlines_total,reads_total,
 read_seconds_total}; profile_{drifted,skipped,compared}_settings{profile} (--check);
@@ -526,12 +526,12 @@ fn module_families(w: &mut Writer, t: &Totals) {
     }
     for (name, help, rx) in [
         (
-            "dpuctl_module_rx_power_dbm",
+            "dpuctl_module_receive_power_dbm",
             "Receive optical power of each module lane.",
             true,
         ),
         (
-            "dpuctl_module_tx_power_dbm",
+            "dpuctl_module_transmit_power_dbm",
             "Transmit optical power of each module lane.",
             false,
         ),
@@ -549,12 +549,12 @@ fn module_families(w: &mut Writer, t: &Totals) {
     }
     for (name, help, rx) in [
         (
-            "dpuctl_module_rx_power_low_warning_dbm",
+            "dpuctl_module_receive_power_low_warning_dbm",
             "The module's own low receive power warning.",
             true,
         ),
         (
-            "dpuctl_module_tx_power_low_warning_dbm",
+            "dpuctl_module_transmit_power_low_warning_dbm",
             "The module's own low transmit power warning.",
             false,
         ),
@@ -1120,20 +1120,20 @@ mod tests {
             Some("12")
         );
         assert_eq!(
-            v("dpuctl_module_rx_power_dbm{interface=\"eth0\",lane=\"6\"}").as_deref(),
+            v("dpuctl_module_receive_power_dbm{interface=\"eth0\",lane=\"6\"}").as_deref(),
             Some("-9.9")
         );
         assert_eq!(
-            v("dpuctl_module_tx_power_dbm{interface=\"eth0\",lane=\"1\"}").as_deref(),
+            v("dpuctl_module_transmit_power_dbm{interface=\"eth0\",lane=\"1\"}").as_deref(),
             Some("-3")
         );
         assert_eq!(
-            v("dpuctl_module_tx_power_dbm{interface=\"eth0\",lane=\"6\"}"),
+            v("dpuctl_module_transmit_power_dbm{interface=\"eth0\",lane=\"6\"}"),
             None,
             "a lane without a reading has no sample"
         );
         assert_eq!(
-            v("dpuctl_module_rx_power_low_warning_dbm{interface=\"eth0\"}").as_deref(),
+            v("dpuctl_module_receive_power_low_warning_dbm{interface=\"eth0\"}").as_deref(),
             Some("-10.4")
         );
         assert_eq!(

@@ -146,7 +146,7 @@ mod tests {
         let mut rest = b;
         while rest.len() >= 4 {
             let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-            let kind = u16::from_ne_bytes([rest[2], rest[3]]);
+            let kind = u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff;
             out.push((kind, rest[4..len].to_vec()));
             rest = &rest[(len + 3) & !3..];
         }
