@@ -516,3 +516,113 @@ fn old_snapshots_without_modules_still_load() {
     ]));
     assert_eq!(out, "== eth2 ==  module n/a (not in this snapshot)\n");
 }
+
+fn profile_file(dir: &std::path::Path, body: &str) -> String {
+    let p = dir.join("optics.yaml");
+    std::fs::write(
+        &p,
+        format!("name: optics\ndescription: module expectations\n{body}"),
+    )
+    .expect("write profile");
+    p.display().to_string()
+}
+
+/// `module:` expectations are verified by `check` from the decoded modules: a DAC where the
+/// profile asks for AOC and a lane below the receive power floor are drift (exit 1).
+#[test]
+fn check_verifies_module_expectations_read_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = profile_file(
+        dir.path(),
+        "interfaces:
+  - match: {name: dac}
+    module: {cable: aoc}
+  - match: {name: qdd}
+    module: {min_rx_power_dbm: -8}
+  - match: {name: sr4}
+    module: {cable: mmf, min_rx_power_dbm: -8}
+",
+    );
+    let o = dpuctl(&["check", &p, "--from", &snap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for line in [
+        "module dac: cable want aoc, have dac (ACME CABLES Q28-DAC-3M): DRIFT",
+        "module qdd: min_rx_power_dbm want >= -8 dBm, have -9.90 dBm (lane 6): DRIFT",
+        "module sr4: cable want mmf, have mmf (ACME OPTICS Q28-SR4-100G): ok",
+        "module sr4: min_rx_power_dbm want >= -8 dBm, have -1.87 dBm (lane 4): ok",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    let j = dpuctl(&["check", &p, "--from", &snap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).expect("json");
+    assert_eq!(v["status"], "drift");
+    assert_eq!(v["modules"].as_array().expect("modules").len(), 4);
+
+    // As wanted: compliant, exit 0.
+    let ok = profile_file(
+        dir.path(),
+        "interfaces:\n  - match: {name: sr4}\n    module: {cable: mmf, min_rx_power_dbm: -8}\n",
+    );
+    let o = dpuctl(&["check", &ok, "--from", &snap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    // A module without diagnostics cannot show its power: nothing compared, exit 2.
+    let dac = profile_file(
+        dir.path(),
+        "interfaces:\n  - match: {name: dac}\n    module: {min_rx_power_dbm: -8}\n",
+    );
+    let o = dpuctl(&["check", &dac, "--from", &snap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// A bad `module:` value is a one-line error with file:line:column, exit 2.
+#[test]
+fn bad_module_expectations_name_the_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = profile_file(
+        dir.path(),
+        "interfaces:\n  - match: {name: dac}\n    module: {cable: fibre, min_rx_power_dbm: -80}\n",
+    );
+    let o = dpuctl(&["check", &p, "--from", &snap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("optics.yaml:5:")
+            && err.contains("expected one of dac, acc, aoc, mmf, smf, base-t, got 'fibre'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("min_rx_power_dbm -80 is out of range"),
+        "{err}"
+    );
+    let p = profile_file(
+        dir.path(),
+        "interfaces:\n  - match: {name: dac}\n    module: {kind: aoc}\n",
+    );
+    let o = dpuctl(&["check", &p, "--from", &snap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("kind"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
