@@ -594,7 +594,7 @@ fn check_verifies_module_expectations_read_only() {
     );
 }
 
-/// A bad `module:` value is a one-line error with file:line:column, exit 2.
+/// A bad `module:` value is a one-line error with `file:line:column`, exit 2.
 #[test]
 fn bad_module_expectations_name_the_place() {
     let dir = tempfile::tempdir().expect("tempdir");

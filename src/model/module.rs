@@ -83,7 +83,7 @@ mod hex_bytes {
 /// Parses a hex string (white space ignored) into bytes, at most 128 of them.
 pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("hex page data has an odd number of digits".to_string());
     }
     if digits.len() > 256 {
@@ -387,9 +387,9 @@ mod tests {
     #[test]
     fn pages_round_trip_through_json_as_hex() {
         let e = eeprom();
-        let j = serde_json::to_string(&e).unwrap();
+        let j = serde_json::to_string(&e).expect("a value");
         assert!(j.contains("\"data\":\"000102"), "{j}");
-        let back: ModuleEeprom = serde_json::from_str(&j).unwrap();
+        let back: ModuleEeprom = serde_json::from_str(&j).expect("a value");
         assert_eq!(back, e);
     }
 
@@ -398,13 +398,13 @@ mod tests {
         assert!(parse_hex("0").is_err());
         assert!(parse_hex("zz").is_err());
         assert!(parse_hex(&"00".repeat(129)).is_err());
-        assert_eq!(parse_hex("0a FF").unwrap(), vec![0x0a, 0xff]);
+        assert_eq!(parse_hex("0a FF").expect("a value"), vec![0x0a, 0xff]);
     }
 
     #[test]
     fn cable_class_names_round_trip() {
         for c in ["dac", "acc", "aoc", "mmf", "smf", "base-t"] {
-            assert_eq!(CableClass::parse(c).unwrap().as_str(), c);
+            assert_eq!(CableClass::parse(c).expect("a value").as_str(), c);
         }
         assert_eq!(CableClass::parse("fibre"), None);
     }

@@ -197,7 +197,10 @@ mod tests {
     use super::*;
     use crate::model::module::RawPage;
 
-    fn cmis(lower: &[(usize, &[u8])], pages: &[(u8, &[(usize, &[u8])])]) -> Module {
+    /// Bytes to set: (offset, bytes).
+    type Fields<'a> = &'a [(usize, &'a [u8])];
+
+    fn cmis(lower: Fields<'_>, pages: &[(u8, Fields<'_>)]) -> Module {
         let mut lo = vec![0u8; 256];
         lo[0] = 0x18;
         lo[128] = 0x18;
@@ -296,22 +299,22 @@ mod tests {
         assert_eq!(m.cable, CableClass::Mmf);
         assert_eq!(m.length_m, Some(100.0));
         assert_eq!(m.wavelength_nm, Some(850.0));
-        let d = m.dom.unwrap();
-        assert!((d.temperature_c.unwrap() - 40.5).abs() < 1e-9);
+        let d = m.dom.expect("a value");
+        assert!((d.temperature_c.expect("a value") - 40.5).abs() < 1e-9);
         assert_eq!(d.lanes.len(), 8);
         // Multiplier bits 4-3 of 0x0f = 01: x2. 4000 x 2 uA x 2 = 16 mA.
-        assert!((d.lanes[0].bias_ma.unwrap() - 16.0).abs() < 1e-9);
-        assert!((d.thresholds.bias_ma.unwrap().high_alarm - 32.0).abs() < 1e-9);
-        assert!((d.lanes[7].rx_power_mw.unwrap() - 0.43).abs() < 1e-9);
+        assert!((d.lanes[0].bias_ma.expect("a value") - 16.0).abs() < 1e-9);
+        assert!((d.thresholds.bias_ma.expect("a value").high_alarm - 32.0).abs() < 1e-9);
+        assert!((d.lanes[7].rx_power_mw.expect("a value") - 0.43).abs() < 1e-9);
         assert!(d.lanes[7].rx_power_flags.low_warning);
         assert!(!d.lanes[6].rx_power_flags.low_warning);
-        assert!((d.thresholds.rx_power_mw.unwrap().low_warning - 0.0694).abs() < 1e-9);
+        assert!((d.thresholds.rx_power_mw.expect("a value").low_warning - 0.0694).abs() < 1e-9);
     }
 
     #[test]
     fn module_flags_are_low_bits_first() {
         let m = cmis(&[(2, &[FLAT_MEM]), (9, &[0x84]), (85, &[0x02])], &[]);
-        let d = m.dom.unwrap();
+        let d = m.dom.expect("a value");
         assert!(d.temperature_flags.high_warning);
         assert!(!d.temperature_flags.high_alarm);
         assert!(d.vcc_flags.low_warning);

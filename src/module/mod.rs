@@ -98,17 +98,22 @@ pub fn decode(e: &ModuleEeprom) -> Result<Module, DecodeError> {
 pub(crate) struct Page<'a> {
     e: &'a ModuleEeprom,
     i2c: u8,
-    page: u8,
+    num: u8,
     bank: u8,
 }
 
 impl<'a> Page<'a> {
     pub(crate) fn new(e: &'a ModuleEeprom, i2c: u8, page: u8, bank: u8) -> Self {
-        Self { e, i2c, page, bank }
+        Self {
+            e,
+            i2c,
+            num: page,
+            bank,
+        }
     }
 
     pub(crate) fn u8(self, off: u8) -> Option<u8> {
-        self.e.byte(self.i2c, self.page, self.bank, off)
+        self.e.byte(self.i2c, self.num, self.bank, off)
     }
 
     pub(crate) fn present(self, off: u8) -> bool {
@@ -340,7 +345,7 @@ mod tests {
                 pages.push(RawPage { i2c, page, bank: 0, offset, data });
             }
             let e = ModuleEeprom { source: "test".into(), pages };
-            let m = decode(&e).unwrap();
+            let m = decode(&e).expect("a value");
             let _ = weakest_rx_lane(&m);
         }
     }

@@ -69,7 +69,7 @@ impl PageRead {
     }
 
     /// True when `p` holds the bytes of this read.
-    fn done_by(&self, p: &RawPage) -> bool {
+    fn done_by(self, p: &RawPage) -> bool {
         p.i2c == self.i2c && p.page == self.page && p.bank == self.bank && p.offset == self.offset
     }
 }
@@ -187,7 +187,7 @@ mod tests {
                 .cloned()
                 .ok_or("no such page")
         })
-        .unwrap();
+        .expect("a value");
         (e, log)
     }
 
@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn a_failing_lower_page_is_the_error() {
         let r: Result<_, &str> = read_all("test", |_| Err("EOPNOTSUPP"));
-        assert_eq!(r.unwrap_err(), "EOPNOTSUPP");
+        assert_eq!(r.expect_err("an error"), "EOPNOTSUPP");
     }
 
     #[test]

@@ -200,6 +200,7 @@ pub fn decode(e: &ModuleEeprom) -> Module {
     }
 }
 
+#[allow(clippy::many_single_char_names)]
 fn dom(e: &ModuleEeprom, diag: u8) -> crate::model::module::Dom {
     let a2 = Page::new(e, I2C_DIAG, 0, 0);
     let external = diag & EXTERNAL_CAL != 0 && diag & INTERNAL_CAL == 0;
@@ -247,6 +248,7 @@ fn dom(e: &ModuleEeprom, diag: u8) -> crate::model::module::Dom {
 }
 
 #[cfg(test)]
+#[allow(clippy::many_single_char_names)]
 mod tests {
     use super::*;
     use crate::model::module::RawPage;
@@ -354,7 +356,7 @@ mod tests {
             ]),
         );
         let m = decode(&e);
-        let d = m.dom.unwrap();
+        let d = m.dom.expect("a value");
         assert_eq!(d.calibration, "internal");
         assert!(close(d.temperature_c, 25.5));
         assert!(close(d.vcc_v, 3.3));
@@ -365,11 +367,11 @@ mod tests {
         assert!(close(l.rx_power_dbm, 10.0 * 0.025f64.log10()));
         assert!(l.rx_power_flags.low_warning);
         assert!(!l.rx_power_flags.low_alarm);
-        let t = d.thresholds.temperature_c.unwrap();
+        let t = d.thresholds.temperature_c.expect("a value");
         assert!((t.high_alarm - 80.0).abs() < 1e-9);
         assert!((t.low_alarm - -10.0).abs() < 1e-9);
         assert!((t.high_warning - 70.0).abs() < 1e-9);
-        let rx = d.thresholds.rx_power_mw.unwrap();
+        let rx = d.thresholds.rx_power_mw.expect("a value");
         assert!((rx.high_alarm - 1.0).abs() < 1e-9);
         assert!((rx.low_alarm - 0.01).abs() < 1e-9);
         assert!((rx.low_warning - 0.02).abs() < 1e-9);
@@ -399,7 +401,7 @@ mod tests {
                 (104, &[0x03, 0xe8]),
             ]),
         );
-        let d = decode(&e).dom.unwrap();
+        let d = decode(&e).dom.expect("a value");
         assert_eq!(d.calibration, "external");
         // (0x1b80 = 7040) - 512 = 6528 / 256 = 25.5 C
         assert!(close(d.temperature_c, 25.5));
@@ -412,11 +414,11 @@ mod tests {
         // 1000 * 2 + 100 = 2100 x 0.1 uW = 0.21 mW
         assert!(close(l.rx_power_mw, 0.21));
         // Rx low warning threshold raw 50 -> 2 * 50 + 100 = 200 -> 0.02 mW.
-        assert!((d.thresholds.rx_power_mw.unwrap().low_warning - 0.02).abs() < 1e-9);
+        assert!((d.thresholds.rx_power_mw.expect("a value").low_warning - 0.02).abs() < 1e-9);
         // Without external calibration the same words read differently.
         let mut int = e.clone();
         int.pages[0].data[92] = 0x68;
-        let di = decode(&int).dom.unwrap();
+        let di = decode(&int).dom.expect("a value");
         assert!(close(di.lanes[0].rx_power_mw, 0.1));
     }
 

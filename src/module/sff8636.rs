@@ -274,23 +274,23 @@ mod tests {
         assert_eq!(m.media.as_deref(), Some("100GBASE-SR4"));
         assert_eq!(m.length_m, Some(100.0));
         assert_eq!(m.wavelength_nm, Some(850.0));
-        let d = m.dom.unwrap();
-        assert!((d.temperature_c.unwrap() - 33.25).abs() < 1e-9);
-        assert!((d.vcc_v.unwrap() - 3.305).abs() < 1e-9);
+        let d = m.dom.expect("a value");
+        assert!((d.temperature_c.expect("a value") - 33.25).abs() < 1e-9);
+        assert!((d.vcc_v.expect("a value") - 3.305).abs() < 1e-9);
         assert_eq!(d.lanes.len(), 4);
-        assert!((d.lanes[0].rx_power_mw.unwrap() - 0.8).abs() < 1e-9);
-        assert!((d.lanes[3].rx_power_mw.unwrap() - 0.1).abs() < 1e-9);
-        assert!((d.lanes[3].rx_power_dbm.unwrap() - -10.0).abs() < 1e-9);
-        assert!((d.lanes[1].bias_ma.unwrap() - 8.0).abs() < 1e-9);
-        assert!((d.lanes[2].tx_power_mw.unwrap() - 0.5).abs() < 1e-9);
+        assert!((d.lanes[0].rx_power_mw.expect("a value") - 0.8).abs() < 1e-9);
+        assert!((d.lanes[3].rx_power_mw.expect("a value") - 0.1).abs() < 1e-9);
+        assert!((d.lanes[3].rx_power_dbm.expect("a value") - -10.0).abs() < 1e-9);
+        assert!((d.lanes[1].bias_ma.expect("a value") - 8.0).abs() < 1e-9);
+        assert!((d.lanes[2].tx_power_mw.expect("a value") - 0.5).abs() < 1e-9);
         // Byte 9 = 0x01: lane 2 (bits 3-0) low warning; lane 1 clear.
         assert!(!d.lanes[0].rx_power_flags.any());
         assert!(d.lanes[1].rx_power_flags.low_warning);
         assert!(!d.lanes[1].rx_power_flags.low_alarm);
-        let t = d.thresholds.temperature_c.unwrap();
+        let t = d.thresholds.temperature_c.expect("a value");
         assert!((t.high_alarm - 75.0).abs() < 1e-9);
         assert!((t.low_alarm - -5.0).abs() < 1e-9);
-        let rx = d.thresholds.rx_power_mw.unwrap();
+        let rx = d.thresholds.rx_power_mw.expect("a value");
         assert!((rx.high_alarm - 1.9850).abs() < 1e-9);
         assert!((rx.low_alarm - 0.0138).abs() < 1e-9);
         assert!((rx.low_warning - 0.0694).abs() < 1e-9);
@@ -311,7 +311,7 @@ mod tests {
             &[(2, &[FLAT_MEM]), (147, &[0x00]), (220, &[0x30])],
             None,
         ));
-        assert_eq!(m.dom.unwrap().thresholds, Thresholds::default());
+        assert_eq!(m.dom.expect("a value").thresholds, Thresholds::default());
     }
 
     #[test]

@@ -118,13 +118,13 @@ mod tests {
     #[test]
     fn power_is_tenth_microwatts_and_dbm_is_log() {
         assert!(close(power_mw(10_000), 1.0));
-        assert!(close(mw_to_dbm(power_mw(10_000)).unwrap(), 0.0));
-        assert!(close(mw_to_dbm(power_mw(1_000)).unwrap(), -10.0));
-        assert!((mw_to_dbm(power_mw(5_012)).unwrap() - (-3.0)).abs() < 0.001);
+        assert!(close(mw_to_dbm(power_mw(10_000)).expect("a value"), 0.0));
+        assert!(close(mw_to_dbm(power_mw(1_000)).expect("a value"), -10.0));
+        assert!((mw_to_dbm(power_mw(5_012)).expect("a value") - (-3.0)).abs() < 0.001);
         assert_eq!(mw_to_dbm(0.0), None);
         assert!(close(dbm_to_mw(-10.0), 0.1));
         // 0.1 uW, the smallest step: -40 dBm.
-        assert!(close(mw_to_dbm(power_mw(1)).unwrap(), -40.0));
+        assert!(close(mw_to_dbm(power_mw(1)).expect("a value"), -40.0));
     }
 
     #[test]

@@ -978,8 +978,8 @@ fn check_temps(
 }
 
 /// Alerts when the module crosses its own warning thresholds: a lane's receive power below
-/// its low warning ("module_rx_power"), the temperature above its high warning
-/// ("module_temperature"). Edge-triggered like the others: once when it starts crossing.
+/// its low warning (`module_rx_power`), the temperature above its high warning
+/// (`module_temperature`). Edge-triggered like the others: once when it starts crossing.
 fn check_module(st: &mut IfState, s: &Sample, out: &mut Vec<Alert>) {
     let Some(m) = st.module.clone() else {
         return;
@@ -1129,6 +1129,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         recent_bursts: st.recent.iter().cloned().collect(),
         ended_bursts: std::mem::take(&mut st.ended),
         temps: temp_views(st),
+        module: st.module.clone(),
         driver: st.driver_name.clone(),
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,

@@ -159,7 +159,7 @@ impl Encoder {
                     temp: slow.temps.clone(),
                     mtu: slow.mtu,
                     cc: slow.carrier_changes,
-                    m: slow.module.clone(),
+                    m: slow.module.clone().map(Box::new),
                 };
                 let _ = serde_json::to_writer(&mut *out, &Line::D(d));
                 out.push(b'\n');
@@ -254,7 +254,7 @@ struct DLine {
     cc: Option<u32>,
     /// The module reading, on the rounds that read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    m: Option<crate::model::module::ModuleReading>,
+    m: Option<Box<crate::model::module::ModuleReading>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,7 +349,7 @@ impl Decoder {
                         temps: d.temp,
                         mtu: d.mtu,
                         carrier_changes: d.cc,
-                        module: d.m,
+                        module: d.m.map(|m| *m),
                     },
                 ));
             }

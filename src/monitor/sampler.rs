@@ -767,7 +767,7 @@ impl SlowReader {
             // The module's diagnostics, every SPEED_EVERY rounds (I2C reads are slow), never
             // again once the interface answered that it has no readable module.
             let module_na = self.known.get(&l.ifindex).is_some_and(|k| k.module_na);
-            if !module_na && (self.round - 1) % SPEED_EVERY == 0 {
+            if !module_na && (self.round - 1).is_multiple_of(SPEED_EVERY) {
                 match eth::module::read(self.ethtool.as_mut(), &l.name) {
                     crate::model::Avail::Ok(e) => {
                         slow.module = crate::module::decode(&e)

@@ -1,5 +1,5 @@
 //! Module EEPROM reads: `ETHTOOL_MSG_MODULE_EEPROM_GET` over ethtool netlink (kernel 5.13+,
-//! Documentation/networking/ethtool-netlink.rst "MODULE_EEPROM_GET"), one half page at a
+//! Documentation/networking/ethtool-netlink.rst `MODULE_EEPROM_GET`), one half page at a
 //! time as [`crate::module::plan`] asks, and the legacy `ETHTOOL_GMODULEINFO` /
 //! `ETHTOOL_GMODULEEEPROM` ioctl for kernels without it. Both need `CAP_NET_ADMIN`. Reads
 //! only: nothing is ever written to a module.
@@ -22,6 +22,7 @@ const A_I2C_ADDRESS: u16 = 6;
 const A_DATA: u16 = 7;
 
 // `ETH_MODULE_SFF_*` types of `struct ethtool_modinfo`.
+#[cfg(test)]
 const ETH_MODULE_SFF_8079: u32 = 0x1;
 const ETH_MODULE_SFF_8472: u32 = 0x2;
 const ETH_MODULE_SFF_8636: u32 = 0x3;
@@ -79,7 +80,8 @@ pub fn pages_from_legacy(kind: u32, dump: &[u8]) -> ModuleEeprom {
                 push(I2C_ID, page, 128, 256 + 128 * i);
             }
         }
-        ETH_MODULE_SFF_8079 | _ => {}
+        // ETH_MODULE_SFF_8079 and unknown types: A0h only.
+        _ => {}
     }
     ModuleEeprom {
         source: "ioctl".to_string(),
