@@ -144,6 +144,7 @@ scenarios! {
     socket_buffers_short_on_one_side => "socket-buffers-raise",
     a_veth_has_no_line_rate => "veth-no-line-rate",
     crc_errors_with_rx_power_near_its_threshold => "optic-crc-near-threshold",
+    autoneg_off_while_the_peer_negotiates => "autoneg-off-peer-negotiates",
 }
 
 #[test]

@@ -74,13 +74,33 @@ pub(super) fn autoneg(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                     "no link modes reported: nothing to negotiate",
                 )
             }
+            // The peer advertises modes: it negotiates, and a forced port facing a
+            // negotiating one ends in half duplex, a lower speed or no link.
+            Some(false) if i.link.get().is_some_and(|l| !l.peer_modes.is_empty()) => {
+                let peer = i
+                    .link
+                    .get()
+                    .map(|l| l.peer_modes.join(" "))
+                    .unwrap_or_default();
+                Finding::new(
+                    c,
+                    &i.name,
+                    Severity::Warn,
+                    "autonegotiation off while the link partner negotiates: turn it on \
+                     (ethtool -s IFACE autoneg on) or force the peer to the same speed",
+                )
+                .ev("autoneg", "off")
+                .ev("peer advertises", peer)
+            }
             Some(false) => Finding::new(
                 c,
                 &i.name,
                 Severity::Info,
-                "autonegotiation off: speed and duplex forced; both ends must agree",
+                "autonegotiation off: speed and duplex forced; both ends must agree \
+                 (the driver reports no link partner advertisement)",
             )
-            .ev("autoneg", "off"),
+            .ev("autoneg", "off")
+            .ev("peer advertises", "n/a"),
         })
         .collect()
 }
