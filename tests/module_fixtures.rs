@@ -626,3 +626,45 @@ fn bad_module_expectations_name_the_place() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The troubleshoot finding "CRC errors with RX power near its threshold", as the report
+/// gives it (title, evidence, explanation), from the scenario snapshot.
+#[test]
+fn crc_errors_with_rx_power_near_its_threshold_finding_golden() {
+    let node = root().join("tests/fixtures/diag/optic-crc-near-threshold/node.json");
+    let o = dpuctl(&[
+        "troubleshoot",
+        "--from",
+        &node.display().to_string(),
+        "--symptom",
+        "throughput",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    fn find(v: &serde_json::Value) -> Option<serde_json::Value> {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("id").and_then(|x| x.as_str()) == Some("link.optics") {
+                    return Some(v.clone());
+                }
+                m.values().find_map(find)
+            }
+            serde_json::Value::Array(a) => a.iter().find_map(find),
+            _ => None,
+        }
+    }
+    let f = find(&v).expect("link.optics finding");
+    assert_eq!(f["severity"], "crit");
+    let text = serde_json::to_string_pretty(&f).expect("json") + "\n";
+    golden(
+        "tests/golden/module/optic-crc-near-threshold.finding.json",
+        &text,
+    );
+}

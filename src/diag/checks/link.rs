@@ -425,6 +425,21 @@ pub(super) fn optics(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                 "RX power near its threshold: {} the module's low warning",
                 margin_words(lane, margin)
             );
+        } else if m.cable == CableClass::Dac {
+            // The physical-layer guideline: active optical cables lose less signal than
+            // copper DAC; a profile can require one (`module: {cable: aoc}`, see check).
+            let speed = i.link.get().and_then(|l| l.speed_mbps).unwrap_or(0);
+            f.severity = Severity::Info;
+            f.title = format!(
+                "passive copper DAC{}{}: an active optical cable (AOC) loses less signal",
+                m.length_m
+                    .map_or_else(String::new, |l| format!(" of {l} m")),
+                if speed > 0 && speed != u32::MAX {
+                    format!(" at {} Gb/s", speed / 1000)
+                } else {
+                    String::new()
+                }
+            );
         }
         out.push(f);
     }
