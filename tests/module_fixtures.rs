@@ -627,6 +627,20 @@ fn bad_module_expectations_name_the_place() {
     );
 }
 
+/// The first object with `id` link.optics anywhere in a report.
+fn find(v: &serde_json::Value) -> Option<serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.get("id").and_then(|x| x.as_str()) == Some("link.optics") {
+                return Some(v.clone());
+            }
+            m.values().find_map(find)
+        }
+        serde_json::Value::Array(a) => a.iter().find_map(find),
+        _ => None,
+    }
+}
+
 /// The troubleshoot finding "CRC errors with RX power near its threshold", as the report
 /// gives it (title, evidence, explanation), from the scenario snapshot.
 #[test]
@@ -648,18 +662,6 @@ fn crc_errors_with_rx_power_near_its_threshold_finding_golden() {
         String::from_utf8_lossy(&o.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    fn find(v: &serde_json::Value) -> Option<serde_json::Value> {
-        match v {
-            serde_json::Value::Object(m) => {
-                if m.get("id").and_then(|x| x.as_str()) == Some("link.optics") {
-                    return Some(v.clone());
-                }
-                m.values().find_map(find)
-            }
-            serde_json::Value::Array(a) => a.iter().find_map(find),
-            _ => None,
-        }
-    }
     let f = find(&v).expect("link.optics finding");
     assert_eq!(f["severity"], "crit");
     let text = serde_json::to_string_pretty(&f).expect("json") + "\n";
