@@ -305,6 +305,10 @@ pub struct ShowArgs {
     /// Read a snapshot file (from `dpuctl snapshot`) instead of this node.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+    /// Show the pluggable modules (SFP/QSFP/QSFP-DD/OSFP) decoded: identity, cable,
+    /// diagnostics of every lane and the module's thresholds (JSON with units in the names).
+    #[arg(long)]
+    pub module: bool,
 }
 
 /// Arguments of `snapshot`.

@@ -10,6 +10,7 @@ pub mod diag;
 pub mod fabric;
 pub mod input;
 pub mod model;
+pub mod module;
 pub mod monitor;
 pub mod output;
 pub mod profile;

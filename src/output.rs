@@ -16,6 +16,7 @@ use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 mod counters;
 pub mod fabric;
 mod irqs;
+pub mod module;
 
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
@@ -583,6 +584,7 @@ fn interface_section(out: &mut String, i: &Interface) {
                 .join(", "),
         );
     }
+    row("module", module::module_row(i));
     push_table(out, &t);
     queue_table(out, i);
     irqs::irq_table(out, i);

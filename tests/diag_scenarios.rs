@@ -152,6 +152,9 @@ scenarios! {
     socket_buffers_short_on_one_side => "socket-buffers-raise",
     a_veth_has_no_line_rate => "veth-no-line-rate",
     gpu_fabric_far_nics_acs_irqs_and_nccl_conf => "gpu-fabric",
+    crc_errors_with_rx_power_near_its_threshold => "optic-crc-near-threshold",
+    autoneg_off_while_the_peer_negotiates => "autoneg-off-peer-negotiates",
+    a_dac_is_a_note_that_aoc_loses_less => "dac-cable",
 }
 
 #[test]

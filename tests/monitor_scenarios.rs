@@ -267,6 +267,9 @@ fn build(doc: &Value) -> Built {
                             .unwrap_or_default(),
                         mtu: None,
                         carrier_changes: None,
+                        module: v
+                            .get("module")
+                            .map(|m| yaml_serde::from_value(m.clone()).expect("module reading")),
                     },
                 );
             }

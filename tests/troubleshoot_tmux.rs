@@ -62,13 +62,13 @@ fn single_keys_walk_the_tree_without_enter() {
     t.wait_for("[q] quit:");
     // "n": throughput, one key, no Enter.
     t.keys(&["n"]);
-    t.wait_history("== step 1/4: check throughput ==", 1);
+    t.wait_history("== step 1/5: check throughput ==", 1);
     t.wait_for("[d] deeper (verify link bandwidth)");
     t.keys(&["d"]);
-    t.wait_history("== step 2/4: verify link bandwidth ==", 1);
+    t.wait_history("== step 2/5: verify link bandwidth ==", 1);
     // Back, then the first step again.
     t.keys(&["b"]);
-    t.wait_history("== step 1/4: check throughput ==", 2);
+    t.wait_history("== step 1/5: check throughput ==", 2);
     t.keys(&["q"]);
     let s = assert_restored(&t, 1);
     let h = t.history();

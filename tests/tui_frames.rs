@@ -411,3 +411,35 @@ fn a_long_table_scrolls_to_the_selection_80x24() {
     assert!(f.contains("interfaces (40)"), "{f}");
     insta::assert_snapshot!(f);
 }
+
+/// The temperatures panel shows the pluggable module: its temperature and the weakest
+/// receive lane against the module's own low warning.
+#[test]
+fn the_module_shows_its_temperature_and_weakest_rx_lane_120x40() {
+    let mut s = state(Mode::Zoom("eth2".into()));
+    let eth2 = s
+        .view
+        .ifaces
+        .iter_mut()
+        .find(|i| i.name == "eth2")
+        .expect("eth2");
+    eth2.module = Some(dpuctl::model::module::ModuleReading {
+        temperature_c: Some(41.0),
+        temperature_high_warning_c: Some(70.0),
+        rx_power_low_warning_dbm: Some(-10.4),
+        tx_power_low_warning_dbm: Some(-7.4),
+        lanes: (1..=8)
+            .map(|lane| dpuctl::model::module::LaneReading {
+                lane,
+                rx_power_dbm: Some(if lane == 6 { -10.9 } else { -1.5 }),
+                tx_power_dbm: Some(-3.0),
+            })
+            .collect(),
+    });
+    let f = frame(&s, 120, 40);
+    assert!(f.contains("eth2 module 41C"), "{f}");
+    assert!(f.contains("eth2 rx lane 6 -10.9dBm warn -10.4"), "{f}");
+    // Without a module, neither line.
+    let f = frame(&state(Mode::Zoom("eth2".into())), 120, 40);
+    assert!(!f.contains("eth2 module"), "{f}");
+}

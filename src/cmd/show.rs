@@ -13,6 +13,9 @@ pub fn run(root: &SysRoot, args: &ShowArgs) -> anyhow::Result<ExitCode> {
         state.interfaces.retain(|i| i.name != "lo");
     }
     let text = match args.format {
+        Format::Json if args.module => output::json(&output::module::modules_doc(&state))?,
+        Format::Yaml if args.module => output::yaml(&output::module::modules_doc(&state))?,
+        Format::Table if args.module => output::module::module_view(&state),
         Format::Json => output::json(&state)?,
         Format::Yaml => output::yaml(&state)?,
         Format::Table if args.stats => output::show_table_with_stats(&state),

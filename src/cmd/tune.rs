@@ -398,7 +398,9 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
     if live {
         tune::augment_sysctls(root, &mut state, settings);
     }
-    let mut report = tune::check(settings, &state).with_skipped(resolved.skipped.clone());
+    let mut report = tune::check(settings, &state)
+        .with_skipped(resolved.skipped.clone())
+        .with_modules(tune::plan::check_modules(&resolved.modules, &state));
     report.profile.clone_from(&resolved.profile);
     if live {
         report.warnings.extend(tune::irqbalance_warning(
@@ -436,7 +438,9 @@ pub(crate) fn check_report(
     let resolved = load_resolved(g, profile, &state, ifaces)?;
     let settings = &resolved.settings;
     tune::augment_sysctls(root, &mut state, settings);
-    let mut report = tune::check(settings, &state).with_skipped(resolved.skipped.clone());
+    let mut report = tune::check(settings, &state)
+        .with_skipped(resolved.skipped.clone())
+        .with_modules(tune::plan::check_modules(&resolved.modules, &state));
     report.profile.clone_from(&resolved.profile);
     Ok(report)
 }

@@ -570,6 +570,8 @@ pub static CHECKS: &[Check] = &[
         explanation: "Each carrier change is the link going down or up. Flaps drop everything in flight, reset TCP congestion windows and can trigger bond or routing failovers; a flapping link points at the cable, optic, or peer port." },
     Check { id: "link.pause", step: Step::Link, needs_window: true, run: link::pause,
         explanation: "Ethernet pause frames stop the sender for a while. A steady stream of them (a pause storm) means a receiver cannot keep up and throttles the whole link, every flow on it, not just the one causing it." },
+    Check { id: "link.optics", step: Step::Link, needs_window: false, run: link::optics,
+        explanation: "CRC errors on one port usually come from the physical layer: a dirty connector, a failing optic or a marginal cable. The module's own diagnostics tell which: a receive lane at or near the module's low-power warning points at the optic or the fibre, CRC errors on copper at the cable. Active optical cables lose less signal than copper DAC over the same length." },
     Check { id: "capture.microbursts", step: Step::Capture, needs_window: false, run: capture::microbursts,
         explanation: "Microbursts are runs of milliseconds or less at a large share of line rate. Averages over seconds hide them, yet they fill rings and backlogs in an instant; bursts with drops during them are the cause of the drops." },
     Check { id: "capture.retransmissions", step: Step::Capture, needs_window: false, run: capture::capture_retrans,

@@ -127,6 +127,10 @@ pub struct LinkInfo {
     pub supported_modes: Vec<String>,
     /// Advertised link modes.
     pub advertised_modes: Vec<String>,
+    /// Link modes the link partner advertises (`ETHTOOL_A_LINKMODES_PEER`), where the
+    /// driver knows them; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peer_modes: Vec<String>,
 }
 
 /// Forward error correction (`ETHTOOL_MSG_FEC_GET`).

@@ -6,6 +6,7 @@
 pub mod cpuset;
 pub mod ethtool;
 pub mod knobs;
+pub mod module;
 pub mod pci;
 pub mod rdma;
 pub mod settings;
@@ -281,6 +282,15 @@ pub struct Interface {
     pub irqs: Vec<Irq>,
     /// Temperatures from the device's hwmon.
     pub temperatures: Vec<Temperature>,
+    /// The pluggable module's EEPROM pages (SFP, QSFP, QSFP-DD/OSFP), decoded by
+    /// `crate::module` when shown; n/a with the reason where they cannot be read.
+    #[serde(default = "module_not_read")]
+    pub module: Avail<module::ModuleEeprom>,
+}
+
+/// The module of an interface in a snapshot taken before modules were read.
+fn module_not_read() -> Avail<module::ModuleEeprom> {
+    Avail::na("not in this snapshot")
 }
 
 /// `ethtool -i`.

@@ -146,6 +146,8 @@ struct IfState {
     txto_prev: Vec<(u32, u64)>,
     txto_view: u64,
     temps: Vec<Temperature>,
+    /// The module's last reading (slow reads, every few rounds).
+    module: Option<crate::model::module::ModuleReading>,
     /// Metrics alerting now (an alert fires when a metric starts crossing, not every window).
     active: Vec<&'static str>,
     mtu: Option<u32>,
@@ -190,6 +192,7 @@ impl IfState {
             txto_prev: Vec::new(),
             txto_view: 0,
             temps: Vec::new(),
+            module: None,
             active: Vec::new(),
             mtu: None,
             carrier_changes: None,
@@ -292,6 +295,7 @@ impl Engine {
                 driver: std::mem::take(&mut i.driver),
                 txto_prev: std::mem::take(&mut i.txto_prev),
                 temps: std::mem::take(&mut i.temps),
+                module: i.module.take(),
                 name: i.name.clone(),
                 ifindex: i.ifindex,
                 up: i.up,
@@ -337,6 +341,9 @@ impl Engine {
             check_window(&self.cfg, st, s, &mut raised);
             if let Some(slow) = &is.slow {
                 check_temps(&self.cfg, st, slow, s, &mut raised);
+                if slow.module.is_some() {
+                    check_module(st, s, &mut raised);
+                }
             }
             for a in raised {
                 self.push_alert(a);
@@ -827,6 +834,9 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
     }
     st.driver_na.clone_from(&slow.driver_stats_na);
     st.temps.clone_from(&slow.temps);
+    if slow.module.is_some() {
+        st.module.clone_from(&slow.module);
+    }
     if slow.mtu.is_some() {
         st.mtu = slow.mtu;
     }
@@ -967,6 +977,59 @@ fn check_temps(
     }
 }
 
+/// Alerts when the module crosses its own warning thresholds: a lane's receive power below
+/// its low warning (`module_rx_power`), the temperature above its high warning
+/// (`module_temperature`). Edge-triggered like the others: once when it starts crossing.
+fn check_module(st: &mut IfState, s: &Sample, out: &mut Vec<Alert>) {
+    let Some(m) = st.module.clone() else {
+        return;
+    };
+    let weak = m.rx_power_low_warning_dbm.and_then(|w| {
+        m.lanes
+            .iter()
+            .filter_map(|l| Some((l.lane, l.rx_power_dbm?)))
+            .filter(|&(_, p)| p < w)
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(lane, p)| (lane, p, w))
+    });
+    if edge(&mut st.active, "module_rx_power", weak.is_some()) {
+        if let Some((lane, p, w)) = weak {
+            out.push(Alert {
+                t_ns: s.t_ns,
+                wall_ms: s.wall_ms,
+                iface: st.name.to_string(),
+                metric: "module_rx_power".into(),
+                value: p,
+                limit: w,
+                message: format!(
+                    "{}: module lane {lane} rx power {p:.2} dBm, below its low warning {w:.2} dBm",
+                    st.name
+                ),
+            });
+        }
+    }
+    let hot = m
+        .temperature_c
+        .zip(m.temperature_high_warning_c)
+        .filter(|(t, w)| t > w);
+    if edge(&mut st.active, "module_temperature", hot.is_some()) {
+        if let Some((t, w)) = hot {
+            out.push(Alert {
+                t_ns: s.t_ns,
+                wall_ms: s.wall_ms,
+                iface: st.name.to_string(),
+                metric: "module_temperature".into(),
+                value: t,
+                limit: w,
+                message: format!(
+                    "{}: module at {t:.1} C, above its high warning {w:.1} C",
+                    st.name
+                ),
+            });
+        }
+    }
+}
+
 fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     let v = std::mem::take(&mut st.view);
     let txto = std::mem::take(&mut st.txto_view);
@@ -1066,6 +1129,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         recent_bursts: st.recent.iter().cloned().collect(),
         ended_bursts: std::mem::take(&mut st.ended),
         temps: temp_views(st),
+        module: st.module.clone(),
         driver: st.driver_name.clone(),
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
@@ -1131,6 +1195,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
         classes,
         driver_counters,
         temps: temp_views(st),
+        module: st.module.clone(),
         rx_bursts: st.rx_tot.clone(),
         tx_bursts: st.tx_tot.clone(),
         rx_util: st.rx_util.clone(),

@@ -36,7 +36,9 @@ queue_transmit_timeouts_total; driver_class_total{class}; driver_stat{stat} (--r
 microbursts_total, microburst_{bytes,drops}_total, microburst_duration_seconds (histogram,
 100us..1s), sample_utilization_ratio (histogram) {direction}; softnet_{processed,dropped,
 times_squeezed}_total{cpu}; udp_{receive,send}_buffer_errors_total;
-nic_temperature{,_critical}_celsius{sensor}; alert_active, alerts_total{metric};
+nic_temperature{,_critical}_celsius{sensor}; module_temperature{,_high_warning}_celsius,
+module_{receive,transmit}_power_dbm{lane}, module_{receive,transmit}_power_low_warning_dbm (modules,
+read every few slow rounds; needs CAP_NET_ADMIN); alert_active, alerts_total{metric};
 sampler_{interval_seconds,samples_total,missed_deadlines_total,reads_total,
 read_seconds_total}; profile_{drifted,skipped,compared}_settings{profile} (--check);
 build_info.
@@ -192,6 +194,7 @@ pub fn render(t: &Totals, meta: &Meta<'_>) -> String {
     driver_families(&mut w, t, meta.raw_allow);
     burst_families(&mut w, t);
     node_families(&mut w, t);
+    module_families(&mut w, t);
     alert_families(&mut w, t);
     sampler_families(&mut w, t, meta);
     compliance_families(&mut w, meta.compliance);
@@ -490,6 +493,81 @@ fn node_families(w: &mut Writer, t: &Totals) {
                 if let Some(v) = v {
                     w.sample(name, &[("interface", &i.name), ("sensor", &s.label)], v);
                 }
+            }
+        }
+    }
+}
+
+/// The pluggable modules: temperature, per-lane optical power (lane label, at most 8) and
+/// the module's own warning levels, from the slow reads.
+fn module_families(w: &mut Writer, t: &Totals) {
+    let modules = || {
+        t.ifaces
+            .iter()
+            .filter_map(|i| Some((i, i.module.as_ref()?)))
+    };
+    let name = "dpuctl_module_temperature_celsius";
+    w.family(
+        name,
+        "gauge",
+        "Pluggable module temperature (SFF-8472/8636, CMIS).",
+    );
+    for (i, m) in modules() {
+        if let Some(v) = m.temperature_c {
+            w.sample(name, &[("interface", &i.name)], v);
+        }
+    }
+    let name = "dpuctl_module_temperature_high_warning_celsius";
+    w.family(name, "gauge", "The module's own high temperature warning.");
+    for (i, m) in modules() {
+        if let Some(v) = m.temperature_high_warning_c {
+            w.sample(name, &[("interface", &i.name)], v);
+        }
+    }
+    for (name, help, rx) in [
+        (
+            "dpuctl_module_receive_power_dbm",
+            "Receive optical power of each module lane.",
+            true,
+        ),
+        (
+            "dpuctl_module_transmit_power_dbm",
+            "Transmit optical power of each module lane.",
+            false,
+        ),
+    ] {
+        w.family(name, "gauge", help);
+        for (i, m) in modules() {
+            for l in &m.lanes {
+                let v = if rx { l.rx_power_dbm } else { l.tx_power_dbm };
+                if let Some(v) = v {
+                    let lane = l.lane.to_string();
+                    w.sample(name, &[("interface", &i.name), ("lane", &lane)], v);
+                }
+            }
+        }
+    }
+    for (name, help, rx) in [
+        (
+            "dpuctl_module_receive_power_low_warning_dbm",
+            "The module's own low receive power warning.",
+            true,
+        ),
+        (
+            "dpuctl_module_transmit_power_low_warning_dbm",
+            "The module's own low transmit power warning.",
+            false,
+        ),
+    ] {
+        w.family(name, "gauge", help);
+        for (i, m) in modules() {
+            let v = if rx {
+                m.rx_power_low_warning_dbm
+            } else {
+                m.tx_power_low_warning_dbm
+            };
+            if let Some(v) = v {
+                w.sample(name, &[("interface", &i.name)], v);
             }
         }
     }
@@ -859,6 +937,24 @@ mod tests {
                 celsius: 61.5,
                 crit: Some(105.0),
             }],
+            module: Some(crate::model::module::ModuleReading {
+                temperature_c: Some(40.5),
+                temperature_high_warning_c: Some(70.0),
+                rx_power_low_warning_dbm: Some(-10.4),
+                tx_power_low_warning_dbm: Some(-7.4),
+                lanes: vec![
+                    crate::model::module::LaneReading {
+                        lane: 1,
+                        rx_power_dbm: Some(-1.5),
+                        tx_power_dbm: Some(-3.0),
+                    },
+                    crate::model::module::LaneReading {
+                        lane: 6,
+                        rx_power_dbm: Some(-9.9),
+                        tx_power_dbm: None,
+                    },
+                ],
+            }),
             rx_bursts,
             tx_bursts: BurstTotals::default(),
             rx_util: Histogram::new(&UTILIZATION_BOUNDS),
@@ -1022,6 +1118,27 @@ mod tests {
         assert_eq!(
             v("dpuctl_udp_receive_buffer_errors_total").as_deref(),
             Some("12")
+        );
+        assert_eq!(
+            v("dpuctl_module_receive_power_dbm{interface=\"eth0\",lane=\"6\"}").as_deref(),
+            Some("-9.9")
+        );
+        assert_eq!(
+            v("dpuctl_module_transmit_power_dbm{interface=\"eth0\",lane=\"1\"}").as_deref(),
+            Some("-3")
+        );
+        assert_eq!(
+            v("dpuctl_module_transmit_power_dbm{interface=\"eth0\",lane=\"6\"}"),
+            None,
+            "a lane without a reading has no sample"
+        );
+        assert_eq!(
+            v("dpuctl_module_receive_power_low_warning_dbm{interface=\"eth0\"}").as_deref(),
+            Some("-10.4")
+        );
+        assert_eq!(
+            v("dpuctl_module_temperature_celsius{interface=\"eth0\"}").as_deref(),
+            Some("40.5")
         );
         assert_eq!(
             v("dpuctl_nic_temperature_critical_celsius{interface=\"eth0\",sensor=\"asic\"}")

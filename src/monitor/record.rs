@@ -159,6 +159,7 @@ impl Encoder {
                     temp: slow.temps.clone(),
                     mtu: slow.mtu,
                     cc: slow.carrier_changes,
+                    m: slow.module.clone().map(Box::new),
                 };
                 let _ = serde_json::to_writer(&mut *out, &Line::D(d));
                 out.push(b'\n');
@@ -251,6 +252,9 @@ struct DLine {
     mtu: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cc: Option<u32>,
+    /// The module reading, on the rounds that read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<Box<crate::model::module::ModuleReading>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -345,6 +349,7 @@ impl Decoder {
                         temps: d.temp,
                         mtu: d.mtu,
                         carrier_changes: d.cc,
+                        module: d.m.map(|m| *m),
                     },
                 ));
             }
@@ -776,6 +781,17 @@ mod tests {
                         temps: vec![],
                         mtu: Some(1500),
                         carrier_changes: Some(1),
+                        module: Some(crate::model::module::ModuleReading {
+                            temperature_c: Some(41.5),
+                            temperature_high_warning_c: Some(70.0),
+                            rx_power_low_warning_dbm: Some(-10.4),
+                            tx_power_low_warning_dbm: None,
+                            lanes: vec![crate::model::module::LaneReading {
+                                lane: 1,
+                                rx_power_dbm: Some(-9.9),
+                                tx_power_dbm: None,
+                            }],
+                        }),
                     })
                 }),
             }],

@@ -92,6 +92,10 @@ pub struct SlowIface {
     /// Carrier changes since the device was created (from the link table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier_changes: Option<u32>,
+    /// The pluggable module's temperature and optical power, on the rounds that read it
+    /// (every few slow rounds; never on interfaces whose module cannot be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<crate::model::module::ModuleReading>,
 }
 
 /// Driver counter names of one interface, shared by every sample that carries its values.
@@ -271,6 +275,7 @@ mod tests {
                     temps: vec![],
                     mtu: Some(1500),
                     carrier_changes: Some(2),
+                    module: None,
                 })),
             }],
             softnet: Some(SoftnetTotals::default()),

@@ -652,6 +652,8 @@ struct Known {
     files: Option<IfaceFiles>,
     /// Link speed, with the round it was read in and whether the link was up then.
     speed: Option<(Option<u64>, u64, bool)>,
+    /// The module EEPROM cannot be read (no module access, no privilege): not asked again.
+    module_na: bool,
 }
 
 /// The sysfs files of one interface that each round reads, with the name and round they
@@ -760,6 +762,23 @@ impl SlowReader {
                 match self.driver_counters(l.ifindex, &l.name) {
                     Ok(stats) => slow.driver_stats = Some(stats),
                     Err(e) => slow.driver_stats_na = Some(e.reason()),
+                }
+            }
+            // The module's diagnostics, every SPEED_EVERY rounds (I2C reads are slow), never
+            // again once the interface answered that it has no readable module.
+            let module_na = self.known.get(&l.ifindex).is_some_and(|k| k.module_na);
+            if !module_na && (self.round - 1).is_multiple_of(SPEED_EVERY) {
+                match eth::module::read(self.ethtool.as_mut(), &l.name) {
+                    crate::model::Avail::Ok(e) => {
+                        slow.module = crate::module::decode(&e)
+                            .ok()
+                            .and_then(|m| crate::module::reading(&m));
+                    }
+                    crate::model::Avail::Na(_) => {
+                        if let Some(k) = self.known.get_mut(&l.ifindex) {
+                            k.module_na = true;
+                        }
+                    }
                 }
             }
             (slow.tx_timeouts, slow.temps) = self.sysfs_reads(l.ifindex, &name);

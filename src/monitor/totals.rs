@@ -144,6 +144,8 @@ pub struct IfaceTotals {
     pub driver_counters: Vec<(String, u64)>,
     /// NIC temperatures.
     pub temps: Vec<TempView>,
+    /// The pluggable module's temperature and per-lane optical power (slow reads).
+    pub module: Option<crate::model::module::ModuleReading>,
     /// rx bursts.
     pub rx_bursts: BurstTotals,
     /// tx bursts.

@@ -102,6 +102,9 @@ pub struct IfaceView {
     pub ended_bursts: Vec<DirBurst>,
     /// NIC temperatures.
     pub temps: Vec<TempView>,
+    /// The pluggable module's temperature and per-lane optical power (slow reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<crate::model::module::ModuleReading>,
     /// Driver name (`ethtool -i`), once the slow reads saw it.
     #[serde(default)]
     pub driver: Option<String>,

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 pub use catalog::{Catalog, Entry, Validation, SHIPPED};
 pub use cpus::{physical_cores, spread_order};
-pub use resolve::{resolve, ResolveError, ResolveErrors, Resolved};
+pub use resolve::{resolve, ModuleExpect, ResolveError, ResolveErrors, Resolved};
 pub use validate::{
     Amount, Block, CpuSpec, IrqSpec, RpsSpec, Selector, Settings, XpsMode, XpsSpec,
 };

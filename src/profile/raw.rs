@@ -75,6 +75,22 @@ pub struct RawBlock {
     /// Queue IRQ affinity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub irq_affinity: Option<RawIrq>,
+    /// What `check` expects of the pluggable module (read only: nothing is ever written to
+    /// a module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<RawModule>,
+}
+
+/// `module:`: expectations about the pluggable module of the matched interfaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModule {
+    /// The cable or optic class: dac, acc, aoc, mmf, smf or base-t.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cable: Option<String>,
+    /// The least receive power every lane must have, dBm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_rx_power_dbm: Option<f64>,
 }
 
 /// `match:`.
@@ -562,6 +578,12 @@ fn check_block(v: &Value, path: &KeyPath, out: &mut Problems) -> Value {
             "rps" => check_flat::<RawRps>(val, &p, "a mapping like {cpus: nic-numa}", out),
             "xps" => check_flat::<RawXps>(val, &p, "a mapping like {cpus: nic-numa}", out),
             "irq_affinity" => check_flat::<RawIrq>(val, &p, "a mapping like {cpus: nic-numa}", out),
+            "module" => check_flat::<RawModule>(
+                val,
+                &p,
+                "a mapping like {cable: aoc, min_rx_power_dbm: -8}",
+                out,
+            ),
             "coalesce" => check_values::<Scalar>(val, &p, "a mapping like {rx_usecs: 8}", out),
             "features" => check_values::<Toggle>(val, &p, "a mapping like {gro: on}", out),
             _ if known.contains(&key.as_str()) => {

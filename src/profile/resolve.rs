@@ -27,6 +27,19 @@ pub struct Resolved {
     pub notes: Vec<String>,
     /// Settings the profile asks for that are left out on this node, with the reason.
     pub skipped: Vec<SkippedSetting>,
+    /// What `check` expects of the pluggable modules, per interface (never written).
+    pub modules: Vec<ModuleExpect>,
+}
+
+/// A `module:` expectation resolved for one interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleExpect {
+    /// The interface.
+    pub iface: String,
+    /// The cable or optic class wanted.
+    pub cable: Option<crate::model::module::CableClass>,
+    /// The least receive power every lane must have, dBm.
+    pub min_rx_power_dbm: Option<f64>,
 }
 
 /// Why a profile cannot be resolved on this node. One line each.
@@ -317,6 +330,7 @@ pub fn resolve(
         settings: out.settings,
         notes: out.notes,
         skipped: out.skipped,
+        modules: out.modules,
     })
 }
 
@@ -330,6 +344,7 @@ struct Out {
     notes: Vec<String>,
     skipped: Vec<SkippedSetting>,
     errors: Vec<ResolveError>,
+    modules: Vec<ModuleExpect>,
 }
 
 impl Out {
@@ -665,6 +680,13 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
             },
             Value::Num(u64::from(q)),
         );
+    }
+    if let Some(m) = &s.module {
+        out.modules.push(ModuleExpect {
+            iface: name.clone(),
+            cable: m.cable,
+            min_rx_power_dbm: m.min_rx_power_cdbm.map(|c| f64::from(c) / 100.0),
+        });
     }
     // Queues that exist once the profile's own channel settings are applied: steering for
     // queues a channel change removes would fail at apply time.

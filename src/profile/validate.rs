@@ -224,7 +224,22 @@ pub struct Settings {
     pub xps: Option<XpsSpec>,
     /// Queue IRQ affinity.
     pub irq: Option<IrqSpec>,
+    /// Expectations about the pluggable module (checked, never written).
+    pub module: Option<ModuleSpec>,
 }
+
+/// `module:` validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModuleSpec {
+    /// The cable or optic class wanted.
+    pub cable: Option<crate::model::module::CableClass>,
+    /// The least receive power of every lane, in hundredths of a dBm.
+    pub min_rx_power_cdbm: Option<i32>,
+}
+
+/// The lowest and highest `min_rx_power_dbm` (what a module can measure, about -40 dBm, to
+/// far above any receiver's overload).
+const RX_POWER_DBM_RANGE: (f64, f64) = (-40.0, 10.0);
 
 fn or_later<T: Clone>(earlier: &mut Option<T>, later: Option<&T>) {
     if let Some(l) = later {
@@ -254,6 +269,11 @@ impl Settings {
             or_later(&mut e.cpus, l.cpus.as_ref());
             or_later(&mut e.exclude, l.exclude.as_ref());
             or_later(&mut e.mode, l.mode.as_ref());
+        }
+        if let Some(l) = &later.module {
+            let e = self.module.get_or_insert_with(ModuleSpec::default);
+            or_later(&mut e.cable, l.cable.as_ref());
+            or_later(&mut e.min_rx_power_cdbm, l.min_rx_power_cdbm.as_ref());
         }
         if let Some(l) = &later.irq {
             let e = self.irq.get_or_insert_with(IrqSpec::default);
@@ -859,6 +879,36 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
     if let Some(v) = b.txqueuelen {
         let p = path.key("txqueuelen");
         s.txqueuelen = cx.take(&p, validate_range("txqueuelen", v, 1, TXQUEUELEN_MAX));
+    }
+    if let Some(m) = &b.module {
+        let p = path.key("module");
+        let cable = m.cable.as_deref().and_then(|c| {
+            let q = p.key("cable");
+            cx.take(
+                &q,
+                crate::model::module::CableClass::parse(c).ok_or_else(|| {
+                    format!("expected one of dac, acc, aoc, mmf, smf, base-t, got '{c}'")
+                }),
+            )
+        });
+        let min_rx_power_cdbm = m.min_rx_power_dbm.and_then(|v| {
+            let q = p.key("min_rx_power_dbm");
+            let (lo, hi) = RX_POWER_DBM_RANGE;
+            cx.take(
+                &q,
+                if (lo..=hi).contains(&v) {
+                    Ok((v * 100.0).round() as i32)
+                } else {
+                    Err(format!(
+                        "min_rx_power_dbm {v} is out of range ({lo} to {hi})"
+                    ))
+                },
+            )
+        });
+        s.module = Some(ModuleSpec {
+            cable,
+            min_rx_power_cdbm,
+        });
     }
     if let Some(RawRps {
         cpus,

@@ -262,6 +262,7 @@ struct EthPart {
     driver: Result<DriverInfo, EthtoolError>,
     settings: DeviceSettings,
     driver_stats: Result<Vec<NamedCounter>, EthtoolError>,
+    module: Avail<crate::model::module::ModuleEeprom>,
 }
 
 /// The ethtool side of every interface in `links`, in order: one dump per message type when
@@ -285,10 +286,12 @@ fn ethtool_part(links: &[(LinkAttrs, Counters)], bulk: bool) -> Result<Vec<EthPa
         .zip(settings)
         .map(|((l, _), settings)| {
             let (driver, driver_stats) = eth.driver_info_and_stats(&l.name);
+            let module = crate::sys::ethtool::module::read(Some(&mut eth), &l.name);
             EthPart {
                 driver,
                 settings,
                 driver_stats,
+                module,
             }
         })
         .collect())
@@ -337,6 +340,10 @@ fn interface(
     let gpu_node = topology::nearest_gpu(topo, dev.device_path.as_deref(), dev.numa_node)
         .and_then(|g| g.numa_node);
     mark_locality(&mut f.irqs, topo, dev.numa_node, gpu_node);
+    let module = match &eth {
+        Ok(e) => e.module.clone(),
+        Err(why) => Avail::na(*why),
+    };
     let (driver, link, rings, channels, coalesce, pause, features, fec, std_stats, driver_stats) =
         match eth {
             Ok(e) => (
@@ -407,6 +414,7 @@ fn interface(
         queues: f.queues,
         irqs: f.irqs,
         temperatures: f.temperatures,
+        module,
     }
 }
 

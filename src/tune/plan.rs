@@ -688,9 +688,97 @@ pub struct CheckReport {
     pub compliant_settings: usize,
     /// Warnings (e.g. irqbalance undoing IRQ affinities).
     pub warnings: Vec<String>,
+    /// The profile's `module:` expectations, compared with the modules read (read only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<ModuleCheck>,
+}
+
+/// One `module:` expectation compared with the interface's module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleCheck {
+    /// The interface.
+    pub iface: String,
+    /// `cable` or `min_rx_power_dbm`.
+    pub expect: String,
+    /// What the profile wants.
+    pub want: String,
+    /// What the module has (or why it could not be read).
+    pub have: String,
+    /// True as wanted, false different, `None` not compared (no module, no diagnostics).
+    pub ok: Option<bool>,
+}
+
+/// Compares `module:` expectations with the modules in `state`: the cable class as decoded,
+/// and the weakest lane's receive power against the floor.
+pub fn check_modules(
+    expects: &[crate::profile::ModuleExpect],
+    state: &NodeState,
+) -> Vec<ModuleCheck> {
+    let mut out = Vec::new();
+    for e in expects {
+        let decoded = state
+            .interface(&e.iface)
+            .ok_or_else(|| "no such interface".to_string())
+            .and_then(|i| match &i.module {
+                crate::model::Avail::Ok(raw) => {
+                    crate::module::decode(raw).map_err(|x| x.to_string())
+                }
+                crate::model::Avail::Na(r) => Err(format!("n/a ({})", r.reason)),
+            });
+        let row = |expect: &str, want: String, have: String, ok: Option<bool>| ModuleCheck {
+            iface: e.iface.clone(),
+            expect: expect.to_string(),
+            want,
+            have,
+            ok,
+        };
+        if let Some(c) = e.cable {
+            out.push(match &decoded {
+                Ok(m) => row(
+                    "cable",
+                    c.as_str().into(),
+                    format!("{} ({} {})", m.cable.as_str(), m.vendor, m.part_number),
+                    Some(m.cable == c),
+                ),
+                Err(why) => row("cable", c.as_str().into(), why.clone(), None),
+            });
+        }
+        if let Some(floor) = e.min_rx_power_dbm {
+            let want = format!(">= {floor} dBm");
+            out.push(match &decoded {
+                Ok(m) => match crate::module::weakest_rx_lane(m) {
+                    Some((lane, _)) => {
+                        let p = lane.rx_power_dbm.unwrap_or(-40.0);
+                        row(
+                            "min_rx_power_dbm",
+                            want,
+                            format!("{p:.2} dBm (lane {})", lane.lane),
+                            Some(p >= floor),
+                        )
+                    }
+                    None => row(
+                        "min_rx_power_dbm",
+                        want,
+                        "n/a (the module reports no receive power)".into(),
+                        None,
+                    ),
+                },
+                Err(why) => row("min_rx_power_dbm", want, why.clone(), None),
+            });
+        }
+    }
+    out
 }
 
 impl CheckReport {
+    /// Adds the `module:` comparisons and settles the status again.
+    #[must_use]
+    pub fn with_modules(mut self, modules: Vec<ModuleCheck>) -> Self {
+        self.modules = modules;
+        self.settle();
+        self
+    }
+
     /// The exit code of `dpuctl check`: 0 compliant, 1 drift, 2 invalid settings or nothing
     /// compared.
     pub fn exit_code(&self) -> u8 {
@@ -710,9 +798,9 @@ impl CheckReport {
     fn settle(&mut self) {
         self.status = if !self.invalid.is_empty() {
             CheckStatus::Invalid
-        } else if self.compared.is_empty() {
+        } else if self.compared.is_empty() && self.modules.iter().all(|m| m.ok.is_none()) {
             CheckStatus::NothingCompared
-        } else if !self.drift.is_empty() {
+        } else if !self.drift.is_empty() || self.modules.iter().any(|m| m.ok == Some(false)) {
             CheckStatus::Drift
         } else {
             CheckStatus::Compliant
@@ -738,6 +826,18 @@ impl CheckReport {
                 ]);
             }
             crate::output::push_table(&mut out, &t);
+        }
+        for m in &self.modules {
+            let verdict = match m.ok {
+                Some(true) => "ok",
+                Some(false) => "DRIFT",
+                None => "not compared",
+            };
+            let _ = writeln!(
+                out,
+                "module {}: {} want {}, have {}: {verdict}",
+                m.iface, m.expect, m.want, m.have
+            );
         }
         for s in &self.skipped {
             let _ = writeln!(out, "skipped: {s}");
@@ -795,6 +895,7 @@ pub fn check(desired: &[Setting], state: &NodeState) -> CheckReport {
         invalid: Vec::new(),
         compliant_settings: 0,
         warnings: Vec::new(),
+        modules: Vec::new(),
     };
     for o in compare(desired, state) {
         match o {
@@ -944,6 +1045,7 @@ mod tests {
                 gpu_local: None,
             }],
             temperatures: Vec::new(),
+            module: Avail::na("not supported by the driver"),
         }
     }
 

@@ -6,6 +6,7 @@ mod ethtool_set;
 mod ethtool_show;
 mod fabric;
 mod layout;
+mod module;
 mod monitor;
 mod troubleshoot;
 mod tune;

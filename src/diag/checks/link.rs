@@ -2,6 +2,7 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::model::module::CableClass;
 
 fn virtual_na(c: &Check, i: &Interface, kind: &str) -> Finding {
     Finding::new(
@@ -73,13 +74,33 @@ pub(super) fn autoneg(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                     "no link modes reported: nothing to negotiate",
                 )
             }
+            // The peer advertises modes: it negotiates, and a forced port facing a
+            // negotiating one ends in half duplex, a lower speed or no link.
+            Some(false) if i.link.get().is_some_and(|l| !l.peer_modes.is_empty()) => {
+                let peer = i
+                    .link
+                    .get()
+                    .map(|l| l.peer_modes.join(" "))
+                    .unwrap_or_default();
+                Finding::new(
+                    c,
+                    &i.name,
+                    Severity::Warn,
+                    "autonegotiation off while the link partner negotiates: turn it on \
+                     (ethtool -s IFACE autoneg on) or force the peer to the same speed",
+                )
+                .ev("autoneg", "off")
+                .ev("peer advertises", peer)
+            }
             Some(false) => Finding::new(
                 c,
                 &i.name,
                 Severity::Info,
-                "autonegotiation off: speed and duplex forced; both ends must agree",
+                "autonegotiation off: speed and duplex forced; both ends must agree \
+                 (the driver reports no link partner advertisement)",
             )
-            .ev("autoneg", "off"),
+            .ev("autoneg", "off")
+            .ev("peer advertises", "n/a"),
         })
         .collect()
 }
@@ -274,6 +295,151 @@ pub(super) fn pause(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                     "the peer sends {r:.0} pause frames/s: congestion upstream throttles this link"
                 )
             };
+        }
+        out.push(f);
+    }
+    out
+}
+
+/// A receive power within this many dB of the module's low warning counts as "near" it.
+pub const RX_MARGIN_DB: f64 = 2.0;
+
+/// The pluggable module on the port: CRC errors with a weak receive lane (below or within
+/// [`RX_MARGIN_DB`] of the module's own low warning) point at the optic, the fibre or its
+/// connectors; CRC errors on a copper cable point at the cable; an alarm the module raises
+/// is reported as it is.
+pub(super) fn optics(c: &Check, ctx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for i in &ctx.ifaces {
+        if let Some(kind) = &i.kind {
+            out.push(virtual_na(c, i, kind));
+            continue;
+        }
+        let Some(raw) = i.module.get() else {
+            out.push(Finding::unavailable(c, &i.name, "module EEPROM", &i.module));
+            continue;
+        };
+        let m = match crate::module::decode(raw) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Finding::new(c, &i.name, Severity::Na, e.to_string()));
+                continue;
+            }
+        };
+        // CRC errors: during the window when there is one, else since boot.
+        let (crc, crc_what) = match ctx.counters_delta(&i.name) {
+            Some((a, b)) => (
+                b.rx_crc_errors.saturating_sub(a.rx_crc_errors),
+                "rx_crc_errors during the window",
+            ),
+            None => (i.counters.rx_crc_errors, "rx_crc_errors since boot"),
+        };
+        let mut f = Finding::new(
+            c,
+            &i.name,
+            Severity::Ok,
+            format!(
+                "{} {} {} ({})",
+                m.identifier,
+                m.vendor,
+                m.part_number,
+                m.cable.as_str()
+            ),
+        )
+        .ev("module", format!("{} {}", m.identifier, m.part_number))
+        .ev("cable", m.cable.as_str())
+        .ev(crc_what, crc);
+        let weak = crate::module::weakest_rx_lane(&m);
+        let low_warning_dbm = m.dom.as_ref().and_then(|d| {
+            d.thresholds
+                .rx_power_mw
+                .and_then(|l| crate::module::units::mw_to_dbm(l.low_warning))
+        });
+        let mut near = None;
+        if let Some((lane, margin)) = weak {
+            f = f.ev(
+                format!("weakest rx lane {} (dBm)", lane.lane),
+                lane.rx_power_dbm
+                    .map_or_else(|| "no light".to_string(), |d| format!("{d:.2}")),
+            );
+            if let Some(w) = low_warning_dbm {
+                f = f.ev("rx low warning (dBm)", format!("{w:.2}"));
+            }
+            let flagged = lane.rx_power_flags.low_warning || lane.rx_power_flags.low_alarm;
+            if let Some(mg) = margin {
+                f = f.ev("margin to low warning (dB)", format!("{mg:.2}"));
+            }
+            if flagged || margin.is_some_and(|mg| mg < RX_MARGIN_DB) {
+                near = Some((lane.lane, margin));
+            }
+        }
+        let alarms: Vec<String> = m
+            .dom
+            .iter()
+            .flat_map(|d| {
+                let module = [("temperature", d.temperature_flags), ("vcc", d.vcc_flags)];
+                let lanes = d.lanes.iter().flat_map(|l| {
+                    [
+                        (format!("lane {} bias", l.lane), l.bias_flags),
+                        (format!("lane {} tx power", l.lane), l.tx_power_flags),
+                        (format!("lane {} rx power", l.lane), l.rx_power_flags),
+                    ]
+                });
+                module
+                    .into_iter()
+                    .map(|(n, f)| (n.to_string(), f))
+                    .chain(lanes)
+                    .filter(|(_, f)| f.high_alarm || f.low_alarm)
+                    .map(|(n, f)| format!("{n} {}", f.describe()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let margin_words = |lane: u8, margin: Option<f64>| match margin {
+            Some(mg) if mg < 0.0 => format!("lane {lane} is {:.2} dB below", -mg),
+            Some(mg) => format!("lane {lane} is {mg:.2} dB above"),
+            None => format!("lane {lane} is flagged at"),
+        };
+        if let (true, Some((lane, margin))) = (crc > 0, near) {
+            f.severity = Severity::Crit;
+            f.title = format!(
+                "CRC errors with RX power near its threshold: {} the module's low warning; \
+                 clean the connectors, then replace the optic or the fibre",
+                margin_words(lane, margin)
+            );
+        } else if crc > 0 && matches!(m.cable, CableClass::Dac | CableClass::Acc) {
+            f.severity = Severity::Warn;
+            f.title = format!(
+                "CRC errors on a {} copper cable: reseat or replace the cable",
+                if m.cable == CableClass::Dac {
+                    "passive"
+                } else {
+                    "active"
+                }
+            );
+        } else if !alarms.is_empty() {
+            f.severity = Severity::Warn;
+            f.title = format!("the module raises alarms: {}", alarms.join("; "));
+        } else if let Some((lane, margin)) = near {
+            f.severity = Severity::Warn;
+            f.title = format!(
+                "RX power near its threshold: {} the module's low warning",
+                margin_words(lane, margin)
+            );
+        } else if m.cable == CableClass::Dac {
+            // The physical-layer guideline: active optical cables lose less signal than
+            // copper DAC; a profile can require one (`module: {cable: aoc}`, see check).
+            let speed = i.link.get().and_then(|l| l.speed_mbps).unwrap_or(0);
+            f.severity = Severity::Info;
+            f.title = format!(
+                "passive copper DAC{}{}: an active optical cable (AOC) loses less signal",
+                m.length_m
+                    .map_or_else(String::new, |l| format!(" of {l} m")),
+                if speed > 0 && speed != u32::MAX {
+                    format!(" at {} Gb/s", speed / 1000)
+                } else {
+                    String::new()
+                }
+            );
         }
         out.push(f);
     }

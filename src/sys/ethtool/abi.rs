@@ -147,6 +147,8 @@ pub const A_FEATURES_NOCHANGE: u16 = 5;
 pub const A_LINKINFO_PORT: u16 = 2;
 pub const A_LINKMODES_AUTONEG: u16 = 2;
 pub const A_LINKMODES_OURS: u16 = 3;
+/// `ETHTOOL_A_LINKMODES_PEER`: the link partner's advertised modes (no mask).
+pub const A_LINKMODES_PEER: u16 = 4;
 pub const A_LINKMODES_SPEED: u16 = 5;
 pub const A_LINKMODES_DUPLEX: u16 = 6;
 pub const A_LINKMODES_LANES: u16 = 9;

@@ -245,6 +245,63 @@ fn map_err(e: io::Error, what: &'static str, ifname: &str) -> EthtoolError {
     }
 }
 
+/// `ETHTOOL_GMODULEINFO`: the module's management standard and EEPROM size.
+const ETHTOOL_GMODULEINFO: u32 = 0x0000_0042;
+/// `ETHTOOL_GMODULEEEPROM`: a flat dump of the module EEPROM.
+const ETHTOOL_GMODULEEEPROM: u32 = 0x0000_0043;
+/// `sizeof(struct ethtool_eeprom)` before its data.
+const EEPROM_HDR: usize = 16;
+/// The largest dump a legacy driver gives (`ETH_MODULE_SFF_8636_MAX_LEN`, 640); anything
+/// above is refused rather than allocated.
+const MAX_MODULE_EEPROM: u32 = 640;
+const MODULE: &str = "read module EEPROM";
+
+/// `struct ethtool_modinfo` (44 bytes).
+#[repr(C)]
+struct ModInfo {
+    cmd: u32,
+    type_: u32,
+    eeprom_len: u32,
+    reserved: [u32; 8],
+}
+
+/// The legacy module EEPROM read (`ETHTOOL_GMODULEINFO` then `ETHTOOL_GMODULEEEPROM`), for
+/// kernels without `ETHTOOL_MSG_MODULE_EEPROM_GET`: the `ETH_MODULE_SFF_*` type and the
+/// flat dump, which `crate::sys::ethtool::module::pages_from_legacy` splits into pages.
+pub fn module_eeprom(ifname: &str) -> Result<(u32, Vec<u8>), EthtoolError> {
+    check_ifname(ifname)?;
+    let err = |e| map_err(e, MODULE, ifname);
+    let fd = socket().map_err(err)?;
+    let mut info = ModInfo {
+        cmd: ETHTOOL_GMODULEINFO,
+        type_: 0,
+        eeprom_len: 0,
+        reserved: [0; 8],
+    };
+    // SAFETY: `info` is a live, writable `struct ethtool_modinfo`; ETHTOOL_GMODULEINFO writes
+    // exactly `sizeof(struct ethtool_modinfo)` bytes, which is `size_of::<ModInfo>()`.
+    unsafe { ethtool_ioctl(&fd, ifname, ptr::addr_of_mut!(info).cast()) }.map_err(err)?;
+    let len = info.eeprom_len.min(MAX_MODULE_EEPROM);
+    if len == 0 {
+        return Err(EthtoolError::Unsupported {
+            what: MODULE,
+            ifname: ifname.to_string(),
+        });
+    }
+    let mut buf = vec![0u8; EEPROM_HDR + len as usize];
+    buf[0..4].copy_from_slice(&ETHTOOL_GMODULEEEPROM.to_ne_bytes());
+    // magic 0, offset 0, len.
+    buf[12..16].copy_from_slice(&len.to_ne_bytes());
+    // SAFETY: `buf` holds the 16-byte `struct ethtool_eeprom` header and `len` data bytes;
+    // the kernel copies at most the `len` the header asks for after the header
+    // (net/ethtool/ioctl.c `ethtool_get_any_eeprom`).
+    unsafe { ethtool_ioctl(&fd, ifname, buf.as_mut_ptr()) }.map_err(err)?;
+    let got = u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]).min(len) as usize;
+    buf.drain(..EEPROM_HDR);
+    buf.truncate(got);
+    Ok((info.type_, buf))
+}
+
 /// A NUL-padded C string field.
 fn c_string(field: &[u8]) -> String {
     let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());

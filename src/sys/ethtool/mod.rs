@@ -14,6 +14,7 @@
 mod abi;
 mod bitset;
 pub mod ioctl;
+pub mod module;
 mod msg;
 
 use std::collections::{HashMap, HashSet};
@@ -710,6 +711,7 @@ impl Ethtool {
             link_detected: state.as_deref().and_then(msg::parse_linkstate),
             supported_modes: modes.supported,
             advertised_modes: modes.advertised,
+            peer_modes: modes.peer,
         })
     }
 

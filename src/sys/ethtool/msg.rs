@@ -28,15 +28,15 @@ use super::abi::{
     A_FEATURES_WANTED, A_FEC_ACTIVE, A_FEC_AUTO, A_FEC_MODES, A_FEC_STATS, A_FEC_STAT_CORRECTED,
     A_FEC_STAT_UNCORR, A_HEADER, A_HEADER_DEV_INDEX, A_HEADER_DEV_NAME, A_HEADER_FLAGS,
     A_LINKINFO_PORT, A_LINKMODES_AUTONEG, A_LINKMODES_DUPLEX, A_LINKMODES_LANES, A_LINKMODES_OURS,
-    A_LINKMODES_SPEED, A_LINKSTATE_LINK, A_PAUSE_AUTONEG, A_PAUSE_RX, A_PAUSE_STATS,
-    A_PAUSE_STAT_RX_FRAMES, A_PAUSE_STAT_TX_FRAMES, A_PAUSE_TX, A_RINGS_CQE_SIZE, A_RINGS_RX,
-    A_RINGS_RX_BUF_LEN, A_RINGS_RX_JUMBO, A_RINGS_RX_JUMBO_MAX, A_RINGS_RX_MAX, A_RINGS_RX_MINI,
-    A_RINGS_RX_MINI_MAX, A_RINGS_RX_PUSH, A_RINGS_TX, A_RINGS_TX_MAX, A_RINGS_TX_PUSH,
-    A_STATS_GROUPS, A_STATS_GRP, A_STATS_GRP_HIST_BKT_HI, A_STATS_GRP_HIST_BKT_LOW,
-    A_STATS_GRP_HIST_RX, A_STATS_GRP_HIST_TX, A_STATS_GRP_HIST_VAL, A_STATS_GRP_ID,
-    A_STATS_GRP_SS_ID, A_STATS_GRP_STAT, A_STRINGSETS_STRINGSET, A_STRINGSET_COUNT, A_STRINGSET_ID,
-    A_STRINGSET_STRINGS, A_STRINGS_STRING, A_STRING_INDEX, A_STRING_VALUE, A_STRSET_STRINGSETS,
-    DUPLEX_FULL, DUPLEX_HALF, SPEED_UNKNOWN, STATS_GROUPS,
+    A_LINKMODES_PEER, A_LINKMODES_SPEED, A_LINKSTATE_LINK, A_PAUSE_AUTONEG, A_PAUSE_RX,
+    A_PAUSE_STATS, A_PAUSE_STAT_RX_FRAMES, A_PAUSE_STAT_TX_FRAMES, A_PAUSE_TX, A_RINGS_CQE_SIZE,
+    A_RINGS_RX, A_RINGS_RX_BUF_LEN, A_RINGS_RX_JUMBO, A_RINGS_RX_JUMBO_MAX, A_RINGS_RX_MAX,
+    A_RINGS_RX_MINI, A_RINGS_RX_MINI_MAX, A_RINGS_RX_PUSH, A_RINGS_TX, A_RINGS_TX_MAX,
+    A_RINGS_TX_PUSH, A_STATS_GROUPS, A_STATS_GRP, A_STATS_GRP_HIST_BKT_HI,
+    A_STATS_GRP_HIST_BKT_LOW, A_STATS_GRP_HIST_RX, A_STATS_GRP_HIST_TX, A_STATS_GRP_HIST_VAL,
+    A_STATS_GRP_ID, A_STATS_GRP_SS_ID, A_STATS_GRP_STAT, A_STRINGSETS_STRINGSET, A_STRINGSET_COUNT,
+    A_STRINGSET_ID, A_STRINGSET_STRINGS, A_STRINGS_STRING, A_STRING_INDEX, A_STRING_VALUE,
+    A_STRSET_STRINGSETS, DUPLEX_FULL, DUPLEX_HALF, SPEED_UNKNOWN, STATS_GROUPS,
 };
 use super::bitset::Bitset;
 
@@ -361,6 +361,7 @@ pub struct LinkModes {
     pub lanes: Option<u32>,
     pub supported: Vec<String>,
     pub advertised: Vec<String>,
+    pub peer: Vec<String>,
 }
 
 /// Decodes a `LINKMODES_GET` reply. `ETHTOOL_A_LINKMODES_OURS` carries the advertised modes
@@ -386,6 +387,12 @@ pub fn parse_linkmodes(data: &[u8], link_modes: &[String]) -> LinkModes {
         lanes: a.u32(A_LINKMODES_LANES).filter(|&l| l != 0),
         advertised: ours.names(true, link_modes),
         supported: ours.listed_names(link_modes),
+        // The link partner's advertisement, where the driver knows it (autonegotiation).
+        peer: a
+            .get(A_LINKMODES_PEER)
+            .map(Bitset::parse)
+            .map(|p| p.names(true, link_modes))
+            .unwrap_or_default(),
     }
 }
 
@@ -943,6 +950,16 @@ mod tests {
             ]
         );
         assert_eq!(m.advertised, ["100000baseSR4/Full", "100000baseCR4/Full"]);
+        assert!(m.peer.is_empty(), "no peer attribute: no peer modes");
+        // The link partner's advertisement (a bitset without mask).
+        verbose_bits(
+            &mut b,
+            A_LINKMODES_PEER,
+            true,
+            &[(40, "100000baseCR4/Full", true)],
+        );
+        let m = parse_linkmodes(b.bytes(), &[]);
+        assert_eq!(m.peer, ["100000baseCR4/Full"]);
 
         // No link: unknown speed and duplex, no modes.
         let mut b = request(A_HEADER, "eth0", 0);

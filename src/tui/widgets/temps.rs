@@ -33,6 +33,31 @@ pub fn render(f: &mut Frame, area: Rect, ifaces: &[&IfaceView]) {
             );
         }
     }
+    // Pluggable modules: temperature, and the weakest receive lane against the module's own
+    // low warning (red below it).
+    for i in ifaces {
+        let Some(m) = &i.module else { continue };
+        if let Some(t) = m.temperature_c {
+            let hot = m.temperature_high_warning_c.is_some_and(|w| t > w);
+            let style = if hot { bad_style() } else { Style::default() };
+            lines.push(Line::from(format!("{} module {t:.0}C", i.name)).style(style));
+        }
+        let weakest = m
+            .lanes
+            .iter()
+            .filter_map(|l| Some((l.lane, l.rx_power_dbm?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((lane, p)) = weakest {
+            let low = m.rx_power_low_warning_dbm.is_some_and(|w| p < w);
+            let warn = m
+                .rx_power_low_warning_dbm
+                .map_or_else(String::new, |w| format!(" warn {w:.1}"));
+            let style = if low { bad_style() } else { Style::default() };
+            lines.push(
+                Line::from(format!("{} rx lane {lane} {p:.1}dBm{warn}", i.name)).style(style),
+            );
+        }
+    }
     if lines.is_empty() {
         lines.push(Line::from("n/a: no NIC reports a temperature").style(gone_style()));
     }
