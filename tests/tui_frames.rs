@@ -131,6 +131,7 @@ fn mlx() -> IfaceView {
                 burst: b.clone(),
                 // The estimate is finer than whole intervals: 90% of the counted length.
                 duration_est_ns: b.duration_ns / 10 * 9,
+                top_flows: Vec::new(),
             })
             .collect(),
         temps: vec![TempView {

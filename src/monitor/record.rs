@@ -400,6 +400,7 @@ impl Decoder {
                     softnet: self.softnet.take(),
                     sockets: self.sockets.take(),
                     node: None,
+                    flows: Vec::new(),
                 }));
             }
         }
@@ -792,6 +793,7 @@ mod tests {
                 tcp_listen_overflows: 6,
             }),
             node: None,
+            flows: Vec::new(),
         }
     }
 

@@ -31,6 +31,59 @@ pub struct Sample {
     /// samples that carry the slow reads, when the sampler was asked for it (the exporter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<Box<NodeSlow>>,
+    /// Top flows of the interval this sample closes, per interface (the eBPF source, on
+    /// intervals of one hot bin; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<IfaceFlows>,
+}
+
+/// Top flows of one interface over one interval, by direction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IfaceFlows {
+    /// Interface index.
+    pub ifindex: u32,
+    /// Received, heaviest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rx: Vec<TopFlow>,
+    /// Sent, heaviest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tx: Vec<TopFlow>,
+}
+
+/// A flow (5-tuple) with the bytes it carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopFlow {
+    /// Source address.
+    pub src: std::net::IpAddr,
+    /// Destination address.
+    pub dst: std::net::IpAddr,
+    /// Source port (0 without one).
+    pub sport: u16,
+    /// Destination port (0 without one).
+    pub dport: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Bytes (L2 header included).
+    pub bytes: u64,
+}
+
+/// Adds `more` into `acc` (summing a flow seen in both).
+pub fn merge_flows(acc: &mut Vec<TopFlow>, more: &[TopFlow]) {
+    for f in more {
+        match acc.iter_mut().find(|a| {
+            (a.src, a.dst, a.sport, a.dport, a.proto) == (f.src, f.dst, f.sport, f.dport, f.proto)
+        }) {
+            Some(a) => a.bytes += f.bytes,
+            None => acc.push(*f),
+        }
+    }
+}
+
+/// The `n` heaviest of `flows`, heaviest first.
+pub fn top_flows(mut flows: Vec<TopFlow>, n: usize) -> Vec<TopFlow> {
+    flows.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    flows.truncate(n);
+    flows
 }
 
 /// Node-wide detail of one round of slow reads.
@@ -279,6 +332,7 @@ mod tests {
                 ..SocketTotals::default()
             }),
             node: None,
+            flows: Vec::new(),
         };
         let j = serde_json::to_string(&s).expect("serialize");
         let back: Sample = serde_json::from_str(&j).expect("deserialize");

@@ -608,6 +608,7 @@ fn assemble(
         sockets: slow.as_ref().and_then(|r| r.sockets),
         softnet: slow.and_then(|r| r.softnet),
         node,
+        flows: Vec::new(),
     }
 }
 
