@@ -498,6 +498,20 @@ pub struct MonitorArgs {
     /// at most). Held in minutes.
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_minutes)]
     pub history: u32,
+    /// Where samples come from: bpf (in-kernel time bins of --bin-width on the tc hooks, with
+    /// the top flows of each burst; needs CAP_BPF and CAP_NET_ADMIN, or root, and a kernel
+    /// with BTF), counters (interface counters every --sample-interval), or auto (bpf where
+    /// it can run, else counters, saying why in one line).
+    #[arg(long, value_enum, value_name = "SOURCE", default_value = "counters")]
+    pub source: crate::monitor::bpf_source::Source,
+    /// Bin width of --source bpf, 1us to 1ms (units: ns, us, ms).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10us",
+        value_parser = crate::monitor::config::parse_bin_width
+    )]
+    pub bin_width: std::time::Duration,
 }
 
 /// `--history`: a duration with a unit, or plain minutes; in whole minutes, rounded up.

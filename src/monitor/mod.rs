@@ -7,6 +7,7 @@
 //! never sleep. [`record`] stores samples in a file and replays them.
 
 pub mod bins;
+pub mod bpf_source;
 pub mod classes;
 pub mod config;
 pub mod engine;
