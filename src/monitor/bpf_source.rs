@@ -132,13 +132,11 @@ fn flow(k: &FlowKey, bytes: u64) -> TopFlow {
 /// latest `RTM_GETSTATS` read.
 pub fn sample_of(
     p: &Point,
-    width_ns: u64,
-    base_ns: u64,
+    t_ns: u64,
     wall_ms: u64,
     links: &[WatchedLink],
     counters: &[(u32, Counters)],
 ) -> Sample {
-    let t_ns = (p.edge * width_ns).saturating_sub(base_ns);
     let mut ifaces = Vec::with_capacity(p.ifaces.len());
     let mut flows = Vec::new();
     for pi in &p.ifaces {
@@ -205,7 +203,7 @@ fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool
     let width = probe.width_ns();
     let drain_ns = cfg.batch_ns.clamp(50_000_000, 100_000_000);
     let base_ns = bpf::monotonic_ns();
-    let start = base_ns / width + 1;
+    let start = probe.bin_of(base_ns) + 1;
     let mut links = first.links.clone();
     let mut buf: Vec<(u32, Counters)> = Vec::new();
     if let Err(e) = src.read(&links, &mut buf) {
@@ -255,7 +253,13 @@ fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool
             })
             .collect(),
     };
-    let mut first_sample = sample_of(&base_point, width, base_ns, wall_now_ms(), &links, &buf);
+    let mut first_sample = sample_of(
+        &base_point,
+        probe.edge_mono(start).saturating_sub(base_ns),
+        wall_now_ms(),
+        &links,
+        &buf,
+    );
     attach_slow(&mut first_sample, first);
     let mut pending = vec![first_sample];
     let slow_every = cfg.slow_interval_ns.max(drain_ns);
@@ -279,7 +283,7 @@ fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool
         let now = bpf::monotonic_ns();
         // The bin open now and the one before may still take a packet counted on another
         // CPU: the horizon stays one bin behind.
-        let horizon = (now / width).saturating_sub(1);
+        let horizon = probe.bin_of(now).saturating_sub(1);
         let t0 = bpf::monotonic_ns();
         if let Err(e) = probe.drain(horizon, &mut raw) {
             let _ = sink(SamplerMsg::Error(bpf_err(&e)));
@@ -312,9 +316,9 @@ fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool
         for (i, p) in points.iter().enumerate() {
             let last = i + 1 == n;
             let c = if last { &buf } else { &prev_counters };
-            let t_mono = p.edge * width;
+            let t_mono = probe.edge_mono(p.edge);
             let w = wall.saturating_sub(now.saturating_sub(t_mono) / 1_000_000);
-            let mut s = sample_of(p, width, base_ns, w, &links, c);
+            let mut s = sample_of(p, t_mono.saturating_sub(base_ns), w, &links, c);
             if last {
                 if let Some(r) = round.take() {
                     attach_slow(&mut s, r);
@@ -399,7 +403,7 @@ mod tests {
                 tx_flows: vec![],
             }],
         };
-        let s = sample_of(&p, 10_000, 2_000_000, 77, &links, &counters);
+        let s = sample_of(&p, 8_000_000, 77, &links, &counters);
         assert_eq!(s.t_ns, 8_000_000);
         assert_eq!(s.wall_ms, 77);
         let c = s.ifaces[0].counters;

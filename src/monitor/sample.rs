@@ -67,6 +67,31 @@ pub struct TopFlow {
     pub bytes: u64,
 }
 
+impl std::fmt::Display for TopFlow {
+    /// `udp 10.0.0.1:4000>10.0.0.2:9000` (IPv6 addresses in brackets; the protocol number
+    /// for protocols other than tcp, udp, sctp, icmp).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ep = |a: std::net::IpAddr, p: u16| match a {
+            std::net::IpAddr::V4(v) => format!("{v}:{p}"),
+            std::net::IpAddr::V6(v) => format!("[{v}]:{p}"),
+        };
+        let proto = match self.proto {
+            1 => "icmp".to_string(),
+            6 => "tcp".to_string(),
+            17 => "udp".to_string(),
+            58 => "icmp6".to_string(),
+            132 => "sctp".to_string(),
+            n => format!("proto{n}"),
+        };
+        write!(
+            f,
+            "{proto} {}>{}",
+            ep(self.src, self.sport),
+            ep(self.dst, self.dport)
+        )
+    }
+}
+
 /// Adds `more` into `acc` (summing a flow seen in both).
 pub fn merge_flows(acc: &mut Vec<TopFlow>, more: &[TopFlow]) {
     for f in more {
@@ -297,6 +322,25 @@ fn de_names<'de, D: Deserializer<'de>>(d: D) -> Result<CounterNames, D::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flows_print_as_protocol_and_endpoints() {
+        let f = TopFlow {
+            src: "10.0.0.1".parse().expect("ip"),
+            dst: "fe80::1".parse().expect("ip"),
+            sport: 4000,
+            dport: 9000,
+            proto: 17,
+            bytes: 5,
+        };
+        assert_eq!(f.to_string(), "udp 10.0.0.1:4000>[fe80::1]:9000");
+        let mut acc = vec![f];
+        merge_flows(&mut acc, &[f, TopFlow { sport: 1, bytes: 100, ..f }]);
+        assert_eq!(acc.len(), 2);
+        assert_eq!(acc[0].bytes, 10);
+        let t = top_flows(acc, 1);
+        assert_eq!((t.len(), t[0].sport), (1, 1));
+    }
 
     #[test]
     fn samples_round_trip_through_json() {

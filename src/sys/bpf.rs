@@ -89,7 +89,7 @@ pub struct FlowKey {
 /// One closed bin of one (interface, direction) on one CPU, as the program kept it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawBin {
-    /// Bin number: `CLOCK_MONOTONIC` ns / bin width.
+    /// Bin number: wall-clock ns (`CLOCK_MONOTONIC` plus the offset at load) / bin width.
     pub bin: u64,
     /// Interface index.
     pub ifindex: u32,
@@ -252,9 +252,10 @@ pub struct BinProbe {
     state: PerCpuHashMap<MapData, u32, [u8; BIN_SIZE]>,
     keys: Vec<u32>,
     width_ns: u64,
-    /// Per (cpu, key): the last bin taken from `state`, so the ring's copy is not counted
-    /// twice.
-    taken: HashMap<(u32, u32), u64>,
+    offset_ns: u64,
+    /// Per (cpu, key): the last bin taken from `state` with the bytes and packets it had,
+    /// so the ring's copy of it is not counted twice (only what came after is).
+    taken: HashMap<(u32, u32), (u64, u64, u64)>,
     /// Attached through tcx links (false: clsact filters, removed on drop).
     pub tcx: bool,
     clsact: Vec<(String, Dir)>,
@@ -279,8 +280,10 @@ impl BinProbe {
             return Err(BpfError::TooMany);
         }
         let width = width_ns.clamp(MIN_WIDTH_NS, MAX_WIDTH_NS);
+        let offset = realtime_ns().wrapping_sub(monotonic_ns());
         let mut ebpf = EbpfLoader::new()
             .override_global("width_ns", &width, true)
+            .override_global("offset_ns", &offset, true)
             .load(OBJECT)
             .map_err(|e| kerr("load the eBPF object", &e))?;
         let ncpu = aya::util::nr_cpus().map_err(|(_, e)| kerr("count possible CPUs", &e))?;
@@ -313,6 +316,7 @@ impl BinProbe {
             state,
             keys,
             width_ns: width,
+            offset_ns: offset,
             taken: HashMap::new(),
             tcx,
             clsact: Vec::new(),
@@ -360,6 +364,16 @@ impl BinProbe {
         self.width_ns
     }
 
+    /// The bin of `CLOCK_MONOTONIC` time `mono_ns`.
+    pub fn bin_of(&self, mono_ns: u64) -> u64 {
+        mono_ns.wrapping_add(self.offset_ns) / self.width_ns
+    }
+
+    /// `CLOCK_MONOTONIC` time of bin edge `edge` (the start of bin `edge`).
+    pub fn edge_mono(&self, edge: u64) -> u64 {
+        (edge * self.width_ns).wrapping_sub(self.offset_ns)
+    }
+
     /// Program ids (for `bpftool prog show id N`), as `(name, id)`.
     pub fn program_ids(&self) -> Vec<(String, u32)> {
         self.ebpf
@@ -374,10 +388,9 @@ impl BinProbe {
         while let Some(item) = self.ring.next() {
             if let Some(b) = parse_bin(&item) {
                 let k = (b.cpu, b.ifindex * 2 + u32::from(b.dir == Dir::Egress));
-                if self.taken.get(&k) == Some(&b.bin) {
-                    continue;
+                if let Some(b) = after_taken(self.taken.get(&k), b) {
+                    out.push(b);
                 }
-                out.push(b);
             }
         }
         for key in &self.keys {
@@ -391,14 +404,32 @@ impl BinProbe {
                     continue;
                 }
                 let k = (b.cpu, *key);
-                if self.taken.get(&k) == Some(&b.bin) {
-                    continue;
+                let prev = self.taken.insert(k, (b.bin, b.bytes, b.packets));
+                if let Some(b) = after_taken(prev.as_ref(), b) {
+                    out.push(b);
                 }
-                self.taken.insert(k, b.bin);
-                out.push(b);
             }
         }
         Ok(())
+    }
+}
+
+/// What of bin `b` was not taken yet, given what was taken of it from the per-CPU map
+/// (`(bin, bytes, packets)`, the last bin taken from that CPU): all of it for another bin,
+/// the bytes and packets counted since for the same bin (a packet stamped before it was
+/// taken, counted after), nothing when nothing came since.
+pub fn after_taken(taken: Option<&(u64, u64, u64)>, mut b: RawBin) -> Option<RawBin> {
+    match taken {
+        Some(&(bin, bytes, packets)) if bin == b.bin => {
+            if b.packets <= packets {
+                return None;
+            }
+            b.bytes = b.bytes.saturating_sub(bytes);
+            b.packets -= packets;
+            b.flows.clear();
+            Some(b)
+        }
+        _ => Some(b),
     }
 }
 
@@ -413,6 +444,12 @@ impl Drop for BinProbe {
             }
         }
     }
+}
+
+/// `CLOCK_REALTIME` now, ns.
+pub fn realtime_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
 /// `CLOCK_MONOTONIC` now, ns (the clock of `bpf_ktime_get_ns`).
@@ -463,6 +500,16 @@ mod tests {
         assert!(parse_bin(&r[..BIN_SIZE - 1]).is_none());
         let ing = parse_bin(&record(1, 2 * 9, 0, 60, 1)).expect("record");
         assert_eq!((ing.ifindex, ing.dir), (9, Dir::Ingress));
+    }
+
+    #[test]
+    fn a_bin_taken_from_the_map_is_not_counted_twice() {
+        let b = parse_bin(&record(10, 4, 1, 3000, 3)).expect("record");
+        assert_eq!(after_taken(None, b.clone()), Some(b.clone()));
+        assert_eq!(after_taken(Some(&(9, 3000, 3)), b.clone()), Some(b.clone()));
+        assert_eq!(after_taken(Some(&(10, 3000, 3)), b.clone()), None);
+        let more = after_taken(Some(&(10, 2000, 2)), b).expect("the rest");
+        assert_eq!((more.bin, more.bytes, more.packets), (10, 1000, 1));
     }
 
     #[test]

@@ -37,7 +37,7 @@ struct flow {
 
 // The open bin of one (interface, direction) on one CPU; also the ring buffer record.
 struct bin {
-	__u64 bin;      // bin number: ktime_ns / width_ns
+	__u64 bin;      // bin number: (ktime_ns + offset_ns) / width_ns
 	__u64 bytes;    // wire bytes (skb->len, L2 header included)
 	__u64 packets;  // packets (GSO segments)
 	__u32 key;      // ifindex * 2 + (1 for egress)
@@ -47,6 +47,9 @@ struct bin {
 
 // Bin width in ns, set by the loader before loading.
 volatile const __u64 width_ns = 10000;
+// CLOCK_REALTIME - CLOCK_MONOTONIC at load, ns: bins are aligned to wall-clock multiples of
+// the width, as the bins of `dpuctl capture analyze` are (packet timestamps are wall clock).
+volatile const __u64 offset_ns = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -121,7 +124,17 @@ static __always_inline int count(struct __sk_buff *skb, __u32 egress)
 	struct bin *b = bpf_map_lookup_elem(&state, &key);
 	if (!b)
 		return TC_ACT_UNSPEC;
-	__u64 now = bpf_ktime_get_ns() / width_ns;
+	__u64 now_ns = bpf_ktime_get_ns() + offset_ns;
+	// On ingress, the receive timestamp the stack took (wall clock; set while any socket
+	// asks for timestamps, a packet capture among them) places the packet where a capture
+	// would: before the backlog or NAPI delay between the stamp and this hook. Reading it
+	// here yields 0 for a mono delivery time, and an unset stamp is 0 too.
+	if (!egress) {
+		__u64 ts = skb->tstamp;
+		if (ts && ts <= now_ns && now_ns - ts < 1000000000ULL)
+			now_ns = ts;
+	}
+	__u64 now = now_ns / width_ns;
 	if (b->bin != now) {
 		if (b->packets)
 			bpf_ringbuf_output(&closed, b, sizeof(*b), 0);
@@ -157,13 +170,13 @@ static __always_inline int count(struct __sk_buff *skb, __u32 egress)
 	return TC_ACT_UNSPEC;
 }
 
-SEC("tc")
+SEC("classifier")
 int dpuctl_bins_ingress(struct __sk_buff *skb)
 {
 	return count(skb, 0);
 }
 
-SEC("tc")
+SEC("classifier")
 int dpuctl_bins_egress(struct __sk_buff *skb)
 {
 	return count(skb, 1);

@@ -1,0 +1,312 @@
+//! The eBPF source on a real kernel: a veth pair between two namespaces the tests create, two
+//! senders with different ports sending known trains of UDP bursts (`common::traffic`),
+//! `dpuctl stats --source bpf` and `dpuctl capture` on the receiving side. The bursts found
+//! live from the in-kernel bins must be the bursts `capture analyze` finds in the capture of
+//! the same traffic, and each burst's top flow the flow that sent it. Without privilege,
+//! `--source auto` says why in one line and samples counters. Needs root.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::traffic::{self, wait_sent, BurstTrain};
+use common::Netns;
+
+const BIN_NS: u64 = 10_000;
+
+/// Two namespaces joined by a veth pair: `s0` (10.78.0.1) in `tx`, `r0` (10.78.0.2) in `rx`.
+struct Link {
+    tx: Netns,
+    rx: Netns,
+}
+
+fn link() -> Link {
+    let tx = Netns::new("bpftx");
+    let rx = Netns::new("bpfrx");
+    tx.veth("s0", "r0", 1);
+    tx.ip(&["link", "set", "dev", "r0", "netns", &rx.name]);
+    tx.ip(&["addr", "add", "10.78.0.1/24", "dev", "s0"]);
+    rx.ip(&["addr", "add", "10.78.0.2/24", "dev", "r0"]);
+    rx.ip(&["link", "set", "dev", "r0", "up"]);
+    // A permanent neighbour entry: no ARP packet in the bursts.
+    let mac = rx.exec_ok("cat", &["/sys/class/net/r0/address"]);
+    tx.ip(&[
+        "neigh",
+        "replace",
+        "10.78.0.2",
+        "lladdr",
+        mac.trim(),
+        "dev",
+        "s0",
+        "nud",
+        "permanent",
+    ]);
+    Link { tx, rx }
+}
+
+/// Spawns `dpuctl ARGS` in `ns` and waits until stderr (capture) or stdout (stats) shows it
+/// is running; returns the child and a thread collecting the rest of that stream.
+fn spawn_ready(
+    ns: &Netns,
+    args: &[&str],
+    ready_on_stdout: bool,
+    ready: &str,
+) -> (Child, std::thread::JoinHandle<String>) {
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_dpuctl")])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dpuctl");
+    let stream: Box<dyn Read + Send> = if ready_on_stdout {
+        Box::new(child.stdout.take().expect("stdout"))
+    } else {
+        Box::new(child.stderr.take().expect("stderr"))
+    };
+    let mut r = BufReader::new(stream);
+    let mut first = String::new();
+    r.read_line(&mut first).expect("read first line");
+    assert!(first.contains(ready), "dpuctl {args:?} did not start: {first}");
+    let rest = std::thread::spawn(move || {
+        let mut s = first;
+        let _ = r.read_to_string(&mut s);
+        s
+    });
+    (child, rest)
+}
+
+/// Packets of a capture as (epoch ns, destination port), read by tshark.
+fn tshark_packets(file: &std::path::Path) -> Vec<(u64, u16)> {
+    let out = common::run(
+        "tshark",
+        &[
+            "-r",
+            file.to_str().expect("utf-8"),
+            "-T",
+            "fields",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "udp.dstport",
+        ],
+    );
+    out.lines()
+        .map(|l| {
+            let (t, p) = l.split_once('\t').expect("two fields");
+            let (s, f) = t.trim().split_once('.').expect("seconds.fraction");
+            let frac: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
+            (
+                s.parse::<u64>().expect("seconds") * 1_000_000_000
+                    + frac.parse::<u64>().expect("fraction"),
+                p.trim().parse().expect("port"),
+            )
+        })
+        .collect()
+}
+
+fn u(v: &serde_json::Value) -> u64 {
+    v.as_u64().expect("unsigned number")
+}
+
+fn train(port: u16, packets: u32) -> BurstTrain {
+    BurstTrain {
+        dst: format!("10.78.0.2:{port}"),
+        bursts: 4,
+        packets,
+        payload: 1000,
+        gap: Duration::from_millis(20),
+        lead: Duration::from_millis(50),
+    }
+}
+
+#[test]
+fn bursts_from_bpf_bins_match_the_capture_and_name_their_flow() {
+    traffic::sender_hook();
+    let l = link();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bursts.pcap");
+    // 1 Gbit/s line, 50%: 625 bytes in a 10 us bin; one 1042-byte frame makes a bin hot, so a
+    // burst is a run of busy bins, in the capture's analysis and in the kernel's bins alike.
+    let (cap, cap_err) = spawn_ready(
+        &l.rx,
+        &[
+            "capture",
+            "r0",
+            "--filter",
+            "udp",
+            "-w",
+            file.to_str().expect("utf-8"),
+            "--resolution",
+            "10us",
+            "--line-rate",
+            "1G",
+            "--duration",
+            "60s",
+            "-f",
+            "json",
+        ],
+        false,
+        "capturing on r0",
+    );
+    let (stats, stats_out) = spawn_ready(
+        &l.rx,
+        &[
+            "stats",
+            "r0",
+            "--source",
+            "bpf",
+            "--bin-width",
+            "10us",
+            "--line-rate",
+            "1G",
+            "--interval",
+            "100ms",
+            "--format",
+            "jsonl",
+        ],
+        true,
+        "\"type\":\"interval\"",
+    );
+    // Two senders, one after the other, bursts of 20 and 60 datagrams (about 40 and 150 us).
+    let a = wait_sent(traffic::spawn_bursts(&l.tx, &train(9001, 20)));
+    let b = wait_sent(traffic::spawn_bursts(&l.tx, &train(9002, 60)));
+    assert_eq!((a.len(), b.len()), (4, 4));
+    // Let the drain (every 50 ms) see the last bins, then stop both as a service manager would.
+    std::thread::sleep(Duration::from_millis(400));
+    for c in [&stats, &cap] {
+        common::run("kill", &["-TERM", &c.id().to_string()]);
+    }
+    let so = stats.wait_with_output().expect("stats");
+    let stats_text = stats_out.join().expect("stats stdout");
+    assert!(so.status.success(), "stats: {stats_text}");
+    let co = cap.wait_with_output().expect("capture");
+    let cap_text = cap_err.join().expect("capture stderr");
+    assert!(co.status.success(), "capture: {cap_text}");
+
+    // The capture, analyzed at the bin width.
+    let o = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(["capture", "analyze", file.to_str().expect("utf-8")])
+        .args(["--resolution", "10us", "--line-rate", "1G", "-f", "json"])
+        .output()
+        .expect("dpuctl capture analyze");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let want: Vec<(u64, u64)> = v[0]["bursts"]
+        .as_array()
+        .expect("bursts")
+        .iter()
+        .map(|b| (u(&b["start_ns"]), u(&b["duration_ns"])))
+        .collect();
+    let packets = tshark_packets(&file);
+    let sent: u64 = a.iter().chain(&b).map(|s| s.packets).sum();
+    assert_eq!(packets.len() as u64, sent, "capture holds every datagram");
+
+    // The bursts of the eBPF source, in time order (the receiving side: rx).
+    let got: Vec<serde_json::Value> = stats_text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .filter(|j| j["type"] == "burst" && j["dir"] == "rx")
+        .collect();
+    let starts: Vec<(u64, u64)> = got
+        .iter()
+        .map(|j| (u(&j["start_ns"]), u(&j["duration_ns"])))
+        .collect();
+    assert!(want.len() >= 8, "capture analysis: {want:?}");
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "bpf bursts {starts:?} vs capture bursts {want:?}"
+    );
+    // The two clocks differ by a constant (sampler origin vs epoch): take the median.
+    let mut diffs: Vec<i128> = starts
+        .iter()
+        .zip(&want)
+        .map(|(g, w)| i128::from(g.0) - i128::from(w.0))
+        .collect();
+    diffs.sort_unstable();
+    let off = diffs[diffs.len() / 2];
+    for (g, w) in starts.iter().zip(&want) {
+        let ds = i128::from(g.0) - off - i128::from(w.0);
+        let dd = i128::from(g.1) - i128::from(w.1);
+        assert!(
+            ds.abs() <= i128::from(BIN_NS) && dd.abs() <= i128::from(BIN_NS),
+            "burst {g:?} (start shifted by {off}) vs capture {w:?}: start off by {ds} ns, \
+             duration by {dd} ns; all: {starts:?} vs {want:?}"
+        );
+    }
+    // Each burst's top flow is the flow whose packets the capture holds in it.
+    for (j, w) in got.iter().zip(&want) {
+        let port = packets
+            .iter()
+            .find(|(t, _)| *t >= w.0 && *t < w.0 + w.1)
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| panic!("no packet in capture burst {w:?}"));
+        let top = &j["top_flows"][0];
+        assert_eq!(
+            (u(&top["dport"]), top["proto"].as_u64(), top["dst"].as_str()),
+            (u64::from(port), Some(17), Some("10.78.0.2")),
+            "top flow of {j}"
+        );
+    }
+    // The hooks are gone with the process: no tcx program left on r0.
+    let left = l.rx.exec_ok("bpftool", &["net", "show", "dev", "r0"]);
+    assert!(!left.contains("dpuctl_bins"), "left attached: {left}");
+}
+
+/// `setpriv` as nobody with no capabilities, inside `ns`.
+fn unprivileged(ns: &Netns, args: &[&str]) -> std::process::Output {
+    Command::new("ip")
+        .args(["netns", "exec", &ns.name])
+        .args([
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            env!("CARGO_BIN_EXE_dpuctl"),
+        ])
+        .args(args)
+        .output()
+        .expect("setpriv dpuctl")
+}
+
+#[test]
+fn without_privilege_auto_says_why_and_samples_counters() {
+    let ns = Netns::new("bpfnopriv");
+    ns.veth("u0", "u1", 1);
+    let o = unprivileged(
+        &ns,
+        &[
+            "stats", "u0", "--source", "auto", "--interval", "100ms", "--count", "2", "--format",
+            "jsonl",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        vec!["dpuctl: --source auto: sampling counters (eBPF source: no CAP_BPF and CAP_NET_ADMIN)"],
+        "one line that says why"
+    );
+    let intervals = out
+        .lines()
+        .filter(|l| l.contains("\"type\":\"interval\""))
+        .count();
+    assert_eq!(intervals, 2, "{out}");
+    // The counter sampler ran: 1 ms samples, about 100 per interval.
+    assert!(out.contains("\"samples\":"), "{out}");
+    // --source bpf does not fall back: exit 2, the same reason.
+    let o = unprivileged(&ns, &["stats", "u0", "--source", "bpf", "--count", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no CAP_BPF and CAP_NET_ADMIN") && err.lines().count() == 1,
+        "{err}"
+    );
+}
