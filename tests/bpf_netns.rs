@@ -69,7 +69,10 @@ fn spawn_ready(
     let mut r = BufReader::new(stream);
     let mut first = String::new();
     r.read_line(&mut first).expect("read first line");
-    assert!(first.contains(ready), "dpuctl {args:?} did not start: {first}");
+    assert!(
+        first.contains(ready),
+        "dpuctl {args:?} did not start: {first}"
+    );
     let rest = std::thread::spawn(move || {
         let mut s = first;
         let _ = r.read_to_string(&mut s);
@@ -251,9 +254,6 @@ fn bursts_from_bpf_bins_match_the_capture_and_name_their_flow() {
             "top flow of {j}"
         );
     }
-    // The hooks are gone with the process: no tcx program left on r0.
-    let left = l.rx.exec_ok("bpftool", &["net", "show", "dev", "r0"]);
-    assert!(!left.contains("dpuctl_bins"), "left attached: {left}");
 }
 
 /// `setpriv` as nobody with no capabilities, inside `ns`.
@@ -281,7 +281,15 @@ fn without_privilege_auto_says_why_and_samples_counters() {
     let o = unprivileged(
         &ns,
         &[
-            "stats", "u0", "--source", "auto", "--interval", "100ms", "--count", "2", "--format",
+            "stats",
+            "u0",
+            "--source",
+            "auto",
+            "--interval",
+            "100ms",
+            "--count",
+            "2",
+            "--format",
             "jsonl",
         ],
     );
@@ -291,7 +299,9 @@ fn without_privilege_auto_says_why_and_samples_counters() {
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(
         lines,
-        vec!["dpuctl: --source auto: sampling counters (eBPF source: no CAP_BPF and CAP_NET_ADMIN)"],
+        vec![
+            "dpuctl: --source auto: sampling counters (eBPF source: no CAP_BPF and CAP_NET_ADMIN)"
+        ],
         "one line that says why"
     );
     let intervals = out
@@ -301,6 +311,32 @@ fn without_privilege_auto_says_why_and_samples_counters() {
     assert_eq!(intervals, 2, "{out}");
     // The counter sampler ran: 1 ms samples, about 100 per interval.
     assert!(out.contains("\"samples\":"), "{out}");
+    // troubleshoot takes the same flag with the same meaning.
+    let o = unprivileged(
+        &ns,
+        &[
+            "troubleshoot",
+            "u0",
+            "--source",
+            "auto",
+            "--window",
+            "200ms",
+            "--symptom",
+            "latency",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        vec![
+            "dpuctl: --source auto: sampling counters (eBPF source: no CAP_BPF and CAP_NET_ADMIN)"
+        ]
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("counter window: 0.2 s"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     // --source bpf does not fall back: exit 2, the same reason.
     let o = unprivileged(&ns, &["stats", "u0", "--source", "bpf", "--count", "1"]);
     assert_eq!(o.status.code(), Some(2));
@@ -309,4 +345,134 @@ fn without_privilege_auto_says_why_and_samples_counters() {
         err.contains("no CAP_BPF and CAP_NET_ADMIN") && err.lines().count() == 1,
         "{err}"
     );
+}
+
+fn tc_state(ns: &Netns, dev: &str) -> String {
+    let mut out = ns.exec_ok("tc", &["qdisc", "show", "dev", dev]);
+    for dir in ["ingress", "egress"] {
+        out += &ns.exec_ok("tc", &["filter", "show", "dev", dev, dir]);
+    }
+    out
+}
+
+#[test]
+fn attaching_leaves_tc_as_it_was_and_a_killed_run_leaves_nothing() {
+    let ns = Netns::new("bpfkill");
+    ns.veth("k0", "k1", 1);
+    // Someone's tc set-up: a root qdisc, clsact, and a filter on each hook.
+    ns.exec_ok(
+        "tc",
+        &[
+            "qdisc", "replace", "dev", "k0", "root", "pfifo", "limit", "77",
+        ],
+    );
+    ns.exec_ok("tc", &["qdisc", "add", "dev", "k0", "clsact"]);
+    for dir in ["ingress", "egress"] {
+        ns.exec_ok(
+            "tc",
+            &[
+                "filter", "add", "dev", "k0", dir, "pref", "7", "u32", "match", "u32", "0", "0",
+            ],
+        );
+    }
+    let before = tc_state(&ns, "k0");
+    let (mut stats, _out) = spawn_ready(
+        &ns,
+        &[
+            "stats",
+            "k0",
+            "--source",
+            "bpf",
+            "--interval",
+            "100ms",
+            "--format",
+            "jsonl",
+        ],
+        true,
+        "\"type\":\"interval\"",
+    );
+    // The kernel's word (fdinfo of the process's link descriptors): a tcx link on each hook
+    // of k0, nothing else attached.
+    let ifindex: u32 = ns
+        .exec_ok("cat", &["/sys/class/net/k0/ifindex"])
+        .trim()
+        .parse()
+        .expect("ifindex");
+    let links = tcx_links(stats.id());
+    let mut hooks: Vec<(u32, String)> = links.iter().map(|l| (l.0, l.1.clone())).collect();
+    hooks.sort();
+    assert_eq!(
+        hooks,
+        vec![
+            (ifindex, "egress".to_string()),
+            (ifindex, "ingress".to_string())
+        ],
+        "{links:?}"
+    );
+    // bpftool sees the programs, by the names of the object.
+    for (_, _, prog) in &links {
+        let p = common::run("bpftool", &["prog", "show", "id", &prog.to_string()]);
+        assert!(p.contains("name dpuctl_bins_"), "{p}");
+    }
+    assert_eq!(
+        tc_state(&ns, "k0"),
+        before,
+        "tc filters and qdiscs untouched"
+    );
+    // SIGKILL: no exit path runs; the links die with the process's descriptors, and the
+    // programs with their last reference.
+    stats.kill().expect("SIGKILL");
+    stats.wait().expect("reap");
+    for (_, _, prog) in &links {
+        let mut gone = false;
+        for _ in 0..50 {
+            let o = Command::new("bpftool")
+                .args(["prog", "show", "id", &prog.to_string()])
+                .output()
+                .expect("bpftool");
+            if !o.status.success() {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(gone, "program {prog} still loaded after SIGKILL");
+        let l = common::run("bpftool", &["link", "show"]);
+        assert!(
+            !l.lines()
+                .any(|x| x.trim_end().ends_with(&format!("prog {prog}"))),
+            "a link to program {prog} is left: {l}"
+        );
+    }
+    assert_eq!(tc_state(&ns, "k0"), before);
+}
+
+/// The tcx links a process holds, as (ifindex, "ingress"/"egress", program id), from the
+/// kernel's fdinfo of its descriptors.
+fn tcx_links(pid: u32) -> Vec<(u32, String, u32)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fdinfo")).expect("fdinfo") {
+        let Ok(text) = std::fs::read_to_string(e.expect("entry").path()) else {
+            continue;
+        };
+        let field = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(|v| v.trim().to_string())
+        };
+        if field("link_type:").as_deref() != Some("tcx") {
+            continue;
+        }
+        let dir = field("attach_type:").expect("attach_type");
+        let dir = dir
+            .split_once('(')
+            .map(|(_, d)| d.trim_end_matches(')').to_string())
+            .expect("attach type name");
+        out.push((
+            field("ifindex:").expect("ifindex").parse().expect("num"),
+            dir,
+            field("prog_id:").expect("prog_id").parse().expect("num"),
+        ));
+    }
+    out
 }

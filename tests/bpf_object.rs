@@ -21,7 +21,10 @@ fn the_committed_object_is_what_the_source_builds_to() {
         .current_dir(dir.path())
         .output()
         .unwrap_or_else(|e| {
-            panic!("{}: {e} (install clang and libbpf-dev: tests/run-all.sh)", cmd[0])
+            panic!(
+                "{}: {e} (install clang and libbpf-dev: tests/run-all.sh)",
+                cmd[0]
+            )
         });
     assert!(
         o.status.success(),
@@ -33,7 +36,10 @@ fn the_committed_object_is_what_the_source_builds_to() {
         std::fs::write(src_dir.join("bins.bpf.o"), &built).expect("bless");
         return;
     }
-    let version = Command::new(cmd[0]).arg("--version").output().expect("clang");
+    let version = Command::new(cmd[0])
+        .arg("--version")
+        .output()
+        .expect("clang");
     assert!(
         built == committed,
         "src/sys/bpf/bins.bpf.o is not what bins.bpf.c builds to with {}; rebuild it \

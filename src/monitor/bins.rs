@@ -166,9 +166,10 @@ impl Binner {
 
     fn hot(&self, bin: &BTreeMap<u32, IfBin>) -> bool {
         bin.iter().any(|(i, b)| {
-            self.ifaces.get(i).and_then(|s| s.cap).is_some_and(|cap| {
-                b.rx.bytes as f64 > cap || b.tx.bytes as f64 > cap
-            })
+            self.ifaces
+                .get(i)
+                .and_then(|s| s.cap)
+                .is_some_and(|cap| b.rx.bytes as f64 > cap || b.tx.bytes as f64 > cap)
         })
     }
 
@@ -362,7 +363,10 @@ mod tests {
         let mut b = Binner::new(0);
         b.add_iface(3, Cum::default());
         b.set_cap(3, Some(1000.0));
-        b.push(&[raw(20, 0, Dir::Ingress, 5000, 1), raw(99, 0, Dir::Egress, 5000, 2)]);
+        b.push(&[
+            raw(20, 0, Dir::Ingress, 5000, 1),
+            raw(99, 0, Dir::Egress, 5000, 2),
+        ]);
         let p = b.emit(100);
         let edges: Vec<u64> = p.iter().map(|x| x.edge).collect();
         // lead 19..20, hot 20..21, empty trail 21..22; then 98..99 lead, 99..100 hot.

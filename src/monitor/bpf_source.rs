@@ -407,7 +407,10 @@ mod tests {
         assert_eq!(s.t_ns, 8_000_000);
         assert_eq!(s.wall_ms, 77);
         let c = s.ifaces[0].counters;
-        assert_eq!((c.rx_bytes, c.rx_packets, c.tx_bytes, c.rx_dropped), (500, 5, 7, 9));
+        assert_eq!(
+            (c.rx_bytes, c.rx_packets, c.tx_bytes, c.rx_dropped),
+            (500, 5, 7, 9)
+        );
         assert_eq!(s.flows.len(), 1);
         assert_eq!(s.flows[0].rx[0].bytes, 400);
         assert_eq!(s.flows[0].rx[0].sport, 1);

@@ -335,7 +335,17 @@ mod tests {
         };
         assert_eq!(f.to_string(), "udp 10.0.0.1:4000>[fe80::1]:9000");
         let mut acc = vec![f];
-        merge_flows(&mut acc, &[f, TopFlow { sport: 1, bytes: 100, ..f }]);
+        merge_flows(
+            &mut acc,
+            &[
+                f,
+                TopFlow {
+                    sport: 1,
+                    bytes: 100,
+                    ..f
+                },
+            ],
+        );
         assert_eq!(acc.len(), 2);
         assert_eq!(acc[0].bytes, 10);
         let t = top_flows(acc, 1);

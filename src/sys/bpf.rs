@@ -160,7 +160,11 @@ pub fn parse_bin(b: &[u8]) -> Option<RawBin> {
     Some(RawBin {
         bin: u64_at(b, 0),
         ifindex: key / 2,
-        dir: if key % 2 == 1 { Dir::Egress } else { Dir::Ingress },
+        dir: if key % 2 == 1 {
+            Dir::Egress
+        } else {
+            Dir::Ingress
+        },
         cpu: u32_at(b, 28),
         bytes: u64_at(b, 8),
         packets,
