@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::http::{http_get, in_netns};
 use common::traffic::{self, wait_sent, BurstTrain};
 use common::Netns;
 
@@ -475,4 +476,68 @@ fn tcx_links(pid: u32) -> Vec<(u32, String, u32)> {
         ));
     }
     out
+}
+
+#[test]
+fn the_exporter_counts_the_bursts_of_the_bpf_source() {
+    traffic::sender_hook();
+    let l = link();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = "127.0.0.1:9061";
+    let mut exp = Command::new("ip")
+        .args(["netns", "exec", &l.rx.name, env!("CARGO_BIN_EXE_dpuctl")])
+        .args(["--state-dir", dir.path().to_str().expect("utf-8")])
+        .args([
+            "exporter",
+            "r0",
+            "--source",
+            "bpf",
+            "--line-rate",
+            "1G",
+            "--listen",
+            addr,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn exporter");
+    let series = "dpuctl_microbursts_total{interface=\"r0\",direction=\"rx\"}";
+    let scrape = || {
+        in_netns(&l.rx, || http_get(addr, "/metrics"))
+            .ok()
+            .filter(|(c, _)| *c == 200)
+            .map(|(_, b)| b)
+    };
+    let count = |b: &str| -> Option<u64> {
+        b.lines()
+            .find_map(|x| x.strip_prefix(series))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    // The series shows once the first samples are in: no burst yet.
+    let mut first = None;
+    for _ in 0..100 {
+        first = scrape().and_then(|b| count(&b));
+        if first.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(first, Some(0), "the exporter serves the rx burst count");
+    let sent = wait_sent(traffic::spawn_bursts(&l.tx, &train(9003, 30)));
+    assert_eq!(sent.len(), 4);
+    // Bursts are counted once they end and the drain (50-100 ms) has seen them.
+    let mut n = 0;
+    for _ in 0..50 {
+        n = scrape().and_then(|b| count(&b)).unwrap_or(0);
+        if n >= 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(n >= 4, "bursts counted: {n}");
+    common::run("kill", &["-TERM", &exp.id().to_string()]);
+    let st = exp.wait().expect("exporter");
+    let mut err = String::new();
+    let _ = exp.stderr.take().expect("stderr").read_to_string(&mut err);
+    assert!(st.success(), "{err}");
 }
