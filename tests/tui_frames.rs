@@ -412,3 +412,28 @@ fn a_long_table_scrolls_to_the_selection_80x24() {
     assert!(f.contains("interfaces (40)"), "{f}");
     insta::assert_snapshot!(f);
 }
+
+#[test]
+fn bursts_of_the_bpf_source_name_their_top_flow_120x60() {
+    use dpuctl::monitor::sample::TopFlow;
+    let mut s = state(Mode::Overview);
+    let v = s
+        .view
+        .ifaces
+        .iter_mut()
+        .find(|i| i.name == "eth2")
+        .expect("eth2");
+    for (k, d) in v.recent_bursts.iter_mut().enumerate() {
+        d.top_flows = vec![TopFlow {
+            src: "10.0.0.1".parse().expect("ip"),
+            dst: "10.0.0.2".parse().expect("ip"),
+            sport: 40_000 + k as u16,
+            dport: 4791,
+            proto: 17,
+            bytes: d.burst.bytes * 9 / 10,
+        }];
+    }
+    let f = frame(&s, 120, 60);
+    assert!(f.contains("udp 10.0.0.1:40000>10.0.0.2:4791"), "{f}");
+    insta::assert_snapshot!(f);
+}
