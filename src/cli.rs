@@ -772,7 +772,7 @@ pub struct TroubleshootArgs {
           value_parser = crate::units::parse_rate)]
     pub line_rate: Option<u64>,
     /// Where the window's fine series comes from: bpf (in-kernel 10us bins with the top
-    /// flows of each burst; CAP_BPF and CAP_NET_ADMIN, or root, and BTF), counters (1 ms
+    /// flows of each burst; `CAP_BPF` and `CAP_NET_ADMIN`, or root, and BTF), counters (1 ms
     /// counter reads), or auto (bpf where it can run, else counters, saying why in one line).
     #[arg(long, value_enum, value_name = "SOURCE", default_value = "counters")]
     pub source: crate::monitor::bpf_source::Source,

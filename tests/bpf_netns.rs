@@ -175,9 +175,9 @@ fn bursts_from_bpf_bins_match_the_capture_and_name_their_flow() {
         "\"type\":\"interval\"",
     );
     // Two senders, one after the other, bursts of 20 and 60 datagrams (about 40 and 150 us).
-    let a = wait_sent(traffic::spawn_bursts(&l.tx, &train(9001, 20)));
-    let b = wait_sent(traffic::spawn_bursts(&l.tx, &train(9002, 60)));
-    assert_eq!((a.len(), b.len()), (4, 4));
+    let first = wait_sent(traffic::spawn_bursts(&l.tx, &train(9001, 20)));
+    let second = wait_sent(traffic::spawn_bursts(&l.tx, &train(9002, 60)));
+    assert_eq!((first.len(), second.len()), (4, 4));
     // Let the drain (every 50 ms) see the last bins, then stop both as a service manager would.
     std::thread::sleep(Duration::from_millis(400));
     for c in [&stats, &cap] {
@@ -205,7 +205,7 @@ fn bursts_from_bpf_bins_match_the_capture_and_name_their_flow() {
         .map(|b| (u(&b["start_ns"]), u(&b["duration_ns"])))
         .collect();
     let packets = tshark_packets(&file);
-    let sent: u64 = a.iter().chain(&b).map(|s| s.packets).sum();
+    let sent: u64 = first.iter().chain(&second).map(|s| s.packets).sum();
     assert_eq!(packets.len() as u64, sent, "capture holds every datagram");
 
     // The bursts of the eBPF source, in time order (the receiving side: rx).
@@ -246,8 +246,7 @@ fn bursts_from_bpf_bins_match_the_capture_and_name_their_flow() {
         let port = packets
             .iter()
             .find(|(t, _)| *t >= w.0 && *t < w.0 + w.1)
-            .map(|(_, p)| *p)
-            .unwrap_or_else(|| panic!("no packet in capture burst {w:?}"));
+            .map_or_else(|| panic!("no packet in capture burst {w:?}"), |(_, p)| *p);
         let top = &j["top_flows"][0];
         assert_eq!(
             (u(&top["dport"]), top["proto"].as_u64(), top["dst"].as_str()),

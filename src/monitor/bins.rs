@@ -25,6 +25,9 @@ use std::collections::BTreeMap;
 
 use crate::sys::bpf::{Dir, FlowKey, RawBin};
 
+/// Flows with their bytes.
+type Flows = Vec<(FlowKey, u64)>;
+
 /// Flows kept per interval after merging CPUs.
 pub const FLOWS_PER_BIN: usize = 8;
 
@@ -106,7 +109,7 @@ pub struct Binner {
     /// The last point's edge.
     last_edge: u64,
     /// Flows of the bin the next point closes (a hot bin).
-    flows: BTreeMap<u32, (Vec<(FlowKey, u64)>, Vec<(FlowKey, u64)>)>,
+    flows: BTreeMap<u32, (Flows, Flows)>,
     /// The edge of a burst's trail still to close.
     trail: Option<u64>,
 }

@@ -192,14 +192,14 @@ fn set_caps(b: &mut Binner, cfg: &SamplerConfig, links: &[WatchedLink], width: u
     }
 }
 
-fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool) {
+fn run<F: FnMut(SamplerMsg) -> bool>(prepared: Prepared, mut sink: F, stop: &AtomicBool) {
     let Prepared {
         cfg,
         mut probe,
         mut slow,
         first,
         counters: mut src,
-    } = p;
+    } = prepared;
     let width = probe.width_ns();
     let drain_ns = cfg.batch_ns.clamp(50_000_000, 100_000_000);
     let base_ns = bpf::monotonic_ns();
@@ -266,10 +266,10 @@ fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool
     let mut next_slow = base_ns + slow_every;
     let mut prev_counters = buf.clone();
     let mut raw: Vec<RawBin> = Vec::new();
-    let mut k = 1u64;
+    let mut step = 1u64;
     loop {
-        let deadline = base_ns + k * drain_ns;
-        k += 1;
+        let deadline = base_ns + step * drain_ns;
+        step += 1;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return;
@@ -312,9 +312,9 @@ fn run<F: FnMut(SamplerMsg) -> bool>(p: Prepared, mut sink: F, stop: &AtomicBool
         }
         let points = binner.emit(horizon);
         let wall = wall_now_ms();
-        let n = points.len();
+        let count = points.len();
         for (i, p) in points.iter().enumerate() {
-            let last = i + 1 == n;
+            let last = i + 1 == count;
             let c = if last { &buf } else { &prev_counters };
             let t_mono = probe.edge_mono(p.edge);
             let w = wall.saturating_sub(now.saturating_sub(t_mono) / 1_000_000);

@@ -106,7 +106,7 @@ pub fn merge_flows(acc: &mut Vec<TopFlow>, more: &[TopFlow]) {
 
 /// The `n` heaviest of `flows`, heaviest first.
 pub fn top_flows(mut flows: Vec<TopFlow>, n: usize) -> Vec<TopFlow> {
-    flows.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    flows.sort_by_key(|f| std::cmp::Reverse(f.bytes));
     flows.truncate(n);
     flows
 }

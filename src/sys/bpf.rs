@@ -478,8 +478,8 @@ mod tests {
 
     #[test]
     fn records_decode_with_their_flows() {
-        let mut r = record(77, 2 * 5 + 1, 3, 1500, 2);
-        let f = &mut r[32 + FLOW_SIZE..32 + 2 * FLOW_SIZE];
+        let mut rec = record(77, 2 * 5 + 1, 3, 1500, 2);
+        let f = &mut rec[32 + FLOW_SIZE..32 + 2 * FLOW_SIZE];
         f[10] = 0xff;
         f[11] = 0xff;
         f[12..16].copy_from_slice(&[10, 0, 0, 1]);
@@ -490,7 +490,7 @@ mod tests {
         f[34..36].copy_from_slice(&5000u16.to_ne_bytes());
         f[36] = 17;
         f[40..48].copy_from_slice(&900u64.to_ne_bytes());
-        let b = parse_bin(&r).expect("record");
+        let b = parse_bin(&rec).expect("record");
         assert_eq!((b.bin, b.ifindex, b.dir, b.cpu), (77, 5, Dir::Egress, 3));
         assert_eq!((b.bytes, b.packets), (1500, 2));
         assert_eq!(b.flows.len(), 1, "empty slots are skipped");
@@ -501,7 +501,7 @@ mod tests {
         assert_eq!((k.sport, k.dport, k.proto), (4000, 5000, 17));
         // Empty or short records are not bins.
         assert!(parse_bin(&record(1, 2, 0, 0, 0)).is_none());
-        assert!(parse_bin(&r[..BIN_SIZE - 1]).is_none());
+        assert!(parse_bin(&rec[..BIN_SIZE - 1]).is_none());
         let ing = parse_bin(&record(1, 2 * 9, 0, 60, 1)).expect("record");
         assert_eq!((ing.ifindex, ing.dir), (9, Dir::Ingress));
     }
