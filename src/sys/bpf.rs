@@ -450,6 +450,23 @@ impl Drop for BinProbe {
     }
 }
 
+/// Run time (ns) and run count of the loaded programs with these ids, as `(id, run_time_ns,
+/// run_cnt)`: counted only while statistics are enabled ([`enable_run_stats`]).
+pub fn program_run_stats(ids: &[u32]) -> Vec<(u32, u64, u64)> {
+    aya::programs::loaded_programs()
+        .filter_map(Result::ok)
+        .filter(|p| ids.contains(&p.id()))
+        .map(|p| (p.id(), p.run_time().as_nanos() as u64, p.run_count()))
+        .collect()
+}
+
+/// Turns on the kernel's run-time statistics of BPF programs for as long as the returned
+/// descriptor is open (`BPF_ENABLE_STATS`: scoped to the descriptor, no sysctl changed).
+pub fn enable_run_stats() -> Result<std::os::fd::OwnedFd, BpfError> {
+    aya::sys::enable_stats(aya::sys::Stats::RunTime)
+        .map_err(|e| kerr("enable BPF run-time statistics", &e))
+}
+
 /// `CLOCK_REALTIME` now, ns.
 pub fn realtime_ns() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
