@@ -529,6 +529,20 @@ pub struct MonitorArgs {
     /// at most). Held in minutes.
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_minutes)]
     pub history: u32,
+    /// Where samples come from: bpf (in-kernel time bins of --bin-width on the tc hooks, with
+    /// the top flows of each burst; needs CAP_BPF and CAP_NET_ADMIN, or root, and a kernel
+    /// with BTF), counters (interface counters every --sample-interval), or auto (bpf where
+    /// it can run, else counters, saying why in one line).
+    #[arg(long, value_enum, value_name = "SOURCE", default_value = "counters")]
+    pub source: crate::monitor::bpf_source::Source,
+    /// Bin width of --source bpf, 1us to 1ms (units: ns, us, ms).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10us",
+        value_parser = crate::monitor::config::parse_bin_width
+    )]
+    pub bin_width: std::time::Duration,
 }
 
 /// `--history`: a duration with a unit, or plain minutes; in whole minutes, rounded up.
@@ -788,6 +802,11 @@ pub struct TroubleshootArgs {
     #[arg(long, alias = "capture-line-rate", value_name = "RATE",
           value_parser = crate::units::parse_rate)]
     pub line_rate: Option<u64>,
+    /// Where the window's fine series comes from: bpf (in-kernel 10us bins with the top
+    /// flows of each burst; `CAP_BPF` and `CAP_NET_ADMIN`, or root, and BTF), counters (1 ms
+    /// counter reads), or auto (bpf where it can run, else counters, saying why in one line).
+    #[arg(long, value_enum, value_name = "SOURCE", default_value = "counters")]
+    pub source: crate::monitor::bpf_source::Source,
 }
 
 /// `troubleshoot --symptom`.

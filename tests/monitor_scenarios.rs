@@ -154,6 +154,7 @@ fn build(doc: &Value) -> Built {
             softnet: softnet.take(),
             sockets: sockets.take(),
             node: None,
+            flows: Vec::new(),
         });
     };
     let field = |k: &Value| {

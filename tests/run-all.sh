@@ -2,7 +2,8 @@
 # Every test tier of dpuctl, on a fresh Debian 12 machine with Rust, as root:
 #   1. system packages: libpcap-dev to build, the witnesses the tests compare dpuctl with
 #      (ethtool, iproute2, tshark/capinfos), tmux for terminal tests, prometheus/promtool for
-#      the exporter's tests, systemd-analyze for the units, and what the lab needs;
+#      the exporter's tests, systemd-analyze for the units, clang + libbpf-dev to check the
+#      committed eBPF object against its source, bpftool as the eBPF witness, and what the lab needs;
 #   2. format and lint gates;
 #   3. host tiers: unit, property, fixture/golden and CLI tests, and real-kernel tests in
 #      network namespaces the tests create (cargo nextest);
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run-all: the kernel and lab tiers need root" >&2; exit 2; }
 
 need=()
-for p in ethtool iproute2 procps tmux libpcap-dev tshark prometheus systemd; do
+for p in ethtool iproute2 procps tmux libpcap-dev tshark prometheus systemd clang libbpf-dev bpftool; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -131,6 +131,7 @@ fn mlx() -> IfaceView {
                 burst: b.clone(),
                 // The estimate is finer than whole intervals: 90% of the counted length.
                 duration_est_ns: b.duration_ns / 10 * 9,
+                top_flows: Vec::new(),
             })
             .collect(),
         temps: vec![TempView {
@@ -442,4 +443,29 @@ fn the_module_shows_its_temperature_and_weakest_rx_lane_120x40() {
     // Without a module, neither line.
     let f = frame(&state(Mode::Zoom("eth2".into())), 120, 40);
     assert!(!f.contains("eth2 module"), "{f}");
+}
+
+#[test]
+fn bursts_of_the_bpf_source_name_their_top_flow_120x60() {
+    use dpuctl::monitor::sample::TopFlow;
+    let mut s = state(Mode::Overview);
+    let v = s
+        .view
+        .ifaces
+        .iter_mut()
+        .find(|i| i.name == "eth2")
+        .expect("eth2");
+    for (k, d) in v.recent_bursts.iter_mut().enumerate() {
+        d.top_flows = vec![TopFlow {
+            src: "10.0.0.1".parse().expect("ip"),
+            dst: "10.0.0.2".parse().expect("ip"),
+            sport: 40_000 + k as u16,
+            dport: 4791,
+            proto: 17,
+            bytes: d.burst.bytes * 9 / 10,
+        }];
+    }
+    let f = frame(&s, 120, 60);
+    assert!(f.contains("udp 10.0.0.1:40000>10.0.0.2:4791"), "{f}");
+    insta::assert_snapshot!(f);
 }

@@ -96,6 +96,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             softnet: None,
             sockets: None,
             node: None,
+            flows: Vec::new(),
         })
         .expect("write sample");
     }

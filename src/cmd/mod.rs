@@ -63,5 +63,7 @@ pub(crate) fn monitor_options(
         thresholds: a.thresholds.clone(),
         record: a.record.clone(),
         history: a.history,
+        source: a.source,
+        bin_width: a.bin_width,
     }
 }

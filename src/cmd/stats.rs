@@ -267,6 +267,8 @@ struct JBurst<'a> {
     #[serde(flatten)]
     burst: &'a Burst,
     duration_est_ns: u64,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    top_flows: &'a [crate::monitor::sample::TopFlow],
 }
 
 #[derive(Serialize)]
@@ -312,6 +314,7 @@ impl Printer {
                         dir: &b.dir,
                         burst: &b.burst,
                         duration_est_ns: b.duration_est_ns,
+                        top_flows: &b.top_flows,
                     },
                 )?;
                 self.buf.push(b'\n');
@@ -420,6 +423,23 @@ impl Printer {
                     fmt_duration(longest)
                 );
                 crate::output::push_table(&mut out, &bursts_table(&bursts, origin_ns));
+                for b in i.ended_bursts.iter().filter(|b| b.dir == dir) {
+                    if b.top_flows.is_empty() {
+                        continue;
+                    }
+                    let flows: Vec<String> = b
+                        .top_flows
+                        .iter()
+                        .map(|f| format!("{f} {}B", f.bytes))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "{} {dir} burst at {:.6}s top flows: {}",
+                        i.name,
+                        b.burst.start_ns.saturating_sub(origin_ns) as f64 / 1e9,
+                        flows.join(", ")
+                    );
+                }
             }
         }
         for a in &v.new_alerts {

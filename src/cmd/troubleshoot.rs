@@ -277,7 +277,14 @@ fn inputs(
             .filter(|s| crate::sys::sysctl::is_read_only(root, &s.name))
             .map(|s| s.name.clone())
             .collect();
-        let mut i = gather::measure(root, node, args.window, progress)?;
+        let mut i = gather::measure_from(
+            root,
+            node,
+            args.window,
+            progress,
+            args.source,
+            args.line_rate,
+        )?;
         i.peers = peers;
         i.read_only_sysctls = read_only;
         i

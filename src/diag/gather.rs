@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use super::evidence::{IfaceSample, Inputs, Peer, PeerAttrs, Sample, Series, Window};
 use crate::model::{Avail, Counters, NodeState};
+use crate::monitor::bpf_source::{self, Source};
 use crate::monitor::microburst::Interval;
+use crate::monitor::sampler::{SamplerConfig, SamplerMsg};
 use crate::sys::ethtool::Ethtool;
 use crate::sys::netlink::Rtnl;
 use crate::sys::{procfs, snmp, sysfs, write, SysRoot};
@@ -196,6 +198,42 @@ pub fn measure(
     len: Duration,
     progress: &mut dyn FnMut(Duration, Duration),
 ) -> anyhow::Result<Inputs> {
+    measure_from(root, node, len, progress, Source::Counters, None)
+}
+
+/// [`measure`] with the fine series from `source`: the 1 ms counter series, or the eBPF
+/// source's bins (hot bins one interval each at `line_rate_bps`, or the link speed; see
+/// `monitor::bins`). With `Auto`, a source that cannot run falls back to counters after one
+/// line on stderr that says why.
+pub fn measure_from(
+    root: &SysRoot,
+    node: NodeState,
+    len: Duration,
+    progress: &mut dyn FnMut(Duration, Duration),
+    source: Source,
+    line_rate_bps: Option<u64>,
+) -> anyhow::Result<Inputs> {
+    let bpf = match source {
+        Source::Counters => None,
+        Source::Bpf | Source::Auto => {
+            let cfg = SamplerConfig {
+                ifaces: node.interfaces.iter().map(|i| i.name.clone()).collect(),
+                driver_stats: false,
+                root: root.clone(),
+                source: Source::Bpf,
+                line_rate_bps,
+                ..SamplerConfig::default()
+            };
+            match bpf_source::prepare(&cfg) {
+                Ok(p) => Some(p),
+                Err(e) if source == Source::Auto => {
+                    eprintln!("dpuctl: --source auto: sampling counters ({e})");
+                    None
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context("failed to measure")),
+            }
+        }
+    };
     let mut rtnl = Rtnl::open().map_err(|e| anyhow::anyhow!("failed to open rtnetlink: {e}"))?;
     let mut eth = Ethtool::open().ok();
     let t0 = Instant::now();
@@ -213,6 +251,38 @@ pub fn measure(
     let mut buf = Vec::new();
     let mut next = t0;
     let mut last_progress = Duration::ZERO;
+    if let Some(p) = bpf {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = p.start(move |m| tx.send(m).is_ok())?;
+        while t0.elapsed() < len {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(SamplerMsg::Batch(b)) => {
+                    for smp in &b.samples {
+                        for is in &smp.ifaces {
+                            let Some(name) = by_index.get(&is.ifindex) else {
+                                continue;
+                            };
+                            if let Some((pc, pt)) = prev.get(&is.ifindex) {
+                                let dur = smp.t_ns.saturating_sub(*pt).max(1);
+                                let (r, t) = intervals(pc, &is.counters, *pt, dur);
+                                if let Some(s) = series.get_mut(name) {
+                                    s.rx.push(r);
+                                    s.tx.push(t);
+                                }
+                            }
+                            prev.insert(is.ifindex, (is.counters, smp.t_ns));
+                        }
+                    }
+                }
+                Ok(SamplerMsg::Error(e)) => {
+                    return Err(anyhow::Error::new(e).context("eBPF source stopped"));
+                }
+                Err(_) => {}
+            }
+            progress(t0.elapsed().min(len), len);
+        }
+        handle.join();
+    }
     while t0.elapsed() < len {
         let now_ns = t0.elapsed().as_nanos() as u64;
         rtnl.sample_all(&mut buf)

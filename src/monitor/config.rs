@@ -87,6 +87,16 @@ pub fn parse_sample_interval(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--bin-width`: a duration from 1us to 1ms.
+pub fn parse_bin_width(text: &str) -> Result<Duration, String> {
+    let d = crate::units::parse_duration(text)?;
+    let ns = d.as_nanos() as u64;
+    if !(crate::sys::bpf::MIN_WIDTH_NS..=crate::sys::bpf::MAX_WIDTH_NS).contains(&ns) {
+        return Err(format!("bin width {text} is outside 1us..1ms"));
+    }
+    Ok(d)
+}
+
 /// A config file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}:{column}: {message}", path.display())]
@@ -286,6 +296,10 @@ pub struct MonitorOptions {
     pub record: Option<PathBuf>,
     /// Minutes the flight recorder keeps (0: off).
     pub history: u32,
+    /// Where samples come from.
+    pub source: super::bpf_source::Source,
+    /// Bin width of the eBPF source.
+    pub bin_width: Duration,
 }
 
 /// Resolves a monitoring run's options (reads the config file).
@@ -336,6 +350,10 @@ pub fn settings(args: &MonitorOptions, root: &SysRoot) -> anyhow::Result<Setting
         driver_stats: true,
         node_detail: false,
         root: root.clone(),
+        source: args.source,
+        bin_ns: args.bin_width.as_nanos() as u64,
+        line_rate_bps: args.line_rate,
+        burst_threshold: args.burst_threshold,
     };
     Ok(Settings {
         engine,
@@ -348,6 +366,15 @@ pub fn settings(args: &MonitorOptions, root: &SysRoot) -> anyhow::Result<Setting
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bin_widths_run_from_1us_to_1ms() {
+        assert!(parse_bin_width("1us").is_ok());
+        assert!(parse_bin_width("1ms").is_ok());
+        assert!(parse_bin_width("10us").is_ok());
+        assert!(parse_bin_width("999ns").is_err());
+        assert!(parse_bin_width("2ms").is_err());
+    }
 
     #[test]
     fn sample_intervals_start_at_100us() {

@@ -13,7 +13,8 @@ use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interva
 use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
 use super::record::{FlightConfig, FlightRecorder};
 use super::sample::{
-    CounterNames, IfaceSample, NodeSlow, Sample, SlowIface, SocketTotals, SoftnetTotals,
+    merge_flows, top_flows, CounterNames, IfaceFlows, IfaceSample, NodeSlow, Sample, SlowIface,
+    SocketTotals, SoftnetTotals, TopFlow,
 };
 use super::thresholds::{crosses, too_hot, Metric, Thresholds};
 use super::totals::{
@@ -158,6 +159,9 @@ struct IfState {
     /// Utilization of every sample interval.
     rx_util: Histogram,
     tx_util: Histogram,
+    /// Flows of the running rx and tx bursts (eBPF source).
+    rx_flows: Vec<TopFlow>,
+    tx_flows: Vec<TopFlow>,
 }
 
 impl IfState {
@@ -200,6 +204,8 @@ impl IfState {
             tx_tot: BurstTotals::default(),
             rx_util: Histogram::new(&UTILIZATION_BOUNDS),
             tx_util: Histogram::new(&UTILIZATION_BOUNDS),
+            rx_flows: Vec::new(),
+            tx_flows: Vec::new(),
         }
     }
 }
@@ -333,7 +339,8 @@ impl Engine {
             };
             let st = &mut self.ifaces[pos];
             st.seen = self.samples;
-            ingest_iface(&self.cfg, st, is, s.t_ns);
+            let flows = s.flows.iter().find(|f| f.ifindex == is.ifindex);
+            ingest_iface(&self.cfg, st, is, s.t_ns, flows);
             if let Some(slow) = &is.slow {
                 ingest_slow(&self.cfg, st, slow, s.t_ns);
             }
@@ -691,7 +698,14 @@ impl DirDetector {
     }
 }
 
+/// Flows kept per burst.
+pub const FLOWS_PER_BURST: usize = 5;
+
 fn push_burst(st: &mut IfState, dir: Dir, (b, est): (Burst, u64), max: usize) {
+    let flows = std::mem::take(match dir {
+        Dir::Rx => &mut st.rx_flows,
+        Dir::Tx => &mut st.tx_flows,
+    });
     let tot = match dir {
         Dir::Rx => {
             st.rx_summary.add(&b);
@@ -710,6 +724,7 @@ fn push_burst(st: &mut IfState, dir: Dir, (b, est): (Burst, u64), max: usize) {
         dir: dir_name(dir).into(),
         burst: b,
         duration_est_ns: est,
+        top_flows: top_flows(flows, FLOWS_PER_BURST),
     };
     st.recent.push_back(db.clone());
     while st.recent.len() > max {
@@ -734,7 +749,13 @@ fn finish_bursts(st: &mut IfState, max: usize) {
     }
 }
 
-fn ingest_iface(cfg: &EngineConfig, st: &mut IfState, is: &IfaceSample, t: u64) {
+fn ingest_iface(
+    cfg: &EngineConfig,
+    st: &mut IfState,
+    is: &IfaceSample,
+    t: u64,
+    flows: Option<&IfaceFlows>,
+) {
     if !st.present {
         // Back after vanishing: a new baseline, no delta across the gap.
         st.present = true;
@@ -819,6 +840,16 @@ fn ingest_iface(cfg: &EngineConfig, st: &mut IfState, is: &IfaceSample, t: u64) 
     }
     if let Some(b) = st.tx.as_mut().and_then(|x| x.push(&tx_iv)) {
         push_burst(st, Dir::Tx, b, cfg.max_recent_bursts);
+    }
+    // The flows of an interval that is part of the running burst count for it (a burst
+    // that just ended took its flows above).
+    if let Some(f) = flows {
+        if st.rx.as_ref().is_some_and(|x| x.det.running().is_some()) {
+            merge_flows(&mut st.rx_flows, &f.rx);
+        }
+        if st.tx.as_ref().is_some_and(|x| x.det.running().is_some()) {
+            merge_flows(&mut st.tx_flows, &f.tx);
+        }
     }
 }
 
@@ -1288,6 +1319,7 @@ mod tests {
             softnet: None,
             sockets: None,
             node: None,
+            flows: Vec::new(),
         }
     }
 
@@ -1300,6 +1332,50 @@ mod tests {
             e.ingest(&sample(i as u64 + 1, total, Some(1000)));
         }
         total
+    }
+
+    #[test]
+    fn a_burst_carries_the_flows_of_its_intervals_only() {
+        use std::net::{IpAddr, Ipv4Addr};
+        let f = |port: u16, bytes: u64| TopFlow {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            sport: port,
+            dport: 9,
+            proto: 17,
+            bytes,
+        };
+        let mut e = Engine::new(EngineConfig::default());
+        // Quiet, two hot intervals, quiet, one hot, quiet; flows on every interval.
+        let per_ms = [1000, 100_000, 100_000, 1000, 120_000, 0];
+        let flows = [
+            vec![f(1, 1000)],
+            vec![f(7, 60_000), f(8, 40_000)],
+            vec![f(7, 90_000), f(9, 10_000)],
+            vec![f(1, 1000)],
+            vec![f(5, 120_000)],
+            vec![],
+        ];
+        e.ingest(&sample(0, 0, Some(1000)));
+        let mut total = 0;
+        for (i, (b, fl)) in per_ms.iter().zip(&flows).enumerate() {
+            total += b;
+            let mut s = sample(i as u64 + 1, total, Some(1000));
+            s.flows = vec![IfaceFlows {
+                ifindex: 3,
+                rx: fl.clone(),
+                tx: vec![],
+            }];
+            e.ingest(&s);
+        }
+        let v = e.view();
+        let b = &v.ifaces[0].ended_bursts;
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            b[0].top_flows,
+            vec![f(7, 150_000), f(8, 40_000), f(9, 10_000)]
+        );
+        assert_eq!(b[1].top_flows, vec![f(5, 120_000)]);
     }
 
     #[test]

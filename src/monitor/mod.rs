@@ -6,6 +6,8 @@
 //! alerts) that the TUI renders and `stats` prints. Time is a value in the samples, so tests
 //! never sleep. [`record`] stores samples in a file and replays them.
 
+pub mod bins;
+pub mod bpf_source;
 pub mod classes;
 pub mod config;
 pub mod engine;

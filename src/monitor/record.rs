@@ -405,6 +405,7 @@ impl Decoder {
                     softnet: self.softnet.take(),
                     sockets: self.sockets.take(),
                     node: None,
+                    flows: Vec::new(),
                 }));
             }
         }
@@ -808,6 +809,7 @@ mod tests {
                 tcp_listen_overflows: 6,
             }),
             node: None,
+            flows: Vec::new(),
         }
     }
 

@@ -31,6 +31,84 @@ pub struct Sample {
     /// samples that carry the slow reads, when the sampler was asked for it (the exporter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<Box<NodeSlow>>,
+    /// Top flows of the interval this sample closes, per interface (the eBPF source, on
+    /// intervals of one hot bin; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<IfaceFlows>,
+}
+
+/// Top flows of one interface over one interval, by direction.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IfaceFlows {
+    /// Interface index.
+    pub ifindex: u32,
+    /// Received, heaviest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rx: Vec<TopFlow>,
+    /// Sent, heaviest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tx: Vec<TopFlow>,
+}
+
+/// A flow (5-tuple) with the bytes it carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopFlow {
+    /// Source address.
+    pub src: std::net::IpAddr,
+    /// Destination address.
+    pub dst: std::net::IpAddr,
+    /// Source port (0 without one).
+    pub sport: u16,
+    /// Destination port (0 without one).
+    pub dport: u16,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Bytes (L2 header included).
+    pub bytes: u64,
+}
+
+impl std::fmt::Display for TopFlow {
+    /// `udp 10.0.0.1:4000>10.0.0.2:9000` (IPv6 addresses in brackets; the protocol number
+    /// for protocols other than tcp, udp, sctp, icmp).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ep = |a: std::net::IpAddr, p: u16| match a {
+            std::net::IpAddr::V4(v) => format!("{v}:{p}"),
+            std::net::IpAddr::V6(v) => format!("[{v}]:{p}"),
+        };
+        let proto = match self.proto {
+            1 => "icmp".to_string(),
+            6 => "tcp".to_string(),
+            17 => "udp".to_string(),
+            58 => "icmp6".to_string(),
+            132 => "sctp".to_string(),
+            n => format!("proto{n}"),
+        };
+        write!(
+            f,
+            "{proto} {}>{}",
+            ep(self.src, self.sport),
+            ep(self.dst, self.dport)
+        )
+    }
+}
+
+/// Adds `more` into `acc` (summing a flow seen in both).
+pub fn merge_flows(acc: &mut Vec<TopFlow>, more: &[TopFlow]) {
+    for f in more {
+        match acc.iter_mut().find(|a| {
+            (a.src, a.dst, a.sport, a.dport, a.proto) == (f.src, f.dst, f.sport, f.dport, f.proto)
+        }) {
+            Some(a) => a.bytes += f.bytes,
+            None => acc.push(*f),
+        }
+    }
+}
+
+/// The `n` heaviest of `flows`, heaviest first.
+pub fn top_flows(mut flows: Vec<TopFlow>, n: usize) -> Vec<TopFlow> {
+    flows.sort_by_key(|f| std::cmp::Reverse(f.bytes));
+    flows.truncate(n);
+    flows
 }
 
 /// Node-wide detail of one round of slow reads.
@@ -250,6 +328,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flows_print_as_protocol_and_endpoints() {
+        let f = TopFlow {
+            src: "10.0.0.1".parse().expect("ip"),
+            dst: "fe80::1".parse().expect("ip"),
+            sport: 4000,
+            dport: 9000,
+            proto: 17,
+            bytes: 5,
+        };
+        assert_eq!(f.to_string(), "udp 10.0.0.1:4000>[fe80::1]:9000");
+        let mut acc = vec![f];
+        merge_flows(
+            &mut acc,
+            &[
+                f,
+                TopFlow {
+                    sport: 1,
+                    bytes: 100,
+                    ..f
+                },
+            ],
+        );
+        assert_eq!(acc.len(), 2);
+        assert_eq!(acc[0].bytes, 10);
+        let t = top_flows(acc, 1);
+        assert_eq!((t.len(), t[0].sport), (1, 1));
+    }
+
+    #[test]
     fn samples_round_trip_through_json() {
         let names: CounterNames = Arc::from(vec!["rx_queue_0_drops".to_string()]);
         let s = Sample {
@@ -284,6 +391,7 @@ mod tests {
                 ..SocketTotals::default()
             }),
             node: None,
+            flows: Vec::new(),
         };
         let j = serde_json::to_string(&s).expect("serialize");
         let back: Sample = serde_json::from_str(&j).expect("deserialize");

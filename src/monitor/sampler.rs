@@ -105,6 +105,14 @@ pub struct SamplerConfig {
     pub node_detail: bool,
     /// sysfs/procfs roots.
     pub root: SysRoot,
+    /// Where samples come from (`--source`).
+    pub source: super::bpf_source::Source,
+    /// Bin width of the eBPF source, ns (`--bin-width`).
+    pub bin_ns: u64,
+    /// Line rate the eBPF source judges hot bins against (`--line-rate`; else link speed).
+    pub line_rate_bps: Option<u64>,
+    /// Burst threshold (utilization) of the eBPF source's hot bins.
+    pub burst_threshold: f64,
 }
 
 impl Default for SamplerConfig {
@@ -117,6 +125,10 @@ impl Default for SamplerConfig {
             driver_stats: true,
             node_detail: false,
             root: SysRoot::live(),
+            source: super::bpf_source::Source::Counters,
+            bin_ns: super::bpf_source::DEFAULT_BIN_NS,
+            line_rate_bps: None,
+            burst_threshold: super::microburst::DEFAULT_THRESHOLD,
         }
     }
 }
@@ -164,6 +176,9 @@ pub enum SamplerError {
     /// A thread could not start.
     #[error("failed to start the sampler thread: {0}")]
     Thread(std::io::Error),
+    /// The eBPF source cannot run.
+    #[error("eBPF source: {0}")]
+    Bpf(String),
 }
 
 /// The running sampler. Dropping it stops the threads.
@@ -175,6 +190,19 @@ pub struct SamplerHandle {
 }
 
 impl SamplerHandle {
+    /// A handle of threads started elsewhere (the eBPF source).
+    pub(crate) fn from_parts(
+        stop: Arc<AtomicBool>,
+        threads: Vec<JoinHandle<()>>,
+        watched: Vec<(u32, String)>,
+    ) -> Self {
+        Self {
+            stop,
+            threads,
+            watched,
+        }
+    }
+
     /// Asks the threads to stop (they finish their current step).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -328,10 +356,24 @@ impl Schedule {
 
 /// Starts the sampler on the live kernel. Fails at once (before any thread starts) when a
 /// named interface does not exist.
+///
+/// With `source` bpf the eBPF source runs instead (an error when it cannot); with auto it
+/// runs where it can, and otherwise the counter sampler runs after one line on stderr that
+/// says why.
 pub fn spawn<F>(cfg: SamplerConfig, sink: F) -> Result<SamplerHandle, SamplerError>
 where
     F: FnMut(SamplerMsg) -> bool + Send + 'static,
 {
+    use super::bpf_source::{self, Source};
+    match cfg.source {
+        Source::Counters => {}
+        Source::Bpf => return bpf_source::prepare(&cfg)?.start(sink),
+        Source::Auto => match bpf_source::prepare(&cfg) {
+            Ok(p) => return p.start(sink),
+            Err(e @ SamplerError::NoSuchInterface(_)) => return Err(e),
+            Err(e) => eprintln!("dpuctl: --source auto: sampling counters ({e})"),
+        },
+    }
     let mut slow = SlowReader::new(&cfg);
     let first = slow.read()?;
     for name in &cfg.ifaces {
@@ -608,6 +650,7 @@ fn assemble(
         sockets: slow.as_ref().and_then(|r| r.sockets),
         softnet: slow.and_then(|r| r.softnet),
         node,
+        flows: Vec::new(),
     }
 }
 

@@ -214,6 +214,9 @@ pub struct DirBurst {
     /// of one.
     #[serde(default)]
     pub duration_est_ns: u64,
+    /// The heaviest flows of the burst (eBPF source only), heaviest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub top_flows: Vec<super::sample::TopFlow>,
 }
 
 /// A temperature sensor of the NIC.

@@ -2,6 +2,7 @@
 //!
 //! Every reader takes a [`SysRoot`], so the whole tool can be pointed at a fixture tree.
 
+pub mod bpf;
 pub mod collect;
 pub mod ethtool;
 pub mod irq;

@@ -2,6 +2,7 @@
 //! started by `tests/lab/run-tier.sh`, which boots once and runs this binary. They fail loudly
 //! anywhere else.
 
+mod bpf;
 mod ethtool_set;
 mod ethtool_show;
 mod fabric;

@@ -93,7 +93,12 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
             ))
             .style(title_style()),
         );
-        for d in i.recent_bursts.iter().rev().take(room - 1) {
+        let mut left = room - 1;
+        for d in i.recent_bursts.iter().rev() {
+            if left == 0 {
+                break;
+            }
+            left -= 1;
             let b = &d.burst;
             // The sub-interval estimate is finer than the whole intervals, when there is one.
             let length = if d.duration_est_ns > 0 {
@@ -109,6 +114,11 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
                 human_bytes(b.bytes),
                 fmt_drops(b.drops)
             )));
+            // The eBPF source names the heaviest flow of each burst, on the line below.
+            if let (Some(f), true) = (d.top_flows.first(), left > 0) {
+                left -= 1;
+                lines.push(Line::from(format!(" {f}")));
+            }
         }
     }
     let line = i.line_rate_bps.map_or_else(
