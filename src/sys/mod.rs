@@ -9,6 +9,7 @@ pub mod netlink;
 pub mod nl;
 pub mod procfs;
 pub mod rdma;
+pub mod rdma_nl;
 pub mod root;
 pub mod snmp;
 pub mod sysctl;
