@@ -278,6 +278,10 @@ pub struct ShowArgs {
     /// Read a snapshot file (from `dpuctl snapshot`) instead of this node.
     #[arg(long, value_name = "FILE")]
     pub from: Option<PathBuf>,
+    /// Show only RDMA devices (InfiniBand and RoCE): ports, GID tables, the RDMA connection
+    /// manager's RoCE defaults. Names select RDMA devices by name or by their netdev.
+    #[arg(long, conflicts_with_all = ["stats", "all"])]
+    pub rdma: bool,
 }
 
 /// Arguments of `snapshot`.

@@ -15,6 +15,9 @@ use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
 mod counters;
 mod irqs;
+mod rdma;
+
+pub use rdma::{rdma_section, rdma_table};
 
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
@@ -346,6 +349,7 @@ fn show_view(state: &NodeState, driver_stats: bool) -> String {
         "softnet   {} CPUs, backlog drops {drop}, time_squeeze {squeeze}",
         state.softnet.len()
     );
+    rdma_section(&mut out, &state.rdma);
     out
 }
 

@@ -107,7 +107,7 @@ pub enum Proto {
     Route,
     /// `NETLINK_GENERIC`.
     Generic,
-    /// `NETLINK_RDMA` (the RDMA core's families, include/uapi/rdma/rdma_netlink.h).
+    /// `NETLINK_RDMA` (the RDMA core's families, `include/uapi/rdma/rdma_netlink.h`).
     Rdma,
 }
 

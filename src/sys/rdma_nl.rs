@@ -2,7 +2,7 @@
 //! with the netdev each sits on, and hardware counters, as `rdma dev`, `rdma link` and
 //! `rdma statistic` read them.
 //!
-//! Layout: include/uapi/rdma/rdma_netlink.h. A message's type is
+//! Layout: `include/uapi/rdma/rdma_netlink.h`. A message's type is
 //! `RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, cmd)` = `(5 << 10) + cmd`; its payload is attributes
 //! with no family header. `RDMA_NLDEV_CMD_PORT_GET` dumps the ports of one device (the
 //! kernel refuses a dump without `RDMA_NLDEV_ATTR_DEV_INDEX`: `nldev_port_get_dumpit`), and
@@ -317,15 +317,15 @@ mod tests {
         assert!(request(None, None).is_empty());
     }
 
-    /// A PORT_GET reply as rxe0 on virtio0 answers it, built byte by byte: dev index 0,
-    /// "rxe0", port 1, state ACTIVE (4), phys LinkUp (5), netdev index 2 "virtio0".
+    /// A `PORT_GET` reply as rxe0 on virtio0 answers it, built byte by byte: dev index 0,
+    /// "rxe0", port 1, state ACTIVE (4), phys `LinkUp` (5), netdev index 2 "virtio0".
     fn rxe_port_reply() -> Vec<u8> {
         let mut b = Vec::new();
         let attr = |b: &mut Vec<u8>, kind: u16, data: &[u8]| {
             b.extend_from_slice(&ne16(4 + data.len() as u16));
             b.extend_from_slice(&ne16(kind));
             b.extend_from_slice(data);
-            while b.len() % 4 != 0 {
+            while !b.len().is_multiple_of(4) {
                 b.push(0);
             }
         };
