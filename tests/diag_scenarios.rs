@@ -143,6 +143,7 @@ scenarios! {
     transmit_drops_take_the_latency_branch => "tx-drops",
     socket_buffers_short_on_one_side => "socket-buffers-raise",
     a_veth_has_no_line_rate => "veth-no-line-rate",
+    rdma_fabric_losses_cnps_and_roce_mtu => "rdma-fabric",
 }
 
 #[test]

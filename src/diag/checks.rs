@@ -310,6 +310,20 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// RDMA hardware counter changes of one port (`DEV/PORT`) over the window, with the end
+    /// values.
+    pub fn rdma_delta(&self, key: &str) -> BTreeMap<String, (u64, u64)> {
+        let Some(w) = self.window() else {
+            return BTreeMap::new();
+        };
+        let (Some(a), Some(b)) = (w.start.rdma.get(key), w.end.rdma.get(key)) else {
+            return BTreeMap::new();
+        };
+        b.iter()
+            .filter_map(|(k, &end)| Some((k.clone(), (end.saturating_sub(*a.get(k)?), end))))
+            .collect()
+    }
+
     /// Change of a protocol counter over the window, with its end value.
     pub fn proto_delta(&self, name: &str) -> Option<(u64, u64)> {
         let w = self.window()?;
@@ -516,6 +530,7 @@ mod capture;
 mod irq;
 mod link;
 mod proto;
+mod rdma;
 mod throughput;
 
 /// Every check, in the order the steps run them.
@@ -580,6 +595,12 @@ pub static CHECKS: &[Check] = &[
         explanation: "CRC and frame errors are frames damaged on the wire: a dirty or damaged fiber, a failing optic or cable, or a port in trouble. They are dropped by the NIC and count as loss for the protocols above." },
     Check { id: "proto.tx-timeout", step: Step::Proto, needs_window: false, run: proto::tx_timeout,
         explanation: "A transmit timeout is the kernel's watchdog finding a transmit queue stopped for seconds; the driver then resets the queue or the device, losing what was queued. Usually firmware or driver trouble, or the link paused for long." },
+    Check { id: "proto.rdma-errors", step: Step::Proto, needs_window: true, run: rdma::rdma_errors,
+        explanation: "RoCE and InfiniBand transports recover a lost packet by Go-Back-N: the requester times out or gets a sequence-error NAK and resends everything after the loss. Retransmits, ACK timeouts and sequence errors rising mean loss between the RDMA peers (a lossy or congested fabric, PFC/ECN not set up, a bad link); out-of-buffer counts mean the receiver had no receive posted." },
+    Check { id: "proto.rdma-cnp-ecn", step: Step::Proto, needs_window: true, run: rdma::cnp_without_ecn,
+        explanation: "RoCE congestion control (DCQCN) works through ECN: switches mark ECN-capable packets, the receiver answers with CNPs and the sender slows down. Packets sent Not-ECT (ToS with ECN bits 00, the rdma_cm default) cannot be marked: under the same congestion they are dropped, and RDMA recovers drops slowly." },
+    Check { id: "throughput.roce-mtu", step: Step::Throughput, needs_window: false, run: rdma::roce_mtu,
+        explanation: "A RoCE port's MTU is the largest IB MTU (256..4096) that fits in the netdev's MTU after 96 bytes of RoCE headers. A netdev MTU of 4096 or 9000-minus-something that was meant for RDMA can leave RoCE at half the intended size: twice the packets, and half the payload per packet, for the same transfer." },
 ];
 
 /// Runs the checks of one step.

@@ -313,6 +313,31 @@ pub fn roce_active_mtu(netdev_mtu: u32) -> Option<u32> {
         .find(|m| *m <= room)
 }
 
+/// The hardware counters of every port of these devices, keyed `DEV/PORT`, read again from
+/// sysfs (the counter window's samples). A port whose sysfs has none keeps what the device
+/// model held only if netlink gave it there; here it is simply left out.
+pub fn hw_counters_of(
+    root: &SysRoot,
+    devs: &[RdmaDevice],
+) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for d in devs.iter().filter(|d| valid_device_name(&d.name)) {
+        for p in &d.ports {
+            let dir = root
+                .sys(CLASS_DIR)
+                .join(&d.name)
+                .join("ports")
+                .join(p.port.to_string())
+                .join("hw_counters");
+            let c = read_counter_dir(&dir);
+            if !c.is_empty() {
+                out.insert(format!("{}/{}", d.name, p.port), c);
+            }
+        }
+    }
+    out
+}
+
 /// Counter files of a `hw_counters` or `counters` directory. Files that do not read as a
 /// number (`lifespan` is a setting; some PMA counters answer EINVAL when the device lacks
 /// them) are left out.
