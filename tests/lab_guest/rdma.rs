@@ -180,6 +180,8 @@ fn rxe_on_virtio0_shows_what_rdma_and_sysfs_list() {
 fn rxe_rdma_cm_defaults_come_from_configfs() {
     in_lab();
     let _rxe = Rxe::add();
+    // configfs creates its mount point /sys/kernel/config when it loads.
+    tool("modprobe", &["configfs"]);
     let mounted = std::fs::read_to_string("/proc/mounts")
         .expect("mounts")
         .lines()
