@@ -28,16 +28,20 @@ fn class_deltas(
     out
 }
 
+/// The RDMA ports under examination: those on an examined interface, and InfiniBand ports
+/// (which sit on no netdev).
 fn ports<'a>(ctx: &Ctx<'a>) -> impl Iterator<Item = (&'a RdmaDevice, &'a RdmaPort)> {
+    let names: Vec<&'a str> = ctx.ifaces.iter().map(|i| i.name.as_str()).collect();
     ctx.inputs
         .node
         .rdma
         .iter()
         .flat_map(|d| d.ports.iter().map(move |p| (d, p)))
+        .filter(move |(_, p)| p.netdev.as_deref().is_none_or(|n| names.contains(&n)))
 }
 
 pub(super) fn rdma_errors(c: &Check, ctx: &Ctx) -> Vec<Finding> {
-    if ctx.inputs.node.rdma.is_empty() {
+    if ports(ctx).next().is_none() {
         return Vec::new();
     }
     if ctx.window().is_none() {
@@ -111,7 +115,7 @@ fn ecn_capable(tos: u8) -> bool {
 }
 
 pub(super) fn cnp_without_ecn(c: &Check, ctx: &Ctx) -> Vec<Finding> {
-    if ctx.inputs.node.rdma.is_empty() {
+    if ports(ctx).next().is_none() {
         return Vec::new();
     }
     if ctx.window().is_none() {
