@@ -595,9 +595,11 @@ pub static CHECKS: &[Check] = &[
         explanation: "CRC and frame errors are frames damaged on the wire: a dirty or damaged fiber, a failing optic or cable, or a port in trouble. They are dropped by the NIC and count as loss for the protocols above." },
     Check { id: "proto.tx-timeout", step: Step::Proto, needs_window: false, run: proto::tx_timeout,
         explanation: "A transmit timeout is the kernel's watchdog finding a transmit queue stopped for seconds; the driver then resets the queue or the device, losing what was queued. Usually firmware or driver trouble, or the link paused for long." },
-    Check { id: "proto.rdma-errors", step: Step::Proto, needs_window: true, run: rdma::rdma_errors,
+    // The RDMA checks say nothing on a node without RDMA ports under examination, window or
+    // not, so they give their n/a for a missing window themselves (needs_window false).
+    Check { id: "proto.rdma-errors", step: Step::Proto, needs_window: false, run: rdma::rdma_errors,
         explanation: "RoCE and InfiniBand transports recover a lost packet by Go-Back-N: the requester times out or gets a sequence-error NAK and resends everything after the loss. Retransmits, ACK timeouts and sequence errors rising mean loss between the RDMA peers (a lossy or congested fabric, PFC/ECN not set up, a bad link); out-of-buffer counts mean the receiver had no receive posted." },
-    Check { id: "proto.rdma-cnp-ecn", step: Step::Proto, needs_window: true, run: rdma::cnp_without_ecn,
+    Check { id: "proto.rdma-cnp-ecn", step: Step::Proto, needs_window: false, run: rdma::cnp_without_ecn,
         explanation: "RoCE congestion control (DCQCN) works through ECN: switches mark ECN-capable packets, the receiver answers with CNPs and the sender slows down. Packets sent Not-ECT (ToS with ECN bits 00, the rdma_cm default) cannot be marked: under the same congestion they are dropped, and RDMA recovers drops slowly." },
     Check { id: "throughput.roce-mtu", step: Step::Throughput, needs_window: false, run: rdma::roce_mtu,
         explanation: "A RoCE port's MTU is the largest IB MTU (256..4096) that fits in the netdev's MTU after 96 bytes of RoCE headers. A netdev MTU of 4096 or 9000-minus-something that was meant for RDMA can leave RoCE at half the intended size: twice the packets, and half the payload per packet, for the same transfer." },
