@@ -62,6 +62,11 @@ fn show_rdma_table_matches_golden() {
         "{out}"
     );
     assert!(out.contains("rdma_cm roce_mode RoCE v2  tos 106"), "{out}");
+    // Non-zero hw_counters with their class (rdma_classes.yaml), unclassified ones after.
+    assert!(
+        out.contains("    completer_retry_err 7 (retransmits)\n    sent_pkts 1200\n"),
+        "{out}"
+    );
     for line in out.lines() {
         assert!(line.chars().count() <= 100, "too wide: {line}");
     }

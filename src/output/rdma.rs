@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::model::rdma::{RdmaDevice, RdmaPort};
+use crate::monitor::rdma_classes::{table_name as rdma_table_name, RdmaClass, RdmaTables};
 
 use super::{push_table, table};
 
@@ -48,12 +49,14 @@ fn device_section(out: &mut String, d: &RdmaDevice) {
     }
     out.push_str(&head);
     out.push('\n');
+    let tables = RdmaTables::builtin();
+    let name = rdma_table_name(d);
     for p in &d.ports {
-        port_section(out, p);
+        port_section(out, p, &tables, &name);
     }
 }
 
-fn port_section(out: &mut String, p: &RdmaPort) {
+fn port_section(out: &mut String, p: &RdmaPort, tables: &RdmaTables, table_name: &str) {
     let mut line = format!(
         "port {}  {} ({})  {}  {}",
         p.port,
@@ -108,6 +111,24 @@ fn port_section(out: &mut String, p: &RdmaPort) {
             "  hw_counters {} ({nonzero} non-zero)",
             p.hw_counters.len()
         );
+    }
+    // The non-zero ones, classified ones first with their class (rdma_classes.yaml).
+    let mut rows: Vec<(Option<RdmaClass>, &str, u64)> = p
+        .hw_counters
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(n, v)| (tables.classify(table_name, n), n.as_str(), *v))
+        .collect();
+    rows.sort_by_key(|(c, n, _)| (c.is_none(), *c, *n));
+    for (class, name, v) in rows {
+        match class {
+            Some(c) => {
+                let _ = writeln!(out, "    {name} {v} ({c})");
+            }
+            None => {
+                let _ = writeln!(out, "    {name} {v}");
+            }
+        }
     }
 }
 
@@ -167,6 +188,10 @@ mod tests {
         assert!(text.contains("  1*"), "{text}");
         assert!(text.contains("198.18.0.2"), "{text}");
         assert!(text.contains("hw_counters 1 (1 non-zero)"), "{text}");
+        assert!(
+            text.contains("    rcvd_seq_err 2 (sequence_errors)\n"),
+            "{text}"
+        );
         assert_eq!(rdma_table(&[]), "no RDMA devices\n");
     }
 }
