@@ -29,9 +29,11 @@ impl Rxe {
 
 impl Drop for Rxe {
     fn drop(&mut self) {
-        let _ = Command::new("rmdir")
-            .arg("/sys/kernel/config/rdma_cm/rxe0")
-            .status();
+        // configfs directories go with rmdir (their attribute files cannot be unlinked).
+        let cm = Path::new("/sys/kernel/config/rdma_cm/rxe0");
+        if cm.exists() {
+            let _ = std::fs::remove_dir(cm);
+        }
         let _ = Command::new("rdma").args(["link", "delete", DEV]).status();
     }
 }
