@@ -309,6 +309,10 @@ pub struct ShowArgs {
     /// diagnostics of every lane and the module's thresholds (JSON with units in the names).
     #[arg(long)]
     pub module: bool,
+    /// Show only RDMA devices (InfiniBand and RoCE): ports, GID tables, the RDMA connection
+    /// manager's RoCE defaults. Names select RDMA devices by name or by their netdev.
+    #[arg(long, conflicts_with_all = ["stats", "all"])]
+    pub rdma: bool,
 }
 
 /// Arguments of `snapshot`.

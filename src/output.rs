@@ -17,6 +17,9 @@ mod counters;
 pub mod fabric;
 mod irqs;
 pub mod module;
+mod rdma;
+
+pub use rdma::{rdma_section, rdma_table};
 
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
@@ -334,6 +337,7 @@ fn show_view(state: &NodeState, driver_stats: bool) -> String {
         "softnet   {} CPUs, backlog drops {drop}, time_squeeze {squeeze}",
         state.softnet.len()
     );
+    rdma_section(&mut out, &state.rdma);
     out
 }
 

@@ -155,6 +155,7 @@ scenarios! {
     crc_errors_with_rx_power_near_its_threshold => "optic-crc-near-threshold",
     autoneg_off_while_the_peer_negotiates => "autoneg-off-peer-negotiates",
     a_dac_is_a_note_that_aoc_loses_less => "dac-cable",
+    rdma_fabric_losses_cnps_and_roce_mtu => "rdma-fabric",
 }
 
 #[test]

@@ -313,6 +313,20 @@ impl<'a> Ctx<'a> {
             .collect()
     }
 
+    /// RDMA hardware counter changes of one port (`DEV/PORT`) over the window, with the end
+    /// values.
+    pub fn rdma_delta(&self, key: &str) -> BTreeMap<String, (u64, u64)> {
+        let Some(w) = self.window() else {
+            return BTreeMap::new();
+        };
+        let (Some(a), Some(b)) = (w.start.rdma.get(key), w.end.rdma.get(key)) else {
+            return BTreeMap::new();
+        };
+        b.iter()
+            .filter_map(|(k, &end)| Some((k.clone(), (end.saturating_sub(*a.get(k)?), end))))
+            .collect()
+    }
+
     /// Change of a protocol counter over the window, with its end value.
     pub fn proto_delta(&self, name: &str) -> Option<(u64, u64)> {
         let w = self.window()?;
@@ -520,6 +534,7 @@ mod fabric;
 mod irq;
 mod link;
 mod proto;
+mod rdma;
 mod throughput;
 
 /// Every check, in the order the steps run them.
@@ -594,6 +609,14 @@ pub static CHECKS: &[Check] = &[
         explanation: "NCCL reads /etc/nccl.conf (or $NCCL_CONF_FILE). A GID index that points at an empty slot or a RoCE v1 GID, an interface that does not exist or sits far from the GPUs, or a traffic class other than the fabric's makes NCCL fail to connect, fall back to sockets, or send RDMA in a class the switches do not treat as lossless." },
     Check { id: "proto.tx-timeout", step: Step::Proto, needs_window: false, run: proto::tx_timeout,
         explanation: "A transmit timeout is the kernel's watchdog finding a transmit queue stopped for seconds; the driver then resets the queue or the device, losing what was queued. Usually firmware or driver trouble, or the link paused for long." },
+    // The RDMA checks say nothing on a node without RDMA ports under examination, window or
+    // not, so they give their n/a for a missing window themselves (needs_window false).
+    Check { id: "proto.rdma-errors", step: Step::Proto, needs_window: false, run: rdma::rdma_errors,
+        explanation: "RoCE and InfiniBand transports recover a lost packet by Go-Back-N: the requester times out or gets a sequence-error NAK and resends everything after the loss. Retransmits, ACK timeouts and sequence errors rising mean loss between the RDMA peers (a lossy or congested fabric, PFC/ECN not set up, a bad link); out-of-buffer counts mean the receiver had no receive posted." },
+    Check { id: "proto.rdma-cnp-ecn", step: Step::Proto, needs_window: false, run: rdma::cnp_without_ecn,
+        explanation: "RoCE congestion control (DCQCN) works through ECN: switches mark ECN-capable packets, the receiver answers with CNPs and the sender slows down. Packets sent Not-ECT (ToS with ECN bits 00, the rdma_cm default) cannot be marked: under the same congestion they are dropped, and RDMA recovers drops slowly." },
+    Check { id: "throughput.roce-mtu", step: Step::Throughput, needs_window: false, run: rdma::roce_mtu,
+        explanation: "A RoCE port's MTU is the largest IB MTU (256..4096) that fits in the netdev's MTU after 96 bytes of RoCE headers. A netdev MTU of 4096 or 9000-minus-something that was meant for RDMA can leave RoCE at half the intended size: twice the packets, and half the payload per packet, for the same transfer." },
 ];
 
 /// Runs the checks of one step.

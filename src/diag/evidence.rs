@@ -112,6 +112,9 @@ pub struct Sample {
     /// Effective affinity of every IRQ of the examined interfaces, by IRQ number.
     #[serde(default)]
     pub irq_affinity: BTreeMap<u32, CpuSet>,
+    /// RDMA hardware counters per port, keyed `DEV/PORT` (`rxe0/1`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rdma: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Sample {

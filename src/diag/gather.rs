@@ -163,6 +163,7 @@ fn sample(
         softnet: procfs::softnet(root).unwrap_or_default(),
         proto: snmp::read(root).unwrap_or_default(),
         irq_affinity,
+        rdma: crate::sys::rdma::hw_counters_of(root, &node.rdma),
     })
 }
 

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod microburst;
 pub mod prometheus;
 pub mod rate;
+pub mod rdma_classes;
 pub mod record;
 pub mod sample;
 pub mod sampler;

@@ -169,9 +169,25 @@ impl Globals {
             softnet: procfs::softnet(root).unwrap_or_default(),
             // An RDMA tree that cannot be read leaves the section empty rather than failing
             // every read command on a node whose Ethernet side is fine.
-            rdma: super::rdma::read_devices(root).unwrap_or_default(),
+            rdma: read_rdma(root),
         }
     }
+}
+
+/// RDMA devices from sysfs, with netlink filling the netdev of each port on the live node.
+fn read_rdma(root: &SysRoot) -> Vec<crate::model::rdma::RdmaDevice> {
+    rdma(root).unwrap_or_default()
+}
+
+/// RDMA devices from sysfs, with netlink filling the netdev of each port on the live node
+/// (`show --rdma` reads only these).
+pub fn rdma(root: &SysRoot) -> Result<Vec<crate::model::rdma::RdmaDevice>, super::rdma::RdmaError> {
+    let mut devs = super::rdma::read_devices(root)?;
+    if root.is_live() {
+        // Without netlink the sysfs view stands: the netdev comes from the GID table.
+        let _ = super::rdma_nl::enrich(&mut devs);
+    }
+    Ok(devs)
 }
 
 /// The sysfs part of every interface, shared by the threads: each takes the next interface

@@ -11,6 +11,7 @@ pub mod nl;
 pub mod pci;
 pub mod procfs;
 pub mod rdma;
+pub mod rdma_nl;
 pub mod root;
 pub mod snmp;
 pub mod sysctl;

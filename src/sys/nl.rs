@@ -107,6 +107,8 @@ pub enum Proto {
     Route,
     /// `NETLINK_GENERIC`.
     Generic,
+    /// `NETLINK_RDMA` (the RDMA core's families, `include/uapi/rdma/rdma_netlink.h`).
+    Rdma,
 }
 
 impl NlSocket {
@@ -122,6 +124,7 @@ impl NlSocket {
         let p = match proto {
             Proto::Route => protocols::NETLINK_ROUTE,
             Proto::Generic => protocols::NETLINK_GENERIC,
+            Proto::Rdma => protocols::NETLINK_RDMA,
         };
         let mut sock = Socket::new(p)?;
         sock.bind(&SocketAddr::new(0, 0))?;

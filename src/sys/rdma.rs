@@ -10,6 +10,7 @@
 //! `drivers/infiniband/core/sysfs.c`): such a slot is empty, not an error.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::net::Ipv6Addr;
@@ -192,39 +193,60 @@ fn read_gids(port_dir: &Path, link_layer: &str) -> Result<Vec<Gid>, RdmaError> {
         Err(e) => return Err(io_err(&gids_dir)(e)),
     };
     indices.sort_unstable();
-    let types = port_dir.join("gid_attrs/types");
-    let ndevs = port_dir.join("gid_attrs/ndevs");
+    // Every file is opened relative to the port directory: a sysfs path walk costs about as
+    // much per component as the open itself, and a full GID path has nine (show_gids is slow
+    // for that and for its forks); 256 slots of 3 files on every port add up.
+    let port = rustix::fs::openat(
+        rustix::fs::CWD,
+        port_dir,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| io_err(port_dir)(e.into()))?;
     let mut out = Vec::new();
+    let mut rel = String::with_capacity(32);
     for i in indices {
-        let name = i.to_string();
-        let gid_path = gids_dir.join(&name);
-        let text = match read_attr(&gid_path) {
+        rel.clear();
+        let _ = write!(rel, "gids/{i}");
+        let text = match read_at(&port, &rel) {
             Ok(t) => t,
-            // Only a non-zero GID is worth its two attribute reads.
             Err(e) if is_empty_slot(&e) => continue,
-            Err(e) => return Err(io_err(&gid_path)(e)),
+            Err(e) => return Err(io_err(&gids_dir.join(i.to_string()))(e)),
         };
         let Some(gid) = parse_gid(&text) else {
             return Err(RdmaError::Io {
-                path: gid_path.display().to_string(),
+                path: gids_dir.join(i.to_string()).display().to_string(),
                 source: io::Error::new(io::ErrorKind::InvalidData, format!("not a GID: {text:?}")),
             });
         };
+        // Only a non-zero GID is worth its two attribute reads.
         if gid.is_unspecified() {
             continue;
         }
-        let entry = gid_entry(
-            i,
-            gid,
-            &read_attr(&types.join(&name)),
-            &read_attr(&ndevs.join(&name)),
-            link_layer,
-        );
-        if let Some(g) = entry {
+        rel.clear();
+        let _ = write!(rel, "gid_attrs/types/{i}");
+        let kind = read_at(&port, &rel);
+        rel.clear();
+        let _ = write!(rel, "gid_attrs/ndevs/{i}");
+        let ndev = read_at(&port, &rel);
+        if let Some(g) = gid_entry(i, gid, &kind, &ndev, link_layer) {
             out.push(g);
         }
     }
     Ok(out)
+}
+
+/// Reads the attribute at `rel` below the directory `dir` with a single `read` (a sysfs
+/// attribute is produced whole by the first read: Documentation/filesystems/sysfs.rst),
+/// trailing whitespace removed, keeping the error (EINVAL marks an empty GID slot).
+fn read_at(dir: &std::os::fd::OwnedFd, rel: &str) -> io::Result<String> {
+    use rustix::fs::{openat, Mode, OFlags};
+    let fd = openat(dir, rel, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = [0u8; 4096];
+    let n = rustix::io::read(&fd, &mut buf)?;
+    let s = std::str::from_utf8(&buf[..n])
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(s.trim_end().to_string())
 }
 
 /// True for the errors an empty or vanishing GID slot answers with: EINVAL (no entry),
@@ -311,6 +333,31 @@ pub fn roce_active_mtu(netdev_mtu: u32) -> Option<u32> {
     [4096, 2048, 1024, 512, 256]
         .into_iter()
         .find(|m| *m <= room)
+}
+
+/// The hardware counters of every port of these devices, keyed `DEV/PORT`, read again from
+/// sysfs (the counter window's samples). A port whose sysfs has none keeps what the device
+/// model held only if netlink gave it there; here it is simply left out.
+pub fn hw_counters_of(
+    root: &SysRoot,
+    devs: &[RdmaDevice],
+) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out = BTreeMap::new();
+    for d in devs.iter().filter(|d| valid_device_name(&d.name)) {
+        for p in &d.ports {
+            let dir = root
+                .sys(CLASS_DIR)
+                .join(&d.name)
+                .join("ports")
+                .join(p.port.to_string())
+                .join("hw_counters");
+            let c = read_counter_dir(&dir);
+            if !c.is_empty() {
+                out.insert(format!("{}/{}", d.name, p.port), c);
+            }
+        }
+    }
+    out
 }
 
 /// Counter files of a `hw_counters` or `counters` directory. Files that do not read as a

@@ -1,0 +1,197 @@
+//! The RDMA section of `show` and the `show --rdma` view.
+
+use std::fmt::Write as _;
+
+use crate::model::rdma::{RdmaDevice, RdmaPort};
+use crate::monitor::rdma_classes::{table_name as rdma_table_name, RdmaClass, RdmaTables};
+
+use super::{push_table, table};
+
+/// The `show --rdma` table: every device, its ports and their GID tables.
+pub fn rdma_table(devs: &[RdmaDevice]) -> String {
+    let mut out = String::new();
+    if devs.is_empty() {
+        out.push_str("no RDMA devices\n");
+        return out;
+    }
+    for (i, d) in devs.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        device_section(&mut out, d);
+    }
+    out
+}
+
+/// The section `show` appends after the interfaces (nothing without RDMA devices).
+pub fn rdma_section(out: &mut String, devs: &[RdmaDevice]) {
+    if devs.is_empty() {
+        return;
+    }
+    out.push('\n');
+    out.push_str("rdma\n");
+    out.push_str(&rdma_table(devs));
+}
+
+fn device_section(out: &mut String, d: &RdmaDevice) {
+    let mut head = format!("== {} ==  {}", d.name, d.node_type);
+    if let Some(drv) = &d.driver {
+        let _ = write!(head, "  driver {drv}");
+    }
+    if let Some(fw) = &d.fw_ver {
+        let _ = write!(head, "  fw {fw}");
+    }
+    if let Some(p) = &d.pci_address {
+        let _ = write!(head, "  pci {p}");
+    }
+    if let Some(g) = &d.node_guid {
+        let _ = write!(head, "  guid {g}");
+    }
+    out.push_str(&head);
+    out.push('\n');
+    let tables = RdmaTables::builtin();
+    let name = rdma_table_name(d);
+    for p in &d.ports {
+        port_section(out, p, &tables, &name);
+    }
+}
+
+fn port_section(out: &mut String, p: &RdmaPort, tables: &RdmaTables, table_name: &str) {
+    let mut line = format!(
+        "port {}  {} ({})  {}  {}",
+        p.port,
+        p.state,
+        p.phys_state,
+        if p.rate.is_empty() {
+            "rate n/a"
+        } else {
+            &p.rate
+        },
+        p.link_layer
+    );
+    if let Some(m) = p.active_mtu {
+        let _ = write!(line, "  mtu {m}");
+    }
+    if let Some(n) = &p.netdev {
+        let _ = write!(line, "  netdev {n}");
+    }
+    out.push_str(&line);
+    out.push('\n');
+    let v2 = p.roce_v2_ipv4_gid().map(|g| g.index);
+    if p.is_roce() {
+        let _ = writeln!(
+            out,
+            "  roce v2 ipv4 gid {}  rdma_cm roce_mode {}  tos {}",
+            v2.map_or_else(|| "none".to_string(), |i| i.to_string()),
+            p.default_roce_mode.as_deref().unwrap_or("-"),
+            p.default_roce_tos
+                .map_or_else(|| "-".to_string(), |t| t.to_string()),
+        );
+    }
+    if p.gids.is_empty() {
+        out.push_str("  no GIDs\n");
+    } else {
+        let mut t = table(&["  GID", "TYPE", "NETDEV", "ADDRESS", "GID VALUE"]);
+        for g in &p.gids {
+            let mark = if Some(g.index) == v2 { "*" } else { "" };
+            t.add_row(vec![
+                format!("  {}{mark}", g.index),
+                g.kind.to_string(),
+                g.netdev.clone().unwrap_or_else(|| "-".into()),
+                g.ip().to_string(),
+                g.gid.to_string(),
+            ]);
+        }
+        push_table(out, &t);
+    }
+    let nonzero = p.hw_counters.values().filter(|v| **v > 0).count();
+    if !p.hw_counters.is_empty() {
+        let _ = writeln!(
+            out,
+            "  hw_counters {} ({nonzero} non-zero)",
+            p.hw_counters.len()
+        );
+    }
+    // The non-zero ones, classified ones first with their class (rdma_classes.yaml).
+    let mut rows: Vec<(Option<RdmaClass>, &str, u64)> = p
+        .hw_counters
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .map(|(n, v)| (tables.classify(table_name, n), n.as_str(), *v))
+        .collect();
+    rows.sort_by_key(|(c, n, _)| (c.is_none(), *c, *n));
+    for (class, name, v) in rows {
+        match class {
+            Some(c) => {
+                let _ = writeln!(out, "    {name} {v} ({c})");
+            }
+            None => {
+                let _ = writeln!(out, "    {name} {v}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::rdma::{Gid, GidKind};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn table_marks_the_roce_v2_ipv4_gid() {
+        let gid = |index: u32, text: &str, kind| Gid {
+            index,
+            gid: text.parse().expect("gid"),
+            kind,
+            netdev: Some("virtio0".into()),
+        };
+        let dev = RdmaDevice {
+            name: "rxe0".into(),
+            node_type: "CA".into(),
+            fw_ver: None,
+            node_guid: Some("5054:00ff:fe12:3456".into()),
+            sys_image_guid: None,
+            hca_type: None,
+            driver: None,
+            pci_address: None,
+            device_path: None,
+            ports: vec![RdmaPort {
+                port: 1,
+                state: "ACTIVE".into(),
+                phys_state: "LinkUp".into(),
+                rate: "2.5 Gb/sec (1X SDR)".into(),
+                rate_gbps: Some(2.5),
+                link_layer: "Ethernet".into(),
+                active_mtu: Some(1024),
+                netdev: Some("virtio0".into()),
+                netdev_index: Some(2),
+                gids: vec![
+                    gid(0, "fe80::5054:ff:fe12:3456", GidKind::RoceV2),
+                    gid(1, "::ffff:198.18.0.2", GidKind::RoceV2),
+                ],
+                hw_counters: BTreeMap::from([("rcvd_seq_err".to_string(), 2)]),
+                counters: BTreeMap::new(),
+                default_roce_mode: Some("RoCE v2".into()),
+                default_roce_tos: Some(106),
+            }],
+        };
+        let text = rdma_table(&[dev]);
+        assert!(
+            text.starts_with("== rxe0 ==  CA  guid 5054:00ff:fe12:3456\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("roce v2 ipv4 gid 1  rdma_cm roce_mode RoCE v2  tos 106"),
+            "{text}"
+        );
+        assert!(text.contains("  1*"), "{text}");
+        assert!(text.contains("198.18.0.2"), "{text}");
+        assert!(text.contains("hw_counters 1 (1 non-zero)"), "{text}");
+        assert!(
+            text.contains("    rcvd_seq_err 2 (sequence_errors)\n"),
+            "{text}"
+        );
+        assert_eq!(rdma_table(&[]), "no RDMA devices\n");
+    }
+}
