@@ -6,6 +6,7 @@
 pub mod cpuset;
 pub mod ethtool;
 pub mod knobs;
+pub mod qos;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};

@@ -12,6 +12,7 @@ pub mod root;
 pub mod snmp;
 pub mod sysctl;
 pub mod sysfs;
+pub mod tc;
 pub mod topology;
 pub mod write;
 

@@ -1,0 +1,460 @@
+//! Traffic classes: the root qdisc of an interface and its classes, as rtnetlink reports
+//! them (`tc -s qdisc show` / `tc -s class show`), and the pure computations over them
+//! (ETS quanta from bandwidth shares, which root qdiscs dpuctl can put back exactly).
+//!
+//! Plain data with serde, no I/O: `sys::tc` fills these from the kernel and writes them back.
+//! Layouts follow include/uapi/linux/pkt_sched.h and net/sched/sch_ets.c.
+
+use serde::{Deserialize, Serialize};
+
+/// `TC_H_ROOT`: the parent of a root qdisc.
+pub const TC_H_ROOT: u32 = 0xFFFF_FFFF;
+/// `TC_H_INGRESS` (also `TC_H_CLSACT`): the parent of the ingress and clsact qdiscs.
+pub const TC_H_INGRESS: u32 = 0xFFFF_FFF1;
+/// `TCQ_ETS_MAX_BANDS`.
+pub const ETS_MAX_BANDS: usize = 16;
+/// `TC_PRIO_MAX + 1`: the socket priorities a priomap maps (0..=15).
+pub const PRIO_COUNT: usize = 16;
+/// `TC_QOPT_MAX_QUEUE`: the most traffic classes of an mqprio qdisc.
+pub const MQPRIO_MAX_TC: usize = 16;
+
+/// Byte counters of a qdisc or class (`TCA_STATS2`: `TCA_STATS_BASIC` + `TCA_STATS_QUEUE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcStats {
+    /// Bytes sent.
+    pub bytes: u64,
+    /// Packets sent.
+    pub packets: u64,
+    /// Packets dropped.
+    pub drops: u32,
+    /// Times the qdisc was over its limit (a shaper held packets back).
+    pub overlimits: u32,
+    /// Packets put back for a later try (driver busy).
+    pub requeues: u32,
+    /// Bytes queued now.
+    pub backlog: u32,
+    /// Packets queued now.
+    pub qlen: u32,
+}
+
+/// Options of an `ets` qdisc (`TCA_ETS_*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtsOptions {
+    /// Number of bands (1..=16).
+    pub nbands: u8,
+    /// The first `nstrict` bands are strict priority, served before any bandwidth band.
+    pub nstrict: u8,
+    /// DRR quanta in bytes of the bandwidth bands (`nbands - nstrict` of them), in band order.
+    pub quanta: Vec<u32>,
+    /// Band of each socket priority 0..=15.
+    pub priomap: Vec<u8>,
+}
+
+impl EtsOptions {
+    /// Checks the rules `ets_qdisc_change` enforces, so a bad request fails before the kernel
+    /// sees it (and a bad snapshot is refused).
+    pub fn validate(&self) -> Result<(), String> {
+        let n = usize::from(self.nbands);
+        if n == 0 || n > ETS_MAX_BANDS {
+            return Err(format!("ets needs 1 to {ETS_MAX_BANDS} bands, not {n}"));
+        }
+        if self.nstrict > self.nbands {
+            return Err(format!("ets has {} strict bands of {n}", self.nstrict));
+        }
+        if self.quanta.len() != n - usize::from(self.nstrict) {
+            return Err(format!(
+                "ets with {n} bands, {} strict, needs {} quanta, not {}",
+                self.nstrict,
+                n - usize::from(self.nstrict),
+                self.quanta.len()
+            ));
+        }
+        if self.quanta.contains(&0) {
+            return Err("an ets quantum cannot be zero".into());
+        }
+        if self.priomap.len() > PRIO_COUNT {
+            return Err(format!(
+                "an ets priomap maps at most {PRIO_COUNT} priorities, not {}",
+                self.priomap.len()
+            ));
+        }
+        if let Some(b) = self.priomap.iter().find(|&&b| b >= self.nbands) {
+            return Err(format!("priomap names band {b} of an ets with {n} bands"));
+        }
+        Ok(())
+    }
+}
+
+/// Options of an `mqprio` qdisc (`struct tc_mqprio_qopt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MqprioOptions {
+    /// Number of traffic classes.
+    pub num_tc: u8,
+    /// Traffic class of each socket priority 0..=15.
+    pub prio_tc_map: Vec<u8>,
+    /// Offloaded to the hardware (1) or kept in software (0). Software mqprio maps
+    /// priorities to queues only; it gives no bandwidth shares.
+    pub hw: u8,
+    /// Queue count of each traffic class.
+    pub count: Vec<u16>,
+    /// First queue of each traffic class.
+    pub offset: Vec<u16>,
+}
+
+impl MqprioOptions {
+    /// Checks the shape (`mqprio_parse_opt` checks the queues against the device).
+    pub fn validate(&self) -> Result<(), String> {
+        let n = usize::from(self.num_tc);
+        if n == 0 || n > MQPRIO_MAX_TC {
+            return Err(format!(
+                "mqprio needs 1 to {MQPRIO_MAX_TC} classes, not {n}"
+            ));
+        }
+        if self.prio_tc_map.len() > PRIO_COUNT {
+            return Err(format!(
+                "an mqprio map maps at most {PRIO_COUNT} priorities, not {}",
+                self.prio_tc_map.len()
+            ));
+        }
+        if let Some(t) = self.prio_tc_map.iter().find(|&&t| t >= self.num_tc) {
+            return Err(format!("map names class {t} of an mqprio with {n} classes"));
+        }
+        if self.count.len() != n || self.offset.len() != n {
+            return Err(format!("mqprio with {n} classes needs {n} queue ranges"));
+        }
+        if self.count.contains(&0) {
+            return Err("an mqprio class needs at least one queue".into());
+        }
+        Ok(())
+    }
+}
+
+/// The options of a qdisc, for the kinds dpuctl decodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum QdiscOptions {
+    /// No options (noqueue, mq), or none dpuctl decodes.
+    #[default]
+    None,
+    /// `ets`.
+    Ets(EtsOptions),
+    /// `mqprio`.
+    Mqprio(MqprioOptions),
+    /// `pfifo` (packets) or `bfifo` (bytes): `struct tc_fifo_qopt`.
+    Fifo {
+        /// Queue limit.
+        limit: u32,
+    },
+    /// `prio` and `pfifo_fast`: `struct tc_prio_qopt`.
+    Prio {
+        /// Number of bands.
+        bands: u32,
+        /// Band of each priority 0..=15.
+        priomap: Vec<u8>,
+    },
+}
+
+/// One qdisc (`RTM_NEWQDISC` in a dump).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qdisc {
+    /// Kind (`ets`, `mq`, `noqueue`, ...).
+    pub kind: String,
+    /// Handle (major number in the upper 16 bits); 0 for the qdiscs the kernel made itself.
+    pub handle: u32,
+    /// Parent: [`TC_H_ROOT`], [`TC_H_INGRESS`] or a class.
+    pub parent: u32,
+    /// Options, where dpuctl decodes them.
+    #[serde(default)]
+    pub options: QdiscOptions,
+    /// Counters.
+    #[serde(default)]
+    pub stats: TcStats,
+}
+
+impl Qdisc {
+    /// True for the root qdisc.
+    pub fn is_root(&self) -> bool {
+        self.parent == TC_H_ROOT
+    }
+
+    /// True for a qdisc the kernel created itself (handle 0): the root the device got when it
+    /// came up, or the children a classful qdisc made for its classes.
+    pub fn is_default(&self) -> bool {
+        self.handle == 0
+    }
+}
+
+/// One class (`RTM_NEWTCLASS` in a dump).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcClass {
+    /// Kind of the qdisc owning the class.
+    pub kind: String,
+    /// Class id (`1:3` is `0x0001_0003`).
+    pub handle: u32,
+    /// Parent.
+    pub parent: u32,
+    /// DRR quantum of an ets bandwidth band (`TCA_ETS_QUANTA_BAND`); `None` for a strict band.
+    #[serde(default)]
+    pub quantum: Option<u32>,
+    /// Counters.
+    #[serde(default)]
+    pub stats: TcStats,
+}
+
+/// `major:minor` as `tc` prints a handle (`root`, `ingress`, `8001:`, `1:3`).
+pub fn handle_str(h: u32) -> String {
+    match h {
+        TC_H_ROOT => "root".into(),
+        TC_H_INGRESS => "ingress".into(),
+        _ if h & 0xFFFF == 0 => format!("{:x}:", h >> 16),
+        _ => format!("{:x}:{:x}", h >> 16, h & 0xFFFF),
+    }
+}
+
+/// The root qdisc of an interface as dpuctl can put it back: the default (the kernel makes
+/// it again when the root is deleted), or an explicit qdisc of a kind whose whole state is
+/// its options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootQdisc {
+    /// Kind.
+    pub kind: String,
+    /// Handle; 0 for the kernel's default root.
+    pub handle: u32,
+    /// Options.
+    #[serde(default)]
+    pub options: QdiscOptions,
+}
+
+impl RootQdisc {
+    /// True for the kernel's default root qdisc.
+    pub fn is_default(&self) -> bool {
+        self.handle == 0
+    }
+}
+
+/// The kinds whose whole state is their kind and options (with the children the kernel makes
+/// for them), so that creating them again restores them exactly.
+pub const RESTORABLE_KINDS: &[&str] = &[
+    "noqueue",
+    "pfifo_fast",
+    "pfifo",
+    "bfifo",
+    "mq",
+    "ets",
+    "mqprio",
+];
+
+/// The root qdisc of an interface as a [`RootQdisc`] that dpuctl can put back exactly, or why
+/// not. `qdiscs` are the interface's qdiscs, `root_filters` the number of filters attached to
+/// the root qdisc or its classes.
+pub fn restorable_root(qdiscs: &[Qdisc], root_filters: usize) -> Result<RootQdisc, String> {
+    let root = qdiscs
+        .iter()
+        .find(|q| q.is_root())
+        .ok_or_else(|| "the interface has no root qdisc".to_string())?;
+    // The ingress/clsact qdisc hangs outside the root tree and is left alone.
+    let extra: Vec<&Qdisc> = qdiscs
+        .iter()
+        .filter(|q| !q.is_root() && q.parent != TC_H_INGRESS && !q.is_default())
+        .collect();
+    if !root.is_default() {
+        if !RESTORABLE_KINDS.contains(&root.kind.as_str()) {
+            return Err(format!(
+                "the root qdisc {} {} is a kind dpuctl cannot restore exactly (it restores {})",
+                root.kind,
+                handle_str(root.handle),
+                RESTORABLE_KINDS.join(", ")
+            ));
+        }
+        if matches!(root.kind.as_str(), "ets" | "mqprio") && root.options == QdiscOptions::None {
+            return Err(format!(
+                "the options of the root qdisc {} {} could not be read",
+                root.kind,
+                handle_str(root.handle)
+            ));
+        }
+    }
+    if let Some(q) = extra.first() {
+        return Err(format!(
+            "the root qdisc has a child qdisc {} {} under {} that dpuctl cannot restore",
+            q.kind,
+            handle_str(q.handle),
+            handle_str(q.parent)
+        ));
+    }
+    if root_filters > 0 {
+        return Err(format!(
+            "the root qdisc {} {} has {root_filters} filter(s) that dpuctl cannot restore",
+            root.kind,
+            handle_str(root.handle)
+        ));
+    }
+    Ok(RootQdisc {
+        kind: root.kind.clone(),
+        handle: root.handle,
+        options: root.options.clone(),
+    })
+}
+
+/// Ethernet header bytes on top of the MTU: a full frame as a DRR quantum counts it.
+pub const ETH_HLEN: u32 = 14;
+
+/// ETS quanta (bytes) from bandwidth shares (percent, or any weights).
+///
+/// DRR gives each band its quantum per round, so bandwidth splits in the ratio of the quanta.
+/// The shares are first reduced by their greatest common divisor; the smallest reduced share
+/// then gets one full frame (`mtu + 14`, Ethernet header included) per round, and the others
+/// get that unit times their reduced share: the ratio of the shares exactly, and every band
+/// sends at least a whole frame per round (a quantum below a frame makes a band wait rounds).
+/// Shares 25/20/20/20/15 at MTU 1500 give 2525/2020/2020/2020/1515.
+pub fn quanta_from_shares(shares: &[u32], mtu: u32) -> Result<Vec<u32>, String> {
+    if shares.is_empty() {
+        return Err("no shares".into());
+    }
+    if shares.contains(&0) {
+        return Err("a share cannot be zero (use a strict class, or leave the class out)".into());
+    }
+    let g = shares.iter().copied().fold(0, gcd);
+    let reduced: Vec<u32> = shares.iter().map(|s| s / g).collect();
+    let min = reduced.iter().copied().min().unwrap_or(1);
+    let frame = mtu.saturating_add(ETH_HLEN);
+    let unit = frame.div_ceil(min);
+    reduced
+        .iter()
+        .map(|r| {
+            r.checked_mul(unit)
+                .ok_or_else(|| format!("quantum for share {r} overflows"))
+        })
+        .collect()
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(kind: &str, handle: u32, parent: u32, options: QdiscOptions) -> Qdisc {
+        Qdisc {
+            kind: kind.into(),
+            handle,
+            parent,
+            options,
+            stats: TcStats::default(),
+        }
+    }
+
+    #[test]
+    fn quanta_keep_the_share_ratio_and_a_frame_for_the_smallest() {
+        assert_eq!(
+            quanta_from_shares(&[25, 20, 20, 20, 15], 1500).unwrap(),
+            vec![2525, 2020, 2020, 2020, 1515]
+        );
+        // Equal shares: one frame each, whatever the percentages.
+        assert_eq!(
+            quanta_from_shares(&[50, 50], 9000).unwrap(),
+            vec![9014, 9014]
+        );
+        // Coprime shares: the smallest still gets a whole frame (rounded up).
+        let q = quanta_from_shares(&[70, 30], 1500).unwrap();
+        assert_eq!(q, vec![7 * 505, 3 * 505]);
+        assert!(q[1] >= 1514);
+        assert!(quanta_from_shares(&[60, 0, 40], 1500).is_err());
+        assert!(quanta_from_shares(&[], 1500).is_err());
+    }
+
+    #[test]
+    fn ets_options_follow_the_kernel_rules() {
+        let ok = EtsOptions {
+            nbands: 3,
+            nstrict: 1,
+            quanta: vec![1514, 1514],
+            priomap: vec![2, 1, 0],
+        };
+        ok.validate().unwrap();
+        let mut bad = ok.clone();
+        bad.quanta.push(10);
+        assert!(bad.validate().unwrap_err().contains("needs 2 quanta"));
+        let mut bad = ok.clone();
+        bad.priomap[0] = 3;
+        assert!(bad.validate().unwrap_err().contains("band 3"));
+        let mut bad = ok.clone();
+        bad.quanta[0] = 0;
+        assert!(bad.validate().is_err());
+        let mut bad = ok;
+        bad.nbands = 17;
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn default_root_and_simple_kinds_are_restorable() {
+        let r = restorable_root(&[q("noqueue", 0, TC_H_ROOT, QdiscOptions::None)], 0).unwrap();
+        assert!(r.is_default());
+        let mq = [
+            q("mq", 0, TC_H_ROOT, QdiscOptions::None),
+            q("pfifo_fast", 0, 0xFFFF_0001, QdiscOptions::None),
+        ];
+        assert!(restorable_root(&mq, 0).unwrap().is_default());
+        let fifo = [
+            q(
+                "pfifo",
+                0x8001_0000,
+                TC_H_ROOT,
+                QdiscOptions::Fifo { limit: 77 },
+            ),
+            q("clsact", 0xFFFF_0000, TC_H_INGRESS, QdiscOptions::None),
+        ];
+        let r = restorable_root(&fifo, 0).unwrap();
+        assert_eq!((r.kind.as_str(), r.handle), ("pfifo", 0x8001_0000));
+        assert_eq!(r.options, QdiscOptions::Fifo { limit: 77 });
+    }
+
+    #[test]
+    fn trees_dpuctl_cannot_rebuild_are_refused() {
+        let htb = [q("htb", 0x0001_0000, TC_H_ROOT, QdiscOptions::None)];
+        assert!(restorable_root(&htb, 0)
+            .unwrap_err()
+            .contains("htb 1: is a kind dpuctl cannot restore"));
+        let child = [
+            q("mq", 0x0001_0000, TC_H_ROOT, QdiscOptions::None),
+            q(
+                "pfifo",
+                0x8002_0000,
+                0x0001_0001,
+                QdiscOptions::Fifo { limit: 5 },
+            ),
+        ];
+        assert!(restorable_root(&child, 0)
+            .unwrap_err()
+            .contains("child qdisc pfifo 8002: under 1:1"));
+        let ets = EtsOptions {
+            nbands: 2,
+            nstrict: 0,
+            quanta: vec![1514, 1514],
+            priomap: vec![],
+        };
+        let filtered = [q("ets", 0x0001_0000, TC_H_ROOT, QdiscOptions::Ets(ets))];
+        assert!(restorable_root(&filtered, 2)
+            .unwrap_err()
+            .contains("2 filter(s)"));
+        assert!(restorable_root(&filtered, 0).is_ok());
+        // An ets whose options did not decode cannot be rebuilt.
+        let blind = [q("ets", 0x0001_0000, TC_H_ROOT, QdiscOptions::None)];
+        assert!(restorable_root(&blind, 0).is_err());
+        assert!(restorable_root(&[], 0).is_err());
+    }
+
+    #[test]
+    fn handles_print_as_tc_does() {
+        assert_eq!(handle_str(TC_H_ROOT), "root");
+        assert_eq!(handle_str(0x8001_0000), "8001:");
+        assert_eq!(handle_str(0x0001_0003), "1:3");
+        assert_eq!(handle_str(0), "0:");
+    }
+}
