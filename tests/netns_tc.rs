@@ -1,0 +1,273 @@
+//! The traffic-control layer (`sys::tc`) against the real kernel, with `tc` as the independent
+//! witness: qdisc dumps, replacing the root qdisc, and putting the previous root back exactly
+//! (the kernel's default root included), in network namespaces the tests create.
+//!
+//! This kernel may lack `sch_ets` and `sch_mqprio`; the ETS and mqprio paths run in the lab
+//! tier (tests/lab_guest/qos.rs). What runs here uses qdiscs every kernel has: the default
+//! roots (noqueue on veth, mq with pfifo_fast children), pfifo, bfifo, pfifo_fast, mq, htb.
+//!
+//! Needs root and iproute2's `ip` and `tc`.
+
+mod common;
+
+use common::http::in_netns;
+use common::Netns;
+
+use dpuctl::model::qos::{QdiscOptions, TC_H_ROOT};
+use dpuctl::sys::netlink::Rtnl;
+use dpuctl::sys::tc::Tc;
+
+/// A namespace with a veth pair `a`/`b` (four queues each, both up).
+fn setup(tag: &str) -> Netns {
+    let ns = Netns::new(tag);
+    ns.veth("a", "b", 4);
+    ns
+}
+
+/// `tc qdisc show dev DEV` inside the namespace: the witness of the whole root tree.
+fn tc_show(ns: &Netns, dev: &str) -> String {
+    ns.exec_ok("tc", &["qdisc", "show", "dev", dev])
+}
+
+fn tc(ns: &Netns, args: &[&str]) {
+    ns.exec_ok("tc", args);
+}
+
+fn ifindex(name: &str) -> u32 {
+    Rtnl::open()
+        .expect("rtnetlink")
+        .links()
+        .expect("links")
+        .into_iter()
+        .find(|l| l.name == name)
+        .unwrap_or_else(|| panic!("no interface {name}"))
+        .ifindex
+}
+
+#[test]
+fn default_root_is_replaced_and_comes_back_exactly() {
+    let ns = setup("tcdef");
+    let before = tc_show(&ns, "a");
+    assert!(before.contains("noqueue 0: root"), "{before}");
+
+    let prev = in_netns(&ns, || {
+        let i = ifindex("a");
+        let mut tc = Tc::open().expect("tc socket");
+        let prev = tc.restorable_root(i).expect("dump").expect("restorable");
+        assert!(prev.is_default());
+        assert_eq!(prev.kind, "noqueue");
+        tc.replace_root(i, "pfifo", &QdiscOptions::Fifo { limit: 77 })
+            .expect("replace root");
+        let qs = tc.qdiscs(i).expect("dump");
+        let root = qs.iter().find(|q| q.is_root()).expect("a root");
+        assert_eq!(root.kind, "pfifo");
+        assert_eq!(root.options, QdiscOptions::Fifo { limit: 77 });
+        assert_ne!(root.handle, 0);
+        prev
+    });
+    let during = tc_show(&ns, "a");
+    assert!(
+        during.contains("qdisc pfifo 8") && during.contains("limit 77p"),
+        "{during}"
+    );
+
+    in_netns(&ns, || {
+        let mut tc = Tc::open().expect("tc socket");
+        tc.restore_root(ifindex("a"), &prev).expect("restore");
+        // Restoring twice is a no-op, not an error (deleting a default root is refused).
+        tc.restore_root(ifindex("a"), &prev).expect("restore again");
+    });
+    assert_eq!(tc_show(&ns, "a"), before);
+}
+
+#[test]
+fn explicit_roots_come_back_with_handle_and_options() {
+    let ns = setup("tcexp");
+    for setup_cmd in [
+        &[
+            "qdisc", "add", "dev", "a", "root", "handle", "5:", "bfifo", "limit", "30000",
+        ][..],
+        &["qdisc", "replace", "dev", "a", "root", "handle", "7:", "mq"][..],
+        &[
+            "qdisc",
+            "replace",
+            "dev",
+            "a",
+            "root",
+            "handle",
+            "9:",
+            "pfifo_fast",
+        ][..],
+    ] {
+        tc(&ns, setup_cmd);
+        let before = tc_show(&ns, "a");
+        let prev = in_netns(&ns, || {
+            let i = ifindex("a");
+            let mut tc = Tc::open().expect("tc socket");
+            let prev = tc.restorable_root(i).expect("dump").expect("restorable");
+            assert!(!prev.is_default());
+            tc.replace_root(i, "pfifo", &QdiscOptions::Fifo { limit: 5 })
+                .expect("replace root");
+            prev
+        });
+        assert_ne!(
+            tc_show(&ns, "a"),
+            before,
+            "{setup_cmd:?}: root not replaced"
+        );
+        in_netns(&ns, || {
+            Tc::open()
+                .expect("tc socket")
+                .restore_root(ifindex("a"), &prev)
+                .expect("restore");
+        });
+        assert_eq!(tc_show(&ns, "a"), before, "{setup_cmd:?}");
+    }
+    // bfifo's limit decodes as tc prints it.
+    tc(
+        &ns,
+        &[
+            "qdisc", "replace", "dev", "a", "root", "handle", "5:", "bfifo", "limit", "30000",
+        ],
+    );
+    let opts = in_netns(&ns, || {
+        Tc::open()
+            .expect("tc socket")
+            .restorable_root(ifindex("a"))
+            .expect("dump")
+            .expect("restorable")
+    });
+    assert_eq!((opts.kind.as_str(), opts.handle), ("bfifo", 0x0005_0000));
+    assert_eq!(opts.options, QdiscOptions::Fifo { limit: 30000 });
+}
+
+#[test]
+fn trees_that_cannot_be_rebuilt_are_refused_and_left_alone() {
+    let ns = setup("tcref");
+    tc(
+        &ns,
+        &["qdisc", "add", "dev", "a", "root", "handle", "1:", "htb"],
+    );
+    tc(
+        &ns,
+        &[
+            "class", "add", "dev", "a", "parent", "1:", "classid", "1:1", "htb", "rate", "1mbit",
+        ],
+    );
+    let before = tc_show(&ns, "a");
+    let why = in_netns(&ns, || {
+        Tc::open()
+            .expect("tc socket")
+            .restorable_root(ifindex("a"))
+            .expect("dump")
+            .expect_err("htb is not restorable")
+    });
+    assert!(
+        why.contains("htb 1: is a kind dpuctl cannot restore"),
+        "{why}"
+    );
+
+    // An mq whose child was replaced by hand.
+    tc(
+        &ns,
+        &["qdisc", "replace", "dev", "a", "root", "handle", "7:", "mq"],
+    );
+    tc(
+        &ns,
+        &[
+            "qdisc", "add", "dev", "a", "parent", "7:2", "handle", "20:", "pfifo", "limit", "9",
+        ],
+    );
+    let why = in_netns(&ns, || {
+        Tc::open()
+            .expect("tc socket")
+            .restorable_root(ifindex("a"))
+            .expect("dump")
+            .expect_err("grafted child is not restorable")
+    });
+    assert!(why.contains("child qdisc pfifo 20: under 7:2"), "{why}");
+    assert_ne!(tc_show(&ns, "a"), before);
+}
+
+#[test]
+fn a_refused_replace_leaves_the_tree_as_it_was() {
+    let ns = setup("tcbad");
+    tc(
+        &ns,
+        &[
+            "qdisc", "add", "dev", "a", "root", "handle", "5:", "pfifo", "limit", "12",
+        ],
+    );
+    let before = tc_show(&ns, "a");
+    let err = in_netns(&ns, || {
+        // Queue 0..=7 on a four-queue device: refused by mqprio's checks, or by a kernel
+        // without mqprio at all; either way the kernel answers with an error.
+        let m = dpuctl::model::qos::MqprioOptions {
+            num_tc: 2,
+            prio_tc_map: vec![0, 1],
+            hw: 0,
+            count: vec![4, 4],
+            offset: vec![0, 4],
+        };
+        Tc::open()
+            .expect("tc socket")
+            .replace_root(ifindex("a"), "mqprio", &QdiscOptions::Mqprio(m))
+            .expect_err("refused")
+            .to_string()
+    });
+    assert!(!err.is_empty());
+    assert_eq!(tc_show(&ns, "a"), before);
+}
+
+#[test]
+fn qdisc_counters_agree_with_tc() {
+    let ns = setup("tcstat");
+    tc(
+        &ns,
+        &[
+            "qdisc", "add", "dev", "a", "root", "handle", "5:", "pfifo", "limit", "100",
+        ],
+    );
+    ns.ip(&["addr", "add", "10.77.0.1/24", "dev", "a"]);
+    ns.ip(&[
+        "neigh",
+        "add",
+        "10.77.0.2",
+        "lladdr",
+        "02:00:00:00:00:02",
+        "dev",
+        "a",
+    ]);
+    let witness = |ns: &Netns| -> u64 {
+        let j = ns.exec_ok("tc", &["-s", "-j", "qdisc", "show", "dev", "a"]);
+        let v: serde_json::Value = serde_json::from_str(&j).expect("tc json");
+        v.as_array()
+            .expect("array")
+            .iter()
+            .find(|q| q["root"] == true)
+            .and_then(|q| q["packets"].as_u64())
+            .expect("root packets")
+    };
+    let (ours, w0) = in_netns(&ns, || {
+        let sock = std::net::UdpSocket::bind("10.77.0.1:0").expect("bind");
+        for _ in 0..20 {
+            sock.send_to(&[0u8; 100], "10.77.0.2:9").expect("send");
+        }
+        let w0 = witness(&ns);
+        let qs = Tc::open().expect("tc").qdiscs(ifindex("a")).expect("dump");
+        let root = qs
+            .into_iter()
+            .find(|q| q.parent == TC_H_ROOT)
+            .expect("root");
+        (root.stats, w0)
+    });
+    let w1 = witness(&ns);
+    // Other packets (IPv6 neighbour discovery) may pass too; ours lies between two reads.
+    assert!(ours.packets >= 20, "{ours:?}");
+    assert!(
+        w0 <= ours.packets && ours.packets <= w1,
+        "{w0} {ours:?} {w1}"
+    );
+    assert!(ours.bytes >= 20 * 128, "{ours:?}");
+    assert_eq!(ours.drops, 0);
+}
