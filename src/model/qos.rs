@@ -289,11 +289,225 @@ pub fn restorable_root(qdiscs: &[Qdisc], root_filters: usize) -> Result<RootQdis
             handle_str(root.handle)
         ));
     }
+    // pfifo_fast's priomap is fixed: its kind says all.
+    let options = if root.kind == "pfifo_fast" {
+        QdiscOptions::None
+    } else {
+        root.options.clone()
+    };
     Ok(RootQdisc {
         kind: root.kind.clone(),
         handle: root.handle,
-        options: root.options.clone(),
+        options,
     })
+}
+
+/// What the tune engine reads and writes for the root qdisc of an interface: a kind with
+/// options, and the handle when it names one qdisc to put back (`None` in what a profile
+/// asks for: the kernel picks the handle).
+///
+/// Carried as one line of text in plans and the journal, in `tc`'s words:
+/// `ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 priomap 0 1 2 3 4 4 4 4 4 4 4 4 4 4 4 4`,
+/// `pfifo 5: limit 30000`, `noqueue default` (the kernel's own root, put back by deleting the
+/// root), `mqprio num_tc 2 map 0 0 0 1 queues 1@0 3@1 hw 0`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QdiscSpec {
+    /// Kind.
+    pub kind: String,
+    /// `Some(0)`: the kernel's default root; `Some(h)`: the qdisc with handle `h`; `None`:
+    /// any handle.
+    pub handle: Option<u32>,
+    /// Options.
+    pub options: QdiscOptions,
+}
+
+impl From<&RootQdisc> for QdiscSpec {
+    fn from(r: &RootQdisc) -> Self {
+        QdiscSpec {
+            kind: r.kind.clone(),
+            handle: Some(r.handle),
+            options: if r.is_default() {
+                QdiscOptions::None
+            } else {
+                r.options.clone()
+            },
+        }
+    }
+}
+
+fn join<T: std::fmt::Display>(v: &[T]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl std::fmt::Display for QdiscSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.kind)?;
+        match self.handle {
+            Some(0) => return f.write_str(" default"),
+            Some(h) => write!(f, " {}", handle_str(h))?,
+            None => {}
+        }
+        match &self.options {
+            QdiscOptions::None | QdiscOptions::Prio { .. } => Ok(()),
+            QdiscOptions::Fifo { limit } => write!(f, " limit {limit}"),
+            QdiscOptions::Ets(e) => {
+                write!(f, " bands {} strict {}", e.nbands, e.nstrict)?;
+                if !e.quanta.is_empty() {
+                    write!(f, " quanta {}", join(&e.quanta))?;
+                }
+                if !e.priomap.is_empty() {
+                    write!(f, " priomap {}", join(&e.priomap))?;
+                }
+                Ok(())
+            }
+            QdiscOptions::Mqprio(m) => {
+                let queues: Vec<String> = m
+                    .count
+                    .iter()
+                    .zip(&m.offset)
+                    .map(|(c, o)| format!("{c}@{o}"))
+                    .collect();
+                write!(
+                    f,
+                    " num_tc {} map {} queues {} hw {}",
+                    m.num_tc,
+                    join(&m.prio_tc_map),
+                    queues.join(" "),
+                    m.hw
+                )
+            }
+        }
+    }
+}
+
+const SPEC_WORDS: &[&str] = &[
+    "bands", "strict", "quanta", "priomap", "limit", "num_tc", "map", "queues", "hw",
+];
+
+impl QdiscSpec {
+    /// Parses the text form ([`QdiscSpec`]'s `Display`), checking the options as the kernel
+    /// would.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut toks = text.split_whitespace().peekable();
+        let kind = toks.next().ok_or("an empty qdisc")?.to_string();
+        let kind_ok = kind.len() <= 16
+            && kind
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !kind_ok {
+            return Err(format!("{kind:?} is not a qdisc kind"));
+        }
+        let mut handle = None;
+        if let Some(t) = toks.peek() {
+            if *t == "default" {
+                handle = Some(0);
+                toks.next();
+            } else if let Some(maj) = t.strip_suffix(':') {
+                let m = u32::from_str_radix(maj, 16)
+                    .ok()
+                    .filter(|m| *m > 0 && *m <= 0xFFFF)
+                    .ok_or_else(|| format!("bad handle {t:?}"))?;
+                handle = Some(m << 16);
+                toks.next();
+            }
+        }
+        let mut words: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        let mut cur: Option<&str> = None;
+        for t in toks {
+            if SPEC_WORDS.contains(&t) {
+                if words.insert(t, Vec::new()).is_some() {
+                    return Err(format!("{t} given twice"));
+                }
+                cur = Some(t);
+            } else if let Some(c) = cur {
+                words.entry(c).or_default().push(t);
+            } else {
+                return Err(format!("unexpected {t:?} after {kind}"));
+            }
+        }
+        let nums = |w: &str| -> Result<Vec<u32>, String> {
+            words.get(w).map_or(Ok(Vec::new()), |v| {
+                v.iter()
+                    .map(|x| x.parse::<u32>().map_err(|_| format!("{w}: {x:?} is not a number")))
+                    .collect()
+            })
+        };
+        let one = |w: &str| -> Result<Option<u32>, String> {
+            match nums(w)?.as_slice() {
+                [] if !words.contains_key(w) => Ok(None),
+                [n] => Ok(Some(*n)),
+                _ => Err(format!("{w} takes one number")),
+            }
+        };
+        let small = |v: Vec<u32>, w: &str| -> Result<Vec<u8>, String> {
+            v.into_iter()
+                .map(|x| u8::try_from(x).map_err(|_| format!("{w}: {x} is too large")))
+                .collect()
+        };
+        let u8_of = |v: Option<u32>, w: &str| -> Result<u8, String> {
+            u8::try_from(v.unwrap_or(0)).map_err(|_| format!("{w} is too large"))
+        };
+        let options = match kind.as_str() {
+            _ if handle == Some(0) => {
+                if !words.is_empty() {
+                    return Err("a default root takes no options".into());
+                }
+                QdiscOptions::None
+            }
+            "ets" => {
+                let e = EtsOptions {
+                    nbands: u8_of(one("bands")?, "bands")?,
+                    nstrict: u8_of(one("strict")?, "strict")?,
+                    quanta: nums("quanta")?,
+                    priomap: small(nums("priomap")?, "priomap")?,
+                };
+                e.validate()?;
+                QdiscOptions::Ets(e)
+            }
+            "mqprio" => {
+                let mut count = Vec::new();
+                let mut offset = Vec::new();
+                for q in words.get("queues").into_iter().flatten() {
+                    let (c, o) = q
+                        .split_once('@')
+                        .and_then(|(c, o)| Some((c.parse().ok()?, o.parse().ok()?)))
+                        .ok_or_else(|| format!("queues: {q:?} is not COUNT@OFFSET"))?;
+                    count.push(c);
+                    offset.push(o);
+                }
+                let m = MqprioOptions {
+                    num_tc: u8_of(one("num_tc")?, "num_tc")?,
+                    prio_tc_map: small(nums("map")?, "map")?,
+                    hw: u8_of(one("hw")?, "hw")?,
+                    count,
+                    offset,
+                };
+                m.validate()?;
+                QdiscOptions::Mqprio(m)
+            }
+            "pfifo" | "bfifo" => QdiscOptions::Fifo {
+                limit: one("limit")?.ok_or("a fifo needs a limit")?,
+            },
+            _ if words.is_empty() => QdiscOptions::None,
+            _ => return Err(format!("{kind} takes no options here")),
+        };
+        Ok(QdiscSpec {
+            kind,
+            handle,
+            options,
+        })
+    }
+
+    /// True when a qdisc reading as `self` satisfies `want`: same kind and options, and the
+    /// same handle when `want` names one.
+    pub fn satisfies(&self, want: &QdiscSpec) -> bool {
+        self.kind == want.kind
+            && self.options == want.options
+            && want.handle.is_none_or(|h| self.handle == Some(h))
+    }
 }
 
 /// Ethernet header bytes on top of the MTU: a full frame as a DRR quantum counts it.
@@ -448,6 +662,50 @@ mod tests {
         let blind = [q("ets", 0x0001_0000, TC_H_ROOT, QdiscOptions::None)];
         assert!(restorable_root(&blind, 0).is_err());
         assert!(restorable_root(&[], 0).is_err());
+    }
+
+    #[test]
+    fn spec_text_round_trips() {
+        for t in [
+            "ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 priomap 0 1 2 3 4 4 4 4 4 4 4 4 4 4 4 4",
+            "ets 8001: bands 3 strict 1 quanta 1514 1514 priomap 2 1 0",
+            "noqueue default",
+            "pfifo 5: limit 30000",
+            "mq 7:",
+            "mqprio num_tc 2 map 0 0 0 1 queues 1@0 3@1 hw 0",
+        ] {
+            let s = QdiscSpec::parse(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+            assert_eq!(s.to_string(), t);
+        }
+        let s = QdiscSpec::parse("ets 8001: bands 2 strict 0 quanta 9 9").unwrap();
+        assert_eq!(s.handle, Some(0x8001_0000));
+        for bad in [
+            "",
+            "ets bands 2 quanta 1",
+            "ets bands 2 strict 0 quanta 1 1 priomap 2",
+            "pfifo",
+            "noqueue default limit 3",
+            "ets bands 2 bands 2",
+            "ETS",
+            "ets 0: bands 1 strict 1",
+            "mqprio num_tc 1 queues 1-0 map 0",
+            "ets oops",
+        ] {
+            assert!(QdiscSpec::parse(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn a_wanted_spec_without_handle_matches_any_handle() {
+        let want = QdiscSpec::parse("pfifo limit 5").unwrap();
+        assert!(QdiscSpec::parse("pfifo 8001: limit 5").unwrap().satisfies(&want));
+        assert!(!QdiscSpec::parse("pfifo 8001: limit 6").unwrap().satisfies(&want));
+        assert!(!QdiscSpec::parse("bfifo 8001: limit 5").unwrap().satisfies(&want));
+        let exact = QdiscSpec::parse("pfifo 5: limit 5").unwrap();
+        assert!(!QdiscSpec::parse("pfifo 8001: limit 5").unwrap().satisfies(&exact));
+        let def = QdiscSpec::parse("noqueue default").unwrap();
+        assert!(def.satisfies(&def));
+        assert!(!QdiscSpec::parse("noqueue 8001:").unwrap().satisfies(&def));
     }
 
     #[test]
