@@ -44,6 +44,8 @@ pub enum KnobKind {
     Xps,
     /// Affinity of a queue IRQ.
     IrqAffinity,
+    /// The root qdisc (traffic classes).
+    Qdisc,
 }
 
 impl KnobKind {
@@ -67,6 +69,7 @@ impl KnobKind {
             KnobKind::Rps | KnobKind::RpsFlowCnt => "rps",
             KnobKind::Xps => "xps",
             KnobKind::IrqAffinity => "irq_affinity",
+            KnobKind::Qdisc => "qos",
         }
     }
 
@@ -85,6 +88,7 @@ impl KnobKind {
             KnobKind::RpsFlowCnt => "rps flow_cnt",
             KnobKind::Xps => "xps cpus",
             KnobKind::IrqAffinity => "irq affinity",
+            KnobKind::Qdisc => "root qdisc",
         }
     }
 }
@@ -105,6 +109,7 @@ impl Knob {
             Knob::RpsFlowCnt { .. } => KnobKind::RpsFlowCnt,
             Knob::Xps { .. } => KnobKind::Xps,
             Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
+            Knob::Qdisc { .. } => KnobKind::Qdisc,
         }
     }
 }

@@ -274,6 +274,10 @@ pub struct Interface {
     pub irqs: Vec<Irq>,
     /// Temperatures from the device's hwmon.
     pub temperatures: Vec<Temperature>,
+    /// Qdiscs and classes (`tc -s qdisc/class show`); `None` where not read (a fixture tree,
+    /// an older snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tc: Option<qos::TcState>,
 }
 
 /// `ethtool -i`.

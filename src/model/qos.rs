@@ -302,6 +302,31 @@ pub fn restorable_root(qdiscs: &[Qdisc], root_filters: usize) -> Result<RootQdis
     })
 }
 
+/// The traffic-control state of one interface: its qdiscs and classes with their counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcState {
+    /// Qdiscs, root first (the ingress/clsact qdisc included when there is one).
+    pub qdiscs: Vec<Qdisc>,
+    /// Classes of the root qdisc.
+    #[serde(default)]
+    pub classes: Vec<TcClass>,
+    /// Filters attached to the root qdisc.
+    #[serde(default)]
+    pub root_filters: usize,
+}
+
+impl TcState {
+    /// The root qdisc.
+    pub fn root(&self) -> Option<&Qdisc> {
+        self.qdiscs.iter().find(|q| q.is_root())
+    }
+
+    /// The root qdisc as the tune engine reads it, or why dpuctl could not put it back.
+    pub fn root_spec(&self) -> Result<QdiscSpec, String> {
+        restorable_root(&self.qdiscs, self.root_filters).map(|r| QdiscSpec::from(&r))
+    }
+}
+
 /// What the tune engine reads and writes for the root qdisc of an interface: a kind with
 /// options, and the handle when it names one qdisc to put back (`None` in what a profile
 /// asks for: the kernel picks the handle).
@@ -431,7 +456,10 @@ impl QdiscSpec {
         let nums = |w: &str| -> Result<Vec<u32>, String> {
             words.get(w).map_or(Ok(Vec::new()), |v| {
                 v.iter()
-                    .map(|x| x.parse::<u32>().map_err(|_| format!("{w}: {x:?} is not a number")))
+                    .map(|x| {
+                        x.parse::<u32>()
+                            .map_err(|_| format!("{w}: {x:?} is not a number"))
+                    })
                     .collect()
             })
         };
@@ -507,6 +535,178 @@ impl QdiscSpec {
         self.kind == want.kind
             && self.options == want.options
             && want.handle.is_none_or(|h| self.handle == Some(h))
+    }
+}
+
+/// How a profile's classes become a root qdisc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QosMode {
+    /// `ets` (sch_ets, Linux 5.6+): strict classes first, then bandwidth shares.
+    Ets,
+    /// Software `mqprio` (`hw 0`): priorities to transmit queues only, no bandwidth shares.
+    Mqprio,
+}
+
+/// One traffic class of a profile's `qos:` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QosClass {
+    /// Socket priorities (`SO_PRIORITY`, 0..=15) that go to this class.
+    pub priorities: Vec<u8>,
+    /// Bandwidth share in percent (ets); `None` for a strict class or under mqprio.
+    pub share: Option<u32>,
+    /// Served before every bandwidth class (ets).
+    pub strict: bool,
+    /// Transmit queues of the class (mqprio), consecutive.
+    pub queues: u16,
+}
+
+/// A profile's `qos:` block, validated on its own (no node needed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QosSpec {
+    /// ets or mqprio.
+    pub mode: QosMode,
+    /// Classes in band order.
+    pub classes: Vec<QosClass>,
+}
+
+impl QosSpec {
+    /// Checks the classes: 1 to 16 of them, each priority 0..=15 in at most one class, and
+    /// for ets strict classes first and the shares of the others summing to 100; mqprio takes
+    /// no shares (software mqprio only maps priorities to queues).
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.classes.len();
+        if n == 0 || n > ETS_MAX_BANDS {
+            return Err(format!("qos needs 1 to {ETS_MAX_BANDS} classes, not {n}"));
+        }
+        let mut seen = [None; PRIO_COUNT];
+        for (i, c) in self.classes.iter().enumerate() {
+            for &p in &c.priorities {
+                let slot = seen
+                    .get_mut(usize::from(p))
+                    .ok_or_else(|| format!("classes[{i}]: priority {p} is above 15"))?;
+                if let Some(j) = *slot {
+                    return Err(format!(
+                        "classes[{i}]: priority {p} is already in classes[{j}]"
+                    ));
+                }
+                *slot = Some(i);
+            }
+        }
+        match self.mode {
+            QosMode::Mqprio => {
+                if let Some(i) = self
+                    .classes
+                    .iter()
+                    .position(|c| c.share.is_some() || c.strict)
+                {
+                    return Err(format!(
+                        "classes[{i}]: software mqprio gives no bandwidth shares or strict \
+                         priority; use mode ets"
+                    ));
+                }
+                if let Some(i) = self.classes.iter().position(|c| c.queues == 0) {
+                    return Err(format!("classes[{i}]: a class needs at least one queue"));
+                }
+            }
+            QosMode::Ets => {
+                let mut strict_done = false;
+                let mut sum = 0u32;
+                for (i, c) in self.classes.iter().enumerate() {
+                    match (c.strict, c.share) {
+                        (true, Some(_)) => {
+                            return Err(format!("classes[{i}]: a strict class takes no share"))
+                        }
+                        (false, None) => {
+                            return Err(format!(
+                                "classes[{i}]: needs a share (percent) or strict: true"
+                            ))
+                        }
+                        (true, None) if strict_done => {
+                            return Err(format!(
+                                "classes[{i}]: strict classes come first (ets serves its \
+                                 strict bands before the others)"
+                            ))
+                        }
+                        (true, None) => {}
+                        (false, Some(0)) => {
+                            return Err(format!("classes[{i}]: a share cannot be 0"))
+                        }
+                        (false, Some(s)) => {
+                            strict_done = true;
+                            sum = sum.saturating_add(s);
+                        }
+                    }
+                }
+                if self.classes.iter().any(|c| !c.strict) && sum != 100 {
+                    return Err(format!("the shares add up to {sum}, not 100"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The band of each priority 0..=15: its class, or the last class for a priority no
+    /// class names (as the kernel does for ets).
+    fn priomap(&self) -> Vec<u8> {
+        let last = self.classes.len().saturating_sub(1) as u8;
+        (0..PRIO_COUNT as u8)
+            .map(|p| {
+                self.classes
+                    .iter()
+                    .position(|c| c.priorities.contains(&p))
+                    .map_or(last, |i| i as u8)
+            })
+            .collect()
+    }
+
+    /// The root qdisc for an interface with this MTU and this many transmit queues.
+    pub fn qdisc(&self, mtu: u32, tx_queues: u32) -> Result<QdiscSpec, String> {
+        self.validate()?;
+        let options = match self.mode {
+            QosMode::Ets => {
+                let shares: Vec<u32> = self.classes.iter().filter_map(|c| c.share).collect();
+                let nstrict = self.classes.iter().filter(|c| c.strict).count() as u8;
+                QdiscOptions::Ets(EtsOptions {
+                    nbands: self.classes.len() as u8,
+                    nstrict,
+                    quanta: if shares.is_empty() {
+                        Vec::new()
+                    } else {
+                        quanta_from_shares(&shares, mtu)?
+                    },
+                    priomap: self.priomap(),
+                })
+            }
+            QosMode::Mqprio => {
+                let mut offset = Vec::new();
+                let mut next = 0u32;
+                for c in &self.classes {
+                    offset.push(next as u16);
+                    next += u32::from(c.queues);
+                }
+                if next > tx_queues {
+                    return Err(format!(
+                        "the classes need {next} transmit queues, the interface has {tx_queues}"
+                    ));
+                }
+                QdiscOptions::Mqprio(MqprioOptions {
+                    num_tc: self.classes.len() as u8,
+                    prio_tc_map: self.priomap(),
+                    hw: 0,
+                    count: self.classes.iter().map(|c| c.queues).collect(),
+                    offset,
+                })
+            }
+        };
+        let kind = match self.mode {
+            QosMode::Ets => "ets",
+            QosMode::Mqprio => "mqprio",
+        };
+        Ok(QdiscSpec {
+            kind: kind.into(),
+            handle: None,
+            options,
+        })
     }
 }
 
@@ -698,14 +898,109 @@ mod tests {
     #[test]
     fn a_wanted_spec_without_handle_matches_any_handle() {
         let want = QdiscSpec::parse("pfifo limit 5").unwrap();
-        assert!(QdiscSpec::parse("pfifo 8001: limit 5").unwrap().satisfies(&want));
-        assert!(!QdiscSpec::parse("pfifo 8001: limit 6").unwrap().satisfies(&want));
-        assert!(!QdiscSpec::parse("bfifo 8001: limit 5").unwrap().satisfies(&want));
+        assert!(QdiscSpec::parse("pfifo 8001: limit 5")
+            .unwrap()
+            .satisfies(&want));
+        assert!(!QdiscSpec::parse("pfifo 8001: limit 6")
+            .unwrap()
+            .satisfies(&want));
+        assert!(!QdiscSpec::parse("bfifo 8001: limit 5")
+            .unwrap()
+            .satisfies(&want));
         let exact = QdiscSpec::parse("pfifo 5: limit 5").unwrap();
-        assert!(!QdiscSpec::parse("pfifo 8001: limit 5").unwrap().satisfies(&exact));
+        assert!(!QdiscSpec::parse("pfifo 8001: limit 5")
+            .unwrap()
+            .satisfies(&exact));
         let def = QdiscSpec::parse("noqueue default").unwrap();
         assert!(def.satisfies(&def));
         assert!(!QdiscSpec::parse("noqueue 8001:").unwrap().satisfies(&def));
+    }
+
+    fn class(prios: &[u8], share: Option<u32>, strict: bool) -> QosClass {
+        QosClass {
+            priorities: prios.to_vec(),
+            share,
+            strict,
+            queues: 1,
+        }
+    }
+
+    #[test]
+    fn five_classes_become_an_ets_with_quanta_and_priomap() {
+        let q = QosSpec {
+            mode: QosMode::Ets,
+            classes: vec![
+                class(&[4], Some(25), false),
+                class(&[3], Some(20), false),
+                class(&[2], Some(20), false),
+                class(&[1], Some(20), false),
+                class(&[0], Some(15), false),
+            ],
+        };
+        assert_eq!(
+            q.qdisc(1500, 1).unwrap().to_string(),
+            "ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 \
+             priomap 4 3 2 1 0 4 4 4 4 4 4 4 4 4 4 4"
+        );
+        // A strict class first, the rest by share.
+        let q = QosSpec {
+            mode: QosMode::Ets,
+            classes: vec![class(&[6, 7], None, true), class(&[0], Some(100), false)],
+        };
+        assert_eq!(
+            q.qdisc(9000, 1).unwrap().to_string(),
+            "ets bands 2 strict 1 quanta 9014 priomap 1 1 1 1 1 1 0 0 1 1 1 1 1 1 1 1"
+        );
+    }
+
+    #[test]
+    fn bad_class_sets_are_refused() {
+        let ets = |classes| QosSpec {
+            mode: QosMode::Ets,
+            classes,
+        };
+        let e = |q: QosSpec| q.validate().unwrap_err();
+        assert!(e(ets(vec![
+            class(&[0], Some(50), false),
+            class(&[1], Some(40), false)
+        ]))
+        .contains("add up to 90"));
+        assert!(e(ets(vec![
+            class(&[0], Some(50), false),
+            class(&[0], Some(50), false)
+        ]))
+        .contains("priority 0 is already in classes[0]"));
+        assert!(e(ets(vec![class(&[16], Some(100), false)])).contains("above 15"));
+        assert!(e(ets(vec![
+            class(&[0], Some(100), false),
+            class(&[1], None, true)
+        ]))
+        .contains("strict classes come first"));
+        assert!(e(ets(vec![class(&[0], None, false)])).contains("needs a share"));
+        assert!(e(ets(vec![])).contains("1 to 16"));
+        let mq = QosSpec {
+            mode: QosMode::Mqprio,
+            classes: vec![class(&[0], Some(100), false)],
+        };
+        assert!(e(mq).contains("no bandwidth shares"));
+    }
+
+    #[test]
+    fn mqprio_maps_priorities_to_consecutive_queues() {
+        let mut c1 = class(&[3], None, false);
+        c1.queues = 3;
+        let q = QosSpec {
+            mode: QosMode::Mqprio,
+            classes: vec![class(&[0, 1, 2], None, false), c1],
+        };
+        assert_eq!(
+            q.qdisc(1500, 4).unwrap().to_string(),
+            "mqprio num_tc 2 map 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 queues 1@0 3@1 hw 0"
+        );
+        assert!(q
+            .qdisc(1500, 3)
+            .unwrap_err()
+            .contains("need 4 transmit queues"));
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
             interface(&topology, l, c, f, e)
         })
         .collect();
+    let mut interfaces: Vec<Interface> = interfaces;
+    if root.is_live() {
+        read_tc(&mut interfaces);
+    }
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: globals.hostname,
@@ -141,6 +145,21 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         sysctls: globals.sysctls,
         softnet: globals.softnet,
     })
+}
+
+/// Fills the qdiscs and classes of each interface (one qdisc dump; classes and filters only
+/// where the root is not the kernel's default). A failure leaves them unread (`None`).
+fn read_tc(interfaces: &mut [Interface]) {
+    let Ok(mut tc) = super::tc::Tc::open() else {
+        return;
+    };
+    let Ok(mut all) = tc.all_qdiscs() else {
+        return;
+    };
+    for i in interfaces {
+        let qdiscs = all.remove(&i.ifindex).unwrap_or_default();
+        i.tc = tc.state(i.ifindex, qdiscs).ok();
+    }
 }
 
 /// The result of a scoped thread; its panic goes on in the caller.
@@ -400,6 +419,7 @@ fn interface(
         queues: f.queues,
         irqs: f.irqs,
         temperatures: f.temperatures,
+        tc: None,
     }
 }
 

@@ -11,8 +11,8 @@
 //! bare struct (`mqprio_parse_opt` in net/sched/sch_mqprio.c).
 
 use crate::model::qos::{
-    EtsOptions, MqprioOptions, Qdisc, QdiscOptions, RootQdisc, TcClass, TcStats, ETS_MAX_BANDS,
-    MQPRIO_MAX_TC, PRIO_COUNT, TC_H_ROOT,
+    EtsOptions, MqprioOptions, Qdisc, QdiscOptions, QdiscSpec, RootQdisc, TcClass, TcState,
+    TcStats, ETS_MAX_BANDS, MQPRIO_MAX_TC, PRIO_COUNT, TC_H_ROOT,
 };
 
 use super::nl::{parse_u32, parse_u64, AttrBuf, Attrs, NlError, NlSocket, Proto, F_DUMP};
@@ -302,6 +302,56 @@ impl Tc {
         Ok(out)
     }
 
+    /// The qdiscs of every interface, by ifindex (one dump).
+    pub fn all_qdiscs(&mut self) -> Result<std::collections::HashMap<u32, Vec<Qdisc>>, NlError> {
+        let req = tcmsg(0, 0, 0);
+        let mut out: std::collections::HashMap<u32, Vec<Qdisc>> = Default::default();
+        self.sock
+            .request_each(RTM_GETQDISC, F_DUMP, &req, |_, body| {
+                if let Some((i, q)) = parse_qdisc(body) {
+                    out.entry(i).or_default().push(q);
+                }
+                Ok(())
+            })?;
+        for v in out.values_mut() {
+            v.sort_by_key(|q| !q.is_root());
+        }
+        Ok(out)
+    }
+
+    /// The traffic-control state of an interface whose qdiscs are `qdiscs`: the classes and
+    /// root filters are asked for only when the root is not the kernel's default.
+    pub fn state(&mut self, ifindex: u32, qdiscs: Vec<Qdisc>) -> Result<TcState, NlError> {
+        let explicit = qdiscs.iter().any(|q| q.is_root() && !q.is_default());
+        let (classes, root_filters) = if explicit {
+            (self.classes(ifindex)?, self.root_filter_count(ifindex)?)
+        } else {
+            (Vec::new(), 0)
+        };
+        Ok(TcState {
+            qdiscs,
+            classes,
+            root_filters,
+        })
+    }
+
+    /// Sets the root qdisc to `spec`: the kernel's default (delete the root), the qdisc with
+    /// the handle `spec` names (put back exactly), or kind and options with any handle.
+    pub fn set_root(&mut self, ifindex: u32, spec: &QdiscSpec) -> Result<(), TcError> {
+        match spec.handle {
+            Some(0) => self.delete_root(ifindex),
+            Some(handle) => self.restore_root(
+                ifindex,
+                &RootQdisc {
+                    kind: spec.kind.clone(),
+                    handle,
+                    options: spec.options.clone(),
+                },
+            ),
+            None => self.replace_root(ifindex, &spec.kind, &spec.options),
+        }
+    }
+
     /// The classes of one interface's qdiscs.
     pub fn classes(&mut self, ifindex: u32) -> Result<Vec<TcClass>, NlError> {
         let req = tcmsg(ifindex, 0, 0);
@@ -368,10 +418,8 @@ impl Tc {
         if prev.is_default() {
             return self.delete_root(ifindex);
         }
-        let now = self.qdiscs(ifindex)?.into_iter().find(Qdisc::is_root);
-        if now.is_some_and(|q| {
-            q.handle == prev.handle && q.kind == prev.kind && q.options == prev.options
-        }) {
+        let now = crate::model::qos::restorable_root(&self.qdiscs(ifindex)?, 0);
+        if now.as_ref().is_ok_and(|q| q == prev) {
             return Ok(());
         }
         let req = new_root_request(ifindex, prev.handle, &prev.kind, &prev.options)

@@ -15,6 +15,7 @@ use crate::model::knobs::{
     expand_feature_name, field_value, fold_whitespace, knob_field, settable_field, sysctl_text,
     valid_ifname, validate_sysctl_name, FieldKind,
 };
+use crate::model::qos::QdiscSpec;
 use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
 
 /// One change: a knob from its current value to the wanted one. Serialized with a `lowers`
@@ -291,6 +292,7 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
     Ok(match knob {
         Knob::Feature { .. } => Kind::Bool,
         Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
+        Knob::Qdisc { .. } => Kind::Text,
         _ => Kind::Num,
     })
 }
@@ -300,6 +302,12 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
 /// sysctls. Lenient about the spelling (`"on"`, `1`, `"0-3"`, a numeric sysctl).
 pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
     let kind = kind_of(knob)?;
+    if let Knob::Qdisc { .. } = knob {
+        return match value {
+            Value::Text(t) => QdiscSpec::parse(t).map(|q| Value::Text(q.to_string())),
+            _ => Err(format!("expects a qdisc, got {}", render_value(value))),
+        };
+    }
     let bad = |what: &str| Err(format!("expects {what}, got {}", render_value(value)));
     match (kind, value) {
         (Kind::Text, v) => Ok(Value::Text(sysctl_text(v))),
@@ -340,7 +348,27 @@ pub fn effective(knob: &Knob, value: &Value) -> Value {
 
 /// True when a knob whose current value is `current` already has the (normalized) `wanted`.
 pub fn satisfied(knob: &Knob, current: &Value, wanted: &Value) -> bool {
+    if let (Knob::Qdisc { .. }, Value::Text(c), Value::Text(w)) = (knob, current, wanted) {
+        // A qdisc the profile asks for names no handle: any handle the kernel gave it will do.
+        return match (QdiscSpec::parse(c), QdiscSpec::parse(w)) {
+            (Ok(c), Ok(w)) => c.satisfies(&w),
+            _ => c == w,
+        };
+    }
     current == &effective(knob, wanted)
+}
+
+/// Why a knob must not be changed on this node at all: the root qdisc of an interface that
+/// dpuctl could not put back exactly (a tree with classes, filters or child qdiscs it does
+/// not rebuild). The plan refuses such a setting outright instead of skipping it.
+fn refused(state: &NodeState, knob: &Knob) -> Option<String> {
+    let Knob::Qdisc { iface } = knob else {
+        return None;
+    };
+    let tc = state.interface(iface)?.tc.as_ref()?;
+    tc.root_spec()
+        .err()
+        .map(|why| format!("{why}; replace it by hand first, or leave qos out for {iface}"))
 }
 
 /// The current value of a knob on the node, or why it is n/a there.
@@ -437,6 +465,12 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
                     .to_string()
             })
         }
+        Knob::Qdisc { .. } => {
+            let tc = i.tc.as_ref().ok_or_else(|| {
+                "qdiscs not read (a --sysfs-root tree or an older snapshot)".to_string()
+            })?;
+            tc.root_spec().map(|q| Value::Text(q.to_string()))
+        }
         Knob::IrqAffinity { irq, .. } => {
             let q = i
                 .irqs
@@ -530,6 +564,14 @@ fn compare(desired: &[Setting], state: &NodeState) -> Vec<Outcome> {
                 continue;
             }
         };
+        if let Some(reason) = refused(state, &s.knob) {
+            out.push(Outcome::Invalid(Skipped {
+                knob: s.knob,
+                value: new,
+                reason,
+            }));
+            continue;
+        }
         let old = match current_value(state, &s.knob) {
             Err(reason) => {
                 out.push(Outcome::Skipped(Skipped {
@@ -937,6 +979,7 @@ mod tests {
                 gpu_local: None,
             }],
             temperatures: Vec::new(),
+            tc: None,
         }
     }
 
