@@ -271,3 +271,67 @@ fn qdisc_counters_agree_with_tc() {
     assert!(ours.bytes >= 20 * 128, "{ours:?}");
     assert_eq!(ours.drops, 0);
 }
+
+/// `dpuctl tune` with a `qos:` profile on a root it cannot rebuild: exit 2, the reason, and
+/// the tree untouched; on the default root the plan shows the ets it would set.
+#[test]
+fn tune_refuses_a_root_it_cannot_rebuild_and_changes_nothing() {
+    let ns = setup("tcrefuse");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("qos5.yaml");
+    std::fs::write(
+        &profile,
+        "name: qos5\ndescription: five classes\ninterfaces:\n  - match: {name: a}\n    qos:\n      \
+         classes:\n        - {priorities: [4], share: 25}\n        - {priorities: [3], share: 20}\n        \
+         - {priorities: [2], share: 20}\n        - {priorities: [1], share: 20}\n        \
+         - {priorities: [0], share: 15}\n",
+    )
+    .expect("write profile");
+    let state = dir.path().join("state");
+    let tune = |args: &[&str]| {
+        let mut a = vec![
+            "env".to_string(),
+            format!("DPUCTL_STATE_DIR={}", state.display()),
+            env!("CARGO_BIN_EXE_dpuctl").to_string(),
+            "tune".to_string(),
+            profile.display().to_string(),
+        ];
+        a.extend(args.iter().map(ToString::to_string));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = ns.exec(a[0], &a[1..]);
+        (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let (code, out) = tune(&["--dry-run"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("a qos root qdisc \"noqueue default\" -> \"ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 priomap 4 3 2 1 0 4 4 4 4 4 4 4 4 4 4 4\""),
+        "{out}"
+    );
+
+    tc(
+        &ns,
+        &["qdisc", "add", "dev", "a", "root", "handle", "1:", "htb"],
+    );
+    tc(
+        &ns,
+        &[
+            "class", "add", "dev", "a", "parent", "1:", "classid", "1:1", "htb", "rate", "1mbit",
+        ],
+    );
+    let before = tc_show(&ns, "a");
+    let (code, out) = tune(&["--yes"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("htb 1: is a kind dpuctl cannot restore exactly"),
+        "{out}"
+    );
+    assert!(out.contains("nothing was changed"), "{out}");
+    assert_eq!(tc_show(&ns, "a"), before);
+}

@@ -1013,7 +1013,11 @@ fn validate_qos(
         };
         if c.queues.is_some() && mode == QosMode::Ets {
             let q = p.key("queues");
-            cx.err(&q, At::Key, format!("{q}: queues apply to mode mqprio only"));
+            cx.err(
+                &q,
+                At::Key,
+                format!("{q}: queues apply to mode mqprio only"),
+            );
             ok = false;
         }
         classes.push(QosClass {

@@ -6,6 +6,7 @@ mod ethtool_set;
 mod ethtool_show;
 mod layout;
 mod monitor;
+mod qos;
 mod troubleshoot;
 mod tune;
 
