@@ -32,8 +32,8 @@ fn qdiscs(iface: &str) -> String {
     tool("tc", &["qdisc", "show", "dev", iface])
 }
 
-/// Five classes, band 0 with 25%: priority 6 (`ping -Q 0x10`) in band 0, 4 (`-Q 0x18`) in
-/// band 1, 2 (`-Q 0x08`) in band 2, 1 in band 3, the rest in band 4.
+/// Five classes, band 0 with 25%: priority 6 in band 0, 4 in band 1, 2 in band 2, 1 in band
+/// 3, the rest in band 4.
 const CLASSES: &str = "      classes:\n\
     \x20       - {priorities: [6], share: 25}\n\
     \x20       - {priorities: [4], share: 20}\n\
@@ -51,23 +51,44 @@ fn write_profile(dir: &Path, name: &str, body: &str) -> String {
     file.to_str().expect("path").to_string()
 }
 
-/// Packets of the class `N` of the root qdisc (`tc -s class show`), by class minor number.
-fn class_packets(iface: &str) -> Vec<(u32, u64)> {
-    let j = tool("tc", &["-s", "-j", "class", "show", "dev", iface]);
-    let v: serde_json::Value = serde_json::from_str(&j).expect("tc json");
-    v.as_array()
-        .expect("array")
-        .iter()
-        .filter_map(|c| {
-            let h = c["handle"].as_str()?;
-            let minor = u32::from_str_radix(h.rsplit(':').next()?, 16).ok()?;
-            Some((minor, c["packets"].as_u64()?))
-        })
-        .collect()
+/// Packets of each class of the root qdisc by class minor number, and the quantum `tc`
+/// prints for it (none for a strict band), from `tc -s class show`:
+/// `class ets 8001:2 root quantum 2020` then ` Sent 294 bytes 3 pkt (...)`.
+fn classes(iface: &str) -> Vec<(u32, u64, Option<u32>)> {
+    let text = tool("tc", &["-s", "class", "show", "dev", iface]);
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        let Some(rest) = l.strip_prefix("class ets ") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let minor = words
+            .first()
+            .and_then(|h| h.rsplit(':').next())
+            .and_then(|m| u32::from_str_radix(m, 16).ok())
+            .unwrap_or_else(|| panic!("class line {l:?}"));
+        let quantum = words
+            .iter()
+            .position(|w| *w == "quantum")
+            .and_then(|i| words.get(i + 1)?.parse().ok());
+        let sent = lines.next().unwrap_or_default();
+        let pkts = sent
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .find(|w| w[1] == "pkt")
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or_else(|| panic!("no packet count in {sent:?}"));
+        out.push((minor, pkts, quantum));
+    }
+    out.sort_unstable();
+    out
 }
 
-/// Sends three pings with each of these TOS values out of `iface` to a neighbour that is
-/// not there (a static entry, so no ARP): every packet passes the root qdisc.
+/// Sends three UDP datagrams with each of the socket priorities 6, 4 and 2 (`SO_PRIORITY`,
+/// set by python3's socket module: the guest has no ping) out of `iface` to a neighbour that
+/// is not there (a static entry, so no ARP): every datagram passes the root qdisc.
 fn marked_traffic(iface: &str, net: &str) {
     let addr = format!("{net}.2/24");
     let peer = format!("{net}.9");
@@ -84,15 +105,15 @@ fn marked_traffic(iface: &str, net: &str) {
             iface,
         ],
     );
-    for tos in ["0x10", "0x18", "0x08"] {
-        // No answer comes: ping exits 1, which is expected.
-        let _ = Command::new("ping")
-            .args([
-                "-c", "3", "-i", "0.2", "-W", "1", "-Q", tos, "-I", iface, &peer,
-            ])
-            .output()
-            .expect("ping");
-    }
+    let script = format!(
+        "import socket\n\
+         for prio in (6, 4, 2):\n\
+         \x20   s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         \x20   s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, prio)\n\
+         \x20   for _ in range(3):\n\
+         \x20       s.sendto(b'qos', ('{peer}', 9))\n"
+    );
+    tool("python3", &["-c", &script]);
     tool("ip", &["neigh", "del", &peer, "dev", iface]);
     tool("ip", &["addr", "del", &addr, "dev", iface]);
 }
@@ -122,18 +143,26 @@ fn ets_cycle(iface: &str, net: &str) {
         root.contains("priomap 4 3 2 4 1 4 0 4 4 4 4 4 4 4 4 4"),
         "{root}"
     );
-    let classes = tool("tc", &["class", "show", "dev", iface]);
+    let c0 = classes(iface);
+    let quanta: Vec<(u32, Option<u32>)> = c0.iter().map(|c| (c.0, c.2)).collect();
     assert_eq!(
-        classes.lines().filter(|l| l.contains("class ets")).count(),
-        5
+        quanta,
+        [
+            (1, Some(2525)),
+            (2, Some(2020)),
+            (3, Some(2020)),
+            (4, Some(2020)),
+            (5, Some(1515))
+        ],
+        "{c0:?}"
     );
 
     // Marked traffic lands in its band; nothing is marked with priority 1 (band 3, class :4).
-    let c0 = class_packets(iface);
     marked_traffic(iface, net);
-    let c1 = class_packets(iface);
+    let c1 = classes(iface);
     let delta = |minor: u32| {
-        let get = |v: &[(u32, u64)]| v.iter().find(|(m, _)| *m == minor).map_or(0, |x| x.1);
+        let get =
+            |v: &[(u32, u64, Option<u32>)]| v.iter().find(|c| c.0 == minor).map_or(0, |x| x.1);
         get(&c1) - get(&c0)
     };
     for minor in 1..=3 {
