@@ -3,8 +3,8 @@
 //! (the kernel's default root included), in network namespaces the tests create.
 //!
 //! This kernel may lack `sch_ets` and `sch_mqprio`; the ETS and mqprio paths run in the lab
-//! tier (tests/lab_guest/qos.rs). What runs here uses qdiscs every kernel has: the default
-//! roots (noqueue on veth, mq with pfifo_fast children), pfifo, bfifo, pfifo_fast, mq, htb.
+//! tier (`tests/lab_guest/qos.rs`). What runs here uses qdiscs every kernel has: the default
+//! roots (noqueue on veth, mq with `pfifo_fast` children), pfifo, bfifo, `pfifo_fast`, mq, htb.
 //!
 //! Needs root and iproute2's `ip` and `tc`.
 

@@ -3,7 +3,7 @@
 //! (ETS quanta from bandwidth shares, which root qdiscs dpuctl can put back exactly).
 //!
 //! Plain data with serde, no I/O: `sys::tc` fills these from the kernel and writes them back.
-//! Layouts follow include/uapi/linux/pkt_sched.h and net/sched/sch_ets.c.
+//! Layouts follow `include/uapi/linux/pkt_sched.h` and `net/sched/sch_ets.c`.
 
 use serde::{Deserialize, Serialize};
 
@@ -206,7 +206,7 @@ pub fn handle_str(h: u32) -> String {
     match h {
         TC_H_ROOT => "root".into(),
         TC_H_INGRESS => "ingress".into(),
-        _ if h & 0xFFFF == 0 => format!("{:x}:", h >> 16),
+        _ if h.trailing_zeros() >= 16 => format!("{:x}:", h >> 16),
         _ => format!("{:x}:{:x}", h >> 16, h & 0xFFFF),
     }
 }
@@ -439,7 +439,8 @@ impl QdiscSpec {
                 toks.next();
             }
         }
-        let mut words: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        let mut words: std::collections::BTreeMap<&str, Vec<&str>> =
+            std::collections::BTreeMap::default();
         let mut cur: Option<&str> = None;
         for t in toks {
             if SPEC_WORDS.contains(&t) {
@@ -541,7 +542,7 @@ impl QdiscSpec {
 /// How a profile's classes become a root qdisc.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QosMode {
-    /// `ets` (sch_ets, Linux 5.6+): strict classes first, then bandwidth shares.
+    /// `ets` (`sch_ets`, Linux 5.6+): strict classes first, then bandwidth shares.
     Ets,
     /// Software `mqprio` (`hw 0`): priorities to transmit queues only, no bandwidth shares.
     Mqprio,
@@ -767,16 +768,16 @@ mod tests {
     #[test]
     fn quanta_keep_the_share_ratio_and_a_frame_for_the_smallest() {
         assert_eq!(
-            quanta_from_shares(&[25, 20, 20, 20, 15], 1500).unwrap(),
+            quanta_from_shares(&[25, 20, 20, 20, 15], 1500).expect("valid"),
             vec![2525, 2020, 2020, 2020, 1515]
         );
         // Equal shares: one frame each, whatever the percentages.
         assert_eq!(
-            quanta_from_shares(&[50, 50], 9000).unwrap(),
+            quanta_from_shares(&[50, 50], 9000).expect("valid"),
             vec![9014, 9014]
         );
         // Coprime shares: the smallest still gets a whole frame (rounded up).
-        let q = quanta_from_shares(&[70, 30], 1500).unwrap();
+        let q = quanta_from_shares(&[70, 30], 1500).expect("valid");
         assert_eq!(q, vec![7 * 505, 3 * 505]);
         assert!(q[1] >= 1514);
         assert!(quanta_from_shares(&[60, 0, 40], 1500).is_err());
@@ -791,13 +792,16 @@ mod tests {
             quanta: vec![1514, 1514],
             priomap: vec![2, 1, 0],
         };
-        ok.validate().unwrap();
+        ok.validate().expect("valid");
         let mut bad = ok.clone();
         bad.quanta.push(10);
-        assert!(bad.validate().unwrap_err().contains("needs 2 quanta"));
+        assert!(bad
+            .validate()
+            .expect_err("refused")
+            .contains("needs 2 quanta"));
         let mut bad = ok.clone();
         bad.priomap[0] = 3;
-        assert!(bad.validate().unwrap_err().contains("band 3"));
+        assert!(bad.validate().expect_err("refused").contains("band 3"));
         let mut bad = ok.clone();
         bad.quanta[0] = 0;
         assert!(bad.validate().is_err());
@@ -808,13 +812,14 @@ mod tests {
 
     #[test]
     fn default_root_and_simple_kinds_are_restorable() {
-        let r = restorable_root(&[q("noqueue", 0, TC_H_ROOT, QdiscOptions::None)], 0).unwrap();
+        let r =
+            restorable_root(&[q("noqueue", 0, TC_H_ROOT, QdiscOptions::None)], 0).expect("valid");
         assert!(r.is_default());
         let mq = [
             q("mq", 0, TC_H_ROOT, QdiscOptions::None),
             q("pfifo_fast", 0, 0xFFFF_0001, QdiscOptions::None),
         ];
-        assert!(restorable_root(&mq, 0).unwrap().is_default());
+        assert!(restorable_root(&mq, 0).expect("valid").is_default());
         let fifo = [
             q(
                 "pfifo",
@@ -824,7 +829,7 @@ mod tests {
             ),
             q("clsact", 0xFFFF_0000, TC_H_INGRESS, QdiscOptions::None),
         ];
-        let r = restorable_root(&fifo, 0).unwrap();
+        let r = restorable_root(&fifo, 0).expect("valid");
         assert_eq!((r.kind.as_str(), r.handle), ("pfifo", 0x8001_0000));
         assert_eq!(r.options, QdiscOptions::Fifo { limit: 77 });
     }
@@ -833,7 +838,7 @@ mod tests {
     fn trees_dpuctl_cannot_rebuild_are_refused() {
         let htb = [q("htb", 0x0001_0000, TC_H_ROOT, QdiscOptions::None)];
         assert!(restorable_root(&htb, 0)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("htb 1: is a kind dpuctl cannot restore"));
         let child = [
             q("mq", 0x0001_0000, TC_H_ROOT, QdiscOptions::None),
@@ -845,7 +850,7 @@ mod tests {
             ),
         ];
         assert!(restorable_root(&child, 0)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("child qdisc pfifo 8002: under 1:1"));
         let ets = EtsOptions {
             nbands: 2,
@@ -855,7 +860,7 @@ mod tests {
         };
         let filtered = [q("ets", 0x0001_0000, TC_H_ROOT, QdiscOptions::Ets(ets))];
         assert!(restorable_root(&filtered, 2)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("2 filter(s)"));
         assert!(restorable_root(&filtered, 0).is_ok());
         // An ets whose options did not decode cannot be rebuilt.
@@ -877,7 +882,7 @@ mod tests {
             let s = QdiscSpec::parse(t).unwrap_or_else(|e| panic!("{t}: {e}"));
             assert_eq!(s.to_string(), t);
         }
-        let s = QdiscSpec::parse("ets 8001: bands 2 strict 0 quanta 9 9").unwrap();
+        let s = QdiscSpec::parse("ets 8001: bands 2 strict 0 quanta 9 9").expect("valid");
         assert_eq!(s.handle, Some(0x8001_0000));
         for bad in [
             "",
@@ -897,23 +902,25 @@ mod tests {
 
     #[test]
     fn a_wanted_spec_without_handle_matches_any_handle() {
-        let want = QdiscSpec::parse("pfifo limit 5").unwrap();
+        let want = QdiscSpec::parse("pfifo limit 5").expect("valid");
         assert!(QdiscSpec::parse("pfifo 8001: limit 5")
-            .unwrap()
+            .expect("valid")
             .satisfies(&want));
         assert!(!QdiscSpec::parse("pfifo 8001: limit 6")
-            .unwrap()
+            .expect("valid")
             .satisfies(&want));
         assert!(!QdiscSpec::parse("bfifo 8001: limit 5")
-            .unwrap()
+            .expect("valid")
             .satisfies(&want));
-        let exact = QdiscSpec::parse("pfifo 5: limit 5").unwrap();
+        let exact = QdiscSpec::parse("pfifo 5: limit 5").expect("valid");
         assert!(!QdiscSpec::parse("pfifo 8001: limit 5")
-            .unwrap()
+            .expect("valid")
             .satisfies(&exact));
-        let def = QdiscSpec::parse("noqueue default").unwrap();
+        let def = QdiscSpec::parse("noqueue default").expect("valid");
         assert!(def.satisfies(&def));
-        assert!(!QdiscSpec::parse("noqueue 8001:").unwrap().satisfies(&def));
+        assert!(!QdiscSpec::parse("noqueue 8001:")
+            .expect("valid")
+            .satisfies(&def));
     }
 
     fn class(prios: &[u8], share: Option<u32>, strict: bool) -> QosClass {
@@ -938,7 +945,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            q.qdisc(1500, 1).unwrap().to_string(),
+            q.qdisc(1500, 1).expect("valid").to_string(),
             "ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 \
              priomap 4 3 2 1 0 4 4 4 4 4 4 4 4 4 4 4"
         );
@@ -948,7 +955,7 @@ mod tests {
             classes: vec![class(&[6, 7], None, true), class(&[0], Some(100), false)],
         };
         assert_eq!(
-            q.qdisc(9000, 1).unwrap().to_string(),
+            q.qdisc(9000, 1).expect("valid").to_string(),
             "ets bands 2 strict 1 quanta 9014 priomap 1 1 1 1 1 1 0 0 1 1 1 1 1 1 1 1"
         );
     }
@@ -959,7 +966,7 @@ mod tests {
             mode: QosMode::Ets,
             classes,
         };
-        let e = |q: QosSpec| q.validate().unwrap_err();
+        let e = |q: QosSpec| q.validate().expect_err("refused");
         assert!(e(ets(vec![
             class(&[0], Some(50), false),
             class(&[1], Some(40), false)
@@ -994,12 +1001,12 @@ mod tests {
             classes: vec![class(&[0, 1, 2], None, false), c1],
         };
         assert_eq!(
-            q.qdisc(1500, 4).unwrap().to_string(),
+            q.qdisc(1500, 4).expect("valid").to_string(),
             "mqprio num_tc 2 map 0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 queues 1@0 3@1 hw 0"
         );
         assert!(q
             .qdisc(1500, 3)
-            .unwrap_err()
+            .expect_err("refused")
             .contains("need 4 transmit queues"));
     }
 

@@ -972,9 +972,10 @@ fn validate_qos(
         let p = cp.index(i);
         let mut priorities = Vec::new();
         for &pr in c.priorities.iter().flatten() {
-            match u8::try_from(pr).ok().filter(|v| *v <= 15) {
-                Some(v) => priorities.push(v),
-                None => {
+            if let Some(v) = u8::try_from(pr).ok().filter(|v| *v <= 15) {
+                priorities.push(v);
+            } else {
+                {
                     let q = p.key("priorities");
                     cx.err(
                         &q,
@@ -997,7 +998,7 @@ fn validate_qos(
             None => None,
             Some(v) => {
                 let q = p.key("share");
-                let r = validate_range("share", v, 1, 100).map(|v| v as u32);
+                let r = validate_range("share", v, 1, 100);
                 ok &= r.is_ok();
                 cx.take(&q, r)
             }

@@ -2,13 +2,13 @@
 //! the filter count of a root qdisc (`RTM_GETTFILTER`), and replacing or deleting the root
 //! qdisc (`RTM_NEWQDISC`, `RTM_DELQDISC`), as `tc qdisc replace/del dev X root` does.
 //!
-//! Layouts: `struct tcmsg` and `TCA_*` in include/uapi/linux/rtnetlink.h; `TCA_ETS_*`,
+//! Layouts: `struct tcmsg` and `TCA_*` in `include/uapi/linux/rtnetlink.h`; `TCA_ETS_*`,
 //! `struct tc_mqprio_qopt`, `struct tc_fifo_qopt`, `struct tc_prio_qopt` in
-//! include/uapi/linux/pkt_sched.h; `TCA_STATS_*`, `struct gnet_stats_basic`,
-//! `struct gnet_stats_queue` in include/uapi/linux/gen_stats.h. What the kernel accepts for
-//! ets: `ets_qdisc_change` in net/sched/sch_ets.c (the options are a nest whose `QUANTA` and
-//! `PRIOMAP` are nests of one attribute per band / priority); for mqprio the options are the
-//! bare struct (`mqprio_parse_opt` in net/sched/sch_mqprio.c).
+//! `include/uapi/linux/pkt_sched.h`; `TCA_STATS_*`, `struct gnet_stats_basic`,
+//! `struct gnet_stats_queue` in `include/uapi/linux/gen_stats.h`. What the kernel accepts
+//! for ets: `ets_qdisc_change` in `net/sched/sch_ets.c` (the options are a nest whose
+//! `QUANTA` and `PRIOMAP` are nests of one attribute per band / priority); for mqprio the
+//! options are the bare struct (`mqprio_parse_opt` in `net/sched/sch_mqprio.c`).
 
 use crate::model::qos::{
     EtsOptions, MqprioOptions, Qdisc, QdiscOptions, QdiscSpec, RootQdisc, TcClass, TcState,
@@ -200,7 +200,8 @@ fn parse_class(body: &[u8]) -> Option<TcClass> {
 /// Appends the `TCA_OPTIONS` of a qdisc to a request.
 fn put_options(b: &mut AttrBuf, opts: &QdiscOptions) -> Result<(), String> {
     match opts {
-        QdiscOptions::None => {}
+        // pfifo_fast takes no options (its priomap is fixed); prio's are not written here.
+        QdiscOptions::None | QdiscOptions::Prio { .. } => {}
         QdiscOptions::Ets(e) => {
             e.validate()?;
             b.begin(TCA_OPTIONS).u8(TCA_ETS_NBANDS, e.nbands);
@@ -240,8 +241,6 @@ fn put_options(b: &mut AttrBuf, opts: &QdiscOptions) -> Result<(), String> {
         QdiscOptions::Fifo { limit } => {
             b.put(TCA_OPTIONS, &limit.to_ne_bytes());
         }
-        // pfifo_fast takes no options (its priomap is fixed); prio's are not written here.
-        QdiscOptions::Prio { .. } => {}
     }
     Ok(())
 }
@@ -305,7 +304,8 @@ impl Tc {
     /// The qdiscs of every interface, by ifindex (one dump).
     pub fn all_qdiscs(&mut self) -> Result<std::collections::HashMap<u32, Vec<Qdisc>>, NlError> {
         let req = tcmsg(0, 0, 0);
-        let mut out: std::collections::HashMap<u32, Vec<Qdisc>> = Default::default();
+        let mut out: std::collections::HashMap<u32, Vec<Qdisc>> =
+            std::collections::HashMap::default();
         self.sock
             .request_each(RTM_GETQDISC, F_DUMP, &req, |_, body| {
                 if let Some((i, q)) = parse_qdisc(body) {
@@ -449,7 +449,7 @@ mod tests {
     #[cfg(target_endian = "little")]
     #[test]
     fn ets_request_golden_bytes() {
-        let got = new_root_request(7, 0, "ets", &QdiscOptions::Ets(ets5())).unwrap();
+        let got = new_root_request(7, 0, "ets", &QdiscOptions::Ets(ets5())).expect("valid");
         #[rustfmt::skip]
         let want: Vec<u8> = vec![
             // tcmsg: family, pad, ifindex 7, handle 0, parent TC_H_ROOT, info 0
@@ -489,7 +489,7 @@ mod tests {
             count: vec![1, 3],
             offset: vec![0, 1],
         };
-        let got = new_root_request(7, 0, "mqprio", &QdiscOptions::Mqprio(m)).unwrap();
+        let got = new_root_request(7, 0, "mqprio", &QdiscOptions::Mqprio(m)).expect("valid");
         let mut want: Vec<u8> = vec![
             0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
         ];
@@ -510,14 +510,14 @@ mod tests {
     #[cfg(target_endian = "little")]
     #[test]
     fn fifo_request_and_bad_options() {
-        let got =
-            new_root_request(3, 0x8001_0000, "pfifo", &QdiscOptions::Fifo { limit: 77 }).unwrap();
+        let got = new_root_request(3, 0x8001_0000, "pfifo", &QdiscOptions::Fifo { limit: 77 })
+            .expect("valid");
         assert_eq!(&got[8..12], &[0, 0, 0x01, 0x80]);
         assert_eq!(&got[TCMSG_LEN + 12..], &[8, 0, 2, 0, 77, 0, 0, 0]);
         let mut bad = ets5();
         bad.priomap[0] = 9;
         assert!(new_root_request(3, 0, "ets", &QdiscOptions::Ets(bad))
-            .unwrap_err()
+            .expect_err("refused")
             .contains("band 9"));
     }
 
@@ -546,10 +546,11 @@ mod tests {
     #[test]
     fn ets_dump_round_trips_through_the_encoder() {
         // The dump nests as the request does: parse what we encode, with stats added.
-        let req = new_root_request(4, 0x0001_0000, "ets", &QdiscOptions::Ets(ets5())).unwrap();
+        let req =
+            new_root_request(4, 0x0001_0000, "ets", &QdiscOptions::Ets(ets5())).expect("valid");
         let opts = Attrs::new(&req[TCMSG_LEN..])
             .get(TCA_OPTIONS)
-            .unwrap()
+            .expect("valid")
             .to_vec();
         let msg = qdisc_msg(
             "ets",
@@ -558,7 +559,7 @@ mod tests {
             },
             true,
         );
-        let (ifindex, q) = parse_qdisc(&msg).unwrap();
+        let (ifindex, q) = parse_qdisc(&msg).expect("valid");
         assert_eq!(ifindex, 4);
         assert_eq!(q.kind, "ets");
         assert!(q.is_root());
@@ -586,10 +587,11 @@ mod tests {
             count: vec![1, 1, 2],
             offset: vec![0, 1, 2],
         };
-        let req = new_root_request(4, 0, "mqprio", &QdiscOptions::Mqprio(m.clone())).unwrap();
+        let req =
+            new_root_request(4, 0, "mqprio", &QdiscOptions::Mqprio(m.clone())).expect("valid");
         let mut opts = Attrs::new(&req[TCMSG_LEN..])
             .get(TCA_OPTIONS)
-            .unwrap()
+            .expect("valid")
             .to_vec();
         // Newer kernels append nested attributes after the struct; they are ignored.
         opts.extend_from_slice(&[8, 0, 1, 0x80, 4, 0, 1, 0]);
@@ -601,7 +603,7 @@ mod tests {
             false,
         );
         assert_eq!(
-            parse_qdisc(&msg).unwrap().1.options,
+            parse_qdisc(&msg).expect("valid").1.options,
             QdiscOptions::Mqprio(m)
         );
 
@@ -613,7 +615,7 @@ mod tests {
             false,
         );
         assert_eq!(
-            parse_qdisc(&msg).unwrap().1.options,
+            parse_qdisc(&msg).expect("valid").1.options,
             QdiscOptions::Fifo { limit: 30_000 }
         );
 
@@ -626,7 +628,8 @@ mod tests {
             },
             false,
         );
-        let QdiscOptions::Prio { bands, priomap } = parse_qdisc(&msg).unwrap().1.options else {
+        let QdiscOptions::Prio { bands, priomap } = parse_qdisc(&msg).expect("valid").1.options
+        else {
             panic!("prio options");
         };
         assert_eq!((bands, priomap[1], priomap.len()), (3, 2, 16));
@@ -639,7 +642,7 @@ mod tests {
             },
             true,
         );
-        let (_, q) = parse_qdisc(&msg).unwrap();
+        let (_, q) = parse_qdisc(&msg).expect("valid");
         assert_eq!((q.kind.as_str(), &q.options), ("htb", &QdiscOptions::None));
         assert_eq!(q.stats.packets, 789);
         let msg = qdisc_msg(
@@ -649,7 +652,10 @@ mod tests {
             },
             false,
         );
-        assert_eq!(parse_qdisc(&msg).unwrap().1.options, QdiscOptions::None);
+        assert_eq!(
+            parse_qdisc(&msg).expect("valid").1.options,
+            QdiscOptions::None
+        );
         // No kind: not a qdisc message.
         assert!(parse_qdisc(&tcmsg(1, 0, 0)).is_none());
     }
@@ -666,9 +672,9 @@ mod tests {
             b.end();
             b.bytes().to_vec()
         };
-        let strict = parse_class(&class(1, None)).unwrap();
+        let strict = parse_class(&class(1, None)).expect("valid");
         assert_eq!((strict.handle, strict.quantum), (0x0001_0001, None));
-        let bw = parse_class(&class(2, Some(2020))).unwrap();
+        let bw = parse_class(&class(2, Some(2020))).expect("valid");
         assert_eq!(
             (bw.handle, bw.parent, bw.quantum),
             (0x0001_0002, 0x0001_0000, Some(2020))
@@ -687,7 +693,7 @@ mod tests {
             .put(TCA_STATS_PKT64, &(5u64 + (1 << 32)).to_ne_bytes())
             .end();
         assert_eq!(
-            parse_qdisc(b.bytes()).unwrap().1.stats.packets,
+            parse_qdisc(b.bytes()).expect("valid").1.stats.packets,
             5 + (1 << 32)
         );
     }
