@@ -335,3 +335,31 @@ fn tune_refuses_a_root_it_cannot_rebuild_and_changes_nothing() {
     assert!(out.contains("nothing was changed"), "{out}");
     assert_eq!(tc_show(&ns, "a"), before);
 }
+
+/// veth has no DCB: dcbnl answers "not supported", which `snapshot` records as n/a with the
+/// reason; the qdiscs land in the snapshot too.
+#[test]
+fn dcb_is_na_on_veth_and_the_snapshot_carries_qdiscs() {
+    let ns = setup("tcdcb");
+    let err = in_netns(&ns, || {
+        dpuctl::sys::dcb::Dcb::open()
+            .expect("dcb socket")
+            .ieee("a")
+            .expect_err("veth has no dcbnl_ops")
+    });
+    assert!(err.is_unsupported(), "{err}");
+    tc(
+        &ns,
+        &[
+            "qdisc", "add", "dev", "a", "root", "handle", "5:", "pfifo", "limit", "12",
+        ],
+    );
+    let o = ns.dpuctl(&["show", "a", "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let i = &v["interfaces"][0];
+    assert_eq!(i["dcb"]["n/a"], "no DCB (dcbnl) in veth", "{i}");
+    assert_eq!(i["tc"]["qdiscs"][0]["kind"], "pfifo", "{i}");
+    assert_eq!(i["tc"]["qdiscs"][0]["handle"], 0x0005_0000, "{i}");
+    assert_eq!(i["tc"]["qdiscs"][0]["options"]["limit"], 12, "{i}");
+}

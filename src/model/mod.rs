@@ -4,6 +4,7 @@
 //! kernel; a snapshot file holds one as JSON, so every read command also works offline.
 
 pub mod cpuset;
+pub mod dcb;
 pub mod ethtool;
 pub mod knobs;
 pub mod qos;
@@ -278,6 +279,10 @@ pub struct Interface {
     /// an older snapshot).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tc: Option<qos::TcState>,
+    /// IEEE DCB state (dcbnl), n/a with the reason where the driver has none; `None` where
+    /// not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dcb: Option<Avail<dcb::DcbState>>,
 }
 
 /// `ethtool -i`.

@@ -156,9 +156,18 @@ fn read_tc(interfaces: &mut [Interface]) {
     let Ok(mut all) = tc.all_qdiscs() else {
         return;
     };
+    let mut dcb = super::dcb::Dcb::open().ok();
     for i in interfaces {
         let qdiscs = all.remove(&i.ifindex).unwrap_or_default();
         i.tc = tc.state(i.ifindex, qdiscs).ok();
+        i.dcb = dcb.as_mut().map(|d| match d.ieee(&i.name) {
+            Ok(s) => Avail::Ok(s),
+            Err(e) if e.is_unsupported() => {
+                let driver = i.driver.get().map_or("this driver", |d| d.driver.as_str());
+                Avail::na(format!("no DCB (dcbnl) in {driver}"))
+            }
+            Err(e) => Avail::na(format!("dcbnl: {e}")),
+        });
     }
 }
 
@@ -420,6 +429,7 @@ fn interface(
         irqs: f.irqs,
         temperatures: f.temperatures,
         tc: None,
+        dcb: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! Every reader takes a [`SysRoot`], so the whole tool can be pointed at a fixture tree.
 
 pub mod collect;
+pub mod dcb;
 pub mod ethtool;
 pub mod irq;
 pub mod netlink;

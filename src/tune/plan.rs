@@ -980,6 +980,7 @@ mod tests {
             }],
             temperatures: Vec::new(),
             tc: None,
+            dcb: None,
         }
     }
 

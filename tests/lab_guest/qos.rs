@@ -259,3 +259,27 @@ fn qos_a_failed_transaction_leaves_the_qdisc_tree_as_it_was() {
     tool("tc", &["qdisc", "del", "dev", "igb0", "root"]);
     assert_eq!(qdiscs("igb0"), before);
 }
+
+/// No lab driver implements DCB: dcbnl answers "not supported", shown as n/a with the reason.
+#[test]
+fn qos_dcb_is_na_with_the_reason_on_lab_nics() {
+    in_lab();
+    for (iface, driver) in [
+        ("igb0", "igb"),
+        ("virtio0", "virtio_net"),
+        ("nsim0", "netdevsim"),
+    ] {
+        let i = crate::show(iface);
+        assert_eq!(
+            i["dcb"]["n/a"],
+            format!("no DCB (dcbnl) in {driver}").as_str(),
+            "{iface}: {}",
+            i["dcb"]
+        );
+        assert!(
+            i["tc"]["qdiscs"][0]["kind"].is_string(),
+            "{iface}: {}",
+            i["tc"]
+        );
+    }
+}
