@@ -15,6 +15,7 @@ use crate::model::{Avail, Dir, Interface, Irq, NodeState};
 
 mod counters;
 mod irqs;
+mod qos;
 
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
@@ -596,9 +597,11 @@ fn interface_section(out: &mut String, i: &Interface) {
                 .join(", "),
         );
     }
+    qos::rows(i, &mut row);
     push_table(out, &t);
     queue_table(out, i);
     irqs::irq_table(out, i);
+    qos::class_table(out, i);
 }
 
 /// `yes (3 changes)`; on a down interface the kernel has no carrier (sysfs `carrier` reads

@@ -362,4 +362,23 @@ fn dcb_is_na_on_veth_and_the_snapshot_carries_qdiscs() {
     assert_eq!(i["tc"]["qdiscs"][0]["kind"], "pfifo", "{i}");
     assert_eq!(i["tc"]["qdiscs"][0]["handle"], 0x0005_0000, "{i}");
     assert_eq!(i["tc"]["qdiscs"][0]["options"]["limit"], 12, "{i}");
+    // The table: the root qdisc with its counters, and why there is no DCB.
+    let o = ns.dpuctl(&["show", "a"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no {key} row in:\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("qdisc").contains("pfifo 5: limit 12; sent "),
+        "{}",
+        line("qdisc")
+    );
+    assert!(
+        line("dcb").contains("n/a (no DCB (dcbnl) in veth)"),
+        "{}",
+        line("dcb")
+    );
 }
