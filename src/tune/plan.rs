@@ -1621,4 +1621,96 @@ mod tests {
         assert_eq!(render_value(&Value::Bool(false)), "off");
         assert_eq!(render_value(&Value::Num(7)), "7");
     }
+
+    fn with_root(mut st: NodeState, q: crate::model::qos::Qdisc) -> NodeState {
+        st.interfaces[0].tc = Some(crate::model::qos::TcState {
+            qdiscs: vec![q],
+            classes: Vec::new(),
+            root_filters: 0,
+        });
+        st
+    }
+
+    fn root(
+        kind: &str,
+        handle: u32,
+        options: crate::model::qos::QdiscOptions,
+    ) -> crate::model::qos::Qdisc {
+        crate::model::qos::Qdisc {
+            kind: kind.into(),
+            handle,
+            parent: crate::model::qos::TC_H_ROOT,
+            options,
+            stats: crate::model::qos::TcStats::default(),
+        }
+    }
+
+    const ETS5: &str =
+        "ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 priomap 4 3 2 1 0 4 4 4 4 4 4 4 4 4 4 4";
+
+    fn qdisc_setting(v: &str) -> Setting {
+        Setting::new(
+            Knob::Qdisc {
+                iface: "eth2".into(),
+            },
+            Value::Text(v.into()),
+        )
+    }
+
+    #[test]
+    fn qdisc_step_journals_the_default_root_and_check_compares_bands_quanta_priomap() {
+        use crate::model::qos::{QdiscOptions, QdiscSpec};
+        let st = with_root(state(), root("mq", 0, QdiscOptions::None));
+        let p = plan(&[qdisc_setting(ETS5)], &st);
+        assert_eq!(p.steps.len(), 1, "{}", p.render());
+        assert_eq!(p.steps[0].old, Value::Text("mq default".into()));
+        assert_eq!(p.steps[0].new, Value::Text(ETS5.into()));
+
+        // The same ets under the handle the kernel picked: compliant.
+        let QdiscOptions::Ets(e) = QdiscSpec::parse(ETS5).expect("spec").options else {
+            panic!("ets");
+        };
+        let st = with_root(
+            state(),
+            root("ets", 0x8001_0000, QdiscOptions::Ets(e.clone())),
+        );
+        let r = check(&[qdisc_setting(ETS5)], &st);
+        assert_eq!(r.exit_code(), 0, "{}", r.render());
+        // Other quanta, another priomap or another band count: drift.
+        for change in [
+            |e: &mut crate::model::qos::EtsOptions| e.quanta[0] = 3030,
+            |e: &mut crate::model::qos::EtsOptions| e.priomap[0] = 3,
+            |e: &mut crate::model::qos::EtsOptions| {
+                e.nbands = 4;
+                e.quanta.pop();
+                e.priomap = vec![3, 3, 2, 1, 0];
+            },
+        ] {
+            let mut other = e.clone();
+            change(&mut other);
+            let st = with_root(state(), root("ets", 0x8001_0000, QdiscOptions::Ets(other)));
+            let r = check(&[qdisc_setting(ETS5)], &st);
+            assert_eq!(r.exit_code(), 1, "{}", r.render());
+            assert_eq!(r.drift.len(), 1);
+        }
+    }
+
+    #[test]
+    fn qdisc_setting_on_a_root_dpuctl_cannot_rebuild_is_invalid_not_skipped() {
+        use crate::model::qos::QdiscOptions;
+        let st = with_root(state(), root("htb", 0x0001_0000, QdiscOptions::None));
+        let p = plan(&[qdisc_setting(ETS5)], &st);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.invalid.len(), 1, "{}", p.render());
+        assert!(p.invalid[0]
+            .reason
+            .contains("htb 1: is a kind dpuctl cannot restore exactly"));
+        // Without qdiscs read (a fixture tree), the setting is skipped with the reason.
+        let p = plan(&[qdisc_setting(ETS5)], &state());
+        assert_eq!(p.skipped.len(), 1);
+        assert!(p.skipped[0].reason.contains("qdiscs not read"));
+        // A value that is no qdisc is invalid.
+        let p = plan(&[qdisc_setting("ets bands 0")], &state());
+        assert_eq!(p.invalid.len(), 1);
+    }
 }
