@@ -381,4 +381,20 @@ fn dcb_is_na_on_veth_and_the_snapshot_carries_qdiscs() {
         "{}",
         line("dcb")
     );
+    // A profile asking for PFC: the plan skips it with the reason, nothing else happens.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = dir.path().join("pfc3.yaml");
+    std::fs::write(
+        &profile,
+        "name: pfc3\ndescription: pfc\ninterfaces:\n  - match: {name: a}\n    pfc: [3]\n",
+    )
+    .expect("write profile");
+    let p = profile.display().to_string();
+    let o = ns.dpuctl(&["tune", &p, "--dry-run"]);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("a dcb pfc 3: no DCB (dcbnl) in veth"), "{out}");
 }

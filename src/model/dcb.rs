@@ -106,3 +106,58 @@ impl DcbState {
             .map(|a| a.priority)
     }
 }
+
+/// The text form of a PFC priority set, as plans and the journal carry it: `"3"`, `"3 4"`,
+/// `"none"`.
+pub fn pfc_text(pfc_en: u8) -> String {
+    let p: Vec<String> = (0..MAX_TCS as u8)
+        .filter(|p| pfc_en & (1 << p) != 0)
+        .map(|p| p.to_string())
+        .collect();
+    if p.is_empty() {
+        "none".into()
+    } else {
+        p.join(" ")
+    }
+}
+
+/// Parses [`pfc_text`] (also with commas) into the `pfc_en` bitmap.
+pub fn parse_pfc_text(t: &str) -> Result<u8, String> {
+    let t = t.trim();
+    if t == "none" {
+        return Ok(0);
+    }
+    let mut bits = 0u8;
+    for w in t
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
+        let p: u8 = w
+            .parse()
+            .ok()
+            .filter(|p: &u8| usize::from(*p) < MAX_TCS)
+            .ok_or_else(|| format!("{w:?} is not a priority 0 to 7"))?;
+        bits |= 1 << p;
+    }
+    if bits == 0 {
+        return Err("no priority (write none for PFC off)".into());
+    }
+    Ok(bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pfc_text_round_trips() {
+        assert_eq!(pfc_text(0x08), "3");
+        assert_eq!(pfc_text(0x18), "3 4");
+        assert_eq!(pfc_text(0), "none");
+        assert_eq!(parse_pfc_text("3 4"), Ok(0x18));
+        assert_eq!(parse_pfc_text("4,3"), Ok(0x18));
+        assert_eq!(parse_pfc_text("none"), Ok(0));
+        assert!(parse_pfc_text("8").is_err());
+        assert!(parse_pfc_text("").is_err());
+    }
+}

@@ -46,6 +46,8 @@ pub enum KnobKind {
     IrqAffinity,
     /// The root qdisc (traffic classes).
     Qdisc,
+    /// Priority flow control (DCB).
+    Pfc,
 }
 
 impl KnobKind {
@@ -70,6 +72,7 @@ impl KnobKind {
             KnobKind::Xps => "xps",
             KnobKind::IrqAffinity => "irq_affinity",
             KnobKind::Qdisc => "qos",
+            KnobKind::Pfc => "pfc",
         }
     }
 
@@ -89,6 +92,7 @@ impl KnobKind {
             KnobKind::Xps => "xps cpus",
             KnobKind::IrqAffinity => "irq affinity",
             KnobKind::Qdisc => "root qdisc",
+            KnobKind::Pfc => "pfc priorities",
         }
     }
 }
@@ -110,6 +114,7 @@ impl Knob {
             Knob::Xps { .. } => KnobKind::Xps,
             Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
             Knob::Qdisc { .. } => KnobKind::Qdisc,
+            Knob::Pfc { .. } => KnobKind::Pfc,
         }
     }
 }

@@ -96,6 +96,12 @@ pub enum Knob {
         /// Interface.
         iface: String,
     },
+    /// The priorities with PFC on (dcbnl `ieee_pfc.pfc_en`); the value is their list as text
+    /// (`"3"`, `"3 4"`, `"none"`).
+    Pfc {
+        /// Interface.
+        iface: String,
+    },
 }
 
 impl Knob {
@@ -114,7 +120,8 @@ impl Knob {
             | Knob::RpsFlowCnt { iface, .. }
             | Knob::Xps { iface, .. }
             | Knob::IrqAffinity { iface, .. }
-            | Knob::Qdisc { iface } => iface,
+            | Knob::Qdisc { iface }
+            | Knob::Pfc { iface } => iface,
         }
     }
 
@@ -142,6 +149,7 @@ impl fmt::Display for Knob {
             Knob::Xps { iface, queue } => write!(f, "{iface} tx-{queue} xps_cpus"),
             Knob::IrqAffinity { iface, irq } => write!(f, "{iface} irq {irq} affinity"),
             Knob::Qdisc { iface } => write!(f, "{iface} qos root qdisc"),
+            Knob::Pfc { iface } => write!(f, "{iface} dcb pfc"),
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct RawBlock {
     /// Traffic classes (the root qdisc).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qos: Option<RawQos>,
+    /// Priorities with priority flow control on (DCB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pfc: Option<Vec<u64>>,
 }
 
 /// `match:`.

@@ -675,6 +675,15 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
             Value::Num(u64::from(q)),
         );
     }
+    if let Some(p) = &s.pfc {
+        let bits = p.iter().fold(0u8, |b, p| b | (1 << p));
+        out.push(
+            Knob::Pfc {
+                iface: name.clone(),
+            },
+            Value::Text(crate::model::dcb::pfc_text(bits)),
+        );
+    }
     if let Some(q) = &s.qos {
         // The quanta follow the MTU the interface will have: the profile's, or its own.
         match q.qdisc(s.mtu.unwrap_or(iface.mtu), iface.num_tx_queues) {

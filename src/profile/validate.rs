@@ -226,6 +226,8 @@ pub struct Settings {
     pub irq: Option<IrqSpec>,
     /// Traffic classes (the root qdisc); a later block's `qos` replaces an earlier one whole.
     pub qos: Option<crate::model::qos::QosSpec>,
+    /// Priorities with PFC on (empty: PFC off); a later block's list replaces an earlier one.
+    pub pfc: Option<Vec<u8>>,
 }
 
 fn or_later<T: Clone>(earlier: &mut Option<T>, later: Option<&T>) {
@@ -246,6 +248,7 @@ impl Settings {
         or_later(&mut self.mtu, later.mtu.as_ref());
         or_later(&mut self.txqueuelen, later.txqueuelen.as_ref());
         or_later(&mut self.qos, later.qos.as_ref());
+        or_later(&mut self.pfc, later.pfc.as_ref());
         if let Some(l) = &later.rps {
             let e = self.rps.get_or_insert_with(RpsSpec::default);
             or_later(&mut e.cpus, l.cpus.as_ref());
@@ -923,6 +926,23 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
     }
     if let Some(q) = &b.qos {
         s.qos = validate_qos(cx, &path.key("qos"), q);
+    }
+    if let Some(list) = &b.pfc {
+        let p = path.key("pfc");
+        let mut prios = Vec::new();
+        for &v in list {
+            match u8::try_from(v).ok().filter(|v| *v <= 7) {
+                Some(v) if !prios.contains(&v) => prios.push(v),
+                Some(_) => cx.err(&p, At::Value, format!("{p}: priority {v} is given twice")),
+                None => cx.err(
+                    &p,
+                    At::Value,
+                    format!("{p}: priority {v} is out of range (0 to 7)"),
+                ),
+            }
+        }
+        prios.sort_unstable();
+        s.pfc = Some(prios);
     }
     Block {
         selector,

@@ -569,6 +569,16 @@ impl Writer {
                     None => Err(WriteError::failed(knob, value, "rtnetlink not open")),
                 }
             }
+            Knob::Pfc { iface } => {
+                if !self.root.is_live() {
+                    return Err(WriteError::failed(
+                        knob,
+                        value,
+                        "dcbnl changes the running kernel, not a --sysfs-root tree",
+                    ));
+                }
+                write_pfc(knob, value, iface)
+            }
             Knob::Qdisc { iface } => {
                 if !self.root.is_live() {
                     return Err(WriteError::failed(
@@ -679,6 +689,24 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// Turns PFC on for exactly the priorities of `value` (`DCB_CMD_IEEE_SET` with the device's
+/// own `ieee_pfc`, only `pfc_en` changed).
+fn write_pfc(knob: &Knob, value: &Value, iface: &str) -> Result<(), WriteError> {
+    let Value::Text(t) = value else {
+        return Err(WriteError::invalid(knob, value, "expects priorities"));
+    };
+    let bits =
+        crate::model::dcb::parse_pfc_text(t).map_err(|e| WriteError::invalid(knob, value, e))?;
+    let mut dcb = super::dcb::Dcb::open().map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    let now = dcb
+        .ieee(iface)
+        .map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    let mut pfc = now.pfc.unwrap_or_default();
+    pfc.pfc_en = bits;
+    dcb.set_ieee(iface, None, Some(&pfc), &[])
+        .map_err(|e| WriteError::from_nl(knob, value, &e))
 }
 
 /// The spec a qdisc knob's value carries, and the interface's index.

@@ -16,7 +16,7 @@ use crate::model::knobs::{
     valid_ifname, validate_sysctl_name, FieldKind,
 };
 use crate::model::qos::QdiscSpec;
-use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
+use crate::model::{Avail, CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
 
 /// One change: a knob from its current value to the wanted one. Serialized with a `lowers`
 /// field ([`Step::lowers`]).
@@ -292,7 +292,7 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
     Ok(match knob {
         Knob::Feature { .. } => Kind::Bool,
         Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
-        Knob::Qdisc { .. } => Kind::Text,
+        Knob::Qdisc { .. } | Knob::Pfc { .. } => Kind::Text,
         _ => Kind::Num,
     })
 }
@@ -302,6 +302,18 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
 /// sysctls. Lenient about the spelling (`"on"`, `1`, `"0-3"`, a numeric sysctl).
 pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
     let kind = kind_of(knob)?;
+    if let Knob::Pfc { .. } = knob {
+        return match value {
+            Value::Text(t) => crate::model::dcb::parse_pfc_text(t)
+                .map(|b| Value::Text(crate::model::dcb::pfc_text(b))),
+            Value::Num(n) => u8::try_from(*n)
+                .ok()
+                .filter(|n| *n < 8)
+                .map(|n| Value::Text(n.to_string()))
+                .ok_or_else(|| format!("expects priorities 0 to 7, got {n}")),
+            _ => Err(format!("expects priorities, got {}", render_value(value))),
+        };
+    }
     if let Knob::Qdisc { .. } = knob {
         return match value {
             Value::Text(t) => QdiscSpec::parse(t).map(|q| Value::Text(q.to_string())),
@@ -465,6 +477,15 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
                     .to_string()
             })
         }
+        Knob::Pfc { .. } => match i.dcb.as_ref() {
+            None => Err("DCB not read (a --sysfs-root tree or an older snapshot)".to_string()),
+            Some(Avail::Na(r)) => Err(r.reason.clone()),
+            Some(Avail::Ok(d)) => d
+                .pfc
+                .as_ref()
+                .map(|p| Value::Text(crate::model::dcb::pfc_text(p.pfc_en)))
+                .ok_or_else(|| "the driver reports no PFC".to_string()),
+        },
         Knob::Qdisc { .. } => {
             let tc = i.tc.as_ref().ok_or_else(|| {
                 "qdiscs not read (a --sysfs-root tree or an older snapshot)".to_string()
@@ -1712,5 +1733,45 @@ mod tests {
         // A value that is no qdisc is invalid.
         let p = plan(&[qdisc_setting("ets bands 0")], &state());
         assert_eq!(p.invalid.len(), 1);
+    }
+
+    #[test]
+    fn pfc_is_a_step_where_dcb_exists_and_skipped_with_the_reason_where_not() {
+        use crate::model::dcb::{DcbState, IeeePfc};
+        let want = Setting::new(
+            Knob::Pfc {
+                iface: "eth2".into(),
+            },
+            Value::Text("3".into()),
+        );
+        let mut st = state();
+        st.interfaces[0].dcb = Some(Avail::Ok(DcbState {
+            pfc: Some(IeeePfc {
+                pfc_cap: 8,
+                ..IeeePfc::default()
+            }),
+            ..DcbState::default()
+        }));
+        let p = plan(std::slice::from_ref(&want), &st);
+        assert_eq!(p.steps.len(), 1, "{}", p.render());
+        assert_eq!(p.steps[0].old, Value::Text("none".into()));
+        assert_eq!(p.steps[0].new, Value::Text("3".into()));
+        // Already on: nothing to do; check compliant.
+        if let Some(Avail::Ok(d)) = st.interfaces[0].dcb.as_mut() {
+            d.pfc.as_mut().expect("pfc").pfc_en = 0x08;
+        }
+        assert!(plan(std::slice::from_ref(&want), &st).steps.is_empty());
+        assert_eq!(check(std::slice::from_ref(&want), &st).exit_code(), 0);
+        // No DCB in the driver: skipped with the reason, never a step.
+        st.interfaces[0].dcb = Some(Avail::na("no DCB (dcbnl) in igb"));
+        let p = plan(std::slice::from_ref(&want), &st);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!(p.skipped[0].reason, "no DCB (dcbnl) in igb");
+        assert_eq!(
+            normalize(&want.knob, &Value::Text("4, 3".into())),
+            Ok(Value::Text("3 4".into()))
+        );
+        assert!(normalize(&want.knob, &Value::Text("9".into())).is_err());
     }
 }
