@@ -50,7 +50,7 @@ pub struct IeeePfc {
     pub pfc_cap: u8,
     /// Bitmap of the priorities with PFC on.
     pub pfc_en: u8,
-    /// MACsec bypass capability.
+    /// `MACsec` bypass capability.
     pub mbc: u8,
     /// Round-trip allowance in bits.
     pub delay: u16,

@@ -285,7 +285,7 @@ mod tests {
     }
 
     /// A recorded-layout `RTM_GETDCB` reply: ifname, the IEEE nest with ETS, PFC and a
-    /// two-entry APP table (DSCP 26 -> 3, RoCEv2's UDP port 4791 -> 3), and DCBX.
+    /// two-entry APP table (DSCP 26 -> 3, the UDP port of `RoCEv2`, 4791 -> 3), and DCBX.
     #[cfg(target_endian = "little")]
     #[test]
     fn ieee_reply_decodes() {
