@@ -20,6 +20,7 @@ pub mod module;
 mod rdma;
 
 pub use rdma::{rdma_section, rdma_table};
+mod qos;
 
 /// Widest line a table may print.
 pub const WIDTH: u16 = 100;
@@ -589,9 +590,11 @@ fn interface_section(out: &mut String, i: &Interface) {
         );
     }
     row("module", module::module_row(i));
+    qos::rows(i, &mut row);
     push_table(out, &t);
     queue_table(out, i);
     irqs::irq_table(out, i);
+    qos::class_table(out, i);
 }
 
 /// `yes (3 changes)`; on a down interface the kernel has no carrier (sysfs `carrier` reads

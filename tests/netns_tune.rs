@@ -150,6 +150,16 @@ fn normalize(mut v: serde_json::Value) -> serde_json::Value {
                     o.remove(k);
                 }
             }
+            // Qdisc and class counters move with any packet (IPv6 neighbour discovery).
+            for list in ["qdiscs", "classes"] {
+                if let Some(items) = i["tc"][list].as_array_mut() {
+                    for it in items {
+                        if let Some(o) = it.as_object_mut() {
+                            o.remove("stats");
+                        }
+                    }
+                }
+            }
             for (list, key) in [("irqs", "count"), ("queues", "tx_timeout")] {
                 if let Some(items) = i[list].as_array_mut() {
                     for it in items {
@@ -952,6 +962,11 @@ fn settings() -> Vec<Setting> {
             },
             Value::Bool(true),
         ),
+        // The root qdisc (veth's default is noqueue): put back by deleting the root.
+        s(
+            Knob::Qdisc { iface: a() },
+            Value::Text("pfifo limit 50".into()),
+        ),
     ]
 }
 
@@ -1061,6 +1076,11 @@ fn inner_tune_check_drift_rollback() {
         ["4096", "131072", "6291456"]
     );
     assert_eq!(read("/proc/sys/net/core/somaxconn"), "1024");
+    let qdisc = witness("tc", &["qdisc", "show", "dev", "a"]);
+    assert!(
+        qdisc.contains("qdisc pfifo 8") && qdisc.contains("root") && qdisc.contains("limit 50p"),
+        "{qdisc}"
+    );
     let mask = |cpus: &[u32]| cpus.iter().fold(0u64, |m, c| m | (1 << c));
     let hex = |p: &str| u64::from_str_radix(&read(p).replace(',', ""), 16).expect("hex mask");
     let queues = "/sys/class/net/a/queues";
@@ -1100,6 +1120,20 @@ fn inner_tune_check_drift_rollback() {
             queue: 0
         }
         && d.have == Value::Num(0)));
+    // Someone replaces the root qdisc: drift, with the qdisc the node has now.
+    witness(
+        "tc",
+        &[
+            "qdisc", "replace", "dev", "a", "root", "handle", "9:", "bfifo", "limit", "7000",
+        ],
+    );
+    let report = check_now(&settings);
+    assert_eq!(report.drift.len(), 3, "{}", report.render());
+    assert!(report
+        .drift
+        .iter()
+        .any(|d| d.knob == Knob::Qdisc { iface: a() }
+            && d.have == Value::Text("bfifo 9: limit 7000".into())));
 
     // rollback through the binary restores everything, the hand-changed values included.
     let output = dpuctl(&state, &["rollback"]);

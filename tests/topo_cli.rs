@@ -418,7 +418,7 @@ fn a_gpu_vm_without_rdma_or_bridges_gets_honest_answers() {
 /// A snapshot recorded with `dpuctl snapshot` on a cloud VM with one NVIDIA H100 (open kernel
 /// module, no peer-memory module, no RDMA) and one virtio NIC, MAC addresses replaced. What
 /// `nvidia-smi topo -m` printed there: GPU0, CPU affinity 0-15, no NIC column (it lists RDMA
-/// NICs only); `nvidia-smi -q`: bus id 00000000:00:06.0, PCIe generation 5, width 16.
+/// NICs only); `nvidia-smi -q`: bus id `00000000:00:06.0`, PCI Express generation 5, width 16.
 #[test]
 fn a_recorded_h100_vm_snapshot_reads_as_nvidia_smi_saw_it() {
     let snap = root().join("tests/fixtures/gpu-h100-vm.snapshot.json");

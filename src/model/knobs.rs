@@ -44,6 +44,10 @@ pub enum KnobKind {
     Xps,
     /// Affinity of a queue IRQ.
     IrqAffinity,
+    /// The root qdisc (traffic classes).
+    Qdisc,
+    /// Priority flow control (DCB).
+    Pfc,
 }
 
 impl KnobKind {
@@ -67,6 +71,8 @@ impl KnobKind {
             KnobKind::Rps | KnobKind::RpsFlowCnt => "rps",
             KnobKind::Xps => "xps",
             KnobKind::IrqAffinity => "irq_affinity",
+            KnobKind::Qdisc => "qos",
+            KnobKind::Pfc => "pfc",
         }
     }
 
@@ -85,6 +91,8 @@ impl KnobKind {
             KnobKind::RpsFlowCnt => "rps flow_cnt",
             KnobKind::Xps => "xps cpus",
             KnobKind::IrqAffinity => "irq affinity",
+            KnobKind::Qdisc => "root qdisc",
+            KnobKind::Pfc => "pfc priorities",
         }
     }
 }
@@ -105,6 +113,8 @@ impl Knob {
             Knob::RpsFlowCnt { .. } => KnobKind::RpsFlowCnt,
             Knob::Xps { .. } => KnobKind::Xps,
             Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
+            Knob::Qdisc { .. } => KnobKind::Qdisc,
+            Knob::Pfc { .. } => KnobKind::Pfc,
         }
     }
 }
@@ -351,9 +361,16 @@ pub const SYSCTLS: &[&str] = &[
     "net.core.somaxconn",
     "net.core.wmem_default",
     "net.core.wmem_max",
+    // ECMP: which header fields pick the path. Policy 0 hashes L3 (addresses) only, 1 adds
+    // the L4 ports, 2 the inner L3 of tunnels, 3 uses fib_multipath_hash_fields (a bitmask,
+    // written in decimal: 0x37 is 55). Documentation/networking/ip-sysctl.rst.
+    "net.ipv4.fib_multipath_hash_fields",
+    "net.ipv4.fib_multipath_hash_policy",
     "net.ipv4.ip_local_port_range",
     "net.ipv4.tcp_adv_win_scale",
     "net.ipv4.tcp_congestion_control",
+    // ECN: 0 off, 1 on (asked for and accepted), 2 accepted when the peer asks (default).
+    "net.ipv4.tcp_ecn",
     // A no-op since Linux 4.14 removed the TCP prequeue; listed because old tuning guides
     // set it. Global, so absent outside the initial network namespace.
     "net.ipv4.tcp_low_latency",
@@ -370,6 +387,7 @@ pub const SYSCTLS: &[&str] = &[
     "net.ipv4.udp_mem",
     "net.ipv4.udp_rmem_min",
     "net.ipv4.udp_wmem_min",
+    "net.ipv6.fib_multipath_hash_policy",
 ];
 
 /// The field table of a struct kind; empty for features and sysctls.

@@ -4,10 +4,12 @@
 //! kernel; a snapshot file holds one as JSON, so every read command also works offline.
 
 pub mod cpuset;
+pub mod dcb;
 pub mod ethtool;
 pub mod knobs;
 pub mod module;
 pub mod pci;
+pub mod qos;
 pub mod rdma;
 pub mod settings;
 
@@ -286,6 +288,14 @@ pub struct Interface {
     /// `crate::module` when shown; n/a with the reason where they cannot be read.
     #[serde(default = "module_not_read")]
     pub module: Avail<module::ModuleEeprom>,
+    /// Qdiscs and classes (`tc -s qdisc/class show`); `None` where not read (a fixture tree,
+    /// an older snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tc: Option<qos::TcState>,
+    /// IEEE DCB state (dcbnl), n/a with the reason where the driver has none; `None` where
+    /// not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dcb: Option<Avail<dcb::DcbState>>,
 }
 
 /// The module of an interface in a snapshot taken before modules were read.

@@ -90,6 +90,18 @@ pub enum Knob {
         /// IRQ number.
         irq: u32,
     },
+    /// The root qdisc of an interface (`tc qdisc replace dev X root ...`); its value is the
+    /// text form of a [`crate::model::qos::QdiscSpec`].
+    Qdisc {
+        /// Interface.
+        iface: String,
+    },
+    /// The priorities with PFC on (dcbnl `ieee_pfc.pfc_en`); the value is their list as text
+    /// (`"3"`, `"3 4"`, `"none"`).
+    Pfc {
+        /// Interface.
+        iface: String,
+    },
 }
 
 impl Knob {
@@ -107,7 +119,9 @@ impl Knob {
             | Knob::Rps { iface, .. }
             | Knob::RpsFlowCnt { iface, .. }
             | Knob::Xps { iface, .. }
-            | Knob::IrqAffinity { iface, .. } => iface,
+            | Knob::IrqAffinity { iface, .. }
+            | Knob::Qdisc { iface }
+            | Knob::Pfc { iface } => iface,
         }
     }
 
@@ -134,6 +148,8 @@ impl fmt::Display for Knob {
             Knob::RpsFlowCnt { iface, queue } => write!(f, "{iface} rx-{queue} rps_flow_cnt"),
             Knob::Xps { iface, queue } => write!(f, "{iface} tx-{queue} xps_cpus"),
             Knob::IrqAffinity { iface, irq } => write!(f, "{iface} irq {irq} affinity"),
+            Knob::Qdisc { iface } => write!(f, "{iface} qos root qdisc"),
+            Knob::Pfc { iface } => write!(f, "{iface} dcb pfc"),
         }
     }
 }

@@ -79,6 +79,12 @@ pub struct RawBlock {
     /// a module).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<RawModule>,
+    /// Traffic classes (the root qdisc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qos: Option<RawQos>,
+    /// Priorities with priority flow control on (DCB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pfc: Option<Vec<u64>>,
 }
 
 /// `module:`: expectations about the pluggable module of the matched interfaces.
@@ -154,6 +160,32 @@ pub struct RawIrq {
     pub exclude: Option<Scalar>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spread: Option<Toggle>,
+}
+
+/// `qos:`.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQos {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<RawClass>>,
+}
+
+/// One entry of `qos.classes`.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priorities: Option<Vec<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queues: Option<u64>,
 }
 
 /// A scalar whose meaning the validation stage decides (`max`, `50%`, `4096`, `0-5,12`).
@@ -559,6 +591,49 @@ fn check_values<T: DeserializeOwned>(
     Some(Value::Mapping(keep))
 }
 
+/// `qos:` with its class list, each class checked on its own so that a problem is pinned on
+/// its key.
+fn check_qos(v: &Value, path: &KeyPath, out: &mut Problems) -> Option<Value> {
+    let m = mapping(v, path, "a mapping like {classes: [...]}", out)?;
+    let known = fields_of::<RawQos>();
+    let mut keep = Mapping::new();
+    for (k, val) in m.iter() {
+        let key = key_text(k);
+        let p = path.key(&key);
+        match key.as_str() {
+            "classes" => {
+                let Value::Sequence(items) = val else {
+                    problem(
+                        out,
+                        p.clone(),
+                        At::Value,
+                        format!("{p}: expected a list of classes, got {}", describe(val)),
+                    );
+                    continue;
+                };
+                let mut list = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let cleaned = check_flat::<RawClass>(
+                        item,
+                        &p.index(i),
+                        "a class like {priorities: [3], share: 25}",
+                        out,
+                    );
+                    list.push(cleaned.unwrap_or(Value::Null));
+                }
+                keep.insert(k.clone(), Value::Sequence(list));
+            }
+            _ if known.contains(&key.as_str()) => {
+                if check_entry::<RawQos>(k, val, &p, out) {
+                    keep.insert(k.clone(), val.clone());
+                }
+            }
+            _ => unknown_key(out, &p, &key, known),
+        }
+    }
+    Some(Value::Mapping(keep))
+}
+
 /// One interface block, cleaned of the entries with problems; a block that is not a
 /// mapping becomes `Null` so that the blocks after it keep their index.
 fn check_block(v: &Value, path: &KeyPath, out: &mut Problems) -> Value {
@@ -584,6 +659,7 @@ fn check_block(v: &Value, path: &KeyPath, out: &mut Problems) -> Value {
                 "a mapping like {cable: aoc, min_rx_power_dbm: -8}",
                 out,
             ),
+            "qos" => check_qos(val, &p, out),
             "coalesce" => check_values::<Scalar>(val, &p, "a mapping like {rx_usecs: 8}", out),
             "features" => check_values::<Toggle>(val, &p, "a mapping like {gro: on}", out),
             _ if known.contains(&key.as_str()) => {

@@ -67,6 +67,15 @@ pub enum ResolveError {
         /// Empty, or how to write the setting so that it fits.
         hint: String,
     },
+    /// A `qos:` block that does not fit the interface (mqprio classes needing more transmit
+    /// queues than it has).
+    #[error("{iface}: qos: {reason}")]
+    Qos {
+        /// Interface.
+        iface: String,
+        /// Why.
+        reason: String,
+    },
     /// A block that is not `optional: true` and matches no interface of the node.
     #[error(
         "{block} (match {selector}) matches no interface{detail}; mark the block \
@@ -680,6 +689,30 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
             },
             Value::Num(u64::from(q)),
         );
+    }
+    if let Some(p) = &s.pfc {
+        let bits = p.iter().fold(0u8, |b, p| b | (1 << p));
+        out.push(
+            Knob::Pfc {
+                iface: name.clone(),
+            },
+            Value::Text(crate::model::dcb::pfc_text(bits)),
+        );
+    }
+    if let Some(q) = &s.qos {
+        // The quanta follow the MTU the interface will have: the profile's, or its own.
+        match q.qdisc(s.mtu.unwrap_or(iface.mtu), iface.num_tx_queues) {
+            Ok(spec) => out.push(
+                Knob::Qdisc {
+                    iface: name.clone(),
+                },
+                Value::Text(spec.to_string()),
+            ),
+            Err(reason) => out.errors.push(ResolveError::Qos {
+                iface: name.clone(),
+                reason,
+            }),
+        }
     }
     if let Some(m) = &s.module {
         out.modules.push(ModuleExpect {

@@ -226,6 +226,10 @@ pub struct Settings {
     pub irq: Option<IrqSpec>,
     /// Expectations about the pluggable module (checked, never written).
     pub module: Option<ModuleSpec>,
+    /// Traffic classes (the root qdisc); a later block's `qos` replaces an earlier one whole.
+    pub qos: Option<crate::model::qos::QosSpec>,
+    /// Priorities with PFC on (empty: PFC off); a later block's list replaces an earlier one.
+    pub pfc: Option<Vec<u8>>,
 }
 
 /// `module:` validated.
@@ -258,6 +262,8 @@ impl Settings {
         self.features.extend(later.features.clone());
         or_later(&mut self.mtu, later.mtu.as_ref());
         or_later(&mut self.txqueuelen, later.txqueuelen.as_ref());
+        or_later(&mut self.qos, later.qos.as_ref());
+        or_later(&mut self.pfc, later.pfc.as_ref());
         if let Some(l) = &later.rps {
             let e = self.rps.get_or_insert_with(RpsSpec::default);
             or_later(&mut e.cpus, l.cpus.as_ref());
@@ -968,11 +974,140 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
             spread: spread.map(|t| t.0),
         });
     }
+    if let Some(q) = &b.qos {
+        s.qos = validate_qos(cx, &path.key("qos"), q);
+    }
+    if let Some(list) = &b.pfc {
+        let p = path.key("pfc");
+        let mut prios = Vec::new();
+        for &v in list {
+            match u8::try_from(v).ok().filter(|v| *v <= 7) {
+                Some(v) if !prios.contains(&v) => prios.push(v),
+                Some(_) => cx.err(&p, At::Value, format!("{p}: priority {v} is given twice")),
+                None => cx.err(
+                    &p,
+                    At::Value,
+                    format!("{p}: priority {v} is out of range (0 to 7)"),
+                ),
+            }
+        }
+        prios.sort_unstable();
+        s.pfc = Some(prios);
+    }
     Block {
         selector,
         settings: s,
         origin,
         optional: b.optional.unwrap_or(false),
+    }
+}
+
+/// `qos:`: the mode word, each class's numbers in range, then the classes as a whole
+/// ([`crate::model::qos::QosSpec::validate`]: priorities once each, shares summing to 100,
+/// strict classes first, no shares under mqprio).
+fn validate_qos(
+    cx: &mut Cx,
+    path: &KeyPath,
+    q: &super::raw::RawQos,
+) -> Option<crate::model::qos::QosSpec> {
+    use crate::model::qos::{QosClass, QosMode, QosSpec};
+    if cx.reported_within(path) {
+        return None;
+    }
+    let mode = match q.mode.as_deref() {
+        None | Some("ets") => QosMode::Ets,
+        Some("mqprio") => QosMode::Mqprio,
+        Some(other) => {
+            let p = path.key("mode");
+            cx.err(
+                &p,
+                At::Value,
+                format!("{p}: expected 'ets' or 'mqprio', got '{other}'"),
+            );
+            return None;
+        }
+    };
+    let cp = path.key("classes");
+    let Some(raw) = q.classes.as_ref().filter(|c| !c.is_empty()) else {
+        cx.err(
+            path,
+            At::Key,
+            format!("{path}: needs classes, e.g. [{{priorities: [3], share: 50}}, ...]"),
+        );
+        return None;
+    };
+    let mut classes = Vec::new();
+    let mut ok = true;
+    for (i, c) in raw.iter().enumerate() {
+        let p = cp.index(i);
+        let mut priorities = Vec::new();
+        for &pr in c.priorities.iter().flatten() {
+            if let Some(v) = u8::try_from(pr).ok().filter(|v| *v <= 15) {
+                priorities.push(v);
+            } else {
+                {
+                    let q = p.key("priorities");
+                    cx.err(
+                        &q,
+                        At::Value,
+                        format!("{q}: priority {pr} is out of range (0 to 15)"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if c.priorities.as_ref().is_none_or(Vec::is_empty) {
+            cx.err(
+                &p,
+                At::Value,
+                format!("{p}: needs priorities, e.g. priorities: [3]"),
+            );
+            ok = false;
+        }
+        let share = match c.share {
+            None => None,
+            Some(v) => {
+                let q = p.key("share");
+                let r = validate_range("share", v, 1, 100);
+                ok &= r.is_ok();
+                cx.take(&q, r)
+            }
+        };
+        let queues = match c.queues {
+            None => 1,
+            Some(v) => {
+                let q = p.key("queues");
+                let r = validate_range("queues", v, 1, 4096).map(|v| v as u16);
+                ok &= r.is_ok();
+                cx.take(&q, r).unwrap_or(1)
+            }
+        };
+        if c.queues.is_some() && mode == QosMode::Ets {
+            let q = p.key("queues");
+            cx.err(
+                &q,
+                At::Key,
+                format!("{q}: queues apply to mode mqprio only"),
+            );
+            ok = false;
+        }
+        classes.push(QosClass {
+            priorities,
+            share,
+            strict: c.strict.unwrap_or(false),
+            queues,
+        });
+    }
+    if !ok {
+        return None;
+    }
+    let spec = QosSpec { mode, classes };
+    match spec.validate() {
+        Ok(()) => Some(spec),
+        Err(e) => {
+            cx.err(&cp, At::Key, format!("{cp}: {e}"));
+            None
+        }
     }
 }
 

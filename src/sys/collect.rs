@@ -129,6 +129,10 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
             interface(&topology, l, c, f, e)
         })
         .collect::<Vec<Interface>>();
+    let mut interfaces = interfaces;
+    if root.is_live() {
+        read_tc(&mut interfaces);
+    }
     let pci = super::pci::read(root, &interfaces, &topology.gpus, &globals.rdma);
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
@@ -144,6 +148,30 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
         rdma: globals.rdma,
         pci,
     })
+}
+
+/// Fills the qdiscs and classes of each interface (one qdisc dump; classes and filters only
+/// where the root is not the kernel's default). A failure leaves them unread (`None`).
+fn read_tc(interfaces: &mut [Interface]) {
+    let Ok(mut tc) = super::tc::Tc::open() else {
+        return;
+    };
+    let Ok(mut all) = tc.all_qdiscs() else {
+        return;
+    };
+    let mut dcb = super::dcb::Dcb::open().ok();
+    for i in interfaces {
+        let qdiscs = all.remove(&i.ifindex).unwrap_or_default();
+        i.tc = tc.state(i.ifindex, qdiscs).ok();
+        i.dcb = dcb.as_mut().map(|d| match d.ieee(&i.name) {
+            Ok(s) => Avail::Ok(s),
+            Err(e) if e.is_unsupported() => {
+                let driver = i.driver.get().map_or("this driver", |d| d.driver.as_str());
+                Avail::na(format!("no DCB (dcbnl) in {driver}"))
+            }
+            Err(e) => Avail::na(format!("dcbnl: {e}")),
+        });
+    }
 }
 
 /// The result of a scoped thread; its panic goes on in the caller.
@@ -431,6 +459,8 @@ fn interface(
         irqs: f.irqs,
         temperatures: f.temperatures,
         module,
+        tc: None,
+        dcb: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod bpf;
 pub mod collect;
+pub mod dcb;
 pub mod ethtool;
 pub mod irq;
 pub mod netlink;
@@ -16,6 +17,7 @@ pub mod root;
 pub mod snmp;
 pub mod sysctl;
 pub mod sysfs;
+pub mod tc;
 pub mod topology;
 pub mod write;
 

@@ -569,6 +569,26 @@ impl Writer {
                     None => Err(WriteError::failed(knob, value, "rtnetlink not open")),
                 }
             }
+            Knob::Pfc { iface } => {
+                if !self.root.is_live() {
+                    return Err(WriteError::failed(
+                        knob,
+                        value,
+                        "dcbnl changes the running kernel, not a --sysfs-root tree",
+                    ));
+                }
+                write_pfc(knob, value, iface)
+            }
+            Knob::Qdisc { iface } => {
+                if !self.root.is_live() {
+                    return Err(WriteError::failed(
+                        knob,
+                        value,
+                        "traffic control changes the running kernel, not a --sysfs-root tree",
+                    ));
+                }
+                write_qdisc(knob, value, iface)
+            }
             _ => write_file_knob(&self.root, knob, value),
         }
     }
@@ -664,7 +684,71 @@ impl Writer {
         if self.root.is_live() {
             require_privilege()?;
         }
+        if let (Knob::Qdisc { iface }, true) = (knob, self.root.is_live()) {
+            preflight_qdisc(knob, value, iface)?;
+        }
         Ok(())
+    }
+}
+
+/// Turns PFC on for exactly the priorities of `value` (`DCB_CMD_IEEE_SET` with the device's
+/// own `ieee_pfc`, only `pfc_en` changed).
+fn write_pfc(knob: &Knob, value: &Value, iface: &str) -> Result<(), WriteError> {
+    let Value::Text(t) = value else {
+        return Err(WriteError::invalid(knob, value, "expects priorities"));
+    };
+    let bits =
+        crate::model::dcb::parse_pfc_text(t).map_err(|e| WriteError::invalid(knob, value, e))?;
+    let mut dcb = super::dcb::Dcb::open().map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    let now = dcb
+        .ieee(iface)
+        .map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    let mut pfc = now.pfc.unwrap_or_default();
+    pfc.pfc_en = bits;
+    dcb.set_ieee(iface, None, Some(&pfc), &[])
+        .map_err(|e| WriteError::from_nl(knob, value, &e))
+}
+
+/// The spec a qdisc knob's value carries, and the interface's index.
+fn qdisc_target(
+    knob: &Knob,
+    value: &Value,
+    iface: &str,
+) -> Result<(crate::model::qos::QdiscSpec, u32), WriteError> {
+    let Value::Text(t) = value else {
+        return Err(WriteError::invalid(knob, value, "expects a qdisc"));
+    };
+    let spec =
+        crate::model::qos::QdiscSpec::parse(t).map_err(|e| WriteError::invalid(knob, value, e))?;
+    let links = super::netlink::Rtnl::open()
+        .and_then(|mut r| r.links())
+        .map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    let ifindex = links
+        .iter()
+        .find(|l| l.name == iface)
+        .map(|l| l.ifindex)
+        .ok_or_else(|| WriteError::failed(knob, value, "no such interface"))?;
+    Ok((spec, ifindex))
+}
+
+/// Sets the root qdisc (`tc qdisc replace/del dev X root`) over rtnetlink.
+fn write_qdisc(knob: &Knob, value: &Value, iface: &str) -> Result<(), WriteError> {
+    let (spec, ifindex) = qdisc_target(knob, value, iface)?;
+    let mut tc = super::tc::Tc::open().map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    tc.set_root(ifindex, &spec).map_err(|e| match e {
+        super::tc::TcError::Nl(n) => WriteError::from_nl(knob, value, &n),
+        super::tc::TcError::Invalid(r) => WriteError::invalid(knob, value, r),
+    })
+}
+
+/// Refuses, before anything changes, a root qdisc dpuctl could not put back exactly.
+fn preflight_qdisc(knob: &Knob, value: &Value, iface: &str) -> Result<(), WriteError> {
+    let (_, ifindex) = qdisc_target(knob, value, iface)?;
+    let mut tc = super::tc::Tc::open().map_err(|e| WriteError::from_nl(knob, value, &e))?;
+    match tc.restorable_root(ifindex) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(why)) => Err(WriteError::invalid(knob, value, why)),
+        Err(e) => Err(WriteError::from_nl(knob, value, &e)),
     }
 }
 

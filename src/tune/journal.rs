@@ -441,6 +441,18 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
             Value::Cpus(_) if *queue < MAX_QUEUE => Ok(()),
             _ => Err(ty("a CPU list on a queue below 65536")),
         },
+        Knob::Pfc { .. } => match value {
+            Value::Text(t) => crate::model::dcb::parse_pfc_text(t)
+                .map(drop)
+                .map_err(|e| format!("{knob}: {e}")),
+            _ => Err(ty("priorities")),
+        },
+        Knob::Qdisc { .. } => match value {
+            Value::Text(t) => crate::model::qos::QdiscSpec::parse(t)
+                .map(drop)
+                .map_err(|e| format!("{knob}: {e}")),
+            _ => Err(ty("a qdisc")),
+        },
         Knob::IrqAffinity { irq, .. } => match value {
             Value::Cpus(c) if *irq < MAX_IRQ && !c.is_empty() => Ok(()),
             _ => Err(ty("a non-empty CPU list on an IRQ below 1048576")),

@@ -15,7 +15,8 @@ use crate::model::knobs::{
     expand_feature_name, field_value, fold_whitespace, knob_field, settable_field, sysctl_text,
     valid_ifname, validate_sysctl_name, FieldKind,
 };
-use crate::model::{CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
+use crate::model::qos::QdiscSpec;
+use crate::model::{Avail, CpuSet, Dir, Knob, NodeState, Setting, SkippedSetting, Value};
 
 /// One change: a knob from its current value to the wanted one. Serialized with a `lowers`
 /// field ([`Step::lowers`]).
@@ -292,6 +293,7 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
     Ok(match knob {
         Knob::Feature { .. } => Kind::Bool,
         Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
+        Knob::Qdisc { .. } | Knob::Pfc { .. } => Kind::Text,
         _ => Kind::Num,
     })
 }
@@ -301,6 +303,24 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
 /// sysctls. Lenient about the spelling (`"on"`, `1`, `"0-3"`, a numeric sysctl).
 pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
     let kind = kind_of(knob)?;
+    if let Knob::Pfc { .. } = knob {
+        return match value {
+            Value::Text(t) => crate::model::dcb::parse_pfc_text(t)
+                .map(|b| Value::Text(crate::model::dcb::pfc_text(b))),
+            Value::Num(n) => u8::try_from(*n)
+                .ok()
+                .filter(|n| *n < 8)
+                .map(|n| Value::Text(n.to_string()))
+                .ok_or_else(|| format!("expects priorities 0 to 7, got {n}")),
+            _ => Err(format!("expects priorities, got {}", render_value(value))),
+        };
+    }
+    if let Knob::Qdisc { .. } = knob {
+        return match value {
+            Value::Text(t) => QdiscSpec::parse(t).map(|q| Value::Text(q.to_string())),
+            _ => Err(format!("expects a qdisc, got {}", render_value(value))),
+        };
+    }
     let bad = |what: &str| Err(format!("expects {what}, got {}", render_value(value)));
     match (kind, value) {
         (Kind::Text, v) => Ok(Value::Text(sysctl_text(v))),
@@ -341,7 +361,27 @@ pub fn effective(knob: &Knob, value: &Value) -> Value {
 
 /// True when a knob whose current value is `current` already has the (normalized) `wanted`.
 pub fn satisfied(knob: &Knob, current: &Value, wanted: &Value) -> bool {
+    if let (Knob::Qdisc { .. }, Value::Text(c), Value::Text(w)) = (knob, current, wanted) {
+        // A qdisc the profile asks for names no handle: any handle the kernel gave it will do.
+        return match (QdiscSpec::parse(c), QdiscSpec::parse(w)) {
+            (Ok(c), Ok(w)) => c.satisfies(&w),
+            _ => c == w,
+        };
+    }
     current == &effective(knob, wanted)
+}
+
+/// Why a knob must not be changed on this node at all: the root qdisc of an interface that
+/// dpuctl could not put back exactly (a tree with classes, filters or child qdiscs it does
+/// not rebuild). The plan refuses such a setting outright instead of skipping it.
+fn refused(state: &NodeState, knob: &Knob) -> Option<String> {
+    let Knob::Qdisc { iface } = knob else {
+        return None;
+    };
+    let tc = state.interface(iface)?.tc.as_ref()?;
+    tc.root_spec()
+        .err()
+        .map(|why| format!("{why}; replace it by hand first, or leave qos out for {iface}"))
 }
 
 /// The current value of a knob on the node, or why it is n/a there.
@@ -438,6 +478,21 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
                     .to_string()
             })
         }
+        Knob::Pfc { .. } => match i.dcb.as_ref() {
+            None => Err("DCB not read (a --sysfs-root tree or an older snapshot)".to_string()),
+            Some(Avail::Na(r)) => Err(r.reason.clone()),
+            Some(Avail::Ok(d)) => d
+                .pfc
+                .as_ref()
+                .map(|p| Value::Text(crate::model::dcb::pfc_text(p.pfc_en)))
+                .ok_or_else(|| "the driver reports no PFC".to_string()),
+        },
+        Knob::Qdisc { .. } => {
+            let tc = i.tc.as_ref().ok_or_else(|| {
+                "qdiscs not read (a --sysfs-root tree or an older snapshot)".to_string()
+            })?;
+            tc.root_spec().map(|q| Value::Text(q.to_string()))
+        }
         Knob::IrqAffinity { irq, .. } => {
             let q = i
                 .irqs
@@ -531,6 +586,14 @@ fn compare(desired: &[Setting], state: &NodeState) -> Vec<Outcome> {
                 continue;
             }
         };
+        if let Some(reason) = refused(state, &s.knob) {
+            out.push(Outcome::Invalid(Skipped {
+                knob: s.knob,
+                value: new,
+                reason,
+            }));
+            continue;
+        }
         let old = match current_value(state, &s.knob) {
             Err(reason) => {
                 out.push(Outcome::Skipped(Skipped {
@@ -1046,6 +1109,8 @@ mod tests {
             }],
             temperatures: Vec::new(),
             module: Avail::na("not supported by the driver"),
+            tc: None,
+            dcb: None,
         }
     }
 
@@ -1737,5 +1802,137 @@ mod tests {
         assert_eq!(render_value(&Value::Cpus(CpuSet::new())), "none");
         assert_eq!(render_value(&Value::Bool(false)), "off");
         assert_eq!(render_value(&Value::Num(7)), "7");
+    }
+
+    fn with_root(mut st: NodeState, q: crate::model::qos::Qdisc) -> NodeState {
+        st.interfaces[0].tc = Some(crate::model::qos::TcState {
+            qdiscs: vec![q],
+            classes: Vec::new(),
+            root_filters: 0,
+        });
+        st
+    }
+
+    fn root(
+        kind: &str,
+        handle: u32,
+        options: crate::model::qos::QdiscOptions,
+    ) -> crate::model::qos::Qdisc {
+        crate::model::qos::Qdisc {
+            kind: kind.into(),
+            handle,
+            parent: crate::model::qos::TC_H_ROOT,
+            options,
+            stats: crate::model::qos::TcStats::default(),
+        }
+    }
+
+    const ETS5: &str =
+        "ets bands 5 strict 0 quanta 2525 2020 2020 2020 1515 priomap 4 3 2 1 0 4 4 4 4 4 4 4 4 4 4 4";
+
+    fn qdisc_setting(v: &str) -> Setting {
+        Setting::new(
+            Knob::Qdisc {
+                iface: "eth2".into(),
+            },
+            Value::Text(v.into()),
+        )
+    }
+
+    #[test]
+    fn qdisc_step_journals_the_default_root_and_check_compares_bands_quanta_priomap() {
+        use crate::model::qos::{QdiscOptions, QdiscSpec};
+        let st = with_root(state(), root("mq", 0, QdiscOptions::None));
+        let p = plan(&[qdisc_setting(ETS5)], &st);
+        assert_eq!(p.steps.len(), 1, "{}", p.render());
+        assert_eq!(p.steps[0].old, Value::Text("mq default".into()));
+        assert_eq!(p.steps[0].new, Value::Text(ETS5.into()));
+
+        // The same ets under the handle the kernel picked: compliant.
+        let QdiscOptions::Ets(e) = QdiscSpec::parse(ETS5).expect("spec").options else {
+            panic!("ets");
+        };
+        let st = with_root(
+            state(),
+            root("ets", 0x8001_0000, QdiscOptions::Ets(e.clone())),
+        );
+        let r = check(&[qdisc_setting(ETS5)], &st);
+        assert_eq!(r.exit_code(), 0, "{}", r.render());
+        // Other quanta, another priomap or another band count: drift.
+        for change in [
+            |e: &mut crate::model::qos::EtsOptions| e.quanta[0] = 3030,
+            |e: &mut crate::model::qos::EtsOptions| e.priomap[0] = 3,
+            |e: &mut crate::model::qos::EtsOptions| {
+                e.nbands = 4;
+                e.quanta.pop();
+                e.priomap = vec![3, 3, 2, 1, 0];
+            },
+        ] {
+            let mut other = e.clone();
+            change(&mut other);
+            let st = with_root(state(), root("ets", 0x8001_0000, QdiscOptions::Ets(other)));
+            let r = check(&[qdisc_setting(ETS5)], &st);
+            assert_eq!(r.exit_code(), 1, "{}", r.render());
+            assert_eq!(r.drift.len(), 1);
+        }
+    }
+
+    #[test]
+    fn qdisc_setting_on_a_root_dpuctl_cannot_rebuild_is_invalid_not_skipped() {
+        use crate::model::qos::QdiscOptions;
+        let st = with_root(state(), root("htb", 0x0001_0000, QdiscOptions::None));
+        let p = plan(&[qdisc_setting(ETS5)], &st);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.invalid.len(), 1, "{}", p.render());
+        assert!(p.invalid[0]
+            .reason
+            .contains("htb 1: is a kind dpuctl cannot restore exactly"));
+        // Without qdiscs read (a fixture tree), the setting is skipped with the reason.
+        let p = plan(&[qdisc_setting(ETS5)], &state());
+        assert_eq!(p.skipped.len(), 1);
+        assert!(p.skipped[0].reason.contains("qdiscs not read"));
+        // A value that is no qdisc is invalid.
+        let p = plan(&[qdisc_setting("ets bands 0")], &state());
+        assert_eq!(p.invalid.len(), 1);
+    }
+
+    #[test]
+    fn pfc_is_a_step_where_dcb_exists_and_skipped_with_the_reason_where_not() {
+        use crate::model::dcb::{DcbState, IeeePfc};
+        let want = Setting::new(
+            Knob::Pfc {
+                iface: "eth2".into(),
+            },
+            Value::Text("3".into()),
+        );
+        let mut st = state();
+        st.interfaces[0].dcb = Some(Avail::Ok(DcbState {
+            pfc: Some(IeeePfc {
+                pfc_cap: 8,
+                ..IeeePfc::default()
+            }),
+            ..DcbState::default()
+        }));
+        let p = plan(std::slice::from_ref(&want), &st);
+        assert_eq!(p.steps.len(), 1, "{}", p.render());
+        assert_eq!(p.steps[0].old, Value::Text("none".into()));
+        assert_eq!(p.steps[0].new, Value::Text("3".into()));
+        // Already on: nothing to do; check compliant.
+        if let Some(Avail::Ok(d)) = st.interfaces[0].dcb.as_mut() {
+            d.pfc.as_mut().expect("pfc").pfc_en = 0x08;
+        }
+        assert!(plan(std::slice::from_ref(&want), &st).steps.is_empty());
+        assert_eq!(check(std::slice::from_ref(&want), &st).exit_code(), 0);
+        // No DCB in the driver: skipped with the reason, never a step.
+        st.interfaces[0].dcb = Some(Avail::na("no DCB (dcbnl) in igb"));
+        let p = plan(std::slice::from_ref(&want), &st);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!(p.skipped[0].reason, "no DCB (dcbnl) in igb");
+        assert_eq!(
+            normalize(&want.knob, &Value::Text("4, 3".into())),
+            Ok(Value::Text("3 4".into()))
+        );
+        assert!(normalize(&want.knob, &Value::Text("9".into())).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! `dpuctl topo` and `dpuctl nccl --check` on a soft-RoCE device (rdma_rxe) on virtio0.
+//! `dpuctl topo` and `dpuctl nccl --check` on a soft-RoCE device (`rdma_rxe`) on virtio0.
 //! Witnesses: the `rdma` tool and the GID table read straight from sysfs.
 
 use std::fs;

@@ -9,6 +9,7 @@ mod fabric;
 mod layout;
 mod module;
 mod monitor;
+mod qos;
 mod rdma;
 mod troubleshoot;
 mod tune;

@@ -1,5 +1,5 @@
-//! Soft-RoCE (rdma_rxe) on virtio0: `show --rdma` against the kernel's own view, with `rdma`
-//! (iproute2) and sysfs as witnesses, and the NETLINK_RDMA queries against sysfs.
+//! Soft-RoCE (`rdma_rxe`) on virtio0: `show --rdma` against the kernel's own view, with `rdma`
+//! (iproute2) and sysfs as witnesses, and the `NETLINK_RDMA` queries against sysfs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

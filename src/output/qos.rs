@@ -1,0 +1,160 @@
+//! The traffic-class part of `show`: the root qdisc with its counters, one row per class (per
+//! ETS band: quantum, sent, drops, backlog, requeues, as `tc -s class show` tells), and the
+//! DCB state (PFC priorities with their pause frames sent and received, ETS shares, APP
+//! table) or why there is none.
+
+use std::fmt::Write as _;
+
+use super::{human_bytes, push_table, table};
+use crate::model::dcb::{DcbState, APP_SEL_DSCP, TSA_STRICT};
+use crate::model::qos::{handle_str, QdiscSpec, TcStats};
+use crate::model::{Avail, Interface};
+
+fn stats_text(s: &TcStats) -> String {
+    format!(
+        "sent {} {} pkts, drops {}, backlog {}b {}p, requeues {}, overlimits {}",
+        human_bytes(s.bytes),
+        s.packets,
+        s.drops,
+        s.backlog,
+        s.qlen,
+        s.requeues,
+        s.overlimits
+    )
+}
+
+/// `qdisc` and `dcb` rows for the interface table.
+pub fn rows(i: &Interface, row: &mut impl FnMut(&str, String)) {
+    if let Some(root) = i.tc.as_ref().and_then(|t| t.root()) {
+        let spec = QdiscSpec {
+            kind: root.kind.clone(),
+            handle: Some(root.handle),
+            options: root.options.clone(),
+        };
+        row("qdisc", format!("{spec}; {}", stats_text(&root.stats)));
+    }
+    match &i.dcb {
+        None => {}
+        Some(Avail::Na(r)) => row("dcb", format!("n/a ({})", r.reason)),
+        Some(Avail::Ok(d)) => row("dcb", dcb_text(d)),
+    }
+}
+
+/// One line of DCB state: `pfc on 3 (sent 7, received 10000); ets tc0 50% tc3 50% tc6
+/// strict; app dscp 26->3`.
+pub fn dcb_text(d: &DcbState) -> String {
+    let mut parts = Vec::new();
+    if let Some(p) = &d.pfc {
+        let en = p.enabled();
+        if en.is_empty() {
+            parts.push("pfc off".to_string());
+        } else {
+            let per: Vec<String> = en
+                .iter()
+                .map(|&pr| {
+                    let at = |v: &[u64]| v.get(usize::from(pr)).copied().unwrap_or(0);
+                    format!(
+                        "{pr} (sent {}, received {})",
+                        at(&p.requests),
+                        at(&p.indications)
+                    )
+                })
+                .collect();
+            parts.push(format!("pfc on {}", per.join(", ")));
+        }
+    }
+    if let Some(e) = &d.ets {
+        let mut s = String::from("ets");
+        for (tc, (bw, tsa)) in e.tc_tx_bw.iter().zip(&e.tc_tsa).enumerate() {
+            if *tsa == TSA_STRICT {
+                let _ = write!(s, " tc{tc} strict");
+            } else if *bw > 0 {
+                let _ = write!(s, " tc{tc} {bw}%");
+            }
+        }
+        parts.push(s);
+    }
+    if !d.apps.is_empty() {
+        let apps: Vec<String> = d
+            .apps
+            .iter()
+            .map(|a| {
+                let sel = match a.selector {
+                    APP_SEL_DSCP => "dscp",
+                    1 => "ethertype",
+                    2 => "tcp",
+                    3 => "udp",
+                    4 => "port",
+                    _ => "sel",
+                };
+                format!("{sel} {}->{}", a.protocol, a.priority)
+            })
+            .collect();
+        parts.push(format!("app {}", apps.join(" ")));
+    }
+    if parts.is_empty() {
+        "nothing configured".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// The class table: one row per class of the root qdisc.
+pub fn class_table(out: &mut String, i: &Interface) {
+    let Some(tc) = &i.tc else {
+        return;
+    };
+    if tc.classes.is_empty() {
+        return;
+    }
+    let mut t = table(&[
+        "class", "quantum", "sent", "pkts", "drops", "backlog", "requeues",
+    ]);
+    for c in &tc.classes {
+        t.add_row(vec![
+            format!("{} {}", c.kind, handle_str(c.handle)),
+            c.quantum
+                .map_or_else(|| "strict".to_string(), |q| q.to_string()),
+            human_bytes(c.stats.bytes),
+            c.stats.packets.to_string(),
+            c.stats.drops.to_string(),
+            format!("{}b {}p", c.stats.backlog, c.stats.qlen),
+            c.stats.requeues.to_string(),
+        ]);
+    }
+    push_table(out, &t);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dcb::{DcbApp, IeeeEts, IeeePfc};
+
+    #[test]
+    fn dcb_line_names_pfc_counters_ets_and_app() {
+        let d = DcbState {
+            ets: Some(IeeeEts {
+                tc_tx_bw: vec![50, 0, 0, 50, 0, 0, 0, 0],
+                tc_tsa: vec![2, 2, 2, 2, 2, 2, 0, 2],
+                ..IeeeEts::default()
+            }),
+            pfc: Some(IeeePfc {
+                pfc_en: 0x08,
+                requests: vec![0, 0, 0, 7, 0, 0, 0, 0],
+                indications: vec![0, 0, 0, 10_000, 0, 0, 0, 0],
+                ..IeeePfc::default()
+            }),
+            apps: vec![DcbApp {
+                selector: APP_SEL_DSCP,
+                priority: 3,
+                protocol: 26,
+            }],
+            dcbx: None,
+        };
+        assert_eq!(
+            dcb_text(&d),
+            "pfc on 3 (sent 7, received 10000); ets tc0 50% tc3 50% tc6 strict; app dscp 26->3"
+        );
+        assert_eq!(dcb_text(&DcbState::default()), "nothing configured");
+    }
+}

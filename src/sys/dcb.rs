@@ -1,0 +1,360 @@
+//! dcbnl: the IEEE 802.1Qaz DCB configuration of an interface over rtnetlink (`RTM_GETDCB` /
+//! `RTM_SETDCB` with `DCB_CMD_IEEE_GET` / `DCB_CMD_IEEE_SET`), as `dcb ets/pfc/app show`
+//! reads it.
+//!
+//! Layouts: `struct dcbmsg`, `struct ieee_ets`, `struct ieee_pfc`, `struct dcb_app` and the
+//! `DCB_ATTR_*` numbers in `include/uapi/linux/dcbnl.h`; the kernel side is `dcbnl_ieee_fill`
+//! and `dcbnl_ieee_set` in `net/dcb/dcbnl.c`. A driver without DCB (`dcbnl_ops` unset: veth,
+//! virtio-net, igb) answers `EOPNOTSUPP`, which callers show as n/a.
+
+use crate::model::dcb::{DcbApp, DcbState, IeeeEts, IeeePfc, MAX_TCS};
+
+use super::nl::{parse_u16, parse_u64, AttrBuf, Attrs, NlError, NlSocket, Proto};
+
+const RTM_GETDCB: u16 = 78;
+const RTM_SETDCB: u16 = 79;
+const DCB_CMD_IEEE_SET: u8 = 20;
+const DCB_CMD_IEEE_GET: u8 = 21;
+const DCB_ATTR_IFNAME: u16 = 1;
+const DCB_ATTR_IEEE: u16 = 13;
+const DCB_ATTR_DCBX: u16 = 14;
+const DCB_ATTR_IEEE_ETS: u16 = 1;
+const DCB_ATTR_IEEE_PFC: u16 = 2;
+const DCB_ATTR_IEEE_APP_TABLE: u16 = 3;
+const DCB_ATTR_IEEE_APP: u16 = 1;
+const AF_UNSPEC: u8 = 0;
+
+/// `sizeof(struct ieee_ets)`: three bytes, then seven arrays of eight.
+pub const IEEE_ETS_LEN: usize = 3 + 7 * MAX_TCS;
+/// `sizeof(struct ieee_pfc)`: `pfc_cap`, `pfc_en`, `mbc`, a pad byte, u16 `delay`, padding
+/// to 8, then `requests[8]` and `indications[8]` (u64).
+pub const IEEE_PFC_LEN: usize = 8 + 2 * 8 * MAX_TCS;
+/// `sizeof(struct dcb_app)`: `selector`, `priority`, u16 `protocol`.
+pub const DCB_APP_LEN: usize = 4;
+
+/// A `struct dcbmsg` header for `cmd`.
+fn dcbmsg(cmd: u8) -> [u8; 4] {
+    [AF_UNSPEC, cmd, 0, 0]
+}
+
+/// Decodes `struct ieee_ets`.
+pub fn parse_ets(b: &[u8]) -> Option<IeeeEts> {
+    let b = b.get(..IEEE_ETS_LEN)?;
+    let arr = |i: usize| b[3 + i * MAX_TCS..3 + (i + 1) * MAX_TCS].to_vec();
+    Some(IeeeEts {
+        willing: b[0],
+        ets_cap: b[1],
+        cbs: b[2],
+        tc_tx_bw: arr(0),
+        tc_rx_bw: arr(1),
+        tc_tsa: arr(2),
+        prio_tc: arr(3),
+        tc_reco_bw: arr(4),
+        tc_reco_tsa: arr(5),
+        reco_prio_tc: arr(6),
+    })
+}
+
+/// Encodes `struct ieee_ets` (arrays shorter than eight are padded with zeros).
+pub fn encode_ets(e: &IeeeEts) -> [u8; IEEE_ETS_LEN] {
+    let mut b = [0u8; IEEE_ETS_LEN];
+    b[0] = e.willing;
+    b[1] = e.ets_cap;
+    b[2] = e.cbs;
+    for (i, a) in [
+        &e.tc_tx_bw,
+        &e.tc_rx_bw,
+        &e.tc_tsa,
+        &e.prio_tc,
+        &e.tc_reco_bw,
+        &e.tc_reco_tsa,
+        &e.reco_prio_tc,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (j, v) in a.iter().take(MAX_TCS).enumerate() {
+            b[3 + i * MAX_TCS + j] = *v;
+        }
+    }
+    b
+}
+
+/// Decodes `struct ieee_pfc`.
+pub fn parse_pfc(b: &[u8]) -> Option<IeeePfc> {
+    let b = b.get(..IEEE_PFC_LEN)?;
+    let u64s = |at: usize| -> Vec<u64> {
+        (0..MAX_TCS)
+            .filter_map(|i| parse_u64(&b[at + i * 8..]))
+            .collect()
+    };
+    Some(IeeePfc {
+        pfc_cap: b[0],
+        pfc_en: b[1],
+        mbc: b[2],
+        delay: parse_u16(&b[4..6])?,
+        requests: u64s(8),
+        indications: u64s(8 + 8 * MAX_TCS),
+    })
+}
+
+/// Encodes `struct ieee_pfc` (the counters are read-only; the kernel ignores them on set).
+pub fn encode_pfc(p: &IeeePfc) -> [u8; IEEE_PFC_LEN] {
+    let mut b = [0u8; IEEE_PFC_LEN];
+    b[0] = p.pfc_cap;
+    b[1] = p.pfc_en;
+    b[2] = p.mbc;
+    b[4..6].copy_from_slice(&p.delay.to_ne_bytes());
+    for (i, v) in p.requests.iter().take(MAX_TCS).enumerate() {
+        b[8 + i * 8..16 + i * 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, v) in p.indications.iter().take(MAX_TCS).enumerate() {
+        let at = 8 + 8 * MAX_TCS + i * 8;
+        b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+    }
+    b
+}
+
+/// Decodes `struct dcb_app`.
+pub fn parse_app(b: &[u8]) -> Option<DcbApp> {
+    Some(DcbApp {
+        selector: *b.first()?,
+        priority: *b.get(1)?,
+        protocol: parse_u16(b.get(2..4)?)?,
+    })
+}
+
+/// Encodes `struct dcb_app`.
+pub fn encode_app(a: &DcbApp) -> [u8; DCB_APP_LEN] {
+    let p = a.protocol.to_ne_bytes();
+    [a.selector, a.priority, p[0], p[1]]
+}
+
+/// Parses the body of an `RTM_GETDCB` reply to `DCB_CMD_IEEE_GET`.
+pub fn parse_ieee_reply(body: &[u8]) -> Option<DcbState> {
+    let a = Attrs::new(body.get(4..)?);
+    let mut s = DcbState {
+        dcbx: a.u8(DCB_ATTR_DCBX),
+        ..DcbState::default()
+    };
+    if let Some(ieee) = a.nested(DCB_ATTR_IEEE) {
+        s.ets = ieee.get(DCB_ATTR_IEEE_ETS).and_then(parse_ets);
+        s.pfc = ieee.get(DCB_ATTR_IEEE_PFC).and_then(parse_pfc);
+        if let Some(t) = ieee.nested(DCB_ATTR_IEEE_APP_TABLE) {
+            s.apps = t
+                .filter(|(k, _)| *k == DCB_ATTR_IEEE_APP)
+                .filter_map(|(_, v)| parse_app(v))
+                .collect();
+        }
+    }
+    Some(s)
+}
+
+/// The body of a `DCB_CMD_IEEE_GET` request for `ifname`.
+pub fn ieee_get_request(ifname: &str) -> Vec<u8> {
+    let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_GET));
+    b.str(DCB_ATTR_IFNAME, ifname);
+    b.bytes().to_vec()
+}
+
+/// The body of a `DCB_CMD_IEEE_SET` request: what is `Some` (and the APP entries to add) is
+/// set, the rest is left alone.
+pub fn ieee_set_request(
+    ifname: &str,
+    ets: Option<&IeeeEts>,
+    pfc: Option<&IeeePfc>,
+    apps: &[DcbApp],
+) -> Vec<u8> {
+    let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_SET));
+    b.str(DCB_ATTR_IFNAME, ifname);
+    b.begin(DCB_ATTR_IEEE);
+    if let Some(e) = ets {
+        b.put(DCB_ATTR_IEEE_ETS, &encode_ets(e));
+    }
+    if let Some(p) = pfc {
+        b.put(DCB_ATTR_IEEE_PFC, &encode_pfc(p));
+    }
+    if !apps.is_empty() {
+        b.begin(DCB_ATTR_IEEE_APP_TABLE);
+        for a in apps {
+            b.put(DCB_ATTR_IEEE_APP, &encode_app(a));
+        }
+        b.end();
+    }
+    b.end();
+    b.bytes().to_vec()
+}
+
+/// A dcbnl socket.
+pub struct Dcb {
+    sock: NlSocket,
+}
+
+impl Dcb {
+    /// Opens the socket (reading needs no privilege; setting needs `CAP_NET_ADMIN`).
+    pub fn open() -> Result<Self, NlError> {
+        Ok(Self {
+            sock: NlSocket::open(Proto::Route)?,
+        })
+    }
+
+    /// The IEEE DCB state of `ifname`; `EOPNOTSUPP` ([`NlError::is_unsupported`]) where the
+    /// driver has no DCB.
+    pub fn ieee(&mut self, ifname: &str) -> Result<DcbState, NlError> {
+        let body = self.sock.get(RTM_GETDCB, 0, &ieee_get_request(ifname))?;
+        parse_ieee_reply(&body).ok_or_else(|| NlError::Malformed("short dcbnl reply".into()))
+    }
+
+    /// Sets hardware ETS, PFC and APP entries (`DCB_CMD_IEEE_SET`).
+    pub fn set_ieee(
+        &mut self,
+        ifname: &str,
+        ets: Option<&IeeeEts>,
+        pfc: Option<&IeeePfc>,
+        apps: &[DcbApp],
+    ) -> Result<(), NlError> {
+        let req = ieee_set_request(ifname, ets, pfc, apps);
+        self.sock.request(RTM_SETDCB, 0, &req).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dcb::{APP_SEL_DGRAM, APP_SEL_DSCP, TSA_ETS, TSA_STRICT};
+
+    /// ETS as an mlx5 reports it with RoCE on priority 3: two ETS classes 50/50 (TC 0 for
+    /// everything else, TC 3 for RoCE), CNP (priority 6) strict.
+    fn roce_ets() -> IeeeEts {
+        IeeeEts {
+            willing: 0,
+            ets_cap: 8,
+            cbs: 0,
+            tc_tx_bw: vec![50, 0, 0, 50, 0, 0, 0, 0],
+            tc_rx_bw: vec![0; 8],
+            tc_tsa: vec![
+                TSA_ETS, TSA_ETS, TSA_ETS, TSA_ETS, TSA_ETS, TSA_ETS, TSA_STRICT, TSA_ETS,
+            ],
+            prio_tc: vec![0, 0, 0, 3, 0, 0, 6, 0],
+            tc_reco_bw: vec![0; 8],
+            tc_reco_tsa: vec![0; 8],
+            reco_prio_tc: vec![0; 8],
+        }
+    }
+
+    /// The layout of `struct ieee_ets`, byte by byte (59 bytes, no padding).
+    #[test]
+    fn ets_struct_layout() {
+        let b = encode_ets(&roce_ets());
+        assert_eq!(b.len(), 59);
+        #[rustfmt::skip]
+        let want: [u8; 59] = [
+            0, 8, 0,
+            50, 0, 0, 50, 0, 0, 0, 0, // tc_tx_bw
+            0, 0, 0, 0, 0, 0, 0, 0, // tc_rx_bw
+            2, 2, 2, 2, 2, 2, 0, 2, // tc_tsa
+            0, 0, 0, 3, 0, 0, 6, 0, // prio_tc
+            0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(b, want);
+        assert_eq!(parse_ets(&b), Some(roce_ets()));
+        assert_eq!(parse_ets(&b[..58]), None);
+    }
+
+    /// The layout of `struct ieee_pfc` (136 bytes: `delay` at 4, the counters from 8).
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn pfc_struct_layout_and_counters() {
+        let mut b = [0u8; IEEE_PFC_LEN];
+        b[0] = 8; // pfc_cap
+        b[1] = 0b0000_1000; // pfc_en: priority 3
+        b[4..6].copy_from_slice(&[0x40, 0x1f]); // delay 8000
+        b[8 + 3 * 8] = 7; // requests[3]
+        b[8 + 64 + 3 * 8..8 + 64 + 3 * 8 + 2].copy_from_slice(&[0x10, 0x27]); // indications[3]
+        let p = parse_pfc(&b).expect("pfc");
+        assert_eq!(IEEE_PFC_LEN, 136);
+        assert_eq!((p.pfc_cap, p.pfc_en, p.delay), (8, 8, 8000));
+        assert_eq!(p.enabled(), vec![3]);
+        assert_eq!(p.requests[3], 7);
+        assert_eq!(p.indications[3], 10_000);
+        assert_eq!(p.requests.iter().sum::<u64>(), 7);
+        assert_eq!(encode_pfc(&p), b);
+        assert!(parse_pfc(&b[..135]).is_none());
+    }
+
+    /// A recorded-layout `RTM_GETDCB` reply: ifname, the IEEE nest with ETS, PFC and a
+    /// two-entry APP table (DSCP 26 -> 3, the UDP port of `RoCEv2`, 4791 -> 3), and DCBX.
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn ieee_reply_decodes() {
+        let mut pfc = [0u8; IEEE_PFC_LEN];
+        pfc[1] = 0x08;
+        let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_GET));
+        b.str(DCB_ATTR_IFNAME, "eth2")
+            .begin(DCB_ATTR_IEEE)
+            .put(DCB_ATTR_IEEE_ETS, &encode_ets(&roce_ets()))
+            .put(DCB_ATTR_IEEE_PFC, &pfc)
+            .begin(DCB_ATTR_IEEE_APP_TABLE)
+            .put(DCB_ATTR_IEEE_APP, &[5, 3, 26, 0])
+            .put(DCB_ATTR_IEEE_APP, &[3, 3, 0xb7, 0x12])
+            .end()
+            .end()
+            .u8(DCB_ATTR_DCBX, 0x04 | 0x08);
+        let s = parse_ieee_reply(b.bytes()).expect("reply");
+        assert_eq!(s.ets, Some(roce_ets()));
+        assert_eq!(s.pfc.as_ref().map(IeeePfc::enabled), Some(vec![3]));
+        assert_eq!(
+            s.apps,
+            vec![
+                DcbApp {
+                    selector: APP_SEL_DSCP,
+                    priority: 3,
+                    protocol: 26
+                },
+                DcbApp {
+                    selector: APP_SEL_DGRAM,
+                    priority: 3,
+                    protocol: 4791
+                },
+            ]
+        );
+        assert_eq!(s.dscp_priority(26), Some(3));
+        assert_eq!(s.dscp_priority(48), None);
+        assert_eq!(s.dcbx, Some(0x0c));
+        // A reply without the IEEE nest (no DCB configured): empty state, not an error.
+        let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_GET));
+        b.str(DCB_ATTR_IFNAME, "eth2");
+        assert_eq!(parse_ieee_reply(b.bytes()), Some(DcbState::default()));
+        assert_eq!(parse_ieee_reply(&[0, 21]), None);
+    }
+
+    /// The `DCB_CMD_IEEE_SET` request, golden bytes: PFC on priority 3, DSCP 26 -> 3.
+    #[cfg(target_endian = "little")]
+    #[test]
+    fn ieee_set_request_golden_bytes() {
+        let pfc = IeeePfc {
+            pfc_cap: 8,
+            pfc_en: 0x08,
+            ..IeeePfc::default()
+        };
+        let app = DcbApp {
+            selector: APP_SEL_DSCP,
+            priority: 3,
+            protocol: 26,
+        };
+        let got = ieee_set_request("eth2", None, Some(&pfc), &[app]);
+        let mut want = vec![0u8, 20, 0, 0]; // dcbmsg: family, DCB_CMD_IEEE_SET
+        want.extend_from_slice(&[9, 0, 1, 0, b'e', b't', b'h', b'2', 0, 0, 0, 0]); // IFNAME
+        want.extend_from_slice(&[4 + 140 + 12, 0, 13, 0x80]); // DCB_ATTR_IEEE nest
+        want.extend_from_slice(&[140, 0, 2, 0]); // DCB_ATTR_IEEE_PFC
+        let mut p = [0u8; 136];
+        p[0] = 8;
+        p[1] = 8;
+        want.extend_from_slice(&p);
+        want.extend_from_slice(&[12, 0, 3, 0x80]); // APP_TABLE nest
+        want.extend_from_slice(&[8, 0, 1, 0, 5, 3, 26, 0]); // one DCB_ATTR_IEEE_APP
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,294 @@
+//! Traffic classes on the real drivers of the lab guest (whose kernel has `sch_ets`): a
+//! profile's `qos:` block applied as the root ets qdisc on virtio0 and igb0, witnessed by
+//! `tc`, traffic marked per priority counted in its band, drift found by `check`, rollback
+//! back to the kernel's default root, and a failed transaction that leaves the tree as it was.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::{in_lab, tool};
+
+fn dpuctl(state: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .env("DPUCTL_STATE_DIR", state)
+        .env("DPUCTL_PROFILE_DIR", state.join("profiles.d"))
+        .output()
+        .expect("run dpuctl")
+}
+
+fn ok(o: &Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what}: exit {:?}\n{}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `tc qdisc show dev IFACE` without htb's `direct_packets_stat` (a counter that traffic on
+/// the link moves).
+fn qdiscs(iface: &str) -> String {
+    let text = tool("tc", &["qdisc", "show", "dev", iface]);
+    let mut out = Vec::new();
+    let mut skip = false;
+    for w in text.split(' ') {
+        out.push(if skip { "N" } else { w });
+        skip = w == "direct_packets_stat";
+    }
+    out.join(" ")
+}
+
+/// Five classes, band 0 with 25%: priority 6 in band 0, 4 in band 1, 2 in band 2, 1 in band
+/// 3, the rest in band 4.
+const CLASSES: &str = "      classes:\n\
+    \x20       - {priorities: [6], share: 25}\n\
+    \x20       - {priorities: [4], share: 20}\n\
+    \x20       - {priorities: [2], share: 20}\n\
+    \x20       - {priorities: [1], share: 20}\n\
+    \x20       - {priorities: [0], share: 15}\n";
+
+fn write_profile(dir: &Path, name: &str, body: &str) -> String {
+    let file = dir.join(format!("{name}.yaml"));
+    std::fs::write(
+        &file,
+        format!("name: {name}\ndescription: traffic classes in the lab\ninterfaces:\n{body}"),
+    )
+    .expect("write profile");
+    file.to_str().expect("path").to_string()
+}
+
+/// Packets of each class of the root qdisc by class minor number, and the quantum `tc`
+/// prints for it (none for a strict band), from `tc -s class show`:
+/// `class ets 8001:2 root quantum 2020` then ` Sent 294 bytes 3 pkt (...)`.
+fn classes(iface: &str) -> Vec<(u32, u64, Option<u32>)> {
+    let text = tool("tc", &["-s", "class", "show", "dev", iface]);
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        let Some(rest) = l.strip_prefix("class ets ") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let minor = words
+            .first()
+            .and_then(|h| h.rsplit(':').next())
+            .and_then(|m| u32::from_str_radix(m, 16).ok())
+            .unwrap_or_else(|| panic!("class line {l:?}"));
+        let quantum = words
+            .iter()
+            .position(|w| *w == "quantum")
+            .and_then(|i| words.get(i + 1)?.parse().ok());
+        let sent = lines.next().unwrap_or_default();
+        let pkts = sent
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .find(|w| w[1] == "pkt")
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or_else(|| panic!("no packet count in {sent:?}"));
+        out.push((minor, pkts, quantum));
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Sends three UDP datagrams with each of the socket priorities 6, 4 and 2 (`SO_PRIORITY`,
+/// set by python3's socket module: the guest has no ping) out of `iface` to a neighbour that
+/// is not there (a static entry, so no ARP): every datagram passes the root qdisc.
+fn marked_traffic(iface: &str, net: &str) {
+    let addr = format!("{net}.2/24");
+    let peer = format!("{net}.9");
+    tool("ip", &["addr", "add", &addr, "dev", iface]);
+    tool(
+        "ip",
+        &[
+            "neigh",
+            "replace",
+            &peer,
+            "lladdr",
+            "02:00:00:00:00:09",
+            "dev",
+            iface,
+        ],
+    );
+    let script = format!(
+        "import socket\n\
+         for prio in (6, 4, 2):\n\
+         \x20   s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         \x20   s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, prio)\n\
+         \x20   for _ in range(3):\n\
+         \x20       s.sendto(b'qos', ('{peer}', 9))\n"
+    );
+    tool("python3", &["-c", &script]);
+    tool("ip", &["neigh", "del", &peer, "dev", iface]);
+    tool("ip", &["addr", "del", &addr, "dev", iface]);
+}
+
+fn ets_cycle(iface: &str, net: &str) {
+    let state = tempfile::tempdir().expect("tempdir");
+    let before = qdiscs(iface);
+    let p = write_profile(
+        state.path(),
+        "labqos",
+        &format!("  - match: {{name: {iface}}}\n    qos:\n{CLASSES}"),
+    );
+    let plan = ok(&dpuctl(state.path(), &["tune", &p, "--dry-run"]), "dry run");
+    assert!(plan.contains(&format!("{iface} qos root qdisc")), "{plan}");
+    ok(&dpuctl(state.path(), &["tune", &p, "--yes"]), "tune");
+
+    // The witness: bands, quanta (shares 25/20/20/20/15 at MTU 1500) and priomap.
+    let now = qdiscs(iface);
+    let root = now
+        .lines()
+        .find(|l| l.starts_with("qdisc ets ") && l.contains(" root "))
+        .unwrap_or_else(|| panic!("no root ets on {iface}:\n{now}"));
+    assert!(root.contains("bands 5 "), "{root}");
+    assert!(!root.contains("strict"), "{root}");
+    assert!(root.contains("quanta 2525 2020 2020 2020 1515 "), "{root}");
+    assert!(
+        root.contains("priomap 4 3 2 4 1 4 0 4 4 4 4 4 4 4 4 4"),
+        "{root}"
+    );
+    let c0 = classes(iface);
+    let quanta: Vec<(u32, Option<u32>)> = c0.iter().map(|c| (c.0, c.2)).collect();
+    assert_eq!(
+        quanta,
+        [
+            (1, Some(2525)),
+            (2, Some(2020)),
+            (3, Some(2020)),
+            (4, Some(2020)),
+            (5, Some(1515))
+        ],
+        "{c0:?}"
+    );
+
+    // Marked traffic lands in its band; nothing is marked with priority 1 (band 3, class :4).
+    marked_traffic(iface, net);
+    let c1 = classes(iface);
+    let delta = |minor: u32| {
+        let get =
+            |v: &[(u32, u64, Option<u32>)]| v.iter().find(|c| c.0 == minor).map_or(0, |x| x.1);
+        get(&c1) - get(&c0)
+    };
+    for minor in 1..=3 {
+        assert!(delta(minor) >= 3, "class :{minor}: {c0:?} -> {c1:?}");
+    }
+    assert_eq!(delta(4), 0, "{c0:?} -> {c1:?}");
+
+    // dpuctl's own show has the same tree.
+    let o = ok(
+        &dpuctl(state.path(), &["show", iface, "--format", "json"]),
+        "show",
+    );
+    let v: serde_json::Value = serde_json::from_str(&o).expect("show json");
+    let tc = &v["interfaces"][0]["tc"];
+    assert_eq!(tc["qdiscs"][0]["kind"], "ets", "{tc}");
+    assert_eq!(tc["classes"].as_array().map(Vec::len), Some(5), "{tc}");
+
+    let o = dpuctl(state.path(), &["check", &p]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // Drift: someone replaces the root qdisc.
+    tool(
+        "tc",
+        &[
+            "qdisc", "replace", "dev", iface, "root", "handle", "9:", "pfifo", "limit", "100",
+        ],
+    );
+    let o = dpuctl(state.path(), &["check", &p]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("{iface} qos root qdisc")), "{out}");
+
+    ok(&dpuctl(state.path(), &["rollback"]), "rollback");
+    assert_eq!(qdiscs(iface), before, "rollback did not restore the qdiscs");
+}
+
+#[test]
+fn qos_ets_on_virtio_applies_counts_per_band_drifts_and_rolls_back() {
+    in_lab();
+    ets_cycle("virtio0", "198.19.1");
+}
+
+#[test]
+fn qos_ets_on_igb_applies_counts_per_band_drifts_and_rolls_back() {
+    in_lab();
+    ets_cycle("igb0", "198.19.2");
+}
+
+#[test]
+fn qos_a_failed_transaction_leaves_the_qdisc_tree_as_it_was() {
+    in_lab();
+    let state = tempfile::tempdir().expect("tempdir");
+    let before = qdiscs("igb0");
+    // igb0's qdisc is set first (interfaces in name order), then virtio0's adaptive rx, which
+    // virtio takes and ignores: the read-back fails and the whole transaction is reverted.
+    let p = write_profile(
+        state.path(),
+        "labqosfail",
+        &format!(
+            "  - match: {{name: igb0}}\n    qos:\n{CLASSES}\
+             \x20 - match: {{name: virtio0}}\n    coalesce: {{adaptive-rx: on}}\n"
+        ),
+    );
+    let o = dpuctl(state.path(), &["tune", &p, "--yes"]);
+    assert!(!o.status.success(), "tune should fail");
+    assert_eq!(qdiscs("igb0"), before);
+
+    // A root dpuctl cannot rebuild is refused before anything changes, exit 2.
+    tool(
+        "tc",
+        &[
+            "qdisc", "replace", "dev", "igb0", "root", "handle", "1:", "htb",
+        ],
+    );
+    let held = qdiscs("igb0");
+    let p = write_profile(
+        state.path(),
+        "labqoshtb",
+        &format!("  - match: {{name: igb0}}\n    qos:\n{CLASSES}"),
+    );
+    let o = dpuctl(state.path(), &["tune", &p, "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("cannot restore exactly"), "{all}");
+    assert_eq!(qdiscs("igb0"), held);
+    tool("tc", &["qdisc", "del", "dev", "igb0", "root"]);
+    assert_eq!(qdiscs("igb0"), before);
+}
+
+/// No lab driver implements DCB: dcbnl answers "not supported", shown as n/a with the reason.
+#[test]
+fn qos_dcb_is_na_with_the_reason_on_lab_nics() {
+    in_lab();
+    for (iface, driver) in [
+        ("igb0", "igb"),
+        ("virtio0", "virtio_net"),
+        ("nsim0", "netdevsim"),
+    ] {
+        let i = crate::show(iface);
+        assert_eq!(
+            i["dcb"]["n/a"],
+            format!("no DCB (dcbnl) in {driver}").as_str(),
+            "{iface}: {}",
+            i["dcb"]
+        );
+        assert!(
+            i["tc"]["qdiscs"][0]["kind"].is_string(),
+            "{iface}: {}",
+            i["tc"]
+        );
+    }
+}
