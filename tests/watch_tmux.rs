@@ -403,3 +403,27 @@ fn a_missing_interface_is_one_line_before_the_screen() {
     assert_restored(&t, 2);
     assert!(!rec.exists(), "an empty recording was left behind");
 }
+
+#[test]
+fn the_header_names_the_source_that_runs() {
+    // Before, the header said "sample 1ms" whatever the source was.
+    let ns = setup("src");
+    let t = Tmux::start(
+        "src-bpf",
+        120,
+        30,
+        &script(&ns, "wa wb --source bpf --bin-width 20us"),
+    );
+    let s = t.wait_for("interfaces (2)");
+    assert!(
+        s.contains("live, eBPF bins 20us") && !s.contains("sample 1ms"),
+        "{s}"
+    );
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+    let t = Tmux::start("src-cnt", 120, 30, &script(&ns, "wa wb"));
+    let s = t.wait_for("interfaces (2)");
+    assert!(s.contains("live, sample 1ms") && !s.contains("eBPF"), "{s}");
+    t.keys(&["q"]);
+    assert_restored(&t, 0);
+}

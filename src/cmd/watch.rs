@@ -66,11 +66,19 @@ pub fn run(_global: &GlobalArgs, root: &SysRoot, args: &WatchArgs) -> anyhow::Re
         Some(path) => Some(Recorder::create(path, &origin)?),
         None => None,
     };
-    let label = format!(
-        "live, sample {}, refresh {}",
-        short_duration(interval_ns),
-        short_duration(refresh.as_nanos() as u64)
-    );
+    // What actually runs: with `--source auto` the eBPF source may have fallen back.
+    let label = match sampler.bin_ns {
+        Some(bin) => format!(
+            "live, eBPF bins {}, refresh {}",
+            short_duration(bin),
+            short_duration(refresh.as_nanos() as u64)
+        ),
+        None => format!(
+            "live, sample {}, refresh {}",
+            short_duration(interval_ns),
+            short_duration(refresh.as_nanos() as u64)
+        ),
+    };
     let feed = LiveFeed::new(
         Engine::new(settings.engine),
         recorder,

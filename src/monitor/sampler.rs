@@ -187,6 +187,8 @@ pub struct SamplerHandle {
     threads: Vec<JoinHandle<()>>,
     /// Interfaces watched at start, as `(ifindex, name)`.
     pub watched: Vec<(u32, String)>,
+    /// The bin width (ns) when the eBPF source runs; `None` for the counter sampler.
+    pub bin_ns: Option<u64>,
 }
 
 impl SamplerHandle {
@@ -200,6 +202,7 @@ impl SamplerHandle {
             stop,
             threads,
             watched,
+            bin_ns: None,
         }
     }
 
@@ -367,9 +370,9 @@ where
     use super::bpf_source::{self, Source};
     match cfg.source {
         Source::Counters => {}
-        Source::Bpf => return bpf_source::prepare(&cfg)?.start(sink),
+        Source::Bpf => return with_bins(bpf_source::prepare(&cfg)?.start(sink), cfg.bin_ns),
         Source::Auto => match bpf_source::prepare(&cfg) {
-            Ok(p) => return p.start(sink),
+            Ok(p) => return with_bins(p.start(sink), cfg.bin_ns),
             Err(e @ SamplerError::NoSuchInterface(_)) => return Err(e),
             Err(e) => eprintln!("dpuctl: --source auto: sampling counters ({e})"),
         },
@@ -384,6 +387,17 @@ where
     let mut source = RtnlSource::open()?;
     source.node_links = slow.node_links;
     spawn_with(cfg, SystemClock::default(), source, slow, first, sink)
+}
+
+/// The handle of a started eBPF source, marked with its bin width.
+fn with_bins(
+    h: Result<SamplerHandle, SamplerError>,
+    bin_ns: u64,
+) -> Result<SamplerHandle, SamplerError> {
+    h.map(|mut h| {
+        h.bin_ns = Some(bin_ns);
+        h
+    })
 }
 
 /// Starts the sampler with a given clock, counter source and slow reader (tests, benches).
@@ -426,6 +440,7 @@ where
         stop,
         threads: vec![fast, slow_thread],
         watched,
+        bin_ns: None,
     })
 }
 
