@@ -41,6 +41,36 @@ pub struct RdmaDevice {
     pub device_path: Option<String>,
     /// Ports, by port number.
     pub ports: Vec<RdmaPort>,
+    /// The `rdma_cm` configfs directory of the device: `None` when there is no `rdma_cm`
+    /// in configfs (configfs not mounted on `/sys/kernel/config`, or `rdma_cm` not loaded),
+    /// `Some(false)` when `rdma_cm/<name>` does not exist (yet: it is made by `mkdir`),
+    /// `Some(true)` when it does.
+    #[serde(default)]
+    pub rdma_cm_dir: Option<bool>,
+}
+
+/// The `rdma_cm` configfs file of the default RoCE mode.
+pub const ROCE_MODE: &str = "default_roce_mode";
+/// The `rdma_cm` configfs file of the default type of service.
+pub const ROCE_TOS: &str = "default_roce_tos";
+
+/// A RoCE mode in the spelling `rdma_cm` reads and writes (`IB/RoCE v1`, `RoCE v2`), from
+/// that spelling or a short one: `RoCE v1`, `v1`, `RoCE v2`, `v2` (any case).
+pub fn parse_roce_mode(text: &str) -> Result<&'static str, String> {
+    let t: String = text
+        .trim()
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match t.as_str() {
+        "v1" | "1" | "roce v1" | "ib/roce v1" => Ok("IB/RoCE v1"),
+        "v2" | "2" | "roce v2" => Ok("RoCE v2"),
+        _ => Err(format!(
+            "{:?} is not a RoCE mode (RoCE v1, RoCE v2)",
+            text.trim()
+        )),
+    }
 }
 
 impl RdmaDevice {

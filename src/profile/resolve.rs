@@ -377,6 +377,76 @@ impl Out {
     }
 }
 
+/// The `rdma_cm` defaults of the RDMA devices whose ports sit on `iface` (and whose name
+/// matches `device`): for each device the configfs directory first (made by `mkdir` where
+/// it does not exist, which the journal records), then the defaults of each such port.
+fn resolve_rdma(
+    out: &mut Out,
+    state: &NodeState,
+    iface: &str,
+    r: &crate::profile::validate::RdmaSpec,
+) {
+    let mut wanted = Vec::new();
+    if let Some(m) = &r.roce_mode {
+        wanted.push((crate::model::rdma::ROCE_MODE, Value::Text(m.clone())));
+    }
+    if let Some(t) = r.tos {
+        wanted.push((crate::model::rdma::ROCE_TOS, Value::Num(u64::from(t))));
+    }
+    let mut found = false;
+    for dev in &state.rdma {
+        let by_name = r.device.as_ref().is_none_or(|globs| {
+            globs
+                .iter()
+                .any(|g| crate::profile::glob::matches(g, &dev.name))
+        });
+        let ports: Vec<u32> = dev
+            .ports
+            .iter()
+            .filter(|p| {
+                p.netdev.as_deref() == Some(iface)
+                    || p.gids.iter().any(|g| g.netdev.as_deref() == Some(iface))
+            })
+            .map(|p| p.port)
+            .collect();
+        if !by_name || ports.is_empty() {
+            continue;
+        }
+        found = true;
+        let dir = Knob::RdmaCmDir {
+            device: dev.name.clone(),
+        };
+        // A device on two matched interfaces gets its settings once.
+        if out.settings.iter().any(|s| s.knob == dir) {
+            continue;
+        }
+        out.push(dir, Value::Bool(true));
+        for port in ports {
+            for (field, v) in &wanted {
+                out.push(
+                    Knob::RdmaCm {
+                        device: dev.name.clone(),
+                        port,
+                        field: (*field).to_string(),
+                    },
+                    v.clone(),
+                );
+            }
+        }
+    }
+    if !found {
+        let want: Vec<String> = wanted
+            .iter()
+            .map(|(f, v)| format!("{f} {}", crate::tune::plan::render_value(v)))
+            .collect();
+        let which = match &r.device {
+            Some(g) => format!("no RDMA device {} on {iface}", g.join(", ")),
+            None => format!("no RDMA device on {iface}"),
+        };
+        out.skip_section(iface, "rdma", want.join(", "), which);
+    }
+}
+
 /// A current value and a maximum, each `None` where the driver leaves it out.
 type CurMax = (Option<u32>, Option<u32>);
 
@@ -698,6 +768,9 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
             },
             Value::Text(crate::model::dcb::pfc_text(bits)),
         );
+    }
+    if let Some(r) = &s.rdma {
+        resolve_rdma(out, state, name.as_str(), r);
     }
     if let Some(q) = &s.qos {
         // The quanta follow the MTU the interface will have: the profile's, or its own.

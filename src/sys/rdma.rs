@@ -134,7 +134,18 @@ pub fn read_device(root: &SysRoot, name: &str) -> Result<RdmaDevice, RdmaError> 
         pci_address,
         device_path,
         ports,
+        rdma_cm_dir: rdma_cm_dir(root, name),
     })
+}
+
+/// Whether `rdma_cm/<name>` exists in configfs; `None` when `rdma_cm` itself is not there
+/// (configfs not mounted, or the `rdma_cm` module not loaded).
+pub fn rdma_cm_dir(root: &SysRoot, name: &str) -> Option<bool> {
+    let cm = root.sys(RDMA_CM_DIR);
+    if !cm.is_dir() {
+        return None;
+    }
+    Some(cm.join(name).is_dir())
 }
 
 fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPort, RdmaError> {
