@@ -315,3 +315,61 @@ mod tests {
         assert_eq!(json, "\"RoCE v2\"");
     }
 }
+
+/// An rxe-like RoCE device with port 1 on `netdev` (RoCE v2 GIDs) for tests of the code
+/// that uses the model; `cm`: the `rdma_cm` directory state and, where it exists, the
+/// defaults the port shows.
+#[cfg(test)]
+pub(crate) fn test_device(name: &str, netdev: &str, cm: Option<bool>) -> RdmaDevice {
+    let shown = cm == Some(true);
+    RdmaDevice {
+        name: name.into(),
+        node_type: "CA".into(),
+        fw_ver: None,
+        node_guid: None,
+        sys_image_guid: None,
+        hca_type: None,
+        driver: Some("rxe".into()),
+        pci_address: None,
+        device_path: None,
+        ports: vec![RdmaPort {
+            port: 1,
+            state: "ACTIVE".into(),
+            phys_state: "LinkUp".into(),
+            rate: "100 Gb/sec (4X EDR)".into(),
+            rate_gbps: Some(100.0),
+            link_layer: "Ethernet".into(),
+            active_mtu: Some(1024),
+            netdev: Some(netdev.into()),
+            netdev_index: None,
+            gids: vec![Gid {
+                index: 1,
+                gid: "::ffff:198.18.0.2".parse().expect("gid"),
+                kind: GidKind::RoceV2,
+                netdev: Some(netdev.into()),
+            }],
+            hw_counters: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            default_roce_mode: shown.then(|| "RoCE v2".into()),
+            default_roce_tos: shown.then_some(0),
+        }],
+        rdma_cm_dir: cm,
+    }
+}
+
+#[cfg(test)]
+mod roce_mode_tests {
+    use super::*;
+
+    #[test]
+    fn roce_mode_spellings() {
+        for t in ["RoCE v2", "v2", "roce  V2", "2"] {
+            assert_eq!(parse_roce_mode(t), Ok("RoCE v2"), "{t}");
+        }
+        for t in ["RoCE v1", "v1", "IB/RoCE v1"] {
+            assert_eq!(parse_roce_mode(t), Ok("IB/RoCE v1"), "{t}");
+        }
+        assert!(parse_roce_mode("v3").is_err());
+        assert!(parse_roce_mode("").is_err());
+    }
+}

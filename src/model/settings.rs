@@ -102,6 +102,14 @@ pub enum Knob {
         /// Interface.
         iface: String,
     },
+    /// Whether the configfs directory `rdma_cm/<device>` exists (the kernel shows the
+    /// defaults only after `mkdir`); true when dpuctl created it, so undoing removes it.
+    /// Ordered before [`Knob::RdmaCm`]: resolved settings are sorted, and the directory must
+    /// exist before its files are written (and go after them on undo).
+    RdmaCmDir {
+        /// RDMA device.
+        device: String,
+    },
     /// An `rdma_cm` default of an RDMA port, written in configfs
     /// (`rdma_cm/<device>/ports/<port>/<field>`): `default_roce_mode` (text: `RoCE v2`,
     /// `IB/RoCE v1`) or `default_roce_tos` (a number 0..255).
@@ -112,12 +120,6 @@ pub enum Knob {
         port: u32,
         /// `default_roce_mode` or `default_roce_tos`.
         field: String,
-    },
-    /// Whether the configfs directory `rdma_cm/<device>` exists (the kernel shows the
-    /// defaults only after `mkdir`); true when dpuctl created it, so undoing removes it.
-    RdmaCmDir {
-        /// RDMA device.
-        device: String,
     },
 }
 

@@ -1549,4 +1549,69 @@ mod tests {
         assert_eq!(eval(&m, Some(1024), 4), Some(1024));
         assert_eq!(eval(&m, None, 4), None);
     }
+
+    #[test]
+    fn rdma_block_selects_devices_by_netdev_and_name() {
+        use crate::model::rdma::test_device;
+        let mut st = state(vec![eth2()]);
+        st.rdma = vec![
+            test_device("mlx5_0", "eth2", Some(false)),
+            test_device("rxe0", "eth2", Some(true)),
+            test_device("mlx5_1", "eth9", Some(false)),
+        ];
+        let p = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rdma: {roce_mode: v2, tos: 106}\n",
+        );
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        assert_eq!(
+            lines(&r),
+            [
+                "mlx5_0 rdma_cm directory = on",
+                "mlx5_0 port 1 rdma_cm default_roce_mode = \"RoCE v2\"",
+                "mlx5_0 port 1 rdma_cm default_roce_tos = 106",
+                "rxe0 rdma_cm directory = on",
+                "rxe0 port 1 rdma_cm default_roce_mode = \"RoCE v2\"",
+                "rxe0 port 1 rdma_cm default_roce_tos = 106",
+            ]
+        );
+        // By name: only rxe*; a later block overrides the tos key by key.
+        let p = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rdma: {device: rxe*, roce_mode: RoCE v1, tos: 106}\n  - match: {name: eth*}\n    rdma: {tos: 96}\n",
+        );
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        assert_eq!(
+            lines(&r),
+            [
+                "rxe0 rdma_cm directory = on",
+                "rxe0 port 1 rdma_cm default_roce_mode = \"IB/RoCE v1\"",
+                "rxe0 port 1 rdma_cm default_roce_tos = 96",
+            ]
+        );
+        // No RDMA device on the interface: skipped with the reason, nothing to write.
+        let p = profile("interfaces:\n  - match: {name: eth2}\n    rdma: {device: ib*, tos: 1}\n");
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        assert!(r.settings.is_empty(), "{:?}", lines(&r));
+        assert_eq!(r.skipped.len(), 1);
+        assert!(
+            r.skipped[0].reason.contains("no RDMA device ib* on eth2"),
+            "{:?}",
+            r.skipped
+        );
+    }
+
+    #[test]
+    fn rdma_block_errors_name_the_line_and_column() {
+        for (yaml, want) in [
+            ("    rdma: {tos: 256}\n", "t.yaml:5:"),
+            ("    rdma: {roce_mode: v3}\n", "is not a RoCE mode"),
+            ("    rdma: {tos: 1, mode: v2}\n", "t.yaml:5:"),
+            ("    rdma: {device: rxe0}\n", "nothing to set"),
+        ] {
+            let text = format!(
+                "name: t\ndescription: test\ninterfaces:\n  - match: {{name: eth2}}\n{yaml}"
+            );
+            let e = Profile::from_yaml("t", &text).expect_err(yaml).to_string();
+            assert!(e.contains(want), "{yaml}: {e}");
+        }
+    }
 }
