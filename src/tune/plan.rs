@@ -2009,4 +2009,70 @@ mod tests {
         );
         assert!(normalize(&want.knob, &Value::Text("9".into())).is_err());
     }
+
+    #[test]
+    fn rdma_cm_steps_make_the_directory_first_and_check_compares() {
+        use crate::model::rdma::{test_device, ROCE_MODE, ROCE_TOS};
+        let dir = Setting::new(
+            Knob::RdmaCmDir {
+                device: "rxe0".into(),
+            },
+            Value::Bool(true),
+        );
+        let tos = Setting::new(
+            Knob::RdmaCm {
+                device: "rxe0".into(),
+                port: 1,
+                field: ROCE_TOS.into(),
+            },
+            Value::Num(106),
+        );
+        let mode = Setting::new(
+            Knob::RdmaCm {
+                device: "rxe0".into(),
+                port: 1,
+                field: ROCE_MODE.into(),
+            },
+            Value::Text("RoCE v2".into()),
+        );
+        let want = [dir, tos, mode];
+        // No directory yet: it is a step (undone by rmdir), the old defaults are the kernel's.
+        let mut st = state();
+        st.rdma = vec![test_device("rxe0", "eth2", Some(false))];
+        let p = plan(&want, &st);
+        assert_eq!(p.steps.len(), 2, "{}", p.render());
+        assert_eq!(p.steps[0].knob, want[0].knob);
+        assert_eq!(
+            (&p.steps[0].old, &p.steps[0].new),
+            (&Value::Bool(false), &Value::Bool(true))
+        );
+        assert_eq!(
+            (&p.steps[1].old, &p.steps[1].new),
+            (&Value::Num(0), &Value::Num(106))
+        );
+        assert_eq!(check(&want, &st).exit_code(), 1);
+        // Directory there, tos as wanted: compliant; another tos: drift.
+        st.rdma = vec![test_device("rxe0", "eth2", Some(true))];
+        st.rdma[0].ports[0].default_roce_tos = Some(106);
+        assert!(plan(&want, &st).steps.is_empty());
+        assert_eq!(check(&want, &st).exit_code(), 0);
+        st.rdma[0].ports[0].default_roce_tos = Some(32);
+        assert_eq!(check(&want, &st).exit_code(), 1);
+        // No rdma_cm in configfs: skipped with the reason, never a step.
+        st.rdma[0].rdma_cm_dir = None;
+        let p = plan(&want, &st);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.skipped.len(), 3);
+        assert_eq!(p.skipped[0].reason, NO_RDMA_CM);
+        assert_eq!(check(&want, &st).exit_code(), 2);
+        // Spellings and ranges.
+        assert_eq!(
+            normalize(&want[2].knob, &Value::Text("v1".into())),
+            Ok(Value::Text("IB/RoCE v1".into()))
+        );
+        assert!(normalize(&want[1].knob, &Value::Num(256)).is_err());
+        assert!(crate::tune::journal::validate_step(&want[1].knob, &Value::Num(106)).is_ok());
+        assert!(crate::tune::journal::validate_step(&want[1].knob, &Value::Num(300)).is_err());
+        assert!(crate::tune::journal::validate_step(&want[0].knob, &Value::Bool(false)).is_ok());
+    }
 }
