@@ -387,11 +387,11 @@ fn resolve_rdma(
     r: &crate::profile::validate::RdmaSpec,
 ) {
     let mut wanted = Vec::new();
-    if let Some(m) = &r.roce_mode {
-        wanted.push((crate::model::rdma::ROCE_MODE, Value::Text(m.clone())));
-    }
     if let Some(t) = r.tos {
         wanted.push((crate::model::rdma::ROCE_TOS, Value::Num(u64::from(t))));
+    }
+    if let Some(m) = &r.roce_mode {
+        wanted.push((crate::model::rdma::ROCE_MODE, Value::Text(m.clone())));
     }
     let mut found = false;
     for dev in &state.rdma {
