@@ -1559,9 +1559,8 @@ mod tests {
             test_device("rxe0", "eth2", Some(true)),
             test_device("mlx5_1", "eth9", Some(false)),
         ];
-        let p = profile(
-            "interfaces:\n  - match: {name: eth2}\n    rdma: {roce_mode: v2, tos: 106}\n",
-        );
+        let p =
+            profile("interfaces:\n  - match: {name: eth2}\n    rdma: {roce_mode: v2, tos: 106}\n");
         let r = resolve(&p, &st, &[]).expect("resolve");
         assert_eq!(
             lines(&r),

@@ -1030,11 +1030,19 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
             let pt = p.key("tos");
             match u8::try_from(t) {
                 Ok(t) => spec.tos = Some(t),
-                Err(_) => cx.err(&pt, At::Value, format!("{pt}: {t} is out of range (0 to 255)")),
+                Err(_) => cx.err(
+                    &pt,
+                    At::Value,
+                    format!("{pt}: {t} is out of range (0 to 255)"),
+                ),
             }
         }
         if r.roce_mode.is_none() && r.tos.is_none() {
-            cx.err(&p, At::Value, format!("{p}: nothing to set (roce_mode, tos)"));
+            cx.err(
+                &p,
+                At::Value,
+                format!("{p}: nothing to set (roce_mode, tos)"),
+            );
         }
         s.rdma = Some(spec);
     }

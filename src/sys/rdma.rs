@@ -609,7 +609,8 @@ mod tests {
             port: 1,
             field: crate::model::rdma::ROCE_MODE.into(),
         };
-        w.preflight(&tos("rxe0"), &Value::Num(96)).expect("preflight");
+        w.preflight(&tos("rxe0"), &Value::Num(96))
+            .expect("preflight");
         w.apply(&tos("rxe0"), &Value::Num(96)).expect("tos");
         w.apply(&mode, &Value::Text("v1".into())).expect("mode");
         let cm = r.sys(RDMA_CM_DIR).join("rxe0/ports/1");
@@ -631,14 +632,22 @@ mod tests {
         let dir = Knob::RdmaCmDir {
             device: "mlx5_0".into(),
         };
-        assert_eq!(read_device(&r, "mlx5_0").expect("mlx5_0").rdma_cm_dir, Some(false));
-        w.preflight(&tos("mlx5_0"), &Value::Num(1)).expect("preflight");
+        assert_eq!(
+            read_device(&r, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
+            Some(false)
+        );
+        w.preflight(&tos("mlx5_0"), &Value::Num(1))
+            .expect("preflight");
         assert!(w.apply(&tos("mlx5_0"), &Value::Num(1)).is_err());
         w.apply(&dir, &Value::Bool(true)).expect("mkdir");
-        assert_eq!(read_device(&r, "mlx5_0").expect("mlx5_0").rdma_cm_dir, Some(true));
+        assert_eq!(
+            read_device(&r, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
+            Some(true)
+        );
         w.apply(&dir, &Value::Bool(false)).expect("rmdir");
         assert!(!r.sys(RDMA_CM_DIR).join("mlx5_0").exists());
-        w.apply(&dir, &Value::Bool(false)).expect("absent stays absent");
+        w.apply(&dir, &Value::Bool(false))
+            .expect("absent stays absent");
 
         // Links: a directory link is not removed, an attribute link is not written through.
         let elsewhere = t.path().join("elsewhere");

@@ -266,8 +266,14 @@ fn rdma_cm_defaults() -> (bool, String, String) {
     if !existed {
         std::fs::create_dir(CM_DIR).expect("mkdir rdma_cm/rxe0");
     }
-    let tos = std::fs::read_to_string(CM_TOS).expect("tos").trim().to_string();
-    let mode = std::fs::read_to_string(CM_MODE).expect("mode").trim().to_string();
+    let tos = std::fs::read_to_string(CM_TOS)
+        .expect("tos")
+        .trim()
+        .to_string();
+    let mode = std::fs::read_to_string(CM_MODE)
+        .expect("mode")
+        .trim()
+        .to_string();
     if !existed {
         std::fs::remove_dir(CM_DIR).expect("rmdir rdma_cm/rxe0");
     }
@@ -340,7 +346,10 @@ fn profile_rdma_failing_later_step_leaves_rdma_cm_as_before() {
     let (c, out) = code(&dpuctl(state.path(), &["tune", "roce-v1", "--yes"]));
     assert_eq!(c, Some(2), "tune: {out}");
     assert!(out.contains("default_roce_mode"), "{out}");
-    assert!(!Path::new(CM_DIR).exists(), "the revert removes rdma_cm/rxe0");
+    assert!(
+        !Path::new(CM_DIR).exists(),
+        "the revert removes rdma_cm/rxe0"
+    );
     assert_eq!(rdma_cm_defaults(), before, "a failed tune left changes");
 
     // With the directory there before (made by someone else, with a ToS of its own), the
