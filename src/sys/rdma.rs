@@ -596,9 +596,9 @@ mod tests {
     fn rdma_cm_writer_on_the_fixture_configfs() {
         use crate::model::{Knob, Value};
         use crate::sys::write::Writer;
-        let t = tree();
-        let r = root(&t);
-        let mut w = Writer::new(r.clone());
+        let tmp = tree();
+        let sys = root(&tmp);
+        let mut writer = Writer::new(sys.clone());
         let tos = |device: &str| Knob::RdmaCm {
             device: device.into(),
             port: 1,
@@ -609,11 +609,14 @@ mod tests {
             port: 1,
             field: crate::model::rdma::ROCE_MODE.into(),
         };
-        w.preflight(&tos("rxe0"), &Value::Num(96))
+        writer
+            .preflight(&tos("rxe0"), &Value::Num(96))
             .expect("preflight");
-        w.apply(&tos("rxe0"), &Value::Num(96)).expect("tos");
-        w.apply(&mode, &Value::Text("v1".into())).expect("mode");
-        let cm = r.sys(RDMA_CM_DIR).join("rxe0/ports/1");
+        writer.apply(&tos("rxe0"), &Value::Num(96)).expect("tos");
+        writer
+            .apply(&mode, &Value::Text("v1".into()))
+            .expect("mode");
+        let cm = sys.sys(RDMA_CM_DIR).join("rxe0/ports/1");
         assert_eq!(
             fs::read_to_string(cm.join("default_roce_tos")).expect("read"),
             "96\n"
@@ -622,10 +625,10 @@ mod tests {
             fs::read_to_string(cm.join("default_roce_mode")).expect("read"),
             "IB/RoCE v1\n"
         );
-        let d = read_device(&r, "rxe0").expect("rxe0");
+        let d = read_device(&sys, "rxe0").expect("rxe0");
         assert_eq!(d.ports[0].default_roce_tos, Some(96));
         assert_eq!(d.rdma_cm_dir, Some(true));
-        assert!(w.apply(&tos("rxe0"), &Value::Num(256)).is_err());
+        assert!(writer.apply(&tos("rxe0"), &Value::Num(256)).is_err());
 
         // mlx5_0 has no directory yet: the default's preflight passes (the directory step
         // before it makes it), a write without it fails, mkdir and rmdir leave it as before.
@@ -633,41 +636,45 @@ mod tests {
             device: "mlx5_0".into(),
         };
         assert_eq!(
-            read_device(&r, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
+            read_device(&sys, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
             Some(false)
         );
-        w.preflight(&tos("mlx5_0"), &Value::Num(1))
+        writer
+            .preflight(&tos("mlx5_0"), &Value::Num(1))
             .expect("preflight");
-        assert!(w.apply(&tos("mlx5_0"), &Value::Num(1)).is_err());
-        w.apply(&dir, &Value::Bool(true)).expect("mkdir");
+        assert!(writer.apply(&tos("mlx5_0"), &Value::Num(1)).is_err());
+        writer.apply(&dir, &Value::Bool(true)).expect("mkdir");
         assert_eq!(
-            read_device(&r, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
+            read_device(&sys, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
             Some(true)
         );
-        w.apply(&dir, &Value::Bool(false)).expect("rmdir");
-        assert!(!r.sys(RDMA_CM_DIR).join("mlx5_0").exists());
-        w.apply(&dir, &Value::Bool(false))
+        writer.apply(&dir, &Value::Bool(false)).expect("rmdir");
+        assert!(!sys.sys(RDMA_CM_DIR).join("mlx5_0").exists());
+        writer
+            .apply(&dir, &Value::Bool(false))
             .expect("absent stays absent");
 
         // Links: a directory link is not removed, an attribute link is not written through.
-        let elsewhere = t.path().join("elsewhere");
+        let elsewhere = tmp.path().join("elsewhere");
         fs::create_dir_all(&elsewhere).expect("mkdir");
-        symlink(&elsewhere, r.sys(RDMA_CM_DIR).join("mlx5_0")).expect("ln");
-        assert!(w.apply(&dir, &Value::Bool(false)).is_err());
+        symlink(&elsewhere, sys.sys(RDMA_CM_DIR).join("mlx5_0")).expect("ln");
+        assert!(writer.apply(&dir, &Value::Bool(false)).is_err());
         assert!(elsewhere.exists());
-        fs::remove_file(r.sys(RDMA_CM_DIR).join("mlx5_0")).expect("rm");
-        let target = t.path().join("target");
+        fs::remove_file(sys.sys(RDMA_CM_DIR).join("mlx5_0")).expect("rm");
+        let target = tmp.path().join("target");
         fs::write(&target, "0\n").expect("write");
         fs::remove_file(cm.join("default_roce_tos")).expect("rm");
         symlink(&target, cm.join("default_roce_tos")).expect("ln");
-        assert!(w.apply(&tos("rxe0"), &Value::Num(5)).is_err());
+        assert!(writer.apply(&tos("rxe0"), &Value::Num(5)).is_err());
         assert_eq!(fs::read_to_string(&target).expect("read"), "0\n");
 
         // No rdma_cm in configfs: the reason, nothing made.
-        fs::remove_dir_all(r.sys("kernel/config")).expect("rm");
-        let e = w.apply(&dir, &Value::Bool(true)).expect_err("no configfs");
+        fs::remove_dir_all(sys.sys("kernel/config")).expect("rm");
+        let e = writer
+            .apply(&dir, &Value::Bool(true))
+            .expect_err("no configfs");
         assert!(e.to_string().contains("configfs not mounted"), "{e}");
-        assert!(!r.sys("kernel/config").exists());
-        assert_eq!(read_device(&r, "rxe0").expect("rxe0").rdma_cm_dir, None);
+        assert!(!sys.sys("kernel/config").exists());
+        assert_eq!(read_device(&sys, "rxe0").expect("rxe0").rdma_cm_dir, None);
     }
 }

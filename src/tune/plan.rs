@@ -291,11 +291,10 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
         };
     }
     Ok(match knob {
-        Knob::Feature { .. } => Kind::Bool,
+        Knob::Feature { .. } | Knob::RdmaCmDir { .. } => Kind::Bool,
         Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
         Knob::Qdisc { .. } | Knob::Pfc { .. } => Kind::Text,
         Knob::RdmaCm { field, .. } if field == crate::model::rdma::ROCE_MODE => Kind::Text,
-        Knob::RdmaCmDir { .. } => Kind::Bool,
         _ => Kind::Num,
     })
 }
