@@ -258,7 +258,7 @@ const CM_DIR: &str = "/sys/kernel/config/rdma_cm/rxe0";
 const CM_TOS: &str = "/sys/kernel/config/rdma_cm/rxe0/ports/1/default_roce_tos";
 const CM_MODE: &str = "/sys/kernel/config/rdma_cm/rxe0/ports/1/default_roce_mode";
 
-/// What rdma_cm holds for rxe0 port 1, read by the test itself: the directory is made for
+/// What `rdma_cm` holds for rxe0 port 1, read by the test itself: the directory is made for
 /// the reading and removed again when it was not there (the kernel keeps the defaults
 /// without it), so the reading leaves the node as it found it.
 fn rdma_cm_defaults() -> (bool, String, String) {
