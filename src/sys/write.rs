@@ -268,6 +268,8 @@ fn check_names(knob: &Knob, value: &Value) -> Result<(), WriteError> {
         Knob::Sysctl { name } => {
             sysctl::validate_name(name).map_err(|e| WriteError::invalid(knob, value, e))
         }
+        // RDMA device names (up to 63 bytes) are checked where their paths are built.
+        Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } => Ok(()),
         _ => checked_ifname(knob, value, knob.object()).map(drop),
     }
 }

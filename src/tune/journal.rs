@@ -400,7 +400,11 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
         .map_err(|e| format!("sysctl {}: {e}", short(name)));
     }
     let iface = knob.object();
-    if !crate::model::knobs::valid_ifname(iface) {
+    if let Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } = knob {
+        if !crate::sys::rdma::valid_device_name(iface) {
+            return Err(format!("invalid RDMA device name {:?}", short(iface)));
+        }
+    } else if !crate::model::knobs::valid_ifname(iface) {
         return Err(format!("invalid interface name {:?}", short(iface)));
     }
     match knob {

@@ -280,7 +280,11 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
         return Ok(Kind::Text);
     }
     let iface = knob.object();
-    if !valid_ifname(iface) {
+    if let Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } = knob {
+        if !crate::sys::rdma::valid_device_name(iface) {
+            return Err(format!("invalid RDMA device name {iface:?}"));
+        }
+    } else if !valid_ifname(iface) {
         return Err(format!("invalid interface name {iface:?}"));
     }
     if let Some((group, field)) = knob_field(knob) {
@@ -2073,5 +2077,15 @@ mod tests {
         assert!(crate::tune::journal::validate_step(&want[1].knob, &Value::Num(106)).is_ok());
         assert!(crate::tune::journal::validate_step(&want[1].knob, &Value::Num(300)).is_err());
         assert!(crate::tune::journal::validate_step(&want[0].knob, &Value::Bool(false)).is_ok());
+        // RDMA device names are not interface names: longer than 15 bytes is fine, a path is not.
+        let long = Knob::RdmaCmDir {
+            device: "rocep129s0f0np0_bond".into(),
+        };
+        assert!(crate::tune::journal::validate_step(&long, &Value::Bool(true)).is_ok());
+        let bad = Knob::RdmaCmDir {
+            device: "../x".into(),
+        };
+        assert!(crate::tune::journal::validate_step(&bad, &Value::Bool(true)).is_err());
+        assert!(normalize(&bad, &Value::Bool(true)).is_err());
     }
 }
