@@ -1586,6 +1586,18 @@ mod tests {
                 "rxe0 port 1 rdma_cm default_roce_tos = 96",
             ]
         );
+        // The names `show --rdma -f json` prints are keys too.
+        let q = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rdma: {device: rxe0, default_roce_tos: 96}\n",
+        );
+        let r = resolve(&q, &st, &[]).expect("resolve");
+        assert_eq!(
+            lines(&r),
+            [
+                "rxe0 rdma_cm directory = on",
+                "rxe0 port 1 rdma_cm default_roce_tos = 96",
+            ]
+        );
         // No RDMA device on the interface: skipped with the reason, nothing to write.
         let p = profile("interfaces:\n  - match: {name: eth2}\n    rdma: {device: ib*, tos: 1}\n");
         let r = resolve(&p, &st, &[]).expect("resolve");
