@@ -48,6 +48,10 @@ pub enum KnobKind {
     Qdisc,
     /// Priority flow control (DCB).
     Pfc,
+    /// `rdma_cm` defaults of an RDMA port (configfs).
+    RdmaCm,
+    /// The `rdma_cm` configfs directory of an RDMA device.
+    RdmaCmDir,
 }
 
 impl KnobKind {
@@ -73,6 +77,7 @@ impl KnobKind {
             KnobKind::IrqAffinity => "irq_affinity",
             KnobKind::Qdisc => "qos",
             KnobKind::Pfc => "pfc",
+            KnobKind::RdmaCm | KnobKind::RdmaCmDir => "rdma",
         }
     }
 
@@ -93,6 +98,8 @@ impl KnobKind {
             KnobKind::IrqAffinity => "irq affinity",
             KnobKind::Qdisc => "root qdisc",
             KnobKind::Pfc => "pfc priorities",
+            KnobKind::RdmaCm => "rdma_cm default",
+            KnobKind::RdmaCmDir => "rdma_cm directory",
         }
     }
 }
@@ -115,6 +122,8 @@ impl Knob {
             Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
             Knob::Qdisc { .. } => KnobKind::Qdisc,
             Knob::Pfc { .. } => KnobKind::Pfc,
+            Knob::RdmaCm { .. } => KnobKind::RdmaCm,
+            Knob::RdmaCmDir { .. } => KnobKind::RdmaCmDir,
         }
     }
 }

@@ -41,6 +41,36 @@ pub struct RdmaDevice {
     pub device_path: Option<String>,
     /// Ports, by port number.
     pub ports: Vec<RdmaPort>,
+    /// The `rdma_cm` configfs directory of the device: `None` when there is no `rdma_cm`
+    /// in configfs (configfs not mounted on `/sys/kernel/config`, or `rdma_cm` not loaded),
+    /// `Some(false)` when `rdma_cm/<name>` does not exist (yet: it is made by `mkdir`),
+    /// `Some(true)` when it does.
+    #[serde(default)]
+    pub rdma_cm_dir: Option<bool>,
+}
+
+/// The `rdma_cm` configfs file of the default RoCE mode.
+pub const ROCE_MODE: &str = "default_roce_mode";
+/// The `rdma_cm` configfs file of the default type of service.
+pub const ROCE_TOS: &str = "default_roce_tos";
+
+/// A RoCE mode in the spelling `rdma_cm` reads and writes (`IB/RoCE v1`, `RoCE v2`), from
+/// that spelling or a short one: `RoCE v1`, `v1`, `RoCE v2`, `v2` (any case).
+pub fn parse_roce_mode(text: &str) -> Result<&'static str, String> {
+    let t: String = text
+        .trim()
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match t.as_str() {
+        "v1" | "1" | "roce v1" | "ib/roce v1" => Ok("IB/RoCE v1"),
+        "v2" | "2" | "roce v2" => Ok("RoCE v2"),
+        _ => Err(format!(
+            "{:?} is not a RoCE mode (RoCE v1, RoCE v2)",
+            text.trim()
+        )),
+    }
 }
 
 impl RdmaDevice {
@@ -283,5 +313,63 @@ mod tests {
         assert_eq!(GidKind::from_sysfs("bogus", "Ethernet"), None);
         let json = serde_json::to_string(&GidKind::RoceV2).expect("json");
         assert_eq!(json, "\"RoCE v2\"");
+    }
+}
+
+/// An rxe-like RoCE device with port 1 on `netdev` (RoCE v2 GIDs) for tests of the code
+/// that uses the model; `cm`: the `rdma_cm` directory state and, where it exists, the
+/// defaults the port shows.
+#[cfg(test)]
+pub(crate) fn test_device(name: &str, netdev: &str, cm: Option<bool>) -> RdmaDevice {
+    let shown = cm == Some(true);
+    RdmaDevice {
+        name: name.into(),
+        node_type: "CA".into(),
+        fw_ver: None,
+        node_guid: None,
+        sys_image_guid: None,
+        hca_type: None,
+        driver: Some("rxe".into()),
+        pci_address: None,
+        device_path: None,
+        ports: vec![RdmaPort {
+            port: 1,
+            state: "ACTIVE".into(),
+            phys_state: "LinkUp".into(),
+            rate: "100 Gb/sec (4X EDR)".into(),
+            rate_gbps: Some(100.0),
+            link_layer: "Ethernet".into(),
+            active_mtu: Some(1024),
+            netdev: Some(netdev.into()),
+            netdev_index: None,
+            gids: vec![Gid {
+                index: 1,
+                gid: "::ffff:198.18.0.2".parse().expect("gid"),
+                kind: GidKind::RoceV2,
+                netdev: Some(netdev.into()),
+            }],
+            hw_counters: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            default_roce_mode: shown.then(|| "RoCE v2".into()),
+            default_roce_tos: shown.then_some(0),
+        }],
+        rdma_cm_dir: cm,
+    }
+}
+
+#[cfg(test)]
+mod roce_mode_tests {
+    use super::*;
+
+    #[test]
+    fn roce_mode_spellings() {
+        for t in ["RoCE v2", "v2", "roce  V2", "2"] {
+            assert_eq!(parse_roce_mode(t), Ok("RoCE v2"), "{t}");
+        }
+        for t in ["RoCE v1", "v1", "IB/RoCE v1"] {
+            assert_eq!(parse_roce_mode(t), Ok("IB/RoCE v1"), "{t}");
+        }
+        assert!(parse_roce_mode("v3").is_err());
+        assert!(parse_roce_mode("").is_err());
     }
 }

@@ -102,6 +102,25 @@ pub enum Knob {
         /// Interface.
         iface: String,
     },
+    /// Whether the configfs directory `rdma_cm/<device>` exists (the kernel shows the
+    /// defaults only after `mkdir`); true when dpuctl created it, so undoing removes it.
+    /// Ordered before [`Knob::RdmaCm`]: resolved settings are sorted, and the directory must
+    /// exist before its files are written (and go after them on undo).
+    RdmaCmDir {
+        /// RDMA device.
+        device: String,
+    },
+    /// An `rdma_cm` default of an RDMA port, written in configfs
+    /// (`rdma_cm/<device>/ports/<port>/<field>`): `default_roce_mode` (text: `RoCE v2`,
+    /// `IB/RoCE v1`) or `default_roce_tos` (a number 0..255).
+    RdmaCm {
+        /// RDMA device, e.g. `mlx5_0`.
+        device: String,
+        /// Port number (from 1).
+        port: u32,
+        /// `default_roce_mode` or `default_roce_tos`.
+        field: String,
+    },
 }
 
 impl Knob {
@@ -122,6 +141,7 @@ impl Knob {
             | Knob::IrqAffinity { iface, .. }
             | Knob::Qdisc { iface }
             | Knob::Pfc { iface } => iface,
+            Knob::RdmaCm { device, .. } | Knob::RdmaCmDir { device } => device,
         }
     }
 
@@ -150,6 +170,12 @@ impl fmt::Display for Knob {
             Knob::IrqAffinity { iface, irq } => write!(f, "{iface} irq {irq} affinity"),
             Knob::Qdisc { iface } => write!(f, "{iface} qos root qdisc"),
             Knob::Pfc { iface } => write!(f, "{iface} dcb pfc"),
+            Knob::RdmaCm {
+                device,
+                port,
+                field,
+            } => write!(f, "{device} port {port} rdma_cm {field}"),
+            Knob::RdmaCmDir { device } => write!(f, "{device} rdma_cm directory"),
         }
     }
 }

@@ -190,6 +190,7 @@ mod tests {
     fn table_name_falls_back_to_the_name_prefix() {
         let mut d = crate::model::rdma::RdmaDevice {
             name: "rxe0".into(),
+            rdma_cm_dir: None,
             node_type: "CA".into(),
             fw_ver: None,
             node_guid: None,

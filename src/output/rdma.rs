@@ -148,6 +148,7 @@ mod tests {
         };
         let dev = RdmaDevice {
             name: "rxe0".into(),
+            rdma_cm_dir: None,
             node_type: "CA".into(),
             fw_ver: None,
             node_guid: Some("5054:00ff:fe12:3456".into()),

@@ -85,6 +85,33 @@ pub struct RawBlock {
     /// Priorities with priority flow control on (DCB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pfc: Option<Vec<u64>>,
+    /// `rdma_cm` defaults of the RDMA devices on the matched interfaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdma: Option<RawRdma>,
+}
+
+/// `rdma:`: `rdma_cm` defaults of the RDMA devices whose ports sit on the matched interfaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRdma {
+    /// Only RDMA devices with these name globs (default: every device on the interface).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<Names>,
+    /// `default_roce_mode`: `RoCE v1` or `RoCE v2` (also `v1`, `v2`, `IB/RoCE v1`); the key
+    /// also by the name `show --rdma -f json` prints.
+    #[serde(
+        default,
+        alias = "default_roce_mode",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub roce_mode: Option<String>,
+    /// `default_roce_tos`, 0 to 255 (also by that name).
+    #[serde(
+        default,
+        alias = "default_roce_tos",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tos: Option<u64>,
 }
 
 /// `module:`: expectations about the pluggable module of the matched interfaces.

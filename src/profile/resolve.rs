@@ -377,6 +377,76 @@ impl Out {
     }
 }
 
+/// The `rdma_cm` defaults of the RDMA devices whose ports sit on `iface` (and whose name
+/// matches `device`): for each device the configfs directory first (made by `mkdir` where
+/// it does not exist, which the journal records), then the defaults of each such port.
+fn resolve_rdma(
+    out: &mut Out,
+    state: &NodeState,
+    iface: &str,
+    r: &crate::profile::validate::RdmaSpec,
+) {
+    let mut wanted = Vec::new();
+    if let Some(t) = r.tos {
+        wanted.push((crate::model::rdma::ROCE_TOS, Value::Num(u64::from(t))));
+    }
+    if let Some(m) = &r.roce_mode {
+        wanted.push((crate::model::rdma::ROCE_MODE, Value::Text(m.clone())));
+    }
+    let mut found = false;
+    for dev in &state.rdma {
+        let by_name = r.device.as_ref().is_none_or(|globs| {
+            globs
+                .iter()
+                .any(|g| crate::profile::glob::matches(g, &dev.name))
+        });
+        let ports: Vec<u32> = dev
+            .ports
+            .iter()
+            .filter(|p| {
+                p.netdev.as_deref() == Some(iface)
+                    || p.gids.iter().any(|g| g.netdev.as_deref() == Some(iface))
+            })
+            .map(|p| p.port)
+            .collect();
+        if !by_name || ports.is_empty() {
+            continue;
+        }
+        found = true;
+        let dir = Knob::RdmaCmDir {
+            device: dev.name.clone(),
+        };
+        // A device on two matched interfaces gets its settings once.
+        if out.settings.iter().any(|s| s.knob == dir) {
+            continue;
+        }
+        out.push(dir, Value::Bool(true));
+        for port in ports {
+            for (field, v) in &wanted {
+                out.push(
+                    Knob::RdmaCm {
+                        device: dev.name.clone(),
+                        port,
+                        field: (*field).to_string(),
+                    },
+                    v.clone(),
+                );
+            }
+        }
+    }
+    if !found {
+        let want: Vec<String> = wanted
+            .iter()
+            .map(|(f, v)| format!("{f} {}", crate::tune::plan::render_value(v)))
+            .collect();
+        let which = match &r.device {
+            Some(g) => format!("no RDMA device {} on {iface}", g.join(", ")),
+            None => format!("no RDMA device on {iface}"),
+        };
+        out.skip_section(iface, "rdma", want.join(", "), which);
+    }
+}
+
 /// A current value and a maximum, each `None` where the driver leaves it out.
 type CurMax = (Option<u32>, Option<u32>);
 
@@ -698,6 +768,9 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
             },
             Value::Text(crate::model::dcb::pfc_text(bits)),
         );
+    }
+    if let Some(r) = &s.rdma {
+        resolve_rdma(out, state, name.as_str(), r);
     }
     if let Some(q) = &s.qos {
         // The quanta follow the MTU the interface will have: the profile's, or its own.
@@ -1475,5 +1548,81 @@ mod tests {
         let m = Amount::Min(Box::new(Amount::Exact(4096)), Box::new(Amount::Max));
         assert_eq!(eval(&m, Some(1024), 4), Some(1024));
         assert_eq!(eval(&m, None, 4), None);
+    }
+
+    #[test]
+    fn rdma_block_selects_devices_by_netdev_and_name() {
+        use crate::model::rdma::test_device;
+        let mut st = state(vec![eth2()]);
+        st.rdma = vec![
+            test_device("mlx5_0", "eth2", Some(false)),
+            test_device("rxe0", "eth2", Some(true)),
+            test_device("mlx5_1", "eth9", Some(false)),
+        ];
+        let p =
+            profile("interfaces:\n  - match: {name: eth2}\n    rdma: {roce_mode: v2, tos: 106}\n");
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        assert_eq!(
+            lines(&r),
+            [
+                "mlx5_0 rdma_cm directory = on",
+                "mlx5_0 port 1 rdma_cm default_roce_mode = \"RoCE v2\"",
+                "mlx5_0 port 1 rdma_cm default_roce_tos = 106",
+                "rxe0 rdma_cm directory = on",
+                "rxe0 port 1 rdma_cm default_roce_mode = \"RoCE v2\"",
+                "rxe0 port 1 rdma_cm default_roce_tos = 106",
+            ]
+        );
+        // By name: only rxe*; a later block overrides the tos key by key.
+        let p = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rdma: {device: rxe*, roce_mode: RoCE v1, tos: 106}\n  - match: {name: eth*}\n    rdma: {tos: 96}\n",
+        );
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        assert_eq!(
+            lines(&r),
+            [
+                "rxe0 rdma_cm directory = on",
+                "rxe0 port 1 rdma_cm default_roce_mode = \"IB/RoCE v1\"",
+                "rxe0 port 1 rdma_cm default_roce_tos = 96",
+            ]
+        );
+        // The names `show --rdma -f json` prints are keys too.
+        let q = profile(
+            "interfaces:\n  - match: {name: eth2}\n    rdma: {device: rxe0, default_roce_tos: 96}\n",
+        );
+        let r = resolve(&q, &st, &[]).expect("resolve");
+        assert_eq!(
+            lines(&r),
+            [
+                "rxe0 rdma_cm directory = on",
+                "rxe0 port 1 rdma_cm default_roce_tos = 96",
+            ]
+        );
+        // No RDMA device on the interface: skipped with the reason, nothing to write.
+        let p = profile("interfaces:\n  - match: {name: eth2}\n    rdma: {device: ib*, tos: 1}\n");
+        let r = resolve(&p, &st, &[]).expect("resolve");
+        assert!(r.settings.is_empty(), "{:?}", lines(&r));
+        assert_eq!(r.skipped.len(), 1);
+        assert!(
+            r.skipped[0].reason.contains("no RDMA device ib* on eth2"),
+            "{:?}",
+            r.skipped
+        );
+    }
+
+    #[test]
+    fn rdma_block_errors_name_the_line_and_column() {
+        for (yaml, want) in [
+            ("    rdma: {tos: 256}\n", "t.yaml:5:"),
+            ("    rdma: {roce_mode: v3}\n", "is not a RoCE mode"),
+            ("    rdma: {tos: 1, mode: v2}\n", "t.yaml:5:"),
+            ("    rdma: {device: rxe0}\n", "nothing to set"),
+        ] {
+            let text = format!(
+                "name: t\ndescription: test\ninterfaces:\n  - match: {{name: eth2}}\n{yaml}"
+            );
+            let e = Profile::from_yaml("t", &text).expect_err(yaml).to_string();
+            assert!(e.contains(want), "{yaml}: {e}");
+        }
     }
 }

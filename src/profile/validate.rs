@@ -230,6 +230,19 @@ pub struct Settings {
     pub qos: Option<crate::model::qos::QosSpec>,
     /// Priorities with PFC on (empty: PFC off); a later block's list replaces an earlier one.
     pub pfc: Option<Vec<u8>>,
+    /// `rdma_cm` defaults of the RDMA devices on the interface; merged key by key.
+    pub rdma: Option<RdmaSpec>,
+}
+
+/// `rdma:` validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RdmaSpec {
+    /// RDMA device name globs; `None`: every RDMA device on the interface.
+    pub device: Option<Vec<String>>,
+    /// `default_roce_mode` as `rdma_cm` spells it (`IB/RoCE v1`, `RoCE v2`).
+    pub roce_mode: Option<String>,
+    /// `default_roce_tos`.
+    pub tos: Option<u8>,
 }
 
 /// `module:` validated.
@@ -264,6 +277,12 @@ impl Settings {
         or_later(&mut self.txqueuelen, later.txqueuelen.as_ref());
         or_later(&mut self.qos, later.qos.as_ref());
         or_later(&mut self.pfc, later.pfc.as_ref());
+        if let Some(l) = &later.rdma {
+            let e = self.rdma.get_or_insert_with(RdmaSpec::default);
+            or_later(&mut e.device, l.device.as_ref());
+            or_later(&mut e.roce_mode, l.roce_mode.as_ref());
+            or_later(&mut e.tos, l.tos.as_ref());
+        }
         if let Some(l) = &later.rps {
             let e = self.rps.get_or_insert_with(RpsSpec::default);
             or_later(&mut e.cpus, l.cpus.as_ref());
@@ -993,6 +1012,39 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
         }
         prios.sort_unstable();
         s.pfc = Some(prios);
+    }
+    if let Some(r) = &b.rdma {
+        let p = path.key("rdma");
+        let mut spec = RdmaSpec {
+            device: r.device.as_ref().map(|d| names(cx, &p.key("device"), d)),
+            ..RdmaSpec::default()
+        };
+        if let Some(m) = &r.roce_mode {
+            let pm = p.key("roce_mode");
+            match crate::model::rdma::parse_roce_mode(m) {
+                Ok(m) => spec.roce_mode = Some(m.to_string()),
+                Err(e) => cx.err(&pm, At::Value, format!("{pm}: {e}")),
+            }
+        }
+        if let Some(t) = r.tos {
+            let pt = p.key("tos");
+            match u8::try_from(t) {
+                Ok(t) => spec.tos = Some(t),
+                Err(_) => cx.err(
+                    &pt,
+                    At::Value,
+                    format!("{pt}: {t} is out of range (0 to 255)"),
+                ),
+            }
+        }
+        if r.roce_mode.is_none() && r.tos.is_none() {
+            cx.err(
+                &p,
+                At::Value,
+                format!("{p}: nothing to set (roce_mode, tos)"),
+            );
+        }
+        s.rdma = Some(spec);
     }
     Block {
         selector,

@@ -134,7 +134,18 @@ pub fn read_device(root: &SysRoot, name: &str) -> Result<RdmaDevice, RdmaError> 
         pci_address,
         device_path,
         ports,
+        rdma_cm_dir: rdma_cm_dir(root, name),
     })
+}
+
+/// Whether `rdma_cm/<name>` exists in configfs; `None` when `rdma_cm` itself is not there
+/// (configfs not mounted, or the `rdma_cm` module not loaded).
+pub fn rdma_cm_dir(root: &SysRoot, name: &str) -> Option<bool> {
+    let cm = root.sys(RDMA_CM_DIR);
+    if !cm.is_dir() {
+        return None;
+    }
+    Some(cm.join(name).is_dir())
 }
 
 fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPort, RdmaError> {
@@ -576,5 +587,94 @@ mod tests {
         assert!(valid_device_name("mlx5_0"));
         assert!(!valid_device_name(".."));
         assert!(!valid_device_name("a/b"));
+    }
+
+    /// The `rdma_cm` writer against the fixture's configfs directory: a default written and
+    /// read back through the reader, the device directory made and removed, links refused,
+    /// and no `rdma_cm` at all is the reason, not an attempt.
+    #[test]
+    fn rdma_cm_writer_on_the_fixture_configfs() {
+        use crate::model::{Knob, Value};
+        use crate::sys::write::Writer;
+        let tmp = tree();
+        let sys = root(&tmp);
+        let mut writer = Writer::new(sys.clone());
+        let tos = |device: &str| Knob::RdmaCm {
+            device: device.into(),
+            port: 1,
+            field: crate::model::rdma::ROCE_TOS.into(),
+        };
+        let mode = Knob::RdmaCm {
+            device: "rxe0".into(),
+            port: 1,
+            field: crate::model::rdma::ROCE_MODE.into(),
+        };
+        writer
+            .preflight(&tos("rxe0"), &Value::Num(96))
+            .expect("preflight");
+        writer.apply(&tos("rxe0"), &Value::Num(96)).expect("tos");
+        writer
+            .apply(&mode, &Value::Text("v1".into()))
+            .expect("mode");
+        let cm = sys.sys(RDMA_CM_DIR).join("rxe0/ports/1");
+        assert_eq!(
+            fs::read_to_string(cm.join("default_roce_tos")).expect("read"),
+            "96\n"
+        );
+        assert_eq!(
+            fs::read_to_string(cm.join("default_roce_mode")).expect("read"),
+            "IB/RoCE v1\n"
+        );
+        let d = read_device(&sys, "rxe0").expect("rxe0");
+        assert_eq!(d.ports[0].default_roce_tos, Some(96));
+        assert_eq!(d.rdma_cm_dir, Some(true));
+        assert!(writer.apply(&tos("rxe0"), &Value::Num(256)).is_err());
+
+        // mlx5_0 has no directory yet: the default's preflight passes (the directory step
+        // before it makes it), a write without it fails, mkdir and rmdir leave it as before.
+        let dir = Knob::RdmaCmDir {
+            device: "mlx5_0".into(),
+        };
+        assert_eq!(
+            read_device(&sys, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
+            Some(false)
+        );
+        writer
+            .preflight(&tos("mlx5_0"), &Value::Num(1))
+            .expect("preflight");
+        assert!(writer.apply(&tos("mlx5_0"), &Value::Num(1)).is_err());
+        writer.apply(&dir, &Value::Bool(true)).expect("mkdir");
+        assert_eq!(
+            read_device(&sys, "mlx5_0").expect("mlx5_0").rdma_cm_dir,
+            Some(true)
+        );
+        writer.apply(&dir, &Value::Bool(false)).expect("rmdir");
+        assert!(!sys.sys(RDMA_CM_DIR).join("mlx5_0").exists());
+        writer
+            .apply(&dir, &Value::Bool(false))
+            .expect("absent stays absent");
+
+        // Links: a directory link is not removed, an attribute link is not written through.
+        let elsewhere = tmp.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).expect("mkdir");
+        symlink(&elsewhere, sys.sys(RDMA_CM_DIR).join("mlx5_0")).expect("ln");
+        assert!(writer.apply(&dir, &Value::Bool(false)).is_err());
+        assert!(elsewhere.exists());
+        fs::remove_file(sys.sys(RDMA_CM_DIR).join("mlx5_0")).expect("rm");
+        let target = tmp.path().join("target");
+        fs::write(&target, "0\n").expect("write");
+        fs::remove_file(cm.join("default_roce_tos")).expect("rm");
+        symlink(&target, cm.join("default_roce_tos")).expect("ln");
+        assert!(writer.apply(&tos("rxe0"), &Value::Num(5)).is_err());
+        assert_eq!(fs::read_to_string(&target).expect("read"), "0\n");
+
+        // No rdma_cm in configfs: the reason, nothing made.
+        fs::remove_dir_all(sys.sys("kernel/config")).expect("rm");
+        let e = writer
+            .apply(&dir, &Value::Bool(true))
+            .expect_err("no configfs");
+        assert!(e.to_string().contains("configfs not mounted"), "{e}");
+        assert!(!sys.sys("kernel/config").exists());
+        assert_eq!(read_device(&sys, "rxe0").expect("rxe0").rdma_cm_dir, None);
     }
 }

@@ -409,6 +409,7 @@ mod tests {
         use crate::model::rdma::{RdmaDevice, RdmaPort};
         let mut devs = vec![RdmaDevice {
             name: "rxe0".into(),
+            rdma_cm_dir: None,
             node_type: "CA".into(),
             fw_ver: None,
             node_guid: None,

@@ -268,6 +268,8 @@ fn check_names(knob: &Knob, value: &Value) -> Result<(), WriteError> {
         Knob::Sysctl { name } => {
             sysctl::validate_name(name).map_err(|e| WriteError::invalid(knob, value, e))
         }
+        // RDMA device names (up to 63 bytes) are checked where their paths are built.
+        Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } => Ok(()),
         _ => checked_ifname(knob, value, knob.object()).map(drop),
     }
 }
@@ -499,6 +501,7 @@ pub fn apply(
     value: &Value,
 ) -> Result<(), WriteError> {
     match knob {
+        Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } => write_rdma_cm(root, knob, value),
         Knob::Ring { .. }
         | Knob::Channel { .. }
         | Knob::Coalesce { .. }
@@ -537,6 +540,7 @@ impl Writer {
     pub fn apply(&mut self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
         check_names(knob, value)?;
         match knob {
+            Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } => write_rdma_cm(&self.root, knob, value),
             Knob::Ring { .. }
             | Knob::Channel { .. }
             | Knob::Coalesce { .. }
@@ -675,6 +679,9 @@ impl Writer {
     /// opens for writing, or (netlink knobs) this process may change network settings.
     pub fn preflight(&self, knob: &Knob, value: &Value) -> Result<(), WriteError> {
         check_names(knob, value)?;
+        if let Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } = knob {
+            return preflight_rdma_cm(&self.root, knob, value);
+        }
         if let Some(path) = knob_path(&self.root, knob) {
             // Opening for writing without writing changes nothing, in procfs and sysfs alike.
             return open_attr_for_write(&path, false)
@@ -688,6 +695,115 @@ impl Writer {
             preflight_qdisc(knob, value, iface)?;
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rdma_cm configfs.
+
+/// `rdma_cm` in configfs, checked to be a real directory (not a link): configfs mounted on
+/// `kernel/config` below the sysfs root and the `rdma_cm` module loaded.
+fn rdma_cm_root(root: &SysRoot, knob: &Knob, value: &Value) -> Result<PathBuf, WriteError> {
+    let cm = root.sys(super::rdma::RDMA_CM_DIR);
+    match fs::symlink_metadata(&cm) {
+        Ok(m) if m.file_type().is_dir() => Ok(cm),
+        _ => Err(WriteError::failed(
+            knob,
+            value,
+            crate::tune::plan::NO_RDMA_CM,
+        )),
+    }
+}
+
+/// The device directory `rdma_cm/<device>` and, for a default, its file
+/// `ports/<port>/<field>`.
+fn rdma_cm_paths(
+    root: &SysRoot,
+    knob: &Knob,
+    value: &Value,
+) -> Result<(PathBuf, Option<PathBuf>), WriteError> {
+    let device = knob.object();
+    if !super::rdma::valid_device_name(device) {
+        return Err(WriteError::invalid(
+            knob,
+            value,
+            format!("invalid RDMA device name {device:?}"),
+        ));
+    }
+    let dir = rdma_cm_root(root, knob, value)?.join(device);
+    let file = match knob {
+        Knob::RdmaCm { port, field, .. } => {
+            if field != crate::model::rdma::ROCE_MODE && field != crate::model::rdma::ROCE_TOS {
+                return Err(WriteError::invalid(
+                    knob,
+                    value,
+                    format!("no rdma_cm field {field:?}"),
+                ));
+            }
+            Some(dir.join("ports").join(port.to_string()).join(field))
+        }
+        _ => None,
+    };
+    Ok((dir, file))
+}
+
+/// Makes (`true`) or removes (`false`) `rdma_cm/<device>`, or writes one default of a port
+/// (`default_roce_mode` as `rdma_cm` spells it, `default_roce_tos` as a number).
+fn write_rdma_cm(root: &SysRoot, knob: &Knob, value: &Value) -> Result<(), WriteError> {
+    let (dir, file) = rdma_cm_paths(root, knob, value)?;
+    let Some(file) = file else {
+        let io = |e: &io::Error| WriteError::from_io(knob, value, &dir, e);
+        return if as_bool(knob, value)? {
+            match fs::create_dir(&dir) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(io(&e)),
+                _ => Ok(()),
+            }
+        } else {
+            // Only a real directory is removed (remove_dir does not follow a link, and
+            // configfs lets only rmdir take a device directory away).
+            match fs::symlink_metadata(&dir) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(io(&e)),
+                Ok(m) if !m.file_type().is_dir() => Err(WriteError::failed(
+                    knob,
+                    value,
+                    format!("{} is not a directory", dir.display()),
+                )),
+                Ok(_) => fs::remove_dir(&dir).map_err(|e| io(&e)),
+            }
+        };
+    };
+    let text = match (knob, value) {
+        (Knob::RdmaCm { field, .. }, Value::Text(t)) if field == crate::model::rdma::ROCE_MODE => {
+            crate::model::rdma::parse_roce_mode(t)
+                .map_err(|e| WriteError::invalid(knob, value, e))?
+                .to_string()
+        }
+        (_, Value::Num(n)) if *n <= 255 => n.to_string(),
+        _ => {
+            return Err(WriteError::invalid(
+                knob,
+                value,
+                "expects a RoCE mode or a number 0 to 255",
+            ))
+        }
+    };
+    write_file(&file, &text).map_err(|e| WriteError::from_io(knob, value, &file, &e))
+}
+
+/// Checks without changing anything that an `rdma_cm` knob can be set: `rdma_cm` is in
+/// configfs, and a default's file is writable where the device directory exists already
+/// (otherwise the directory step before it makes it).
+fn preflight_rdma_cm(root: &SysRoot, knob: &Knob, value: &Value) -> Result<(), WriteError> {
+    let (dir, file) = rdma_cm_paths(root, knob, value)?;
+    if root.is_live() {
+        require_privilege()?;
+    }
+    match file {
+        Some(f) if dir.is_dir() => open_attr_for_write(&f, false)
+            .map(drop)
+            .map_err(|e| WriteError::from_io(knob, value, &f, &e)),
+        _ => Ok(()),
     }
 }
 

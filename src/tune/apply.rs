@@ -50,14 +50,16 @@ impl Applier for Writer {
     }
 
     fn read(&mut self, knobs: &[Knob]) -> Vec<Result<Value, String>> {
+        let rdma = |k: &Knob| matches!(k, Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. });
         let mut names: Vec<String> = knobs
             .iter()
-            .filter(|k| !matches!(k, Knob::Sysctl { .. }))
+            .filter(|k| !matches!(k, Knob::Sysctl { .. }) && !rdma(k))
             .map(|k| k.object().to_string())
             .collect();
         names.sort();
         names.dedup();
-        let state = if names.is_empty() {
+        // RDMA devices are read with every collection (an empty list reads all interfaces).
+        let state = if names.is_empty() && !knobs.iter().any(rdma) {
             Err("no interface".to_string())
         } else {
             collect(self.root(), &names).map_err(|e| e.to_string())

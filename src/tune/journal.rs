@@ -400,7 +400,11 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
         .map_err(|e| format!("sysctl {}: {e}", short(name)));
     }
     let iface = knob.object();
-    if !crate::model::knobs::valid_ifname(iface) {
+    if let Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } = knob {
+        if !crate::sys::rdma::valid_device_name(iface) {
+            return Err(format!("invalid RDMA device name {:?}", short(iface)));
+        }
+    } else if !crate::model::knobs::valid_ifname(iface) {
         return Err(format!("invalid interface name {:?}", short(iface)));
     }
     match knob {
@@ -440,6 +444,22 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
         Knob::Rps { queue, .. } | Knob::Xps { queue, .. } => match value {
             Value::Cpus(_) if *queue < MAX_QUEUE => Ok(()),
             _ => Err(ty("a CPU list on a queue below 65536")),
+        },
+        Knob::RdmaCm { port, field, .. } => match (field.as_str(), value) {
+            _ if *port == 0 || *port > 255 => Err(ty("a port 1 to 255")),
+            (crate::model::rdma::ROCE_MODE, Value::Text(t)) => {
+                crate::model::rdma::parse_roce_mode(t)
+                    .map(drop)
+                    .map_err(|e| format!("{knob}: {e}"))
+            }
+            (crate::model::rdma::ROCE_TOS, Value::Num(n)) if *n <= 255 => Ok(()),
+            (crate::model::rdma::ROCE_TOS, _) => Err(ty("a number 0 to 255")),
+            (crate::model::rdma::ROCE_MODE, _) => Err(ty("a RoCE mode")),
+            _ => Err(format!("no rdma_cm field {:?}", short(field))),
+        },
+        Knob::RdmaCmDir { .. } => match value {
+            Value::Bool(_) => Ok(()),
+            _ => Err(ty("true or false")),
         },
         Knob::Pfc { .. } => match value {
             Value::Text(t) => crate::model::dcb::parse_pfc_text(t)

@@ -280,7 +280,11 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
         return Ok(Kind::Text);
     }
     let iface = knob.object();
-    if !valid_ifname(iface) {
+    if let Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } = knob {
+        if !crate::sys::rdma::valid_device_name(iface) {
+            return Err(format!("invalid RDMA device name {iface:?}"));
+        }
+    } else if !valid_ifname(iface) {
         return Err(format!("invalid interface name {iface:?}"));
     }
     if let Some((group, field)) = knob_field(knob) {
@@ -291,9 +295,10 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
         };
     }
     Ok(match knob {
-        Knob::Feature { .. } => Kind::Bool,
+        Knob::Feature { .. } | Knob::RdmaCmDir { .. } => Kind::Bool,
         Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
         Knob::Qdisc { .. } | Knob::Pfc { .. } => Kind::Text,
+        Knob::RdmaCm { field, .. } if field == crate::model::rdma::ROCE_MODE => Kind::Text,
         _ => Kind::Num,
     })
 }
@@ -313,6 +318,24 @@ pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
                 .map(|n| Value::Text(n.to_string()))
                 .ok_or_else(|| format!("expects priorities 0 to 7, got {n}")),
             _ => Err(format!("expects priorities, got {}", render_value(value))),
+        };
+    }
+    if let Knob::RdmaCm { field, .. } = knob {
+        return match (field.as_str(), value) {
+            (crate::model::rdma::ROCE_MODE, Value::Text(t)) => {
+                crate::model::rdma::parse_roce_mode(t).map(|m| Value::Text(m.to_string()))
+            }
+            (crate::model::rdma::ROCE_TOS, Value::Num(n)) if *n <= 255 => Ok(Value::Num(*n)),
+            (crate::model::rdma::ROCE_TOS, Value::Text(t)) => t
+                .trim()
+                .parse::<u8>()
+                .map(|n| Value::Num(u64::from(n)))
+                .map_err(|_| format!("expects a number 0 to 255, got {t:?}")),
+            (crate::model::rdma::ROCE_TOS, v) => Err(format!(
+                "expects a number 0 to 255, got {}",
+                render_value(v)
+            )),
+            (f, _) => Err(format!("no rdma_cm field {f:?}")),
         };
     }
     if let Knob::Qdisc { .. } = knob {
@@ -397,6 +420,9 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
             None => Err(s.value.reason().unwrap_or("n/a").to_string()),
         };
     }
+    if let Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } = knob {
+        return rdma_cm_value(state, knob);
+    }
     let name = knob.object();
     let i = state
         .interface(name)
@@ -409,6 +435,7 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
     let na = |r: Option<&str>| r.unwrap_or("n/a").to_string();
     match knob {
         Knob::Sysctl { .. } => Err("not an interface setting".into()),
+        Knob::RdmaCm { .. } | Knob::RdmaCmDir { .. } => rdma_cm_value(state, knob),
         Knob::Ring { field, .. } => {
             let r = i.rings.get().ok_or_else(|| na(i.rings.reason()))?;
             from_struct(field_value(r, field), "not supported by the driver")
@@ -643,6 +670,56 @@ fn compare(desired: &[Setting], state: &NodeState) -> Vec<Outcome> {
         });
     }
     out
+}
+
+/// Why no `rdma_cm` default can be read or written where configfs has no `rdma_cm`.
+pub const NO_RDMA_CM: &str = "no rdma_cm in configfs (configfs not mounted on /sys/kernel/config, or the rdma_cm module not loaded)";
+
+/// The value of an `rdma_cm` knob. Before `rdma_cm/<device>` exists the kernel keeps its
+/// defaults, which no file shows: type of service 0, and RoCE v2 where the port has a RoCE v2
+/// GID (IB/RoCE v1 otherwise), as `cma_add_one` sets them.
+fn rdma_cm_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
+    let name = knob.object();
+    let dev = state
+        .rdma
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| format!("no RDMA device {name:?}"))?;
+    let dir = dev.rdma_cm_dir.ok_or_else(|| NO_RDMA_CM.to_string())?;
+    let Knob::RdmaCm { port, field, .. } = knob else {
+        return Ok(Value::Bool(dir));
+    };
+    let p = dev
+        .port(*port)
+        .ok_or_else(|| format!("{name} has no port {port}"))?;
+    let missing = || format!("{name} port {port}: {field} not in configfs");
+    match field.as_str() {
+        crate::model::rdma::ROCE_TOS if dir => p
+            .default_roce_tos
+            .map(|t| Value::Num(u64::from(t)))
+            .ok_or_else(missing),
+        crate::model::rdma::ROCE_TOS => Ok(Value::Num(0)),
+        crate::model::rdma::ROCE_MODE if dir => p
+            .default_roce_mode
+            .as_deref()
+            .map(|m| {
+                Value::Text(
+                    crate::model::rdma::parse_roce_mode(m)
+                        .map_or_else(|_| m.to_string(), str::to_string),
+                )
+            })
+            .ok_or_else(missing),
+        crate::model::rdma::ROCE_MODE => {
+            let v2 = p
+                .gids
+                .iter()
+                .any(|g| g.kind == crate::model::rdma::GidKind::RoceV2);
+            Ok(Value::Text(
+                if v2 { "RoCE v2" } else { "IB/RoCE v1" }.to_string(),
+            ))
+        }
+        f => Err(format!("no rdma_cm field {f:?}")),
+    }
 }
 
 /// What applying `desired` to the node in `state` would change. A floor that the current
@@ -1934,5 +2011,81 @@ mod tests {
             Ok(Value::Text("3 4".into()))
         );
         assert!(normalize(&want.knob, &Value::Text("9".into())).is_err());
+    }
+
+    #[test]
+    fn rdma_cm_steps_make_the_directory_first_and_check_compares() {
+        use crate::model::rdma::{test_device, ROCE_MODE, ROCE_TOS};
+        let dir = Setting::new(
+            Knob::RdmaCmDir {
+                device: "rxe0".into(),
+            },
+            Value::Bool(true),
+        );
+        let tos = Setting::new(
+            Knob::RdmaCm {
+                device: "rxe0".into(),
+                port: 1,
+                field: ROCE_TOS.into(),
+            },
+            Value::Num(106),
+        );
+        let mode = Setting::new(
+            Knob::RdmaCm {
+                device: "rxe0".into(),
+                port: 1,
+                field: ROCE_MODE.into(),
+            },
+            Value::Text("RoCE v2".into()),
+        );
+        let want = [dir, tos, mode];
+        // No directory yet: it is a step (undone by rmdir), the old defaults are the kernel's.
+        let mut st = state();
+        st.rdma = vec![test_device("rxe0", "eth2", Some(false))];
+        let p = plan(&want, &st);
+        assert_eq!(p.steps.len(), 2, "{}", p.render());
+        assert_eq!(p.steps[0].knob, want[0].knob);
+        assert_eq!(
+            (&p.steps[0].old, &p.steps[0].new),
+            (&Value::Bool(false), &Value::Bool(true))
+        );
+        assert_eq!(
+            (&p.steps[1].old, &p.steps[1].new),
+            (&Value::Num(0), &Value::Num(106))
+        );
+        assert_eq!(check(&want, &st).exit_code(), 1);
+        // Directory there, tos as wanted: compliant; another tos: drift.
+        st.rdma = vec![test_device("rxe0", "eth2", Some(true))];
+        st.rdma[0].ports[0].default_roce_tos = Some(106);
+        assert!(plan(&want, &st).steps.is_empty());
+        assert_eq!(check(&want, &st).exit_code(), 0);
+        st.rdma[0].ports[0].default_roce_tos = Some(32);
+        assert_eq!(check(&want, &st).exit_code(), 1);
+        // No rdma_cm in configfs: skipped with the reason, never a step.
+        st.rdma[0].rdma_cm_dir = None;
+        let p = plan(&want, &st);
+        assert!(p.steps.is_empty());
+        assert_eq!(p.skipped.len(), 3);
+        assert_eq!(p.skipped[0].reason, NO_RDMA_CM);
+        assert_eq!(check(&want, &st).exit_code(), 2);
+        // Spellings and ranges.
+        assert_eq!(
+            normalize(&want[2].knob, &Value::Text("v1".into())),
+            Ok(Value::Text("IB/RoCE v1".into()))
+        );
+        assert!(normalize(&want[1].knob, &Value::Num(256)).is_err());
+        assert!(crate::tune::journal::validate_step(&want[1].knob, &Value::Num(106)).is_ok());
+        assert!(crate::tune::journal::validate_step(&want[1].knob, &Value::Num(300)).is_err());
+        assert!(crate::tune::journal::validate_step(&want[0].knob, &Value::Bool(false)).is_ok());
+        // RDMA device names are not interface names: longer than 15 bytes is fine, a path is not.
+        let long = Knob::RdmaCmDir {
+            device: "rocep129s0f0np0_bond".into(),
+        };
+        assert!(crate::tune::journal::validate_step(&long, &Value::Bool(true)).is_ok());
+        let bad = Knob::RdmaCmDir {
+            device: "../x".into(),
+        };
+        assert!(crate::tune::journal::validate_step(&bad, &Value::Bool(true)).is_err());
+        assert!(normalize(&bad, &Value::Bool(true)).is_err());
     }
 }

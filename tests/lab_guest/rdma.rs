@@ -218,3 +218,150 @@ fn rxe_rdma_cm_defaults_come_from_configfs() {
         .trim()
     );
 }
+
+/// configfs mounted on /sys/kernel/config (as a node's init does) and `rdma_cm` loaded: the
+/// test's setup, never dpuctl's.
+fn configfs_with_rdma_cm() {
+    tool("modprobe", &["configfs"]);
+    let mounted = std::fs::read_to_string("/proc/mounts")
+        .expect("mounts")
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some("/sys/kernel/config"));
+    if !mounted {
+        tool("mount", &["-t", "configfs", "none", "/sys/kernel/config"]);
+    }
+    tool("modprobe", &["rdma_cm"]);
+    assert!(Path::new("/sys/kernel/config/rdma_cm").is_dir());
+}
+
+fn dpuctl(state: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .env("DPUCTL_STATE_DIR", state)
+        .env("DPUCTL_PROFILE_DIR", state.join("profiles.d"))
+        .output()
+        .expect("run dpuctl")
+}
+
+fn code(o: &std::process::Output) -> (Option<i32>, String) {
+    (
+        o.status.code(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+const CM_DIR: &str = "/sys/kernel/config/rdma_cm/rxe0";
+const CM_TOS: &str = "/sys/kernel/config/rdma_cm/rxe0/ports/1/default_roce_tos";
+const CM_MODE: &str = "/sys/kernel/config/rdma_cm/rxe0/ports/1/default_roce_mode";
+
+/// What `rdma_cm` holds for rxe0 port 1, read by the test itself: the directory is made for
+/// the reading and removed again when it was not there (the kernel keeps the defaults
+/// without it), so the reading leaves the node as it found it.
+fn rdma_cm_defaults() -> (bool, String, String) {
+    let existed = Path::new(CM_DIR).is_dir();
+    if !existed {
+        std::fs::create_dir(CM_DIR).expect("mkdir rdma_cm/rxe0");
+    }
+    let tos = std::fs::read_to_string(CM_TOS)
+        .expect("tos")
+        .trim()
+        .to_string();
+    let mode = std::fs::read_to_string(CM_MODE)
+        .expect("mode")
+        .trim()
+        .to_string();
+    if !existed {
+        std::fs::remove_dir(CM_DIR).expect("rmdir rdma_cm/rxe0");
+    }
+    (existed, tos, mode)
+}
+
+#[test]
+fn profile_rdma_tos_applies_checks_drifts_and_rolls_back() {
+    in_lab();
+    let _rxe = Rxe::add();
+    configfs_with_rdma_cm();
+    let state = tempfile::tempdir().expect("tempdir");
+    let profiles = state.path().join("profiles.d");
+    std::fs::create_dir_all(&profiles).expect("mkdir");
+    std::fs::write(
+        profiles.join("roce-tos.yaml"),
+        "name: roce-tos\ndescription: RoCE traffic class\ninterfaces:\n  - match: {name: virtio0}\n    rdma: {tos: 106}\n",
+    )
+    .expect("profile");
+    let before = rdma_cm_defaults();
+    assert_eq!(before, (false, "0".into(), "RoCE v2".into()));
+
+    let (c, out) = code(&dpuctl(state.path(), &["tune", "roce-tos", "--dry-run"]));
+    assert_eq!(c, Some(0), "{out}");
+    assert!(out.contains("rxe0 rdma_cm directory"), "{out}");
+    assert!(out.contains("default_roce_tos"), "{out}");
+    let (c, out) = code(&dpuctl(state.path(), &["tune", "roce-tos", "--yes"]));
+    assert_eq!(c, Some(0), "tune: {out}");
+    assert!(Path::new(CM_DIR).is_dir(), "dpuctl made rdma_cm/rxe0");
+    assert_eq!(std::fs::read_to_string(CM_TOS).expect("tos").trim(), "106");
+    assert_eq!(show_rdma(&["rxe0"])[0]["ports"][0]["default_roce_tos"], 106);
+    let (c, out) = code(&dpuctl(state.path(), &["check", "roce-tos"]));
+    assert_eq!(c, Some(0), "check after tune: {out}");
+
+    // Drift: another ToS written behind dpuctl's back.
+    std::fs::write(CM_TOS, "32\n").expect("write tos");
+    let (c, out) = code(&dpuctl(state.path(), &["check", "roce-tos"]));
+    assert_eq!(c, Some(1), "check after drift: {out}");
+    assert!(out.contains("default_roce_tos"), "{out}");
+    std::fs::write(CM_TOS, "106\n").expect("write tos");
+
+    let (c, out) = code(&dpuctl(state.path(), &["rollback"]));
+    assert_eq!(c, Some(0), "rollback: {out}");
+    assert!(!Path::new(CM_DIR).exists(), "rollback removes rdma_cm/rxe0");
+    assert_eq!(rdma_cm_defaults(), before, "rollback restores rdma_cm");
+    assert_eq!(
+        show_rdma(&["rxe0"])[0]["ports"][0]["default_roce_tos"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn profile_rdma_failing_later_step_leaves_rdma_cm_as_before() {
+    in_lab();
+    let _rxe = Rxe::add();
+    configfs_with_rdma_cm();
+    let state = tempfile::tempdir().expect("tempdir");
+    let profiles = state.path().join("profiles.d");
+    std::fs::create_dir_all(&profiles).expect("mkdir");
+    // rxe speaks RoCE v2 only: rdma_cm refuses RoCE v1 (EINVAL) at apply time, a step after
+    // dpuctl made the directory (steps of a device: the directory, then its port's
+    // default_roce_mode, default_roce_tos).
+    std::fs::write(
+        profiles.join("roce-v1.yaml"),
+        "name: roce-v1\ndescription: RoCE v1 on rxe\ninterfaces:\n  - match: {name: virtio0}\n    rdma: {tos: 106, roce_mode: RoCE v1}\n",
+    )
+    .expect("profile");
+    let before = rdma_cm_defaults();
+    assert_eq!(before, (false, "0".into(), "RoCE v2".into()));
+    let (c, out) = code(&dpuctl(state.path(), &["tune", "roce-v1", "--yes"]));
+    assert_eq!(c, Some(2), "tune: {out}");
+    assert!(out.contains("default_roce_mode"), "{out}");
+    assert!(
+        !Path::new(CM_DIR).exists(),
+        "the revert removes rdma_cm/rxe0"
+    );
+    assert_eq!(rdma_cm_defaults(), before, "a failed tune left changes");
+
+    // With the directory there before (made by someone else, with a ToS of its own), the
+    // revert keeps both.
+    std::fs::create_dir(CM_DIR).expect("mkdir");
+    std::fs::write(CM_TOS, "7\n").expect("write tos");
+    let (c, out) = code(&dpuctl(state.path(), &["tune", "roce-v1", "--yes"]));
+    assert_eq!(c, Some(2), "tune: {out}");
+    assert_eq!(
+        rdma_cm_defaults(),
+        (true, "7".into(), "RoCE v2".into()),
+        "a failed tune left changes"
+    );
+    std::fs::write(CM_TOS, "0\n").expect("write tos");
+}
