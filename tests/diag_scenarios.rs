@@ -367,5 +367,8 @@ fn the_pause_finding_names_the_share_global_pause_and_roce_class() {
         .expect("throughput.pause finding");
     assert_eq!(f.severity, Severity::Ok, "{}", f.title);
     let ev = format!("{:?}", f.evidence);
-    assert!(ev.contains("on priorities 3") && ev.contains("0.1%"), "{ev}");
+    assert!(
+        ev.contains("on priorities 3") && ev.contains("0.1%"),
+        "{ev}"
+    );
 }

@@ -423,7 +423,8 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                         .iter()
                         .find(|x| {
                             x.dir == p[0]
-                                && x.priority.map_or_else(|| "global".into(), |v| v.to_string())
+                                && x.priority
+                                    .map_or_else(|| "global".into(), |v| v.to_string())
                                     == p[1]
                         })
                         .map_or(serde_json::Value::Null, |x| {

@@ -588,7 +588,7 @@ fn spread_with_exclude_puts_every_core_before_second_threads() {
 }
 
 /// `node-dcb.json` is `node.json` with recorded DCB state: eth2 (mlx5) answers dcbnl with PFC
-/// off (struct ieee_pfc, pfc_cap 8), eno1 (igb) has no DCB, as dcbnl says on igb.
+/// off (`struct ieee_pfc`, `pfc_cap` 8), eno1 (igb) has no DCB, as dcbnl says on igb.
 fn node_dcb_json() -> String {
     root()
         .join("tests/fixtures/profiles/node-dcb.json")
@@ -630,7 +630,14 @@ fn roce_lossless_sets_pfc_on_the_mlx5_with_dcb_and_says_na_on_igb() {
         .as_array()
         .expect("skipped")
         .iter()
-        .map(|s| format!("{} {}: {}", s["setting"].as_str().unwrap_or(""), s["want"], s["reason"]))
+        .map(|s| {
+            format!(
+                "{} {}: {}",
+                s["setting"].as_str().unwrap_or(""),
+                s["want"],
+                s["reason"]
+            )
+        })
         .collect();
     assert!(
         skipped.contains(&"eno1 dcb pfc \"3\": \"no DCB (dcbnl) in igb\"".to_string()),
@@ -648,7 +655,16 @@ fn roce_lossless_composes_with_gpu_training() {
     .expect("write");
     let r = json(&dpuctl_in(
         d.path(),
-        &["profile", "show", "site", "--resolved", "-f", "json", "--from", &node_dcb_json()],
+        &[
+            "profile",
+            "show",
+            "site",
+            "--resolved",
+            "-f",
+            "json",
+            "--from",
+            &node_dcb_json(),
+        ],
     ));
     // gpu-training's sysctls and XPS, roce-lossless's PFC, pause and qdisc.
     assert!(settings(&r, "", "sysctl")

@@ -1058,9 +1058,10 @@ fn check_pause(cfg: &EngineConfig, st: &mut IfState, drops: u64, s: &Sample, out
             } else {
                 "received (the peer slows us)"
             };
-            let prio = k
-                .priority
-                .map_or_else(|| "link-level pause".to_string(), |p| format!("priority {p}"));
+            let prio = k.priority.map_or_else(
+                || "link-level pause".to_string(),
+                |p| format!("priority {p}"),
+            );
             out.push(Alert {
                 t_ns: s.t_ns,
                 wall_ms: s.wall_ms,

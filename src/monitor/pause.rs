@@ -210,7 +210,10 @@ mod tests {
         // A zero duration is a measurement (0%), not an unknown.
         let mut z = PauseAcc::default();
         z.add("tx_prio3_pause_duration", true, 0);
-        assert_eq!(share(&z, 1_000_000_000, None), Some((0.0, ShareSource::Duration)));
+        assert_eq!(
+            share(&z, 1_000_000_000, None),
+            Some((0.0, ShareSource::Duration))
+        );
     }
 
     #[test]
@@ -221,13 +224,13 @@ mod tests {
         a.add("rx_flow_control_xon", false, 1000);
         let (s, src) = share(&a, 1_000_000_000, Some(100_000_000_000)).expect("share");
         assert_eq!(src, ShareSource::FrameEstimate);
-        assert!((s - 0.3355392).abs() < 1e-9, "{s}");
+        assert!((s - 0.335_539_2).abs() < 1e-9, "{s}");
         assert_eq!(a.all_frames(), 2000);
         assert_eq!(share(&a, 1_000_000_000, None), None);
         assert_eq!(share(&a, 0, Some(1)), None);
         // Capped at the whole window.
         let (s, _) = share(&a, 1_000_000, Some(1_000_000_000)).expect("share");
-        assert_eq!(s, 1.0);
+        assert!((s - 1.0).abs() < f64::EPSILON, "{s}");
     }
 
     #[test]

@@ -341,7 +341,9 @@ fn pause_families(w: &mut Writer, t: &Totals) {
     );
     for i in &t.ifaces {
         for p in &i.pause {
-            let prio = p.priority.map_or_else(|| "global".to_string(), |x| x.to_string());
+            let prio = p
+                .priority
+                .map_or_else(|| "global".to_string(), |x| x.to_string());
             w.sample_u(
                 frames,
                 &[
@@ -367,7 +369,9 @@ fn pause_families(w: &mut Writer, t: &Totals) {
             let Some((v, src)) = p.seconds(i.line_rate_bps) else {
                 continue;
             };
-            let prio = p.priority.map_or_else(|| "global".to_string(), |x| x.to_string());
+            let prio = p
+                .priority
+                .map_or_else(|| "global".to_string(), |x| x.to_string());
             w.sample(
                 secs,
                 &[

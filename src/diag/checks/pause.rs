@@ -5,7 +5,7 @@
 //! The share is [`crate::monitor::pause::share`]: from the driver's pause duration counters
 //! where it has them, else estimated from XOFF frames (an upper bound), n/a without a line
 //! rate. RoCE's priority is knowable only from the DCB APP table: an entry for UDP port 4791
-//! (RoCEv2), else one for DSCP 26 (the RoCE marking of NVIDIA's reference setup, ToS 106);
+//! (`RoCEv2`), else one for DSCP 26 (the RoCE marking of NVIDIA's reference setup, `ToS` 106);
 //! without either the finding says it is unknown.
 
 #[allow(clippy::wildcard_imports)]
@@ -15,9 +15,9 @@ use crate::monitor::classes::{Class, ClassTables};
 use crate::monitor::pause::{share, PauseAcc, PauseKey, ShareSource};
 use crate::monitor::thresholds::DEFAULT_PAUSE_SHARE;
 
-/// The RoCEv2 UDP port.
+/// The `RoCEv2` UDP port.
 const ROCE_UDP_PORT: u16 = 4791;
-/// The DSCP of the RoCE reference marking (ToS 106).
+/// The DSCP of the RoCE reference marking (`ToS` 106).
 const ROCE_DSCP: u16 = 26;
 
 /// RoCE's priority from the APP table, and where it came from.
@@ -31,8 +31,12 @@ pub(super) fn roce_priority(dcb: &DcbState) -> Option<(u8, &'static str)> {
     find(APP_SEL_DGRAM, ROCE_UDP_PORT)
         .map(|p| (p, "APP table entry for UDP 4791 (RoCEv2)"))
         .or_else(|| {
-            find(APP_SEL_DSCP, ROCE_DSCP)
-                .map(|p| (p, "APP table entry for DSCP 26 (the reference RoCE marking)"))
+            find(APP_SEL_DSCP, ROCE_DSCP).map(|p| {
+                (
+                    p,
+                    "APP table entry for DSCP 26 (the reference RoCE marking)",
+                )
+            })
         })
 }
 
@@ -107,9 +111,10 @@ pub(super) fn pause_cap(c: &Check, ctx: &Ctx) -> Vec<Finding> {
             let lr = ctx.line_rate(i);
             let window_ns = (secs * 1e9) as u64;
             for (k, a) in &acc {
-                let prio = k
-                    .priority
-                    .map_or_else(|| "link-level pause".to_string(), |p| format!("priority {p}"));
+                let prio = k.priority.map_or_else(
+                    || "link-level pause".to_string(),
+                    |p| format!("priority {p}"),
+                );
                 let side = if k.sent {
                     "sent (this NIC slows its peer)"
                 } else {
@@ -155,7 +160,10 @@ pub(super) fn pause_cap(c: &Check, ctx: &Ctx) -> Vec<Finding> {
         let dcb = i.dcb.as_ref().and_then(|a| a.get());
         let global = i.pause.get().map(|p| p.rx || p.tx);
         if let Some(p) = i.pause.get() {
-            f = f.ev("global pause", format!("rx {} tx {}", onoff(p.rx), onoff(p.tx)));
+            f = f.ev(
+                "global pause",
+                format!("rx {} tx {}", onoff(p.rx), onoff(p.tx)),
+            );
         }
         let mut config_known = global.is_some();
         if let Some(dcb) = dcb {
