@@ -940,7 +940,7 @@ mod tests {
             .iter()
             .map(|e| (e.name.as_str(), e.source.as_str()))
             .collect();
-        assert_eq!(rows.len(), 7);
+        assert_eq!(rows.len(), SHIPPED.len() + 2);
         assert_eq!(rows[1].0, "broken");
         assert!(list[1]
             .description
