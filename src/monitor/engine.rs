@@ -1035,7 +1035,7 @@ fn window_drops(w: &Acc, classes: &[u64; ALL_CLASSES.len()]) -> u64 {
 /// The daqiri case: pause took more than `pause_share` of the link (any side and priority)
 /// while nothing dropped. Judged when a driver read came in since the last judgement.
 fn check_pause(cfg: &EngineConfig, st: &mut IfState, drops: u64, s: &Sample, out: &mut Vec<Alert>) {
-    st.window_pause_drops += drops;
+    st.window_pause_drops = st.window_pause_drops.saturating_add(drops);
     let Some(rule) = cfg.thresholds.rule(Metric::PauseShare).copied() else {
         return;
     };

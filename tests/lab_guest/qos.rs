@@ -318,6 +318,10 @@ fn qos_roce_lossless_says_na_with_the_reason_on_lab_nics() {
         );
         // The root qdisc is planned as a step (sch_ets is in the lab kernel).
         assert!(out.contains("\"qdisc\""), "{iface}: {plan}");
-        assert_eq!(qdiscs(iface), before, "{iface}: a dry run changed the qdisc");
+        assert_eq!(
+            qdiscs(iface),
+            before,
+            "{iface}: a dry run changed the qdisc"
+        );
     }
 }
