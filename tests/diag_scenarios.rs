@@ -371,4 +371,9 @@ fn the_pause_finding_names_the_share_global_pause_and_roce_class() {
         ev.contains("on priorities 3") && ev.contains("0.1%"),
         "{ev}"
     );
+    assert!(
+        ev.contains("PFC priority 3 since boot")
+            && ev.contains("120 sent (requests), 5000 received (indications)"),
+        "{ev}"
+    );
 }

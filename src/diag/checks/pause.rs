@@ -189,6 +189,18 @@ pub(super) fn pause_cap(c: &Check, ctx: &Ctx) -> Vec<Finding> {
                     prio_list(&pfc)
                 ));
             }
+            // The per-priority PFC counters of dcbnl, since boot: requests are PFC frames
+            // sent (we slow the peer), indications PFC frames received (the peer slows us).
+            if let Some(p) = &dcb.pfc {
+                for (prio, (req, ind)) in p.requests.iter().zip(&p.indications).enumerate() {
+                    if *req > 0 || *ind > 0 {
+                        f = f.ev(
+                            format!("PFC priority {prio} since boot"),
+                            format!("{req} sent (requests), {ind} received (indications)"),
+                        );
+                    }
+                }
+            }
             match roce_priority(dcb) {
                 Some((rp, from)) => {
                     f = f.ev("RoCE priority", format!("{rp} ({from})"));
