@@ -589,6 +589,8 @@ fn spread_with_exclude_puts_every_core_before_second_threads() {
 
 /// `node-dcb.json` is `node.json` with recorded DCB state: eth2 (mlx5) answers dcbnl with PFC
 /// off (`struct ieee_pfc`, `pfc_cap` 8), eno1 (igb) has no DCB, as dcbnl says on igb.
+/// Made with `jq --sort-keys` from `node.json`, setting `.dcb` of eth2 to `{pfc: {pfc_cap: 8,
+/// pfc_en: 0, ...}, apps: []}` and of eno1 to `{"n/a": "no DCB (dcbnl) in igb"}`.
 fn node_dcb_json() -> String {
     root()
         .join("tests/fixtures/profiles/node-dcb.json")
