@@ -522,7 +522,8 @@ pub struct MonitorArgs {
     /// Alert threshold METRIC=LIMIT per second (0: any; "off": none); repeatable. Metrics:
     /// interface counters (rx_fifo_errors, rx_missed_errors, ...), tx_timeout, softnet_dropped,
     /// softnet_time_squeeze, driver counter classes (buffer_exhaustion, fifo_overflow, crc,
-    /// pause, queue_drops), temperature_margin (degrees below critical).
+    /// pause, queue_drops), temperature_margin (degrees below critical), pause_share (a fraction
+    /// of the link, default 0.1: pause of one side and priority above it with no drops).
     #[arg(long = "threshold", value_name = "METRIC=LIMIT")]
     pub thresholds: Vec<String>,
     /// Write every sample to FILE (read it back with --replay FILE).

@@ -156,6 +156,8 @@ scenarios! {
     autoneg_off_while_the_peer_negotiates => "autoneg-off-peer-negotiates",
     a_dac_is_a_note_that_aoc_loses_less => "dac-cable",
     rdma_fabric_losses_cnps_and_roce_mtu => "rdma-fabric",
+    pause_caps_throughput_with_pfc_misconfigured => "pause-capped-pfc",
+    reference_pfc_setup_with_little_pause_is_silent => "pause-healthy-pfc",
 }
 
 #[test]
@@ -340,4 +342,38 @@ fn a_veth_gets_no_utilization_bursts_or_buffer_need_from_its_nominal_speed() {
         b.evidence
     );
     assert!(b.fix.is_none());
+}
+
+#[test]
+fn the_pause_finding_names_the_share_global_pause_and_roce_class() {
+    let (_, r) = run("pause-capped-pfc");
+    let f = r
+        .findings()
+        .find(|f| f.id == "throughput.pause")
+        .expect("throughput.pause finding");
+    for want in [
+        "pause received (the peer slows this NIC) on priority 3 took 21.7% of the window",
+        "global pause is on while PFC is configured (priorities 4)",
+        "RoCE (priority 3) is in a lossy class: PFC is on priorities 4 only",
+        "PFC on priority 4 that carries no RoCE",
+    ] {
+        assert!(f.title.contains(want), "{want:?} not in {:?}", f.title);
+    }
+    // The healthy reference setup is judged (not skipped): the check ran and found it fine.
+    let (_, r) = run("pause-healthy-pfc");
+    let f = r
+        .findings()
+        .find(|f| f.id == "throughput.pause")
+        .expect("throughput.pause finding");
+    assert_eq!(f.severity, Severity::Ok, "{}", f.title);
+    let ev = format!("{:?}", f.evidence);
+    assert!(
+        ev.contains("on priorities 3") && ev.contains("0.1%"),
+        "{ev}"
+    );
+    assert!(
+        ev.contains("PFC priority 3 since boot")
+            && ev.contains("120 sent (requests), 5000 received (indications)"),
+        "{ev}"
+    );
 }

@@ -416,6 +416,20 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                         .map_or(serde_json::Value::Null, |x| {
                             serde_json::to_value(x).expect("json")[p[2]].clone()
                         })
+                } else if let Some(p) = k.strip_prefix("pause:") {
+                    // pause:rx:3:share (priority `global` for link-level pause)
+                    let p: Vec<&str> = p.split(':').collect();
+                    iv.pause
+                        .iter()
+                        .find(|x| {
+                            x.dir == p[0]
+                                && x.priority
+                                    .map_or_else(|| "global".into(), |v| v.to_string())
+                                    == p[1]
+                        })
+                        .map_or(serde_json::Value::Null, |x| {
+                            serde_json::to_value(x).expect("json")[p[2]].clone()
+                        })
                 } else if let Some(x) = json["rates"].get(k) {
                     x.clone()
                 } else if k == "rx_bursts" || k == "tx_bursts" {

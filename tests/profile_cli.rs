@@ -10,11 +10,12 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const SHIPPED: [&str; 5] = [
+const SHIPPED: [&str; 6] = [
     "balanced",
     "gpu-inference",
     "gpu-training",
     "latency",
+    "roce-lossless",
     "throughput",
 ];
 
@@ -126,7 +127,7 @@ fn cpus(v: &Value) -> Vec<u32> {
 }
 
 #[test]
-fn list_shows_the_five_shipped_profiles() {
+fn list_shows_the_six_shipped_profiles() {
     let out = stdout(&dpuctl(&["profile", "list"]));
     for name in SHIPPED {
         assert!(
@@ -183,7 +184,7 @@ fn list_includes_user_profiles_first_and_marks_overridden_ones() {
             )
         })
         .collect();
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), SHIPPED.len() + 2);
     let lat: Vec<&(String, String, String)> = rows.iter().filter(|r| r.0 == "latency").collect();
     assert!(lat[0].1.ends_with("latency.yaml") && lat[0].2 == "Site latency");
     assert_eq!(lat[1].1, "shipped (overridden)");
@@ -205,7 +206,7 @@ fn every_shipped_profile_validates_by_path_and_by_name() {
     args.extend(SHIPPED.iter().map(ToString::to_string));
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = stdout(&dpuctl(&a));
-    assert_eq!(out.lines().count(), 10);
+    assert_eq!(out.lines().count(), 2 * SHIPPED.len());
     assert!(out.lines().all(|l| l.starts_with("ok: ")), "{out}");
 }
 
@@ -218,13 +219,13 @@ fn every_shipped_profile_resolves_on_the_fixture_and_the_snapshot() {
             let r = json(&dpuctl(&args));
             assert_eq!(r["profile"], name);
             // Every sysctl is set, or skipped with a note (latency's busy polling sysctls
-            // are absent on the fixture).
+            // are absent on the fixture). roce-lossless sets interface knobs only.
             let skipped = skipped(&r)
                 .iter()
                 .filter(|n| n.starts_with("sysctl "))
                 .count();
             assert!(
-                settings(&r, "", "sysctl").len() + skipped >= 2,
+                name == "roce-lossless" || settings(&r, "", "sysctl").len() + skipped >= 2,
                 "{name}: sysctls"
             );
             assert!(
@@ -584,4 +585,104 @@ fn spread_with_exclude_puts_every_core_before_second_threads() {
     // Node 1 is cores (4,12) (5,13) (6,14) (7,15); without 5, 13 is its core's only thread
     // and comes in the first round.
     assert_eq!(order, [4, 6, 7, 13, 12, 14, 15, 4]);
+}
+
+/// `node-dcb.json` is `node.json` with recorded DCB state: eth2 (mlx5) answers dcbnl with PFC
+/// off (`struct ieee_pfc`, `pfc_cap` 8), eno1 (igb) has no DCB, as dcbnl says on igb.
+/// Made with `jq --sort-keys` from `node.json`, setting `.dcb` of eth2 to `{pfc: {pfc_cap: 8,
+/// pfc_en: 0, ...}, apps: []}` and of eno1 to `{"n/a": "no DCB (dcbnl) in igb"}`.
+fn node_dcb_json() -> String {
+    root()
+        .join("tests/fixtures/profiles/node-dcb.json")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn roce_lossless_sets_pfc_on_the_mlx5_with_dcb_and_says_na_on_igb() {
+    let o = dpuctl(&[
+        "check",
+        "roce-lossless",
+        "--from",
+        &node_dcb_json(),
+        "-f",
+        "json",
+    ]);
+    let r: Value = serde_json::from_slice(&o.stdout).expect("check json");
+    assert_eq!(o.status.code(), Some(1), "drift: {r}");
+    let compared = r["compared"].as_array().expect("compared");
+    let has = |iface: &str, knob: &str, field: Option<&str>| {
+        compared.iter().find(|c| {
+            c["iface"] == iface && c["knob"] == knob && field.is_none_or(|f| c["field"] == f)
+        })
+    };
+    // PFC on priority 3 is compared (and drifts) where dcbnl answered.
+    let pfc = has("eth2", "pfc", None).expect("eth2 pfc compared");
+    assert_eq!(pfc["want"], "3");
+    assert_eq!(pfc["have"], "none");
+    // Global pause off on both NICs.
+    for i in ["eth2", "eno1"] {
+        for f in ["rx", "tx"] {
+            assert_eq!(has(i, "pause", Some(f)).expect("pause")["want"], false);
+        }
+    }
+    // igb: n/a with the reason, never compared.
+    assert!(has("eno1", "pfc", None).is_none());
+    let skipped: Vec<String> = r["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}: {}",
+                s["setting"].as_str().unwrap_or(""),
+                s["want"],
+                s["reason"]
+            )
+        })
+        .collect();
+    assert!(
+        skipped.contains(&"eno1 dcb pfc \"3\": \"no DCB (dcbnl) in igb\"".to_string()),
+        "{skipped:?}"
+    );
+}
+
+#[test]
+fn roce_lossless_composes_with_gpu_training() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("site.yaml"),
+        "name: site\ndescription: training over lossless RoCE\nextends: [gpu-training, roce-lossless]\n",
+    )
+    .expect("write");
+    let r = json(&dpuctl_in(
+        d.path(),
+        &[
+            "profile",
+            "show",
+            "site",
+            "--resolved",
+            "-f",
+            "json",
+            "--from",
+            &node_dcb_json(),
+        ],
+    ));
+    // gpu-training's sysctls and XPS, roce-lossless's PFC, pause and qdisc.
+    assert!(settings(&r, "", "sysctl")
+        .iter()
+        .any(|s| s["name"] == "net.ipv4.fib_multipath_hash_policy"));
+    assert!(!settings(&r, "eth2", "xps").is_empty(), "{r}");
+    let pfc = settings(&r, "eth2", "pfc");
+    assert_eq!(pfc.len(), 1, "{r}");
+    assert_eq!(pfc[0]["value"], "3");
+    let q = settings(&r, "eth2", "qdisc");
+    assert_eq!(q.len(), 1, "{r}");
+    assert!(q[0]["value"]
+        .as_str()
+        .expect("qdisc")
+        .starts_with("ets bands 3 strict 1"));
+    assert!(settings(&r, "eth2", "pause")
+        .iter()
+        .all(|s| s["value"] == false));
 }

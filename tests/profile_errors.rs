@@ -136,7 +136,7 @@ fn the_golden_messages_say_what_the_issue_asks_for() {
         .contains("unknown sysctl 'net.core.rmem_maxx', did you mean 'net.core.rmem_max'?"));
     assert!(read("unknown-parent").contains(
         "unknown profile 'thruput' (known: balanced, gpu-inference, gpu-training, latency, \
-         throughput), did you mean 'throughput'?"
+         roce-lossless, throughput), did you mean 'throughput'?"
     ));
     assert!(read("out-of-range").contains("mtu 70000 is out of range (68 to 65535)"));
     assert!(read("syntax").contains("syntax.yaml:5:8: invalid YAML: "));
@@ -227,6 +227,6 @@ fn show_of_an_invalid_profile_prints_its_errors_and_exits_2() {
     assert_eq!(
         text(&o.stderr),
         "dpuctl: unknown profile 'thruput' (known: balanced, gpu-inference, gpu-training, \
-         latency, throughput), did you mean 'throughput'?\n"
+         latency, roce-lossless, throughput), did you mean 'throughput'?\n"
     );
 }

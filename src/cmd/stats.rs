@@ -243,6 +243,9 @@ struct JIface<'a> {
     queues: &'a [QueueView],
     #[serde(skip_serializing_if = "Option::is_none")]
     driver_stats_na: Option<&'a str>,
+    /// Pause by side and priority, with the share of the period spent paused.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pause: &'a [crate::monitor::pause::PauseView],
 }
 
 #[derive(Serialize)]
@@ -442,6 +445,11 @@ impl Printer {
                 }
             }
         }
+        for i in &v.ifaces {
+            for l in pause_lines(i) {
+                let _ = writeln!(out, "{l}");
+            }
+        }
         for a in &v.new_alerts {
             let _ = writeln!(out, "ALERT {}", a.message);
         }
@@ -479,7 +487,39 @@ fn jiface(i: &IfaceView) -> JIface<'_> {
         raw: i.raw.iter().filter(|c| c.rate > 0.0).collect(),
         queues: &i.queues,
         driver_stats_na: i.driver_stats_na.as_deref(),
+        pause: &i.pause,
     }
+}
+
+/// One line per side and priority that paused in the period: frames per second and the share
+/// of the period spent paused (rx: received, the peer slows us; tx: sent, we slow the peer).
+fn pause_lines(i: &IfaceView) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &i.pause {
+        if p.frames_per_s == 0.0 && p.share.unwrap_or(0.0) == 0.0 {
+            continue;
+        }
+        let prio = p
+            .priority
+            .map_or_else(|| "link-level".to_string(), |x| format!("priority {x}"));
+        let who = if p.dir == "tx" {
+            "sent, we slow the peer"
+        } else {
+            "received, the peer slows us"
+        };
+        let share = match (p.share, p.source) {
+            (Some(s), Some(crate::monitor::pause::ShareSource::FrameEstimate)) => {
+                format!("up to {:.1}% of the link (from frames)", s * 100.0)
+            }
+            (Some(s), _) => format!("{:.1}% of the link", s * 100.0),
+            (None, _) => "share n/a (no duration counter, no line rate)".to_string(),
+        };
+        out.push(format!(
+            "{} pause {} {prio} ({who}): {:.0}/s, {share}",
+            i.name, p.dir, p.frames_per_s
+        ));
+    }
+    out
 }
 
 /// Bits per second in one token, with an SI prefix: "9.41G", "120.00M", "0".
@@ -494,4 +534,56 @@ fn fmt_bps(bps: f64) -> String {
         return format!("{bps:.0}");
     };
     format!("{v:.2}{u}")
+}
+
+#[cfg(test)]
+mod pause_tests {
+    use super::*;
+    use crate::monitor::pause::{PauseView, ShareSource};
+
+    #[test]
+    fn pause_lines_name_side_priority_and_share_and_skip_idle_ones() {
+        let mut i = IfaceView {
+            name: "eth0".into(),
+            ..IfaceView::default()
+        };
+        i.pause = vec![
+            PauseView {
+                dir: "rx".into(),
+                priority: Some(3),
+                frames_per_s: 40000.0,
+                share: Some(0.217),
+                source: Some(ShareSource::Duration),
+            },
+            PauseView {
+                dir: "tx".into(),
+                priority: None,
+                frames_per_s: 100.0,
+                share: Some(0.3356),
+                source: Some(ShareSource::FrameEstimate),
+            },
+            PauseView {
+                dir: "tx".into(),
+                priority: Some(3),
+                frames_per_s: 0.0,
+                share: Some(0.0),
+                source: Some(ShareSource::Duration),
+            },
+            PauseView {
+                dir: "rx".into(),
+                priority: None,
+                frames_per_s: 5.0,
+                share: None,
+                source: None,
+            },
+        ];
+        assert_eq!(
+            pause_lines(&i),
+            [
+                "eth0 pause rx priority 3 (received, the peer slows us): 40000/s, 21.7% of the link",
+                "eth0 pause tx link-level (sent, we slow the peer): 100/s, up to 33.6% of the link (from frames)",
+                "eth0 pause rx link-level (received, the peer slows us): 5/s, share n/a (no duration counter, no line rate)",
+            ]
+        );
+    }
 }

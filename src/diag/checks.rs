@@ -533,6 +533,7 @@ mod capture;
 mod fabric;
 mod irq;
 mod link;
+mod pause;
 mod proto;
 mod rdma;
 mod throughput;
@@ -573,6 +574,8 @@ pub static CHECKS: &[Check] = &[
         explanation: "A TCP flow can only have one receive window of data in flight; the window is capped by net.ipv4.tcp_rmem/tcp_wmem (and rmem_max/wmem_max for applications that size their buffers). Below the bandwidth-delay product a single flow cannot fill the link; overflowing receive buffers drop packets." },
     Check { id: "throughput.mtu", step: Step::Throughput, needs_window: false, run: throughput::mtu,
         explanation: "Both ends of a link must agree on the MTU: frames larger than the receiver's MTU are dropped (rx_length_errors), which looks like a black hole for large packets while small ones pass. Jumbo frames cut per-packet cost where every hop supports them." },
+    Check { id: "throughput.pause", step: Step::Throughput, needs_window: false, run: pause::pause_cap,
+        explanation: "Pause frames stop the sender: received pause means the peer is slowing this NIC down, sent pause means this NIC is slowing the peer. Pause can take a large share of a link with every drop counter at zero (lossless by design), so throughput falls with nothing dropped. The share comes from the pause duration counters where the driver has them, else from XOFF frames x 65535 quanta x 512 bit times / line rate (an upper bound). With PFC, global pause should be off (it stops every priority), PFC should be on the priority that carries RoCE and only there, and RoCE in a class without PFC is lossy." },
     Check { id: "link.speed", step: Step::Link, needs_window: false, run: link::link_speed,
         explanation: "The negotiated speed is the ceiling of the link. A speed below the best mode both NIC and cable support usually means a cable or optic of a lower class, a peer port configured lower, or lanes down; half duplex means a negotiation failure." },
     Check { id: "link.autoneg", step: Step::Link, needs_window: false, run: link::autoneg,

@@ -10,9 +10,14 @@
 //! Table format: a mapping of driver name (as `ethtool -i` reports it) to a mapping of
 //! counter pattern to class. A pattern is the counter name where `{q}` matches a queue index
 //! (one or more digits) and `*` any run of characters; the first matching pattern wins. The
-//! class is one of `buffer_exhaustion`, `fifo_overflow`, `crc`, `pause`, `queue_packets`,
-//! `queue_bytes`, `queue_drops`, optionally preceded by a direction (`rx`, `tx`), which the
-//! queue classes require.
+//! class is one of `buffer_exhaustion`, `fifo_overflow`, `crc`, `pause`, `pause_duration`,
+//! `queue_packets`, `queue_bytes`, `queue_drops`, optionally preceded by a direction (`rx`,
+//! `tx`), which the queue classes require.
+//!
+//! For the pause classes `{q}` captures the priority (`rx_prio{q}_pause` on mlx5), and the
+//! direction is the side: `rx` counts pause received (the peer slows us down), `tx` pause
+//! sent (we slow the peer down). A pause counter without `{q}` is link-level (802.3x) pause.
+//! `pause_duration` counters count microseconds spent paused.
 
 use std::fmt;
 
@@ -35,6 +40,8 @@ pub enum Class {
     Crc,
     /// Pause (flow control) frames.
     Pause,
+    /// Time spent paused, microseconds (mlx5 `*_pause_duration`).
+    PauseDuration,
     /// Packets of one queue.
     QueuePackets,
     /// Bytes of one queue.
@@ -44,11 +51,12 @@ pub enum Class {
 }
 
 /// Every class, in display order.
-pub const ALL_CLASSES: [Class; 7] = [
+pub const ALL_CLASSES: [Class; 8] = [
     Class::BufferExhaustion,
     Class::FifoOverflow,
     Class::Crc,
     Class::Pause,
+    Class::PauseDuration,
     Class::QueuePackets,
     Class::QueueBytes,
     Class::QueueDrops,
@@ -62,6 +70,7 @@ impl Class {
             Class::FifoOverflow => "fifo_overflow",
             Class::Crc => "crc",
             Class::Pause => "pause",
+            Class::PauseDuration => "pause_duration",
             Class::QueuePackets => "queue_packets",
             Class::QueueBytes => "queue_bytes",
             Class::QueueDrops => "queue_drops",
@@ -95,7 +104,7 @@ pub struct ClassMatch {
     pub class: Class,
     /// Direction, when the table gives one.
     pub dir: Option<Dir>,
-    /// Queue index captured by `{q}`.
+    /// Queue index captured by `{q}` (the priority, for the pause classes).
     pub queue: Option<u32>,
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
+use super::pause::{self, PauseAcc, PauseKey, PauseTotal, PauseView};
 use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
 use super::record::{FlightConfig, FlightRecorder};
 use super::sample::{
@@ -162,6 +163,16 @@ struct IfState {
     /// Flows of the running rx and tx bursts (eBPF source).
     rx_flows: Vec<TopFlow>,
     tx_flows: Vec<TopFlow>,
+    /// Pause by side and priority since the last `pause_share` judgement, over this many ns
+    /// of driver reads, and the drops counted meanwhile.
+    window_pause: BTreeMap<PauseKey, PauseAcc>,
+    window_pause_ns: u64,
+    window_pause_drops: u64,
+    /// Pause since the previous view, over this many ns of driver reads.
+    view_pause: BTreeMap<PauseKey, PauseAcc>,
+    view_pause_ns: u64,
+    /// Pause of the previous view (kept when no slow sample came since).
+    pause_views: Vec<PauseView>,
 }
 
 impl IfState {
@@ -206,6 +217,12 @@ impl IfState {
             tx_util: Histogram::new(&UTILIZATION_BOUNDS),
             rx_flows: Vec::new(),
             tx_flows: Vec::new(),
+            window_pause: BTreeMap::new(),
+            window_pause_ns: 0,
+            window_pause_drops: 0,
+            view_pause: BTreeMap::new(),
+            view_pause_ns: 0,
+            pause_views: Vec::new(),
         }
     }
 }
@@ -911,7 +928,10 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
         return;
     }
     if let Some((pt, prev)) = &dr.prev {
-        dr.acc_ns += t.saturating_sub(*pt);
+        let dt = t.saturating_sub(*pt);
+        dr.acc_ns += dt;
+        st.window_pause_ns += dt;
+        st.view_pause_ns += dt;
         for (i, (p, c)) in prev.iter().zip(&ds.values).enumerate() {
             let d = step(*p, *c, dr.last_d[i]).value();
             dr.last_d[i] = d;
@@ -919,6 +939,16 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
             if let Some(m) = dr.classes[i] {
                 let ci = ALL_CLASSES.iter().position(|c| *c == m.class).unwrap_or(0);
                 st.window_class[ci] += d;
+                if matches!(m.class, Class::Pause | Class::PauseDuration) {
+                    let key = PauseKey::new(m.dir, m.queue);
+                    let duration = m.class == Class::PauseDuration;
+                    let name = &ds.names[i];
+                    st.window_pause
+                        .entry(key)
+                        .or_default()
+                        .add(name, duration, d);
+                    st.view_pause.entry(key).or_default().add(name, duration, d);
+                }
             }
         }
     }
@@ -938,12 +968,16 @@ fn check_window(cfg: &EngineConfig, st: &mut IfState, s: &Sample, out: &mut Vec<
     let w = std::mem::take(&mut st.window);
     let txto = std::mem::take(&mut st.window_txto);
     let classes = std::mem::take(&mut st.window_class);
+    check_pause(cfg, st, window_drops(&w, &classes), s, out);
     for rule in &cfg.thresholds.rates {
         let v = match rule.metric {
             Metric::Counter(i) => w.d[i],
             Metric::TxTimeout => txto,
             Metric::Class(c) => classes[ALL_CLASSES.iter().position(|x| *x == c).unwrap_or(0)],
-            Metric::SoftnetDropped | Metric::SoftnetSqueeze | Metric::Socket(_) => continue,
+            Metric::SoftnetDropped
+            | Metric::SoftnetSqueeze
+            | Metric::Socket(_)
+            | Metric::PauseShare => continue,
         };
         let rate = per_sec(v, w.ns);
         let name = rule.metric.name();
@@ -970,6 +1004,83 @@ fn check_window(cfg: &EngineConfig, st: &mut IfState, s: &Sample, out: &mut Vec<
                         fmt_rate(rule.limit)
                     )
                 },
+            });
+        }
+    }
+}
+
+/// Drops of an alert window: the interface's drop counters and the driver's drop classes.
+fn window_drops(w: &Acc, classes: &[u64; ALL_CLASSES.len()]) -> u64 {
+    let mut n = [
+        idx::RX_DROPPED,
+        idx::TX_DROPPED,
+        idx::RX_MISSED,
+        idx::RX_FIFO,
+        idx::RX_OVER,
+    ]
+    .iter()
+    .map(|&i| w.d[i])
+    .sum::<u64>();
+    for (i, c) in ALL_CLASSES.iter().enumerate() {
+        if matches!(
+            c,
+            Class::BufferExhaustion | Class::FifoOverflow | Class::QueueDrops
+        ) {
+            n += classes[i];
+        }
+    }
+    n
+}
+
+/// The daqiri case: pause took more than `pause_share` of the link (any side and priority)
+/// while nothing dropped. Judged when a driver read came in since the last judgement.
+fn check_pause(cfg: &EngineConfig, st: &mut IfState, drops: u64, s: &Sample, out: &mut Vec<Alert>) {
+    st.window_pause_drops = st.window_pause_drops.saturating_add(drops);
+    let Some(rule) = cfg.thresholds.rule(Metric::PauseShare).copied() else {
+        return;
+    };
+    if st.window_pause_ns == 0 {
+        return;
+    }
+    let lr = line_rate(cfg, st);
+    let ns = std::mem::take(&mut st.window_pause_ns);
+    let drops = std::mem::take(&mut st.window_pause_drops);
+    let acc = std::mem::take(&mut st.window_pause);
+    let worst = acc
+        .iter()
+        .filter_map(|(k, a)| pause::share(a, ns, lr).map(|(sh, src)| (*k, sh, src)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let crossing = drops == 0 && worst.is_some_and(|(_, sh, _)| sh > rule.limit);
+    if edge(&mut st.active, Metric::PauseShare.name(), crossing) {
+        if let Some((k, sh, src)) = worst {
+            let side = if k.sent {
+                "sent (we slow the peer)"
+            } else {
+                "received (the peer slows us)"
+            };
+            let prio = k.priority.map_or_else(
+                || "link-level pause".to_string(),
+                |p| format!("priority {p}"),
+            );
+            out.push(Alert {
+                t_ns: s.t_ns,
+                wall_ms: s.wall_ms,
+                iface: st.name.to_string(),
+                metric: Metric::PauseShare.name().into(),
+                value: sh,
+                limit: rule.limit,
+                message: format!(
+                    "{}: pause {side} on {prio} took {:.1}% of the link ({}), above {:.1}%, \
+                     with no drops",
+                    st.name,
+                    sh * 100.0,
+                    match src {
+                        pause::ShareSource::Duration => "pause duration counters",
+                        pause::ShareSource::FrameEstimate =>
+                            "estimated from pause frames, an upper bound",
+                    },
+                    rule.limit * 100.0
+                ),
             });
         }
     }
@@ -1144,6 +1255,25 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     if dr.prev.is_some() {
         mark_partial_queues(st, rx_queue_packets, &mut queues);
     }
+    if st.view_pause_ns > 0 {
+        let ns = std::mem::take(&mut st.view_pause_ns);
+        let lr = line_rate(cfg, st);
+        st.pause_views = std::mem::take(&mut st.view_pause)
+            .into_iter()
+            .map(|(k, a)| {
+                let share = pause::share(&a, ns, lr);
+                PauseView {
+                    dir: k.side().to_string(),
+                    priority: k.priority,
+                    frames_per_s: per_sec(a.all_frames(), ns),
+                    share: share.map(|x| x.0),
+                    source: share.map(|x| x.1),
+                }
+            })
+            .collect();
+    } else if !st.present {
+        st.pause_views.clear();
+    }
     IfaceView {
         name: st.name.to_string(),
         ifindex: st.ifindex,
@@ -1164,6 +1294,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         driver: st.driver_name.clone(),
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
+        pause: st.pause_views.clone(),
     }
 }
 
@@ -1173,6 +1304,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
     // By (direction, index), as the view's queues: one lookup per counter.
     let mut queues: BTreeMap<(&'static str, u32), QueueTotals> = BTreeMap::new();
     let mut classes: Vec<ClassTotal> = Vec::new();
+    let mut pause_tot: BTreeMap<PauseKey, PauseTotal> = BTreeMap::new();
     let mut driver_counters = Vec::new();
     let dr = &st.driver;
     if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
@@ -1183,6 +1315,24 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
                 continue;
             };
             let dir = m.dir.map(dir_name);
+            if matches!(m.class, Class::Pause | Class::PauseDuration) {
+                let key = PauseKey::new(m.dir, m.queue);
+                let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
+                    dir: key.side(),
+                    priority: key.priority,
+                    frames: 0,
+                    xoff_frames: 0,
+                    duration_us: None,
+                });
+                if m.class == Class::PauseDuration {
+                    *pt.duration_us.get_or_insert(0) += v;
+                } else {
+                    pt.frames += v;
+                    if !pause::is_xon(name) {
+                        pt.xoff_frames += v;
+                    }
+                }
+            }
             if let (true, Some(q)) = (m.class.is_queue(), m.queue) {
                 let qt = queue_totals(&mut queues, dir.unwrap_or("rx"), q);
                 let slot = match m.class {
@@ -1232,6 +1382,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
         rx_util: st.rx_util.clone(),
         tx_util: st.tx_util.clone(),
         counter_resets: st.resets,
+        pause: pause_tot.into_values().collect(),
     })
 }
 

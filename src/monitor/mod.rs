@@ -12,6 +12,7 @@ pub mod classes;
 pub mod config;
 pub mod engine;
 pub mod microburst;
+pub mod pause;
 pub mod prometheus;
 pub mod rate;
 pub mod rdma_classes;

@@ -33,6 +33,7 @@ receive_fifo_errors_total, receive_over_errors_total, ...), network_transmit_tim
 network_up, network_speed_bytes, network_mtu_bytes, network_carrier_changes_total,
 network_info; queue_{packets,bytes,drops}_total{queue,direction},
 queue_transmit_timeouts_total; driver_class_total{class}; driver_stat{stat} (--raw-counter);
+pause_frames_total, pause_seconds_total{direction,priority,source};
 microbursts_total, microburst_{bytes,drops}_total, microburst_duration_seconds (histogram,
 100us..1s), sample_utilization_ratio (histogram) {direction}; softnet_{processed,dropped,
 times_squeezed}_total{cpu}; udp_{receive,send}_buffer_errors_total;
@@ -192,6 +193,7 @@ pub fn render(t: &Totals, meta: &Meta<'_>) -> String {
     iface_families(&mut w, t);
     queue_families(&mut w, t);
     driver_families(&mut w, t, meta.raw_allow);
+    pause_families(&mut w, t);
     burst_families(&mut w, t);
     node_families(&mut w, t);
     module_families(&mut w, t);
@@ -323,6 +325,63 @@ fn queue_families(w: &mut Writer, t: &Totals) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Pause by side (`direction`: rx = received, the peer slows us; tx = sent, we slow the
+/// peer) and `priority` (a PFC priority, or `global` for link-level pause).
+fn pause_families(w: &mut Writer, t: &Totals) {
+    let frames = "dpuctl_pause_frames_total";
+    w.family(
+        frames,
+        "counter",
+        "Pause frames (XOFF and XON) by direction (rx: received, the peer slows us; tx: sent, \
+         we slow the peer) and priority (PFC priority, or global for 802.3x pause).",
+    );
+    for i in &t.ifaces {
+        for p in &i.pause {
+            let prio = p
+                .priority
+                .map_or_else(|| "global".to_string(), |x| x.to_string());
+            w.sample_u(
+                frames,
+                &[
+                    ("interface", &i.name),
+                    ("direction", p.dir),
+                    ("priority", &prio),
+                ],
+                p.frames,
+            );
+        }
+    }
+    let secs = "dpuctl_pause_seconds_total";
+    w.family(
+        secs,
+        "counter",
+        "Time spent paused by direction and priority: from the driver's pause duration \
+         counters (source=duration), else XOFF frames x 65535 quanta x 512 bit times / line \
+         rate (source=frame_estimate, an upper bound); absent without either. Its rate is the \
+         share of the link spent paused.",
+    );
+    for i in &t.ifaces {
+        for p in &i.pause {
+            let Some((v, src)) = p.seconds(i.line_rate_bps) else {
+                continue;
+            };
+            let prio = p
+                .priority
+                .map_or_else(|| "global".to_string(), |x| x.to_string());
+            w.sample(
+                secs,
+                &[
+                    ("interface", &i.name),
+                    ("direction", p.dir),
+                    ("priority", &prio),
+                    ("source", src.name()),
+                ],
+                v,
+            );
         }
     }
 }
@@ -932,6 +991,22 @@ mod tests {
                 },
             ],
             driver_counters: vec![("rx_pause".into(), 11), ("port.rx_crc_errors".into(), 5)],
+            pause: vec![
+                crate::monitor::pause::PauseTotal {
+                    dir: "rx",
+                    priority: Some(3),
+                    frames: 11,
+                    xoff_frames: 11,
+                    duration_us: Some(2_500_000),
+                },
+                crate::monitor::pause::PauseTotal {
+                    dir: "tx",
+                    priority: None,
+                    frames: 4,
+                    xoff_frames: 2,
+                    duration_us: None,
+                },
+            ],
             temps: vec![TempView {
                 label: "asic".into(),
                 celsius: 61.5,
@@ -1110,6 +1185,22 @@ mod tests {
             v("dpuctl_driver_class_total{interface=\"eth0\",class=\"pause\",direction=\"rx\"}")
                 .as_deref(),
             Some("11")
+        );
+        assert_eq!(
+            v("dpuctl_pause_frames_total{interface=\"eth0\",direction=\"rx\",priority=\"3\"}")
+                .as_deref(),
+            Some("11")
+        );
+        assert_eq!(
+            v("dpuctl_pause_seconds_total{interface=\"eth0\",direction=\"rx\",priority=\"3\",source=\"duration\"}")
+                .as_deref(),
+            Some("2.5")
+        );
+        // 2 XOFF frames x 65535 x 512 bit times at 25 Gb/s (the XON frames ask for no time).
+        assert_eq!(
+            v("dpuctl_pause_seconds_total{interface=\"eth0\",direction=\"tx\",priority=\"global\",source=\"frame_estimate\"}")
+                .as_deref(),
+            Some("0.0026843136")
         );
         assert_eq!(
             v("dpuctl_softnet_dropped_total{cpu=\"3\"}").as_deref(),

@@ -6,7 +6,10 @@
 //! (`udp_rcvbuf_errors`, `udp_in_errors`, `tcp_backlog_drop`, `tcp_listen_drops`,
 //! `tcp_listen_overflows`), and the driver counter classes
 //! (`buffer_exhaustion`, `fifo_overflow`, `crc`, `pause`, `queue_drops`). Temperatures alert
-//! when within `temperature_margin` degrees of the sensor's critical value.
+//! when within `temperature_margin` degrees of the sensor's critical value. `pause_share` is
+//! not a rate but a fraction of the link (0.1 = 10%): it alerts when pause (any side, any
+//! priority) took more of a window than that while no drop counter moved (see
+//! [`super::pause`]).
 
 use std::fmt;
 
@@ -30,6 +33,8 @@ pub enum Metric {
     /// A socket-level drop counter of the network namespace, by index into
     /// [`SocketTotals::NAMES`].
     Socket(usize),
+    /// The share of the link spent paused while nothing dropped (a fraction, not a rate).
+    PauseShare,
 }
 
 impl Metric {
@@ -39,6 +44,7 @@ impl Metric {
             "tx_timeout" => Some(Metric::TxTimeout),
             "softnet_dropped" => Some(Metric::SoftnetDropped),
             "softnet_time_squeeze" => Some(Metric::SoftnetSqueeze),
+            "pause_share" => Some(Metric::PauseShare),
             _ => counter_index(name)
                 .map(Metric::Counter)
                 .or_else(|| {
@@ -60,6 +66,7 @@ impl Metric {
             Metric::SoftnetSqueeze => "softnet_time_squeeze",
             Metric::Class(c) => c.name(),
             Metric::Socket(i) => SocketTotals::NAMES[i],
+            Metric::PauseShare => "pause_share",
         }
     }
 
@@ -77,6 +84,7 @@ impl Metric {
         v.extend(["tx_timeout", "softnet_dropped", "softnet_time_squeeze"]);
         v.extend(SocketTotals::NAMES);
         v.extend(ALL_CLASSES.iter().map(|c| c.name()));
+        v.push("pause_share");
         v
     }
 }
@@ -105,12 +113,15 @@ pub struct Thresholds {
     pub temp_margin_c: Option<f64>,
 }
 
+/// Default `pause_share` limit: pause took more than 10% of the link.
+pub const DEFAULT_PAUSE_SHARE: f64 = 0.1;
+
 /// Default temperature margin, degrees C below critical.
 pub const DEFAULT_TEMP_MARGIN_C: f64 = 10.0;
 
 impl Default for Thresholds {
-    /// `rx_fifo_errors` above 100/s, any `tx_timeout`, any `rx_crc_errors`, and temperatures
-    /// within 10 C of critical.
+    /// `rx_fifo_errors` above 100/s, any `tx_timeout`, any `rx_crc_errors`, pause above 10%
+    /// of the link with no drops, and temperatures within 10 C of critical.
     fn default() -> Self {
         let rule = |name: &str, limit| RateRule {
             metric: Metric::parse(name).expect("known metric"),
@@ -121,6 +132,7 @@ impl Default for Thresholds {
                 rule("rx_fifo_errors", 100.0),
                 rule("tx_timeout", 0.0),
                 rule("rx_crc_errors", 0.0),
+                rule("pause_share", DEFAULT_PAUSE_SHARE),
             ],
             temp_margin_c: Some(DEFAULT_TEMP_MARGIN_C),
         }

@@ -156,6 +156,8 @@ pub struct IfaceTotals {
     pub tx_util: Histogram,
     /// Times a counter went backwards and was re-based.
     pub counter_resets: u64,
+    /// Pause frames and time by side and priority (driver pause classes).
+    pub pause: Vec<super::pause::PauseTotal>,
 }
 
 /// Everything accumulated, at the newest sample.

@@ -114,6 +114,10 @@ pub struct IfaceView {
     /// Times a counter went backwards (driver reset) and was re-based instead of counted.
     #[serde(default)]
     pub counter_resets: u64,
+    /// Pause by side (rx: received, the peer slows us; tx: sent, we slow the peer) and
+    /// priority, with the share of the period spent paused where it can be known.
+    #[serde(default)]
+    pub pause: Vec<super::pause::PauseView>,
 }
 
 /// Per-second rates of one interface.

@@ -29,6 +29,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../profiles/gpu-training.yaml"),
     ),
     ("latency", include_str!("../../profiles/latency.yaml")),
+    (
+        "roce-lossless",
+        include_str!("../../profiles/roce-lossless.yaml"),
+    ),
     ("throughput", include_str!("../../profiles/throughput.yaml")),
 ];
 
@@ -754,7 +758,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown profile 'thruput' (known: balanced, gpu-inference, gpu-training, latency, \
-             throughput), did you mean 'throughput'?"
+             roce-lossless, throughput), did you mean 'throughput'?"
         );
     }
 
@@ -936,7 +940,7 @@ mod tests {
             .iter()
             .map(|e| (e.name.as_str(), e.source.as_str()))
             .collect();
-        assert_eq!(rows.len(), 7);
+        assert_eq!(rows.len(), SHIPPED.len() + 2);
         assert_eq!(rows[1].0, "broken");
         assert!(list[1]
             .description
@@ -961,7 +965,7 @@ mod tests {
         assert!(
             msgs[0].ends_with(
                 "x.yaml:3:20: extends: unknown profile 'thruput' (known: balanced, gpu-inference, \
-             gpu-training, latency, throughput, x), did you mean 'throughput'?"
+             gpu-training, latency, roce-lossless, throughput, x), did you mean 'throughput'?"
             ),
             "{msgs:?}"
         );

@@ -292,3 +292,36 @@ fn qos_dcb_is_na_with_the_reason_on_lab_nics() {
         );
     }
 }
+
+/// The shipped `roce-lossless` profile on the lab NICs: PFC is skipped with the reason (no
+/// DCB in the driver), the plan still has the rest, and a dry run changes nothing.
+#[test]
+fn qos_roce_lossless_says_na_with_the_reason_on_lab_nics() {
+    in_lab();
+    let state = tempfile::tempdir().expect("state");
+    for (iface, driver) in [("igb0", "igb"), ("virtio0", "virtio_net")] {
+        let before = qdiscs(iface);
+        let out = ok(
+            &dpuctl(
+                state.path(),
+                &["tune", "roce-lossless", iface, "--dry-run", "-f", "json"],
+            ),
+            "dry run",
+        );
+        let plan: serde_json::Value = serde_json::from_str(&out).expect("plan json");
+        let skipped = plan["skipped"].as_array().expect("skipped").clone();
+        assert!(
+            skipped.iter().any(|s| s["knob"] == "pfc"
+                && s["iface"] == iface
+                && s["reason"] == format!("no DCB (dcbnl) in {driver}").as_str()),
+            "{iface}: {plan}"
+        );
+        // The root qdisc is planned as a step (sch_ets is in the lab kernel).
+        assert!(out.contains("\"qdisc\""), "{iface}: {plan}");
+        assert_eq!(
+            qdiscs(iface),
+            before,
+            "{iface}: a dry run changed the qdisc"
+        );
+    }
+}

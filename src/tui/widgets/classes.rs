@@ -14,15 +14,40 @@ use crate::monitor::{ClassRate, IfaceView};
 fn is_trouble(class: &str) -> bool {
     !matches!(
         class,
-        "raw" | "packets" | "bytes" | "queue_packets" | "queue_bytes" | "pause"
+        "raw" | "packets" | "bytes" | "queue_packets" | "queue_bytes" | "pause" | "pause_duration"
     )
+}
+
+/// The side and priority that spent the largest share of the period paused, for the title:
+/// `pause rx prio 3 21.7%` (rx: received, the peer slows us; tx: sent, we slow the peer;
+/// `~` before an estimate from frames, an upper bound). `None` when nothing paused.
+pub fn worst_pause(i: &IfaceView) -> Option<String> {
+    let p = i
+        .pause
+        .iter()
+        .filter(|p| p.share.is_some_and(|s| s > 0.0))
+        .max_by(|a, b| a.share.unwrap_or(0.0).total_cmp(&b.share.unwrap_or(0.0)))?;
+    let prio = p
+        .priority
+        .map_or_else(|| "link".to_string(), |x| format!("prio {x}"));
+    let est = if p.source == Some(crate::monitor::pause::ShareSource::FrameEstimate) {
+        "~"
+    } else {
+        ""
+    };
+    Some(format!(
+        "pause {} {prio} {est}{:.1}%",
+        p.dir,
+        p.share.unwrap_or(0.0) * 100.0
+    ))
 }
 
 /// Draws the class table of `i`.
 pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
+    let pause = worst_pause(i).map_or_else(String::new, |p| format!("- {p} "));
     let block = Block::bordered()
         .title(format!(
-            " {} driver counters ({} classed, {} raw) ",
+            " {} driver counters ({} classed, {} raw) {pause}",
             i.name,
             i.classes.len(),
             i.raw.len()
@@ -95,4 +120,31 @@ pub fn render(f: &mut Frame, area: Rect, i: &IfaceView) {
         widths.push(Constraint::Length(6));
     }
     f.render_widget(Table::new(rows, widths).header(header).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::pause::{PauseView, ShareSource};
+
+    #[test]
+    fn the_title_names_the_side_and_priority_paused_most() {
+        let mut i = IfaceView::default();
+        assert_eq!(worst_pause(&i), None);
+        let pv = |dir: &str, priority, share, source| PauseView {
+            dir: dir.into(),
+            priority,
+            frames_per_s: 1.0,
+            share,
+            source,
+        };
+        i.pause = vec![
+            pv("tx", Some(3), Some(0.01), Some(ShareSource::Duration)),
+            pv("rx", Some(3), Some(0.217), Some(ShareSource::Duration)),
+            pv("rx", None, None, None),
+        ];
+        assert_eq!(worst_pause(&i).as_deref(), Some("pause rx prio 3 21.7%"));
+        i.pause = vec![pv("tx", None, Some(0.5), Some(ShareSource::FrameEstimate))];
+        assert_eq!(worst_pause(&i).as_deref(), Some("pause tx link ~50.0%"));
+    }
 }
