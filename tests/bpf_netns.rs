@@ -437,7 +437,7 @@ fn attaching_leaves_tc_as_it_was_and_a_killed_run_leaves_nothing() {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert!(gone, "program {prog} still loaded after SIGKILL");
-        let l = common::run("bpftool", &["link", "show"]);
+        let l = all_links();
         assert!(
             !l.lines()
                 .any(|x| x.trim_end().ends_with(&format!("prog {prog}"))),
@@ -445,6 +445,25 @@ fn attaching_leaves_tc_as_it_was_and_a_killed_run_leaves_nothing() {
         );
     }
     assert_eq!(tc_state(&ns, "k0"), before);
+}
+
+/// `bpftool link show`: every link of the system. Enumerating races with links that other
+/// processes (the other tests of this file, running in parallel) are releasing: bpftool then
+/// fails with EAGAIN for a link id that is going away. Such a failure is retried.
+fn all_links() -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        let o = Command::new("bpftool")
+            .args(["link", "show"])
+            .output()
+            .expect("run bpftool (Debian package bpftool)");
+        if o.status.success() {
+            return String::from_utf8_lossy(&o.stdout).into_owned();
+        }
+        last = String::from_utf8_lossy(&o.stderr).into_owned();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("bpftool link show failed 50 times: {last}");
 }
 
 /// The tcx links a process holds, as (ifindex, "ingress"/"egress", program id), from the
