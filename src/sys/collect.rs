@@ -55,6 +55,27 @@ const MIN_PER_WORKER: usize = 4;
 /// lock, so they gain nothing from more than one thread) run on one, then that thread joins
 /// the others in reading each interface's sysfs files, which is most of the cost.
 pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectError> {
+    collect_with(root, names, Reads::Full)
+}
+
+/// What a collection reads besides the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Everything a snapshot holds.
+    Full,
+    /// The settings tune writes, for reading them back after a step: no pluggable-module
+    /// EEPROM (I2C reads of several pages per interface on real optics; tune never writes a
+    /// module) and no PCI walk (no knob lives there).
+    Settings,
+}
+
+/// [`collect`] without the reads no knob depends on: the module EEPROM and the PCI tree
+/// (`module` is n/a, `pci` empty). `tune` reads its steps back with it.
+pub fn collect_settings(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectError> {
+    collect_with(root, names, Reads::Settings)
+}
+
+fn collect_with(root: &SysRoot, names: &[String], reads: Reads) -> Result<NodeState, CollectError> {
     let (topology, links) = std::thread::scope(|s| {
         let topology = s.spawn(|| topology::read(root));
         let links = links(root);
@@ -100,7 +121,7 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
     let (mut done, eth, globals) = std::thread::scope(|s| {
         let side = s.spawn(|| {
             let eth = if root.is_live() {
-                ethtool_part(&links, bulk)
+                ethtool_part(&links, bulk, reads == Reads::Full)
             } else {
                 Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
             };
@@ -133,7 +154,11 @@ pub fn collect(root: &SysRoot, names: &[String]) -> Result<NodeState, CollectErr
     if root.is_live() {
         read_tc(&mut interfaces);
     }
-    let pci = super::pci::read(root, &interfaces, &topology.gpus, &globals.rdma);
+    let pci = if reads == Reads::Full {
+        super::pci::read(root, &interfaces, &topology.gpus, &globals.rdma)
+    } else {
+        crate::model::pci::PciFabric::default()
+    };
     Ok(NodeState {
         schema: SNAPSHOT_SCHEMA,
         hostname: globals.hostname,
@@ -314,7 +339,11 @@ struct EthPart {
 ///
 /// It runs on one thread: these requests all take the kernel's RTNL lock, so more threads
 /// would only queue on it.
-fn ethtool_part(links: &[(LinkAttrs, Counters)], bulk: bool) -> Result<Vec<EthPart>, String> {
+fn ethtool_part(
+    links: &[(LinkAttrs, Counters)],
+    bulk: bool,
+    modules: bool,
+) -> Result<Vec<EthPart>, String> {
     let mut eth = Ethtool::open().map_err(|e| e.reason())?;
     let settings = if bulk {
         let devs: Vec<(u32, &str)> = links
@@ -330,7 +359,11 @@ fn ethtool_part(links: &[(LinkAttrs, Counters)], bulk: bool) -> Result<Vec<EthPa
         .zip(settings)
         .map(|((l, _), settings)| {
             let (driver, driver_stats) = eth.driver_info_and_stats(&l.name);
-            let module = crate::sys::ethtool::module::read(Some(&mut eth), &l.name);
+            let module = if modules {
+                crate::sys::ethtool::module::read(Some(&mut eth), &l.name)
+            } else {
+                Avail::na("not read (settings read-back)")
+            };
             EthPart {
                 driver,
                 settings,

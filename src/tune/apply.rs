@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::model::{Knob, Value};
-use crate::sys::collect::collect;
+use crate::sys::collect::collect_settings;
 use crate::sys::sysctl;
 use crate::sys::write::{sysctl_text, WriteError, Writer};
 
@@ -62,7 +62,7 @@ impl Applier for Writer {
         let state = if names.is_empty() && !knobs.iter().any(rdma) {
             Err("no interface".to_string())
         } else {
-            collect(self.root(), &names).map_err(|e| e.to_string())
+            collect_settings(self.root(), &names).map_err(|e| e.to_string())
         };
         knobs
             .iter()
