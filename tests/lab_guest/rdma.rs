@@ -280,19 +280,28 @@ fn rdma_cm_defaults() -> (bool, String, String) {
     (existed, tos, mode)
 }
 
+/// A state directory whose `profiles.d` holds profile `name`: an `rdma` block `rdma` on
+/// virtio0.
+fn state_with_profile(name: &str, description: &str, rdma: &str) -> tempfile::TempDir {
+    let state = tempfile::tempdir().expect("tempdir");
+    let profiles = state.path().join("profiles.d");
+    std::fs::create_dir_all(&profiles).expect("mkdir");
+    std::fs::write(
+        profiles.join(format!("{name}.yaml")),
+        format!(
+            "name: {name}\ndescription: {description}\ninterfaces:\n  - match: {{name: virtio0}}\n    rdma: {rdma}\n"
+        ),
+    )
+    .expect("profile");
+    state
+}
+
 #[test]
 fn profile_rdma_tos_applies_checks_drifts_and_rolls_back() {
     in_lab();
     let _rxe = Rxe::add();
     configfs_with_rdma_cm();
-    let state = tempfile::tempdir().expect("tempdir");
-    let profiles = state.path().join("profiles.d");
-    std::fs::create_dir_all(&profiles).expect("mkdir");
-    std::fs::write(
-        profiles.join("roce-tos.yaml"),
-        "name: roce-tos\ndescription: RoCE traffic class\ninterfaces:\n  - match: {name: virtio0}\n    rdma: {tos: 106}\n",
-    )
-    .expect("profile");
+    let state = state_with_profile("roce-tos", "RoCE traffic class", "{tos: 106}");
     let before = rdma_cm_defaults();
     assert_eq!(before, (false, "0".into(), "RoCE v2".into()));
 
@@ -330,17 +339,14 @@ fn profile_rdma_failing_later_step_leaves_rdma_cm_as_before() {
     in_lab();
     let _rxe = Rxe::add();
     configfs_with_rdma_cm();
-    let state = tempfile::tempdir().expect("tempdir");
-    let profiles = state.path().join("profiles.d");
-    std::fs::create_dir_all(&profiles).expect("mkdir");
     // rxe speaks RoCE v2 only: rdma_cm refuses RoCE v1 (EINVAL) at apply time, a step after
     // dpuctl made the directory (steps of a device: the directory, then its port's
     // default_roce_mode, default_roce_tos).
-    std::fs::write(
-        profiles.join("roce-v1.yaml"),
-        "name: roce-v1\ndescription: RoCE v1 on rxe\ninterfaces:\n  - match: {name: virtio0}\n    rdma: {tos: 106, roce_mode: RoCE v1}\n",
-    )
-    .expect("profile");
+    let state = state_with_profile(
+        "roce-v1",
+        "RoCE v1 on rxe",
+        "{tos: 106, roce_mode: RoCE v1}",
+    );
     let before = rdma_cm_defaults();
     assert_eq!(before, (false, "0".into(), "RoCE v2".into()));
     let (c, out) = code(&dpuctl(state.path(), &["tune", "roce-v1", "--yes"]));
