@@ -17,34 +17,8 @@ use common::Netns;
 
 const BIN_NS: u64 = 10_000;
 
-/// Two namespaces joined by a veth pair: `s0` (10.78.0.1) in `tx`, `r0` (10.78.0.2) in `rx`.
-struct Link {
-    tx: Netns,
-    rx: Netns,
-}
-
-fn link() -> Link {
-    let tx = Netns::new("bpftx");
-    let rx = Netns::new("bpfrx");
-    tx.veth("s0", "r0", 1);
-    tx.ip(&["link", "set", "dev", "r0", "netns", &rx.name]);
-    tx.ip(&["addr", "add", "10.78.0.1/24", "dev", "s0"]);
-    rx.ip(&["addr", "add", "10.78.0.2/24", "dev", "r0"]);
-    rx.ip(&["link", "set", "dev", "r0", "up"]);
-    // A permanent neighbour entry: no ARP packet in the bursts.
-    let mac = rx.exec_ok("cat", &["/sys/class/net/r0/address"]);
-    tx.ip(&[
-        "neigh",
-        "replace",
-        "10.78.0.2",
-        "lladdr",
-        mac.trim(),
-        "dev",
-        "s0",
-        "nud",
-        "permanent",
-    ]);
-    Link { tx, rx }
+fn link() -> common::Link {
+    common::link("bpf", 78)
 }
 
 /// Spawns `dpuctl ARGS` in `ns` and waits until stderr (capture) or stdout (stats) shows it

@@ -12,34 +12,8 @@ use std::time::Duration;
 use common::traffic::{self, wait_sent, BurstTrain, Sent};
 use common::Netns;
 
-/// Two namespaces joined by a veth pair: `s0` (10.77.0.1) in `tx`, `r0` (10.77.0.2) in `rx`.
-struct Link {
-    tx: Netns,
-    rx: Netns,
-}
-
-fn link() -> Link {
-    let tx = Netns::new("captx");
-    let rx = Netns::new("caprx");
-    tx.veth("s0", "r0", 1);
-    tx.ip(&["link", "set", "dev", "r0", "netns", &rx.name]);
-    tx.ip(&["addr", "add", "10.77.0.1/24", "dev", "s0"]);
-    rx.ip(&["addr", "add", "10.77.0.2/24", "dev", "r0"]);
-    rx.ip(&["link", "set", "dev", "r0", "up"]);
-    // A permanent neighbour entry: the first burst must not wait for ARP.
-    let mac = rx.exec_ok("cat", &["/sys/class/net/r0/address"]);
-    tx.ip(&[
-        "neigh",
-        "replace",
-        "10.77.0.2",
-        "lladdr",
-        mac.trim(),
-        "dev",
-        "s0",
-        "nud",
-        "permanent",
-    ]);
-    Link { tx, rx }
+fn link() -> common::Link {
+    common::link("cap", 77)
 }
 
 /// Starts `dpuctl capture` in `ns` and returns once it says it is capturing, with a thread
