@@ -3,6 +3,9 @@
 //!
 //! `DPUCTL_BLESS=1` rewrites the golden text output.
 
+mod common;
+
+use common::golden::golden;
 #[path = "fixtures/capture/build.rs"]
 mod build;
 
@@ -68,21 +71,6 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).expect("write capture file");
     p
-}
-
-fn golden(rel: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel);
-    if std::env::var_os("DPUCTL_BLESS").is_some() {
-        std::fs::write(&path, actual).expect("bless");
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
-    assert!(
-        want == actual,
-        "{} differs (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
-        path.display()
-    );
 }
 
 #[test]

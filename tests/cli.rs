@@ -3,6 +3,9 @@
 //!
 //! Set `DPUCTL_BLESS=1` to rewrite golden and generated files after an intended change.
 
+mod common;
+
+use common::golden::golden;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,23 +37,6 @@ fn stdout(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8(o.stdout.clone()).expect("utf-8")
-}
-
-/// Compares with a golden file, or rewrites it under `DPUCTL_BLESS=1`.
-fn golden(rel: &str, actual: &str) {
-    let path = root().join(rel);
-    if std::env::var_os("DPUCTL_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, actual).expect("bless");
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
-    assert!(
-        want == actual,
-        "{} differs from the output (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
-        path.display()
-    );
 }
 
 /// The JSON with the read time zeroed, so goldens compare.

@@ -13,6 +13,9 @@
 //! Each golden's values were checked by hand against these bytes (worked out in the
 //! comments: raw word, unit, value).
 
+mod common;
+
+use common::golden::golden;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -360,25 +363,6 @@ fn optics_node() -> NodeState {
         node.interfaces.push(i);
     }
     node
-}
-
-fn bless() -> bool {
-    std::env::var_os("DPUCTL_BLESS").is_some()
-}
-
-fn golden(rel: &str, actual: &str) {
-    let path = root().join(rel);
-    if bless() {
-        std::fs::write(&path, actual).expect("bless");
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
-    assert!(
-        want == actual,
-        "{} differs (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
-        path.display()
-    );
 }
 
 const SNAPSHOT: &str = "tests/fixtures/module/optics-node.json";

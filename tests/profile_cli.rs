@@ -5,6 +5,9 @@
 //!
 //! Set `DPUCTL_BLESS=1` to rewrite the golden files after an intended change.
 
+mod common;
+
+use common::golden::golden;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -61,21 +64,6 @@ fn stdout(o: &Output) -> String {
 
 fn json(o: &Output) -> Value {
     serde_json::from_str(&stdout(o)).expect("json")
-}
-
-fn golden(rel: &str, actual: &str) {
-    let path = root().join(rel);
-    if std::env::var_os("DPUCTL_BLESS").is_some() {
-        std::fs::write(&path, actual).expect("bless");
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (DPUCTL_BLESS=1 creates it)", path.display()));
-    assert!(
-        want == actual,
-        "{} differs (DPUCTL_BLESS=1 to accept):\n--- want\n{want}\n--- got\n{actual}",
-        path.display()
-    );
 }
 
 /// The settings of one interface and knob kind: (knob fields, value as text).

@@ -5,6 +5,7 @@
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod golden;
 pub mod http;
 pub mod tmux;
 pub mod traffic;
