@@ -114,3 +114,25 @@ pub fn wait_carrier(iface: &str) {
 
 /// The lab's NICs.
 pub const NICS: [&str; 4] = ["nsim0", "virtio0", "igb0", "e1000e0"];
+
+/// `dpuctl ARGS` with its state (journal) in `state` and its profiles in `state/profiles.d`.
+pub fn dpuctl(state: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(args)
+        .env("DPUCTL_STATE_DIR", state)
+        .env("DPUCTL_PROFILE_DIR", state.join("profiles.d"))
+        .output()
+        .expect("run dpuctl")
+}
+
+/// The standard output of a run that must succeed (`what` names it in the failure).
+pub fn ok(o: &std::process::Output, what: &str) -> String {
+    assert!(
+        o.status.success(),
+        "{what}: exit {:?}\n{}\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -4,29 +4,8 @@
 //! back to the kernel's default root, and a failed transaction that leaves the tree as it was.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use crate::{in_lab, tool};
-
-fn dpuctl(state: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
-        .args(args)
-        .env("DPUCTL_STATE_DIR", state)
-        .env("DPUCTL_PROFILE_DIR", state.join("profiles.d"))
-        .output()
-        .expect("run dpuctl")
-}
-
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: exit {:?}\n{}\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use crate::{dpuctl, in_lab, ok, tool};
 
 /// `tc qdisc show dev IFACE` without htb's `direct_packets_stat` (a counter that traffic on
 /// the link moves).

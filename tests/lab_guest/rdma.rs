@@ -1,6 +1,7 @@
 //! Soft-RoCE (`rdma_rxe`) on virtio0: `show --rdma` against the kernel's own view, with `rdma`
 //! (iproute2) and sysfs as witnesses, and the `NETLINK_RDMA` queries against sysfs.
 
+use crate::dpuctl;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -232,15 +233,6 @@ fn configfs_with_rdma_cm() {
     }
     tool("modprobe", &["rdma_cm"]);
     assert!(Path::new("/sys/kernel/config/rdma_cm").is_dir());
-}
-
-fn dpuctl(state: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
-        .args(args)
-        .env("DPUCTL_STATE_DIR", state)
-        .env("DPUCTL_PROFILE_DIR", state.join("profiles.d"))
-        .output()
-        .expect("run dpuctl")
 }
 
 fn code(o: &std::process::Output) -> (Option<i32>, String) {

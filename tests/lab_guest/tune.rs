@@ -2,29 +2,8 @@
 //! written and witnessed by ethtool and procfs, NUMA placement of IRQs, shipped profiles.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use crate::{get, in_lab, kv, max_and_current, tool};
-
-fn dpuctl(state: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dpuctl"))
-        .args(args)
-        .env("DPUCTL_STATE_DIR", state)
-        .env("DPUCTL_PROFILE_DIR", state.join("profiles.d"))
-        .output()
-        .expect("run dpuctl")
-}
-
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        o.status.success(),
-        "{what}: exit {:?}\n{}\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use crate::{dpuctl, get, in_lab, kv, max_and_current, ok, tool};
 
 fn current(flag: &str, iface: &str, label: &str) -> String {
     let (_, cur) = max_and_current(&tool("ethtool", &[flag, iface]));
