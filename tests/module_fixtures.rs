@@ -576,6 +576,20 @@ fn check_verifies_module_expectations_read_only() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
+    // Both summaries name what was left out: never "0 skipped" for an expectation not compared.
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.ends_with(
+            "not compliant: no setting could be compared on this node, \
+             1 module expectation not compared\n"
+        ),
+        "{out}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no setting could be compared on this node (0 skipped, 1 module expectation not compared)"),
+        "{err}"
+    );
 }
 
 /// A bad `module:` value is a one-line error with `file:line:column`, exit 2.

@@ -416,10 +416,10 @@ pub fn check(g: &GlobalArgs, root: &SysRoot, a: &CheckArgs) -> anyhow::Result<Ex
         output::write_stdout(text.as_bytes())?;
         if report.status == tune::plan::CheckStatus::NothingCompared {
             eprintln!(
-                "dpuctl: profile {}: no setting could be compared on this node ({} skipped); \
+                "dpuctl: profile {}: no setting could be compared on this node ({}); \
                  not compliant",
                 resolved.profile,
-                report.skipped.len()
+                report.left_out_summary()
             );
         }
     }

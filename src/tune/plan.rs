@@ -1016,8 +1016,29 @@ impl CheckReport {
         if !self.skipped.is_empty() {
             let _ = write!(out, ", {} skipped", self.skipped.len());
         }
+        let m = self.modules_not_compared();
+        if m > 0 {
+            let _ = write!(out, ", {m} module expectation{} not compared", plural(m));
+        }
         out.push('\n');
         out
+    }
+
+    /// How many `module:` expectations could not be compared (the module or the value it
+    /// needs is n/a): they are left out like skipped settings, never counted as met.
+    pub fn modules_not_compared(&self) -> usize {
+        self.modules.iter().filter(|m| m.ok.is_none()).count()
+    }
+
+    /// What the one-line summary on standard error says was left out: skipped settings and
+    /// module expectations that could not be compared.
+    pub fn left_out_summary(&self) -> String {
+        let mut s = format!("{} skipped", self.skipped.len());
+        let m = self.modules_not_compared();
+        if m > 0 {
+            let _ = write!(s, ", {m} module expectation{} not compared", plural(m));
+        }
+        s
     }
 }
 
