@@ -148,7 +148,22 @@ fn topo_from_a_snapshot_is_the_same() {
         .arg(&snap)
         .output()
         .expect("run");
-    assert!(stdout(&o).contains("0 GPU(s), 0 NIC(s)"));
+    let text = stdout(&o);
+    assert!(text.contains("0 GPU(s), 0 NIC(s)"), "{text}");
+    // Not a "no" the node never said: GPUDirect is n/a with the reason.
+    assert!(
+        text.contains(
+            "GPUDirect RDMA: n/a (the snapshot has no PCI data (recorded by an older dpuctl))"
+        ),
+        "{text}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
+        .args(["topo", "--format", "json", "--from"])
+        .arg(&snap)
+        .output()
+        .expect("run");
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(j["gpudirect"]["status"], "n/a");
 }
 
 #[test]

@@ -364,7 +364,7 @@ pub fn plan(topo: &TopoReport, ports: &[HcaPort], gpus: &[usize]) -> Result<Nccl
         }
     }
 
-    if topo.gpudirect.status == "no" {
+    if topo.gpudirect.status == "no" || topo.gpudirect.status == "n/a" {
         p.notes.push(format!(
             "GPUDirect RDMA unavailable ({}): NCCL_NET_GDR_LEVEL left unset",
             topo.gpudirect.reason

@@ -130,8 +130,9 @@ pub struct NodeState {
     /// RDMA devices (`/sys/class/infiniband`), sorted by name; empty without RDMA.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rdma: Vec<rdma::RdmaDevice>,
-    /// PCI functions of GPUs and NICs, the bridges between them, and `GPUDirect` RDMA.
-    #[serde(default)]
+    /// PCI functions of GPUs and NICs, the bridges between them, and `GPUDirect` RDMA; a
+    /// snapshot without them (an older dpuctl) loads as "not recorded", never as "no".
+    #[serde(default = "pci::PciFabric::not_recorded")]
     pub pci: pci::PciFabric,
 }
 

@@ -18,6 +18,19 @@ pub struct PciFabric {
 }
 
 impl PciFabric {
+    /// What a snapshot without PCI data loads as: no functions, and `GPUDirect` "n/a" with
+    /// the reason (not an empty status, not a "no" the node never said).
+    pub fn not_recorded() -> Self {
+        PciFabric {
+            functions: Vec::new(),
+            gpudirect: GpuDirect {
+                status: "n/a".into(),
+                reason: "the snapshot has no PCI data (recorded by an older dpuctl)".into(),
+                ..GpuDirect::default()
+            },
+        }
+    }
+
     /// The function at this PCI address.
     pub fn function(&self, address: &str) -> Option<&PciFunction> {
         self.functions.iter().find(|f| f.address == address)
@@ -109,7 +122,7 @@ pub struct GpuDirect {
     pub nvidia_driver: Option<String>,
     /// True when the NVIDIA driver is the open kernel module (required for dma-buf).
     pub open_kernel_module: Option<bool>,
-    /// `yes`, `dma-buf` or `no`.
+    /// `yes`, `dma-buf`, `no`, or `n/a` (not recorded in a snapshot).
     pub status: String,
     /// Why.
     pub reason: String,
