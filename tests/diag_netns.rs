@@ -376,20 +376,40 @@ fn progress_line_on_a_terminal_stderr_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out.txt");
     // stdout to a file, stderr on the terminal: the report has no progress in it, the
-    // terminal shows it while the window runs.
+    // terminal shows it while the window runs. The line lives only while the window runs, so
+    // a screen poll can miss it on a loaded machine: every byte the pane receives is copied to
+    // a file (pipe-pane), set up before the command starts (it waits for `go`).
+    let go = dir.path().join("go");
+    let raw = dir.path().join("pane.raw");
     let script = format!(
-        "ip netns exec {} {} troubleshoot --symptom latency --window 3s > {}; echo \"exit=$?\"; sleep 600",
+        "while [ ! -e {} ]; do sleep 0.05; done; ip netns exec {} {} troubleshoot --symptom latency --window 3s > {}; echo \"exit=$?\"; sleep 600",
+        go.display(),
         ns.name,
         env!("CARGO_BIN_EXE_dpuctl"),
         out.display()
     );
     let tmux = Tmux::start("tsp", 120, 20, &script);
-    let s = tmux.wait_history("measuring counters:", 1);
-    assert!(s.contains("of 3.0 s"), "{s}");
+    let o = tmux.cmd(&["pipe-pane", "-t", "s", &format!("cat >> {}", raw.display())]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(&go, "").expect("go");
     let s = tmux.wait_history("exit=", 1);
     assert!(
         !s.contains("measuring counters"),
         "the progress line is cleared: {s}"
+    );
+    assert!(s.contains("exit="), "{s}");
+    // The pipe's copy may trail the screen by a moment.
+    let mut shown = String::new();
+    for _ in 0..100 {
+        shown = String::from_utf8_lossy(&std::fs::read(&raw).unwrap_or_default()).into_owned();
+        if shown.contains("exit=") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        shown.contains("measuring counters:") && shown.contains("of 3.0 s"),
+        "the terminal was shown the progress line: {shown:?}"
     );
     let report = std::fs::read_to_string(&out).expect("report");
     assert!(report.contains("counter window: 3.0 s"), "{report}");
