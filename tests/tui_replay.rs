@@ -97,6 +97,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             sockets: None,
             node: None,
             flows: Vec::new(),
+            rdma: Vec::new(),
         })
         .expect("write sample");
     }
