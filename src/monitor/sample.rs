@@ -50,7 +50,8 @@ pub struct RdmaPortSample {
     pub device: String,
     /// Port number, from 1.
     pub port: u32,
-    /// Kernel driver of the device (`mlx5_core`); `None` for software devices (rxe).
+    /// Kernel driver of the device (`mlx5_core`), or the RDMA driver of a software device
+    /// (`rxe`); `None` when neither is known.
     #[serde(default)]
     pub driver: Option<String>,
     /// The netdev the port sits on (RoCE); `None` on InfiniBand.

@@ -26,8 +26,8 @@ pub struct PortCounterFiles {
     pub device: String,
     /// Port number, from 1.
     pub port: u32,
-    /// Kernel driver of the device (`device/driver`, e.g. `mlx5_core`); `None` for software
-    /// devices without a parent device (rxe).
+    /// Kernel driver of the device (`device/driver`, e.g. `mlx5_core`), or the RDMA driver
+    /// of a software device (`rxe`, whatever the device is named).
     pub driver: Option<String>,
     /// The netdev of the port's GID 0 (RoCE: the netdev the port sits on); `None` on
     /// InfiniBand.
@@ -80,7 +80,8 @@ impl RdmaCounterFiles {
         let mut ports = Vec::new();
         for device in devices {
             let dev_dir = class.join(&device);
-            let driver = link_basename(&dev_dir.join("device/driver"));
+            let driver = link_basename(&dev_dir.join("device/driver"))
+                .or_else(|| super::rdma::software_driver(&dev_dir));
             let Ok(rd) = fs::read_dir(dev_dir.join("ports")) else {
                 continue;
             };
@@ -211,7 +212,10 @@ mod tests {
             sys.join("class/infiniband/mlx5_0"),
         )
         .expect("ln");
+        // An rxe device named by its creator: rxe says so in node_desc and has a parent.
         let rxe = sys.join("devices/virtual/infiniband/rxe0");
+        put(&rxe.join("node_desc"), "rxe");
+        put(&rxe.join("parent"), "virtio0");
         put(&rxe.join("ports/1/hw_counters/completer_retry_err"), "5");
         put(&rxe.join("ports/1/hw_counters/sent_pkts"), "100");
         put(&rxe.join("ports/1/gid_attrs/ndevs/0"), "virtio0");
@@ -240,7 +244,10 @@ mod tests {
         assert_eq!(&*m.names, ["local_ack_timeout_err", "out_of_sequence"]);
         assert_eq!(m.read().expect("read").values, [3, 9]);
         let r = &f.ports[1];
-        assert_eq!((r.key().as_str(), r.driver.as_deref()), ("rxe0/1", None));
+        assert_eq!(
+            (r.key().as_str(), r.driver.as_deref()),
+            ("rxe0/1", Some("rxe"))
+        );
         assert_eq!(r.netdev.as_deref(), Some("virtio0"));
         // The directory stays open: a new value reads through it.
         let file = t
