@@ -271,10 +271,10 @@ fn replay_streams_socket_level_drops() {
     assert_eq!(alerts[0]["metric"], "udp_rcvbuf_errors");
 }
 
-/// `rdma_retransmits.rec`: eth2 (100 Gbit/s) with mlx5_0 port 1 on it; the RDMA hardware
-/// counters come with every fifth sample (the slow reads, every 500 ms): roce_adp_retrans
-/// rises by 60, local_ack_timeout_err by 15 (from 1000) and out_of_sequence by 5 in each, so
-/// 120 retransmits, 30 timeouts and 10 sequence errors per second; rx_write_requests (no
+/// `rdma_retransmits.rec`: eth2 (100 Gbit/s) with `mlx5_0` port 1 on it; the RDMA hardware
+/// counters come with every fifth sample (the slow reads, every 500 ms): `roce_adp_retrans`
+/// rises by 60, `local_ack_timeout_err` by 15 (from 1000) and `out_of_sequence` by 5 in each,
+/// so 120 retransmits, 30 timeouts and 10 sequence errors per second; `rx_write_requests` (no
 /// class) by 1000 (2000/s).
 #[test]
 fn replay_streams_rdma_counter_rates_by_class() {

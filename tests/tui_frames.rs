@@ -470,7 +470,7 @@ fn bursts_of_the_bpf_source_name_their_top_flow_120x60() {
     insta::assert_snapshot!(f);
 }
 
-/// The zoom of an interface with an RDMA port on it (mlx5_0/1 on eth2) shows the port's
+/// The zoom of an interface with an RDMA port on it (`mlx5_0/1` on eth2) shows the port's
 /// hardware counters with their class below the driver counters, the retransmits red and the
 /// loss rate in the title; other interfaces' zooms do not.
 #[test]
