@@ -1207,6 +1207,58 @@ mod tests {
         assert_eq!(samples[0].ifaces[0].name.as_ref(), "a");
     }
 
+    /// An RDMA port's `hw_counters` as `sysfs-class-infiniband` lays them out.
+    fn rdma_port(sys: &std::path::Path, dev: &str, netdev: &str, counters: &[(&str, u64)]) {
+        let d = sys.join("devices/virtual/infiniband").join(dev);
+        let p = d.join("ports/1");
+        std::fs::create_dir_all(p.join("hw_counters")).expect("mkdir");
+        std::fs::create_dir_all(p.join("gid_attrs/ndevs")).expect("mkdir");
+        std::fs::write(p.join("gid_attrs/ndevs/0"), format!("{netdev}\n")).expect("ndev");
+        std::fs::write(d.join("node_desc"), "rxe\n").expect("node_desc");
+        std::fs::write(d.join("parent"), format!("{netdev}\n")).expect("parent");
+        for (n, v) in counters {
+            std::fs::write(p.join("hw_counters").join(n), format!("{v}\n")).expect("counter");
+        }
+        std::fs::create_dir_all(sys.join("class/infiniband")).expect("mkdir");
+        std::os::unix::fs::symlink(
+            format!("../../devices/virtual/infiniband/{dev}"),
+            sys.join("class/infiniband").join(dev),
+        )
+        .expect("ln");
+    }
+
+    #[test]
+    fn slow_reads_carry_the_rdma_ports_of_the_watched_interfaces() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let sys = t.path().join("sys");
+        rdma_port(&sys, "rxe0", "eth0", &[("completer_retry_err", 7)]);
+        rdma_port(&sys, "rxe1", "eth1", &[("completer_retry_err", 1)]);
+        let root = SysRoot::new(&sys, t.path().join("proc"));
+        let mut all = SlowReader::new(&SamplerConfig {
+            root: root.clone(),
+            ..SamplerConfig::default()
+        });
+        let got = all.rdma_counters();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].key(), "rxe0/1");
+        assert_eq!(got[0].driver.as_deref(), Some("rxe"));
+        assert_eq!(got[0].counters.get("completer_retry_err"), Some(7));
+        let mut one = SlowReader::new(&SamplerConfig {
+            ifaces: vec!["eth1".into()],
+            root,
+            ..SamplerConfig::default()
+        });
+        let got = one.rdma_counters();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key(), "rxe1/1");
+        // The device went away: found again at once, without it.
+        std::fs::remove_file(sys.join("class/infiniband/rxe0")).expect("rm");
+        std::fs::remove_dir_all(sys.join("devices/virtual/infiniband/rxe0")).expect("rm");
+        let got = all.rdma_counters();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key(), "rxe1/1");
+    }
+
     #[test]
     fn schedule_skips_whole_intervals_only() {
         let mut s = Schedule::new(0, 100);
