@@ -270,3 +270,104 @@ fn replay_streams_socket_level_drops() {
     assert_eq!(alerts[0]["iface"], "sockets");
     assert_eq!(alerts[0]["metric"], "udp_rcvbuf_errors");
 }
+
+/// `rdma_retransmits.rec`: eth2 (100 Gbit/s) with `mlx5_0` port 1 on it; the RDMA hardware
+/// counters come with every fifth sample (the slow reads, every 500 ms): `roce_adp_retrans`
+/// rises by 60, `local_ack_timeout_err` by 15 (from 1000) and `out_of_sequence` by 5 in each,
+/// so 120 retransmits, 30 timeouts and 10 sequence errors per second; `rx_write_requests` (no
+/// class) by 1000 (2000/s).
+#[test]
+fn replay_streams_rdma_counter_rates_by_class() {
+    let rec = fixture("rdma_retransmits.rec");
+    let rec = rec.to_str().expect("utf-8");
+    let out = dpuctl(&["stats", "--replay", rec, "--interval", "1s"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("rdma ")).collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(
+        lines[1],
+        "rdma mlx5_0/1 netdev eth2 retransmits/s 120 timeouts/s 30 sequence_errors/s 10 \
+         cnp_sent/s 0"
+    );
+
+    let lines = jsonl(&dpuctl(&[
+        "stats",
+        "--replay",
+        rec,
+        "--interval",
+        "1s",
+        "-f",
+        "jsonl",
+        "eth2",
+    ]));
+    let ports: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "interval")
+        .map(|l| &l["rdma"][0])
+        .collect();
+    assert_eq!(ports.len(), 3, "{lines:?}");
+    let p = ports[2];
+    assert_eq!(p["device"], "mlx5_0");
+    assert_eq!(p["port"], 1);
+    assert_eq!(p["netdev"], "eth2");
+    assert_eq!(p["driver"], "mlx5_core");
+    let class = |name: &str| {
+        p["classes"]
+            .as_array()
+            .expect("classes")
+            .iter()
+            .find(|c| c["class"] == name)
+            .unwrap_or_else(|| panic!("no class {name}: {p}"))
+            .clone()
+    };
+    assert!(close(&class("retransmits")["rate"], 120.0), "{p}");
+    assert_eq!(class("retransmits")["total"], 360);
+    assert!(close(&class("timeouts")["rate"], 30.0), "{p}");
+    assert_eq!(class("timeouts")["total"], 1090);
+    // Each counter with its class; the unclassified one raw (it moved).
+    let counters = p["counters"].as_array().expect("counters");
+    let c = |n: &str| {
+        counters
+            .iter()
+            .find(|c| c["counter"] == n)
+            .unwrap_or_else(|| panic!("no {n}: {p}"))
+    };
+    assert_eq!(c("roce_adp_retrans")["class"], "retransmits");
+    assert_eq!(c("rx_write_requests")["class"], "raw");
+    assert!(close(&c("rx_write_requests")["rate"], 2000.0));
+}
+
+/// A recording made before RDMA counters were recorded loads as before, with no RDMA ports.
+#[test]
+fn an_old_recording_without_rdma_counters_still_replays() {
+    let rec = fixture("burst.rec");
+    let text = std::fs::read_to_string(&rec).expect("read");
+    assert!(
+        !text.contains("\"R\""),
+        "burst.rec must stay a recording without R lines"
+    );
+    let lines = jsonl(&dpuctl(&[
+        "stats",
+        "--replay",
+        rec.to_str().expect("utf-8"),
+        "-f",
+        "jsonl",
+        "--interval",
+        "5ms",
+    ]));
+    let intervals: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["type"] == "interval").collect();
+    assert!(!intervals.is_empty());
+    assert!(
+        intervals.iter().all(|l| l.get("rdma").is_none()),
+        "{lines:?}"
+    );
+    let out = dpuctl(&["stats", "--replay", rec.to_str().expect("utf-8")]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("rdma "));
+}

@@ -17,13 +17,16 @@
 //!   - set: {eth0: {rx_bytes: 5}}  # one sample with these absolute values
 //!   - slow: {eth0: {driver: ixgbe, stats: {rx_no_buffer_count: 4}, tx_timeouts: {0: 1},
 //!            temps: [{label: asic, celsius: 90, crit: 95}]}, softnet: [0, 1, 2],
-//!            sockets: {udp_rcvbuf_errors: 4, tcp_backlog_drop: 1}}
+//!            sockets: {udp_rcvbuf_errors: 4, tcp_backlog_drop: 1},
+//!            rdma: {mlx5_0/1: {driver: mlx5_core, netdev: eth0, counters: {out_of_sequence: 3}}}}
 //!                               # slow reads for the next sample
 //!   - vanish: [eth0]            # eth0 is missing from the following samples
 //!   - return: [eth0]            # and back
 //!   - view: first               # take a view and name it
 //! expect:
 //!   views: {first: {eth0: {rx_bps: 8e6, present: true}}}  # numbers within 1%
+//!   # RDMA ports: "rdma:DEV/PORT" with class:C (rate), total:C, counter:NAME (rate),
+//!   # class_of:NAME, or a field of the port's view (driver, netdev, present)
 //!   bursts: [{iface: eth0, dir: rx, start: 100ms, duration: 5ms, bytes: 1, drops: 0}]
 //!   alerts: [{iface: eth0, metric: rx_crc_errors, at: 1s}]
 //! ```
@@ -35,6 +38,7 @@ use std::sync::Arc;
 use dpuctl::model::{Counters, Temperature};
 use dpuctl::monitor::rate::{counter_index, counters_from_array, N_COUNTERS};
 use dpuctl::monitor::record::{Header, Reader, Recorder};
+use dpuctl::monitor::sample::RdmaPortSample;
 use dpuctl::monitor::{
     DriverStats, Engine, EngineConfig, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
     View,
@@ -128,11 +132,13 @@ fn build(doc: &Value) -> Built {
     let mut slow: BTreeMap<String, SlowIface> = BTreeMap::new();
     let mut softnet: Option<SoftnetTotals> = None;
     let mut sockets: Option<SocketTotals> = None;
+    let mut rdma: Vec<RdmaPortSample> = Vec::new();
     let emit = |ifs: &BTreeMap<String, IfState>,
                 t: u64,
                 slow: &mut BTreeMap<String, SlowIface>,
                 softnet: &mut Option<SoftnetTotals>,
                 sockets: &mut Option<SocketTotals>,
+                rdma: &mut Vec<RdmaPortSample>,
                 samples: &mut Vec<Sample>| {
         let mut ifaces: Vec<IfaceSample> = ifs
             .iter()
@@ -155,6 +161,7 @@ fn build(doc: &Value) -> Built {
             sockets: sockets.take(),
             node: None,
             flows: Vec::new(),
+            rdma: std::mem::take(rdma),
         });
     };
     let field = |k: &Value| {
@@ -162,7 +169,15 @@ fn build(doc: &Value) -> Built {
         counter_index(n).unwrap_or_else(|| panic!("unknown counter {n}"))
     };
     // The first sample: every interface at its initial counters.
-    emit(&ifs, t, &mut slow, &mut softnet, &mut sockets, &mut samples);
+    emit(
+        &ifs,
+        t,
+        &mut slow,
+        &mut softnet,
+        &mut sockets,
+        &mut rdma,
+        &mut samples,
+    );
     for step in doc["timeline"].as_sequence().expect("timeline") {
         if let Some(d) = step.get("for") {
             let n = ns(d) / interval;
@@ -180,7 +195,15 @@ fn build(doc: &Value) -> Built {
                         }
                     }
                 }
-                emit(&ifs, t, &mut slow, &mut softnet, &mut sockets, &mut samples);
+                emit(
+                    &ifs,
+                    t,
+                    &mut slow,
+                    &mut softnet,
+                    &mut sockets,
+                    &mut rdma,
+                    &mut samples,
+                );
             }
         } else if let Some(sets) = step.get("set") {
             t += interval;
@@ -192,7 +215,15 @@ fn build(doc: &Value) -> Built {
                     s.c[field(k)] = v.as_u64().expect("value");
                 }
             }
-            emit(&ifs, t, &mut slow, &mut softnet, &mut sockets, &mut samples);
+            emit(
+                &ifs,
+                t,
+                &mut slow,
+                &mut softnet,
+                &mut sockets,
+                &mut rdma,
+                &mut samples,
+            );
         } else if let Some(s) = step.get("slow") {
             for (iface, v) in s.as_mapping().expect("slow") {
                 let name = iface.as_str().expect("name");
@@ -207,6 +238,30 @@ fn build(doc: &Value) -> Built {
                         a[i] = x.as_u64().expect("value");
                     }
                     sockets = Some(SocketTotals::from_array(a));
+                    continue;
+                }
+                if name == "rdma" {
+                    for (key, p) in v.as_mapping().expect("rdma ports") {
+                        let key = key.as_str().expect("DEV/PORT");
+                        let (dev, port) = key.split_once('/').expect("DEV/PORT");
+                        let counters = p["counters"].as_mapping().expect("counters");
+                        rdma.push(RdmaPortSample {
+                            device: dev.to_string(),
+                            port: port.parse().expect("port"),
+                            driver: p.get("driver").and_then(Value::as_str).map(String::from),
+                            netdev: p.get("netdev").and_then(Value::as_str).map(String::from),
+                            counters: DriverStats {
+                                names: counters
+                                    .keys()
+                                    .map(|k| k.as_str().expect("name").to_string())
+                                    .collect(),
+                                values: counters
+                                    .values()
+                                    .map(|x| x.as_u64().expect("value"))
+                                    .collect(),
+                            },
+                        });
+                    }
                     continue;
                 }
                 if name == "softnet" {
@@ -370,6 +425,10 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                 }
                 continue;
             }
+            if let Some(key) = iface.strip_prefix("rdma:") {
+                errs.extend(check_rdma(&name, vname, v, key, fields));
+                continue;
+            }
             if iface == "softnet" {
                 for (k, want) in fields.as_mapping().expect("fields") {
                     let k = k.as_str().expect("field");
@@ -500,6 +559,42 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
             if !ok {
                 errs.push(format!("{name}: alert {a:?}, want {w:?}"));
             }
+        }
+    }
+    errs
+}
+
+/// The expectations of one RDMA port (`rdma:DEV/PORT`) in a view.
+fn check_rdma(name: &str, vname: &str, v: &View, key: &str, fields: &Value) -> Vec<String> {
+    let mut errs = Vec::new();
+    let Some(p) = v.rdma.iter().find(|p| p.key() == key) else {
+        return vec![format!("{name}: view {vname}: no RDMA port {key}")];
+    };
+    let json = serde_json::to_value(p).expect("json");
+    for (k, want) in fields.as_mapping().expect("fields") {
+        let k = k.as_str().expect("field");
+        let class = |c: &str| p.classes.iter().find(|x| x.class == c);
+        let counter = |c: &str| p.counters.iter().find(|x| x.counter == c);
+        let got: serde_json::Value = if let Some(c) = k.strip_prefix("class:") {
+            class(c).map_or(serde_json::Value::Null, |x| x.rate.into())
+        } else if let Some(c) = k.strip_prefix("total:") {
+            class(c).map_or(serde_json::Value::Null, |x| x.total.into())
+        } else if let Some(c) = k.strip_prefix("counter:") {
+            counter(c).map_or(serde_json::Value::Null, |x| x.rate.into())
+        } else if let Some(c) = k.strip_prefix("class_of:") {
+            counter(c).map_or(serde_json::Value::Null, |x| x.class.clone().into())
+        } else {
+            json.get(k).cloned().unwrap_or(serde_json::Value::Null)
+        };
+        let ok = if let (Some(w), Some(g)) = (want.as_f64(), got.as_f64()) {
+            close(g, w)
+        } else {
+            serde_json::to_value(want).expect("json") == got
+        };
+        if !ok {
+            errs.push(format!(
+                "{name}: view {vname}: rdma {key}.{k} = {got}, want {want:?}"
+            ));
         }
     }
     errs

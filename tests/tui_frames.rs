@@ -469,3 +469,42 @@ fn bursts_of_the_bpf_source_name_their_top_flow_120x60() {
     assert!(f.contains("udp 10.0.0.1:40000>10.0.0.2:4791"), "{f}");
     insta::assert_snapshot!(f);
 }
+
+/// The zoom of an interface with an RDMA port on it (`mlx5_0/1` on eth2) shows the port's
+/// hardware counters with their class below the driver counters, the retransmits red and the
+/// loss rate in the title; other interfaces' zooms do not.
+#[test]
+fn zoom_shows_the_rdma_port_on_the_interface_120x40() {
+    use dpuctl::monitor::view::{RdmaClassRate, RdmaPortView};
+    let mut s = state(Mode::Zoom("eth2".into()));
+    let cr = |c: &str, rate, total| RdmaClassRate {
+        class: c.into(),
+        rate,
+        total,
+    };
+    s.view.rdma = vec![RdmaPortView {
+        device: "mlx5_0".into(),
+        port: 1,
+        netdev: Some("eth2".into()),
+        driver: "mlx5_core".into(),
+        present: true,
+        classes: vec![
+            cr("retransmits", 120.0, 5_400),
+            cr("timeouts", 30.0, 1_030),
+            cr("cnp_sent", 0.0, 0),
+        ],
+        counters: vec![
+            class("retransmits", "roce_adp_retrans", 120.0, 5_400),
+            class("timeouts", "local_ack_timeout_err", 30.0, 1_030),
+            class("cnp_sent", "np_cnp_sent", 0.0, 0),
+            class("raw", "rx_write_requests", 2_000.0, 90_000),
+        ],
+    }];
+    let f = frame(&s, 120, 40);
+    assert!(f.contains("RDMA mlx5_0/1 loss 150/s"), "{f}");
+    assert!(f.contains("roce_adp_retrans"), "{f}");
+    insta::assert_snapshot!(f);
+    s.mode = Mode::Zoom("eth0".into());
+    let f = frame(&s, 120, 40);
+    assert!(!f.contains("RDMA"), "{f}");
+}

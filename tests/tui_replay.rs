@@ -97,6 +97,7 @@ fn record(dir: &std::path::Path) -> std::path::PathBuf {
             sockets: None,
             node: None,
             flows: Vec::new(),
+            rdma: Vec::new(),
         })
         .expect("write sample");
     }
@@ -207,4 +208,44 @@ fn pause_stops_the_recording_clock() {
         "{}",
         app.state().source
     );
+}
+
+/// `watch --replay` of a recording with RDMA counters (`tests/fixtures/monitor/
+/// rdma_retransmits.rec`: `mlx5_0` port 1 on eth2 retransmitting 120/s, timing out 30/s, 10
+/// sequence errors/s): the zoom of eth2 shows the port's counters with their class.
+#[test]
+fn a_recording_with_rdma_counters_shows_them_in_the_zoom() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/monitor/rdma_retransmits.rec");
+    let extent = scan(&path).expect("scan");
+    let feed = ReplayFeed::new(
+        Engine::new(EngineConfig::default()),
+        Reader::open(&path).expect("open"),
+        extent,
+        1000 * MS,
+        "rdma_retransmits.rec".into(),
+    )
+    .expect("replay");
+    let mut app = App::new(feed);
+    let mut ticks = 0;
+    while !app.state().finished {
+        app.update(Event::Tick);
+        ticks += 1;
+        assert!(ticks < 20, "the replay never finished");
+    }
+    let p = &app.state().view.rdma;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].netdev.as_deref(), Some("eth2"));
+    app.update(Event::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Enter,
+    )));
+    let zoom = frame(&app, 120, 40);
+    assert!(zoom.contains("RDMA mlx5_0/1 loss 160/s"), "{zoom}");
+    for c in [
+        "roce_adp_retrans",
+        "local_ack_timeout_err",
+        "out_of_sequence",
+    ] {
+        assert!(zoom.contains(c), "{c}: {zoom}");
+    }
 }

@@ -118,6 +118,7 @@ fn replay(
     while let Some(mut s) = r.next_sample()? {
         if !watch.is_empty() {
             s.ifaces.retain(|i| watch.iter().any(|w| **w == *i.name));
+            s.rdma.retain(|p| p.watched(&watch));
             for i in &s.ifaces {
                 if let Some(p) = watch.iter().position(|w| **w == *i.name) {
                     seen[p] = true;
@@ -260,6 +261,22 @@ struct JInterval<'a> {
     /// Socket-level drops per second; null until two reads were seen.
     sockets: Option<SocketRates>,
     ifaces: Vec<JIface<'a>>,
+    /// RDMA ports: hardware counter rates by class, and each counter (unclassified ones only
+    /// when they moved).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rdma: Vec<JRdma<'a>>,
+}
+
+/// One RDMA port in a JSON interval line.
+#[derive(Serialize)]
+struct JRdma<'a> {
+    device: &'a str,
+    port: u32,
+    netdev: Option<&'a str>,
+    driver: &'a str,
+    present: bool,
+    classes: &'a [crate::monitor::view::RdmaClassRate],
+    counters: Vec<&'a ClassRate>,
 }
 
 #[derive(Serialize)]
@@ -343,6 +360,23 @@ impl Printer {
             softnet_squeezed: v.softnet_squeezed,
             sockets: v.sockets,
             ifaces: v.ifaces.iter().map(jiface).collect(),
+            rdma: v
+                .rdma
+                .iter()
+                .map(|p| JRdma {
+                    device: &p.device,
+                    port: p.port,
+                    netdev: p.netdev.as_deref(),
+                    driver: &p.driver,
+                    present: p.present,
+                    classes: &p.classes,
+                    counters: p
+                        .counters
+                        .iter()
+                        .filter(|c| c.class != "raw" || c.rate > 0.0)
+                        .collect(),
+                })
+                .collect(),
         };
         serde_json::to_writer(&mut self.buf, &line)?;
         self.buf.push(b'\n');
@@ -450,6 +484,9 @@ impl Printer {
                 let _ = writeln!(out, "{l}");
             }
         }
+        for p in &v.rdma {
+            let _ = writeln!(out, "{}", rdma_line(p));
+        }
         for a in &v.new_alerts {
             let _ = writeln!(out, "ALERT {}", a.message);
         }
@@ -522,6 +559,35 @@ fn pause_lines(i: &IfaceView) -> Vec<String> {
     out
 }
 
+/// One line per RDMA port: its netdev, then a `class/s value` pair per class its driver's
+/// table knows, for awk: `rdma rxe0/1 netdev rs0 retransmits/s 15 sequence_errors/s 0 ...`.
+fn rdma_line(p: &crate::monitor::view::RdmaPortView) -> String {
+    let mut l = format!(
+        "rdma {}{} netdev {}",
+        p.key(),
+        if p.present { "" } else { "(gone)" },
+        p.netdev.as_deref().unwrap_or("-")
+    );
+    if p.classes.is_empty() {
+        let _ = write!(l, " (no classified counters for driver {})", p.driver);
+    }
+    for c in &p.classes {
+        let _ = write!(l, " {}/s {}", c.class, fmt_count_rate(c.rate));
+    }
+    l
+}
+
+/// An event rate in one token: whole numbers from 10 up, one decimal below ("0", "0.5", "15").
+fn fmt_count_rate(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 /// Bits per second in one token, with an SI prefix: "9.41G", "120.00M", "0".
 fn fmt_bps(bps: f64) -> String {
     let (v, u) = if bps >= 1e9 {
@@ -534,6 +600,46 @@ fn fmt_bps(bps: f64) -> String {
         return format!("{bps:.0}");
     };
     format!("{v:.2}{u}")
+}
+
+#[cfg(test)]
+mod rdma_tests {
+    use super::*;
+    use crate::monitor::view::{RdmaClassRate, RdmaPortView};
+
+    #[test]
+    fn rdma_lines_name_the_port_its_netdev_and_each_class_rate() {
+        let class = |class: &str, rate| RdmaClassRate {
+            class: class.into(),
+            rate,
+            total: 9,
+        };
+        let mut p = RdmaPortView {
+            device: "rxe0".into(),
+            port: 1,
+            netdev: Some("rs0".into()),
+            driver: "rxe".into(),
+            present: true,
+            classes: vec![
+                class("retransmits", 120.4),
+                class("sequence_errors", 0.0),
+                class("out_of_buffer", 0.25),
+            ],
+            counters: vec![],
+        };
+        assert_eq!(
+            rdma_line(&p),
+            "rdma rxe0/1 netdev rs0 retransmits/s 120 sequence_errors/s 0 out_of_buffer/s 0.2"
+        );
+        p.present = false;
+        p.netdev = None;
+        p.classes.clear();
+        p.driver = "bnxt_re".into();
+        assert_eq!(
+            rdma_line(&p),
+            "rdma rxe0/1(gone) netdev - (no classified counters for driver bnxt_re)"
+        );
+    }
 }
 
 #[cfg(test)]

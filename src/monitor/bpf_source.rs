@@ -346,6 +346,7 @@ fn attach_slow(s: &mut Sample, mut r: SlowRound) {
     s.softnet = r.softnet;
     s.sockets = r.sockets;
     s.node = r.node.take().map(Box::new);
+    s.rdma = std::mem::take(&mut r.rdma);
     for i in &mut s.ifaces {
         if let Some(p) = r.ifaces.iter().position(|(x, _)| *x == i.ifindex) {
             i.slow = Some(Box::new(r.ifaces.swap_remove(p).1));

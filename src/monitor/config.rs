@@ -48,7 +48,13 @@ JSON lines (-f jsonl), one object per line, by \"type\":
             so far), counter_resets, classes: [{class, counter, rate, total}] (driver
             counters by meaning), raw: [...] (unclassified driver counters that moved),
             queues: [{dir, index, pps, bps, drops, tx_timeout, \"n/a\" (why the rates
-            are null: veth counts per queue only its NAPI/XDP path)}]}]
+            are null: veth counts per queue only its NAPI/XDP path)}]}],
+            rdma: [{device, port, netdev, driver, present, classes: [{class, rate, total}]
+            (RDMA hw_counters by meaning: retransmits, timeouts, sequence_errors,
+            out_of_buffer, cnp_sent, cnp_handled, ecn_marked), counters: [{class, counter,
+            rate, total}] (class raw: unclassified, only those that moved)}] (absent without
+            RDMA ports; read with the slow reads; tables print them as one line per port:
+            rdma DEV/PORT netdev NAME CLASS/s RATE ...)
   burst     iface, dir, start_ns, duration_ns (whole sample intervals), duration_est_ns
             (to a fraction of an interval), bytes, packets, peak_util, mean_util, intervals,
             drops (drops counted during the burst)

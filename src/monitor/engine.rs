@@ -268,6 +268,8 @@ pub struct Engine {
     node: Option<NodeSlow>,
     /// Alerts raised so far per (interface, metric).
     raised: Vec<(String, String, u64)>,
+    /// RDMA ports and their hardware counters.
+    rdma: super::rdma_rates::RdmaRates,
 }
 
 impl Engine {
@@ -288,6 +290,7 @@ impl Engine {
             flight,
             node: None,
             raised: Vec::new(),
+            rdma: super::rdma_rates::RdmaRates::default(),
         }
     }
 
@@ -331,6 +334,7 @@ impl Engine {
         self.new_alerts.clear();
         self.softnet.active.clear();
         self.sockets.active.clear();
+        self.rdma.reset();
         self.samples = 0;
         self.missed = 0;
     }
@@ -391,6 +395,7 @@ impl Engine {
         if let Some(so) = s.sockets {
             self.ingest_sockets(so, s);
         }
+        self.rdma.ingest(s);
     }
 
     fn ingest_sockets(&mut self, so: SocketTotals, s: &Sample) {
@@ -535,6 +540,7 @@ impl Engine {
             samples: self.samples,
             missed_deadlines: self.missed,
             flight_span_ns: self.flight.as_ref().map_or(0, FlightRecorder::span_ns),
+            rdma: self.rdma.view(),
         }
     }
 
@@ -569,6 +575,7 @@ impl Engine {
             udp_sndbuf_errors: node.and_then(|n| n.udp_sndbuf_errors),
             active_alerts,
             alerts_raised: self.raised.clone(),
+            rdma: self.rdma.totals(),
         }
     }
 
@@ -1471,6 +1478,7 @@ mod tests {
             sockets: None,
             node: None,
             flows: Vec::new(),
+            rdma: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod pause;
 pub mod prometheus;
 pub mod rate;
 pub mod rdma_classes;
+pub mod rdma_rates;
 pub mod record;
 pub mod sample;
 pub mod sampler;

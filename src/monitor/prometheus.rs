@@ -39,7 +39,10 @@ microbursts_total, microburst_{bytes,drops}_total, microburst_duration_seconds (
 times_squeezed}_total{cpu}; udp_{receive,send}_buffer_errors_total;
 nic_temperature{,_critical}_celsius{sensor}; module_temperature{,_high_warning}_celsius,
 module_{receive,transmit}_power_dbm{lane}, module_{receive,transmit}_power_low_warning_dbm (modules,
-read every few slow rounds; needs CAP_NET_ADMIN); alert_active, alerts_total{metric};
+read every few slow rounds; needs CAP_NET_ADMIN); rdma_counter_total{device,port,counter,class}
+(RDMA hw_counters that have a class: retransmits, timeouts, sequence_errors, out_of_buffer,
+cnp_sent, cnp_handled, ecn_marked), rdma_port_info{device,port,interface,driver};
+alert_active, alerts_total{metric};
 sampler_{interval_seconds,samples_total,missed_deadlines_total,reads_total,
 read_seconds_total}; profile_{drifted,skipped,compared}_settings{profile} (--check);
 build_info.
@@ -197,6 +200,7 @@ pub fn render(t: &Totals, meta: &Meta<'_>) -> String {
     burst_families(&mut w, t);
     node_families(&mut w, t);
     module_families(&mut w, t);
+    rdma_families(&mut w, t);
     alert_families(&mut w, t);
     sampler_families(&mut w, t, meta);
     compliance_families(&mut w, meta.compliance);
@@ -632,6 +636,59 @@ fn module_families(w: &mut Writer, t: &Totals) {
     }
 }
 
+/// RDMA ports: the hardware counters that `rdma_classes.yaml` classifies (retransmits,
+/// timeouts, sequence errors, out of buffer, CNPs, ECN marks), one series per counter with
+/// its class as a label, and an info series tying each port to its netdev. Unclassified
+/// counters are left out: an mlx5 port has some eighty, and the table bounds the series to
+/// the ones that mean trouble or congestion.
+fn rdma_families(w: &mut Writer, t: &Totals) {
+    let name = "dpuctl_rdma_counter_total";
+    w.family(
+        name,
+        "counter",
+        "RDMA hardware counters (/sys/class/infiniband/DEV/ports/N/hw_counters) with a class: \
+         retransmits, timeouts, sequence_errors, out_of_buffer, cnp_sent, cnp_handled, \
+         ecn_marked (rdma_classes.yaml).",
+    );
+    for p in &t.rdma {
+        let port = p.port.to_string();
+        for (counter, class, v) in &p.counters {
+            if let Some(class) = class {
+                w.sample_u(
+                    name,
+                    &[
+                        ("device", &p.device),
+                        ("port", &port),
+                        ("counter", counter),
+                        ("class", class),
+                    ],
+                    *v,
+                );
+            }
+        }
+    }
+    let name = "dpuctl_rdma_port_info";
+    w.family(
+        name,
+        "gauge",
+        "RDMA port metadata: the netdev it sits on (interface, empty on InfiniBand) and the \
+         counter class table (driver); the value is 1.",
+    );
+    for p in &t.rdma {
+        let port = p.port.to_string();
+        w.sample(
+            name,
+            &[
+                ("device", &p.device),
+                ("port", &port),
+                ("interface", p.netdev.as_deref().unwrap_or("")),
+                ("driver", &p.driver),
+            ],
+            1.0,
+        );
+    }
+}
+
 fn alert_families(w: &mut Writer, t: &Totals) {
     let name = "dpuctl_alert_active";
     w.family(
@@ -1059,6 +1116,26 @@ mod tests {
                 ("eth0".into(), "rx_crc_errors".into(), 2),
                 ("softnet".into(), "softnet_dropped".into(), 1),
             ],
+            rdma: vec![
+                super::super::totals::RdmaPortTotals {
+                    device: "mlx5_0".into(),
+                    port: 1,
+                    netdev: Some("eth0".into()),
+                    driver: "mlx5_core".into(),
+                    counters: vec![
+                        ("local_ack_timeout_err".into(), Some("timeouts"), 7),
+                        ("out_of_sequence".into(), Some("sequence_errors"), 40),
+                        ("rx_write_requests".into(), None, 123_456),
+                    ],
+                },
+                super::super::totals::RdmaPortTotals {
+                    device: "ibp1s0".into(),
+                    port: 1,
+                    netdev: None,
+                    driver: "mlx5_core".into(),
+                    counters: vec![("duplicate_request".into(), Some("retransmits"), 2)],
+                },
+            ],
         }
     }
 
@@ -1146,6 +1223,35 @@ mod tests {
         }
         assert!(typed.contains(&"dpuctl_profile_drifted_settings"));
         assert!(typed.contains(&"dpuctl_driver_stat"));
+    }
+
+    #[test]
+    fn rdma_counters_with_a_class_are_series_and_ports_name_their_netdev() {
+        let body = render(&totals(), &meta());
+        let v = |s: &str| value(&body, s);
+        assert_eq!(
+            v("dpuctl_rdma_counter_total{device=\"mlx5_0\",port=\"1\",counter=\"out_of_sequence\",class=\"sequence_errors\"}")
+                .as_deref(),
+            Some("40")
+        );
+        assert_eq!(
+            v("dpuctl_rdma_counter_total{device=\"ibp1s0\",port=\"1\",counter=\"duplicate_request\",class=\"retransmits\"}")
+                .as_deref(),
+            Some("2")
+        );
+        // Counters without a class stay out: the table bounds the series.
+        assert!(!body.contains("rx_write_requests"), "{body}");
+        assert_eq!(body.matches("dpuctl_rdma_counter_total{").count(), 3);
+        assert_eq!(
+            v("dpuctl_rdma_port_info{device=\"mlx5_0\",port=\"1\",interface=\"eth0\",driver=\"mlx5_core\"}")
+                .as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            v("dpuctl_rdma_port_info{device=\"ibp1s0\",port=\"1\",interface=\"\",driver=\"mlx5_core\"}")
+                .as_deref(),
+            Some("1")
+        );
     }
 
     #[test]

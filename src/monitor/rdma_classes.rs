@@ -132,11 +132,19 @@ impl RdmaTables {
 /// The table name of a device: its driver (`mlx5_core`), else the letters its name starts
 /// with (`rxe0` -> `rxe`, `siw1` -> `siw`).
 pub fn table_name(dev: &RdmaDevice) -> String {
-    dev.driver.clone().unwrap_or_else(|| {
-        dev.name
-            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
-            .to_string()
-    })
+    table_for(dev.driver.as_deref(), &dev.name)
+}
+
+/// The table name of a device by its driver and name (see [`table_name`]).
+pub fn table_for(driver: Option<&str>, device: &str) -> String {
+    driver.map_or_else(
+        || {
+            device
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '_')
+                .to_string()
+        },
+        str::to_string,
+    )
 }
 
 #[cfg(test)]

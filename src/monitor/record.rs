@@ -17,13 +17,15 @@
 //! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...],"mtu":..,"cc":..}` | slow reads of an interface for the next `S` (`cc`: carrier changes) |
 //! | `F` | `[processed, dropped, time_squeeze]` | softnet totals for the next `S` |
 //! | `P` | `[udp_rcvbuf_errors, udp_in_errors, tcp_backlog_drop, tcp_listen_drops, tcp_listen_overflows]` | socket-level drops for the next `S` |
+//! | `R` | `{"d":"mlx5_0","p":1,"drv":..,"nd":..,"n":id,"v":[...]}` | RDMA hardware counters of one port for the next `S` (names in table `n`; `drv`: driver, `nd`: netdev) |
 //! | `S` | `{"t":t_ns,"w":wall_ms,"i":[[ifindex, field, delta, field, delta, ...], ...]}` | a sample |
 //!
 //! In `S`, each interface lists only the counters that changed since its previous sample in
 //! the file, as (field index in `rtnl_link_stats64` order, difference) pairs; the difference
 //! is the 64-bit wrapping difference read as signed, so resets and wraps replay exactly. An
 //! idle interface costs a few bytes per sample. Driver counter names are written once per
-//! table.
+//! table; RDMA counter names share the tables. A recording made before `R` lines existed
+//! reads as one without RDMA ports.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -36,7 +38,8 @@ use serde::{Deserialize, Serialize};
 
 use super::rate::{counters_array, counters_from_array, N_COUNTERS};
 use super::sample::{
-    CounterNames, DriverStats, IfaceSample, Sample, SlowIface, SocketTotals, SoftnetTotals,
+    CounterNames, DriverStats, IfaceSample, RdmaPortSample, Sample, SlowIface, SocketTotals,
+    SoftnetTotals,
 };
 use crate::input::{open_regular, InputError, MAX_RECORD_LINE};
 use crate::model::Temperature;
@@ -112,6 +115,8 @@ pub struct Encoder {
     names: Vec<CounterNames>,
     /// Names of each interface as last written (to find the id fast).
     last_names: HashMap<u32, usize>,
+    /// Names of each RDMA port as last written, by `(device, port)`.
+    last_rdma_names: HashMap<(String, u32), usize>,
     line: String,
 }
 
@@ -180,6 +185,19 @@ impl Encoder {
             let _ = writeln!(line, "{{\"P\":[{v}]}}");
             out.extend_from_slice(line.as_bytes());
         }
+        for r in &s.rdma {
+            let id = self.rdma_names_id(r, out);
+            let l = Line::R(RLine {
+                d: r.device.clone(),
+                p: r.port,
+                drv: r.driver.clone(),
+                nd: r.netdev.clone(),
+                n: id,
+                v: r.counters.values.clone(),
+            });
+            let _ = serde_json::to_writer(&mut *out, &l);
+            out.push(b'\n');
+        }
         line.clear();
         let _ = write!(
             line,
@@ -205,6 +223,32 @@ impl Encoder {
         line.push_str("]}}\n");
         out.extend_from_slice(line.as_bytes());
         self.line = line;
+    }
+
+    /// The name table of an RDMA port's counters, written first when new.
+    fn rdma_names_id(&mut self, r: &RdmaPortSample, out: &mut Vec<u8>) -> usize {
+        let names = &r.counters.names;
+        let key = (r.device.clone(), r.port);
+        if let Some(&id) = self.last_rdma_names.get(&key) {
+            if Arc::ptr_eq(&self.names[id], names) || *self.names[id] == **names {
+                return id;
+            }
+        }
+        let id = self.table_id(names, out);
+        self.last_rdma_names.insert(key, id);
+        id
+    }
+
+    /// The id of a name table, written first when new.
+    fn table_id(&mut self, names: &CounterNames, out: &mut Vec<u8>) -> usize {
+        if let Some(id) = self.names.iter().position(|n| **n == **names) {
+            return id;
+        }
+        self.names.push(names.clone());
+        let id = self.names.len() - 1;
+        let _ = serde_json::to_writer(&mut *out, &Line::N(id, names.to_vec()));
+        out.push(b'\n');
+        id
     }
 
     fn names_id(&mut self, ifindex: u32, names: &CounterNames, out: &mut Vec<u8>) -> usize {
@@ -257,6 +301,24 @@ struct DLine {
     m: Option<Box<crate::model::module::ModuleReading>>,
 }
 
+/// Hardware counters of one RDMA port in a recording.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RLine {
+    /// Device.
+    d: String,
+    /// Port.
+    p: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nd: Option<String>,
+    /// Name table.
+    n: usize,
+    /// Values, in the table's order.
+    v: Vec<u64>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SLine {
@@ -274,6 +336,7 @@ enum Line {
     D(DLine),
     F(u64, u64, u64),
     P([u64; SocketTotals::N]),
+    R(RLine),
     #[serde(skip_serializing)]
     S(SLine),
 }
@@ -286,6 +349,7 @@ pub struct Decoder {
     slow: Vec<(u32, SlowIface)>,
     softnet: Option<SoftnetTotals>,
     sockets: Option<SocketTotals>,
+    rdma: Vec<RdmaPortSample>,
 }
 
 impl Decoder {
@@ -361,6 +425,33 @@ impl Decoder {
                 });
             }
             Line::P(v) => self.sockets = Some(SocketTotals::from_array(v)),
+            Line::R(r) => {
+                let names = self
+                    .names
+                    .get(r.n)
+                    .ok_or((1, format!("unknown name table {}", r.n)))?;
+                if names.len() != r.v.len() {
+                    return Err((
+                        1,
+                        format!(
+                            "{} values for name table {} of {} names",
+                            r.v.len(),
+                            r.n,
+                            names.len()
+                        ),
+                    ));
+                }
+                self.rdma.push(RdmaPortSample {
+                    device: r.d,
+                    port: r.p,
+                    driver: r.drv,
+                    netdev: r.nd,
+                    counters: DriverStats {
+                        names: names.clone(),
+                        values: r.v,
+                    },
+                });
+            }
             Line::S(s) => {
                 let mut ifaces = Vec::with_capacity(s.i.len());
                 for entry in &s.i {
@@ -406,6 +497,7 @@ impl Decoder {
                     sockets: self.sockets.take(),
                     node: None,
                     flows: Vec::new(),
+                    rdma: std::mem::take(&mut self.rdma),
                 }));
             }
         }
@@ -810,6 +902,23 @@ mod tests {
             }),
             node: None,
             flows: Vec::new(),
+            rdma: if with_slow {
+                vec![RdmaPortSample {
+                    device: "mlx5_0".into(),
+                    port: 1,
+                    driver: Some("mlx5_core".into()),
+                    netdev: Some("eth0".into()),
+                    counters: DriverStats {
+                        names: Arc::from(vec![
+                            "local_ack_timeout_err".to_string(),
+                            "out_of_sequence".to_string(),
+                        ]),
+                        values: vec![t / 1000, 7],
+                    },
+                }]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -837,9 +946,45 @@ mod tests {
             enc.encode(s, &mut out);
         }
         assert_eq!(decode(&out), input);
-        // Names are written once.
+        // Names are written once per table: the driver's and the RDMA port's.
         let text = String::from_utf8(out).expect("utf8");
-        assert_eq!(text.matches("\"N\"").count(), 1, "{text}");
+        assert_eq!(text.matches("\"N\"").count(), 2, "{text}");
+        assert_eq!(text.matches("\"R\"").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn rdma_lines_need_their_name_table() {
+        let mut d = Decoder::new();
+        let e = d
+            .line(r#"{"R":{"d":"rxe0","p":1,"n":0,"v":[1]}}"#)
+            .expect_err("no table");
+        assert!(e.1.contains("unknown name table 0"), "{e:?}");
+        d.line(r#"{"N":[0,["completer_retry_err"]]}"#)
+            .expect("names");
+        let e = d
+            .line(r#"{"R":{"d":"rxe0","p":1,"n":0,"v":[1,2]}}"#)
+            .expect_err("count");
+        assert!(
+            e.1.contains("2 values for name table 0 of 1 names"),
+            "{e:?}"
+        );
+        d.line(r#"{"R":{"d":"rxe0","p":1,"nd":"rs0","n":0,"v":[5]}}"#)
+            .expect("R");
+        d.line(r#"{"L":[3,"rs0",1,null]}"#).expect("L");
+        let s = d
+            .line(r#"{"S":{"t":1,"w":2,"i":[[3]]}}"#)
+            .expect("S")
+            .expect("sample");
+        assert_eq!(s.rdma.len(), 1);
+        assert_eq!(s.rdma[0].key(), "rxe0/1");
+        assert_eq!(s.rdma[0].netdev.as_deref(), Some("rs0"));
+        assert_eq!(s.rdma[0].counters.get("completer_retry_err"), Some(5));
+        // Attached to one sample only.
+        let s = d
+            .line(r#"{"S":{"t":2,"w":3,"i":[[3]]}}"#)
+            .expect("S")
+            .expect("sample");
+        assert!(s.rdma.is_empty());
     }
 
     #[test]

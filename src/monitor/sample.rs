@@ -35,6 +35,43 @@ pub struct Sample {
     /// intervals of one hot bin; empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<IfaceFlows>,
+    /// RDMA hardware counters of every RDMA port, on the samples that carry the slow reads
+    /// (recordings without them load with none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rdma: Vec<RdmaPortSample>,
+}
+
+/// The hardware counters of one RDMA port (`/sys/class/infiniband/DEV/ports/N/hw_counters`),
+/// read with the slow reads: they are judged over seconds, and the kernel caches them for
+/// `lifespan` ms anyway (mlx5 asks its firmware for them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdmaPortSample {
+    /// Device name (`mlx5_0`, `rxe0`).
+    pub device: String,
+    /// Port number, from 1.
+    pub port: u32,
+    /// Kernel driver of the device (`mlx5_core`), or the RDMA driver of a software device
+    /// (`rxe`); `None` when neither is known.
+    #[serde(default)]
+    pub driver: Option<String>,
+    /// The netdev the port sits on (RoCE); `None` on InfiniBand.
+    #[serde(default)]
+    pub netdev: Option<String>,
+    /// Counter names (shared between samples) and values.
+    pub counters: DriverStats,
+}
+
+impl RdmaPortSample {
+    /// `DEV/PORT`, as `rdma statistic show` names a port.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.device, self.port)
+    }
+
+    /// Whether a port belongs to the watched interfaces: all when none are named, else the
+    /// ports on a named netdev and the ports on none (InfiniBand), like troubleshoot's.
+    pub fn watched(&self, names: &[String]) -> bool {
+        names.is_empty() || self.netdev.as_ref().is_none_or(|n| names.contains(n))
+    }
 }
 
 /// Top flows of one interface over one interval, by direction.
@@ -302,6 +339,7 @@ impl Sample {
         self.softnet.is_some()
             || self.sockets.is_some()
             || self.ifaces.iter().any(|i| i.slow.is_some())
+            || !self.rdma.is_empty()
     }
 }
 
@@ -392,6 +430,16 @@ mod tests {
             }),
             node: None,
             flows: Vec::new(),
+            rdma: vec![RdmaPortSample {
+                device: "mlx5_0".into(),
+                port: 1,
+                driver: Some("mlx5_core".into()),
+                netdev: Some("eth0".into()),
+                counters: DriverStats {
+                    names: Arc::from(vec!["out_of_sequence".to_string()]),
+                    values: vec![9],
+                },
+            }],
         };
         let j = serde_json::to_string(&s).expect("serialize");
         let back: Sample = serde_json::from_str(&j).expect("deserialize");
@@ -401,5 +449,32 @@ mod tests {
             .as_ref()
             .and_then(|x| x.driver_stats.as_ref());
         assert_eq!(ds.and_then(|d| d.get("rx_queue_0_drops")), Some(4));
+        // A sample written before RDMA counters existed loads with none.
+        let old: Sample =
+            serde_json::from_str(r#"{"t_ns":1,"wall_ms":2,"ifaces":[]}"#).expect("old sample");
+        assert!(old.rdma.is_empty());
+    }
+
+    #[test]
+    fn rdma_ports_follow_the_watched_interfaces() {
+        let mut p = RdmaPortSample {
+            device: "rxe0".into(),
+            port: 1,
+            driver: None,
+            netdev: Some("virtio0".into()),
+            counters: DriverStats {
+                names: Arc::from(Vec::<String>::new()),
+                values: vec![],
+            },
+        };
+        assert_eq!(p.key(), "rxe0/1");
+        assert!(p.watched(&[]));
+        assert!(p.watched(&["virtio0".into()]));
+        assert!(!p.watched(&["eth0".into()]));
+        p.netdev = None;
+        assert!(
+            p.watched(&["eth0".into()]),
+            "InfiniBand ports sit on no netdev"
+        );
     }
 }

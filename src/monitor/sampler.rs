@@ -9,7 +9,10 @@
 //!
 //! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
 //! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet and
-//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`.
+//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`, and the hardware
+//! counters of every RDMA port (`/sys/class/infiniband/*/ports/*/hw_counters`): those are
+//! judged over seconds, the kernel caches them for `lifespan` ms (10 by default) and mlx5
+//! asks its firmware for them, so reading them every 1 ms sample would only cost.
 //! It sends them to the fast thread, which attaches them to its next sample; so an expensive
 //! `ethtool -S` of a NIC with a thousand counters never delays a counter sample.
 //!
@@ -23,8 +26,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::sample::{
-    CounterNames, DriverStats, IfaceSample, NodeSlow, Sample, SlowIface, SocketTotals,
-    SoftnetTotals,
+    CounterNames, DriverStats, IfaceSample, NodeSlow, RdmaPortSample, Sample, SlowIface,
+    SocketTotals, SoftnetTotals,
 };
 use crate::model::Counters;
 use crate::sys::ethtool::{self as eth, Ethtool};
@@ -255,6 +258,8 @@ pub struct SlowRound {
     pub sockets: Option<SocketTotals>,
     /// Node-wide detail, when asked for ([`SamplerConfig::node_detail`]).
     pub node: Option<NodeSlow>,
+    /// Hardware counters of the RDMA ports (of the watched interfaces, when named).
+    pub rdma: Vec<RdmaPortSample>,
 }
 
 /// Where counters come from (the kernel, or a test's fake).
@@ -628,6 +633,10 @@ fn assemble(
 ) -> Sample {
     let mut ifaces = Vec::with_capacity(links.len());
     let node = slow.as_mut().and_then(|r| r.node.take()).map(Box::new);
+    let rdma = slow
+        .as_mut()
+        .map(|r| std::mem::take(&mut r.rdma))
+        .unwrap_or_default();
     // Both lists are in ifindex order (the kernel dumps in ifindex order, the links are
     // sorted): one merge walk, not a search per link.
     let mut bi = 0;
@@ -666,6 +675,7 @@ fn assemble(
         softnet: slow.and_then(|r| r.softnet),
         node,
         flows: Vec::new(),
+        rdma,
     }
 }
 
@@ -690,6 +700,8 @@ pub struct SlowReader {
     events: Option<crate::sys::netlink::LinkEvents>,
     /// The link table of the last dump, with the round it was read in.
     links: Option<(Vec<crate::sys::netlink::LinkAttrs>, u64)>,
+    /// The RDMA ports' counter directories, with the round they were found in.
+    rdma: Option<(crate::sys::rdma_counters::RdmaCounterFiles, u64)>,
 }
 
 /// Link speeds are asked again every this many rounds (or when the oper state changes):
@@ -750,6 +762,7 @@ impl SlowReader {
             node_links: 0,
             events: None,
             links: None,
+            rdma: None,
         }
     }
 
@@ -848,6 +861,7 @@ impl SlowReader {
         // rounds only, never per sample.
         let snmp = crate::sys::snmp::read(&self.root).ok();
         round.sockets = snmp.as_ref().map(SocketTotals::of);
+        round.rdma = self.rdma_counters();
         if self.node_detail {
             let get = |k: &str| snmp.as_ref().and_then(|m| m.get(k).copied());
             round.node = Some(NodeSlow {
@@ -891,6 +905,50 @@ impl SlowReader {
         })?;
         self.links = Some((all.clone(), self.round));
         Ok(all)
+    }
+
+    /// The hardware counters of every RDMA port (of a watched interface, when interfaces are
+    /// named), from the directories found at most `SPEED_EVERY` rounds ago (found again
+    /// when one cannot be read: a device went away or came).
+    fn rdma_counters(&mut self) -> Vec<RdmaPortSample> {
+        use crate::sys::rdma_counters::RdmaCounterFiles;
+        let round = self.round;
+        if self
+            .rdma
+            .as_ref()
+            .is_some_and(|(_, found)| round - found >= SPEED_EVERY)
+        {
+            self.rdma = None;
+        }
+        for attempt in 0..2 {
+            let (files, _) = self
+                .rdma
+                .get_or_insert_with(|| (RdmaCounterFiles::find(&self.root), round));
+            let names = &self.names;
+            let read: Option<Vec<RdmaPortSample>> = files
+                .ports
+                .iter()
+                .filter(|p| names.is_empty() || p.netdev.as_ref().is_none_or(|n| names.contains(n)))
+                .map(|p| {
+                    p.read().map(|r| RdmaPortSample {
+                        device: p.device.clone(),
+                        port: p.port,
+                        driver: p.driver.clone(),
+                        netdev: p.netdev.clone(),
+                        counters: DriverStats {
+                            names: p.names.clone(),
+                            values: r.values,
+                        },
+                    })
+                })
+                .collect();
+            match read {
+                Some(v) => return v,
+                None if attempt == 0 => self.rdma = None,
+                None => {}
+            }
+        }
+        Vec::new()
     }
 
     /// `tx_timeout` per queue and temperatures, from files found at most `SPEED_EVERY`
@@ -1147,6 +1205,58 @@ mod tests {
         assert_eq!(samples[24].ifaces.len(), 1);
         assert_eq!(samples[25].ifaces.len(), 2);
         assert_eq!(samples[0].ifaces[0].name.as_ref(), "a");
+    }
+
+    /// An RDMA port's `hw_counters` as `sysfs-class-infiniband` lays them out.
+    fn rdma_port(sys: &std::path::Path, dev: &str, netdev: &str, counters: &[(&str, u64)]) {
+        let d = sys.join("devices/virtual/infiniband").join(dev);
+        let p = d.join("ports/1");
+        std::fs::create_dir_all(p.join("hw_counters")).expect("mkdir");
+        std::fs::create_dir_all(p.join("gid_attrs/ndevs")).expect("mkdir");
+        std::fs::write(p.join("gid_attrs/ndevs/0"), format!("{netdev}\n")).expect("ndev");
+        std::fs::write(d.join("node_desc"), "rxe\n").expect("node_desc");
+        std::fs::write(d.join("parent"), format!("{netdev}\n")).expect("parent");
+        for (n, v) in counters {
+            std::fs::write(p.join("hw_counters").join(n), format!("{v}\n")).expect("counter");
+        }
+        std::fs::create_dir_all(sys.join("class/infiniband")).expect("mkdir");
+        std::os::unix::fs::symlink(
+            format!("../../devices/virtual/infiniband/{dev}"),
+            sys.join("class/infiniband").join(dev),
+        )
+        .expect("ln");
+    }
+
+    #[test]
+    fn slow_reads_carry_the_rdma_ports_of_the_watched_interfaces() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let sys = t.path().join("sys");
+        rdma_port(&sys, "rxe0", "eth0", &[("completer_retry_err", 7)]);
+        rdma_port(&sys, "rxe1", "eth1", &[("completer_retry_err", 1)]);
+        let root = SysRoot::new(&sys, t.path().join("proc"));
+        let mut all = SlowReader::new(&SamplerConfig {
+            root: root.clone(),
+            ..SamplerConfig::default()
+        });
+        let got = all.rdma_counters();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].key(), "rxe0/1");
+        assert_eq!(got[0].driver.as_deref(), Some("rxe"));
+        assert_eq!(got[0].counters.get("completer_retry_err"), Some(7));
+        let mut one = SlowReader::new(&SamplerConfig {
+            ifaces: vec!["eth1".into()],
+            root,
+            ..SamplerConfig::default()
+        });
+        let got = one.rdma_counters();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key(), "rxe1/1");
+        // The device went away: found again at once, without it.
+        std::fs::remove_file(sys.join("class/infiniband/rxe0")).expect("rm");
+        std::fs::remove_dir_all(sys.join("devices/virtual/infiniband/rxe0")).expect("rm");
+        let got = all.rdma_counters();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].key(), "rxe1/1");
     }
 
     #[test]

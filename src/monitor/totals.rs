@@ -183,6 +183,23 @@ pub struct Totals {
     pub active_alerts: Vec<(String, String)>,
     /// Alerts raised since the start, as `(interface or "softnet", metric, count)`.
     pub alerts_raised: Vec<(String, String, u64)>,
+    /// Present RDMA ports with their hardware counters, by device then port.
+    pub rdma: Vec<RdmaPortTotals>,
+}
+
+/// One RDMA port's hardware counters as the kernel has them now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RdmaPortTotals {
+    /// Device name.
+    pub device: String,
+    /// Port number.
+    pub port: u32,
+    /// The netdev the port sits on (RoCE), if any.
+    pub netdev: Option<String>,
+    /// The class table of the device (driver, else the name's prefix).
+    pub driver: String,
+    /// Every counter: name, class (`None` when the table does not know it), value.
+    pub counters: Vec<(String, Option<&'static str>, u64)>,
 }
 
 #[cfg(test)]

@@ -36,6 +36,48 @@ pub struct View {
     /// Span of the samples the flight recorder holds now, ns (0 without a flight recorder).
     #[serde(default)]
     pub flight_span_ns: u64,
+    /// RDMA ports with their hardware counters as rates, by device then port.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rdma: Vec<RdmaPortView>,
+}
+
+/// One RDMA port's hardware counters as rates over the last refresh period.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RdmaPortView {
+    /// Device name (`mlx5_0`, `rxe0`).
+    pub device: String,
+    /// Port number.
+    pub port: u32,
+    /// The netdev the port sits on (RoCE), if any.
+    #[serde(default)]
+    pub netdev: Option<String>,
+    /// The class table of the device: its driver (`mlx5_core`), else its name's prefix (`rxe`).
+    pub driver: String,
+    /// False once the port is gone (kept, greyed, until reset).
+    pub present: bool,
+    /// Per class the device's table knows (`retransmits`, `timeouts`, `sequence_errors`,
+    /// `out_of_buffer`, `cnp_sent`, `cnp_handled`, `ecn_marked`), its counters summed.
+    pub classes: Vec<RdmaClassRate>,
+    /// Every counter as a rate, with its class or `raw`.
+    pub counters: Vec<ClassRate>,
+}
+
+impl RdmaPortView {
+    /// `DEV/PORT`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.device, self.port)
+    }
+}
+
+/// The counters of one RDMA class on one port, summed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RdmaClassRate {
+    /// Class name.
+    pub class: String,
+    /// Per second over the last refresh period.
+    pub rate: f64,
+    /// Current sum of the counters.
+    pub total: u64,
 }
 
 /// Socket-level drops of the network namespace, per second (names as in

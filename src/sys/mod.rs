@@ -12,6 +12,7 @@ pub mod nl;
 pub mod pci;
 pub mod procfs;
 pub mod rdma;
+pub mod rdma_counters;
 pub mod rdma_nl;
 pub mod root;
 pub mod snmp;

@@ -103,7 +103,7 @@ pub fn read_device(root: &SysRoot, name: &str) -> Result<RdmaDevice, RdmaError> 
             devices_relative(root, &device),
         )
     } else {
-        (None, None)
+        (software_driver(&dir), None)
     };
     let pci_address = device_path
         .as_deref()
@@ -391,6 +391,15 @@ pub fn read_counter_dir(dir: &Path) -> BTreeMap<String, u64> {
     out
 }
 
+/// The RDMA driver of a software device, which has no parent device to name one: rxe
+/// (`rdma link add NAME type rxe`, any name) writes "rxe" to `node_desc` and has a `parent`
+/// attribute naming its netdev (`drivers/infiniband/sw/rxe/rxe_verbs.c`). `None` for anything
+/// else.
+pub fn software_driver(dev_dir: &Path) -> Option<String> {
+    let desc = read_opt(&dev_dir.join("node_desc"))?;
+    (desc.trim() == "rxe" && dev_dir.join("parent").exists()).then(|| "rxe".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -676,5 +685,17 @@ mod tests {
         assert!(e.to_string().contains("configfs not mounted"), "{e}");
         assert!(!sys.sys("kernel/config").exists());
         assert_eq!(read_device(&sys, "rxe0").expect("rxe0").rdma_cm_dir, None);
+    }
+
+    #[test]
+    fn an_rxe_device_is_known_by_node_desc_and_parent_whatever_its_name() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let d = t.path().join("rxes0");
+        put(&d.join("node_desc"), "rxe");
+        assert_eq!(software_driver(&d), None, "no parent: not rxe's layout");
+        put(&d.join("parent"), "rs0");
+        assert_eq!(software_driver(&d).as_deref(), Some("rxe"));
+        put(&d.join("node_desc"), "node7 HCA-1");
+        assert_eq!(software_driver(&d), None);
     }
 }

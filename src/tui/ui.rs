@@ -146,7 +146,17 @@ fn zoom(f: &mut Frame, area: Rect, i: &IfaceView, s: &State) {
     let [queue_area, class_area] =
         Layout::horizontal([Constraint::Length(qw), Constraint::Fill(1)]).areas(tables);
     queues::render(f, queue_area, i);
-    classes::render(f, class_area, i);
+    // RDMA ports on this interface (RoCE): their counters below the driver's.
+    let ports = super::widgets::rdma::ports_on(&s.view, &i.name);
+    if ports.is_empty() || class_area.height < 8 {
+        classes::render(f, class_area, i);
+    } else {
+        let h = super::widgets::rdma::height(&ports).min(class_area.height / 2);
+        let [driver_area, rdma_area] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(h)]).areas(class_area);
+        classes::render(f, driver_area, i);
+        super::widgets::rdma::render(f, rdma_area, &ports);
+    }
     if let Some(notes) = notes {
         let [alert_area, temp_area] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(36)]).areas(notes);

@@ -62,7 +62,10 @@ if ! [[ $timeout =~ ^[0-9]+$ ]] || ((timeout < 1)); then bad_usage "-t wants sec
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${DPUCTL_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpuctl-lab}
 # strip is called directly; everything else is what the kernel build and the guest need.
-host_pkgs=(busybox-static kmod gcc-12 make binutils xz-utils libelf1 libssl3 iproute2 ethtool)
+# ibverbs-utils (ibv_rc_pingpong) and ibverbs-providers (rxe's user-space verbs provider):
+# RDMA traffic on Soft-RoCE for the guest's retransmit-storm test; the guest sees the host's /.
+host_pkgs=(busybox-static kmod gcc-12 make binutils xz-utils libelf1 libssl3 iproute2 ethtool
+  ibverbs-utils ibverbs-providers)
 # What the lab downloads goes into root's cache, never installed; apt's unprivileged _apt
 # user could not write there.
 apt_dl=(-qq -o APT::Sandbox::User=root)

@@ -11,6 +11,7 @@ mod module;
 mod monitor;
 mod qos;
 mod rdma;
+mod rdma_storm;
 mod troubleshoot;
 mod tune;
 

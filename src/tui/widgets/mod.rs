@@ -10,6 +10,7 @@ pub mod header;
 pub mod help;
 pub mod iface_table;
 pub mod queues;
+pub mod rdma;
 pub mod summary;
 pub mod temps;
 
