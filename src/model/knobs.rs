@@ -48,6 +48,12 @@ pub enum KnobKind {
     Qdisc,
     /// Priority flow control (DCB).
     Pfc,
+    /// Hardware ETS (DCB).
+    DcbEts,
+    /// DCB APP table entries (DSCP to priority).
+    DcbApp,
+    /// The DCB APP trust order.
+    DcbTrust,
     /// `rdma_cm` defaults of an RDMA port (configfs).
     RdmaCm,
     /// The `rdma_cm` configfs directory of an RDMA device.
@@ -77,6 +83,9 @@ impl KnobKind {
             KnobKind::IrqAffinity => "irq_affinity",
             KnobKind::Qdisc => "qos",
             KnobKind::Pfc => "pfc",
+            KnobKind::DcbEts => "qos",
+            KnobKind::DcbApp => "dscp",
+            KnobKind::DcbTrust => "trust",
             KnobKind::RdmaCm | KnobKind::RdmaCmDir => "rdma",
         }
     }
@@ -98,6 +107,9 @@ impl KnobKind {
             KnobKind::IrqAffinity => "irq affinity",
             KnobKind::Qdisc => "root qdisc",
             KnobKind::Pfc => "pfc priorities",
+            KnobKind::DcbEts => "hardware ets",
+            KnobKind::DcbApp => "dcb app entry",
+            KnobKind::DcbTrust => "apptrust order",
             KnobKind::RdmaCm => "rdma_cm default",
             KnobKind::RdmaCmDir => "rdma_cm directory",
         }
@@ -122,6 +134,9 @@ impl Knob {
             Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
             Knob::Qdisc { .. } => KnobKind::Qdisc,
             Knob::Pfc { .. } => KnobKind::Pfc,
+            Knob::DcbEts { .. } => KnobKind::DcbEts,
+            Knob::DcbApp { .. } => KnobKind::DcbApp,
+            Knob::DcbTrust { .. } => KnobKind::DcbTrust,
             Knob::RdmaCm { .. } => KnobKind::RdmaCm,
             Knob::RdmaCmDir { .. } => KnobKind::RdmaCmDir,
         }

@@ -150,6 +150,7 @@ mod tests {
                 protocol: 26,
             }],
             dcbx: None,
+            trust: None,
         };
         assert_eq!(
             dcb_text(&d),
