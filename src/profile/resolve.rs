@@ -326,7 +326,6 @@ pub fn resolve(
             out.errors.push(e);
             continue;
         }
-        pause_off_with_pfc(&mut out, iface, &mut s);
         out.notes.push(format!(
             "{}: uses {}",
             iface.name,
@@ -336,6 +335,7 @@ pub fn resolve(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        pause_off_with_pfc(&mut out, iface, &mut s);
         resolve_iface(&mut out, state, iface, &s);
     }
     if only_ifaces.is_empty() {

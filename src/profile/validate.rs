@@ -1063,9 +1063,8 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
                         &q,
                         At::Value,
                         format!(
-                            "{q}: global pause on with pfc on priorities {}: link-level pause \
-                             stops every priority, so lossy traffic stops with the lossless; \
-                             leave pause out (pfc turns it off) or set it off",
+                            "{q}: pause on with pfc on priorities {}: link-level pause stops \
+                             every priority; leave pause out (pfc turns it off)",
                             crate::model::dcb::pfc_text(
                                 prios.iter().fold(0u8, |b, p| b | (1 << p))
                             )
