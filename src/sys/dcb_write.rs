@@ -323,7 +323,7 @@ pub(crate) mod fake {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::fake::{Fail, FakeDcb};
     use super::*;
     use crate::model::dcb::{
