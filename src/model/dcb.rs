@@ -352,7 +352,7 @@ impl EtsSpec {
 
     /// Parses the text form, checking each number's range.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut s = EtsSpec::default();
+        let mut spec = EtsSpec::default();
         let mut toks = text.split_whitespace().peekable();
         if toks.peek().is_none() {
             return Err("an empty ets".into());
@@ -370,15 +370,15 @@ impl EtsSpec {
                 Ok(())
             };
             match w {
-                "willing" => one(&mut s.willing)?,
-                "ets-cap" => one(&mut s.ets_cap)?,
-                "cbs" => one(&mut s.cbs)?,
+                "willing" => one(&mut spec.willing)?,
+                "ets-cap" => one(&mut spec.ets_cap)?,
+                "cbs" => one(&mut spec.cbs)?,
                 _ => {
-                    let i = ETS_ARRAYS
+                    let idx = ETS_ARRAYS
                         .iter()
                         .position(|n| *n == w)
                         .ok_or_else(|| format!("unexpected {w:?} in an ets"))?;
-                    if s.arrays[i].is_some() {
+                    if spec.arrays[idx].is_some() {
                         return Err(format!("{w} given twice"));
                     }
                     let mut a = [0u8; MAX_TCS];
@@ -408,11 +408,11 @@ impl EtsSpec {
                             n
                         };
                     }
-                    s.arrays[i] = Some(a);
+                    spec.arrays[idx] = Some(a);
                 }
             }
         }
-        Ok(s)
+        Ok(spec)
     }
 
     /// Checks what a write of `e` would be refused for (802.1Q-2018 as iproute2's `dcb ets`

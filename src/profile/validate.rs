@@ -1075,46 +1075,7 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
         }
         s.pfc = Some(prios);
     }
-    if let Some(map) = &b.dscp {
-        let p = path.key("dscp");
-        for (k, v) in map {
-            let q = p.key(&k.0);
-            let dscp = k.0.parse::<u8>().ok().filter(|d| *d <= 63);
-            let prio = u8::try_from(*v).ok().filter(|v| *v <= 7);
-            match (dscp, prio) {
-                (None, _) => cx.err(
-                    &q,
-                    At::Key,
-                    format!("{q}: '{}' is not a DSCP value 0 to 63", k.0),
-                ),
-                (_, None) => cx.err(
-                    &q,
-                    At::Value,
-                    format!("{q}: priority {v} is out of range (0 to 7)"),
-                ),
-                (Some(d), Some(pr)) => {
-                    if s.dscp.insert(d, pr).is_some() {
-                        cx.err(&q, At::Key, format!("{q}: DSCP {d} is given twice"));
-                    }
-                }
-            }
-        }
-    }
-    if let Some(t) = &b.trust {
-        let p = path.key("trust");
-        if t.items.is_empty() {
-            cx.err(
-                &p,
-                At::Value,
-                format!("{p}: expected a selector like dscp or a list like [dscp, pcp]"),
-            );
-        } else {
-            match crate::model::dcb::parse_trust_text(&t.items.join(" ")) {
-                Ok(sels) => s.trust = Some(sels),
-                Err(e) => cx.err(&p, At::Value, format!("{p}: {e}")),
-            }
-        }
-    }
+    validate_dcb_keys(cx, path, b, &mut s);
     if let Some(r) = &b.rdma {
         let p = path.key("rdma");
         let mut spec = RdmaSpec {
@@ -1153,6 +1114,50 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
         settings: s,
         origin,
         optional: b.optional.unwrap_or(false),
+    }
+}
+
+/// `dscp:` (DSCP 0-63 to priority 0-7) and `trust:` (APP selectors, each once).
+fn validate_dcb_keys(cx: &mut Cx, path: &KeyPath, b: &RawBlock, s: &mut Settings) {
+    if let Some(map) = &b.dscp {
+        let p = path.key("dscp");
+        for (key, prio_raw) in map {
+            let q = p.key(&key.0);
+            let dscp = key.0.parse::<u8>().ok().filter(|d| *d <= 63);
+            let prio = u8::try_from(*prio_raw).ok().filter(|v| *v <= 7);
+            match (dscp, prio) {
+                (None, _) => cx.err(
+                    &q,
+                    At::Key,
+                    format!("{q}: '{}' is not a DSCP value 0 to 63", key.0),
+                ),
+                (_, None) => cx.err(
+                    &q,
+                    At::Value,
+                    format!("{q}: priority {prio_raw} is out of range (0 to 7)"),
+                ),
+                (Some(dscp), Some(prio)) => {
+                    if s.dscp.insert(dscp, prio).is_some() {
+                        cx.err(&q, At::Key, format!("{q}: DSCP {dscp} is given twice"));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(t) = &b.trust {
+        let p = path.key("trust");
+        if t.items.is_empty() {
+            cx.err(
+                &p,
+                At::Value,
+                format!("{p}: expected a selector like dscp or a list like [dscp, pcp]"),
+            );
+        } else {
+            match crate::model::dcb::parse_trust_text(&t.items.join(" ")) {
+                Ok(sels) => s.trust = Some(sels),
+                Err(e) => cx.err(&p, At::Value, format!("{p}: {e}")),
+            }
+        }
     }
 }
 

@@ -143,7 +143,7 @@ fn roce_lossless_applies_checks_drifts_and_rolls_back_to_the_recorded_state() {
         "6"
     );
     assert_eq!(d.trust, Some(vec![APP_SEL_DSCP]));
-    assert_eq!(node.pause["rx"], false);
+    assert!(!node.pause["rx"]);
     assert!(super::check(&desired, &node.state()).compliant);
     // The log: pause first, then PFC (never both on), ETS, APP (26 replaced: add, delete).
     assert_eq!(
