@@ -760,3 +760,36 @@ fn roce_lossless_composes_with_gpu_training() {
         .iter()
         .all(|s| s["value"] == false));
 }
+
+/// PFC from one block and global pause on from another, for the same interface: refused with
+/// both blocks named, exit 2, before anything is planned.
+#[test]
+fn pfc_and_pause_on_from_two_blocks_are_refused_naming_both() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("clash.yaml"),
+        "name: clash\ndescription: pfc and pause from two blocks\nextends: [roce-lossless]\n\
+         interfaces:\n  - match: {name: eth2}\n    pause: {tx: on}\n",
+    )
+    .expect("write");
+    let o = dpuctl_in(
+        d.path(),
+        &[
+            "profile",
+            "show",
+            "clash",
+            "--resolved",
+            "--from",
+            &node_dcb_json(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "eth2: pfc on priorities 3 (roce-lossless interfaces[0]) and global pause tx on \
+             (interfaces[0]): link-level pause stops every priority"
+        ),
+        "{err}"
+    );
+}

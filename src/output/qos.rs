@@ -162,4 +162,48 @@ mod tests {
         );
         assert_eq!(dcb_text(&DcbState::default()), "nothing configured");
     }
+
+    /// One vocabulary: the APP and trust parts of the `dcb` row, pasted into a profile as
+    /// they are printed, are accepted and mean the same state.
+    #[test]
+    fn the_dcb_row_prints_words_a_profile_takes() {
+        let d = DcbState {
+            apps: vec![
+                DcbApp {
+                    selector: APP_SEL_DSCP,
+                    priority: 3,
+                    protocol: 26,
+                },
+                DcbApp {
+                    selector: APP_SEL_DSCP,
+                    priority: 6,
+                    protocol: 48,
+                },
+            ],
+            trust: Some(vec![APP_SEL_DSCP, crate::model::dcb::APP_SEL_PCP]),
+            ..DcbState::default()
+        };
+        let line = dcb_text(&d);
+        assert_eq!(line, "dscp 26:3 48:6; trust dscp pcp");
+        let part = |key: &str| {
+            line.split("; ")
+                .find_map(|p| p.strip_prefix(key))
+                .expect("printed")
+                .to_string()
+        };
+        let dscp: Vec<String> = part("dscp ")
+            .split(' ')
+            .map(|e| e.replace(':', ": "))
+            .collect();
+        let trust = part("trust ").replace(' ', ", ");
+        let text = format!(
+            "name: t\ndescription: t\ninterfaces:\n  - match: {{name: eth2}}\n    \
+             dscp: {{{}}}\n    trust: [{trust}]\n",
+            dscp.join(", ")
+        );
+        let p = crate::profile::Profile::from_yaml("t", &text).expect("accepted");
+        let s = &p.blocks[0].settings;
+        assert_eq!(s.dscp, [(26, 3), (48, 6)].into());
+        assert_eq!(s.trust, d.trust);
+    }
 }

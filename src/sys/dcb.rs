@@ -311,7 +311,8 @@ impl Dcb {
         apps: &[DcbApp],
     ) -> Result<(), NlError> {
         let req = ieee_set_request(ifname, ets, pfc, apps);
-        self.sock.request(RTM_SETDCB, 0, &req).map(drop)
+        let reply = self.exchange(RTM_SETDCB, &req)?;
+        parse_set_status(&reply)?.map_err(|errno| NlError::Kernel { errno, msg: None })
     }
 }
 
