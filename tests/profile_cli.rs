@@ -695,6 +695,14 @@ fn roce_lossless_plan_turns_pause_off_with_pfc_and_says_why() {
         notes.contains(&"eno1: pause left as it is: pfc is n/a (no DCB (dcbnl) in igb)"),
         "{notes:?}"
     );
+    // What the rule added, with why: `tune` prints it with the plan.
+    assert_eq!(
+        r["implied"],
+        serde_json::json!([
+            "eth2: pause rx/tx off: pfc is on for priorities 3, and link-level pause would stop \
+             every priority"
+        ])
+    );
     let order: Vec<String> = r["settings"]
         .as_array()
         .expect("settings")

@@ -27,6 +27,10 @@ pub struct Resolved {
     pub notes: Vec<String>,
     /// Settings the profile asks for that are left out on this node, with the reason.
     pub skipped: Vec<SkippedSetting>,
+    /// Settings a rule adds to what the profile names, each with why (`eth2: pause rx/tx
+    /// off: pfc is on ...`); also in `notes`. `tune` prints them with the plan.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implied: Vec<String>,
     /// What `check` expects of the pluggable modules, per interface (never written).
     pub modules: Vec<ModuleExpect>,
 }
@@ -363,6 +367,7 @@ pub fn resolve(
         settings: out.settings,
         notes: out.notes,
         skipped: out.skipped,
+        implied: out.implied,
         modules: out.modules,
     })
 }
@@ -410,11 +415,13 @@ fn pause_off_with_pfc(out: &mut Out, iface: &Interface, s: &mut Settings) {
         Some(Avail::Ok(d)) if d.pfc.is_some() => {
             s.pause.insert("rx".into(), false);
             s.pause.insert("tx".into(), false);
-            out.notes.push(format!(
+            let why = format!(
                 "{}: pause rx/tx off: pfc is on for priorities {prios}, and link-level pause \
                  would stop every priority",
                 iface.name
-            ));
+            );
+            out.notes.push(why.clone());
+            out.implied.push(why);
         }
         Some(Avail::Na(r)) => out.notes.push(format!(
             "{}: pause left as it is: pfc is n/a ({})",
@@ -498,6 +505,7 @@ struct Out {
     skipped: Vec<SkippedSetting>,
     errors: Vec<ResolveError>,
     modules: Vec<ModuleExpect>,
+    implied: Vec<String>,
 }
 
 impl Out {
