@@ -576,9 +576,12 @@ fn spread_with_exclude_puts_every_core_before_second_threads() {
 }
 
 /// `node-dcb.json` is `node.json` with recorded DCB state: eth2 (mlx5) answers dcbnl with PFC
-/// off (`struct ieee_pfc`, `pfc_cap` 8), eno1 (igb) has no DCB, as dcbnl says on igb.
-/// Made with `jq --sort-keys` from `node.json`, setting `.dcb` of eth2 to `{pfc: {pfc_cap: 8,
-/// pfc_en: 0, ...}, apps: []}` and of eno1 to `{"n/a": "no DCB (dcbnl) in igb"}`.
+/// off (`struct ieee_pfc`, `pfc_cap` 8), the ETS `mlx5e_ets_init` leaves (`struct ieee_ets`:
+/// `ets_cap` 8, every traffic class `IEEE_8021QAZ_TSA_VENDOR` at 100, `prio_tc` 1 0 2 3 4 5
+/// 6 7), an empty APP table and no APP trust table (mlx5 has no `dcbnl_getapptrust`); eno1
+/// (igb) has no DCB, as dcbnl says on igb. Made with `jq --sort-keys` from `node.json`,
+/// setting `.dcb` of eth2 to `{pfc: {pfc_cap: 8, pfc_en: 0, ...}, ets: {...}, apps: []}` and
+/// of eno1 to `{"n/a": "no DCB (dcbnl) in igb"}`.
 fn node_dcb_json() -> String {
     root()
         .join("tests/fixtures/profiles/node-dcb.json")
@@ -608,12 +611,31 @@ fn roce_lossless_sets_pfc_on_the_mlx5_with_dcb_and_says_na_on_igb() {
     let pfc = has("eth2", "pfc", None).expect("eth2 pfc compared");
     assert_eq!(pfc["want"], "3");
     assert_eq!(pfc["have"], "none");
-    // Global pause off on both NICs.
-    for i in ["eth2", "eno1"] {
-        for f in ["rx", "tx"] {
-            assert_eq!(has(i, "pause", Some(f)).expect("pause")["want"], false);
-        }
+    // Global pause goes off with PFC where PFC applies (the profile says nothing of pause);
+    // igb keeps its pause: without PFC it would have no flow control at all.
+    for f in ["rx", "tx"] {
+        assert_eq!(has("eth2", "pause", Some(f)).expect("pause")["want"], false);
+        assert!(has("eno1", "pause", Some(f)).is_none(), "{r}");
     }
+    // Hardware ETS: CNP strict on traffic class 2, RoCE and the rest 50/50 on 1 and 0.
+    let ets = has("eth2", "dcb_ets", None).expect("eth2 ets compared");
+    assert_eq!(
+        ets["want"],
+        "tc-bw 50 50 0 0 0 0 0 0 tc-tsa ets ets strict ets ets ets ets ets prio-tc 0 0 0 1 0 0 2 0"
+    );
+    assert!(ets["have"]
+        .as_str()
+        .is_some_and(|h| h.contains("tc-tsa vendor vendor")));
+    // The DSCP APP entries; no qdisc where hardware ETS carries the classes.
+    let app = |d: u64| {
+        compared
+            .iter()
+            .find(|c| c["iface"] == "eth2" && c["knob"] == "dcb_app" && c["protocol"] == d)
+    };
+    assert_eq!(app(26).expect("dscp 26")["want"], "3");
+    assert_eq!(app(48).expect("dscp 48")["want"], "6");
+    assert_eq!(app(26).expect("dscp 26")["have"], "none");
+    assert!(has("eth2", "qdisc", None).is_none(), "{r}");
     // igb: n/a with the reason, never compared.
     assert!(has("eno1", "pfc", None).is_none());
     let skipped: Vec<String> = r["skipped"]
@@ -629,9 +651,76 @@ fn roce_lossless_sets_pfc_on_the_mlx5_with_dcb_and_says_na_on_igb() {
             )
         })
         .collect();
+    for line in [
+        "eno1 dcb pfc \"3\": \"no DCB (dcbnl) in igb\"",
+        "eno1 dcb app dscp-prio 26 \"3\": \"no DCB (dcbnl) in igb\"",
+        "eno1 dcb apptrust \"dscp\": \"no DCB (dcbnl) in igb\"",
+        "eno1 dcb ets \"qos classes\": \"no DCB (dcbnl) in igb; the software qdisc carries \
+         the classes\"",
+        "eth2 dcb apptrust \"dscp\": \"the driver reports no APP trust order (dcbnl \
+         apptrust, Linux 6.3+)\"",
+    ] {
+        assert!(skipped.contains(&line.to_string()), "{line}: {skipped:?}");
+    }
+}
+
+/// The plan on the mlx5 says why pause goes off, and writes pause, PFC, ETS and APP in that
+/// order: pause off before PFC on (never both on), the APP entries after the classes.
+#[test]
+fn roce_lossless_plan_turns_pause_off_with_pfc_and_says_why() {
+    let r = json(&dpuctl(&[
+        "profile",
+        "show",
+        "roce-lossless",
+        "--resolved",
+        "-f",
+        "json",
+        "--from",
+        &node_dcb_json(),
+    ]));
+    let notes: Vec<&str> = r["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(
-        skipped.contains(&"eno1 dcb pfc \"3\": \"no DCB (dcbnl) in igb\"".to_string()),
-        "{skipped:?}"
+        notes.contains(
+            &"eth2: pause rx/tx off: pfc is on for priorities 3, and link-level pause would \
+              stop every priority"
+        ),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&"eno1: pause left as it is: pfc is n/a (no DCB (dcbnl) in igb)"),
+        "{notes:?}"
+    );
+    // What the rule added, with why: `tune` prints it with the plan.
+    assert_eq!(
+        r["implied"],
+        serde_json::json!([
+            "eth2: pause rx/tx off: pfc is on for priorities 3, and link-level pause would stop \
+             every priority"
+        ])
+    );
+    let order: Vec<String> = r["settings"]
+        .as_array()
+        .expect("settings")
+        .iter()
+        .filter(|s| s["iface"] == "eth2")
+        .map(|s| s["knob"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "pause",
+            "pause",
+            "pfc",
+            "dcb_ets",
+            "dcb_app",
+            "dcb_app",
+            "dcb_trust"
+        ]
     );
 }
 
@@ -656,7 +745,7 @@ fn roce_lossless_composes_with_gpu_training() {
             &node_dcb_json(),
         ],
     ));
-    // gpu-training's sysctls and XPS, roce-lossless's PFC, pause and qdisc.
+    // gpu-training's sysctls and XPS, roce-lossless's PFC, pause, classes and APP table.
     assert!(settings(&r, "", "sysctl")
         .iter()
         .any(|s| s["name"] == "net.ipv4.fib_multipath_hash_policy"));
@@ -664,13 +753,51 @@ fn roce_lossless_composes_with_gpu_training() {
     let pfc = settings(&r, "eth2", "pfc");
     assert_eq!(pfc.len(), 1, "{r}");
     assert_eq!(pfc[0]["value"], "3");
-    let q = settings(&r, "eth2", "qdisc");
+    // The classes: hardware ETS on the mlx5, the software ets qdisc on the igb.
+    let e = settings(&r, "eth2", "dcb_ets");
+    assert_eq!(e.len(), 1, "{r}");
+    assert!(settings(&r, "eth2", "qdisc").is_empty(), "{r}");
+    let q = settings(&r, "eno1", "qdisc");
     assert_eq!(q.len(), 1, "{r}");
     assert!(q[0]["value"]
         .as_str()
         .expect("qdisc")
         .starts_with("ets bands 3 strict 1"));
+    assert_eq!(settings(&r, "eth2", "dcb_app").len(), 2, "{r}");
     assert!(settings(&r, "eth2", "pause")
         .iter()
         .all(|s| s["value"] == false));
+}
+
+/// PFC from one block and global pause on from another, for the same interface: refused with
+/// both blocks named, exit 2, before anything is planned.
+#[test]
+fn pfc_and_pause_on_from_two_blocks_are_refused_naming_both() {
+    let d = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        d.path().join("clash.yaml"),
+        "name: clash\ndescription: pfc and pause from two blocks\nextends: [roce-lossless]\n\
+         interfaces:\n  - match: {name: eth2}\n    pause: {tx: on}\n",
+    )
+    .expect("write");
+    let o = dpuctl_in(
+        d.path(),
+        &[
+            "profile",
+            "show",
+            "clash",
+            "--resolved",
+            "--from",
+            &node_dcb_json(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "eth2: pfc on priorities 3 (roce-lossless interfaces[0]) and global pause tx on \
+             (interfaces[0]): link-level pause stops every priority"
+        ),
+        "{err}"
+    );
 }

@@ -117,6 +117,9 @@ struct TuneOutput<'a> {
     /// section or file), with the reason; `skipped` holds those the plan found n/a.
     profile_skipped: &'a [crate::model::SkippedSetting],
     warnings: &'a [String],
+    /// Settings a rule of the profile format added, each with why (pause off with PFC).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    implied: &'a [String],
 }
 
 /// A transaction as `tune`'s JSON reports it.
@@ -226,6 +229,9 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
         for s in &resolved.skipped {
             output::note(&format!("skipped {s}"));
         }
+        for n in &resolved.implied {
+            output::note(n);
+        }
     }
     let settings = &resolved.settings;
     tune::augment_sysctls(root, &mut state, settings);
@@ -246,6 +252,7 @@ pub fn tune(g: &GlobalArgs, root: &SysRoot, a: &TuneArgs) -> anyhow::Result<Exit
                     plan: &plan,
                     profile_skipped: &resolved.skipped,
                     warnings: &warnings,
+                    implied: &resolved.implied,
                 },
             )?
             .as_bytes(),

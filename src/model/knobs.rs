@@ -48,6 +48,12 @@ pub enum KnobKind {
     Qdisc,
     /// Priority flow control (DCB).
     Pfc,
+    /// Hardware ETS (DCB).
+    DcbEts,
+    /// DCB APP table entries (DSCP to priority).
+    DcbApp,
+    /// The DCB APP trust order.
+    DcbTrust,
     /// `rdma_cm` defaults of an RDMA port (configfs).
     RdmaCm,
     /// The `rdma_cm` configfs directory of an RDMA device.
@@ -75,8 +81,10 @@ impl KnobKind {
             KnobKind::Rps | KnobKind::RpsFlowCnt => "rps",
             KnobKind::Xps => "xps",
             KnobKind::IrqAffinity => "irq_affinity",
-            KnobKind::Qdisc => "qos",
+            KnobKind::Qdisc | KnobKind::DcbEts => "qos",
             KnobKind::Pfc => "pfc",
+            KnobKind::DcbApp => "dscp",
+            KnobKind::DcbTrust => "trust",
             KnobKind::RdmaCm | KnobKind::RdmaCmDir => "rdma",
         }
     }
@@ -98,6 +106,9 @@ impl KnobKind {
             KnobKind::IrqAffinity => "irq affinity",
             KnobKind::Qdisc => "root qdisc",
             KnobKind::Pfc => "pfc priorities",
+            KnobKind::DcbEts => "hardware ets",
+            KnobKind::DcbApp => "dcb app entry",
+            KnobKind::DcbTrust => "apptrust order",
             KnobKind::RdmaCm => "rdma_cm default",
             KnobKind::RdmaCmDir => "rdma_cm directory",
         }
@@ -122,6 +133,9 @@ impl Knob {
             Knob::IrqAffinity { .. } => KnobKind::IrqAffinity,
             Knob::Qdisc { .. } => KnobKind::Qdisc,
             Knob::Pfc { .. } => KnobKind::Pfc,
+            Knob::DcbEts { .. } => KnobKind::DcbEts,
+            Knob::DcbApp { .. } => KnobKind::DcbApp,
+            Knob::DcbTrust { .. } => KnobKind::DcbTrust,
             Knob::RdmaCm { .. } => KnobKind::RdmaCm,
             Knob::RdmaCmDir { .. } => KnobKind::RdmaCmDir,
         }

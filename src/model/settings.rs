@@ -102,6 +102,28 @@ pub enum Knob {
         /// Interface.
         iface: String,
     },
+    /// Hardware ETS (dcbnl `ieee_ets`, `dcb ets`); the value is the text form of a
+    /// [`crate::model::dcb::EtsSpec`].
+    DcbEts {
+        /// Interface.
+        iface: String,
+    },
+    /// The priorities the DCB APP table gives one protocol of one selector (`dcb app`,
+    /// `dscp-prio 26:3`); the value is their list as text (`"3"`, `"none"`: no entry).
+    DcbApp {
+        /// Interface.
+        iface: String,
+        /// APP selector (5: DSCP).
+        selector: u8,
+        /// The DSCP value, port or ethertype.
+        protocol: u16,
+    },
+    /// The APP trust order (`dcb apptrust`); the value is its selectors as text
+    /// (`"dscp pcp"`, `"none"`).
+    DcbTrust {
+        /// Interface.
+        iface: String,
+    },
     /// Whether the configfs directory `rdma_cm/<device>` exists (the kernel shows the
     /// defaults only after `mkdir`); true when dpuctl created it, so undoing removes it.
     /// Ordered before [`Knob::RdmaCm`]: resolved settings are sorted, and the directory must
@@ -140,7 +162,10 @@ impl Knob {
             | Knob::Xps { iface, .. }
             | Knob::IrqAffinity { iface, .. }
             | Knob::Qdisc { iface }
-            | Knob::Pfc { iface } => iface,
+            | Knob::Pfc { iface }
+            | Knob::DcbEts { iface }
+            | Knob::DcbApp { iface, .. }
+            | Knob::DcbTrust { iface } => iface,
             Knob::RdmaCm { device, .. } | Knob::RdmaCmDir { device } => device,
         }
     }
@@ -170,6 +195,17 @@ impl fmt::Display for Knob {
             Knob::IrqAffinity { iface, irq } => write!(f, "{iface} irq {irq} affinity"),
             Knob::Qdisc { iface } => write!(f, "{iface} qos root qdisc"),
             Knob::Pfc { iface } => write!(f, "{iface} dcb pfc"),
+            Knob::DcbEts { iface } => write!(f, "{iface} dcb ets"),
+            Knob::DcbApp {
+                iface,
+                selector,
+                protocol,
+            } => write!(
+                f,
+                "{iface} dcb app {}-prio {protocol}",
+                crate::model::dcb::selector_name(*selector)
+            ),
+            Knob::DcbTrust { iface } => write!(f, "{iface} dcb apptrust"),
             Knob::RdmaCm {
                 device,
                 port,

@@ -41,7 +41,7 @@ pub fn rows(i: &Interface, row: &mut impl FnMut(&str, String)) {
 }
 
 /// One line of DCB state: `pfc on 3 (sent 7, received 10000); ets tc0 50% tc3 50% tc6
-/// strict; app dscp 26->3`.
+/// strict; dscp 26:3; trust dscp`.
 pub fn dcb_text(d: &DcbState) -> String {
     let mut parts = Vec::new();
     if let Some(p) = &d.pfc {
@@ -74,23 +74,27 @@ pub fn dcb_text(d: &DcbState) -> String {
         }
         parts.push(s);
     }
-    if !d.apps.is_empty() {
-        let apps: Vec<String> = d
-            .apps
-            .iter()
-            .map(|a| {
-                let sel = match a.selector {
-                    APP_SEL_DSCP => "dscp",
-                    1 => "ethertype",
-                    2 => "tcp",
-                    3 => "udp",
-                    4 => "port",
-                    _ => "sel",
-                };
-                format!("{sel} {}->{}", a.protocol, a.priority)
-            })
-            .collect();
-        parts.push(format!("app {}", apps.join(" ")));
+    // The APP table and trust order in the words a profile takes (`dscp: {26: 3}`,
+    // `trust: dscp`), which are iproute2's `dcb app` / `dcb apptrust` words.
+    let dscp: Vec<String> = d
+        .apps
+        .iter()
+        .filter(|a| a.selector == APP_SEL_DSCP)
+        .map(|a| format!("{}:{}", a.protocol, a.priority))
+        .collect();
+    if !dscp.is_empty() {
+        parts.push(format!("dscp {}", dscp.join(" ")));
+    }
+    for a in d.apps.iter().filter(|a| a.selector != APP_SEL_DSCP) {
+        parts.push(format!(
+            "app {}-prio {}:{}",
+            crate::model::dcb::selector_name(a.selector),
+            a.protocol,
+            a.priority
+        ));
+    }
+    if let Some(t) = &d.trust {
+        parts.push(format!("trust {}", crate::model::dcb::trust_text(t)));
     }
     if parts.is_empty() {
         "nothing configured".to_string()
@@ -150,11 +154,56 @@ mod tests {
                 protocol: 26,
             }],
             dcbx: None,
+            trust: Some(vec![APP_SEL_DSCP]),
         };
         assert_eq!(
             dcb_text(&d),
-            "pfc on 3 (sent 7, received 10000); ets tc0 50% tc3 50% tc6 strict; app dscp 26->3"
+            "pfc on 3 (sent 7, received 10000); ets tc0 50% tc3 50% tc6 strict; dscp 26:3; trust dscp"
         );
         assert_eq!(dcb_text(&DcbState::default()), "nothing configured");
+    }
+
+    /// One vocabulary: the APP and trust parts of the `dcb` row, pasted into a profile as
+    /// they are printed, are accepted and mean the same state.
+    #[test]
+    fn the_dcb_row_prints_words_a_profile_takes() {
+        let d = DcbState {
+            apps: vec![
+                DcbApp {
+                    selector: APP_SEL_DSCP,
+                    priority: 3,
+                    protocol: 26,
+                },
+                DcbApp {
+                    selector: APP_SEL_DSCP,
+                    priority: 6,
+                    protocol: 48,
+                },
+            ],
+            trust: Some(vec![APP_SEL_DSCP, crate::model::dcb::APP_SEL_PCP]),
+            ..DcbState::default()
+        };
+        let line = dcb_text(&d);
+        assert_eq!(line, "dscp 26:3 48:6; trust dscp pcp");
+        let part = |key: &str| {
+            line.split("; ")
+                .find_map(|p| p.strip_prefix(key))
+                .expect("printed")
+                .to_string()
+        };
+        let dscp: Vec<String> = part("dscp ")
+            .split(' ')
+            .map(|e| e.replace(':', ": "))
+            .collect();
+        let trust = part("trust ").replace(' ', ", ");
+        let text = format!(
+            "name: t\ndescription: t\ninterfaces:\n  - match: {{name: eth2}}\n    \
+             dscp: {{{}}}\n    trust: [{trust}]\n",
+            dscp.join(", ")
+        );
+        let p = crate::profile::Profile::from_yaml("t", &text).expect("accepted");
+        let s = &p.blocks[0].settings;
+        assert_eq!(s.dscp, [(26, 3), (48, 6)].into());
+        assert_eq!(s.trust, d.trust);
     }
 }

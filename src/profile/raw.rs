@@ -85,6 +85,12 @@ pub struct RawBlock {
     /// Priorities with priority flow control on (DCB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pfc: Option<Vec<u64>>,
+    /// DSCP to priority, as entries of the DCB APP table (`dcb app ... dscp-prio 26:3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dscp: Option<BTreeMap<KeyText, u64>>,
+    /// The APP trust order (`dcb apptrust ... order dscp pcp`): a selector or a list of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<Names>,
     /// `rdma_cm` defaults of the RDMA devices on the matched interfaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rdma: Option<RawRdma>,
@@ -197,6 +203,8 @@ pub struct RawQos {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offload: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<RawClass>>,
 }
 
@@ -213,6 +221,45 @@ pub struct RawClass {
     pub strict: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queues: Option<u64>,
+}
+
+/// A mapping key written as a number or a word (`26:` or `"26":`), kept as its text; the
+/// validation stage decides what it means. Written back as a number where it is one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KeyText(pub String);
+
+impl Serialize for KeyText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<u64>() {
+            Ok(n) => s.serialize_u64(n),
+            Err(_) => s.serialize_str(&self.0),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = KeyText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a word")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A scalar whose meaning the validation stage decides (`max`, `50%`, `4096`, `0-5,12`).
@@ -689,6 +736,7 @@ fn check_block(v: &Value, path: &KeyPath, out: &mut Problems) -> Value {
             "qos" => check_qos(val, &p, out),
             "coalesce" => check_values::<Scalar>(val, &p, "a mapping like {rx_usecs: 8}", out),
             "features" => check_values::<Toggle>(val, &p, "a mapping like {gro: on}", out),
+            "dscp" => check_values::<u64>(val, &p, "a mapping like {26: 3}", out),
             _ if known.contains(&key.as_str()) => {
                 check_entry::<RawBlock>(k, val, &p, out).then(|| val.clone())
             }

@@ -27,6 +27,10 @@ pub struct Resolved {
     pub notes: Vec<String>,
     /// Settings the profile asks for that are left out on this node, with the reason.
     pub skipped: Vec<SkippedSetting>,
+    /// Settings a rule adds to what the profile names, each with why (`eth2: pause rx/tx
+    /// off: pfc is on ...`); also in `notes`. `tune` prints them with the plan.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implied: Vec<String>,
     /// What `check` expects of the pluggable modules, per interface (never written).
     pub modules: Vec<ModuleExpect>,
 }
@@ -75,6 +79,25 @@ pub enum ResolveError {
         iface: String,
         /// Why.
         reason: String,
+    },
+    /// PFC on and global pause on for one interface, from two blocks (one block asking for
+    /// both is refused when the file is read, with its position).
+    #[error(
+        "{iface}: pfc on priorities {pfc} ({pfc_block}) and global pause {field} on \
+         ({pause_block}): link-level pause stops every priority, lossy traffic with the \
+         lossless; leave pause out (pfc turns it off) or set it off"
+    )]
+    PfcWithPause {
+        /// Interface.
+        iface: String,
+        /// The PFC priorities.
+        pfc: String,
+        /// The block that turns PFC on.
+        pfc_block: String,
+        /// `rx` or `tx`.
+        field: String,
+        /// The block that turns pause on.
+        pause_block: String,
     },
     /// A block that is not `optional: true` and matches no interface of the node.
     #[error(
@@ -303,6 +326,10 @@ pub fn resolve(
         for b in &matched {
             s.merge(&b.settings);
         }
+        if let Some(e) = pfc_with_pause(&profile.name, iface, &matched, &s) {
+            out.errors.push(e);
+            continue;
+        }
         out.notes.push(format!(
             "{}: uses {}",
             iface.name,
@@ -312,6 +339,7 @@ pub fn resolve(
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        pause_off_with_pfc(&mut out, iface, &mut s);
         resolve_iface(&mut out, state, iface, &s);
     }
     if only_ifaces.is_empty() {
@@ -339,8 +367,131 @@ pub fn resolve(
         settings: out.settings,
         notes: out.notes,
         skipped: out.skipped,
+        implied: out.implied,
         modules: out.modules,
     })
+}
+
+/// PFC on (from one block) with global pause rx or tx on (from another) for `iface`.
+fn pfc_with_pause(
+    profile: &str,
+    iface: &Interface,
+    matched: &[&Block],
+    s: &Settings,
+) -> Option<ResolveError> {
+    let pfc = s.pfc.as_ref().filter(|p| !p.is_empty())?;
+    let field = ["rx", "tx"]
+        .into_iter()
+        .find(|f| s.pause.get(*f) == Some(&true))?;
+    let last = |f: &dyn Fn(&Block) -> bool| {
+        matched
+            .iter()
+            .rev()
+            .find(|b| f(b))
+            .map(|b| block_place(profile, &b.origin))
+            .unwrap_or_default()
+    };
+    Some(ResolveError::PfcWithPause {
+        iface: iface.name.clone(),
+        pfc: crate::model::dcb::pfc_text(pfc.iter().fold(0u8, |b, p| b | (1 << p))),
+        pfc_block: last(&|b| b.settings.pfc.is_some()),
+        field: field.to_string(),
+        pause_block: last(&|b| b.settings.pause.contains_key(field)),
+    })
+}
+
+/// Where a profile turns PFC on and says nothing of global pause rx/tx, pause goes off with
+/// it (802.3x pause stops every priority; PFC's point is stopping only the lossless one), on
+/// interfaces whose driver has PFC. Told in a note, which the plan prints.
+fn pause_off_with_pfc(out: &mut Out, iface: &Interface, s: &mut Settings) {
+    let Some(pfc) = s.pfc.as_ref().filter(|p| !p.is_empty()) else {
+        return;
+    };
+    if s.pause.contains_key("rx") || s.pause.contains_key("tx") {
+        return;
+    }
+    let prios = crate::model::dcb::pfc_text(pfc.iter().fold(0u8, |b, p| b | (1 << p)));
+    match iface.dcb.as_ref() {
+        Some(Avail::Ok(d)) if d.pfc.is_some() => {
+            s.pause.insert("rx".into(), false);
+            s.pause.insert("tx".into(), false);
+            let why = format!(
+                "{}: pause rx/tx off: pfc is on for priorities {prios}, and link-level pause \
+                 would stop every priority",
+                iface.name
+            );
+            out.notes.push(why.clone());
+            out.implied.push(why);
+        }
+        Some(Avail::Na(r)) => out.notes.push(format!(
+            "{}: pause left as it is: pfc is n/a ({})",
+            iface.name, r.reason
+        )),
+        _ => {}
+    }
+}
+
+/// Hardware ETS for the `qos` classes on `iface`, or why there is none.
+fn hardware_ets(
+    iface: &Interface,
+    q: &crate::model::qos::QosSpec,
+) -> Result<crate::model::dcb::EtsSpec, String> {
+    let classes: Vec<(Vec<u8>, Option<u32>, bool)> = q
+        .classes
+        .iter()
+        .map(|c| (c.priorities.clone(), c.share, c.strict))
+        .collect();
+    let d = match iface.dcb.as_ref() {
+        None => return Err("DCB not read (a --sysfs-root tree or an older snapshot)".into()),
+        Some(Avail::Na(r)) => return Err(r.reason.clone()),
+        Some(Avail::Ok(d)) => d,
+    };
+    let e = d.ets.as_ref().ok_or("the driver reports no ETS")?;
+    crate::model::dcb::ets_from_classes(&classes, e.ets_cap)
+}
+
+/// The `qos` classes of `iface`: hardware ETS, the software root qdisc, or both n/a, as
+/// `offload` says.
+fn resolve_qos(out: &mut Out, iface: &Interface, s: &Settings, q: &crate::model::qos::QosSpec) {
+    use crate::model::dcb::QosOffload;
+    let name = &iface.name;
+    let ets_knob = Knob::DcbEts {
+        iface: name.clone(),
+    };
+    let software = |out: &mut Out| match q.qdisc(s.mtu.unwrap_or(iface.mtu), iface.num_tx_queues) {
+        // The quanta follow the MTU the interface will have: the profile's, or its own.
+        Ok(spec) => out.push(
+            Knob::Qdisc {
+                iface: name.clone(),
+            },
+            Value::Text(spec.to_string()),
+        ),
+        Err(reason) => out.errors.push(ResolveError::Qos {
+            iface: name.clone(),
+            reason,
+        }),
+    };
+    let mqprio = q.mode == crate::model::qos::QosMode::Mqprio;
+    match s.qos_offload {
+        QosOffload::Software => software(out),
+        QosOffload::Auto if mqprio => software(out),
+        QosOffload::Dcb | QosOffload::Auto => match hardware_ets(iface, q) {
+            Ok(e) => out.push(ets_knob, Value::Text(e.to_string())),
+            Err(why) if s.qos_offload == QosOffload::Dcb => {
+                out.skip(ets_knob, &"qos classes", why);
+            }
+            Err(why) => {
+                if iface.dcb.is_some() {
+                    out.skip(
+                        ets_knob,
+                        &"qos classes",
+                        format!("{why}; the software qdisc carries the classes"),
+                    );
+                }
+                software(out);
+            }
+        },
+    }
 }
 
 fn sort_key(k: &Knob) -> (bool, &str, &Knob) {
@@ -354,6 +505,7 @@ struct Out {
     skipped: Vec<SkippedSetting>,
     errors: Vec<ResolveError>,
     modules: Vec<ModuleExpect>,
+    implied: Vec<String>,
 }
 
 impl Out {
@@ -773,19 +925,25 @@ fn resolve_iface(out: &mut Out, state: &NodeState, iface: &Interface, s: &Settin
         resolve_rdma(out, state, name.as_str(), r);
     }
     if let Some(q) = &s.qos {
-        // The quanta follow the MTU the interface will have: the profile's, or its own.
-        match q.qdisc(s.mtu.unwrap_or(iface.mtu), iface.num_tx_queues) {
-            Ok(spec) => out.push(
-                Knob::Qdisc {
-                    iface: name.clone(),
-                },
-                Value::Text(spec.to_string()),
-            ),
-            Err(reason) => out.errors.push(ResolveError::Qos {
+        resolve_qos(out, iface, s, q);
+    }
+    for (dscp, prio) in &s.dscp {
+        out.push(
+            Knob::DcbApp {
                 iface: name.clone(),
-                reason,
-            }),
-        }
+                selector: crate::model::dcb::APP_SEL_DSCP,
+                protocol: u16::from(*dscp),
+            },
+            Value::Text(prio.to_string()),
+        );
+    }
+    if let Some(t) = &s.trust {
+        out.push(
+            Knob::DcbTrust {
+                iface: name.clone(),
+            },
+            Value::Text(crate::model::dcb::trust_text(t)),
+        );
     }
     if let Some(m) = &s.module {
         out.modules.push(ModuleExpect {

@@ -230,6 +230,12 @@ pub struct Settings {
     pub qos: Option<crate::model::qos::QosSpec>,
     /// Priorities with PFC on (empty: PFC off); a later block's list replaces an earlier one.
     pub pfc: Option<Vec<u8>>,
+    /// Where the `qos` classes go; set and replaced with `qos`.
+    pub qos_offload: crate::model::dcb::QosOffload,
+    /// DSCP to priority (DCB APP table entries); merged entry by entry.
+    pub dscp: BTreeMap<u8, u8>,
+    /// The APP trust order (selectors, most trusted first); a later block's replaces.
+    pub trust: Option<Vec<u8>>,
     /// `rdma_cm` defaults of the RDMA devices on the interface; merged key by key.
     pub rdma: Option<RdmaSpec>,
 }
@@ -276,7 +282,12 @@ impl Settings {
         or_later(&mut self.mtu, later.mtu.as_ref());
         or_later(&mut self.txqueuelen, later.txqueuelen.as_ref());
         or_later(&mut self.qos, later.qos.as_ref());
+        if later.qos.is_some() {
+            self.qos_offload = later.qos_offload;
+        }
         or_later(&mut self.pfc, later.pfc.as_ref());
+        self.dscp.extend(later.dscp.clone());
+        or_later(&mut self.trust, later.trust.as_ref());
         if let Some(l) = &later.rdma {
             let e = self.rdma.get_or_insert_with(RdmaSpec::default);
             or_later(&mut e.device, l.device.as_ref());
@@ -995,6 +1006,36 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
     }
     if let Some(q) = &b.qos {
         s.qos = validate_qos(cx, &path.key("qos"), q);
+        if let Some(w) = &q.offload {
+            let p = path.key("qos").key("offload");
+            match crate::model::dcb::QosOffload::parse(w) {
+                None => cx.err(
+                    &p,
+                    At::Value,
+                    format!("{p}: expected 'auto', 'dcb' or 'software', got '{w}'"),
+                ),
+                Some(crate::model::dcb::QosOffload::Dcb) if q.mode.as_deref() == Some("mqprio") => {
+                    cx.err(
+                        &p,
+                        At::Value,
+                        format!(
+                            "{p}: mqprio maps priorities to queues in software; hardware ETS \
+                             (dcb) needs mode ets"
+                        ),
+                    );
+                }
+                Some(crate::model::dcb::QosOffload::Dcb)
+                    if q.classes.as_ref().is_some_and(|c| c.len() > 8) =>
+                {
+                    cx.err(
+                        &p,
+                        At::Value,
+                        format!("{p}: hardware ETS has at most 8 traffic classes"),
+                    );
+                }
+                Some(o) => s.qos_offload = o,
+            }
+        }
     }
     if let Some(list) = &b.pfc {
         let p = path.key("pfc");
@@ -1011,8 +1052,30 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
             }
         }
         prios.sort_unstable();
+        // 802.3x pause stops every priority of the link, PFC one at a time: with both on, a
+        // congested lossless class pauses the lossy ones too.
+        if !prios.is_empty() {
+            for (k, on) in b.pause.iter().flatten() {
+                let field = crate::model::knobs::canonical(KnobKind::Pause, k);
+                if on.0 && matches!(field, Some("rx" | "tx")) {
+                    let q = path.key("pause").key(k);
+                    cx.err(
+                        &q,
+                        At::Value,
+                        format!(
+                            "{q}: pause on with pfc on priorities {}: link-level pause stops \
+                             every priority; leave pause out (pfc turns it off)",
+                            crate::model::dcb::pfc_text(
+                                prios.iter().fold(0u8, |b, p| b | (1 << p))
+                            )
+                        ),
+                    );
+                }
+            }
+        }
         s.pfc = Some(prios);
     }
+    validate_dcb_keys(cx, path, b, &mut s);
     if let Some(r) = &b.rdma {
         let p = path.key("rdma");
         let mut spec = RdmaSpec {
@@ -1051,6 +1114,50 @@ fn validate_block(cx: &mut Cx, path: &KeyPath, b: &RawBlock, origin: String) -> 
         settings: s,
         origin,
         optional: b.optional.unwrap_or(false),
+    }
+}
+
+/// `dscp:` (DSCP 0-63 to priority 0-7) and `trust:` (APP selectors, each once).
+fn validate_dcb_keys(cx: &mut Cx, path: &KeyPath, b: &RawBlock, s: &mut Settings) {
+    if let Some(map) = &b.dscp {
+        let p = path.key("dscp");
+        for (key, prio_raw) in map {
+            let q = p.key(&key.0);
+            let dscp = key.0.parse::<u8>().ok().filter(|d| *d <= 63);
+            let prio = u8::try_from(*prio_raw).ok().filter(|v| *v <= 7);
+            match (dscp, prio) {
+                (None, _) => cx.err(
+                    &q,
+                    At::Key,
+                    format!("{q}: '{}' is not a DSCP value 0 to 63", key.0),
+                ),
+                (_, None) => cx.err(
+                    &q,
+                    At::Value,
+                    format!("{q}: priority {prio_raw} is out of range (0 to 7)"),
+                ),
+                (Some(dscp), Some(prio)) => {
+                    if s.dscp.insert(dscp, prio).is_some() {
+                        cx.err(&q, At::Key, format!("{q}: DSCP {dscp} is given twice"));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(t) = &b.trust {
+        let p = path.key("trust");
+        if t.items.is_empty() {
+            cx.err(
+                &p,
+                At::Value,
+                format!("{p}: expected a selector like dscp or a list like [dscp, pcp]"),
+            );
+        } else {
+            match crate::model::dcb::parse_trust_text(&t.items.join(" ")) {
+                Ok(sels) => s.trust = Some(sels),
+                Err(e) => cx.err(&p, At::Value, format!("{p}: {e}")),
+            }
+        }
     }
 }
 

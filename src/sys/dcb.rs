@@ -11,17 +11,24 @@ use crate::model::dcb::{DcbApp, DcbState, IeeeEts, IeeePfc, MAX_TCS};
 
 use super::nl::{parse_u16, parse_u64, AttrBuf, Attrs, NlError, NlSocket, Proto};
 
-const RTM_GETDCB: u16 = 78;
-const RTM_SETDCB: u16 = 79;
-const DCB_CMD_IEEE_SET: u8 = 20;
-const DCB_CMD_IEEE_GET: u8 = 21;
-const DCB_ATTR_IFNAME: u16 = 1;
-const DCB_ATTR_IEEE: u16 = 13;
+/// `RTM_GETDCB`.
+pub const RTM_GETDCB: u16 = 78;
+/// `RTM_SETDCB`.
+pub const RTM_SETDCB: u16 = 79;
+pub(crate) const DCB_CMD_IEEE_SET: u8 = 20;
+pub(crate) const DCB_CMD_IEEE_GET: u8 = 21;
+pub(crate) const DCB_CMD_IEEE_DEL: u8 = 22;
+pub(crate) const DCB_ATTR_IFNAME: u16 = 1;
+pub(crate) const DCB_ATTR_IEEE: u16 = 13;
 const DCB_ATTR_DCBX: u16 = 14;
-const DCB_ATTR_IEEE_ETS: u16 = 1;
-const DCB_ATTR_IEEE_PFC: u16 = 2;
-const DCB_ATTR_IEEE_APP_TABLE: u16 = 3;
-const DCB_ATTR_IEEE_APP: u16 = 1;
+pub(crate) const DCB_ATTR_IEEE_ETS: u16 = 1;
+pub(crate) const DCB_ATTR_IEEE_PFC: u16 = 2;
+pub(crate) const DCB_ATTR_IEEE_APP_TABLE: u16 = 3;
+pub(crate) const DCB_ATTR_IEEE_APP: u16 = 1;
+/// `DCB_ATTR_DCB_APP`: an APP (or trust) entry of a non-IEEE selector (PCP).
+pub(crate) const DCB_ATTR_DCB_APP: u16 = 2;
+/// `DCB_ATTR_DCB_APP_TRUST_TABLE` (in `enum ieee_attrs`, so inside `DCB_ATTR_IEEE`).
+pub(crate) const DCB_ATTR_DCB_APP_TRUST_TABLE: u16 = 11;
 const AF_UNSPEC: u8 = 0;
 
 /// `sizeof(struct ieee_ets)`: three bytes, then seven arrays of eight.
@@ -33,7 +40,7 @@ pub const IEEE_PFC_LEN: usize = 8 + 2 * 8 * MAX_TCS;
 pub const DCB_APP_LEN: usize = 4;
 
 /// A `struct dcbmsg` header for `cmd`.
-fn dcbmsg(cmd: u8) -> [u8; 4] {
+pub(crate) fn dcbmsg(cmd: u8) -> [u8; 4] {
     [AF_UNSPEC, cmd, 0, 0]
 }
 
@@ -142,10 +149,13 @@ pub fn parse_ieee_reply(body: &[u8]) -> Option<DcbState> {
         s.pfc = ieee.get(DCB_ATTR_IEEE_PFC).and_then(parse_pfc);
         if let Some(t) = ieee.nested(DCB_ATTR_IEEE_APP_TABLE) {
             s.apps = t
-                .filter(|(k, _)| *k == DCB_ATTR_IEEE_APP)
+                .filter(|(k, _)| *k == DCB_ATTR_IEEE_APP || *k == DCB_ATTR_DCB_APP)
                 .filter_map(|(_, v)| parse_app(v))
                 .collect();
         }
+        s.trust = ieee
+            .nested(DCB_ATTR_DCB_APP_TRUST_TABLE)
+            .map(parse_trust_table);
     }
     Some(s)
 }
@@ -185,6 +195,93 @@ pub fn ieee_set_request(
     b.bytes().to_vec()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Writing: APP deletion, the APP trust order, and the status of a set. `dcbnl_ieee_set` and
+// `dcbnl_ieee_del` answer a driver's refusal not with a netlink error but with a reply whose
+// `DCB_ATTR_IEEE` is a u8 holding the negative errno; only a missing `dcbnl_ops` (EOPNOTSUPP)
+// or a malformed request comes back as a netlink error.
+
+/// The attribute type an APP or trust entry of `selector` travels in
+/// (`dcbnl_app_attr_type_get`): `DCB_ATTR_DCB_APP` for PCP, `DCB_ATTR_IEEE_APP` otherwise.
+pub(crate) fn app_attr_type(selector: u8) -> u16 {
+    if selector == crate::model::dcb::APP_SEL_PCP {
+        DCB_ATTR_DCB_APP
+    } else {
+        DCB_ATTR_IEEE_APP
+    }
+}
+
+/// Decodes the entries of `DCB_ATTR_DCB_APP_TRUST_TABLE`: one u8 selector each, in order.
+fn parse_trust_table(t: Attrs<'_>) -> Vec<u8> {
+    t.filter(|(k, _)| *k == DCB_ATTR_IEEE_APP || *k == DCB_ATTR_DCB_APP)
+        .filter_map(|(_, v)| v.first().copied())
+        .collect()
+}
+
+/// The body of a `DCB_CMD_IEEE_DEL` request removing `apps` from the APP table.
+pub fn ieee_del_request(ifname: &str, apps: &[DcbApp]) -> Vec<u8> {
+    let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_DEL));
+    b.str(DCB_ATTR_IFNAME, ifname);
+    b.begin(DCB_ATTR_IEEE);
+    b.begin(DCB_ATTR_IEEE_APP_TABLE);
+    for a in apps {
+        b.put(app_attr_type(a.selector), &encode_app(a));
+    }
+    b.end();
+    b.end();
+    b.bytes().to_vec()
+}
+
+/// The body of a `DCB_CMD_IEEE_SET` request setting the APP trust order (`dcbnl_setapptrust`,
+/// Linux 6.3+): the selectors, most trusted first, one u8 entry each.
+pub fn trust_set_request(ifname: &str, selectors: &[u8]) -> Vec<u8> {
+    let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_SET));
+    b.str(DCB_ATTR_IFNAME, ifname);
+    b.begin(DCB_ATTR_IEEE);
+    b.begin(DCB_ATTR_DCB_APP_TRUST_TABLE);
+    for s in selectors {
+        b.u8(app_attr_type(*s), *s);
+    }
+    b.end();
+    b.end();
+    b.bytes().to_vec()
+}
+
+/// The status in the reply to `DCB_CMD_IEEE_SET` / `DCB_CMD_IEEE_DEL`: `Ok` for 0, else the
+/// positive errno the driver answered. A reply without the status byte is malformed.
+pub fn parse_set_status(body: &[u8]) -> Result<Result<(), i32>, NlError> {
+    let a = Attrs::new(body.get(4..).unwrap_or_default());
+    let code = a
+        .u8(DCB_ATTR_IEEE)
+        .ok_or_else(|| NlError::Malformed("dcbnl reply without a status".into()))?;
+    Ok(match code.cast_signed() {
+        0 => Ok(()),
+        e => Err(-i32::from(e)),
+    })
+}
+
+/// One dcbnl request and its reply, as the kernel exchanges them: the live socket, or a test
+/// double that plays the kernel's part on recorded layouts.
+pub trait DcbTransport {
+    /// Sends `body` as a message of type `msg_type` (`RTM_GETDCB` / `RTM_SETDCB`) and returns
+    /// the body of the reply message.
+    fn exchange(&mut self, msg_type: u16, body: &[u8]) -> Result<Vec<u8>, NlError>;
+}
+
+impl DcbTransport for Dcb {
+    fn exchange(&mut self, msg_type: u16, body: &[u8]) -> Result<Vec<u8>, NlError> {
+        if msg_type == RTM_GETDCB {
+            return self.sock.get(msg_type, 0, body);
+        }
+        let replies = self.sock.request(msg_type, 0, body)?;
+        replies
+            .into_iter()
+            .map(|(_, b)| b)
+            .next()
+            .ok_or_else(|| NlError::Malformed("no dcbnl reply".into()))
+    }
+}
+
 /// A dcbnl socket.
 pub struct Dcb {
     sock: NlSocket,
@@ -214,7 +311,71 @@ impl Dcb {
         apps: &[DcbApp],
     ) -> Result<(), NlError> {
         let req = ieee_set_request(ifname, ets, pfc, apps);
-        self.sock.request(RTM_SETDCB, 0, &req).map(drop)
+        let reply = self.exchange(RTM_SETDCB, &req)?;
+        parse_set_status(&reply)?.map_err(|errno| NlError::Kernel { errno, msg: None })
+    }
+}
+
+/// Golden bytes of the write side of the codec: `DCB_CMD_IEEE_DEL`, the APP trust order, and
+/// the status byte of a set, laid out by hand from `include/uapi/linux/dcbnl.h` (dcbmsg, then
+/// `struct nlattr` headers of len/type with `NLA_F_NESTED` 0x8000 on nests).
+#[cfg(all(test, target_endian = "little"))]
+mod write_codec_tests {
+    use super::*;
+    use crate::model::dcb::{APP_SEL_DSCP, APP_SEL_PCP};
+
+    #[test]
+    fn ieee_del_request_golden_bytes() {
+        let got = ieee_del_request(
+            "eth2",
+            &[DcbApp {
+                selector: APP_SEL_DSCP,
+                priority: 2,
+                protocol: 26,
+            }],
+        );
+        let mut want = vec![0u8, 22, 0, 0]; // dcbmsg: family, DCB_CMD_IEEE_DEL
+        want.extend_from_slice(&[9, 0, 1, 0, b'e', b't', b'h', b'2', 0, 0, 0, 0]); // IFNAME
+        want.extend_from_slice(&[16, 0, 13, 0x80]); // DCB_ATTR_IEEE nest
+        want.extend_from_slice(&[12, 0, 3, 0x80]); // DCB_ATTR_IEEE_APP_TABLE nest
+        want.extend_from_slice(&[8, 0, 1, 0, 5, 2, 26, 0]); // DCB_ATTR_IEEE_APP {5, 2, 26}
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn trust_request_golden_bytes_and_the_table_decodes() {
+        // dcb apptrust set dev eth2 order dscp pcp: DSCP in a DCB_ATTR_IEEE_APP entry, PCP
+        // (not an IEEE selector) in a DCB_ATTR_DCB_APP entry, one u8 each padded to 8.
+        let got = trust_set_request("eth2", &[APP_SEL_DSCP, APP_SEL_PCP]);
+        let mut want = vec![0u8, 20, 0, 0]; // DCB_CMD_IEEE_SET
+        want.extend_from_slice(&[9, 0, 1, 0, b'e', b't', b'h', b'2', 0, 0, 0, 0]);
+        want.extend_from_slice(&[24, 0, 13, 0x80]); // DCB_ATTR_IEEE
+        want.extend_from_slice(&[20, 0, 11, 0x80]); // DCB_ATTR_DCB_APP_TRUST_TABLE
+        want.extend_from_slice(&[5, 0, 1, 0, 5, 0, 0, 0]); // DCB_ATTR_IEEE_APP: dscp
+        want.extend_from_slice(&[5, 0, 2, 0, 255, 0, 0, 0]); // DCB_ATTR_DCB_APP: pcp
+        assert_eq!(got, want);
+        // The same nest inside a GET reply (dcbnl_getapptrust's layout) reads back in order.
+        let mut reply = vec![0u8, 21, 0, 0];
+        reply.extend_from_slice(&want[4..]);
+        let s = parse_ieee_reply(&reply).expect("reply");
+        assert_eq!(s.trust, Some(vec![APP_SEL_DSCP, APP_SEL_PCP]));
+        // A driver without apptrust sends no table: None, not an empty order.
+        let mut b = AttrBuf::with_header(&dcbmsg(DCB_CMD_IEEE_GET));
+        b.begin(DCB_ATTR_IEEE).end();
+        assert_eq!(parse_ieee_reply(b.bytes()).expect("reply").trust, None);
+    }
+
+    #[test]
+    fn the_status_byte_of_a_set_reply_is_the_drivers_answer() {
+        // dcbnl_ieee_set puts the driver's return value in a u8 DCB_ATTR_IEEE: -EINVAL is
+        // 0xea, -EOPNOTSUPP 0xa1.
+        let ok = [0u8, 20, 0, 0, 5, 0, 13, 0, 0, 0, 0, 0];
+        assert_eq!(parse_set_status(&ok).expect("status"), Ok(()));
+        let einval = [0u8, 20, 0, 0, 5, 0, 13, 0, 0xea, 0, 0, 0];
+        assert_eq!(parse_set_status(&einval).expect("status"), Err(22));
+        let eopnotsupp = [0u8, 20, 0, 0, 5, 0, 13, 0, 0xa1, 0, 0, 0];
+        assert_eq!(parse_set_status(&eopnotsupp).expect("status"), Err(95));
+        assert!(parse_set_status(&[0u8, 20, 0, 0]).is_err());
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod bpf;
 pub mod collect;
 pub mod dcb;
+pub mod dcb_write;
 pub mod ethtool;
 pub mod irq;
 pub mod netlink;

@@ -86,7 +86,7 @@ impl WriteError {
         )
     }
 
-    fn failed(knob: &Knob, value: &Value, reason: impl Into<String>) -> Self {
+    pub(crate) fn failed(knob: &Knob, value: &Value, reason: impl Into<String>) -> Self {
         WriteError::Failed {
             object: knob.to_string(),
             value: value.to_string(),
@@ -94,7 +94,7 @@ impl WriteError {
         }
     }
 
-    fn invalid(knob: &Knob, value: &Value, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(knob: &Knob, value: &Value, reason: impl Into<String>) -> Self {
         WriteError::Invalid {
             object: knob.to_string(),
             value: value.to_string(),
@@ -135,7 +135,7 @@ impl WriteError {
         Self::failed(knob, value, e.reason())
     }
 
-    fn from_nl(knob: &Knob, value: &Value, e: &NlError) -> Self {
+    pub(crate) fn from_nl(knob: &Knob, value: &Value, e: &NlError) -> Self {
         if e.is_permission() {
             return WriteError::Permission {
                 object: knob.to_string(),
@@ -573,7 +573,10 @@ impl Writer {
                     None => Err(WriteError::failed(knob, value, "rtnetlink not open")),
                 }
             }
-            Knob::Pfc { iface } => {
+            Knob::Pfc { .. }
+            | Knob::DcbEts { .. }
+            | Knob::DcbApp { .. }
+            | Knob::DcbTrust { .. } => {
                 if !self.root.is_live() {
                     return Err(WriteError::failed(
                         knob,
@@ -581,7 +584,9 @@ impl Writer {
                         "dcbnl changes the running kernel, not a --sysfs-root tree",
                     ));
                 }
-                write_pfc(knob, value, iface)
+                let mut dcb =
+                    super::dcb::Dcb::open().map_err(|e| WriteError::from_nl(knob, value, &e))?;
+                super::dcb_write::write(&mut dcb, knob, value)
             }
             Knob::Qdisc { iface } => {
                 if !self.root.is_live() {
@@ -805,24 +810,6 @@ fn preflight_rdma_cm(root: &SysRoot, knob: &Knob, value: &Value) -> Result<(), W
             .map_err(|e| WriteError::from_io(knob, value, &f, &e)),
         _ => Ok(()),
     }
-}
-
-/// Turns PFC on for exactly the priorities of `value` (`DCB_CMD_IEEE_SET` with the device's
-/// own `ieee_pfc`, only `pfc_en` changed).
-fn write_pfc(knob: &Knob, value: &Value, iface: &str) -> Result<(), WriteError> {
-    let Value::Text(t) = value else {
-        return Err(WriteError::invalid(knob, value, "expects priorities"));
-    };
-    let bits =
-        crate::model::dcb::parse_pfc_text(t).map_err(|e| WriteError::invalid(knob, value, e))?;
-    let mut dcb = super::dcb::Dcb::open().map_err(|e| WriteError::from_nl(knob, value, &e))?;
-    let now = dcb
-        .ieee(iface)
-        .map_err(|e| WriteError::from_nl(knob, value, &e))?;
-    let mut pfc = now.pfc.unwrap_or_default();
-    pfc.pfc_en = bits;
-    dcb.set_ieee(iface, None, Some(&pfc), &[])
-        .map_err(|e| WriteError::from_nl(knob, value, &e))
 }
 
 /// The spec a qdisc knob's value carries, and the interface's index.

@@ -467,6 +467,29 @@ pub fn validate_step(knob: &Knob, value: &Value) -> Result<(), String> {
                 .map_err(|e| format!("{knob}: {e}")),
             _ => Err(ty("priorities")),
         },
+        Knob::DcbEts { .. } => match value {
+            Value::Text(t) => crate::model::dcb::EtsSpec::parse(t)
+                .map(drop)
+                .map_err(|e| format!("{knob}: {e}")),
+            _ => Err(ty("an ets")),
+        },
+        Knob::DcbApp {
+            selector, protocol, ..
+        } => match value {
+            _ if *selector == crate::model::dcb::APP_SEL_DSCP && *protocol > 63 => {
+                Err(ty("a DSCP 0 to 63"))
+            }
+            Value::Text(t) => crate::model::dcb::parse_pfc_text(t)
+                .map(drop)
+                .map_err(|e| format!("{knob}: {e}")),
+            _ => Err(ty("priorities")),
+        },
+        Knob::DcbTrust { .. } => match value {
+            Value::Text(t) => crate::model::dcb::parse_trust_text(t)
+                .map(drop)
+                .map_err(|e| format!("{knob}: {e}")),
+            _ => Err(ty("selectors")),
+        },
         Knob::Qdisc { .. } => match value {
             Value::Text(t) => crate::model::qos::QdiscSpec::parse(t)
                 .map(drop)

@@ -6,6 +6,8 @@
 //! next `tune` reverts it before anything else and `rollback` reverts it on request.
 
 pub mod apply;
+#[cfg(test)]
+mod dcb_tests;
 pub mod journal;
 pub mod plan;
 

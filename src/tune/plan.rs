@@ -297,7 +297,11 @@ fn kind_of(knob: &Knob) -> Result<Kind, String> {
     Ok(match knob {
         Knob::Feature { .. } | Knob::RdmaCmDir { .. } => Kind::Bool,
         Knob::Rps { .. } | Knob::Xps { .. } | Knob::IrqAffinity { .. } => Kind::Cpus,
-        Knob::Qdisc { .. } | Knob::Pfc { .. } => Kind::Text,
+        Knob::Qdisc { .. }
+        | Knob::Pfc { .. }
+        | Knob::DcbEts { .. }
+        | Knob::DcbApp { .. }
+        | Knob::DcbTrust { .. } => Kind::Text,
         Knob::RdmaCm { field, .. } if field == crate::model::rdma::ROCE_MODE => Kind::Text,
         _ => Kind::Num,
     })
@@ -319,6 +323,9 @@ pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
                 .ok_or_else(|| format!("expects priorities 0 to 7, got {n}")),
             _ => Err(format!("expects priorities, got {}", render_value(value))),
         };
+    }
+    if let Some(v) = normalize_dcb(knob, value) {
+        return v;
     }
     if let Knob::RdmaCm { field, .. } = knob {
         return match (field.as_str(), value) {
@@ -371,6 +378,43 @@ pub fn normalize(knob: &Knob, value: &Value) -> Result<Value, String> {
     }
 }
 
+/// The normalized value of a DCB knob (hardware ETS, APP entry, APP trust), `None` for other
+/// knobs.
+fn normalize_dcb(knob: &Knob, value: &Value) -> Option<Result<Value, String>> {
+    use crate::model::dcb;
+    let text = |what: &str| match value {
+        Value::Text(t) => Ok(t.clone()),
+        Value::Num(n) => Ok(n.to_string()),
+        _ => Err(format!("expects {what}, got {}", render_value(value))),
+    };
+    Some(match knob {
+        Knob::DcbEts { .. } => {
+            text("an ets").and_then(|t| dcb::EtsSpec::parse(&t).map(|e| Value::Text(e.to_string())))
+        }
+        Knob::DcbApp {
+            selector, protocol, ..
+        } => {
+            if *selector == dcb::APP_SEL_DSCP && *protocol > 63 {
+                return Some(Err(format!("DSCP {protocol} is not 0 to 63")));
+            }
+            text("priorities")
+                .and_then(|t| dcb::parse_pfc_text(&t).map(|b| Value::Text(dcb::pfc_text(b))))
+        }
+        Knob::DcbTrust { .. } => text("selectors")
+            .and_then(|t| dcb::parse_trust_text(&t).map(|s| Value::Text(dcb::trust_text(&s)))),
+        _ => return None,
+    })
+}
+
+/// The DCB state of an interface, or why there is none to read or write.
+fn dcb_of(i: &crate::model::Interface) -> Result<&crate::model::dcb::DcbState, String> {
+    match i.dcb.as_ref() {
+        None => Err("DCB not read (a --sysfs-root tree or an older snapshot)".to_string()),
+        Some(Avail::Na(r)) => Err(r.reason.clone()),
+        Some(Avail::Ok(d)) => Ok(d),
+    }
+}
+
 /// The value a knob reads back as after `value` (normalized) was written: the kernel rounds
 /// `rps_flow_cnt` up to a power of two.
 pub fn effective(knob: &Knob, value: &Value) -> Value {
@@ -387,6 +431,15 @@ pub fn satisfied(knob: &Knob, current: &Value, wanted: &Value) -> bool {
     if let (Knob::Qdisc { .. }, Value::Text(c), Value::Text(w)) = (knob, current, wanted) {
         // A qdisc the profile asks for names no handle: any handle the kernel gave it will do.
         return match (QdiscSpec::parse(c), QdiscSpec::parse(w)) {
+            (Ok(c), Ok(w)) => c.satisfies(&w),
+            _ => c == w,
+        };
+    }
+    if let (Knob::DcbEts { .. }, Value::Text(c), Value::Text(w)) = (knob, current, wanted) {
+        // A profile names tc-tsa, tc-bw and prio-tc; the rest of the device's ETS may be
+        // anything.
+        use crate::model::dcb::EtsSpec;
+        return match (EtsSpec::parse(c), EtsSpec::parse(w)) {
             (Ok(c), Ok(w)) => c.satisfies(&w),
             _ => c == w,
         };
@@ -514,6 +567,29 @@ pub fn current_value(state: &NodeState, knob: &Knob) -> Result<Value, String> {
                 .map(|p| Value::Text(crate::model::dcb::pfc_text(p.pfc_en)))
                 .ok_or_else(|| "the driver reports no PFC".to_string()),
         },
+        Knob::DcbEts { .. } => {
+            let d = dcb_of(i)?;
+            d.ets
+                .as_ref()
+                .map(|e| Value::Text(crate::model::dcb::EtsSpec::from_ets(e).to_string()))
+                .ok_or_else(|| "the driver reports no ETS".to_string())
+        }
+        Knob::DcbApp {
+            selector, protocol, ..
+        } => dcb_of(i).map(|d| {
+            Value::Text(crate::model::dcb::pfc_text(
+                d.app_priorities(*selector, *protocol),
+            ))
+        }),
+        Knob::DcbTrust { .. } => {
+            let d = dcb_of(i)?;
+            d.trust
+                .as_deref()
+                .map(|t| Value::Text(crate::model::dcb::trust_text(t)))
+                .ok_or_else(|| {
+                    "the driver reports no APP trust order (dcbnl apptrust, Linux 6.3+)".to_string()
+                })
+        }
         Knob::Qdisc { .. } => {
             let tc = i.tc.as_ref().ok_or_else(|| {
                 "qdiscs not read (a --sysfs-root tree or an older snapshot)".to_string()

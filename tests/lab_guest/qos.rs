@@ -304,3 +304,126 @@ fn qos_roce_lossless_says_na_with_the_reason_on_lab_nics() {
         );
     }
 }
+
+/// The settings of the lab NICs in a `dpuctl snapshot`, counters left out (they move): per
+/// interface its MTU, txqueuelen, rings, channels, coalescing, pause, features, DCB state and
+/// qdiscs (kind, handle, parent, options), and every network sysctl.
+fn node_settings(state: &Path) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.remove("stats");
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let snap: serde_json::Value =
+        serde_json::from_str(&ok(&dpuctl(state, &["snapshot"]), "snapshot")).expect("json");
+    let mut out = serde_json::Map::new();
+    for i in snap["interfaces"].as_array().expect("interfaces") {
+        let name = i["name"].as_str().expect("name");
+        if !crate::NICS.contains(&name) {
+            continue;
+        }
+        let mut keep = serde_json::Map::new();
+        for k in [
+            "mtu",
+            "txqueuelen",
+            "rings",
+            "channels",
+            "coalesce",
+            "pause",
+            "features",
+            "dcb",
+        ] {
+            keep.insert(k.into(), i[k].clone());
+        }
+        keep.insert("qdiscs".into(), i["tc"]["qdiscs"].clone());
+        let mut v = serde_json::Value::Object(keep);
+        strip(&mut v);
+        out.insert(name.into(), v);
+    }
+    out.insert("sysctls".into(), snap["sysctls"].clone());
+    serde_json::Value::Object(out)
+}
+
+/// Every DCB key of a profile on the lab NICs, whose drivers have no DCB: the plan says n/a
+/// with the reason for each (hardware ETS with `offload: dcb` included, so no software qdisc
+/// either), pause is left alone with a note saying why, and a tune changes nothing on the
+/// node: its settings before and after compare equal in full.
+#[test]
+fn qos_dcb_keys_say_na_with_the_reason_and_change_nothing_on_lab_nics() {
+    in_lab();
+    let state = tempfile::tempdir().expect("state");
+    let before = node_settings(state.path());
+    let p = write_profile(
+        state.path(),
+        "labdcb",
+        "  - match: {name: [igb0, virtio0, nsim0]}\n    pfc: [3]\n\
+         \x20   dscp: {26: 3, 48: 6}\n    trust: dscp\n    qos:\n      offload: dcb\n\
+         \x20     classes:\n        - {priorities: [6], strict: true}\n\
+         \x20       - {priorities: [3], share: 50}\n        - {priorities: [0], share: 50}\n",
+    );
+    // Nothing applies on these NICs: the plan is printed, then exit 2.
+    let o = dpuctl(state.path(), &["tune", &p, "--dry-run", "-f", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).expect("plan json");
+    assert_eq!(plan["steps"].as_array().map(Vec::len), Some(0), "{plan}");
+    // n/a from the plan (pfc, APP, trust) and from the resolver (hardware ETS).
+    let mut skipped = plan["skipped"].as_array().expect("skipped").clone();
+    skipped.extend(
+        plan["profile_skipped"]
+            .as_array()
+            .expect("profile_skipped")
+            .clone(),
+    );
+    for (iface, driver) in [
+        ("igb0", "igb"),
+        ("virtio0", "virtio_net"),
+        ("nsim0", "netdevsim"),
+    ] {
+        let reason = format!("no DCB (dcbnl) in {driver}");
+        for knob in ["pfc", "dcb_ets", "dcb_app", "dcb_trust"] {
+            assert!(
+                skipped.iter().any(|s| s["knob"] == knob
+                    && s["iface"] == iface
+                    && s["reason"] == reason.as_str()),
+                "{iface} {knob}: {plan}"
+            );
+        }
+        assert_eq!(
+            skipped
+                .iter()
+                .filter(|s| s["knob"] == "dcb_app" && s["iface"] == iface)
+                .count(),
+            2,
+            "{iface}: {plan}"
+        );
+    }
+    assert!(
+        !plan.to_string().contains("\"qdisc\""),
+        "offload dcb never falls back to the qdisc: {plan}"
+    );
+    let o = dpuctl(state.path(), &["tune", &p, "--dry-run", "-v"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("igb0: pause left as it is: pfc is n/a (no DCB (dcbnl) in igb)"),
+        "{err}"
+    );
+    let o = dpuctl(state.path(), &["tune", &p, "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no setting applies to this node"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // check has nothing it could compare: exit 2, not compliance.
+    assert_eq!(dpuctl(state.path(), &["check", &p]).status.code(), Some(2));
+    assert_eq!(
+        node_settings(state.path()),
+        before,
+        "a profile of DCB keys changed the node"
+    );
+}
