@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::bands::{BandState, PfcState, PFC_COUNTER, PFC_SOURCE_DCB, PFC_SOURCE_ETHTOOL};
 use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 use super::pause::{self, PauseAcc, PauseKey, PauseTotal, PauseView};
@@ -173,6 +174,11 @@ struct IfState {
     view_pause_ns: u64,
     /// Pause of the previous view (kept when no slow sample came since).
     pause_views: Vec<PauseView>,
+    /// Classes (bands) of the root qdisc.
+    bands: BandState,
+    /// PFC counters of dcbnl; while they come, per-priority pause frames come from them
+    /// and the `ethtool -S` per-priority pause frame counters are left out.
+    pfc: PfcState,
 }
 
 impl IfState {
@@ -223,6 +229,8 @@ impl IfState {
             view_pause: BTreeMap::new(),
             view_pause_ns: 0,
             pause_views: Vec::new(),
+            bands: BandState::default(),
+            pfc: PfcState::default(),
         }
     }
 }
@@ -319,6 +327,8 @@ impl Engine {
                 txto_prev: std::mem::take(&mut i.txto_prev),
                 temps: std::mem::take(&mut i.temps),
                 module: i.module.take(),
+                bands: std::mem::take(&mut i.bands),
+                pfc: std::mem::take(&mut i.pfc),
                 name: i.name.clone(),
                 ifindex: i.ifindex,
                 up: i.up,
@@ -379,6 +389,8 @@ impl Engine {
                 st.present = false;
                 st.prev = None;
                 st.driver.prev = None;
+                st.bands = BandState::default();
+                st.pfc = PfcState::default();
                 finish_bursts(st, self.cfg.max_recent_bursts);
             }
         }
@@ -901,6 +913,25 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
     st.txto_prev.clone_from(&slow.tx_timeouts);
     st.txto_view += txto;
     st.window_txto += txto;
+    if let Some(b) = &slow.bands {
+        st.bands.ingest(t, b);
+    }
+    // PFC frames from dcbnl: their time also counts for the pause windows (once per read).
+    let mut pause_ns_counted = false;
+    if let Some(p) = &slow.pfc {
+        if let Some((dt, deltas)) = st.pfc.ingest(t, p) {
+            st.window_pause_ns += dt;
+            st.view_pause_ns += dt;
+            pause_ns_counted = true;
+            for (key, d) in deltas {
+                st.window_pause
+                    .entry(key)
+                    .or_default()
+                    .add(PFC_COUNTER, false, d);
+                st.view_pause.entry(key).or_default().add(PFC_COUNTER, false, d);
+            }
+        }
+    }
     // Driver counters.
     let Some(ds) = &slow.driver_stats else {
         return;
@@ -930,8 +961,11 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
     if let Some((pt, prev)) = &dr.prev {
         let dt = t.saturating_sub(*pt);
         dr.acc_ns += dt;
-        st.window_pause_ns += dt;
-        st.view_pause_ns += dt;
+        if !pause_ns_counted {
+            st.window_pause_ns += dt;
+            st.view_pause_ns += dt;
+        }
+        let pfc_from_dcb = st.pfc.prev.is_some();
         for (i, (p, c)) in prev.iter().zip(&ds.values).enumerate() {
             let d = step(*p, *c, dr.last_d[i]).value();
             dr.last_d[i] = d;
@@ -939,7 +973,9 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
             if let Some(m) = dr.classes[i] {
                 let ci = ALL_CLASSES.iter().position(|c| *c == m.class).unwrap_or(0);
                 st.window_class[ci] += d;
-                if matches!(m.class, Class::Pause | Class::PauseDuration) {
+                // Per-priority pause frames come from one source: dcbnl where it answers.
+                let counted_by_dcb = pfc_from_dcb && m.class == Class::Pause && m.queue.is_some();
+                if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
                     let key = PauseKey::new(m.dir, m.queue);
                     let duration = m.class == Class::PauseDuration;
                     let name = &ds.names[i];
@@ -1295,7 +1331,22 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
         pause: st.pause_views.clone(),
+        pfc_source: pfc_source(st).map(String::from),
+        bands: st.bands.view(),
     }
+}
+
+/// Where the per-priority pause frames of an interface come from, if anywhere.
+fn pfc_source(st: &IfState) -> Option<&'static str> {
+    if st.pfc.prev.is_some() {
+        return Some(PFC_SOURCE_DCB);
+    }
+    st.driver
+        .classes
+        .iter()
+        .flatten()
+        .any(|m| m.class == Class::Pause && m.queue.is_some())
+        .then_some(PFC_SOURCE_ETHTOOL)
 }
 
 /// The cumulative state of one interface; `None` before its first counters.
@@ -1307,6 +1358,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
     let mut pause_tot: BTreeMap<PauseKey, PauseTotal> = BTreeMap::new();
     let mut driver_counters = Vec::new();
     let dr = &st.driver;
+    let pfc_from_dcb = st.pfc.prev.as_ref().map(|(_, p)| p);
     if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
         driver_counters.reserve(names.len());
         for (i, (name, v)) in names.iter().zip(values).enumerate() {
@@ -1315,7 +1367,9 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
                 continue;
             };
             let dir = m.dir.map(dir_name);
-            if matches!(m.class, Class::Pause | Class::PauseDuration) {
+            let counted_by_dcb =
+                pfc_from_dcb.is_some() && m.class == Class::Pause && m.queue.is_some();
+            if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
                 let key = PauseKey::new(m.dir, m.queue);
                 let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
                     dir: key.side(),
@@ -1357,6 +1411,17 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
             }
         }
     }
+    for (key, v) in pfc_from_dcb.into_iter().flat_map(|p| p.keyed()) {
+        let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
+            dir: key.side(),
+            priority: key.priority,
+            frames: 0,
+            xoff_frames: 0,
+            duration_us: None,
+        });
+        pt.frames += v;
+        pt.xoff_frames += v;
+    }
     for (q, v) in &st.txto_prev {
         queue_totals(&mut queues, "tx", *q).tx_timeouts = Some(*v);
     }
@@ -1383,6 +1448,8 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
         tx_util: st.tx_util.clone(),
         counter_resets: st.resets,
         pause: pause_tot.into_values().collect(),
+        pfc_source: pfc_source(st),
+        bands: st.bands.totals(),
     })
 }
 

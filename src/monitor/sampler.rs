@@ -8,8 +8,9 @@
 //! one by one: each hand-over may wake the consumer's thread.
 //!
 //! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
-//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet and
-//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`.
+//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet,
+//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`, the classes (bands) of
+//! each root qdisc and the PFC counters of dcbnl (see [`super::bands`] for why there).
 //! It sends them to the fast thread, which attaches them to its next sample; so an expensive
 //! `ethtool -S` of a NIC with a thousand counters never delays a counter sample.
 //!
@@ -690,6 +691,10 @@ pub struct SlowReader {
     events: Option<crate::sys::netlink::LinkEvents>,
     /// The link table of the last dump, with the round it was read in.
     links: Option<(Vec<crate::sys::netlink::LinkAttrs>, u64)>,
+    /// The traffic-control socket for the root qdiscs' classes, kept across rounds.
+    tc: Option<crate::sys::tc::Tc>,
+    /// The dcbnl socket for PFC counters, kept across rounds.
+    dcb: Option<crate::sys::dcb::Dcb>,
 }
 
 /// Link speeds are asked again every this many rounds (or when the oper state changes):
@@ -712,6 +717,9 @@ struct Known {
     speed: Option<(Option<u64>, u64, bool)>,
     /// The module EEPROM cannot be read (no module access, no privilege): not asked again.
     module_na: bool,
+    /// dcbnl is not asked before this round: never again (`u64::MAX`) once the driver
+    /// answered that it has no DCB, `SPEED_EVERY` rounds later after another error.
+    dcb_next: u64,
 }
 
 /// The sysfs files of one interface that each round reads, with the name and round they
@@ -750,6 +758,8 @@ impl SlowReader {
             node_links: 0,
             events: None,
             links: None,
+            tc: None,
+            dcb: None,
         }
     }
 
@@ -840,6 +850,8 @@ impl SlowReader {
                 }
             }
             (slow.tx_timeouts, slow.temps) = self.sysfs_reads(l.ifindex, &name);
+            slow.bands = self.bands(l.ifindex);
+            slow.pfc = self.pfc_counters(l.ifindex, &l.name);
             round.ifaces.push((l.ifindex, slow));
         }
         let rows = procfs::softnet(&self.root).ok();
@@ -891,6 +903,55 @@ impl SlowReader {
         })?;
         self.links = Some((all.clone(), self.round));
         Ok(all)
+    }
+
+    /// The classes of the root qdisc with their counters (one request for the root, one
+    /// class dump when the root is not the kernel's default); `None` when they cannot be
+    /// read now (no socket, the device went away, a root `tc` cannot report).
+    fn bands(&mut self, ifindex: u32) -> Option<Vec<super::bands::BandSample>> {
+        if self.tc.is_none() {
+            self.tc = crate::sys::tc::Tc::open().ok();
+        }
+        let classes = self.tc.as_mut()?.root_classes(ifindex).ok()?;
+        Some(
+            classes
+                .into_iter()
+                .take(super::bands::MAX_BANDS)
+                .map(|c| super::bands::BandSample {
+                    class: c.handle,
+                    kind: c.kind,
+                    stats: c.stats,
+                })
+                .collect(),
+        )
+    }
+
+    /// The PFC counters of dcbnl (`DCB_CMD_IEEE_GET`). A driver without DCB answers
+    /// `EOPNOTSUPP` once and is never asked again; after another error it is asked again
+    /// `SPEED_EVERY` rounds later.
+    fn pfc_counters(&mut self, ifindex: u32, ifname: &str) -> Option<super::bands::PfcCounters> {
+        let round = self.round;
+        let known = self.known.entry(ifindex).or_default();
+        if round < known.dcb_next {
+            return None;
+        }
+        if self.dcb.is_none() {
+            self.dcb = crate::sys::dcb::Dcb::open().ok();
+        }
+        match self.dcb.as_mut()?.ieee(ifname) {
+            Ok(state) => state.pfc.map(|p| super::bands::PfcCounters {
+                requests: p.requests,
+                indications: p.indications,
+            }),
+            Err(e) => {
+                known.dcb_next = if e.is_unsupported() {
+                    u64::MAX
+                } else {
+                    round + SPEED_EVERY
+                };
+                None
+            }
+        }
     }
 
     /// `tx_timeout` per queue and temperatures, from files found at most `SPEED_EVERY`
