@@ -117,6 +117,9 @@ struct Band {
     cur: TcStats,
     last_d: [u64; N],
     acc: [u64; N],
+    /// Time `acc` covers, ns (from the band's first read on: a band that appeared
+    /// mid-period has its own).
+    acc_ns: u64,
     /// Rates of the last view (kept when no read came since).
     rates: [f64; N],
 }
@@ -127,7 +130,6 @@ pub struct BandState {
     /// Time of the last read, ns.
     prev_t: Option<u64>,
     bands: Vec<Band>,
-    acc_ns: u64,
 }
 
 impl BandState {
@@ -146,6 +148,7 @@ impl BandState {
             {
                 Some(p) => {
                     let mut b = std::mem::take(&mut self.bands[p]);
+                    b.acc_ns += dt.unwrap_or(0);
                     let old = counters(&b.cur);
                     for k in 0..N {
                         let d = step(old[k], now[k], b.last_d[k]).value();
@@ -165,18 +168,15 @@ impl BandState {
         }
         next.sort_by_key(|b| b.class);
         self.bands = next;
-        if let Some(dt) = dt {
-            self.acc_ns += dt;
-        }
     }
 
     /// Rates since the previous view (the previous rates when no read came since) and the
     /// backlog as read last; empty when the root has no classes.
     pub fn view(&mut self) -> Vec<BandView> {
-        let ns = std::mem::take(&mut self.acc_ns);
         self.bands
             .iter_mut()
             .map(|b| {
+                let ns = std::mem::take(&mut b.acc_ns);
                 if ns > 0 {
                     let acc = std::mem::take(&mut b.acc);
                     b.rates = acc.map(|v| v as f64 * 1e9 / ns as f64);
@@ -328,26 +328,44 @@ mod tests {
     #[test]
     fn drops_are_rates_over_the_reads_and_backlog_is_the_last_value() {
         let mut s = BandState::default();
-        s.ingest(0, &[band(0x1_0001, 0, 0, 0, 0), band(0x1_0002, 0, 10, 0, 0)]);
+        s.ingest(
+            0,
+            &[band(0x1_0001, 0, 0, 0, 0), band(0x1_0002, 0, 10, 0, 0)],
+        );
         // A view before a second read: no period, rates 0, the bands are there.
         let v = s.view();
         assert_eq!(v.len(), 2);
         assert_eq!((v[1].drops, v[1].drops_total), (0.0, 10));
         // 250 ms later band 1 sent 25000 bytes and dropped 5; 500 ms later 5 more drops and
         // 3000 bytes queued.
-        s.ingest(250_000_000, &[band(0x1_0001, 0, 0, 0, 0), band(0x1_0002, 25_000, 15, 0, 0)]);
-        s.ingest(500_000_000, &[band(0x1_0001, 0, 0, 0, 0), band(0x1_0002, 25_000, 20, 3000, 2)]);
+        s.ingest(
+            250_000_000,
+            &[band(0x1_0001, 0, 0, 0, 0), band(0x1_0002, 25_000, 15, 0, 0)],
+        );
+        s.ingest(
+            500_000_000,
+            &[
+                band(0x1_0001, 0, 0, 0, 0),
+                band(0x1_0002, 25_000, 20, 3000, 2),
+            ],
+        );
         let v = s.view();
         let b = &v[1];
         assert_eq!((b.class.as_str(), b.band), ("1:2", Some(1)));
         assert!((b.drops - 20.0).abs() < 1e-9, "{b:?}");
         assert!((b.bps - 400_000.0).abs() < 1e-6, "{b:?}");
-        assert_eq!((b.backlog_bytes, b.backlog_packets, b.drops_total), (3000, 2, 20));
+        assert_eq!(
+            (b.backlog_bytes, b.backlog_packets, b.drops_total),
+            (3000, 2, 20)
+        );
         assert_eq!(v[0].drops, 0.0);
         // No read since: the rates stay, not zeros.
         assert!((s.view()[1].drops - 20.0).abs() < 1e-9);
         let t = s.totals();
-        assert_eq!((t[1].drops, t[1].bytes, t[1].backlog_bytes), (20, 25_000, 3000));
+        assert_eq!(
+            (t[1].drops, t[1].bytes, t[1].backlog_bytes),
+            (20, 25_000, 3000)
+        );
     }
 
     #[test]

@@ -928,7 +928,10 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
                     .entry(key)
                     .or_default()
                     .add(PFC_COUNTER, false, d);
-                st.view_pause.entry(key).or_default().add(PFC_COUNTER, false, d);
+                st.view_pause
+                    .entry(key)
+                    .or_default()
+                    .add(PFC_COUNTER, false, d);
             }
         }
     }
@@ -1712,6 +1715,124 @@ mod tests {
             t.active_alerts,
             vec![("eth0".to_string(), "rx_crc_errors".to_string())]
         );
+    }
+
+    /// mlx5 counts PFC frames twice over: `ethtool -S` (`rx_prio3_pause`) and dcbnl
+    /// (`ieee_pfc.indications[3]`), the same port counter. Where dcbnl answers, its counters
+    /// are the per-priority frames and the `ethtool -S` ones are left out; durations and
+    /// link-level pause still come from `ethtool -S`.
+    fn pause_sample(t_ms: u64, frames: u64, dcb: bool) -> Sample {
+        use crate::monitor::bands::PfcCounters;
+        use crate::monitor::sample::{DriverStats, SlowIface};
+        let names: CounterNames = Arc::from(vec![
+            "rx_prio3_pause".to_string(),
+            "rx_prio3_pause_duration".to_string(),
+            "rx_global_pause".to_string(),
+        ]);
+        let mut s = sample(t_ms, 0, Some(100_000));
+        let mut indications = vec![0; 8];
+        indications[3] = frames;
+        s.ifaces[0].slow = Some(Box::new(SlowIface {
+            driver: Some("mlx5_core".into()),
+            driver_stats: Some(DriverStats {
+                names,
+                values: vec![frames, frames * 10, 2 * frames],
+            }),
+            pfc: dcb.then(|| PfcCounters {
+                requests: vec![1; 8],
+                indications,
+            }),
+            ..SlowIface::default()
+        }));
+        s
+    }
+
+    #[test]
+    fn pfc_frames_come_from_dcbnl_where_it_answers_and_are_counted_once() {
+        for dcb in [true, false] {
+            let mut e = Engine::new(EngineConfig::default());
+            e.ingest(&pause_sample(0, 1000, dcb));
+            e.ingest(&pause_sample(1000, 1100, dcb));
+            let v = e.view();
+            let i = &v.ifaces[0];
+            let want = if dcb { "dcbnl" } else { "ethtool" };
+            assert_eq!(i.pfc_source.as_deref(), Some(want));
+            let p3 = i
+                .pause
+                .iter()
+                .find(|p| p.dir == "rx" && p.priority == Some(3))
+                .expect("rx priority 3");
+            // 100 frames in 1 s, not 200; 1000 us paused of 1 s from the duration counter.
+            assert!((p3.frames_per_s - 100.0).abs() < 1e-9, "{dcb}: {p3:?}");
+            assert!(
+                (p3.share.unwrap_or(0.0) - 0.001).abs() < 1e-9,
+                "{dcb}: {p3:?}"
+            );
+            let global = i
+                .pause
+                .iter()
+                .find(|p| p.dir == "rx" && p.priority.is_none());
+            assert!(
+                global.is_some_and(|g| (g.frames_per_s - 200.0).abs() < 1e-9),
+                "{dcb}: {:?}",
+                i.pause
+            );
+            // dcbnl's requests are the sent side (1 each, never moving); ethtool has none.
+            let tx3 = i
+                .pause
+                .iter()
+                .find(|p| p.dir == "tx" && p.priority == Some(3));
+            assert_eq!(tx3.is_some(), dcb, "{:?}", i.pause);
+            let t = e.totals();
+            let tot = t.ifaces[0]
+                .pause
+                .iter()
+                .find(|p| p.dir == "rx" && p.priority == Some(3))
+                .expect("rx 3 total");
+            assert_eq!((tot.frames, tot.duration_us), (1100, Some(11_000)), "{dcb}");
+            assert_eq!(t.ifaces[0].pfc_source, Some(want));
+        }
+    }
+
+    #[test]
+    fn bands_come_and_go_with_the_root_qdisc() {
+        use crate::model::qos::TcStats;
+        use crate::monitor::bands::BandSample;
+        use crate::monitor::sample::SlowIface;
+        let with = |t_ms: u64, bands: Option<Vec<BandSample>>| {
+            let mut s = sample(t_ms, 0, None);
+            s.ifaces[0].slow = Some(Box::new(SlowIface {
+                bands,
+                ..SlowIface::default()
+            }));
+            s
+        };
+        let band = |drops: u32, backlog: u32| BandSample {
+            class: 0x0001_0002,
+            kind: "ets".into(),
+            stats: TcStats {
+                drops,
+                backlog,
+                qlen: backlog / 1000,
+                ..TcStats::default()
+            },
+        };
+        let mut e = Engine::new(EngineConfig::default());
+        e.ingest(&with(0, Some(vec![])));
+        assert!(e.view().ifaces[0].bands.is_empty());
+        e.ingest(&with(250, Some(vec![band(0, 0)])));
+        e.ingest(&with(500, Some(vec![band(50, 3000)])));
+        // A round that could not read them changes nothing.
+        e.ingest(&with(600, None));
+        let v = e.view();
+        let b = &v.ifaces[0].bands[0];
+        assert_eq!((b.class.as_str(), b.band), ("1:2", Some(1)));
+        assert!((b.drops - 200.0).abs() < 1e-9, "{b:?}");
+        assert_eq!((b.backlog_bytes, b.backlog_packets), (3000, 3));
+        assert_eq!(e.totals().ifaces[0].bands[0].drops, 50);
+        e.ingest(&with(750, Some(vec![])));
+        assert!(e.view().ifaces[0].bands.is_empty());
+        assert!(e.totals().ifaces[0].bands.is_empty());
     }
 
     #[test]
