@@ -146,7 +146,18 @@ fn zoom(f: &mut Frame, area: Rect, i: &IfaceView, s: &State) {
     let [queue_area, class_area] =
         Layout::horizontal([Constraint::Length(qw), Constraint::Fill(1)]).areas(tables);
     queues::render(f, queue_area, i);
-    classes::render(f, class_area, i);
+    // The root qdisc's bands above the driver counters, when it has classes.
+    let want = super::widgets::bands::height(i);
+    if want > 0 && class_area.height >= 9 {
+        // Five rows stay for the driver counters.
+        let h = want.min(class_area.height - 5);
+        let [band_area, rest] =
+            Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(class_area);
+        super::widgets::bands::render(f, band_area, i);
+        classes::render(f, rest, i);
+    } else {
+        classes::render(f, class_area, i);
+    }
     if let Some(notes) = notes {
         let [alert_area, temp_area] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(36)]).areas(notes);
