@@ -695,6 +695,8 @@ pub struct SlowReader {
     tc: Option<crate::sys::tc::Tc>,
     /// The dcbnl socket for PFC counters, kept across rounds.
     dcb: Option<crate::sys::dcb::Dcb>,
+    /// dcbnl requests sent so far (a driver without DCB is asked once).
+    pub dcb_requests: u64,
 }
 
 /// Link speeds are asked again every this many rounds (or when the oper state changes):
@@ -760,6 +762,7 @@ impl SlowReader {
             links: None,
             tc: None,
             dcb: None,
+            dcb_requests: 0,
         }
     }
 
@@ -778,6 +781,11 @@ impl SlowReader {
             self.ethtool = Ethtool::open().ok();
         }
         let mut round = SlowRound::default();
+        // The root qdiscs of every interface: one dump per round, for the band reads.
+        if self.tc.is_none() {
+            self.tc = crate::sys::tc::Tc::open().ok();
+        }
+        let qdiscs = self.tc.as_mut().and_then(|tc| tc.all_qdiscs().ok());
         let mut watched: Vec<_> = all
             .into_iter()
             .filter(|l| {
@@ -850,7 +858,10 @@ impl SlowReader {
                 }
             }
             (slow.tx_timeouts, slow.temps) = self.sysfs_reads(l.ifindex, &name);
-            slow.bands = self.bands(l.ifindex);
+            slow.bands = qdiscs.as_ref().and_then(|q| {
+                let root = q.get(&l.ifindex)?.iter().find(|q| q.is_root())?;
+                self.bands(l.ifindex, root)
+            });
             slow.pfc = self.pfc_counters(l.ifindex, &l.name);
             round.ifaces.push((l.ifindex, slow));
         }
@@ -905,14 +916,15 @@ impl SlowReader {
         Ok(all)
     }
 
-    /// The classes of the root qdisc with their counters (one request for the root, one
-    /// class dump when the root is not the kernel's default); `None` when they cannot be
-    /// read now (no socket, the device went away, a root `tc` cannot report).
-    fn bands(&mut self, ifindex: u32) -> Option<Vec<super::bands::BandSample>> {
-        if self.tc.is_none() {
-            self.tc = crate::sys::tc::Tc::open().ok();
-        }
-        let classes = self.tc.as_mut()?.root_classes(ifindex).ok()?;
+    /// The classes of the root qdisc `root` with their counters (a class dump when the root
+    /// is not the kernel's default); `None` when they cannot be read now (the device went
+    /// away).
+    fn bands(
+        &mut self,
+        ifindex: u32,
+        root: &crate::model::qos::Qdisc,
+    ) -> Option<Vec<super::bands::BandSample>> {
+        let classes = self.tc.as_mut()?.root_classes(ifindex, root).ok()?;
         Some(
             classes
                 .into_iter()
@@ -938,7 +950,9 @@ impl SlowReader {
         if self.dcb.is_none() {
             self.dcb = crate::sys::dcb::Dcb::open().ok();
         }
-        match self.dcb.as_mut()?.ieee(ifname) {
+        let dcb = self.dcb.as_mut()?;
+        self.dcb_requests += 1;
+        match dcb.ieee(ifname) {
             Ok(state) => state.pfc.map(|p| super::bands::PfcCounters {
                 requests: p.requests,
                 indications: p.indications,

@@ -373,29 +373,18 @@ impl Tc {
         Ok(out)
     }
 
-    /// The root qdisc of one interface, asked for alone (`RTM_GETQDISC` for parent
-    /// `TC_H_ROOT`, as `tc_get_qdisc` answers it: one reply, not a dump of every device's
-    /// qdiscs).
-    pub fn root(&mut self, ifindex: u32) -> Result<Qdisc, NlError> {
-        let body = self
-            .sock
-            .get(RTM_GETQDISC, 0, &tcmsg(ifindex, 0, TC_H_ROOT))?;
-        parse_qdisc(&body)
-            .map(|(_, q)| q)
-            .ok_or_else(|| NlError::Malformed("short qdisc reply".into()))
-    }
-
-    /// The classes of the root qdisc of `ifindex` (its direct children: the bands of an ets
-    /// or prio, the traffic classes of an mqprio, the top classes of an htb), with their
-    /// counters, in class id order: two requests, or one when the root is the kernel's
-    /// default (whose classes, mq's per-queue ones, are not bands anyone configured).
-    pub fn root_classes(&mut self, ifindex: u32) -> Result<Vec<TcClass>, NlError> {
-        let root = self.root(ifindex)?;
-        if root.is_default() {
+    /// The classes of the root qdisc `root` of `ifindex` (its direct children: the bands of
+    /// an ets or prio, the traffic classes of an mqprio, the top classes of an htb), with
+    /// their counters, in class id order: one class dump of the device, none when the root
+    /// is the kernel's default (whose classes, mq's per-queue ones, are not bands anyone
+    /// configured). `root` comes from a qdisc dump ([`Tc::all_qdiscs`] serves every
+    /// interface at once; a `RTM_GETQDISC` of the root alone answers only an ack on 6.x).
+    pub fn root_classes(&mut self, ifindex: u32, root: &Qdisc) -> Result<Vec<TcClass>, NlError> {
+        if !root.is_root() || root.is_default() {
             return Ok(Vec::new());
         }
         let mut classes = self.classes(ifindex)?;
-        classes.retain(|c| is_root_class(&root, c));
+        classes.retain(|c| is_root_class(root, c));
         classes.sort_by_key(|c| c.handle);
         Ok(classes)
     }
