@@ -18,12 +18,17 @@
 //!   - slow: {eth0: {driver: ixgbe, stats: {rx_no_buffer_count: 4}, tx_timeouts: {0: 1},
 //!            temps: [{label: asic, celsius: 90, crit: 95}]}, softnet: [0, 1, 2],
 //!            sockets: {udp_rcvbuf_errors: 4, tcp_backlog_drop: 1}}
-//!                               # slow reads for the next sample
+//!                               # slow reads for the next sample; also `pfc: {requests:
+//!                               # [..8], indications: [..8]}` (dcbnl) and `bands: [{class:
+//!                               # 65538, kind: ets, stats: {bytes: .., packets: .., drops:
+//!                               # .., overlimits: .., requeues: .., backlog: .., qlen: ..}}]`
 //!   - vanish: [eth0]            # eth0 is missing from the following samples
 //!   - return: [eth0]            # and back
 //!   - view: first               # take a view and name it
 //! expect:
 //!   views: {first: {eth0: {rx_bps: 8e6, present: true}}}  # numbers within 1%
+//!                               # (also class:NAME, raw:COUNTER, queue:rx:0:pps,
+//!                               # pause:rx:3:share, band:1:2:drops)
 //!   bursts: [{iface: eth0, dir: rx, start: 100ms, duration: 5ms, bytes: 1, drops: 0}]
 //!   alerts: [{iface: eth0, metric: rx_crc_errors, at: 1s}]
 //! ```
@@ -271,6 +276,12 @@ fn build(doc: &Value) -> Built {
                         module: v
                             .get("module")
                             .map(|m| yaml_serde::from_value(m.clone()).expect("module reading")),
+                        bands: v
+                            .get("bands")
+                            .map(|m| yaml_serde::from_value(m.clone()).expect("bands")),
+                        pfc: v
+                            .get("pfc")
+                            .map(|m| yaml_serde::from_value(m.clone()).expect("pfc counters")),
                     },
                 );
             }
@@ -429,6 +440,15 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                         })
                         .map_or(serde_json::Value::Null, |x| {
                             serde_json::to_value(x).expect("json")[p[2]].clone()
+                        })
+                } else if let Some(b) = k.strip_prefix("band:") {
+                    // band:1:3:drops (class id as tc prints it, then a field)
+                    let (class, field) = b.rsplit_once(':').expect("band:CLASS:FIELD");
+                    iv.bands
+                        .iter()
+                        .find(|x| x.class == class)
+                        .map_or(serde_json::Value::Null, |x| {
+                            serde_json::to_value(x).expect("json")[field].clone()
                         })
                 } else if let Some(x) = json["rates"].get(k) {
                     x.clone()

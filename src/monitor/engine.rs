@@ -1414,7 +1414,10 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
             }
         }
     }
-    for (key, v) in pfc_from_dcb.into_iter().flat_map(|p| p.keyed()) {
+    for (key, v) in pfc_from_dcb
+        .into_iter()
+        .flat_map(super::bands::PfcCounters::keyed)
+    {
         let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
             dir: key.side(),
             priority: key.priority,

@@ -454,7 +454,7 @@ fn band_families(w: &mut Writer, t: &Totals) {
                         );
                     }
                     None => {
-                        w.sample_u(name, &[("interface", &i.name), ("class", &b.class)], get(b))
+                        w.sample_u(name, &[("interface", &i.name), ("class", &b.class)], get(b));
                     }
                 }
             }
