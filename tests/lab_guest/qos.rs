@@ -523,7 +523,13 @@ fn qos_mqprio_maps_priorities_to_queues_checks_drifts_and_rolls_back() {
         .lines()
         .find(|l| l.split_whitespace().next() == Some("qdisc"))
         .unwrap_or_else(|| panic!("no qdisc row in:\n{o}"));
-    assert!(qdisc_row.contains("mqprio num_tc 4"), "{qdisc_row}");
+    // `qdisc  mqprio 8004: num_tc 4 map ... hw 0; sent ...`
+    assert!(qdisc_row.contains(" mqprio "), "{qdisc_row}");
+    assert!(
+        qdisc_row
+            .contains("num_tc 4 map 0 0 0 0 1 1 2 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 hw 0"),
+        "{qdisc_row}"
+    );
     for l in o.lines().filter(|l| l.contains("mqprio")) {
         for word in ["quanta", "share", "%", "strict"] {
             assert!(!l.contains(word), "show claims {word}: {l}");
