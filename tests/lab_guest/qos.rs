@@ -395,30 +395,37 @@ fn qos_stats_counts_marked_traffic_drops_and_backlog_per_ets_band() {
             "burst", "1600", "limit", "3000",
         ],
     );
+    // Stopped with SIGTERM once the traffic is out and a few intervals have passed: python
+    // alone may take seconds to start in the emulated guest. Lines are read as they come
+    // (a full pipe would stall the stream).
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dpuctl"))
-        .args([
-            "stats",
-            iface,
-            "--format",
-            "jsonl",
-            "--interval",
-            "250ms",
-            "--count",
-            "12",
-        ])
+        .args(["stats", iface, "--format", "jsonl", "--interval", "250ms"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("spawn dpuctl stats");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines.next().expect("a first line").expect("read");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("dpuctl stats printed nothing for 60 s");
     send_marked(
         iface,
         "198.19.3",
         &[(6, 20, 100), (4, 20, 100), (2, 20, 1000)],
     );
-    let mut all = vec![first];
-    all.extend(lines.map_while(Result::ok));
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    tool("kill", &["-TERM", &child.id().to_string()]);
     assert!(child.wait().expect("wait").success(), "dpuctl stats failed");
+    reader.join().expect("reader thread");
+    let mut all = vec![first];
+    all.extend(rx.try_iter());
     let w = class_drops(iface);
     tool("tc", &["qdisc", "del", "dev", iface, "root"]);
     assert_eq!(qdiscs(iface), before, "the default root did not come back");
