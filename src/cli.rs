@@ -495,7 +495,7 @@ pub struct MonitorArgs {
     )]
     pub sample_interval: std::time::Duration,
     /// Screen refresh, and the rate of the slower reads (driver counters, tx_timeout,
-    /// temperatures, softnet).
+    /// temperatures, softnet, the root qdisc's classes, dcbnl PFC counters).
     #[arg(
         long,
         value_name = "DURATION",

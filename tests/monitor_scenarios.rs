@@ -19,12 +19,17 @@
 //!            temps: [{label: asic, celsius: 90, crit: 95}]}, softnet: [0, 1, 2],
 //!            sockets: {udp_rcvbuf_errors: 4, tcp_backlog_drop: 1},
 //!            rdma: {mlx5_0/1: {driver: mlx5_core, netdev: eth0, counters: {out_of_sequence: 3}}}}
-//!                               # slow reads for the next sample
+//!                               # slow reads for the next sample; also `pfc: {requests:
+//!                               # [..8], indications: [..8]}` (dcbnl) and `bands: [{class:
+//!                               # 65538, kind: ets, stats: {bytes: .., packets: .., drops:
+//!                               # .., overlimits: .., requeues: .., backlog: .., qlen: ..}}]`
 //!   - vanish: [eth0]            # eth0 is missing from the following samples
 //!   - return: [eth0]            # and back
 //!   - view: first               # take a view and name it
 //! expect:
 //!   views: {first: {eth0: {rx_bps: 8e6, present: true}}}  # numbers within 1%
+//!                               # (also class:NAME, raw:COUNTER, queue:rx:0:pps,
+//!                               # pause:rx:3:share, band:1:2:drops)
 //!   # RDMA ports: "rdma:DEV/PORT" with class:C (rate), total:C, counter:NAME (rate),
 //!   # class_of:NAME, or a field of the port's view (driver, netdev, present)
 //!   bursts: [{iface: eth0, dir: rx, start: 100ms, duration: 5ms, bytes: 1, drops: 0}]
@@ -326,6 +331,12 @@ fn build(doc: &Value) -> Built {
                         module: v
                             .get("module")
                             .map(|m| yaml_serde::from_value(m.clone()).expect("module reading")),
+                        bands: v
+                            .get("bands")
+                            .map(|m| yaml_serde::from_value(m.clone()).expect("bands")),
+                        pfc: v
+                            .get("pfc")
+                            .map(|m| yaml_serde::from_value(m.clone()).expect("pfc counters")),
                     },
                 );
             }
@@ -488,6 +499,15 @@ fn check(path: &Path, doc: &Value, views: &BTreeMap<String, View>, all: &View) -
                         })
                         .map_or(serde_json::Value::Null, |x| {
                             serde_json::to_value(x).expect("json")[p[2]].clone()
+                        })
+                } else if let Some(b) = k.strip_prefix("band:") {
+                    // band:1:3:drops (class id as tc prints it, then a field)
+                    let (class, field) = b.rsplit_once(':').expect("band:CLASS:FIELD");
+                    iv.bands
+                        .iter()
+                        .find(|x| x.class == class)
+                        .map_or(serde_json::Value::Null, |x| {
+                            serde_json::to_value(x).expect("json")[field].clone()
                         })
                 } else if let Some(x) = json["rates"].get(k) {
                     x.clone()

@@ -255,6 +255,38 @@ fn zoom_120x40() {
     insta::assert_snapshot!(frame(&state(Mode::Zoom("eth2".into())), 120, 40));
 }
 
+/// An ets root with five bands, band 2 dropping with a backlog: the bands table sits above
+/// the driver counters, the dropping band first.
+#[test]
+fn zoom_with_qdisc_bands_120x40() {
+    use dpuctl::monitor::bands::BandView;
+    let mut s = state(Mode::Zoom("eth2".into()));
+    let i = s
+        .view
+        .ifaces
+        .iter_mut()
+        .find(|i| i.name == "eth2")
+        .expect("eth2");
+    i.bands = (0..5u32)
+        .map(|b| BandView {
+            class: format!("1:{}", b + 1),
+            kind: "ets".into(),
+            band: Some(b),
+            bps: 2e9 * f64::from(5 - b),
+            pps: 170_000.0 * f64::from(5 - b),
+            drops: if b == 2 { 1_250.0 } else { 0.0 },
+            requeues: 0.0,
+            overlimits: 0.0,
+            backlog_bytes: if b == 2 { 1_480_000 } else { 0 },
+            backlog_packets: if b == 2 { 1_000 } else { 0 },
+            drops_total: 0,
+        })
+        .collect();
+    let f = frame(&s, 120, 40);
+    assert!(f.contains("eth2 ets bands (5, 1 dropping)"), "{f}");
+    insta::assert_snapshot!(f);
+}
+
 #[test]
 fn help_80x24() {
     let s = State {

@@ -247,6 +247,12 @@ struct JIface<'a> {
     /// Pause by side and priority, with the share of the period spent paused.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pause: &'a [crate::monitor::pause::PauseView],
+    /// Where per-priority pause frames come from: `dcbnl` or `ethtool`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pfc_source: Option<&'a str>,
+    /// Classes (bands) of the root qdisc; absent when it has none.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    bands: &'a [crate::monitor::bands::BandView],
 }
 
 #[derive(Serialize)]
@@ -487,6 +493,11 @@ impl Printer {
         for p in &v.rdma {
             let _ = writeln!(out, "{}", rdma_line(p));
         }
+        for i in &v.ifaces {
+            for l in band_lines(i) {
+                let _ = writeln!(out, "{l}");
+            }
+        }
         for a in &v.new_alerts {
             let _ = writeln!(out, "ALERT {}", a.message);
         }
@@ -525,7 +536,41 @@ fn jiface(i: &IfaceView) -> JIface<'_> {
         queues: &i.queues,
         driver_stats_na: i.driver_stats_na.as_deref(),
         pause: &i.pause,
+        pfc_source: i.pfc_source.as_deref(),
+        bands: &i.bands,
     }
+}
+
+/// One line per band of the root qdisc that sent, dropped, requeued or held packets in the
+/// period, as `name value` pairs for awk: `eth0 band 2 class 1:3 ets bit/s 1.20M pkt/s 100
+/// drops/s 5 requeues/s 0 backlog_bytes 3000 backlog_pkts 2`.
+fn band_lines(i: &IfaceView) -> Vec<String> {
+    i.bands
+        .iter()
+        .filter(|b| {
+            b.bps > 0.0
+                || b.drops > 0.0
+                || b.requeues > 0.0
+                || b.backlog_bytes > 0
+                || b.backlog_packets > 0
+        })
+        .map(|b| {
+            format!(
+                "{} band {} class {} {} bit/s {} pkt/s {:.0} drops/s {:.0} requeues/s {:.0} \
+                 backlog_bytes {} backlog_pkts {}",
+                i.name,
+                b.band.map_or_else(|| "-".to_string(), |x| x.to_string()),
+                b.class,
+                b.kind,
+                fmt_bps(b.bps),
+                b.pps,
+                b.drops,
+                b.requeues,
+                b.backlog_bytes,
+                b.backlog_packets
+            )
+        })
+        .collect()
 }
 
 /// One line per side and priority that paused in the period: frames per second and the share
@@ -638,6 +683,53 @@ mod rdma_tests {
         assert_eq!(
             rdma_line(&p),
             "rdma rxe0/1(gone) netdev - (no classified counters for driver bnxt_re)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod band_tests {
+    use super::*;
+    use crate::monitor::bands::BandView;
+
+    #[test]
+    fn band_lines_skip_idle_bands_and_name_every_value() {
+        let i = IfaceView {
+            name: "eth0".into(),
+            bands: vec![
+                BandView {
+                    class: "1:1".into(),
+                    kind: "ets".into(),
+                    band: Some(0),
+                    ..BandView::default()
+                },
+                BandView {
+                    class: "1:3".into(),
+                    kind: "ets".into(),
+                    band: Some(2),
+                    bps: 1_200_000.0,
+                    pps: 100.0,
+                    drops: 5.0,
+                    backlog_bytes: 3000,
+                    backlog_packets: 2,
+                    ..BandView::default()
+                },
+                BandView {
+                    class: "1:10".into(),
+                    kind: "htb".into(),
+                    band: None,
+                    backlog_packets: 1,
+                    ..BandView::default()
+                },
+            ],
+            ..IfaceView::default()
+        };
+        assert_eq!(
+            band_lines(&i),
+            [
+                "eth0 band 2 class 1:3 ets bit/s 1.20M pkt/s 100 drops/s 5 requeues/s 0 backlog_bytes 3000 backlog_pkts 2",
+                "eth0 band - class 1:10 htb bit/s 0 pkt/s 0 drops/s 0 requeues/s 0 backlog_bytes 0 backlog_pkts 1",
+            ]
         );
     }
 }

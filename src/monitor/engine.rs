@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::bands::{BandState, PfcState, PFC_COUNTER, PFC_SOURCE_DCB, PFC_SOURCE_ETHTOOL};
 use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 use super::pause::{self, PauseAcc, PauseKey, PauseTotal, PauseView};
@@ -173,6 +174,11 @@ struct IfState {
     view_pause_ns: u64,
     /// Pause of the previous view (kept when no slow sample came since).
     pause_views: Vec<PauseView>,
+    /// Classes (bands) of the root qdisc.
+    bands: BandState,
+    /// PFC counters of dcbnl; while they come, per-priority pause frames come from them
+    /// and the `ethtool -S` per-priority pause frame counters are left out.
+    pfc: PfcState,
 }
 
 impl IfState {
@@ -223,6 +229,8 @@ impl IfState {
             view_pause: BTreeMap::new(),
             view_pause_ns: 0,
             pause_views: Vec::new(),
+            bands: BandState::default(),
+            pfc: PfcState::default(),
         }
     }
 }
@@ -322,6 +330,8 @@ impl Engine {
                 txto_prev: std::mem::take(&mut i.txto_prev),
                 temps: std::mem::take(&mut i.temps),
                 module: i.module.take(),
+                bands: std::mem::take(&mut i.bands),
+                pfc: std::mem::take(&mut i.pfc),
                 name: i.name.clone(),
                 ifindex: i.ifindex,
                 up: i.up,
@@ -383,6 +393,8 @@ impl Engine {
                 st.present = false;
                 st.prev = None;
                 st.driver.prev = None;
+                st.bands = BandState::default();
+                st.pfc = PfcState::default();
                 finish_bursts(st, self.cfg.max_recent_bursts);
             }
         }
@@ -908,6 +920,28 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
     st.txto_prev.clone_from(&slow.tx_timeouts);
     st.txto_view += txto;
     st.window_txto += txto;
+    if let Some(b) = &slow.bands {
+        st.bands.ingest(t, b);
+    }
+    // PFC frames from dcbnl: their time also counts for the pause windows (once per read).
+    let mut pause_ns_counted = false;
+    if let Some(p) = &slow.pfc {
+        if let Some((dt, deltas)) = st.pfc.ingest(t, p) {
+            st.window_pause_ns += dt;
+            st.view_pause_ns += dt;
+            pause_ns_counted = true;
+            for (key, d) in deltas {
+                st.window_pause
+                    .entry(key)
+                    .or_default()
+                    .add(PFC_COUNTER, false, d);
+                st.view_pause
+                    .entry(key)
+                    .or_default()
+                    .add(PFC_COUNTER, false, d);
+            }
+        }
+    }
     // Driver counters.
     let Some(ds) = &slow.driver_stats else {
         return;
@@ -937,8 +971,11 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
     if let Some((pt, prev)) = &dr.prev {
         let dt = t.saturating_sub(*pt);
         dr.acc_ns += dt;
-        st.window_pause_ns += dt;
-        st.view_pause_ns += dt;
+        if !pause_ns_counted {
+            st.window_pause_ns += dt;
+            st.view_pause_ns += dt;
+        }
+        let pfc_from_dcb = st.pfc.prev.is_some();
         for (i, (p, c)) in prev.iter().zip(&ds.values).enumerate() {
             let d = step(*p, *c, dr.last_d[i]).value();
             dr.last_d[i] = d;
@@ -946,7 +983,9 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
             if let Some(m) = dr.classes[i] {
                 let ci = ALL_CLASSES.iter().position(|c| *c == m.class).unwrap_or(0);
                 st.window_class[ci] += d;
-                if matches!(m.class, Class::Pause | Class::PauseDuration) {
+                // Per-priority pause frames come from one source: dcbnl where it answers.
+                let counted_by_dcb = pfc_from_dcb && m.class == Class::Pause && m.queue.is_some();
+                if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
                     let key = PauseKey::new(m.dir, m.queue);
                     let duration = m.class == Class::PauseDuration;
                     let name = &ds.names[i];
@@ -1302,7 +1341,22 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         driver_stats_na: st.driver_na.clone(),
         counter_resets: st.resets,
         pause: st.pause_views.clone(),
+        pfc_source: pfc_source(st).map(String::from),
+        bands: st.bands.view(),
     }
+}
+
+/// Where the per-priority pause frames of an interface come from, if anywhere.
+fn pfc_source(st: &IfState) -> Option<&'static str> {
+    if st.pfc.prev.is_some() {
+        return Some(PFC_SOURCE_DCB);
+    }
+    st.driver
+        .classes
+        .iter()
+        .flatten()
+        .any(|m| m.class == Class::Pause && m.queue.is_some())
+        .then_some(PFC_SOURCE_ETHTOOL)
 }
 
 /// The cumulative state of one interface; `None` before its first counters.
@@ -1314,6 +1368,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
     let mut pause_tot: BTreeMap<PauseKey, PauseTotal> = BTreeMap::new();
     let mut driver_counters = Vec::new();
     let dr = &st.driver;
+    let pfc_from_dcb = st.pfc.prev.as_ref().map(|(_, p)| p);
     if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
         driver_counters.reserve(names.len());
         for (i, (name, v)) in names.iter().zip(values).enumerate() {
@@ -1322,7 +1377,9 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
                 continue;
             };
             let dir = m.dir.map(dir_name);
-            if matches!(m.class, Class::Pause | Class::PauseDuration) {
+            let counted_by_dcb =
+                pfc_from_dcb.is_some() && m.class == Class::Pause && m.queue.is_some();
+            if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
                 let key = PauseKey::new(m.dir, m.queue);
                 let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
                     dir: key.side(),
@@ -1364,6 +1421,20 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
             }
         }
     }
+    for (key, v) in pfc_from_dcb
+        .into_iter()
+        .flat_map(super::bands::PfcCounters::keyed)
+    {
+        let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
+            dir: key.side(),
+            priority: key.priority,
+            frames: 0,
+            xoff_frames: 0,
+            duration_us: None,
+        });
+        pt.frames += v;
+        pt.xoff_frames += v;
+    }
     for (q, v) in &st.txto_prev {
         queue_totals(&mut queues, "tx", *q).tx_timeouts = Some(*v);
     }
@@ -1390,6 +1461,8 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
         tx_util: st.tx_util.clone(),
         counter_resets: st.resets,
         pause: pause_tot.into_values().collect(),
+        pfc_source: pfc_source(st),
+        bands: st.bands.totals(),
     })
 }
 
@@ -1653,6 +1726,124 @@ mod tests {
             t.active_alerts,
             vec![("eth0".to_string(), "rx_crc_errors".to_string())]
         );
+    }
+
+    /// mlx5 counts PFC frames twice over: `ethtool -S` (`rx_prio3_pause`) and dcbnl
+    /// (`ieee_pfc.indications[3]`), the same port counter. Where dcbnl answers, its counters
+    /// are the per-priority frames and the `ethtool -S` ones are left out; durations and
+    /// link-level pause still come from `ethtool -S`.
+    fn pause_sample(t_ms: u64, frames: u64, dcb: bool) -> Sample {
+        use crate::monitor::bands::PfcCounters;
+        use crate::monitor::sample::{DriverStats, SlowIface};
+        let names: CounterNames = Arc::from(vec![
+            "rx_prio3_pause".to_string(),
+            "rx_prio3_pause_duration".to_string(),
+            "rx_global_pause".to_string(),
+        ]);
+        let mut s = sample(t_ms, 0, Some(100_000));
+        let mut indications = vec![0; 8];
+        indications[3] = frames;
+        s.ifaces[0].slow = Some(Box::new(SlowIface {
+            driver: Some("mlx5_core".into()),
+            driver_stats: Some(DriverStats {
+                names,
+                values: vec![frames, frames * 10, 2 * frames],
+            }),
+            pfc: dcb.then(|| PfcCounters {
+                requests: vec![1; 8],
+                indications,
+            }),
+            ..SlowIface::default()
+        }));
+        s
+    }
+
+    #[test]
+    fn pfc_frames_come_from_dcbnl_where_it_answers_and_are_counted_once() {
+        for dcb in [true, false] {
+            let mut e = Engine::new(EngineConfig::default());
+            e.ingest(&pause_sample(0, 1000, dcb));
+            e.ingest(&pause_sample(1000, 1100, dcb));
+            let v = e.view();
+            let i = &v.ifaces[0];
+            let want = if dcb { "dcbnl" } else { "ethtool" };
+            assert_eq!(i.pfc_source.as_deref(), Some(want));
+            let p3 = i
+                .pause
+                .iter()
+                .find(|p| p.dir == "rx" && p.priority == Some(3))
+                .expect("rx priority 3");
+            // 100 frames in 1 s, not 200; 1000 us paused of 1 s from the duration counter.
+            assert!((p3.frames_per_s - 100.0).abs() < 1e-9, "{dcb}: {p3:?}");
+            assert!(
+                (p3.share.unwrap_or(0.0) - 0.001).abs() < 1e-9,
+                "{dcb}: {p3:?}"
+            );
+            let global = i
+                .pause
+                .iter()
+                .find(|p| p.dir == "rx" && p.priority.is_none());
+            assert!(
+                global.is_some_and(|g| (g.frames_per_s - 200.0).abs() < 1e-9),
+                "{dcb}: {:?}",
+                i.pause
+            );
+            // dcbnl's requests are the sent side (1 each, never moving); ethtool has none.
+            let tx3 = i
+                .pause
+                .iter()
+                .find(|p| p.dir == "tx" && p.priority == Some(3));
+            assert_eq!(tx3.is_some(), dcb, "{:?}", i.pause);
+            let t = e.totals();
+            let tot = t.ifaces[0]
+                .pause
+                .iter()
+                .find(|p| p.dir == "rx" && p.priority == Some(3))
+                .expect("rx 3 total");
+            assert_eq!((tot.frames, tot.duration_us), (1100, Some(11_000)), "{dcb}");
+            assert_eq!(t.ifaces[0].pfc_source, Some(want));
+        }
+    }
+
+    #[test]
+    fn bands_come_and_go_with_the_root_qdisc() {
+        use crate::model::qos::TcStats;
+        use crate::monitor::bands::BandSample;
+        use crate::monitor::sample::SlowIface;
+        let with = |t_ms: u64, bands: Option<Vec<BandSample>>| {
+            let mut s = sample(t_ms, 0, None);
+            s.ifaces[0].slow = Some(Box::new(SlowIface {
+                bands,
+                ..SlowIface::default()
+            }));
+            s
+        };
+        let band = |drops: u32, backlog: u32| BandSample {
+            class: 0x0001_0002,
+            kind: "ets".into(),
+            stats: TcStats {
+                drops,
+                backlog,
+                qlen: backlog / 1000,
+                ..TcStats::default()
+            },
+        };
+        let mut e = Engine::new(EngineConfig::default());
+        e.ingest(&with(0, Some(vec![])));
+        assert!(e.view().ifaces[0].bands.is_empty());
+        e.ingest(&with(250, Some(vec![band(0, 0)])));
+        e.ingest(&with(500, Some(vec![band(50, 3000)])));
+        // A round that could not read them changes nothing.
+        e.ingest(&with(600, None));
+        let v = e.view();
+        let b = &v.ifaces[0].bands[0];
+        assert_eq!((b.class.as_str(), b.band), ("1:2", Some(1)));
+        assert!((b.drops - 200.0).abs() < 1e-9, "{b:?}");
+        assert_eq!((b.backlog_bytes, b.backlog_packets), (3000, 3));
+        assert_eq!(e.totals().ifaces[0].bands[0].drops, 50);
+        e.ingest(&with(750, Some(vec![])));
+        assert!(e.view().ifaces[0].bands.is_empty());
+        assert!(e.totals().ifaces[0].bands.is_empty());
     }
 
     #[test]

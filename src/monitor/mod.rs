@@ -6,6 +6,7 @@
 //! alerts) that the TUI renders and `stats` prints. Time is a value in the samples, so tests
 //! never sleep. [`record`] stores samples in a file and replays them.
 
+pub mod bands;
 pub mod bins;
 pub mod bpf_source;
 pub mod classes;

@@ -33,7 +33,10 @@ receive_fifo_errors_total, receive_over_errors_total, ...), network_transmit_tim
 network_up, network_speed_bytes, network_mtu_bytes, network_carrier_changes_total,
 network_info; queue_{packets,bytes,drops}_total{queue,direction},
 queue_transmit_timeouts_total; driver_class_total{class}; driver_stat{stat} (--raw-counter);
-pause_frames_total, pause_seconds_total{direction,priority,source};
+pause_frames_total, pause_seconds_total{direction,priority,source} (per-priority frames from
+dcbnl where the driver has DCB, else from ethtool -S); qdisc_class_{bytes,packets,drops,
+requeues,overlimits}_total, qdisc_class_backlog_{bytes,packets}{class,band} (the root qdisc's
+classes, read each slow round);
 microbursts_total, microburst_{bytes,drops}_total, microburst_duration_seconds (histogram,
 100us..1s), sample_utilization_ratio (histogram) {direction}; softnet_{processed,dropped,
 times_squeezed}_total{cpu}; udp_{receive,send}_buffer_errors_total;
@@ -197,6 +200,7 @@ pub fn render(t: &Totals, meta: &Meta<'_>) -> String {
     queue_families(&mut w, t);
     driver_families(&mut w, t, meta.raw_allow);
     pause_families(&mut w, t);
+    band_families(&mut w, t);
     burst_families(&mut w, t);
     node_families(&mut w, t);
     module_families(&mut w, t);
@@ -386,6 +390,78 @@ fn pause_families(w: &mut Writer, t: &Totals) {
                 ],
                 v,
             );
+        }
+    }
+}
+
+/// The classes (bands) of each root qdisc, as `tc -s class show` counts them: `class` is the
+/// class id as `tc` prints it (`1:3`), `band` the band (ets, prio) or traffic class (mqprio)
+/// where the kind has them, absent otherwise (htb). At most `bands::MAX_BANDS` classes per
+/// interface; none where the root qdisc has no classes.
+fn band_families(w: &mut Writer, t: &Totals) {
+    type Get = fn(&super::bands::BandTotal) -> u64;
+    let fams: [(&str, &str, &str, Get); 7] = [
+        (
+            "dpuctl_qdisc_class_bytes_total",
+            "counter",
+            "Bytes sent by one class (band) of the root qdisc.",
+            |b| b.bytes,
+        ),
+        (
+            "dpuctl_qdisc_class_packets_total",
+            "counter",
+            "Packets sent by one class (band) of the root qdisc.",
+            |b| b.packets,
+        ),
+        (
+            "dpuctl_qdisc_class_drops_total",
+            "counter",
+            "Packets dropped by one class (band) of the root qdisc.",
+            |b| b.drops,
+        ),
+        (
+            "dpuctl_qdisc_class_requeues_total",
+            "counter",
+            "Packets one class (band) of the root qdisc requeued (the driver was busy).",
+            |b| b.requeues,
+        ),
+        (
+            "dpuctl_qdisc_class_overlimits_total",
+            "counter",
+            "Times one class (band) of the root qdisc was over its limit.",
+            |b| b.overlimits,
+        ),
+        (
+            "dpuctl_qdisc_class_backlog_bytes",
+            "gauge",
+            "Bytes queued in one class (band) of the root qdisc at the last slow read.",
+            |b| b.backlog_bytes,
+        ),
+        (
+            "dpuctl_qdisc_class_backlog_packets",
+            "gauge",
+            "Packets queued in one class (band) of the root qdisc at the last slow read.",
+            |b| b.backlog_packets,
+        ),
+    ];
+    for (name, typ, help, get) in fams {
+        w.family(name, typ, help);
+        for i in &t.ifaces {
+            for b in &i.bands {
+                match b.band {
+                    Some(band) => {
+                        let band = band.to_string();
+                        w.sample_u(
+                            name,
+                            &[("interface", &i.name), ("class", &b.class), ("band", &band)],
+                            get(b),
+                        );
+                    }
+                    None => {
+                        w.sample_u(name, &[("interface", &i.name), ("class", &b.class)], get(b));
+                    }
+                }
+            }
         }
     }
 }
@@ -1092,6 +1168,24 @@ mod tests {
             rx_util: Histogram::new(&UTILIZATION_BOUNDS),
             tx_util: Histogram::new(&UTILIZATION_BOUNDS),
             counter_resets: 0,
+            pfc_source: Some("ethtool"),
+            bands: vec![
+                crate::monitor::bands::BandTotal {
+                    class: "1:3".into(),
+                    kind: "ets".into(),
+                    band: Some(2),
+                    drops: 17,
+                    backlog_bytes: 4500,
+                    ..Default::default()
+                },
+                crate::monitor::bands::BandTotal {
+                    class: "1:10".into(),
+                    kind: "htb".into(),
+                    band: None,
+                    bytes: 99,
+                    ..Default::default()
+                },
+            ],
         }
     }
 
@@ -1307,6 +1401,20 @@ mod tests {
             v("dpuctl_pause_seconds_total{interface=\"eth0\",direction=\"tx\",priority=\"global\",source=\"frame_estimate\"}")
                 .as_deref(),
             Some("0.0026843136")
+        );
+        assert_eq!(
+            v("dpuctl_qdisc_class_drops_total{interface=\"eth0\",class=\"1:3\",band=\"2\"}")
+                .as_deref(),
+            Some("17")
+        );
+        assert_eq!(
+            v("dpuctl_qdisc_class_backlog_bytes{interface=\"eth0\",class=\"1:3\",band=\"2\"}")
+                .as_deref(),
+            Some("4500")
+        );
+        assert_eq!(
+            v("dpuctl_qdisc_class_bytes_total{interface=\"eth0\",class=\"1:10\"}").as_deref(),
+            Some("99")
         );
         assert_eq!(
             v("dpuctl_softnet_dropped_total{cpu=\"3\"}").as_deref(),

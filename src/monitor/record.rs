@@ -14,7 +14,7 @@
 //! | `K` | `1` | keyframe: forget all state (what follows is self-contained) |
 //! | `L` | `[ifindex, "name", up, speed_mbps or null]` | an interface appeared or changed |
 //! | `N` | `[id, ["name", ...]]` | a table of driver counter names, referenced by id |
-//! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...],"mtu":..,"cc":..}` | slow reads of an interface for the next `S` (`cc`: carrier changes) |
+//! | `D` | `{"i":ifindex,"drv":..,"n":id,"v":[...],"na":..,"to":[[q,n]...],"temp":[...],"mtu":..,"cc":..,"b":[...],"pfc":{..}}` | slow reads of an interface for the next `S` (`cc`: carrier changes; `b`: the root qdisc's classes, `{"class":id,"kind":..,"stats":{..}}` each; `pfc`: dcbnl PFC `requests`/`indications`) |
 //! | `F` | `[processed, dropped, time_squeeze]` | softnet totals for the next `S` |
 //! | `P` | `[udp_rcvbuf_errors, udp_in_errors, tcp_backlog_drop, tcp_listen_drops, tcp_listen_overflows]` | socket-level drops for the next `S` |
 //! | `R` | `{"d":"mlx5_0","p":1,"drv":..,"nd":..,"n":id,"v":[...]}` | RDMA hardware counters of one port for the next `S` (names in table `n`; `drv`: driver, `nd`: netdev) |
@@ -165,6 +165,8 @@ impl Encoder {
                     mtu: slow.mtu,
                     cc: slow.carrier_changes,
                     m: slow.module.clone().map(Box::new),
+                    b: slow.bands.clone(),
+                    pfc: slow.pfc.clone(),
                 };
                 let _ = serde_json::to_writer(&mut *out, &Line::D(d));
                 out.push(b'\n');
@@ -299,6 +301,13 @@ struct DLine {
     /// The module reading, on the rounds that read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     m: Option<Box<crate::model::module::ModuleReading>>,
+    /// Classes of the root qdisc with their counters (absent in recordings made before
+    /// they were read, and on rounds that did not read them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    b: Option<Vec<super::bands::BandSample>>,
+    /// dcbnl PFC counters, where the driver has DCB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pfc: Option<super::bands::PfcCounters>,
 }
 
 /// Hardware counters of one RDMA port in a recording.
@@ -414,6 +423,8 @@ impl Decoder {
                         mtu: d.mtu,
                         carrier_changes: d.cc,
                         module: d.m.map(|m| *m),
+                        bands: d.b,
+                        pfc: d.pfc,
                     },
                 ));
             }
@@ -884,6 +895,21 @@ mod tests {
                                 rx_power_dbm: Some(-9.9),
                                 tx_power_dbm: None,
                             }],
+                        }),
+                        bands: Some(vec![crate::monitor::bands::BandSample {
+                            class: 0x0001_0003,
+                            kind: "ets".into(),
+                            stats: crate::model::qos::TcStats {
+                                bytes: t,
+                                drops: 4,
+                                backlog: 3000,
+                                qlen: 2,
+                                ..Default::default()
+                            },
+                        }]),
+                        pfc: Some(crate::monitor::bands::PfcCounters {
+                            requests: vec![t; 8],
+                            indications: vec![0; 8],
                         }),
                     })
                 }),

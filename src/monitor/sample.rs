@@ -211,6 +211,13 @@ pub struct SlowIface {
     /// (every few slow rounds; never on interfaces whose module cannot be read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<crate::model::module::ModuleReading>,
+    /// Classes of the root qdisc with their counters (`tc -s class show`); empty when the
+    /// root has no classes, `None` when they were not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bands: Option<Vec<super::bands::BandSample>>,
+    /// PFC frames per priority from dcbnl, where the driver has DCB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pfc: Option<super::bands::PfcCounters>,
 }
 
 /// Driver counter names of one interface, shared by every sample that carries its values.
@@ -421,6 +428,19 @@ mod tests {
                     mtu: Some(1500),
                     carrier_changes: Some(2),
                     module: None,
+                    bands: Some(vec![crate::monitor::bands::BandSample {
+                        class: 0x0001_0002,
+                        kind: "ets".into(),
+                        stats: crate::model::qos::TcStats {
+                            drops: 3,
+                            backlog: 1500,
+                            ..Default::default()
+                        },
+                    }]),
+                    pfc: Some(crate::monitor::bands::PfcCounters {
+                        requests: vec![1; 8],
+                        indications: vec![2; 8],
+                    }),
                 })),
             }],
             softnet: Some(SoftnetTotals::default()),

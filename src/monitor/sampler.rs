@@ -8,11 +8,12 @@
 //! one by one: each hand-over may wake the consumer's thread.
 //!
 //! A slow thread reads, every `slow_interval`: the link table (names, oper state), link
-//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet and
-//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`, and the hardware
-//! counters of every RDMA port (`/sys/class/infiniband/*/ports/*/hw_counters`): those are
-//! judged over seconds, the kernel caches them for `lifespan` ms (10 by default) and mlx5
-//! asks its firmware for them, so reading them every 1 ms sample would only cost.
+//! speeds, driver counters (`ethtool -S`), per-queue `tx_timeout`, temperatures, softnet,
+//! the socket-level drops of `/proc/net/snmp`, `snmp6` and `netstat`, the classes (bands) of
+//! each root qdisc and the PFC counters of dcbnl (see [`super::bands`] for why there), and
+//! the hardware counters of every RDMA port (`/sys/class/infiniband/*/ports/*/hw_counters`):
+//! those are judged over seconds, the kernel caches them for `lifespan` ms (10 by default)
+//! and mlx5 asks its firmware for them, so reading them every 1 ms sample would only cost.
 //! It sends them to the fast thread, which attaches them to its next sample; so an expensive
 //! `ethtool -S` of a NIC with a thousand counters never delays a counter sample.
 //!
@@ -702,6 +703,12 @@ pub struct SlowReader {
     links: Option<(Vec<crate::sys::netlink::LinkAttrs>, u64)>,
     /// The RDMA ports' counter directories, with the round they were found in.
     rdma: Option<(crate::sys::rdma_counters::RdmaCounterFiles, u64)>,
+    /// The traffic-control socket for the root qdiscs' classes, kept across rounds.
+    tc: Option<crate::sys::tc::Tc>,
+    /// The dcbnl socket for PFC counters, kept across rounds.
+    dcb: Option<crate::sys::dcb::Dcb>,
+    /// dcbnl requests sent so far (a driver without DCB is asked once).
+    pub dcb_requests: u64,
 }
 
 /// Link speeds are asked again every this many rounds (or when the oper state changes):
@@ -724,6 +731,9 @@ struct Known {
     speed: Option<(Option<u64>, u64, bool)>,
     /// The module EEPROM cannot be read (no module access, no privilege): not asked again.
     module_na: bool,
+    /// dcbnl is not asked before this round: never again (`u64::MAX`) once the driver
+    /// answered that it has no DCB, `SPEED_EVERY` rounds later after another error.
+    dcb_next: u64,
 }
 
 /// The sysfs files of one interface that each round reads, with the name and round they
@@ -763,6 +773,9 @@ impl SlowReader {
             events: None,
             links: None,
             rdma: None,
+            tc: None,
+            dcb: None,
+            dcb_requests: 0,
         }
     }
 
@@ -781,6 +794,11 @@ impl SlowReader {
             self.ethtool = Ethtool::open().ok();
         }
         let mut round = SlowRound::default();
+        // The root qdiscs of every interface: one dump per round, for the band reads.
+        if self.tc.is_none() {
+            self.tc = crate::sys::tc::Tc::open().ok();
+        }
+        let qdiscs = self.tc.as_mut().and_then(|tc| tc.all_qdiscs().ok());
         let mut watched: Vec<_> = all
             .into_iter()
             .filter(|l| {
@@ -853,6 +871,11 @@ impl SlowReader {
                 }
             }
             (slow.tx_timeouts, slow.temps) = self.sysfs_reads(l.ifindex, &name);
+            slow.bands = qdiscs.as_ref().and_then(|q| {
+                let root = q.get(&l.ifindex)?.iter().find(|q| q.is_root())?;
+                self.bands(l.ifindex, root)
+            });
+            slow.pfc = self.pfc_counters(l.ifindex, &l.name);
             round.ifaces.push((l.ifindex, slow));
         }
         let rows = procfs::softnet(&self.root).ok();
@@ -949,6 +972,58 @@ impl SlowReader {
             }
         }
         Vec::new()
+    }
+
+    /// The classes of the root qdisc `root` with their counters (a class dump when the root
+    /// is not the kernel's default); `None` when they cannot be read now (the device went
+    /// away).
+    fn bands(
+        &mut self,
+        ifindex: u32,
+        root: &crate::model::qos::Qdisc,
+    ) -> Option<Vec<super::bands::BandSample>> {
+        let classes = self.tc.as_mut()?.root_classes(ifindex, root).ok()?;
+        Some(
+            classes
+                .into_iter()
+                .take(super::bands::MAX_BANDS)
+                .map(|c| super::bands::BandSample {
+                    class: c.handle,
+                    kind: c.kind,
+                    stats: c.stats,
+                })
+                .collect(),
+        )
+    }
+
+    /// The PFC counters of dcbnl (`DCB_CMD_IEEE_GET`). A driver without DCB answers
+    /// `EOPNOTSUPP` once and is never asked again; after another error it is asked again
+    /// `SPEED_EVERY` rounds later.
+    fn pfc_counters(&mut self, ifindex: u32, ifname: &str) -> Option<super::bands::PfcCounters> {
+        let round = self.round;
+        let known = self.known.entry(ifindex).or_default();
+        if round < known.dcb_next {
+            return None;
+        }
+        if self.dcb.is_none() {
+            self.dcb = crate::sys::dcb::Dcb::open().ok();
+        }
+        let dcb = self.dcb.as_mut()?;
+        self.dcb_requests += 1;
+        match dcb.ieee(ifname) {
+            Ok(state) => state.pfc.map(|p| super::bands::PfcCounters {
+                requests: p.requests,
+                indications: p.indications,
+            }),
+            Err(e) => {
+                known.dcb_next = if e.is_unsupported() {
+                    u64::MAX
+                } else {
+                    round + SPEED_EVERY
+                };
+                None
+            }
+        }
     }
 
     /// `tx_timeout` per queue and temperatures, from files found at most `SPEED_EVERY`

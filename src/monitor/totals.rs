@@ -158,6 +158,10 @@ pub struct IfaceTotals {
     pub counter_resets: u64,
     /// Pause frames and time by side and priority (driver pause classes).
     pub pause: Vec<super::pause::PauseTotal>,
+    /// Where the per-priority pause frames come from (`dcbnl` or `ethtool`), if anywhere.
+    pub pfc_source: Option<&'static str>,
+    /// Classes (bands) of the root qdisc with the kernel's counters; empty when it has none.
+    pub bands: Vec<super::bands::BandTotal>,
 }
 
 /// Everything accumulated, at the newest sample.

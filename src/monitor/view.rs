@@ -160,6 +160,14 @@ pub struct IfaceView {
     /// priority, with the share of the period spent paused where it can be known.
     #[serde(default)]
     pub pause: Vec<super::pause::PauseView>,
+    /// Where the per-priority pause frames come from: `dcbnl` (the driver's `ieee_pfc`
+    /// counters) or `ethtool` (its `ethtool -S` counters); absent without either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pfc_source: Option<String>,
+    /// Classes (bands) of the root qdisc: sent, drops and requeues as rates, backlog as
+    /// read last; empty when the root has no classes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<super::bands::BandView>,
 }
 
 /// Per-second rates of one interface.

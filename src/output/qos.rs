@@ -103,6 +103,17 @@ pub fn dcb_text(d: &DcbState) -> String {
     }
 }
 
+/// The quantum column of a class: its DRR quantum, `strict` for an ets band without one,
+/// `-` for other kinds (mqprio, prio, htb have no quantum; software mqprio shares no
+/// bandwidth and has no strict bands either).
+fn quantum_cell(c: &crate::model::qos::TcClass) -> String {
+    match (c.quantum, c.kind.as_str()) {
+        (Some(q), _) => q.to_string(),
+        (None, "ets") => "strict".to_string(),
+        (None, _) => "-".to_string(),
+    }
+}
+
 /// The class table: one row per class of the root qdisc.
 pub fn class_table(out: &mut String, i: &Interface) {
     let Some(tc) = &i.tc else {
@@ -117,8 +128,7 @@ pub fn class_table(out: &mut String, i: &Interface) {
     for c in &tc.classes {
         t.add_row(vec![
             format!("{} {}", c.kind, handle_str(c.handle)),
-            c.quantum
-                .map_or_else(|| "strict".to_string(), |q| q.to_string()),
+            quantum_cell(c),
             human_bytes(c.stats.bytes),
             c.stats.packets.to_string(),
             c.stats.drops.to_string(),
@@ -133,6 +143,22 @@ pub fn class_table(out: &mut String, i: &Interface) {
 mod tests {
     use super::*;
     use crate::model::dcb::{DcbApp, IeeeEts, IeeePfc};
+
+    #[test]
+    fn only_ets_bands_without_a_quantum_are_called_strict() {
+        use crate::model::qos::{TcClass, TcStats};
+        let class = |kind: &str, handle: u32, quantum: Option<u32>| TcClass {
+            kind: kind.into(),
+            handle,
+            parent: 0xFFFF_FFFF,
+            quantum,
+            stats: TcStats::default(),
+        };
+        let cell = |c: TcClass| quantum_cell(&c);
+        assert_eq!(cell(class("ets", 0x0001_0001, None)), "strict");
+        assert_eq!(cell(class("ets", 0x0001_0002, Some(2020))), "2020");
+        assert_eq!(cell(class("mqprio", 0x8001_FFE0, None)), "-");
+    }
 
     #[test]
     fn dcb_line_names_pfc_counters_ets_and_app() {

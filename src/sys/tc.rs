@@ -197,6 +197,13 @@ fn parse_class(body: &[u8]) -> Option<TcClass> {
     })
 }
 
+/// True for a class of the root qdisc `root` itself (not of a qdisc below one of its
+/// classes): same major number, and parent the root (`TC_H_ROOT`, as ets, mqprio, htb and mq
+/// report their top classes) or the root qdisc's handle (as prio reports its bands).
+fn is_root_class(root: &Qdisc, c: &TcClass) -> bool {
+    c.handle >> 16 == root.handle >> 16 && (c.parent == TC_H_ROOT || c.parent == root.handle)
+}
+
 /// Appends the `TCA_OPTIONS` of a qdisc to a request.
 fn put_options(b: &mut AttrBuf, opts: &QdiscOptions) -> Result<(), String> {
     match opts {
@@ -364,6 +371,22 @@ impl Tc {
                 Ok(())
             })?;
         Ok(out)
+    }
+
+    /// The classes of the root qdisc `root` of `ifindex` (its direct children: the bands of
+    /// an ets or prio, the traffic classes of an mqprio, the top classes of an htb), with
+    /// their counters, in class id order: one class dump of the device, none when the root
+    /// is the kernel's default (whose classes, mq's per-queue ones, are not bands anyone
+    /// configured). `root` comes from a qdisc dump ([`Tc::all_qdiscs`] serves every
+    /// interface at once; a `RTM_GETQDISC` of the root alone answers only an ack on 6.x).
+    pub fn root_classes(&mut self, ifindex: u32, root: &Qdisc) -> Result<Vec<TcClass>, NlError> {
+        if !root.is_root() || root.is_default() {
+            return Ok(Vec::new());
+        }
+        let mut classes = self.classes(ifindex)?;
+        classes.retain(|c| is_root_class(root, c));
+        classes.sort_by_key(|c| c.handle);
+        Ok(classes)
     }
 
     /// The number of filters attached to the root qdisc (every chain).
@@ -679,6 +702,30 @@ mod tests {
             (bw.handle, bw.parent, bw.quantum),
             (0x0001_0002, 0x0001_0000, Some(2020))
         );
+    }
+
+    #[test]
+    fn root_classes_are_the_direct_children_of_the_root_only() {
+        let root = Qdisc {
+            kind: "ets".into(),
+            handle: 0x0001_0000,
+            parent: TC_H_ROOT,
+            options: QdiscOptions::None,
+            stats: TcStats::default(),
+        };
+        let class = |handle: u32, parent: u32| TcClass {
+            kind: "ets".into(),
+            handle,
+            parent,
+            quantum: None,
+            stats: TcStats::default(),
+        };
+        // ets bands (parent root), prio bands (parent the qdisc).
+        assert!(is_root_class(&root, &class(0x0001_0001, TC_H_ROOT)));
+        assert!(is_root_class(&root, &class(0x0001_0002, 0x0001_0000)));
+        // A qdisc 10: below band 1:1 has classes of its own; an htb child class of 1:1.
+        assert!(!is_root_class(&root, &class(0x0010_0001, 0x0010_0000)));
+        assert!(!is_root_class(&root, &class(0x0001_0010, 0x0001_0001)));
     }
 
     #[test]

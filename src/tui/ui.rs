@@ -146,6 +146,18 @@ fn zoom(f: &mut Frame, area: Rect, i: &IfaceView, s: &State) {
     let [queue_area, class_area] =
         Layout::horizontal([Constraint::Length(qw), Constraint::Fill(1)]).areas(tables);
     queues::render(f, queue_area, i);
+    // The root qdisc's bands above the driver counters, when it has classes.
+    let want = super::widgets::bands::height(i);
+    let class_area = if want > 0 && class_area.height >= 9 {
+        // Five rows stay for the driver counters.
+        let h = want.min(class_area.height - 5);
+        let [band_area, rest] =
+            Layout::vertical([Constraint::Length(h), Constraint::Fill(1)]).areas(class_area);
+        super::widgets::bands::render(f, band_area, i);
+        rest
+    } else {
+        class_area
+    };
     // RDMA ports on this interface (RoCE): their counters below the driver's.
     let ports = super::widgets::rdma::ports_on(&s.view, &i.name);
     if ports.is_empty() || class_area.height < 8 {

@@ -2,6 +2,7 @@
 //! no clock, no I/O, so a frame is a function of the state.
 
 pub mod alerts;
+pub mod bands;
 pub mod bursts;
 pub mod charts;
 pub mod classes;
