@@ -544,7 +544,7 @@ fn qos_stats_counts_marked_traffic_drops_and_backlog_per_ets_band() {
         "198.19.3",
         &[(6, 20, 100), (4, 20, 100), (2, 20, 1000)],
     );
-    std::thread::sleep(std::time::Duration::from_millis(2000));
+    std::thread::sleep(std::time::Duration::from_secs(2));
     tool("kill", &["-TERM", &child.id().to_string()]);
     assert!(child.wait().expect("wait").success(), "dpuctl stats failed");
     reader.join().expect("reader thread");
