@@ -64,15 +64,15 @@ pub fn load(root: &SysRoot, from: Option<&Path>, names: &[String]) -> anyhow::Re
 
 /// The node state `topo` and `nccl` work from: the snapshot `from` when given, else the GPU
 /// fabric read from `root` ([`collect::collect_fabric`]: no ethtool, qdiscs, IRQs or sysctls,
-/// the RDMA devices with `gids` of their GID tables).
+/// the RDMA devices read as `reads` says).
 pub fn load_fabric(
     root: &SysRoot,
     from: Option<&Path>,
-    gids: crate::sys::rdma::GidReads,
+    reads: crate::sys::rdma::RdmaReads,
 ) -> anyhow::Result<NodeState> {
     Ok(match from {
         Some(p) => load_snapshot(p)?,
-        None => collect::collect_fabric(root, gids)?,
+        None => collect::collect_fabric(root, reads)?,
     })
 }
 

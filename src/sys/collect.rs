@@ -70,7 +70,7 @@ enum Reads {
     /// What `topo` and `nccl` print from: the CPU/GPU layout, each interface's device, the
     /// RDMA devices (their GID tables as far as given) and the PCI walk. No ethtool (no
     /// module EEPROM), qdiscs, IRQs, queues, sensors or sysctls: neither command prints any.
-    Fabric(super::rdma::GidReads),
+    Fabric(super::rdma::RdmaReads),
 }
 
 /// [`collect`] without the reads no knob depends on: the module EEPROM and the PCI tree
@@ -81,12 +81,12 @@ pub fn collect_settings(root: &SysRoot, names: &[String]) -> Result<NodeState, C
 
 /// [`collect`] of the GPU fabric alone (see `Reads::Fabric`): every interface with its
 /// device and PCI place but its settings, counters, IRQs and queues unread, no sysctls, the
-/// RDMA devices with `gids` of their GID tables, and the PCI walk. `topo` and `nccl` read it.
+/// RDMA devices read as `reads` says, and the PCI walk. `topo` and `nccl` read it.
 pub fn collect_fabric(
     root: &SysRoot,
-    gids: super::rdma::GidReads,
+    reads: super::rdma::RdmaReads,
 ) -> Result<NodeState, CollectError> {
-    collect_with(root, &[], Reads::Fabric(gids))
+    collect_with(root, &[], Reads::Fabric(reads))
 }
 
 fn collect_with(root: &SysRoot, names: &[String], reads: Reads) -> Result<NodeState, CollectError> {
@@ -237,13 +237,13 @@ struct Globals {
 
 impl Globals {
     fn read(root: &SysRoot, reads: Reads) -> Self {
-        if let Reads::Fabric(gids) = reads {
+        if let Reads::Fabric(rdma) = reads {
             return Self {
                 hostname: procfs::hostname(root).unwrap_or_default(),
                 kernel: procfs::kernel_release(root).unwrap_or_default(),
                 sysctls: Vec::new(),
                 softnet: Vec::new(),
-                rdma: rdma_with(root, gids).unwrap_or_default(),
+                rdma: rdma_with(root, rdma).unwrap_or_default(),
             };
         }
         Self {
@@ -266,15 +266,15 @@ fn read_rdma(root: &SysRoot) -> Vec<crate::model::rdma::RdmaDevice> {
 /// RDMA devices from sysfs, with netlink filling the netdev of each port on the live node
 /// (`show --rdma` reads only these).
 pub fn rdma(root: &SysRoot) -> Result<Vec<crate::model::rdma::RdmaDevice>, super::rdma::RdmaError> {
-    rdma_with(root, super::rdma::GidReads::All)
+    rdma_with(root, super::rdma::RdmaReads::All)
 }
 
-/// [`rdma`] taking `gids` of each port's GID table.
+/// [`rdma`] reading as much of each device as `reads` says.
 pub fn rdma_with(
     root: &SysRoot,
-    gids: super::rdma::GidReads,
+    reads: super::rdma::RdmaReads,
 ) -> Result<Vec<crate::model::rdma::RdmaDevice>, super::rdma::RdmaError> {
-    let mut devs = super::rdma::read_devices_with(root, gids)?;
+    let mut devs = super::rdma::read_devices_with(root, reads)?;
     if root.is_live() {
         // Without netlink the sysfs view stands: the netdev comes from the GID table.
         let _ = super::rdma_nl::enrich(&mut devs);

@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn the_fabric_read_gives_the_full_reads_report() {
         use crate::fabric::topo::report;
-        use crate::sys::rdma::GidReads;
+        use crate::sys::rdma::RdmaReads;
         for name in ["gpu-node"] {
             let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/fixtures")
@@ -394,10 +394,10 @@ mod tests {
             let root = SysRoot::new(base.join("sys"), base.join("proc"));
             let full = crate::sys::collect::collect(&root, &[]).expect("collect");
             assert!(!full.pci.functions.is_empty(), "{name}");
-            for gids in [GidReads::All, GidReads::NetdevOnly] {
-                let light = crate::sys::collect::collect_fabric(&root, gids).expect("fabric");
-                assert_eq!(light.pci, full.pci, "{name} {gids:?}");
-                assert_eq!(report(&light), report(&full), "{name} {gids:?}");
+            for reads in [RdmaReads::All, RdmaReads::Fabric] {
+                let light = crate::sys::collect::collect_fabric(&root, reads).expect("fabric");
+                assert_eq!(light.pci, full.pci, "{name} {reads:?}");
+                assert_eq!(report(&light), report(&full), "{name} {reads:?}");
                 let names = |s: &crate::model::NodeState| {
                     s.interfaces
                         .iter()
@@ -409,7 +409,7 @@ mod tests {
                     light.sysctls.is_empty() && light.interfaces.iter().all(|i| i.irqs.is_empty())
                 );
             }
-            let all = crate::sys::collect::collect_fabric(&root, GidReads::All).expect("fabric");
+            let all = crate::sys::collect::collect_fabric(&root, RdmaReads::All).expect("fabric");
             assert_eq!(
                 all.rdma, full.rdma,
                 "{name}: all GIDs read as by the full read"
