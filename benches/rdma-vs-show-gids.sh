@@ -4,7 +4,7 @@
 #
 #   benches/rdma-vs-show-gids.sh [-n RUNS] [--shell-runs N] [--devices N] [--gids N]
 #                                [--used N] [--gpus N] [--dpuctl PATH] [--keep DIR]
-#                                [--no-shell] [--syscalls]
+#                                [--against PATH] [--no-shell] [--syscalls]
 #
 # The tree (layouts: Documentation/ABI/stable/sysfs-class-infiniband for the RDMA devices,
 # Documentation/ABI/testing/sysfs-bus-pci for the PCI functions, as tests/fixtures/
@@ -32,14 +32,15 @@
 # GIDs: it takes minutes), `dpuctl topo` RUNS times on this tree and on a tmpfs copy of
 # tests/fixtures/gpu-node. Prints medians (and minimum, which is the least disturbed by
 # other load), the ratio, and the load average before and after: on a shared machine
-# compare only figures taken together. --syscalls adds `strace -c -f` of one run of each
-# dpuctl command. Target: `show --rdma` under 20 ms and at least 100x faster than the walk.
+# compare only figures taken together. --against PATH times a second dpuctl (an older build)
+# in the same loop, each of its runs next to one of --dpuctl's, so that both see the same
+# load. --syscalls adds `strace -c -f` of one run of each dpuctl command. Target: `show --rdma` under 20 ms and at least 100x faster than the walk.
 # Needs no root when /dev/shm is a tmpfs: nothing outside the generated directory is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=21 shell_runs=1 devices=16 gids=256 used=256 gpus=8 dpuctl=target/release/dpuctl keep=
-shell=1 syscalls=0
+shell=1 syscalls=0 against=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) runs=$2; shift 2 ;;
@@ -50,12 +51,14 @@ while [ $# -gt 0 ]; do
 	--gpus) gpus=$2; shift 2 ;;
 	--dpuctl) dpuctl=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
+	--against) against=$2; shift 2 ;;
 	--no-shell) shell=0; shift ;;
 	--syscalls) syscalls=1; shift ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [ -x "$dpuctl" ] || { echo "no $dpuctl (cargo build --release, or --dpuctl PATH)" >&2; exit 2; }
+[ -z "$against" ] || [ -x "$against" ] || { echo "no $against" >&2; exit 2; }
 [ "$used" -le "$gids" ] || { echo "--used $used is more than --gids $gids" >&2; exit 2; }
 
 # ---- a tmpfs for the trees
@@ -217,6 +220,7 @@ SH
 chmod +x "$dir/show_gids.sh"
 
 dp() { "$dpuctl" --sysfs-root "$1/sys" --procfs-root "$1/proc" "${@:2}"; }
+old() { "$against" --sysfs-root "$1/sys" --procfs-root "$1/proc" "${@:2}"; }
 # Both must list the same GIDs (index, version, netdev); the first shell run is the check.
 n_dpuctl=$(dp "$dir" show --rdma --format json | grep -c '"kind"')
 if [ "$shell" = 1 ]; then
@@ -237,14 +241,21 @@ ms() { # ms CMD...: wall time of one run in microseconds (bash's clock: no fork 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)]/1000}'; }
 least() { printf '%s\n' "$@" | sort -n | awk 'NR==1 {printf "%.1f", $1/1000}'; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-a=() t=() g=() b=()
+a=() t=() g=() b=() oa=() ot=() og=()
 dp "$dir" show --rdma >/dev/null
 dp "$dir" topo >/dev/null
 dp "$dir/gpu-node" topo >/dev/null
+if [ -n "$against" ]; then
+	cmp -s <(dp "$dir" show --rdma) <(old "$dir" show --rdma) || echo "note: $against prints another show --rdma" >&2
+	cmp -s <(dp "$dir" topo) <(old "$dir" topo) || echo "note: $against prints another topo" >&2
+fi
 for _ in $(seq "$runs"); do
 	a+=("$(ms dp "$dir" show --rdma)")
+	[ -z "$against" ] || oa+=("$(ms old "$dir" show --rdma)")
 	t+=("$(ms dp "$dir" topo)")
+	[ -z "$against" ] || ot+=("$(ms old "$dir" topo)")
 	g+=("$(ms dp "$dir/gpu-node" topo)")
+	[ -z "$against" ] || og+=("$(ms old "$dir/gpu-node" topo)")
 done
 if [ "$shell" = 1 ]; then
 	for _ in $(seq "$shell_runs"); do b+=("$(ms "$dir/show_gids.sh" "$dir/sys")"); done
@@ -257,6 +268,12 @@ printf '  %-36s %10s %10s  (%s runs)\n' "" "median ms" "min ms" "$runs"
 printf '  %-36s %10s %10s\n' "dpuctl show --rdma" "$(median "${a[@]}")" "$(least "${a[@]}")"
 printf '  %-36s %10s %10s\n' "dpuctl topo (this tree)" "$(median "${t[@]}")" "$(least "${t[@]}")"
 printf '  %-36s %10s %10s\n' "dpuctl topo (tests/fixtures/gpu-node)" "$(median "${g[@]}")" "$(least "${g[@]}")"
+if [ -n "$against" ]; then
+	echo "  $against, in the same loop:"
+	printf '  %-36s %10s %10s\n' "  show --rdma" "$(median "${oa[@]}")" "$(least "${oa[@]}")"
+	printf '  %-36s %10s %10s\n' "  topo (this tree)" "$(median "${ot[@]}")" "$(least "${ot[@]}")"
+	printf '  %-36s %10s %10s\n' "  topo (tests/fixtures/gpu-node)" "$(median "${og[@]}")" "$(least "${og[@]}")"
+fi
 if [ "$shell" = 1 ]; then
 	printf '  %-36s %10s %10s  (%s runs)\n' "show_gids-style walk" "$(median "${b[@]}")" "$(least "${b[@]}")" "$shell_runs"
 	awk -v a="$(median "${a[@]}")" -v b="$(median "${b[@]}")" \
