@@ -277,7 +277,8 @@ pub fn rdma_with(
     let mut devs = super::rdma::read_devices_with(root, reads)?;
     if root.is_live() {
         // Without netlink the sysfs view stands: the netdev comes from the GID table.
-        let _ = super::rdma_nl::enrich(&mut devs);
+        let counters = reads == super::rdma::RdmaReads::All;
+        let _ = super::rdma_nl::enrich_with(&mut devs, counters);
     }
     Ok(devs)
 }
