@@ -62,6 +62,20 @@ pub fn load(root: &SysRoot, from: Option<&Path>, names: &[String]) -> anyhow::Re
     Ok(state)
 }
 
+/// The node state `topo` and `nccl` work from: the snapshot `from` when given, else the GPU
+/// fabric read from `root` ([`collect::collect_fabric`]: no ethtool, qdiscs, IRQs or sysctls,
+/// the RDMA devices read as `reads` says).
+pub fn load_fabric(
+    root: &SysRoot,
+    from: Option<&Path>,
+    reads: crate::sys::rdma::RdmaReads,
+) -> anyhow::Result<NodeState> {
+    Ok(match from {
+        Some(p) => load_snapshot(p)?,
+        None => collect::collect_fabric(root, reads)?,
+    })
+}
+
 /// Fails with a one-line error naming the first unknown interface and the known ones.
 pub fn check_names(state: &NodeState, names: &[String]) -> anyhow::Result<()> {
     for n in names {

@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use crate::cli::{Format, NcclArgs, NcclFormat, TopoArgs};
 use crate::fabric::{self, nccl};
 use crate::output;
+use crate::sys::rdma::RdmaReads;
 use crate::sys::SysRoot;
 
 /// Runs `topo`.
 pub fn run(root: &SysRoot, args: &TopoArgs) -> anyhow::Result<ExitCode> {
-    let state = crate::source::load(root, args.from.as_deref(), &[])?;
+    // topo prints no GID and no counter: each port's GID table is read only as far as its
+    // netdev, its counters not at all.
+    let state = crate::source::load_fabric(root, args.from.as_deref(), RdmaReads::Fabric)?;
     let report = fabric::topo::report(&state);
     let text = match args.format {
         Format::Json => output::json(&report)?,
@@ -25,7 +28,7 @@ pub fn run(root: &SysRoot, args: &TopoArgs) -> anyhow::Result<ExitCode> {
 /// matches, 1 wrong settings, 2 error or nothing compared).
 pub fn nccl(root: &SysRoot, args: &NcclArgs) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
-    let state = crate::source::load(root, args.from.as_deref(), &[])?;
+    let state = crate::source::load_fabric(root, args.from.as_deref(), RdmaReads::All)?;
     let report = fabric::topo::report(&state);
     let ports = nccl::hca_ports(&state);
     let plan = nccl::plan(&report, &ports, &args.gpus)?;

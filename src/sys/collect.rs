@@ -67,6 +67,10 @@ enum Reads {
     /// EEPROM (I2C reads of several pages per interface on real optics; tune never writes a
     /// module) and no PCI walk (no knob lives there).
     Settings,
+    /// What `topo` and `nccl` print from: the CPU/GPU layout, each interface's device, the
+    /// RDMA devices (their GID tables as far as given) and the PCI walk. No ethtool (no
+    /// module EEPROM), qdiscs, IRQs, queues, sensors or sysctls: neither command prints any.
+    Fabric(super::rdma::RdmaReads),
 }
 
 /// [`collect`] without the reads no knob depends on: the module EEPROM and the PCI tree
@@ -75,7 +79,18 @@ pub fn collect_settings(root: &SysRoot, names: &[String]) -> Result<NodeState, C
     collect_with(root, names, Reads::Settings)
 }
 
+/// [`collect`] of the GPU fabric alone (see `Reads::Fabric`): every interface with its
+/// device and PCI place but its settings, counters, IRQs and queues unread, no sysctls, the
+/// RDMA devices read as `reads` says, and the PCI walk. `topo` and `nccl` read it.
+pub fn collect_fabric(
+    root: &SysRoot,
+    reads: super::rdma::RdmaReads,
+) -> Result<NodeState, CollectError> {
+    collect_with(root, &[], Reads::Fabric(reads))
+}
+
 fn collect_with(root: &SysRoot, names: &[String], reads: Reads) -> Result<NodeState, CollectError> {
+    let fabric = matches!(reads, Reads::Fabric(_));
     let (topology, links) = std::thread::scope(|s| {
         let topology = s.spawn(|| topology::read(root));
         let links = links(root);
@@ -106,12 +121,17 @@ fn collect_with(root: &SysRoot, names: &[String], reads: Reads) -> Result<NodeSt
     // A dump asks about every device of the namespace, so it pays off only when most of
     // them are wanted; for a few named ones, requests per device ask the kernel less.
     let bulk = links.len() * 2 >= all && links.len() > 1;
-    let irq_lines = procfs::interrupts(root).unwrap_or_default();
+    let irq_lines = if fabric {
+        Vec::new()
+    } else {
+        procfs::interrupts(root).unwrap_or_default()
+    };
     let files = FileWork {
         root,
         irq_lines: &irq_lines,
         links: &links,
         next: AtomicUsize::new(0),
+        fabric,
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -120,12 +140,14 @@ fn collect_with(root: &SysRoot, names: &[String], reads: Reads) -> Result<NodeSt
         .max(1);
     let (mut done, eth, globals) = std::thread::scope(|s| {
         let side = s.spawn(|| {
-            let eth = if root.is_live() {
+            let eth = if fabric {
+                Err("not read (the GPU fabric read takes no ethtool settings)".to_string())
+            } else if root.is_live() {
                 ethtool_part(&links, bulk, reads == Reads::Full)
             } else {
                 Err("ethtool reads the running kernel, not a --sysfs-root tree".to_string())
             };
-            let globals = Globals::read(root);
+            let globals = Globals::read(root, reads);
             (eth, globals, files.work())
         });
         let helpers: Vec<_> = (1..workers).map(|_| s.spawn(|| files.work())).collect();
@@ -151,10 +173,10 @@ fn collect_with(root: &SysRoot, names: &[String], reads: Reads) -> Result<NodeSt
         })
         .collect::<Vec<Interface>>();
     let mut interfaces = interfaces;
-    if root.is_live() {
+    if root.is_live() && !fabric {
         read_tc(&mut interfaces);
     }
-    let pci = if reads == Reads::Full {
+    let pci = if reads == Reads::Full || fabric {
         super::pci::read(root, &interfaces, &topology.gpus, &globals.rdma)
     } else {
         crate::model::pci::PciFabric::default()
@@ -214,7 +236,16 @@ struct Globals {
 }
 
 impl Globals {
-    fn read(root: &SysRoot) -> Self {
+    fn read(root: &SysRoot, reads: Reads) -> Self {
+        if let Reads::Fabric(rdma) = reads {
+            return Self {
+                hostname: procfs::hostname(root).unwrap_or_default(),
+                kernel: procfs::kernel_release(root).unwrap_or_default(),
+                sysctls: Vec::new(),
+                softnet: Vec::new(),
+                rdma: rdma_with(root, rdma).unwrap_or_default(),
+            };
+        }
         Self {
             hostname: procfs::hostname(root).unwrap_or_default(),
             kernel: procfs::kernel_release(root).unwrap_or_default(),
@@ -235,10 +266,19 @@ fn read_rdma(root: &SysRoot) -> Vec<crate::model::rdma::RdmaDevice> {
 /// RDMA devices from sysfs, with netlink filling the netdev of each port on the live node
 /// (`show --rdma` reads only these).
 pub fn rdma(root: &SysRoot) -> Result<Vec<crate::model::rdma::RdmaDevice>, super::rdma::RdmaError> {
-    let mut devs = super::rdma::read_devices(root)?;
+    rdma_with(root, super::rdma::RdmaReads::All)
+}
+
+/// [`rdma`] reading as much of each device as `reads` says.
+pub fn rdma_with(
+    root: &SysRoot,
+    reads: super::rdma::RdmaReads,
+) -> Result<Vec<crate::model::rdma::RdmaDevice>, super::rdma::RdmaError> {
+    let mut devs = super::rdma::read_devices_with(root, reads)?;
     if root.is_live() {
         // Without netlink the sysfs view stands: the netdev comes from the GID table.
-        let _ = super::rdma_nl::enrich(&mut devs);
+        let counters = reads == super::rdma::RdmaReads::All;
+        let _ = super::rdma_nl::enrich_with(&mut devs, counters);
     }
     Ok(devs)
 }
@@ -250,6 +290,8 @@ struct FileWork<'a> {
     irq_lines: &'a [procfs::IrqLine],
     links: &'a [(LinkAttrs, Counters)],
     next: AtomicUsize,
+    /// Only each interface's device (`Reads::Fabric`).
+    fabric: bool,
 }
 
 impl FileWork<'_> {
@@ -261,7 +303,12 @@ impl FileWork<'_> {
             let Some((l, _)) = self.links.get(i) else {
                 return out;
             };
-            out.push((i, file_part(self.root, self.irq_lines, &l.name)));
+            let part = if self.fabric {
+                device_part(self.root, &l.name)
+            } else {
+                file_part(self.root, self.irq_lines, &l.name)
+            };
+            out.push((i, part));
         }
     }
 }
@@ -403,6 +450,23 @@ fn file_part(root: &SysRoot, irq_lines: &[procfs::IrqLine], name: &str) -> FileP
         queues: sysfs::queues_in(&dirs),
         temperatures: sysfs::temperatures_in(&dirs),
         dev,
+    }
+}
+
+/// The device of interface `name` alone: where it sits on PCI, no IRQs, queues or sensors.
+fn device_part(root: &SysRoot, name: &str) -> FilePart {
+    let dev = if sysfs::valid_ifname(name) {
+        sysfs::device_info_in(root, &sysfs::netdev_dirs(root, name))
+    } else {
+        sysfs::DeviceInfo::virtual_device()
+    };
+    FilePart {
+        dev,
+        pci_vendor: None,
+        pci_device: None,
+        irqs: Vec::new(),
+        queues: Vec::new(),
+        temperatures: Vec::new(),
     }
 }
 

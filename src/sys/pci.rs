@@ -380,6 +380,43 @@ mod tests {
         assert_eq!(f.gpudirect.open_kernel_module, Some(false));
     }
 
+    /// The fabric read `topo` and `nccl` use (no ethtool, IRQs, queues or sysctls; for
+    /// `topo` GID tables only as far as each port's netdev) gives the same PCI fabric and
+    /// the same report as the full read, on the GPU node.
+    #[test]
+    fn the_fabric_read_gives_the_full_reads_report() {
+        use crate::fabric::topo::report;
+        use crate::sys::rdma::RdmaReads;
+        for name in ["gpu-node"] {
+            let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name);
+            let root = SysRoot::new(base.join("sys"), base.join("proc"));
+            let full = crate::sys::collect::collect(&root, &[]).expect("collect");
+            assert!(!full.pci.functions.is_empty(), "{name}");
+            for reads in [RdmaReads::All, RdmaReads::Fabric] {
+                let light = crate::sys::collect::collect_fabric(&root, reads).expect("fabric");
+                assert_eq!(light.pci, full.pci, "{name} {reads:?}");
+                assert_eq!(report(&light), report(&full), "{name} {reads:?}");
+                let names = |s: &crate::model::NodeState| {
+                    s.interfaces
+                        .iter()
+                        .map(|i| (i.name.clone(), i.device_path.clone()))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(names(&light), names(&full), "{name}");
+                assert!(
+                    light.sysctls.is_empty() && light.interfaces.iter().all(|i| i.irqs.is_empty())
+                );
+            }
+            let all = crate::sys::collect::collect_fabric(&root, RdmaReads::All).expect("fabric");
+            assert_eq!(
+                all.rdma, full.rdma,
+                "{name}: all GIDs read as by the full read"
+            );
+        }
+    }
+
     #[test]
     fn nvidia_version_lines() {
         let (v, open) = parse_nvidia_version(

@@ -14,7 +14,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::net::Ipv6Addr;
+use std::os::fd::OwnedFd;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustix::fs::{openat, Mode, OFlags, CWD};
 
 use crate::model::rdma::{Gid, GidKind, RdmaDevice, RdmaPort};
 
@@ -51,9 +55,33 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RdmaError + '_ {
     }
 }
 
+/// How much of each device a read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RdmaReads {
+    /// Everything: `show`, snapshots, `nccl` and the checks print or use it.
+    All,
+    /// What `topo` prints from: each port's GID table only as far as the first entry with a
+    /// netdev, to learn the port's netdev, and then left empty (on a port with 256 entries in
+    /// use, 3 files instead of 768); no counters (an mlx5 port has some 70 counter files).
+    Fabric,
+}
+
+/// Most threads reading devices at once.
+const MAX_WORKERS: usize = 8;
+
 /// All RDMA devices under this root, sorted by name. No `class/infiniband` directory (no
 /// RDMA core loaded, or a fixture without RDMA) gives an empty list.
 pub fn read_devices(root: &SysRoot) -> Result<Vec<RdmaDevice>, RdmaError> {
+    read_devices_with(root, RdmaReads::All)
+}
+
+/// [`read_devices`] reading as much of each device as `reads` says.
+///
+/// Devices are read on up to [`MAX_WORKERS`] threads (no more than the CPUs there are): a
+/// device's GID table is up to 256 entries of three files each, and the opens and reads of
+/// one device do not wait on another's. The result and the error reported do not depend on
+/// the threads: the first failing device in name order is the error.
+pub fn read_devices_with(root: &SysRoot, reads: RdmaReads) -> Result<Vec<RdmaDevice>, RdmaError> {
     let class = root.sys(CLASS_DIR);
     let entries = match fs::read_dir(&class) {
         Ok(e) => e,
@@ -66,9 +94,37 @@ pub fn read_devices(root: &SysRoot) -> Result<Vec<RdmaDevice>, RdmaError> {
         .filter(|n| valid_device_name(n))
         .collect();
     names.sort();
-    let mut out = Vec::with_capacity(names.len());
-    for name in names {
-        match read_device(root, &name) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, MAX_WORKERS)
+        .min(names.len());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(name) = names.get(i) else {
+                return done;
+            };
+            done.push((i, read_device_with(root, name, reads)));
+        }
+    };
+    let mut done = if workers > 1 {
+        std::thread::scope(|s| {
+            let helpers: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
+            let mut done = work();
+            for h in helpers {
+                done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            done
+        })
+    } else {
+        work()
+    };
+    done.sort_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(done.len());
+    for (_, r) in done {
+        match r {
             Ok(d) => out.push(d),
             // The device went away between the listing and the read (driver unbound).
             Err(RdmaError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
@@ -92,6 +148,15 @@ pub fn valid_device_name(name: &str) -> bool {
 
 /// One RDMA device by name.
 pub fn read_device(root: &SysRoot, name: &str) -> Result<RdmaDevice, RdmaError> {
+    read_device_with(root, name, RdmaReads::All)
+}
+
+/// [`read_device`] reading as much of each device as `reads` says.
+pub fn read_device_with(
+    root: &SysRoot,
+    name: &str,
+    reads: RdmaReads,
+) -> Result<RdmaDevice, RdmaError> {
     let dir = root.sys(CLASS_DIR).join(name);
     let node_type_path = dir.join("node_type");
     let node_type = parse_node_type(&read_attr(&node_type_path).map_err(io_err(&node_type_path))?);
@@ -121,7 +186,13 @@ pub fn read_device(root: &SysRoot, name: &str) -> Result<RdmaDevice, RdmaError> 
     numbers.sort_unstable();
     let mut ports = Vec::with_capacity(numbers.len());
     for n in numbers {
-        ports.push(read_port(root, name, &ports_dir.join(n.to_string()), n)?);
+        ports.push(read_port(
+            root,
+            name,
+            &ports_dir.join(n.to_string()),
+            n,
+            reads,
+        )?);
     }
     Ok(RdmaDevice {
         name: name.to_string(),
@@ -148,7 +219,13 @@ pub fn rdma_cm_dir(root: &SysRoot, name: &str) -> Option<bool> {
     Some(cm.join(name).is_dir())
 }
 
-fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPort, RdmaError> {
+fn read_port(
+    root: &SysRoot,
+    dev: &str,
+    dir: &Path,
+    port: u32,
+    reads: RdmaReads,
+) -> Result<RdmaPort, RdmaError> {
     let must = |f: &str| {
         let p = dir.join(f);
         read_attr(&p).map_err(io_err(&p))
@@ -157,8 +234,11 @@ fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPor
     let phys_state = parse_enum_attr(&must("phys_state")?);
     let rate = read_opt(&dir.join("rate")).unwrap_or_default();
     let link_layer = read_opt(&dir.join("link_layer")).unwrap_or_else(|| "InfiniBand".into());
-    let gids = read_gids(dir, &link_layer)?;
+    let mut gids = read_gid_table(dir, &link_layer, reads)?.gids;
     let netdev = gids.iter().find_map(|g| g.netdev.clone());
+    if reads == RdmaReads::Fabric {
+        gids.clear();
+    }
     let active_mtu = if link_layer.eq_ignore_ascii_case("ethernet") {
         netdev.as_deref().and_then(|nd| {
             super::sysfs::read_num_opt::<u32>(&root.sys("class/net").join(nd).join("mtu"))
@@ -166,6 +246,10 @@ fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPor
         })
     } else {
         None
+    };
+    let counters = |d: &Path| match reads {
+        RdmaReads::All => read_counter_dir(d),
+        RdmaReads::Fabric => BTreeMap::new(),
     };
     let cm = root
         .sys(RDMA_CM_DIR)
@@ -183,16 +267,68 @@ fn read_port(root: &SysRoot, dev: &str, dir: &Path, port: u32) -> Result<RdmaPor
         netdev,
         netdev_index: None,
         gids,
-        hw_counters: read_counter_dir(&dir.join("hw_counters")),
-        counters: read_counter_dir(&dir.join("counters")),
+        hw_counters: counters(&dir.join("hw_counters")),
+        counters: counters(&dir.join("counters")),
         default_roce_mode: read_opt(&cm.join("default_roce_mode")).filter(|s| !s.is_empty()),
         default_roce_tos: read_opt(&cm.join("default_roce_tos"))
             .and_then(|s| s.trim().parse().ok()),
     })
 }
 
-/// The non-empty entries of a port's GID table, by index.
-fn read_gids(port_dir: &Path, link_layer: &str) -> Result<Vec<Gid>, RdmaError> {
+/// A walk of one port's GID table: the entries in use, and how many slot files it opened.
+#[derive(Debug)]
+pub(crate) struct GidTable {
+    /// The non-empty entries, by index.
+    pub gids: Vec<Gid>,
+    /// Files opened below `gids/` and `gid_attrs/`: one per empty slot, three per used one.
+    /// Opening is what a GID table costs (16 devices of 256 used slots are 12,288 files),
+    /// so a test holds the walk to it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub files_opened: usize,
+}
+
+/// A directory of the GID table (`gids`, `gid_attrs/types`, `gid_attrs/ndevs`) opened once,
+/// or the error opening it gave, answered again for each slot.
+struct SlotDir(Result<OwnedFd, io::ErrorKind>);
+
+impl SlotDir {
+    fn open(port: &OwnedFd, rel: &str) -> Self {
+        Self(
+            openat(
+                port,
+                rel,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| io::Error::from(e).kind()),
+        )
+    }
+
+    /// Reads slot file `name` into `buf` (see [`read_at`]), counting the open.
+    fn read<'b>(&self, name: &str, buf: &'b mut [u8], opened: &mut usize) -> io::Result<&'b str> {
+        match &self.0 {
+            Ok(dir) => {
+                *opened += 1;
+                read_at(dir, name, buf)
+            }
+            Err(kind) => Err(io::Error::from(*kind)),
+        }
+    }
+}
+
+/// The entries of a port's GID table, by index (with [`RdmaReads::Fabric`], up to the
+/// first one with a netdev).
+///
+/// The three directories are opened once and every slot file relative to them: a sysfs path
+/// walk costs about as much per component as the open itself, and a full GID path from the
+/// root has nine (`show_gids` is slow for that and for its forks). A slot whose GID is all
+/// zero (or answers EINVAL) is empty and costs that one read; only a GID in use is worth its
+/// type and netdev reads. Reads go into two buffers reused for every slot.
+pub(crate) fn read_gid_table(
+    port_dir: &Path,
+    link_layer: &str,
+    reads: RdmaReads,
+) -> Result<GidTable, RdmaError> {
     let gids_dir = port_dir.join("gids");
     let mut indices: Vec<u32> = match fs::read_dir(&gids_dir) {
         Ok(entries) => entries
@@ -200,64 +336,76 @@ fn read_gids(port_dir: &Path, link_layer: &str) -> Result<Vec<Gid>, RdmaError> {
             .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
             .filter(|i| *i < MAX_GIDS)
             .collect(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(GidTable {
+                gids: Vec::new(),
+                files_opened: 0,
+            })
+        }
         Err(e) => return Err(io_err(&gids_dir)(e)),
     };
     indices.sort_unstable();
-    // Every file is opened relative to the port directory: a sysfs path walk costs about as
-    // much per component as the open itself, and a full GID path has nine (show_gids is slow
-    // for that and for its forks); 256 slots of 3 files on every port add up.
-    let port = rustix::fs::openat(
-        rustix::fs::CWD,
+    let port = openat(
+        CWD,
         port_dir,
-        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
     )
     .map_err(|e| io_err(port_dir)(e.into()))?;
+    let slots = SlotDir::open(&port, "gids");
+    if let Err(kind) = &slots.0 {
+        return Err(io_err(&gids_dir)(io::Error::from(*kind)));
+    }
+    let types = SlotDir::open(&port, "gid_attrs/types");
+    let ndevs = SlotDir::open(&port, "gid_attrs/ndevs");
     let mut out = Vec::new();
-    let mut rel = String::with_capacity(32);
+    let mut opened = 0;
+    let mut name = String::with_capacity(8);
+    let (mut a, mut b) = (vec![0u8; ATTR_BUF], vec![0u8; ATTR_BUF]);
     for i in indices {
-        rel.clear();
-        let _ = write!(rel, "gids/{i}");
-        let text = match read_at(&port, &rel) {
-            Ok(t) => t,
-            Err(e) if is_empty_slot(&e) => continue,
-            Err(e) => return Err(io_err(&gids_dir.join(i.to_string()))(e)),
-        };
-        let Some(gid) = parse_gid(&text) else {
-            return Err(RdmaError::Io {
-                path: gids_dir.join(i.to_string()).display().to_string(),
+        name.clear();
+        let _ = write!(name, "{i}");
+        let gid = match slots.read(&name, &mut a, &mut opened) {
+            Ok(text) => parse_gid(text).ok_or_else(|| RdmaError::Io {
+                path: gids_dir.join(&name).display().to_string(),
                 source: io::Error::new(io::ErrorKind::InvalidData, format!("not a GID: {text:?}")),
-            });
+            })?,
+            Err(e) if is_empty_slot(&e) => continue,
+            Err(e) => return Err(io_err(&gids_dir.join(&name))(e)),
         };
         // Only a non-zero GID is worth its two attribute reads.
         if gid.is_unspecified() {
             continue;
         }
-        rel.clear();
-        let _ = write!(rel, "gid_attrs/types/{i}");
-        let kind = read_at(&port, &rel);
-        rel.clear();
-        let _ = write!(rel, "gid_attrs/ndevs/{i}");
-        let ndev = read_at(&port, &rel);
+        let kind = types.read(&name, &mut a, &mut opened);
+        let ndev = ndevs.read(&name, &mut b, &mut opened);
         if let Some(g) = gid_entry(i, gid, &kind, &ndev, link_layer) {
+            let found = g.netdev.is_some();
             out.push(g);
+            if found && reads == RdmaReads::Fabric {
+                break;
+            }
         }
     }
-    Ok(out)
+    Ok(GidTable {
+        gids: out,
+        files_opened: opened,
+    })
 }
 
-/// Reads the attribute at `rel` below the directory `dir` with a single `read` (a sysfs
-/// attribute is produced whole by the first read: Documentation/filesystems/sysfs.rst),
+/// Size of the buffer an attribute is read into: a page, what sysfs produces at most.
+const ATTR_BUF: usize = 4096;
+
+/// Reads the attribute `name` below the directory `dir` into `buf` with a single `read` (a
+/// sysfs attribute is produced whole by the first read: Documentation/filesystems/sysfs.rst),
 /// trailing whitespace removed, keeping the error (EINVAL marks an empty GID slot).
-fn read_at(dir: &std::os::fd::OwnedFd, rel: &str) -> io::Result<String> {
-    use rustix::fs::{openat, Mode, OFlags};
-    let fd = openat(dir, rel, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    let mut buf = [0u8; 4096];
-    let n = rustix::io::read(&fd, &mut buf)?;
+fn read_at<'b>(dir: &OwnedFd, name: &str, buf: &'b mut [u8]) -> io::Result<&'b str> {
+    let fd = openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let n = rustix::io::read(&fd, &mut *buf)?;
+    drop(fd);
     let s = std::str::from_utf8(&buf[..n])
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    Ok(s.trim_end().to_string())
+    Ok(s.trim_end())
 }
 
 /// True for the errors an empty or vanishing GID slot answers with: EINVAL (no entry),
@@ -277,8 +425,8 @@ fn is_empty_slot(e: &io::Error) -> bool {
 pub fn gid_entry(
     index: u32,
     gid: Ipv6Addr,
-    kind: &io::Result<String>,
-    ndev: &io::Result<String>,
+    kind: &io::Result<&str>,
+    ndev: &io::Result<&str>,
     link_layer: &str,
 ) -> Option<Gid> {
     if gid.is_unspecified() {
@@ -294,8 +442,9 @@ pub fn gid_entry(
     let netdev = ndev
         .as_ref()
         .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     Some(Gid {
         index,
         gid,
@@ -544,6 +693,96 @@ mod tests {
         assert_eq!(rxe.netdevs(), ["virtio0"]);
     }
 
+    /// The GID walk's cost, counted: an empty slot is one file (its all-zero GID), a slot in
+    /// use three (GID, type, netdev); a netdev-only walk stops at the first entry with a
+    /// netdev and keeps no table.
+    #[test]
+    fn an_empty_gid_slot_costs_one_read() {
+        let t = tree();
+        let port = root(&t).sys(CLASS_DIR).join("mlx5_0/ports/1");
+        let all = read_gid_table(&port, "Ethernet", RdmaReads::All).expect("walk");
+        assert_eq!(all.gids.len(), 4);
+        assert_eq!(all.files_opened, 4 * 3 + 4, "4 used slots, 4 empty");
+        assert!(!read_devices(&root(&t)).expect("read")[0].ports[0]
+            .hw_counters
+            .is_empty());
+        let first = read_gid_table(&port, "Ethernet", RdmaReads::Fabric).expect("walk");
+        assert_eq!((first.gids.len(), first.files_opened), (1, 3));
+
+        let full = read_devices(&root(&t)).expect("read");
+        let light = read_devices_with(&root(&t), RdmaReads::Fabric).expect("read");
+        for (f, l) in full.iter().zip(&light) {
+            assert_eq!(f.name, l.name);
+            assert_eq!(f.netdevs(), l.netdevs());
+            assert!(l.ports.iter().all(|p| p.gids.is_empty()));
+            let strip = |d: &RdmaDevice| {
+                let mut d = d.clone();
+                for p in &mut d.ports {
+                    p.gids.clear();
+                    p.hw_counters.clear();
+                    p.counters.clear();
+                }
+                d
+            };
+            assert_eq!(
+                strip(f),
+                *l,
+                "everything but the GIDs and counters is the same"
+            );
+        }
+    }
+
+    /// Many devices read on several threads come back in name order, each with its own
+    /// table, and the error of the first failing device (in name order) is the one reported.
+    #[test]
+    fn devices_read_in_parallel_keep_name_order() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let sys = t.path().join("sys");
+        for d in 0..12 {
+            let dev = sys.join(format!("devices/virtual/infiniband/rxe{d}"));
+            put(&dev.join("node_type"), "1: CA");
+            let p = dev.join("ports/1");
+            put(&p.join("state"), "4: ACTIVE");
+            put(&p.join("phys_state"), "5: LinkUp");
+            put(&p.join("link_layer"), "Ethernet");
+            put(
+                &p.join("gids/0"),
+                &format!("fe80:0000:0000:0000:0000:0000:0000:{d:04x}"),
+            );
+            put(&p.join("gid_attrs/types/0"), "RoCE v2");
+            put(&p.join("gid_attrs/ndevs/0"), &format!("veth{d}"));
+            fs::create_dir_all(sys.join("class/infiniband")).expect("mkdir");
+            symlink(
+                format!("../../devices/virtual/infiniband/rxe{d}"),
+                sys.join(format!("class/infiniband/rxe{d}")),
+            )
+            .expect("ln");
+        }
+        let r = root(&t);
+        let devs = read_devices(&r).expect("read");
+        let mut names: Vec<String> = (0..12).map(|d| format!("rxe{d}")).collect();
+        names.sort();
+        let got: Vec<&str> = devs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(got, names);
+        for d in &devs {
+            let n: u16 = d.name.trim_start_matches("rxe").parse().expect("n");
+            assert_eq!(d.netdevs(), [format!("veth{n}")]);
+            assert_eq!(d.ports[0].gids[0].gid.segments()[7], n);
+        }
+        // Two broken devices: the error names the first in name order (rxe10 < rxe3).
+        for d in [3, 10] {
+            fs::write(
+                sys.join(format!("devices/virtual/infiniband/rxe{d}/ports/1/gids/0")),
+                "nonsense\n",
+            )
+            .expect("write");
+        }
+        for _ in 0..5 {
+            let e = read_devices(&r).expect_err("broken GID");
+            assert!(e.to_string().contains("rxe10/ports/1/gids/0"), "{e}");
+        }
+    }
+
     #[test]
     fn no_infiniband_class_is_no_devices() {
         let t = tempfile::tempdir().expect("tempdir");
@@ -557,16 +796,15 @@ mod tests {
         let einval = || Err(io::Error::from_raw_os_error(libc::EINVAL));
         assert_eq!(gid_entry(5, gid, &einval(), &einval(), "Ethernet"), None);
         // An InfiniBand GID has no netdev: EINVAL there is "none".
-        let g =
-            gid_entry(0, gid, &Ok("IB/RoCE v1".into()), &einval(), "InfiniBand").expect("entry");
+        let g = gid_entry(0, gid, &Ok("IB/RoCE v1"), &einval(), "InfiniBand").expect("entry");
         assert_eq!((g.kind, g.netdev), (GidKind::Ib, None));
         // The zero GID is empty whatever its attributes say.
         assert_eq!(
             gid_entry(
                 1,
                 Ipv6Addr::UNSPECIFIED,
-                &Ok("RoCE v2".into()),
-                &Ok("eth0".into()),
+                &Ok("RoCE v2"),
+                &Ok("eth0"),
                 "Ethernet"
             ),
             None

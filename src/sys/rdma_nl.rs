@@ -261,6 +261,15 @@ pub fn merge(
 /// Reads every device's ports and counters over netlink and merges them into `devs` (see
 /// [`merge`]). Errors leave `devs` as sysfs gave them.
 pub fn enrich(devs: &mut [crate::model::rdma::RdmaDevice]) -> Result<(), NlError> {
+    enrich_with(devs, true)
+}
+
+/// [`enrich`], asking for hardware counters only `with_counters` (the fabric read `topo`
+/// uses prints none).
+pub fn enrich_with(
+    devs: &mut [crate::model::rdma::RdmaDevice],
+    with_counters: bool,
+) -> Result<(), NlError> {
     if devs.is_empty() {
         return Ok(());
     }
@@ -270,9 +279,10 @@ pub fn enrich(devs: &mut [crate::model::rdma::RdmaDevice]) -> Result<(), NlError
     for d in nl.devices()? {
         let these = nl.ports(d.index)?;
         for p in &these {
-            let want = devs.iter().any(|x| {
-                x.name == p.dev_name && x.port(p.port).is_some_and(|q| q.hw_counters.is_empty())
-            });
+            let want = with_counters
+                && devs.iter().any(|x| {
+                    x.name == p.dev_name && x.port(p.port).is_some_and(|q| q.hw_counters.is_empty())
+                });
             if want {
                 if let Ok(c) = nl.hw_counters(d.index, p.port) {
                     counters.insert((p.dev_name.clone(), p.port), c);
