@@ -172,6 +172,12 @@ fn topo_relates_the_nics_as_the_pcie_tree_places_them() {
         assert_eq!(cur, link(&l, "LnkSta:"), "{iface}");
         assert_eq!(max, link(&l, "LnkCap:"), "{iface}");
         assert_eq!(cur, max, "{iface} is not degraded");
+        // `show` reads the same link for the interface.
+        assert_eq!(
+            dpuctl_link(&crate::show(iface)["pcie"]),
+            (cur, max),
+            "{iface}: show"
+        );
         // One pair per other NIC, each the relation the tree gives.
         let pairs = n["pairs"].as_array().expect("pairs");
         assert_eq!(pairs.len(), 2, "{n:#}");
