@@ -737,6 +737,7 @@ mod tests {
             local_cpus: None,
             link: Avail::na("t"),
             speed_mbps: Some(400_000),
+            pairs: vec![],
         }
     }
 

@@ -74,6 +74,10 @@ pub struct TopoNic {
     pub link: Avail<PcieLink>,
     /// Link speed in Mb/s (netdev `speed`).
     pub speed_mbps: Option<u64>,
+    /// One entry per other NIC, in the order of [`TopoReport::nics`]: the NIC-NIC rows of
+    /// `nvidia-smi topo -m` (which NICs share a switch, which sit across NUMA nodes).
+    #[serde(default)]
+    pub pairs: Vec<TopoPair>,
 }
 
 /// The name a NIC function goes by in the matrix.
@@ -83,6 +87,23 @@ pub fn nic_name(f: &PciFunction) -> String {
         .or_else(|| f.netdevs.first())
         .cloned()
         .unwrap_or_else(|| f.address.clone())
+}
+
+/// The pairs of `nics[i]` with every other NIC.
+fn nic_pairs(fabric: &PciFabric, nics: &[&PciFunction], i: usize) -> Vec<TopoPair> {
+    let a = nics[i];
+    nics.iter()
+        .enumerate()
+        .filter(|(j, _)| *j != i)
+        .map(|(_, b)| {
+            let relation = relation(&a.path, a.numa_node, &b.path, b.numa_node);
+            TopoPair {
+                nic: nic_name(b),
+                relation,
+                acs_redirect: acs_on_path(fabric, relation, &a.path, &b.path),
+            }
+        })
+        .collect()
 }
 
 /// The switch ports with ACS redirect on the path of a pair that could talk peer-to-peer
@@ -195,7 +216,8 @@ pub fn build(fabric: &PciFabric) -> TopoReport {
         gpus: out_gpus,
         nics: nics
             .iter()
-            .map(|n| TopoNic {
+            .enumerate()
+            .map(|(i, n)| TopoNic {
                 name: nic_name(n),
                 address: n.address.clone(),
                 netdevs: n.netdevs.clone(),
@@ -204,6 +226,7 @@ pub fn build(fabric: &PciFabric) -> TopoReport {
                 local_cpus: n.local_cpus.clone(),
                 link: n.link.clone(),
                 speed_mbps: n.speed_mbps,
+                pairs: nic_pairs(fabric, &nics, i),
             })
             .collect(),
         gpudirect: fabric.gpudirect.clone(),
@@ -314,5 +337,107 @@ mod tests {
             gpudirect: GpuDirect::default(),
         });
         assert!(r.gpus[0].nearest.is_empty() && r.gpus[0].nic_gbps.is_none());
+    }
+
+    #[test]
+    fn nic_pairs_without_gpus() {
+        // Two NICs behind the downstream ports 17:01.0 and 17:02.0 of one switch (17:02.0 with
+        // ACS redirect on), one on another node; no GPU.
+        let sw = "pci0000:15/0000:15:01.0/0000:16:00.0";
+        let mut eth0 = f(
+            "0000:1a:00.0",
+            &format!("{sw}/0000:17:01.0/0000:1a:00.0"),
+            PciRole::Nic,
+            0,
+        );
+        eth0.netdevs = vec!["eth0".into()];
+        let mut eth1 = f(
+            "0000:1b:00.0",
+            &format!("{sw}/0000:17:02.0/0000:1b:00.0"),
+            PciRole::Nic,
+            0,
+        );
+        eth1.netdevs = vec!["eth1".into()];
+        let mut eth2 = f(
+            "0000:98:00.0",
+            "pci0000:97/0000:97:01.0/0000:98:00.0",
+            PciRole::Nic,
+            1,
+        );
+        eth2.netdevs = vec!["eth2".into()];
+        let mut port = f(
+            "0000:17:02.0",
+            &format!("{sw}/0000:17:02.0"),
+            PciRole::Bridge,
+            0,
+        );
+        port.acs = Avail::Ok(crate::model::pci::Acs {
+            capability: true,
+            control: 0x04,
+            request_redirect: true,
+            completion_redirect: false,
+        });
+        let r = build(&PciFabric {
+            functions: vec![eth0.clone(), eth1, eth2, port],
+            gpudirect: GpuDirect::default(),
+        });
+        assert!(r.gpus.is_empty());
+        let names: Vec<&str> = r.nics.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["eth0", "eth1", "eth2"]);
+        let rel = |i: usize| -> Vec<(String, Option<PcieRel>, Vec<String>)> {
+            r.nics[i]
+                .pairs
+                .iter()
+                .map(|p| (p.nic.clone(), p.relation, p.acs_redirect.clone()))
+                .collect()
+        };
+        let acs = vec!["0000:17:02.0".to_string()];
+        assert_eq!(
+            rel(0),
+            [
+                ("eth1".into(), Some(PcieRel::Pix), acs.clone()),
+                ("eth2".into(), Some(PcieRel::Sys), vec![]),
+            ]
+        );
+        assert_eq!(
+            rel(1),
+            [
+                ("eth0".into(), Some(PcieRel::Pix), acs),
+                ("eth2".into(), Some(PcieRel::Sys), vec![]),
+            ]
+        );
+        assert_eq!(
+            rel(2),
+            [
+                ("eth0".into(), Some(PcieRel::Sys), vec![]),
+                ("eth1".into(), Some(PcieRel::Sys), vec![]),
+            ]
+        );
+        // The table: NIC rows, the redirect footnote once per pair, the legend.
+        let t = crate::output::fabric::topo_table(&r);
+        let rows: Vec<Vec<&str>> = t
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .filter(|w: &Vec<&str>| w.len() == 4 && w.contains(&"X"))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ["eth0", "X", "PIX*", "SYS"],
+                ["eth1", "PIX*", "X", "SYS"],
+                ["eth2", "SYS", "SYS", "X"],
+            ],
+            "{t}"
+        );
+        assert_eq!(t.matches("  eth0 - eth1: 0000:17:02.0").count(), 1, "{t}");
+        assert!(!t.contains("eth1 - eth0"), "{t}");
+        assert!(t.contains("Legend:"), "{t}");
+        // One NIC: nothing to relate, no matrix.
+        let one = build(&PciFabric {
+            functions: vec![eth0],
+            gpudirect: GpuDirect::default(),
+        });
+        assert!(one.nics[0].pairs.is_empty());
+        assert!(!crate::output::fabric::topo_table(&one).contains("Legend:"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::fabric::topo::TopoReport;
+use crate::fabric::topo::{TopoPair, TopoReport};
 use crate::fabric::PcieRel;
 use crate::model::{Avail, PcieLink};
 
@@ -48,22 +48,42 @@ pub fn topo_table(r: &TopoReport) -> String {
              have no PCIe relation.\n",
         );
     }
-    if !r.gpus.is_empty() && !r.nics.is_empty() {
+    // NIC rows (as nvidia-smi prints them) where there are NICs to relate.
+    let nic_rows = r.nics.len() >= 2;
+    let matrix = !r.nics.is_empty() && (!r.gpus.is_empty() || nic_rows);
+    if matrix {
         out.push('\n');
         let mut header: Vec<&str> = vec![""];
         header.extend(r.nics.iter().map(|n| n.name.as_str()));
         let mut t = table(&header);
+        let cell = |p: &TopoPair| {
+            let rel = p.relation.map_or("-", PcieRel::as_str).to_string();
+            if p.acs_redirect.is_empty() {
+                rel
+            } else {
+                format!("{rel}*")
+            }
+        };
         for g in &r.gpus {
             let mut row = vec![g.name.clone()];
-            row.extend(g.pairs.iter().map(|p| {
-                let rel = p.relation.map_or("-", PcieRel::as_str).to_string();
-                if p.acs_redirect.is_empty() {
-                    rel
-                } else {
-                    format!("{rel}*")
-                }
-            }));
+            row.extend(g.pairs.iter().map(cell));
             t.add_row(row);
+        }
+        if nic_rows {
+            for n in &r.nics {
+                let mut row = vec![n.name.clone()];
+                row.extend(r.nics.iter().map(|m| {
+                    if m.name == n.name {
+                        "X".to_string()
+                    } else {
+                        n.pairs
+                            .iter()
+                            .find(|p| p.nic == m.name)
+                            .map_or_else(|| "-".to_string(), cell)
+                    }
+                }));
+                t.add_row(row);
+            }
         }
         push_table(&mut out, &t);
     }
@@ -127,7 +147,7 @@ pub fn topo_table(r: &TopoReport) -> String {
         }
         push_table(&mut out, &t);
     }
-    let acs: Vec<String> = r
+    let mut acs: Vec<String> = r
         .gpus
         .iter()
         .flat_map(|g| {
@@ -137,6 +157,19 @@ pub fn topo_table(r: &TopoReport) -> String {
                 .map(move |p| format!("  {} - {}: {}", g.name, p.nic, p.acs_redirect.join(", ")))
         })
         .collect();
+    // Each NIC pair once, in the order of the NICs.
+    for (i, n) in r.nics.iter().enumerate() {
+        for p in n.pairs.iter().filter(|p| !p.acs_redirect.is_empty()) {
+            if r.nics[i + 1..].iter().any(|m| m.name == p.nic) {
+                acs.push(format!(
+                    "  {} - {}: {}",
+                    n.name,
+                    p.nic,
+                    p.acs_redirect.join(", ")
+                ));
+            }
+        }
+    }
     if !acs.is_empty() {
         out.push_str(
             "\n* ACS redirect on the path (peer-to-peer traffic goes up to the root complex):\n",
@@ -146,7 +179,7 @@ pub fn topo_table(r: &TopoReport) -> String {
             out.push('\n');
         }
     }
-    if !r.gpus.is_empty() && !r.nics.is_empty() {
+    if matrix {
         out.push_str("\nLegend:\n");
         for rel in [
             PcieRel::Pix,

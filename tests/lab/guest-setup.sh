@@ -5,7 +5,7 @@
 #   nsim0 nsim1   netdevsim device 1: 2 ports, 4 queues each
 #   virtio0       virtio-net-pci, 4 queue pairs, MSI-X, RSS; 198.18.0.2/24, peer 198.18.0.1
 #   igb0          Intel 82576 (igb), MSI-X, RSS
-#   e1000e0       Intel 82574L (e1000e), single queue, on the root PCI bus
+#   e1000e0       Intel 82574L (e1000e), single queue
 #
 # Once everything is up it creates /run/lab/ready; an exit before that is a lab failure,
 # which lab.sh reports as such, never as the command's result.

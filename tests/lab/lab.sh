@@ -14,7 +14,7 @@
 # the host for artifacts: the host's $LAB_OUT if set, else a temporary one removed at exit.
 # Exported DPUCTL_*, RUST_* and LAB_* variables are passed in.
 # NICs (see guest-setup.sh): nsim0 nsim1 (netdevsim), virtio0 and igb0 (multiqueue, MSI-X,
-# on a PCI expander bridge on NUMA node 1), e1000e0 (root bus).
+# behind a PCIe switch on NUMA node 1), e1000e0 (behind a root port on NUMA node 0).
 #
 # Exit status: CMD's; 255 after "lab: VM failed" and the guest's console log when the guest
 # itself failed (boot, setup, panic, timeout), or when preparing the lab failed; 2 for a
@@ -64,8 +64,9 @@ cache=${DPUCTL_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpuctl-lab}
 # strip is called directly; everything else is what the kernel build and the guest need.
 # ibverbs-utils (ibv_rc_pingpong) and ibverbs-providers (rxe's user-space verbs provider):
 # RDMA traffic on Soft-RoCE for the guest's retransmit-storm test; the guest sees the host's /.
+# pciutils (lspci, setpci): witnesses of the guest's PCIe tree.
 host_pkgs=(busybox-static kmod gcc-12 make binutils xz-utils libelf1 libssl3 iproute2 ethtool
-  ibverbs-utils ibverbs-providers)
+  ibverbs-utils ibverbs-providers pciutils)
 # What the lab downloads goes into root's cache, never installed; apt's unprivileged _apt
 # user could not write there.
 apt_dl=(-qq -o APT::Sandbox::User=root)
@@ -267,7 +268,7 @@ q() { printf '%s' "${1//,/,,}"; } # a path inside a QEMU option: commas are doub
 qemu=("$qroot/usr/bin/qemu-system-x86_64" -L "$qroot/usr/share/qemu" -L "$qroot/usr/share/seabios")
 # shellcheck disable=SC2054 # QEMU options are comma-separated
 args=(
-  -M pc -nodefaults -no-reboot -display none "${accel[@]}"
+  -M q35,sata=off,smbus=off -nodefaults -no-reboot -display none "${accel[@]}"
   # 2 NUMA nodes, one socket each: cpus 0..smp/2-1 on node 0, the rest on node 1
   -smp "$smp,sockets=2" -m "$mem"
   -object "memory-backend-ram,id=mem0,size=$((mem / 2))M" -numa node,nodeid=0,memdev=mem0
@@ -279,19 +280,32 @@ args=(
   -virtfs "local,path=$(q "$kdir/modules"),mount_tag=modules,security_model=none,readonly=on"
   -virtfs "local,path=$(q "$run/ctl"),mount_tag=ctl,security_model=none"
   -virtfs "local,path=$(q "$out"),mount_tag=out,security_model=none"
-  -device virtio-serial-pci,bus=pci.0
+  -device virtio-serial-pci,bus=pcie.0
   -chardev "file,id=stdout,path=$(q "$run/stdout")" -device virtconsole,chardev=stdout
   -chardev "file,id=stderr,path=$(q "$run/stderr")" -device virtconsole,chardev=stderr
-  # The multiqueue NICs sit on a PCI expander bridge whose ACPI _PXM puts them on node 1
-  # (QEMU puts a PCI-PCI bridge behind it: they are 0000:81:xx.0). virtio-net's vectors:
-  # one per queue, config, control. romfile= : no iPXE ROMs, the guest boots with -kernel.
-  -device pxb,id=pxb1,bus_nr=128,numa_node=1,bus=pci.0
+  # PCI Express (see README.md for the tree): two PCIe expander bridges whose ACPI _PXM puts
+  # them on node 0 (bus 0x40) and node 1 (bus 0x80). e1000e sits behind a root port on node
+  # 0; on node 1 a root port leads to a switch (x3130 upstream port, two xio3130 downstream
+  # ports) with virtio-net and igb behind its downstream ports: one switch apart (PIX), and
+  # across NUMA nodes (SYS) from e1000e. QEMU's endpoints and switch ports have a fixed
+  # 2.5 GT/s x1 link; a root port's capability is x-speed/x-width and its link the lesser
+  # of that and the device's: node 0's port matches its device, node 1's is an 8 GT/s x4
+  # port running at 2.5 GT/s x1. Root ports carry an ACS capability (all controls off);
+  # switch ports have none. No hotplug: no pciehp slots to probe. virtio-net's vectors: one
+  # per queue, config, control. romfile= : no iPXE ROMs, the guest boots with -kernel.
+  -device pxb-pcie,id=pxb0,bus_nr=64,numa_node=0,bus=pcie.0
+  -device pcie-root-port,id=rp0,bus=pxb0,chassis=1,x-speed=2_5,x-width=1,hotplug=off
+  -device pxb-pcie,id=pxb1,bus_nr=128,numa_node=1,bus=pcie.0
+  -device pcie-root-port,id=rp1,bus=pxb1,chassis=2,x-speed=8,x-width=4,hotplug=off
+  -device x3130-upstream,id=up1,bus=rp1
+  -device xio3130-downstream,id=dn0,bus=up1,chassis=3,slot=0,hotplug=off
+  -device xio3130-downstream,id=dn1,bus=up1,chassis=3,slot=1,hotplug=off
   -netdev tap,id=virtio0,ifname=tap0,script=no,downscript=no,queues=4
-  -device virtio-net-pci,netdev=virtio0,bus=pxb1,mq=on,vectors=10,rss=on,hash=on,rx_queue_size=1024,romfile=
+  -device virtio-net-pci,netdev=virtio0,bus=dn0,mq=on,vectors=10,rss=on,hash=on,rx_queue_size=1024,romfile=
   -netdev tap,id=igb0,ifname=tap1,script=no,downscript=no
-  -device igb,netdev=igb0,bus=pxb1,romfile=
+  -device igb,netdev=igb0,bus=dn1,romfile=
   -netdev tap,id=e1000e0,ifname=tap2,script=no,downscript=no
-  -device e1000e,netdev=e1000e0,bus=pci.0,romfile=
+  -device e1000e,netdev=e1000e0,bus=rp0,romfile=
 )
 
 # The NICs' back-ends: taps in a namespace of our own, where QEMU runs.

@@ -1,7 +1,7 @@
 //! The lab guest's layout, proved from inside the guest by reading sysfs and procfs
 //! directly (no ethtool, no dpuctl). Every other lab test relies on it: 4 CPUs in 2 NUMA
 //! nodes, the NICs under fixed names with their real drivers, the multiqueue NICs on NUMA
-//! node 1 behind a PCI expander bridge, and one MSI-X vector per queue.
+//! node 1 behind a PCI Express switch, e1000e on node 0, and one MSI-X vector per queue.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -189,7 +189,7 @@ fn nics_are_up_with_their_drivers() {
 }
 
 #[test]
-fn multiqueue_nics_sit_on_numa_node_1() {
+fn nics_sit_on_their_numa_nodes() {
     crate::in_lab();
     for iface in ["virtio0", "igb0"] {
         let pci = expect_pci_function(iface);
@@ -206,14 +206,24 @@ fn multiqueue_nics_sit_on_numa_node_1() {
             pci.display()
         );
     }
-    // The root PCI bus has no proximity domain: the kernel reports "unknown" (-1).
+    // e1000e sits on the other PCIe expander bridge, node 0.
     let pci = expect_pci_function("e1000e0");
     assert_eq!(
         read(pci.join("numa_node")),
-        "-1",
+        "0",
         "e1000e0: {}",
         pci.display()
     );
+    assert_eq!(
+        read(pci.join("local_cpulist")),
+        "0-1",
+        "e1000e0: {}",
+        pci.display()
+    );
+    // The root complex's own bus (pci0000:00) has no proximity domain: the kernel reports
+    // "unknown" (-1) for its functions.
+    let host_bridge = Path::new("/sys/bus/pci/devices/0000:00:00.0");
+    assert_eq!(read(host_bridge.join("numa_node")), "-1");
     // netdevsim is not on PCI at all: no PCI function, no numa_node anywhere above it.
     for iface in ["nsim0", "nsim1"] {
         assert_eq!(pci_function(iface), None, "{iface}");
@@ -227,6 +237,134 @@ fn multiqueue_nics_sit_on_numa_node_1() {
             "{iface}: numa_node"
         );
     }
+}
+
+/// A PCI function's config space as root reads it (4096 bytes on PCI Express).
+fn config(pci: &Path) -> Vec<u8> {
+    let path = pci.join("config");
+    fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// The offset of the PCI Express capability (id 0x10) in the standard capability list
+/// (pointer at 0x34, each entry: id, next).
+fn express_cap(cfg: &[u8]) -> Option<usize> {
+    let mut off = usize::from(cfg[0x34] & 0xfc);
+    for _ in 0..48 {
+        if off < 0x40 {
+            return None;
+        }
+        if cfg[off] == 0x10 {
+            return Some(off);
+        }
+        off = usize::from(cfg[off + 1] & 0xfc);
+    }
+    None
+}
+
+/// Whether the extended capability list (from 0x100) holds `id`.
+fn has_ext_cap(cfg: &[u8], id: u32) -> bool {
+    let mut off = 0x100;
+    for _ in 0..(4096 - 0x100) / 4 {
+        let Some(b) = cfg.get(off..off + 4) else {
+            return false;
+        };
+        let header = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        if header == 0 || header == u32::MAX {
+            return false;
+        }
+        if header & 0xffff == id {
+            return true;
+        }
+        off = ((header >> 20) & 0xffc) as usize;
+        if off < 0x100 {
+            return false;
+        }
+    }
+    false
+}
+
+/// A function's PCI Express port type (`PCIe` base spec 7.5.3.2: 0 endpoint, 4 root port,
+/// 5 switch upstream port, 6 switch downstream port), its link capability and status as
+/// (speed code, width): speed 1 = 2.5 GT/s, 3 = 8 GT/s.
+struct Express {
+    port_type: u8,
+    cap: (u32, u32),
+    sta: (u32, u32),
+    acs: bool,
+}
+
+fn express(pci: &Path) -> Express {
+    let cfg = config(pci);
+    assert_eq!(cfg.len(), 4096, "{}: config space", pci.display());
+    let at = express_cap(&cfg).unwrap_or_else(|| panic!("{}: no PCIe capability", pci.display()));
+    let u16_at = |o: usize| u16::from_le_bytes([cfg[o], cfg[o + 1]]);
+    let lnkcap = u32::from_le_bytes([cfg[at + 12], cfg[at + 13], cfg[at + 14], cfg[at + 15]]);
+    let lnksta = u32::from(u16_at(at + 0x12));
+    Express {
+        port_type: ((u16_at(at + 2) >> 4) & 0xf) as u8,
+        cap: (lnkcap & 0xf, (lnkcap >> 4) & 0x3f),
+        sta: (lnksta & 0xf, (lnksta >> 4) & 0x3f),
+        acs: has_ext_cap(&cfg, 0x000d),
+    }
+}
+
+/// The PCI Express tree `lab.sh` builds: virtio0 and igb0 behind two downstream ports of one switch
+/// under a root port of the node 1 expander bridge (bus 0x80), e1000e0 behind a root port of
+/// the node 0 one (bus 0x40). Read from sysfs paths and raw config space.
+#[test]
+fn pcie_switch_and_root_ports() {
+    crate::in_lab();
+    let chain = |iface: &str| -> Vec<PathBuf> {
+        let f = expect_pci_function(iface);
+        let mut v: Vec<PathBuf> = f.ancestors().map(Path::to_path_buf).collect();
+        v.truncate(
+            v.iter()
+                .position(|p| subsystem(p).as_deref() != Some("pci"))
+                .unwrap_or(v.len()),
+        );
+        v.reverse();
+        v
+    };
+    let (virtio, igb, e1000e) = (chain("virtio0"), chain("igb0"), chain("e1000e0"));
+    // root port, upstream port, downstream port, function
+    assert_eq!(virtio.len(), 4, "{virtio:?}");
+    assert_eq!(igb.len(), 4, "{igb:?}");
+    assert_eq!(virtio[..2], igb[..2], "one root port and switch");
+    assert_ne!(virtio[2], igb[2], "two downstream ports");
+    assert_eq!(
+        file_name(virtio[0].parent().expect("host bridge")),
+        "pci0000:80"
+    );
+    // root port, function
+    assert_eq!(e1000e.len(), 2, "{e1000e:?}");
+    assert_eq!(
+        file_name(e1000e[0].parent().expect("host bridge")),
+        "pci0000:40"
+    );
+    for (path, want) in [
+        (&virtio[0], 4),
+        (&virtio[1], 5),
+        (&virtio[2], 6),
+        (&igb[2], 6),
+        (&virtio[3], 0),
+        (&igb[3], 0),
+        (&e1000e[0], 4),
+        (&e1000e[1], 0),
+    ] {
+        let x = express(path);
+        assert_eq!(x.port_type, want, "{}: port type", path.display());
+        // QEMU gives root ports an ACS capability, switch ports and endpoints none.
+        assert_eq!(x.acs, want == 4, "{}: ACS", path.display());
+        // Every QEMU endpoint and switch port links at 2.5 GT/s x1.
+        assert_eq!(x.sta, (1, 1), "{}: link status", path.display());
+        if want != 4 && want != 6 {
+            assert_eq!(x.cap, (1, 1), "{}: link capability", path.display());
+        }
+    }
+    // Node 1's root port can do 8 GT/s x4 (x-speed=8,x-width=4) and runs at its device's
+    // 2.5 GT/s x1; node 0's can do no more than that.
+    assert_eq!(express(&virtio[0]).cap, (3, 4));
+    assert_eq!(express(&e1000e[0]).cap, (1, 1));
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Tests that run INSIDE the lab guest (a QEMU VM with netdevsim, virtio-net, igb and e1000e),
-//! started by `tests/lab/run-tier.sh`, which boots once and runs this binary. They fail loudly
-//! anywhere else.
+//! Tests that run INSIDE the lab guest (a QEMU VM with netdevsim, and virtio-net, igb and
+//! e1000e on a PCI Express tree), started by `tests/lab/run-tier.sh`, which boots once and
+//! runs this binary. They fail loudly anywhere else.
 
 mod bpf;
 mod ethtool_set;
@@ -9,6 +9,7 @@ mod fabric;
 mod layout;
 mod module;
 mod monitor;
+mod pcie;
 mod qos;
 mod rdma;
 mod rdma_storm;
