@@ -257,9 +257,9 @@ pub struct BinProbe {
     keys: Vec<u32>,
     width_ns: u64,
     offset_ns: u64,
-    /// Per (cpu, key): the last bin taken from `state` with the bytes and packets it had,
-    /// so the ring's copy of it is not counted twice (only what came after is).
-    taken: HashMap<(u32, u32), (u64, u64, u64)>,
+    /// Per (cpu, key): the last bin taken from `state` with what it had, so the ring's copy
+    /// of it is not counted twice (only what came after is).
+    taken: HashMap<(u32, u32), Taken>,
     /// Attached through tcx links (false: clsact filters, removed on drop).
     pub tcx: bool,
     clsact: Vec<(String, Dir)>,
@@ -408,7 +408,7 @@ impl BinProbe {
                     continue;
                 }
                 let k = (b.cpu, *key);
-                let prev = self.taken.insert(k, (b.bin, b.bytes, b.packets));
+                let prev = self.taken.insert(k, Taken::of(&b));
                 if let Some(b) = after_taken(prev.as_ref(), b) {
                     out.push(b);
                 }
@@ -418,19 +418,53 @@ impl BinProbe {
     }
 }
 
-/// What of bin `b` was not taken yet, given what was taken of it from the per-CPU map
-/// (`(bin, bytes, packets)`, the last bin taken from that CPU): all of it for another bin,
-/// the bytes and packets counted since for the same bin (a packet stamped before it was
-/// taken, counted after), nothing when nothing came since.
-pub fn after_taken(taken: Option<&(u64, u64, u64)>, mut b: RawBin) -> Option<RawBin> {
+/// What was taken of a bin from the per-CPU map: its number, bytes, packets and flows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    /// Bin number.
+    pub bin: u64,
+    /// Bytes taken.
+    pub bytes: u64,
+    /// Packets taken.
+    pub packets: u64,
+    /// Flows taken, with their bytes.
+    pub flows: Vec<(FlowKey, u64)>,
+}
+
+impl Taken {
+    /// What `b` holds now.
+    pub fn of(b: &RawBin) -> Self {
+        Taken {
+            bin: b.bin,
+            bytes: b.bytes,
+            packets: b.packets,
+            flows: b.flows.clone(),
+        }
+    }
+}
+
+/// What of bin `b` was not taken yet, given what was taken of it from the per-CPU map (the
+/// last bin taken from that CPU): all of it for another bin; for the same bin, the bytes and
+/// packets counted since (a packet stamped before it was taken, counted after) with the flows
+/// that grew since, by what they grew (every packet adds to one entry of the flow table, so
+/// a remainder always names the flow it came from); nothing when nothing came since.
+pub fn after_taken(taken: Option<&Taken>, mut b: RawBin) -> Option<RawBin> {
     match taken {
-        Some(&(bin, bytes, packets)) if bin == b.bin => {
-            if b.packets <= packets {
+        Some(t) if t.bin == b.bin => {
+            if b.packets <= t.packets {
                 return None;
             }
-            b.bytes = b.bytes.saturating_sub(bytes);
-            b.packets -= packets;
-            b.flows.clear();
+            b.bytes = b.bytes.saturating_sub(t.bytes);
+            b.packets -= t.packets;
+            b.flows = b
+                .flows
+                .iter()
+                .filter_map(|&(k, v)| {
+                    let before = t.flows.iter().find(|(f, _)| *f == k).map_or(0, |f| f.1);
+                    (v > before).then_some((k, v - before))
+                })
+                .collect();
+            b.flows.sort_by_key(|f| std::cmp::Reverse(f.1));
             Some(b)
         }
         _ => Some(b),
@@ -526,11 +560,49 @@ mod tests {
     #[test]
     fn a_bin_taken_from_the_map_is_not_counted_twice() {
         let b = parse_bin(&record(10, 4, 1, 3000, 3)).expect("record");
+        let taken = |bin, bytes, packets| Taken {
+            bin,
+            bytes,
+            packets,
+            flows: vec![],
+        };
         assert_eq!(after_taken(None, b.clone()), Some(b.clone()));
-        assert_eq!(after_taken(Some(&(9, 3000, 3)), b.clone()), Some(b.clone()));
-        assert_eq!(after_taken(Some(&(10, 3000, 3)), b.clone()), None);
-        let more = after_taken(Some(&(10, 2000, 2)), b).expect("the rest");
+        assert_eq!(
+            after_taken(Some(&taken(9, 3000, 3)), b.clone()),
+            Some(b.clone())
+        );
+        assert_eq!(after_taken(Some(&taken(10, 3000, 3)), b.clone()), None);
+        let more = after_taken(Some(&taken(10, 2000, 2)), b).expect("the rest");
         assert_eq!((more.bin, more.bytes, more.packets), (10, 1000, 1));
+    }
+
+    /// The rest of a bin counted after it was taken names the flows it came from, by what
+    /// they added: a burst made of it alone still has its top flow.
+    #[test]
+    fn the_rest_of_a_taken_bin_keeps_the_flows_that_grew() {
+        let flow = |dport| FlowKey {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            sport: 4000,
+            dport,
+            proto: 17,
+        };
+        let mut b = parse_bin(&record(10, 4, 1, 5000, 5)).expect("record");
+        b.flows = vec![(flow(9001), 3000), (flow(9002), 2000)];
+        let t = Taken {
+            bin: 10,
+            bytes: 4000,
+            packets: 4,
+            flows: vec![(flow(9001), 3000), (flow(9002), 1000)],
+        };
+        let rest = after_taken(Some(&t), b.clone()).expect("the rest");
+        assert_eq!((rest.bytes, rest.packets), (1000, 1));
+        assert_eq!(rest.flows, vec![(flow(9002), 1000)]);
+        // A flow that entered the table after the take (space-saving replaced an entry)
+        // counts from zero.
+        b.flows = vec![(flow(9001), 3000), (flow(7), 1100)];
+        let rest = after_taken(Some(&t), b).expect("the rest");
+        assert_eq!(rest.flows, vec![(flow(7), 1100)]);
     }
 
     #[test]

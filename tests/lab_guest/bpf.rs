@@ -105,7 +105,13 @@ fn one_nic(iface: &str, peer: &str) {
         true,
         "\"type\":\"interval\"",
     );
-    let sent = send(&format!("{peer}:9001"), 4, 5) + send(&format!("{peer}:9002"), 4, 15);
+    // A packet the emulated CPU counts after its bin was drained (a vCPU descheduled inside
+    // the program) is a late remainder: it lands in the next interval, up to one drain
+    // (100 ms) later. The second train waits longer than that, so the first sender's
+    // remainder still comes before the second sender's bursts.
+    let first = send(&format!("{peer}:9001"), 4, 5);
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = first + send(&format!("{peer}:9002"), 4, 15);
     std::thread::sleep(Duration::from_millis(500));
     for c in [&stats, &cap] {
         tool("kill", &["-TERM", &c.id().to_string()]);

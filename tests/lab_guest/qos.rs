@@ -428,7 +428,6 @@ fn qos_dcb_keys_say_na_with_the_reason_and_change_nothing_on_lab_nics() {
     );
 }
 
-
 /// Sends `count` UDP datagrams of `size` bytes with each socket priority of `sends`
 /// (`SO_PRIORITY`, set by python3's socket module) out of `iface` to a neighbour that is not
 /// there (a static entry, so no ARP). A datagram the qdisc drops is sent again never:
