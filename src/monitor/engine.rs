@@ -12,7 +12,7 @@ use super::bands::{BandState, PfcState, PFC_COUNTER, PFC_SOURCE_DCB, PFC_SOURCE_
 use super::classes::{classify_in, Class, ClassMatch, ClassTables, ALL_CLASSES};
 use super::microburst::{Burst, BurstConfig, BurstDetector, BurstSummary, Interval};
 use super::pause::{self, PauseAcc, PauseKey, PauseTotal, PauseView};
-use super::rate::{counters_array, idx, step, Step, N_COUNTERS};
+use super::rate::{counters_array, idx, step, CounterRates, Step, N_COUNTERS};
 use super::record::{FlightConfig, FlightRecorder};
 use super::sample::{
     merge_flows, top_flows, CounterNames, IfaceFlows, IfaceSample, NodeSlow, Sample, SlowIface,
@@ -105,15 +105,8 @@ struct DriverState {
     names: Option<CounterNames>,
     /// Class of each counter (same order as `names`).
     classes: Vec<Option<ClassMatch>>,
-    /// Last values read, and when.
-    prev: Option<(u64, Vec<u64>)>,
-    /// Previous advance of each counter (to tell a wrap from a reset).
-    last_d: Vec<u64>,
-    /// Deltas since the previous view.
-    acc: Vec<u64>,
-    acc_ns: u64,
-    /// Rates of the previous view (kept when no slow sample came since).
-    rates: Vec<f64>,
+    /// Values, advances and rates (kept when no slow sample came since).
+    c: CounterRates,
 }
 
 #[derive(Debug)]
@@ -392,7 +385,7 @@ impl Engine {
             if st.present && st.seen != self.samples {
                 st.present = false;
                 st.prev = None;
-                st.driver.prev = None;
+                st.driver.c.prev = None;
                 st.bands = BandState::default();
                 st.pfc = PfcState::default();
                 finish_bursts(st, self.cfg.max_recent_bursts);
@@ -959,51 +952,37 @@ fn ingest_slow(cfg: &EngineConfig, st: &mut IfState, slow: &SlowIface, t: u64) {
             .map(|n| table.and_then(|t| classify_in(t, n)))
             .collect();
         dr.names = Some(ds.names.clone());
-        dr.prev = None;
-        dr.acc = vec![0; ds.names.len()];
-        dr.last_d = vec![0; ds.names.len()];
-        dr.acc_ns = 0;
-        dr.rates = vec![0.0; ds.names.len()];
+        dr.c.reset(ds.names.len());
     }
-    if ds.values.len() != dr.acc.len() {
+    if ds.values.len() != dr.c.len() {
         return;
     }
-    if let Some((pt, prev)) = &dr.prev {
-        let dt = t.saturating_sub(*pt);
-        dr.acc_ns += dt;
+    let pfc_from_dcb = st.pfc.prev.is_some();
+    let classes = &dr.classes;
+    let (window_class, window_pause, view_pause) = (
+        &mut st.window_class,
+        &mut st.window_pause,
+        &mut st.view_pause,
+    );
+    let dt = dr.c.advance(t, &ds.values, |i, d| {
+        let Some(m) = classes[i] else { return };
+        let ci = ALL_CLASSES.iter().position(|c| *c == m.class).unwrap_or(0);
+        window_class[ci] += d;
+        // Per-priority pause frames come from one source: dcbnl where it answers.
+        let counted_by_dcb = pfc_from_dcb && m.class == Class::Pause && m.queue.is_some();
+        if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
+            let key = PauseKey::new(m.dir, m.queue);
+            let duration = m.class == Class::PauseDuration;
+            let name = &ds.names[i];
+            window_pause.entry(key).or_default().add(name, duration, d);
+            view_pause.entry(key).or_default().add(name, duration, d);
+        }
+    });
+    if let Some(dt) = dt {
         if !pause_ns_counted {
             st.window_pause_ns += dt;
             st.view_pause_ns += dt;
         }
-        let pfc_from_dcb = st.pfc.prev.is_some();
-        for (i, (p, c)) in prev.iter().zip(&ds.values).enumerate() {
-            let d = step(*p, *c, dr.last_d[i]).value();
-            dr.last_d[i] = d;
-            dr.acc[i] += d;
-            if let Some(m) = dr.classes[i] {
-                let ci = ALL_CLASSES.iter().position(|c| *c == m.class).unwrap_or(0);
-                st.window_class[ci] += d;
-                // Per-priority pause frames come from one source: dcbnl where it answers.
-                let counted_by_dcb = pfc_from_dcb && m.class == Class::Pause && m.queue.is_some();
-                if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
-                    let key = PauseKey::new(m.dir, m.queue);
-                    let duration = m.class == Class::PauseDuration;
-                    let name = &ds.names[i];
-                    st.window_pause
-                        .entry(key)
-                        .or_default()
-                        .add(name, duration, d);
-                    st.view_pause.entry(key).or_default().add(name, duration, d);
-                }
-            }
-        }
-    }
-    match &mut dr.prev {
-        Some((pt, v)) => {
-            *pt = t;
-            v.clone_from(&ds.values);
-        }
-        None => dr.prev = Some((t, ds.values.clone())),
     }
 }
 
@@ -1247,13 +1226,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     }
     // Driver counters.
     let dr = &mut st.driver;
-    if dr.acc_ns > 0 {
-        for (r, a) in dr.rates.iter_mut().zip(&dr.acc) {
-            *r = per_sec(*a, dr.acc_ns);
-        }
-        dr.acc.iter_mut().for_each(|a| *a = 0);
-        dr.acc_ns = 0;
-    }
+    dr.c.settle();
     let mut classes = Vec::new();
     let mut raw = Vec::new();
     // By (direction, index): one lookup per counter, however many queues a driver (or a
@@ -1261,9 +1234,9 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
     let mut queues: BTreeMap<(&'static str, u32), QueueView> = BTreeMap::new();
     // Packets the receive queues counted so far, all queues.
     let mut rx_queue_packets = 0u64;
-    if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
+    if let (Some(names), Some((_, values))) = (&dr.names, &dr.c.prev) {
         for (i, name) in names.iter().enumerate() {
-            let rate = dr.rates.get(i).copied().unwrap_or(0.0);
+            let rate = dr.c.rates.get(i).copied().unwrap_or(0.0);
             let total = values.get(i).copied().unwrap_or(0);
             match dr.classes.get(i).copied().flatten() {
                 Some(m) if m.class.is_queue() && m.queue.is_some() => {
@@ -1298,7 +1271,7 @@ fn iface_view(cfg: &EngineConfig, st: &mut IfState) -> IfaceView {
         queue_entry(&mut queues, "tx", *q).tx_timeout = Some(*v);
     }
     let mut queues: Vec<QueueView> = queues.into_values().collect();
-    if dr.prev.is_some() {
+    if dr.c.prev.is_some() {
         mark_partial_queues(st, rx_queue_packets, &mut queues);
     }
     if st.view_pause_ns > 0 {
@@ -1369,7 +1342,7 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
     let mut driver_counters = Vec::new();
     let dr = &st.driver;
     let pfc_from_dcb = st.pfc.prev.as_ref().map(|(_, p)| p);
-    if let (Some(names), Some((_, values))) = (&dr.names, &dr.prev) {
+    if let (Some(names), Some((_, values))) = (&dr.names, &dr.c.prev) {
         driver_counters.reserve(names.len());
         for (i, (name, v)) in names.iter().zip(values).enumerate() {
             driver_counters.push((name.clone(), *v));

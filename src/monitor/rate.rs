@@ -134,9 +134,117 @@ pub fn step(prev: u64, cur: u64, recent: u64) -> Step {
     Step::Reset
 }
 
+/// Rates of a set of counters read now and then (driver counters, RDMA `hw_counters`): each
+/// read's advance per counter ([`step`]: a wrap counted, a reset not) accumulates until a
+/// view turns it into per-second rates.
+#[derive(Debug, Default)]
+pub struct CounterRates {
+    /// Last values read, and when (ns).
+    pub prev: Option<(u64, Vec<u64>)>,
+    /// Previous advance of each counter (to tell a wrap from a reset).
+    last_d: Vec<u64>,
+    /// Advances since the previous view, over `acc_ns`.
+    acc: Vec<u64>,
+    acc_ns: u64,
+    /// Rates of the previous view (kept when no read came since).
+    pub rates: Vec<f64>,
+}
+
+impl CounterRates {
+    /// Starts over for `n` counters (the set of names changed).
+    pub fn reset(&mut self, n: usize) {
+        self.prev = None;
+        self.last_d = vec![0; n];
+        self.acc = vec![0; n];
+        self.acc_ns = 0;
+        self.rates = vec![0.0; n];
+    }
+
+    /// How many counters there are.
+    pub fn len(&self) -> usize {
+        self.acc.len()
+    }
+
+    /// True before the first [`CounterRates::reset`].
+    pub fn is_empty(&self) -> bool {
+        self.acc.is_empty()
+    }
+
+    /// Takes `values` read at `t` (as many as [`CounterRates::len`]), calls `each(i, d)`
+    /// with each counter's advance since the previous read, and returns the ns since it
+    /// (`None` on the first read).
+    pub fn advance(
+        &mut self,
+        t: u64,
+        values: &[u64],
+        mut each: impl FnMut(usize, u64),
+    ) -> Option<u64> {
+        let mut dt = None;
+        if let Some((pt, prev)) = &self.prev {
+            let ns = t.saturating_sub(*pt);
+            self.acc_ns += ns;
+            for (i, (p, c)) in prev.iter().zip(values).enumerate() {
+                let d = step(*p, *c, self.last_d[i]).value();
+                self.last_d[i] = d;
+                self.acc[i] += d;
+                each(i, d);
+            }
+            dt = Some(ns);
+        }
+        match &mut self.prev {
+            Some((pt, v)) => {
+                *pt = t;
+                v.clear();
+                v.extend_from_slice(values);
+            }
+            None => self.prev = Some((t, values.to_vec())),
+        }
+        dt
+    }
+
+    /// Turns the advances since the previous view into [`CounterRates::rates`]; false when
+    /// no time passed since (the rates stay as they were).
+    pub fn settle(&mut self) -> bool {
+        if self.acc_ns == 0 {
+            return false;
+        }
+        for (r, a) in self.rates.iter_mut().zip(&self.acc) {
+            *r = *a as f64 * 1e9 / self.acc_ns as f64;
+        }
+        self.acc.iter_mut().for_each(|a| *a = 0);
+        self.acc_ns = 0;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counter_rates_accumulate_between_views_and_count_a_reset_as_nothing() {
+        let mut c = CounterRates::default();
+        c.reset(2);
+        let mut seen = Vec::new();
+        assert_eq!(c.advance(0, &[10, 100], |i, d| seen.push((i, d))), None);
+        assert!(seen.is_empty());
+        assert_eq!(
+            c.advance(500_000_000, &[20, 50], |i, d| seen.push((i, d))),
+            Some(500_000_000)
+        );
+        assert_eq!(
+            seen,
+            [(0, 10), (1, 0)],
+            "the second counter went back: a reset"
+        );
+        c.advance(1_000_000_000, &[30, 60], |_, _| {});
+        assert!(c.settle());
+        assert_eq!(c.rates, [20.0, 10.0]);
+        assert!(!c.settle(), "no read since the view");
+        assert_eq!(c.rates, [20.0, 10.0]);
+        c.reset(1);
+        assert_eq!((c.len(), c.prev.is_none()), (1, true));
+    }
 
     #[test]
     fn forward_is_a_delta() {

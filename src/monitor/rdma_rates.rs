@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::rate::step;
+use super::rate::CounterRates;
 use super::rdma_classes::{table_for, RdmaClass, RdmaTables, ALL};
 use super::sample::{CounterNames, RdmaPortSample, Sample};
 use super::totals::RdmaPortTotals;
@@ -22,15 +22,8 @@ struct PortState {
     present: bool,
     names: Option<CounterNames>,
     classes: Vec<Option<RdmaClass>>,
-    /// Last values read, and when.
-    prev: Option<(u64, Vec<u64>)>,
-    /// Previous advance of each counter (to tell a wrap from a reset).
-    last_d: Vec<u64>,
-    /// Deltas since the previous view, over this many ns.
-    acc: Vec<u64>,
-    acc_ns: u64,
-    /// Rates of the previous view (kept when no slow read came since).
-    rates: Vec<f64>,
+    /// Values, advances and rates (kept when no slow read came since).
+    c: CounterRates,
 }
 
 impl PortState {
@@ -43,11 +36,7 @@ impl PortState {
             present: true,
             names: None,
             classes: Vec::new(),
-            prev: None,
-            last_d: Vec::new(),
-            acc: Vec::new(),
-            acc_ns: 0,
-            rates: Vec::new(),
+            c: CounterRates::default(),
         }
     }
 
@@ -66,42 +55,24 @@ impl PortState {
                 .map(|n| tables.classify(&self.table, n))
                 .collect();
             self.names = Some(names.clone());
-            self.prev = None;
-            self.last_d = vec![0; names.len()];
-            self.acc = vec![0; names.len()];
-            self.acc_ns = 0;
-            self.rates = vec![0.0; names.len()];
+            self.c.reset(names.len());
         }
         let values = &s.counters.values;
-        if values.len() != self.acc.len() {
+        if values.len() != self.c.len() {
             return;
         }
-        if let Some((pt, prev)) = &self.prev {
-            self.acc_ns += t.saturating_sub(*pt);
-            for (i, (p, c)) in prev.iter().zip(values).enumerate() {
-                // A counter that went backwards (the device was re-created under the same
-                // name) is re-based, not counted.
-                let d = step(*p, *c, self.last_d[i]).value();
-                self.last_d[i] = d;
-                self.acc[i] += d;
-            }
-        }
-        self.prev = Some((t, values.clone()));
+        // A counter that went backwards (the device was re-created under the same name) is
+        // re-based, not counted.
+        self.c.advance(t, values, |_, _| {});
     }
 
     fn view(&mut self) -> RdmaPortView {
-        if self.acc_ns > 0 {
-            for (r, a) in self.rates.iter_mut().zip(&self.acc) {
-                *r = *a as f64 * 1e9 / self.acc_ns as f64;
-            }
-            self.acc.iter_mut().for_each(|a| *a = 0);
-            self.acc_ns = 0;
-        } else if !self.present {
-            self.rates.iter_mut().for_each(|r| *r = 0.0);
+        if !self.c.settle() && !self.present {
+            self.c.rates.iter_mut().for_each(|r| *r = 0.0);
         }
         let mut classes: Vec<RdmaClassRate> = Vec::new();
         let mut counters = Vec::new();
-        if let (Some(names), Some((_, values))) = (&self.names, &self.prev) {
+        if let (Some(names), Some((_, values))) = (&self.names, &self.c.prev) {
             for class in ALL {
                 let idx: Vec<usize> = (0..names.len())
                     .filter(|&i| self.classes[i] == Some(class))
@@ -111,7 +82,7 @@ impl PortState {
                 }
                 classes.push(RdmaClassRate {
                     class: class.name().to_string(),
-                    rate: idx.iter().map(|&i| self.rates[i]).sum(),
+                    rate: idx.iter().map(|&i| self.c.rates[i]).sum(),
                     total: idx.iter().map(|&i| values[i]).sum(),
                 });
             }
@@ -119,7 +90,7 @@ impl PortState {
                 counters.push(ClassRate {
                     class: self.classes[i].map_or("raw", RdmaClass::name).to_string(),
                     counter: name.clone(),
-                    rate: self.rates[i],
+                    rate: self.c.rates[i],
                     total: values[i],
                 });
             }
@@ -136,7 +107,7 @@ impl PortState {
     }
 
     fn totals(&self) -> Option<RdmaPortTotals> {
-        let (names, (_, values)) = (self.names.as_ref()?, self.prev.as_ref()?);
+        let (names, (_, values)) = (self.names.as_ref()?, self.c.prev.as_ref()?);
         Some(RdmaPortTotals {
             device: self.device.clone(),
             port: self.port,
@@ -194,7 +165,7 @@ impl RdmaRates {
                         .any(|r| r.device == p.device && r.port == p.port)
                 {
                     p.present = false;
-                    p.prev = None;
+                    p.c.prev = None;
                 }
             }
         }
