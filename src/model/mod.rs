@@ -340,10 +340,23 @@ pub struct PcieLink {
 }
 
 impl PcieLink {
-    /// True when the link runs below what it can do (speed or width).
+    /// True when the link runs below what it can do (speed or width). A maximum the device
+    /// does not report (`Unknown` speed, width 0: some switch ports) is no evidence of a
+    /// degraded link.
     pub fn degraded(&self) -> bool {
-        self.current_width < self.max_width || self.current_speed != self.max_speed
+        let slower = match (gts(&self.current_speed), gts(&self.max_speed)) {
+            (Some(cur), Some(max)) => cur < max,
+            _ => false,
+        };
+        (self.max_width > 0 && self.current_width < self.max_width) || slower
     }
+}
+
+/// The transfer rate of a sysfs link speed (`16.0 GT/s PCIe`, `2.5 GT/s`), `None` for
+/// `Unknown` and anything else it cannot read.
+fn gts(speed: &str) -> Option<f64> {
+    let (n, rest) = speed.trim().split_once(' ')?;
+    rest.starts_with("GT/s").then(|| n.parse().ok()).flatten()
 }
 
 /// 64-bit interface counters (`struct rtnl_link_stats64`).

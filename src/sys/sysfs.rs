@@ -778,6 +778,14 @@ mod tests {
         let ok = parse_pcie_link("8 GT/s", "8 GT/s", "4", "4").expect("old format");
         assert!(!ok.degraded());
         assert!(parse_pcie_link("Unknown", "8 GT/s", "x", "4").is_err());
+        // A switch port that reports no maximum (QEMU's xio3130: "Unknown", width 0) is not
+        // called degraded; one slower than its maximum is, "8.0" against "8" is not.
+        let port = parse_pcie_link("2.5 GT/s PCIe", "Unknown", "1", "0").expect("port");
+        assert!(!port.degraded(), "{port:?}");
+        let slow = parse_pcie_link("2.5 GT/s PCIe", "8.0 GT/s PCIe", "4", "4").expect("slow");
+        assert!(slow.degraded());
+        let same = parse_pcie_link("8.0 GT/s PCIe", "8 GT/s", "4", "4").expect("same");
+        assert!(!same.degraded());
     }
 
     #[test]
