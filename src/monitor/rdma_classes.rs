@@ -196,19 +196,8 @@ mod tests {
 
     #[test]
     fn table_name_falls_back_to_the_name_prefix() {
-        let mut d = crate::model::rdma::RdmaDevice {
-            name: "rxe0".into(),
-            rdma_cm_dir: None,
-            node_type: "CA".into(),
-            fw_ver: None,
-            node_guid: None,
-            sys_image_guid: None,
-            hca_type: None,
-            driver: None,
-            pci_address: None,
-            device_path: None,
-            ports: vec![],
-        };
+        let mut d = crate::model::rdma::test_device("rxe0", "virtio0", None);
+        d.driver = None;
         assert_eq!(table_name(&d), "rxe");
         d.driver = Some("mlx5_core".into());
         assert_eq!(table_name(&d), "mlx5_core");

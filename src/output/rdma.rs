@@ -227,37 +227,19 @@ mod tests {
             kind,
             netdev: Some("virtio0".into()),
         };
-        let dev = RdmaDevice {
-            name: "rxe0".into(),
-            rdma_cm_dir: None,
-            node_type: "CA".into(),
-            fw_ver: None,
-            node_guid: Some("5054:00ff:fe12:3456".into()),
-            sys_image_guid: None,
-            hca_type: None,
-            driver: None,
-            pci_address: None,
-            device_path: None,
-            ports: vec![RdmaPort {
-                port: 1,
-                state: "ACTIVE".into(),
-                phys_state: "LinkUp".into(),
-                rate: "2.5 Gb/sec (1X SDR)".into(),
-                rate_gbps: Some(2.5),
-                link_layer: "Ethernet".into(),
-                active_mtu: Some(1024),
-                netdev: Some("virtio0".into()),
-                netdev_index: Some(2),
-                gids: vec![
-                    gid(0, "fe80::5054:ff:fe12:3456", GidKind::RoceV2),
-                    gid(1, "::ffff:198.18.0.2", GidKind::RoceV2),
-                ],
-                hw_counters: BTreeMap::from([("rcvd_seq_err".to_string(), 2)]),
-                counters: BTreeMap::new(),
-                default_roce_mode: Some("RoCE v2".into()),
-                default_roce_tos: Some(106),
-            }],
-        };
+        let mut dev = crate::model::rdma::test_device("rxe0", "virtio0", Some(true));
+        dev.driver = None;
+        dev.node_guid = Some("5054:00ff:fe12:3456".into());
+        let p = &mut dev.ports[0];
+        p.rate = "2.5 Gb/sec (1X SDR)".into();
+        p.rate_gbps = Some(2.5);
+        p.netdev_index = Some(2);
+        p.gids = vec![
+            gid(0, "fe80::5054:ff:fe12:3456", GidKind::RoceV2),
+            gid(1, "::ffff:198.18.0.2", GidKind::RoceV2),
+        ];
+        p.hw_counters = BTreeMap::from([("rcvd_seq_err".to_string(), 2)]);
+        p.default_roce_tos = Some(106);
         let text = rdma_table(&[dev]);
         assert!(
             text.starts_with("== rxe0 ==  CA  guid 5054:00ff:fe12:3456\n"),

@@ -416,35 +416,12 @@ mod tests {
 
     #[test]
     fn merge_fills_netdev_and_counters() {
-        use crate::model::rdma::{RdmaDevice, RdmaPort};
-        let mut devs = vec![RdmaDevice {
-            name: "rxe0".into(),
-            rdma_cm_dir: None,
-            node_type: "CA".into(),
-            fw_ver: None,
-            node_guid: None,
-            sys_image_guid: None,
-            hca_type: None,
-            driver: None,
-            pci_address: None,
-            device_path: None,
-            ports: vec![RdmaPort {
-                port: 1,
-                state: "ACTIVE".into(),
-                phys_state: "LinkUp".into(),
-                rate: String::new(),
-                rate_gbps: None,
-                link_layer: "Ethernet".into(),
-                active_mtu: None,
-                netdev: None,
-                netdev_index: None,
-                gids: vec![],
-                hw_counters: BTreeMap::new(),
-                counters: BTreeMap::new(),
-                default_roce_mode: None,
-                default_roce_tos: None,
-            }],
-        }];
+        // A device as sysfs gave it: no netdev yet (netlink names it), no counters.
+        let mut dev = crate::model::rdma::test_device("rxe0", "unused", None);
+        let p = &mut dev.ports[0];
+        p.netdev = None;
+        p.gids.clear();
+        let mut devs = vec![dev];
         let ports = vec![parse_port(&rxe_port_reply()).expect("port")];
         let mut counters = BTreeMap::new();
         counters.insert(
