@@ -1354,13 +1354,9 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
                 pfc_from_dcb.is_some() && m.class == Class::Pause && m.queue.is_some();
             if matches!(m.class, Class::Pause | Class::PauseDuration) && !counted_by_dcb {
                 let key = PauseKey::new(m.dir, m.queue);
-                let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
-                    dir: key.side(),
-                    priority: key.priority,
-                    frames: 0,
-                    xoff_frames: 0,
-                    duration_us: None,
-                });
+                let pt = pause_tot
+                    .entry(key)
+                    .or_insert_with(|| PauseTotal::empty(key));
                 if m.class == Class::PauseDuration {
                     *pt.duration_us.get_or_insert(0) += v;
                 } else {
@@ -1398,13 +1394,9 @@ fn iface_totals(cfg: &EngineConfig, st: &IfState) -> Option<IfaceTotals> {
         .into_iter()
         .flat_map(super::bands::PfcCounters::keyed)
     {
-        let pt = pause_tot.entry(key).or_insert_with(|| PauseTotal {
-            dir: key.side(),
-            priority: key.priority,
-            frames: 0,
-            xoff_frames: 0,
-            duration_us: None,
-        });
+        let pt = pause_tot
+            .entry(key)
+            .or_insert_with(|| PauseTotal::empty(key));
         pt.frames += v;
         pt.xoff_frames += v;
     }

@@ -180,6 +180,17 @@ pub struct PauseTotal {
 }
 
 impl PauseTotal {
+    /// Nothing counted yet for the side and priority of `key`.
+    pub fn empty(key: PauseKey) -> Self {
+        PauseTotal {
+            dir: key.side(),
+            priority: key.priority,
+            frames: 0,
+            xoff_frames: 0,
+            duration_us: None,
+        }
+    }
+
     /// Seconds paused and how it was found: the duration counters, else the frame estimate
     /// at `line_rate_bps`; `None` without either.
     pub fn seconds(&self, line_rate_bps: Option<u64>) -> Option<(f64, ShareSource)> {
