@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -21,68 +21,23 @@ fn link() -> common::Link {
     common::link("bpf", 78)
 }
 
-/// Spawns `dpuctl ARGS` in `ns` and waits until stderr (capture) or stdout (stats) shows it
-/// is running; returns the child and a thread collecting the rest of that stream.
+/// `dpuctl ARGS` in `ns`, once its first line says it runs (see [`common::ready`]).
 fn spawn_ready(
     ns: &Netns,
     args: &[&str],
     ready_on_stdout: bool,
     ready: &str,
 ) -> (Child, std::thread::JoinHandle<String>) {
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_dpuctl")])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dpuctl");
-    let stream: Box<dyn Read + Send> = if ready_on_stdout {
-        Box::new(child.stdout.take().expect("stdout"))
-    } else {
-        Box::new(child.stderr.take().expect("stderr"))
-    };
-    let mut r = BufReader::new(stream);
-    let mut first = String::new();
-    r.read_line(&mut first).expect("read first line");
-    assert!(
-        first.contains(ready),
-        "dpuctl {args:?} did not start: {first}"
-    );
-    let rest = std::thread::spawn(move || {
-        let mut s = first;
-        let _ = r.read_to_string(&mut s);
-        s
-    });
-    (child, rest)
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_dpuctl")])
+        .args(args);
+    common::ready::spawn_ready(cmd, ready_on_stdout, ready)
 }
 
 /// Packets of a capture as (epoch ns, destination port), read by tshark.
 fn tshark_packets(file: &std::path::Path) -> Vec<(u64, u16)> {
-    let out = common::run(
-        "tshark",
-        &[
-            "-r",
-            file.to_str().expect("utf-8"),
-            "-T",
-            "fields",
-            "-e",
-            "frame.time_epoch",
-            "-e",
-            "udp.dstport",
-        ],
-    );
-    out.lines()
-        .map(|l| {
-            let (t, p) = l.split_once('\t').expect("two fields");
-            let (s, f) = t.trim().split_once('.').expect("seconds.fraction");
-            let frac: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
-            (
-                s.parse::<u64>().expect("seconds") * 1_000_000_000
-                    + frac.parse::<u64>().expect("fraction"),
-                p.trim().parse().expect("port"),
-            )
-        })
-        .collect()
+    let file = file.to_str().expect("utf-8");
+    common::ready::packets(&common::run("tshark", &common::ready::tshark_args(file)))
 }
 
 fn u(v: &serde_json::Value) -> u64 {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod golden;
 pub mod http;
+pub mod ready;
 pub mod tmux;
 pub mod traffic;
 

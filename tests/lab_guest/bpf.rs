@@ -7,44 +7,23 @@
 //! wire, so bins are 100 us here and the burst-by-burst match in time is the host's veth
 //! test (`tests/bpf_netns.rs`).
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use super::{in_lab, tool};
 
 const BIN: &str = "100us";
 
+/// `dpuctl ARGS`, once its first line says it runs.
 fn spawn_ready(
     args: &[&str],
     on_stdout: bool,
     ready: &str,
 ) -> (Child, std::thread::JoinHandle<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dpuctl"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dpuctl");
-    let stream: Box<dyn Read + Send> = if on_stdout {
-        Box::new(child.stdout.take().expect("stdout"))
-    } else {
-        Box::new(child.stderr.take().expect("stderr"))
-    };
-    let mut r = BufReader::new(stream);
-    let mut first = String::new();
-    r.read_line(&mut first).expect("first line");
-    assert!(
-        first.contains(ready),
-        "dpuctl {args:?} did not start: {first}"
-    );
-    let rest = std::thread::spawn(move || {
-        let mut s = first;
-        let _ = r.read_to_string(&mut s);
-        s
-    });
-    (child, rest)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dpuctl"));
+    cmd.args(args);
+    super::ready::spawn_ready(cmd, on_stdout, ready)
 }
 
 fn u(v: &serde_json::Value) -> u64 {
@@ -148,30 +127,7 @@ fn one_nic(iface: &str, peer: &str) {
         .map(|b| (u(&b["start_ns"]), u(&b["duration_ns"])))
         .collect();
     // Destination port of each captured packet, by tshark.
-    let pk: Vec<(u64, u16)> = tool(
-        "tshark",
-        &[
-            "-r",
-            &file,
-            "-T",
-            "fields",
-            "-e",
-            "frame.time_epoch",
-            "-e",
-            "udp.dstport",
-        ],
-    )
-    .lines()
-    .map(|l| {
-        let (t, p) = l.split_once('\t').expect("two fields");
-        let (s, f) = t.trim().split_once('.').expect("seconds.fraction");
-        let frac: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
-        (
-            s.parse::<u64>().expect("s") * 1_000_000_000 + frac.parse::<u64>().expect("ns"),
-            p.trim().parse().expect("port"),
-        )
-    })
-    .collect();
+    let pk = super::ready::packets(&tool("tshark", &super::ready::tshark_args(&file)));
     let ports: Vec<u16> = pk.iter().map(|p| p.1).collect();
     assert_eq!(
         pk.len(),

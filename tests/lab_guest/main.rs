@@ -13,6 +13,8 @@ mod pcie;
 mod qos;
 mod rdma;
 mod rdma_storm;
+#[path = "../common/ready.rs"]
+mod ready;
 mod troubleshoot;
 mod tune;
 
