@@ -168,7 +168,13 @@ fn ets_cycle(iface: &str, net: &str) {
     assert_eq!(tc["qdiscs"][0]["kind"], "ets", "{tc}");
     assert_eq!(tc["classes"].as_array().map(Vec::len), Some(5), "{tc}");
 
-    let o = dpuctl(state.path(), &["check", &p]);
+    checks_drifts_and_rolls_back(state.path(), iface, &p, &before);
+}
+
+/// After a `qos` profile `p` applied on `iface`: `check` passes, drift (someone replaces the
+/// root qdisc) is found, and `rollback` restores the qdiscs to `before` exactly.
+fn checks_drifts_and_rolls_back(state: &std::path::Path, iface: &str, p: &str, before: &str) {
+    let o = dpuctl(state, &["check", p]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -182,12 +188,12 @@ fn ets_cycle(iface: &str, net: &str) {
             "qdisc", "replace", "dev", iface, "root", "handle", "9:", "pfifo", "limit", "100",
         ],
     );
-    let o = dpuctl(state.path(), &["check", &p]);
+    let o = dpuctl(state, &["check", p]);
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains(&format!("{iface} qos root qdisc")), "{out}");
 
-    ok(&dpuctl(state.path(), &["rollback"]), "rollback");
+    ok(&dpuctl(state, &["rollback"]), "rollback");
     assert_eq!(qdiscs(iface), before, "rollback did not restore the qdiscs");
 }
 
@@ -666,24 +672,5 @@ fn qos_mqprio_maps_priorities_to_queues_checks_drifts_and_rolls_back() {
         }
     }
 
-    let o = dpuctl(state.path(), &["check", &p]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    tool(
-        "tc",
-        &[
-            "qdisc", "replace", "dev", iface, "root", "handle", "9:", "pfifo", "limit", "100",
-        ],
-    );
-    let o = dpuctl(state.path(), &["check", &p]);
-    assert_eq!(o.status.code(), Some(1));
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains(&format!("{iface} qos root qdisc")), "{out}");
-
-    ok(&dpuctl(state.path(), &["rollback"]), "rollback");
-    assert_eq!(qdiscs(iface), before, "rollback did not restore the qdiscs");
+    checks_drifts_and_rolls_back(state.path(), iface, &p, &before);
 }
