@@ -49,16 +49,16 @@ fn entries(selector: u8, protocol: u16, bits: u8) -> Vec<DcbApp> {
         .collect()
 }
 
-/// Makes the APP table give `selector`/`protocol` exactly the priorities in `want`: adds the
-/// missing ones, reads the table again, deletes the extra ones.
+/// Makes the APP table give `selector`/`protocol` exactly the priorities in `want`, from the
+/// priorities `have` it gives them now (read by the caller): adds the missing ones, reads the
+/// table again, deletes the extra ones.
 fn set_app(
     t: &mut dyn DcbTransport,
     iface: &str,
-    selector: u8,
-    protocol: u16,
+    (selector, protocol): (u8, u16),
+    have: u8,
     want: u8,
 ) -> Result<(), NlError> {
-    let have = read(t, iface)?.app_priorities(selector, protocol);
     let add = entries(selector, protocol, want & !have);
     if !add.is_empty() {
         send(t, &ieee_set_request(iface, None, None, &add))?;
@@ -106,11 +106,14 @@ pub fn write(t: &mut dyn DcbTransport, knob: &Knob, value: &Value) -> Result<(),
             selector, protocol, ..
         } => {
             let want = parse_pfc_text(text).map_err(|e| WriteError::invalid(knob, value, e))?;
+            let app = (*selector, *protocol);
             let before = now.app_priorities(*selector, *protocol);
-            set_app(t, iface, *selector, *protocol, want).map_err(|e| {
+            set_app(t, iface, app, before, want).map_err(|e| {
                 // Put back what the add did before the failure (best effort: the error
                 // names the first cause; the read-back of the transaction checks the rest).
-                let _ = set_app(t, iface, *selector, *protocol, before);
+                if let Ok(d) = read(t, iface) {
+                    let _ = set_app(t, iface, app, d.app_priorities(app.0, app.1), before);
+                }
                 nl(e)
             })
         }
