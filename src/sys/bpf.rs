@@ -402,20 +402,37 @@ impl BinProbe {
                 Ok(v) => v,
                 Err(e) => return Err(kerr("read map state", &e)),
             };
-            for v in vals.iter() {
+            for (cpu, v) in vals.iter().enumerate() {
                 let Some(b) = parse_bin(v) else { continue };
-                if b.bin >= horizon {
-                    continue;
-                }
-                let k = (b.cpu, *key);
-                let prev = self.taken.insert(k, Taken::of(&b));
-                if let Some(b) = after_taken(prev.as_ref(), b) {
+                let cpu = u32::try_from(cpu).unwrap_or(u32::MAX);
+                if let Some(b) = take_from_state(&mut self.taken, *key, cpu, b, horizon) {
                     out.push(b);
                 }
             }
         }
         Ok(())
     }
+}
+
+/// What a read `b` of CPU `cpu`'s open bin for `key` in the per-CPU state map adds, keeping
+/// in `taken` what was taken so that the ring's copy of the same bin counts only what came
+/// after. Nothing for a bin still open (at or after `horizon`), and nothing, with `taken`
+/// left alone, for a read that raced the program resetting the entry for a new bin (bin 0,
+/// or another CPU's or key's fields; [`parse_bin`] already leaves out one with no packets): taking such a read would make the ring's
+/// copy of the bin before it look new, and count that bin twice.
+pub(crate) fn take_from_state(
+    taken: &mut HashMap<(u32, u32), Taken>,
+    key: u32,
+    cpu: u32,
+    b: RawBin,
+    horizon: u64,
+) -> Option<RawBin> {
+    let own = b.cpu == cpu && b.ifindex * 2 + u32::from(b.dir == Dir::Egress) == key;
+    if b.bin >= horizon || b.bin == 0 || !own {
+        return None;
+    }
+    let prev = taken.insert((cpu, key), Taken::of(&b));
+    after_taken(prev.as_ref(), b)
 }
 
 /// What was taken of a bin from the per-CPU map: its number, bytes, packets and flows.
@@ -574,6 +591,41 @@ mod tests {
         assert_eq!(after_taken(Some(&taken(10, 3000, 3)), b.clone()), None);
         let more = after_taken(Some(&taken(10, 2000, 2)), b).expect("the rest");
         assert_eq!((more.bin, more.bytes, more.packets), (10, 1000, 1));
+    }
+
+    /// A read of the state map that raced the program resetting the entry (the bin number
+    /// or the CPU already zeroed, or no packets yet) is left out and does not replace what
+    /// was taken: the ring's copy of the bin taken before is then not counted twice.
+    #[test]
+    fn a_state_read_that_raced_a_reset_does_not_count_the_ring_copy_twice() {
+        let mut taken = HashMap::new();
+        let horizon = 100;
+        let bin = |bin, cpu, packets| {
+            parse_bin(&record(bin, 4, cpu, 1000 * packets, packets)).expect("bin")
+        };
+        // Drain 1 takes bin 10 of CPU 1 from the state map: 3 packets.
+        let got = take_from_state(&mut taken, 4, 1, bin(10, 1, 3), horizon).expect("taken");
+        assert_eq!(got.packets, 3);
+        // Drain 2 reads the entry while the program resets it for bin 11: the bin number
+        // zeroed with the old counts, or the CPU zeroed. Both left out (a read with no
+        // packets does not even parse).
+        assert_eq!(parse_bin(&record(10, 4, 1, 0, 0)), None);
+        for torn in [bin(0, 1, 3), bin(10, 0, 3)] {
+            assert_eq!(take_from_state(&mut taken, 4, 1, torn, horizon), None);
+        }
+        // Another key's fields in this key's slot: left out.
+        assert_eq!(
+            take_from_state(&mut taken, 6, 1, bin(10, 1, 3), horizon),
+            None
+        );
+        // The ring's copy of bin 10, as the program closed it: nothing new.
+        assert_eq!(after_taken(taken.get(&(1, 4)), bin(10, 1, 3)), None);
+        // A bin still open is not taken.
+        assert_eq!(
+            take_from_state(&mut taken, 4, 1, bin(100, 1, 1), horizon),
+            None
+        );
+        assert_eq!(taken[&(1, 4)].bin, 10);
     }
 
     /// The rest of a bin counted after it was taken names the flows it came from, by what
